@@ -1,0 +1,27 @@
+// Command inventory runs the inventory service (see package inventory).
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"gorm.io/gorm"
+
+	"github.com/sagaforge/saga/inventory"
+	"github.com/sagaforge/saga/launch"
+)
+
+func main() {
+	launch.Main(launch.Service{
+		Name:        "inventory",
+		DefaultAddr: "127.0.0.1:8082",
+		Build: func(ctx context.Context, db *gorm.DB, log *slog.Logger, token string) (http.Handler, error) {
+			store := inventory.NewStore(db)
+			if err := store.Migrate(ctx); err != nil {
+				return nil, err
+			}
+			return inventory.NewHandler(store, log, token), nil
+		},
+	})
+}

@@ -1,0 +1,27 @@
+// Command order runs the order service (see package order).
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"gorm.io/gorm"
+
+	"github.com/sagaforge/saga/order"
+	"github.com/sagaforge/saga/launch"
+)
+
+func main() {
+	launch.Main(launch.Service{
+		Name:        "order",
+		DefaultAddr: "127.0.0.1:8081",
+		Build: func(ctx context.Context, db *gorm.DB, log *slog.Logger, token string) (http.Handler, error) {
+			store := order.NewStore(db)
+			if err := store.Migrate(ctx); err != nil {
+				return nil, err
+			}
+			return order.NewHandler(store, log, token), nil
+		},
+	})
+}

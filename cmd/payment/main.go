@@ -1,0 +1,27 @@
+// Command payment runs the payment service (see package payment).
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"gorm.io/gorm"
+
+	"github.com/sagaforge/saga/payment"
+	"github.com/sagaforge/saga/launch"
+)
+
+func main() {
+	launch.Main(launch.Service{
+		Name:        "payment",
+		DefaultAddr: "127.0.0.1:8083",
+		Build: func(ctx context.Context, db *gorm.DB, log *slog.Logger, token string) (http.Handler, error) {
+			store := payment.NewStore(db)
+			if err := store.Migrate(ctx); err != nil {
+				return nil, err
+			}
+			return payment.NewHandler(store, log, token), nil
+		},
+	})
+}

@@ -1,0 +1,108 @@
+// Package httpserver runs a service's HTTP API: graceful shutdown, panic
+// recovery, an access log, and the optional bearer token on mutating calls.
+package httpserver
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/problem"
+)
+
+// Serve listens on addr and serves h until ctx is done, then drains in-flight
+// requests for up to 10 s. ready, if not nil, is called once listening.
+func Serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}
+	log.Info("listening", "addr", ln.Addr().String())
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", addr, err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown %s: %w", addr, err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Middleware wraps a service's routes: it recovers panics as 500 problems,
+// logs each request at debug level (errors at warn), and, when token is not
+// empty, demands it as a bearer token on every non-GET request.
+func Middleware(log *slog.Logger, token string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if v := recover(); v != nil {
+				log.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", v)
+				problem.Write(rec, r, problem.From(fmt.Errorf("panic: %v", v)))
+			}
+			level := slog.LevelDebug
+			if rec.status >= 500 {
+				level = slog.LevelWarn
+			}
+			log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,
+				"status", rec.status, "duration", time.Since(start))
+		}()
+		if token != "" && r.Method != http.MethodGet && r.Method != http.MethodHead && !validToken(r, token) {
+			problem.Write(rec, r, problem.From(fmt.Errorf("%w: a valid bearer token is required", fault.ErrUnauthorized)))
+			return
+		}
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func validToken(r *http.Request, token string) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Health answers GET /healthz once the service can reach its database.
+func Health(ping func(context.Context) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := ping(r.Context()); err != nil {
+			problem.Write(w, r, problem.From(err))
+			return
+		}
+		problem.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}
+}

@@ -1,0 +1,139 @@
+// Package inventory is the inventory service: it owns stock levels and the
+// reservations orders hold on them. A reservation takes every line of an order
+// or none.
+package inventory
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/orderid"
+)
+
+// ReservationStatus is where a reservation is in its life.
+type ReservationStatus string
+
+const (
+	// Reserved holds stock for the order.
+	Reserved ReservationStatus = "RESERVED"
+	// Rejected records an out-of-stock refusal, so a repeat gets the same answer.
+	Rejected ReservationStatus = "REJECTED"
+	// Released gave the stock back (the compensation ran).
+	Released ReservationStatus = "RELEASED"
+	// Voided is a tombstone: the release came before any reserve, and a late
+	// reserve will be refused.
+	Voided ReservationStatus = "VOIDED"
+)
+
+// MaxLines and MaxQuantity bound a reservation like an order.
+const (
+	MaxLines    = 50
+	MaxQuantity = 10_000
+)
+
+// Stock is one SKU's stock. Available is what can still be reserved; Reserved
+// is held by reservations.
+type Stock struct {
+	SKU       string `gorm:"primaryKey;size:64"`
+	Name      string `gorm:"size:128"`
+	Available int    `gorm:"not null"`
+	Reserved  int    `gorm:"not null"`
+	UpdatedAt time.Time
+}
+
+// Reservation is the stock held for one order.
+type Reservation struct {
+	OrderID   string            `gorm:"primaryKey;size:64"`
+	Status    ReservationStatus `gorm:"size:16;index"`
+	Reason    string            `gorm:"size:512"`
+	Lines     []ReservationLine `gorm:"foreignKey:OrderID;constraint:OnDelete:CASCADE"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ReservationLine is one SKU of a reservation.
+type ReservationLine struct {
+	OrderID  string `gorm:"primaryKey;size:64"`
+	SKU      string `gorm:"primaryKey;size:64"`
+	Quantity int    `gorm:"not null"`
+}
+
+// Item is a requested SKU and quantity.
+type Item struct {
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
+}
+
+// validateReserve checks the shape of a reserve request.
+func validateReserve(orderID string, items []Item) error {
+	if err := orderid.Validate(orderID); err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return fmt.Errorf("%w: a reservation needs at least one item", fault.ErrInvalid)
+	}
+	if len(items) > MaxLines {
+		return fmt.Errorf("%w: a reservation holds at most %d lines, got %d", fault.ErrInvalid, MaxLines, len(items))
+	}
+	seen := make(map[string]bool, len(items))
+	for _, it := range items {
+		if strings.TrimSpace(it.SKU) == "" {
+			return fmt.Errorf("%w: every item needs a sku", fault.ErrInvalid)
+		}
+		if it.Quantity <= 0 || it.Quantity > MaxQuantity {
+			return fmt.Errorf("%w: quantity of %s must be between 1 and %d, got %d", fault.ErrInvalid, it.SKU, MaxQuantity, it.Quantity)
+		}
+		if seen[it.SKU] {
+			return fmt.Errorf("%w: sku %s appears twice", fault.ErrInvalid, it.SKU)
+		}
+		seen[it.SKU] = true
+	}
+	return nil
+}
+
+func sortedItems(items []Item) []Item {
+	out := slices.Clone(items)
+	slices.SortFunc(out, func(a, b Item) int { return strings.Compare(a.SKU, b.SKU) })
+	return out
+}
+
+// sameRequest tells whether a repeated reserve asks for what the first did.
+// A tombstone has no lines and matches anything: it refuses regardless.
+func (r *Reservation) sameRequest(items []Item) bool {
+	if r.Status == Voided {
+		return true
+	}
+	if len(r.Lines) != len(items) {
+		return false
+	}
+	want := sortedItems(items)
+	for i, l := range r.Lines {
+		if l.SKU != want[i].SKU || l.Quantity != want[i].Quantity {
+			return false
+		}
+	}
+	return true
+}
+
+// repeatOutcome is the answer to a reserve that finds a reservation already
+// recorded: the first result, or a refusal if it has been compensated.
+func (r *Reservation) repeatOutcome() error {
+	switch r.Status {
+	case Reserved:
+		return nil
+	case Rejected:
+		return fmt.Errorf("%w: %s", fault.ErrOutOfStock, r.Reason)
+	default:
+		return fmt.Errorf("%w: reservation for order %s is %s", fault.ErrCompensated, r.OrderID, r.Status)
+	}
+}
+
+// SeedStock is the stock a new database starts with (see README).
+var SeedStock = []Stock{
+	{SKU: "SKU-1", Name: "Keyboard", Available: 1000},
+	{SKU: "SKU-2", Name: "Monitor", Available: 100},
+	{SKU: "SKU-OUT", Name: "Sold-out item", Available: 0},
+}

@@ -1,0 +1,125 @@
+package inventory
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/httpserver"
+	"github.com/sagaforge/saga/problem"
+)
+
+// NewHandler serves the inventory API:
+//
+//	POST /reservations                    reserve all lines or none (201/200, 409 out of stock)
+//	GET  /reservations                    list
+//	GET  /reservations/{order_id}         read
+//	POST /reservations/{order_id}/release compensation (tombstone if unknown)
+//	GET  /stock, GET /stock/{sku}
+//	GET  /healthz
+func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
+	h := &handler{store: store, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /reservations", h.reserve)
+	mux.HandleFunc("GET /reservations", h.list)
+	mux.HandleFunc("GET /reservations/{order_id}", h.get)
+	mux.HandleFunc("POST /reservations/{order_id}/release", h.release)
+	mux.HandleFunc("GET /stock", h.allStock)
+	mux.HandleFunc("GET /stock/{sku}", h.stock)
+	mux.HandleFunc("GET /healthz", httpserver.Health(store.Ping))
+	return httpserver.Middleware(log, token, mux)
+}
+
+type handler struct {
+	store *Store
+	log   *slog.Logger
+}
+
+func (h *handler) reserve(w http.ResponseWriter, r *http.Request) {
+	var req ReserveRequest
+	if err := problem.DecodeJSON(w, r, &req); err != nil {
+		problem.Write(w, r, problem.From(err))
+		return
+	}
+	res, err := h.store.Reserve(r.Context(), req.OrderID, req.Items)
+	if err != nil {
+		h.fail(w, r, req.OrderID, "reserve", err)
+		return
+	}
+	h.log.Info("stock reserved", "order_id", req.OrderID, "lines", len(res.Lines))
+	problem.WriteJSON(w, http.StatusOK, NewReservationResponse(res))
+}
+
+func (h *handler) release(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("order_id")
+	if r.ContentLength > 0 {
+		problem.Write(w, r, problem.Invalid("this endpoint takes no body"))
+		return
+	}
+	res, err := h.store.Release(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, id, "release", err)
+		return
+	}
+	h.log.Info("stock released", "order_id", id, "status", res.Status)
+	problem.WriteJSON(w, http.StatusOK, NewReservationResponse(res))
+}
+
+func (h *handler) get(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("order_id")
+	res, err := h.store.Get(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, id, "get", err)
+		return
+	}
+	problem.WriteJSON(w, http.StatusOK, NewReservationResponse(res))
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request) {
+	all, err := h.store.Reservations(r.Context())
+	if err != nil {
+		h.fail(w, r, "", "list", err)
+		return
+	}
+	out := ListReservationsResponse{Reservations: make([]ReservationResponse, 0, len(all))}
+	for _, res := range all {
+		out.Reservations = append(out.Reservations, NewReservationResponse(res))
+	}
+	problem.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) stock(w http.ResponseWriter, r *http.Request) {
+	st, err := h.store.Stock(r.Context(), r.PathValue("sku"))
+	if err != nil {
+		h.fail(w, r, "", "stock", err)
+		return
+	}
+	problem.WriteJSON(w, http.StatusOK, NewStockResponse(st))
+}
+
+func (h *handler) allStock(w http.ResponseWriter, r *http.Request) {
+	all, err := h.store.AllStock(r.Context())
+	if err != nil {
+		h.fail(w, r, "", "stock", err)
+		return
+	}
+	out := ListStockResponse{Stock: make([]StockResponse, 0, len(all))}
+	for _, st := range all {
+		out.Stock = append(out.Stock, NewStockResponse(st))
+	}
+	problem.WriteJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, orderID, op string, err error) {
+	p := problem.From(err)
+	switch {
+	case p.Status >= 500:
+		h.log.Error(op+" failed", "order_id", orderID, "err", err)
+	case errors.Is(err, fault.ErrOutOfStock):
+		h.log.Info("stock rejected", "order_id", orderID, "reason", p.Detail)
+	default:
+		h.log.Info(op+" refused", "order_id", orderID, "code", p.Code, "detail", p.Detail)
+	}
+	problem.Write(w, r, p)
+}

@@ -1,0 +1,144 @@
+package order
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/httpserver"
+	"github.com/sagaforge/saga/problem"
+)
+
+// NewHandler serves the order API:
+//
+//	POST /orders                  create (201 new, 200 repeat)
+//	GET  /orders/{id}             read
+//	GET  /orders?customer_id=&status=&limit=
+//	POST /orders/{id}/approve     PENDING -> APPROVED
+//	POST /orders/{id}/cancel      PENDING -> CANCELLED (tombstone if unknown)
+//	GET  /healthz
+func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
+	h := &handler{store: store, log: log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /orders", h.create)
+	mux.HandleFunc("GET /orders", h.list)
+	mux.HandleFunc("GET /orders/{id}", h.get)
+	mux.HandleFunc("POST /orders/{id}/approve", h.approve)
+	mux.HandleFunc("POST /orders/{id}/cancel", h.cancel)
+	mux.HandleFunc("GET /healthz", httpserver.Health(store.Ping))
+	return httpserver.Middleware(log, token, mux)
+}
+
+type handler struct {
+	store *Store
+	log   *slog.Logger
+}
+
+func (h *handler) create(w http.ResponseWriter, r *http.Request) {
+	var req CreateOrderRequest
+	if err := problem.DecodeJSON(w, r, &req); err != nil {
+		problem.Write(w, r, problem.From(err))
+		return
+	}
+	o, created, err := h.store.Create(r.Context(), NewOrder{ID: req.OrderID, CustomerID: req.CustomerID, Items: req.Items, Mode: req.Mode})
+	if err != nil {
+		h.fail(w, r, req.OrderID, "create", err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		h.log.Info("order created", "order_id", o.ID, "customer_id", o.CustomerID, "total", o.Total.String(), "mode", o.Mode)
+	}
+	problem.WriteJSON(w, status, NewOrderResponse(o))
+}
+
+func (h *handler) get(w http.ResponseWriter, r *http.Request) {
+	o, err := h.store.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, r.PathValue("id"), "get", err)
+		return
+	}
+	problem.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := ListFilter{CustomerID: q.Get("customer_id"), Status: Status(q.Get("status"))}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			problem.Write(w, r, problem.Invalid("limit must be a positive integer, got %q", s))
+			return
+		}
+		f.Limit = n
+	}
+	switch f.Status {
+	case "", StatusPending, StatusApproved, StatusCancelled:
+	default:
+		problem.Write(w, r, problem.Invalid("unknown status %q", f.Status))
+		return
+	}
+	orders, err := h.store.List(r.Context(), f)
+	if err != nil {
+		h.fail(w, r, "", "list", err)
+		return
+	}
+	resp := ListOrdersResponse{Orders: make([]OrderResponse, 0, len(orders))}
+	for _, o := range orders {
+		resp.Orders = append(resp.Orders, NewOrderResponse(o))
+	}
+	problem.WriteJSON(w, http.StatusOK, resp)
+}
+
+func (h *handler) approve(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !emptyBody(w, r) {
+		return
+	}
+	o, err := h.store.Approve(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, id, "approve", err)
+		return
+	}
+	h.log.Info("order approved", "order_id", id)
+	problem.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
+}
+
+func (h *handler) cancel(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var req CancelOrderRequest
+	if err := problem.DecodeJSON(w, r, &req); err != nil {
+		problem.Write(w, r, problem.From(err))
+		return
+	}
+	o, err := h.store.Cancel(r.Context(), id, req.Reason)
+	if err != nil {
+		h.fail(w, r, id, "cancel", err)
+		return
+	}
+	h.log.Info("order cancelled", "order_id", id, "reason", o.Reason, "tombstone", o.Tombstone)
+	problem.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
+}
+
+// emptyBody refuses a body on endpoints that take none, so a client that
+// thinks it is sending parameters learns it is not.
+func emptyBody(w http.ResponseWriter, r *http.Request) bool {
+	if r.ContentLength > 0 {
+		problem.Write(w, r, problem.From(fmt.Errorf("%w: this endpoint takes no body", fault.ErrInvalid)))
+		return false
+	}
+	return true
+}
+
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, orderID, op string, err error) {
+	p := problem.From(err)
+	if p.Status >= 500 {
+		h.log.Error(op+" failed", "order_id", orderID, "err", err)
+	} else {
+		h.log.Info(op+" refused", "order_id", orderID, "code", p.Code, "detail", p.Detail)
+	}
+	problem.Write(w, r, p)
+}

@@ -1,0 +1,218 @@
+package order
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/money"
+	"github.com/sagaforge/saga/orderid"
+)
+
+// Store keeps orders in the service's own database. Every change runs in one
+// transaction that re-reads the order first, so a retried call sees the
+// result of the first one.
+type Store struct {
+	db *gorm.DB
+}
+
+// NewStore wraps an open database; call Migrate before use.
+func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
+
+// Migrate creates the schema and seeds the catalog and customers once.
+func (s *Store) Migrate(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	if err := db.AutoMigrate(&Order{}, &Line{}, &Product{}, &Customer{}); err != nil {
+		return fmt.Errorf("migrate order schema: %w", err)
+	}
+	return db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&SeedCustomers).Error; err != nil {
+			return fmt.Errorf("seed customers: %w", err)
+		}
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&SeedProducts).Error; err != nil {
+			return fmt.Errorf("seed products: %w", err)
+		}
+		return nil
+	})
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Create creates a PENDING order priced from the catalog. A repeat with the
+// same request returns the existing order with created=false; a different
+// request under the same ID is an idempotency conflict; an ID whose cancel
+// already left a tombstone is refused as compensated.
+func (s *Store) Create(ctx context.Context, in NewOrder) (o Order, created bool, err error) {
+	if err := in.Validate(); err != nil {
+		return Order{}, false, err
+	}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		existing, err := find(tx, in.ID)
+		switch {
+		case err == nil:
+			if existing.Tombstone {
+				return fmt.Errorf("%w: order %s was cancelled before it was created (%s)", fault.ErrCompensated, in.ID, existing.Reason)
+			}
+			if !existing.sameRequest(in) {
+				return fmt.Errorf("%w: order %s exists with other items or customer", fault.ErrIdempotencyConflict, in.ID)
+			}
+			o = existing
+			return nil
+		case !errors.Is(err, fault.ErrNotFound):
+			return err
+		}
+		var customer Customer
+		if err := tx.Take(&customer, "id = ?", in.CustomerID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return fmt.Errorf("%w: unknown customer %q", fault.ErrInvalid, in.CustomerID)
+			}
+			return fmt.Errorf("load customer: %w", err)
+		}
+		o = Order{ID: in.ID, CustomerID: in.CustomerID, Status: StatusPending, Mode: in.Mode}
+		for _, it := range SortedItems(in.Items) {
+			var p Product
+			if err := tx.Take(&p, "sku = ?", it.SKU).Error; err != nil {
+				if errors.Is(err, gorm.ErrRecordNotFound) {
+					return fmt.Errorf("%w: unknown sku %q", fault.ErrInvalid, it.SKU)
+				}
+				return fmt.Errorf("load product: %w", err)
+			}
+			o.Lines = append(o.Lines, Line{OrderID: in.ID, SKU: it.SKU, Quantity: it.Quantity, UnitPrice: p.Price})
+			o.Total += p.Price * money.Cents(it.Quantity)
+		}
+		if err := tx.Create(&o).Error; err != nil {
+			return fmt.Errorf("insert order: %w", err)
+		}
+		created = true
+		return nil
+	})
+	if err != nil {
+		return Order{}, false, err
+	}
+	return o, created, nil
+}
+
+// Get returns one order with its lines.
+func (s *Store) Get(ctx context.Context, id string) (Order, error) {
+	if err := orderid.Validate(id); err != nil {
+		return Order{}, err
+	}
+	return find(s.db.WithContext(ctx), id)
+}
+
+// ListFilter selects orders for List.
+type ListFilter struct {
+	CustomerID string
+	Status     Status
+	Limit      int
+}
+
+// List returns orders, newest first.
+func (s *Store) List(ctx context.Context, f ListFilter) ([]Order, error) {
+	q := s.db.WithContext(ctx).Preload("Lines").Order("created_at DESC, id")
+	if f.CustomerID != "" {
+		q = q.Where("customer_id = ?", f.CustomerID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Limit <= 0 || f.Limit > 10_000 {
+		f.Limit = 10_000
+	}
+	var out []Order
+	if err := q.Limit(f.Limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	return out, nil
+}
+
+// Approve moves a PENDING order to APPROVED.
+func (s *Store) Approve(ctx context.Context, id string) (Order, error) {
+	if err := orderid.Validate(id); err != nil {
+		return Order{}, err
+	}
+	var o Order
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if o, err = find(tx, id); err != nil {
+			return err
+		}
+		changed, err := o.approve()
+		if err != nil || !changed {
+			return err
+		}
+		return save(tx, &o)
+	})
+	return o, err
+}
+
+// Cancel moves a PENDING order to CANCELLED. Cancelling an order that does not
+// exist succeeds and leaves a tombstone, because a compensation may overtake
+// the create it undoes.
+func (s *Store) Cancel(ctx context.Context, id, reason string) (Order, error) {
+	if err := orderid.Validate(id); err != nil {
+		return Order{}, err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return Order{}, fmt.Errorf("%w: a cancellation needs a reason", fault.ErrInvalid)
+	}
+	if len(reason) > 512 {
+		reason = reason[:512]
+	}
+	var o Order
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		o, err = find(tx, id)
+		if errors.Is(err, fault.ErrNotFound) {
+			o = Order{ID: id, Status: StatusCancelled, Reason: reason, Tombstone: true}
+			if err := tx.Create(&o).Error; err != nil {
+				return fmt.Errorf("insert tombstone: %w", err)
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		changed, err := o.cancel(reason)
+		if err != nil || !changed {
+			return err
+		}
+		return save(tx, &o)
+	})
+	return o, err
+}
+
+func find(tx *gorm.DB, id string) (Order, error) {
+	var o Order
+	err := tx.Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") }).Take(&o, "id = ?", id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Order{}, fmt.Errorf("%w: order %s", fault.ErrNotFound, id)
+	}
+	if err != nil {
+		return Order{}, fmt.Errorf("load order %s: %w", id, err)
+	}
+	return o, nil
+}
+
+func save(tx *gorm.DB, o *Order) error {
+	o.UpdatedAt = tx.NowFunc()
+	res := tx.Model(&Order{}).Where("id = ?", o.ID).
+		Updates(map[string]any{"status": o.Status, "reason": o.Reason, "updated_at": o.UpdatedAt})
+	if res.Error != nil {
+		return fmt.Errorf("update order %s: %w", o.ID, res.Error)
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/orderid"
+)
+
+// Store keeps balances and payments in the service's own database.
+type Store struct {
+	db *gorm.DB
+}
+
+// NewStore wraps an open database; call Migrate before use.
+func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
+
+// Migrate creates the schema and seeds the balances once.
+func (s *Store) Migrate(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	if err := db.AutoMigrate(&Account{}, &Payment{}); err != nil {
+		return fmt.Errorf("migrate payment schema: %w", err)
+	}
+	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&SeedAccounts).Error; err != nil {
+		return fmt.Errorf("seed accounts: %w", err)
+	}
+	return nil
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Charge takes the amount from the customer's balance for the order. A balance
+// too small records a DECLINED payment and returns fault.ErrInsufficientFunds.
+// A repeat returns the first outcome; a charge after the refund is refused.
+func (s *Store) Charge(ctx context.Context, c Charge) (Payment, error) {
+	if err := c.validate(); err != nil {
+		return Payment{}, err
+	}
+	var p Payment
+	var refusal error
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		existing, err := find(tx, c.OrderID)
+		switch {
+		case err == nil:
+			if !existing.sameRequest(c) {
+				return fmt.Errorf("%w: payment for order %s exists with another customer or amount", fault.ErrIdempotencyConflict, c.OrderID)
+			}
+			p, refusal = existing, existing.repeatOutcome()
+			return nil
+		case !errors.Is(err, fault.ErrNotFound):
+			return err
+		}
+		var acct Account
+		if err := tx.Take(&acct, "customer_id = ?", c.CustomerID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return fmt.Errorf("%w: unknown customer %q", fault.ErrInvalid, c.CustomerID)
+			}
+			return fmt.Errorf("load account: %w", err)
+		}
+		p = Payment{OrderID: c.OrderID, CustomerID: c.CustomerID, Amount: c.Amount, Status: Captured}
+		// The guard in the WHERE clause keeps balances non-negative even when
+		// two charges of one customer race.
+		upd := tx.Model(&Account{}).Where("customer_id = ? AND balance >= ?", c.CustomerID, c.Amount).
+			Updates(map[string]any{"balance": gorm.Expr("balance - ?", c.Amount), "updated_at": tx.NowFunc()})
+		if upd.Error != nil {
+			return fmt.Errorf("debit %s: %w", c.CustomerID, upd.Error)
+		}
+		if upd.RowsAffected == 0 {
+			p.Status = Declined
+			p.Reason = fmt.Sprintf("balance %s of %s does not cover %s", acct.Balance, c.CustomerID, c.Amount)
+			refusal = fmt.Errorf("%w: %s", fault.ErrInsufficientFunds, p.Reason)
+		}
+		if err := tx.Create(&p).Error; err != nil {
+			return fmt.Errorf("insert payment: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Payment{}, err
+	}
+	return p, refusal
+}
+
+// Refund gives a captured payment back. Refunding what was never charged
+// succeeds: an unknown order leaves a VOIDED tombstone that refuses a late
+// charge, and a declined, refunded or voided payment is left as it is.
+func (s *Store) Refund(ctx context.Context, orderID string) (Payment, error) {
+	if err := orderid.Validate(orderID); err != nil {
+		return Payment{}, err
+	}
+	var p Payment
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		p, err = find(tx, orderID)
+		if errors.Is(err, fault.ErrNotFound) {
+			p = Payment{OrderID: orderID, Status: Voided, Reason: "refunded before any charge"}
+			if err := tx.Create(&p).Error; err != nil {
+				return fmt.Errorf("insert tombstone: %w", err)
+			}
+			return nil
+		}
+		if err != nil || p.Status != Captured {
+			return err
+		}
+		upd := tx.Model(&Account{}).Where("customer_id = ?", p.CustomerID).
+			Updates(map[string]any{"balance": gorm.Expr("balance + ?", p.Amount), "updated_at": tx.NowFunc()})
+		if upd.Error != nil {
+			return fmt.Errorf("credit %s: %w", p.CustomerID, upd.Error)
+		}
+		p.Status, p.UpdatedAt = Refunded, tx.NowFunc()
+		return tx.Model(&Payment{}).Where("order_id = ?", orderID).
+			Updates(map[string]any{"status": Refunded, "updated_at": p.UpdatedAt}).Error
+	})
+	return p, err
+}
+
+// Get returns one order's payment.
+func (s *Store) Get(ctx context.Context, orderID string) (Payment, error) {
+	if err := orderid.Validate(orderID); err != nil {
+		return Payment{}, err
+	}
+	return find(s.db.WithContext(ctx), orderID)
+}
+
+// Payments lists payments, oldest first; customerID may be empty for all.
+func (s *Store) Payments(ctx context.Context, customerID string) ([]Payment, error) {
+	q := s.db.WithContext(ctx).Order("created_at, order_id")
+	if customerID != "" {
+		q = q.Where("customer_id = ?", customerID)
+	}
+	var out []Payment
+	if err := q.Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list payments: %w", err)
+	}
+	return out, nil
+}
+
+// Account returns a customer's balance.
+func (s *Store) Account(ctx context.Context, customerID string) (Account, error) {
+	var a Account
+	err := s.db.WithContext(ctx).Take(&a, "customer_id = ?", customerID).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Account{}, fmt.Errorf("%w: customer %q", fault.ErrNotFound, customerID)
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("load account %s: %w", customerID, err)
+	}
+	return a, nil
+}
+
+// Accounts returns every balance, by customer.
+func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
+	var out []Account
+	if err := s.db.WithContext(ctx).Order("customer_id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	return out, nil
+}
+
+func find(tx *gorm.DB, orderID string) (Payment, error) {
+	var p Payment
+	err := tx.Take(&p, "order_id = ?", orderID).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Payment{}, fmt.Errorf("%w: payment for order %s", fault.ErrNotFound, orderID)
+	}
+	if err != nil {
+		return Payment{}, fmt.Errorf("load payment %s: %w", orderID, err)
+	}
+	return p, nil
+}

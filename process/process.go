@@ -1,0 +1,38 @@
+// Package process holds what every binary of the stack does the same way:
+// flag defaults from the environment, a JSON-or-text slog logger, and a
+// context cancelled by SIGINT/SIGTERM.
+package process
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Env returns the environment variable key, or def when it is unset.
+func Env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// Logger writes text logs to stderr; SAGA_LOG_FORMAT=json switches to JSON and
+// SAGA_LOG_LEVEL=debug|warn|error changes the level.
+func Logger(name string) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(Env("SAGA_LOG_LEVEL", "info")))
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if Env("SAGA_LOG_FORMAT", "text") == "json" {
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	return slog.New(h).With("service", name)
+}
+
+// SignalContext is cancelled on SIGINT or SIGTERM.
+func SignalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
