@@ -8,8 +8,8 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/sagaforge/saga/order"
 	"github.com/sagaforge/saga/launch"
+	"github.com/sagaforge/saga/order"
 )
 
 func main() {

@@ -8,8 +8,8 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/sagaforge/saga/payment"
 	"github.com/sagaforge/saga/launch"
+	"github.com/sagaforge/saga/payment"
 )
 
 func main() {

@@ -1,0 +1,192 @@
+package inventory_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/sagaforge/saga/database"
+	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/inventory"
+	"github.com/sagaforge/saga/problem/problemtest"
+)
+
+type fixture struct {
+	store  *inventory.Store
+	client *inventory.Client
+	url    string
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	ctx := context.Background()
+	db, err := database.Open(ctx, filepath.Join(t.TempDir(), "inventory.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = database.Close(db) })
+	store := inventory.NewStore(db)
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(inventory.NewHandler(store, slog.New(slog.DiscardHandler), ""))
+	t.Cleanup(srv.Close)
+	return fixture{store: store, client: inventory.NewClient(srv.URL, srv.Client(), ""), url: srv.URL}
+}
+
+func (f fixture) stock(t *testing.T, sku string) inventory.Stock {
+	t.Helper()
+	st, err := f.store.Stock(context.Background(), sku)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func reserve(id string, items ...inventory.Item) inventory.ReserveRequest {
+	return inventory.ReserveRequest{OrderID: id, Items: items}
+}
+
+func TestReserveIsIdempotent(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	req := reserve("o-1", inventory.Item{SKU: "SKU-1", Quantity: 2}, inventory.Item{SKU: "SKU-2", Quantity: 1})
+	for range 3 {
+		res, err := f.client.Reserve(ctx, req)
+		if err != nil || res.Status != inventory.Reserved {
+			t.Fatalf("reserve: %+v, %v", res, err)
+		}
+	}
+	if st := f.stock(t, "SKU-1"); st.Available != 998 || st.Reserved != 2 {
+		t.Fatalf("SKU-1 after three identical reserves: %+v, want 998 available / 2 reserved", st)
+	}
+	if _, err := f.client.Reserve(ctx, reserve("o-1", inventory.Item{SKU: "SKU-1", Quantity: 9})); !errors.Is(err, fault.ErrIdempotencyConflict) {
+		t.Fatalf("same order, other items: %v, want idempotency conflict", err)
+	}
+}
+
+func TestReserveIsAllOrNothingAndRefusalIsRecorded(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	req := reserve("short", inventory.Item{SKU: "SKU-1", Quantity: 2}, inventory.Item{SKU: "SKU-OUT", Quantity: 1})
+	_, err := f.client.Reserve(ctx, req)
+	if !errors.Is(err, fault.ErrOutOfStock) {
+		t.Fatalf("reserve with a sold-out line: %v, want out of stock", err)
+	}
+	if st := f.stock(t, "SKU-1"); st.Available != 1000 || st.Reserved != 0 {
+		t.Fatalf("SKU-1 after a refused reservation: %+v, want untouched", st)
+	}
+	if _, err := f.client.Reserve(ctx, req); !errors.Is(err, fault.ErrOutOfStock) {
+		t.Fatalf("repeat of a refused reservation: %v, want the same refusal", err)
+	}
+	res, err := f.client.Reservation(ctx, "short")
+	if err != nil || res.Status != inventory.Rejected {
+		t.Fatalf("recorded reservation: %+v, %v; want REJECTED", res, err)
+	}
+	if res, err := f.client.Release(ctx, "short"); err != nil || res.Status != inventory.Rejected {
+		t.Fatalf("release of a rejected reservation: %+v, %v; want success with nothing changed", res, err)
+	}
+	if st := f.stock(t, "SKU-1"); st.Available != 1000 {
+		t.Fatalf("release of a rejection changed stock: %+v", st)
+	}
+}
+
+func TestReleaseRestoresOnceAndTombstoneRefusesLateReserve(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.client.Reserve(ctx, reserve("o-2", inventory.Item{SKU: "SKU-2", Quantity: 4})); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		res, err := f.client.Release(ctx, "o-2")
+		if err != nil || res.Status != inventory.Released {
+			t.Fatalf("release: %+v, %v", res, err)
+		}
+	}
+	if st := f.stock(t, "SKU-2"); st.Available != 100 || st.Reserved != 0 {
+		t.Fatalf("SKU-2 after release twice: %+v, want 100 / 0", st)
+	}
+	if _, err := f.client.Reserve(ctx, reserve("o-2", inventory.Item{SKU: "SKU-2", Quantity: 4})); !errors.Is(err, fault.ErrCompensated) {
+		t.Fatalf("reserve after release: %v, want already compensated", err)
+	}
+
+	res, err := f.client.Release(ctx, "never-reserved")
+	if err != nil || res.Status != inventory.Voided {
+		t.Fatalf("release before reserve: %+v, %v; want a VOIDED tombstone", res, err)
+	}
+	if _, err := f.client.Reserve(ctx, reserve("never-reserved", inventory.Item{SKU: "SKU-2", Quantity: 1})); !errors.Is(err, fault.ErrCompensated) {
+		t.Fatalf("late reserve after tombstone: %v, want already compensated", err)
+	}
+	if st := f.stock(t, "SKU-2"); st.Available != 100 {
+		t.Fatalf("late reserve took stock: %+v", st)
+	}
+}
+
+func TestConcurrentReservationsNeverOversell(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const workers = 40 // 40 x 3 = 120 wanted, 100 in stock
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	granted, refused := 0, 0
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.client.Reserve(ctx, reserve(fmt.Sprintf("c-%d", i), inventory.Item{SKU: "SKU-2", Quantity: 3}))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				granted++
+			case errors.Is(err, fault.ErrOutOfStock):
+				refused++
+			default:
+				t.Errorf("reserve c-%d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	st := f.stock(t, "SKU-2")
+	if granted != 33 || refused != 7 || st.Available != 1 || st.Reserved != 99 {
+		t.Fatalf("granted %d refused %d, stock %+v; want 33 granted, 7 refused, 1 available, 99 reserved", granted, refused, st)
+	}
+}
+
+func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct{ name, path, body string }{
+		{"malformed JSON", "/reservations", `{"order_id":"b1","items":[`},
+		{"unknown field", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-1","quantity":1}],"warehouse":"x"}`},
+		{"zero quantity", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-1","quantity":0}]}`},
+		{"negative quantity", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-1","quantity":-1}]}`},
+		{"unknown sku", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-404","quantity":1}]}`},
+		{"unknown sku after a known one", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-9","quantity":1}]}`},
+		{"empty", "/reservations", `{"order_id":"b1","items":[]}`},
+		{"duplicate sku", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-1","quantity":1}]}`},
+		{"bad order id", "/reservations", `{"order_id":"","items":[{"sku":"SKU-1","quantity":1}]}`},
+		{"oversized body", "/reservations", problemtest.Oversized()},
+		{"release with a body", "/reservations/b1/release", `{"all":true}`},
+		{"release bad id", "/reservations/a%20b/release", ``},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, p := problemtest.Send(t, http.MethodPost, f.url+tc.path, "application/json", tc.body)
+			if status != http.StatusBadRequest || p.Code != "invalid-request" {
+				t.Fatalf("got %d %+v, want 400 invalid-request", status, p)
+			}
+		})
+	}
+	all, err := f.store.Reservations(context.Background())
+	if err != nil || len(all) != 0 {
+		t.Fatalf("bad input wrote %d reservations (err %v), want none", len(all), err)
+	}
+	if st := f.stock(t, "SKU-1"); st.Available != 1000 || st.Reserved != 0 {
+		t.Fatalf("bad input changed stock: %+v", st)
+	}
+}

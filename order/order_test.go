@@ -1,0 +1,186 @@
+package order_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/sagaforge/saga/database"
+	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/order"
+	"github.com/sagaforge/saga/problem/problemtest"
+)
+
+type fixture struct {
+	store  *order.Store
+	client *order.Client
+	url    string
+	path   string
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "order.db")
+	return openFixture(t, path)
+}
+
+func openFixture(t *testing.T, path string) fixture {
+	t.Helper()
+	ctx := context.Background()
+	db, err := database.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = database.Close(db) })
+	store := order.NewStore(db)
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(order.NewHandler(store, slog.New(slog.DiscardHandler), ""))
+	t.Cleanup(srv.Close)
+	return fixture{store: store, client: order.NewClient(srv.URL, srv.Client(), ""), url: srv.URL, path: path}
+}
+
+func createReq(id string) order.CreateOrderRequest {
+	return order.CreateOrderRequest{OrderID: id, CustomerID: "alice",
+		Items: []order.Item{{SKU: "SKU-2", Quantity: 1}, {SKU: "SKU-1", Quantity: 2}}}
+}
+
+func TestCreateIsIdempotentAndPricedFromCatalog(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	first, err := f.client.Create(ctx, createReq("o-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Status != order.StatusPending || first.TotalCents != 2*4990+19900 || first.Mode != order.ModeOrchestration {
+		t.Fatalf("created %+v, want PENDING orchestration order of 298.80", first)
+	}
+	again, err := f.client.Create(ctx, createReq("o-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.CreatedAt != first.CreatedAt || again.TotalCents != first.TotalCents {
+		t.Fatalf("repeat returned %+v, want the first result %+v", again, first)
+	}
+	all, err := f.client.List(ctx, "")
+	if err != nil || len(all.Orders) != 1 {
+		t.Fatalf("after a repeated create: %d orders, err %v; want 1", len(all.Orders), err)
+	}
+	other := createReq("o-1")
+	other.Items[0].Quantity = 5
+	if _, err := f.client.Create(ctx, other); !errors.Is(err, fault.ErrIdempotencyConflict) {
+		t.Fatalf("same ID, other items: err %v, want idempotency conflict", err)
+	}
+}
+
+func TestStateMachineRefusesIllegalTransitions(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, id := range []string{"approved", "cancelled"} {
+		if _, err := f.client.Create(ctx, createReq(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.client.Approve(ctx, "approved"); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := f.client.Approve(ctx, "approved"); err != nil || o.Status != order.StatusApproved {
+		t.Fatalf("approving twice: %+v, %v; want APPROVED and no error", o, err)
+	}
+	if _, err := f.client.Cancel(ctx, "cancelled", order.CancelOrderRequest{Reason: "out of stock"}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := f.client.Cancel(ctx, "cancelled", order.CancelOrderRequest{Reason: "second reason"})
+	if err != nil || o.Reason != "out of stock" {
+		t.Fatalf("cancelling twice: %+v, %v; want the first reason kept", o, err)
+	}
+	if _, err := f.client.Approve(ctx, "cancelled"); !errors.Is(err, fault.ErrIllegalTransition) {
+		t.Fatalf("approve a cancelled order: %v, want illegal transition", err)
+	}
+	if _, err := f.client.Cancel(ctx, "approved", order.CancelOrderRequest{Reason: "late"}); !errors.Is(err, fault.ErrIllegalTransition) {
+		t.Fatalf("cancel an approved order: %v, want illegal transition", err)
+	}
+	if status, p := problemtest.Send(t, http.MethodPost, f.url+"/orders/cancelled/approve", "", ""); status != http.StatusConflict || p.Code != "illegal-transition" {
+		t.Fatalf("approve cancelled over HTTP: %d %+v, want 409 illegal-transition", status, p)
+	}
+	if _, err := f.client.Approve(ctx, "never-created"); !errors.Is(err, fault.ErrNotFound) {
+		t.Fatalf("approve unknown order: %v, want not found", err)
+	}
+}
+
+func TestCancelBeforeCreateLeavesTombstoneThatRefusesLateCreate(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o, err := f.client.Cancel(ctx, "early", order.CancelOrderRequest{Reason: "saga compensated"})
+	if err != nil {
+		t.Fatalf("cancel of an unknown order must succeed: %v", err)
+	}
+	if !o.Tombstone || o.Status != order.StatusCancelled {
+		t.Fatalf("got %+v, want a CANCELLED tombstone", o)
+	}
+	if _, err := f.client.Create(ctx, createReq("early")); !errors.Is(err, fault.ErrCompensated) {
+		t.Fatalf("late create after tombstone: %v, want already compensated", err)
+	}
+	got, err := f.client.Get(ctx, "early")
+	if err != nil || got.Status != order.StatusCancelled || len(got.Lines) != 0 {
+		t.Fatalf("after the late create: %+v, %v; want the tombstone unchanged", got, err)
+	}
+}
+
+func TestOrdersSurviveRestart(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.client.Create(ctx, createReq("durable")); err != nil {
+		t.Fatal(err)
+	}
+	reopened := openFixture(t, f.path)
+	got, err := reopened.client.Get(ctx, "durable")
+	if err != nil || got.Status != order.StatusPending || len(got.Lines) != 2 {
+		t.Fatalf("after reopening the file: %+v, %v", got, err)
+	}
+}
+
+func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		name, method, path, contentType, body string
+	}{
+		{"malformed JSON", "POST", "/orders", "application/json", `{"order_id":`},
+		{"not an object", "POST", "/orders", "application/json", `[1,2]`},
+		{"unknown field", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}],"coupon":"x"}`},
+		{"trailing data", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}]} {}`},
+		{"wrong content type", "POST", "/orders", "text/plain", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}]}`},
+		{"zero quantity", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":0}]}`},
+		{"negative quantity", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":-3}]}`},
+		{"fractional quantity", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1.5}]}`},
+		{"huge quantity", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":99999999}]}`},
+		{"unknown sku", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-404","quantity":1}]}`},
+		{"unknown customer", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"mallory","items":[{"sku":"SKU-1","quantity":1}]}`},
+		{"empty order", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[]}`},
+		{"duplicate sku", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-1","quantity":2}]}`},
+		{"missing order id", "POST", "/orders", "application/json", `{"customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}]}`},
+		{"bad order id", "POST", "/orders", "application/json", `{"order_id":"a b/c","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}]}`},
+		{"unknown mode", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}],"mode":"yolo"}`},
+		{"oversized body", "POST", "/orders", "application/json", problemtest.Oversized()},
+		{"cancel without reason", "POST", "/orders/b2/cancel", "application/json", `{}`},
+		{"cancel malformed", "POST", "/orders/b2/cancel", "application/json", `{"reason":}`},
+		{"approve with a body", "POST", "/orders/b2/approve", "application/json", `{"force":true}`},
+		{"list bad status", "GET", "/orders?status=LOST", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, p := problemtest.Send(t, tc.method, f.url+tc.path, tc.contentType, tc.body)
+			if status != http.StatusBadRequest || p.Code != "invalid-request" {
+				t.Fatalf("got %d %+v, want 400 invalid-request", status, p)
+			}
+		})
+	}
+	all, err := f.store.List(context.Background(), order.ListFilter{})
+	if err != nil || len(all) != 0 {
+		t.Fatalf("bad input wrote %d orders (err %v), want none", len(all), err)
+	}
+}

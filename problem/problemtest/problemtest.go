@@ -1,0 +1,51 @@
+// Package problemtest sends raw requests to a service under test and checks
+// that refusals come back as RFC 9457 problem documents.
+package problemtest
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/sagaforge/saga/problem"
+)
+
+// Send makes a request with a raw body (empty for none) and returns the
+// status and, for a problem answer, the decoded problem.
+func Send(t *testing.T, method, url, contentType, body string) (int, *problem.Problem) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode < 400 {
+		return resp.StatusCode, nil
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != problem.ContentType {
+		t.Fatalf("%s %s: status %d with content type %q, want %q; body %s", method, url, resp.StatusCode, ct, problem.ContentType, data)
+	}
+	var p problem.Problem
+	if err := json.Unmarshal(data, &p); err != nil {
+		t.Fatalf("%s %s: problem body does not decode: %v; body %s", method, url, err, data)
+	}
+	if p.Status != resp.StatusCode || p.Type == "" || p.Title == "" || p.Code == "" {
+		t.Fatalf("%s %s: incomplete problem %+v for status %d", method, url, p, resp.StatusCode)
+	}
+	return resp.StatusCode, &p
+}
+
+// Oversized is a JSON body larger than any service accepts.
+func Oversized() string {
+	return `{"order_id":"` + strings.Repeat("x", problem.MaxBodyBytes) + `"}`
+}
