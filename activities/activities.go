@@ -1,0 +1,139 @@
+// Package activities holds the purchase saga's activities: each calls one
+// service through its typed client and turns the service's answer into what
+// Temporal needs to decide on retries. Business refusals become
+// non-retryable application errors with the purchase.ErrType* types; transport
+// failures and 5xx answers are returned as they are, so Temporal retries them
+// with backoff.
+package activities
+
+import (
+	"context"
+	"errors"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/inventory"
+	"github.com/sagaforge/saga/order"
+	"github.com/sagaforge/saga/payment"
+	"github.com/sagaforge/saga/problem"
+	"github.com/sagaforge/saga/purchase"
+)
+
+// Activities calls the three services.
+type Activities struct {
+	orders    *order.Client
+	inventory *inventory.Client
+	payments  *payment.Client
+}
+
+// New returns the activities over the given service clients.
+func New(orders *order.Client, inv *inventory.Client, payments *payment.Client) *Activities {
+	return &Activities{orders: orders, inventory: inv, payments: payments}
+}
+
+// Register registers every activity under its purchase.Activity* name.
+func Register(r worker.ActivityRegistry, a *Activities) {
+	for name, fn := range map[string]any{
+		purchase.ActivityCreateOrder:   a.CreateOrder,
+		purchase.ActivityApproveOrder:  a.ApproveOrder,
+		purchase.ActivityCancelOrder:   a.CancelOrder,
+		purchase.ActivityReserveStock:  a.ReserveStock,
+		purchase.ActivityReleaseStock:  a.ReleaseStock,
+		purchase.ActivityChargePayment: a.ChargePayment,
+		purchase.ActivityRefundPayment: a.RefundPayment,
+	} {
+		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
+}
+
+// CreateOrder creates the PENDING order and returns its total.
+func (a *Activities) CreateOrder(ctx context.Context, in purchase.CreateOrderInput) (purchase.CreateOrderOutput, error) {
+	items := make([]order.Item, len(in.Items))
+	for i, it := range in.Items {
+		items[i] = order.Item{SKU: it.SKU, Quantity: it.Quantity}
+	}
+	o, err := a.orders.Create(ctx, order.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items, Mode: order.ModeOrchestration})
+	if err != nil {
+		return purchase.CreateOrderOutput{}, classify(err)
+	}
+	return purchase.CreateOrderOutput{TotalCents: o.TotalCents}, nil
+}
+
+// ApproveOrder moves the order to APPROVED.
+func (a *Activities) ApproveOrder(ctx context.Context, in purchase.OrderRef) error {
+	_, err := a.orders.Approve(ctx, in.OrderID)
+	return classify(err)
+}
+
+// CancelOrder is the compensation of CreateOrder.
+func (a *Activities) CancelOrder(ctx context.Context, in purchase.CancelOrderInput) error {
+	reason := in.Reason
+	if reason == "" {
+		reason = "purchase saga compensated"
+	}
+	_, err := a.orders.Cancel(ctx, in.OrderID, order.CancelOrderRequest{Reason: reason})
+	return classify(err)
+}
+
+// ReserveStock reserves every line of the order.
+func (a *Activities) ReserveStock(ctx context.Context, in purchase.ReserveStockInput) error {
+	items := make([]inventory.Item, len(in.Items))
+	for i, it := range in.Items {
+		items[i] = inventory.Item{SKU: it.SKU, Quantity: it.Quantity}
+	}
+	_, err := a.inventory.Reserve(ctx, inventory.ReserveRequest{OrderID: in.OrderID, Items: items})
+	return classify(err)
+}
+
+// ReleaseStock is the compensation of ReserveStock.
+func (a *Activities) ReleaseStock(ctx context.Context, in purchase.OrderRef) error {
+	_, err := a.inventory.Release(ctx, in.OrderID)
+	return classify(err)
+}
+
+// ChargePayment charges the customer.
+func (a *Activities) ChargePayment(ctx context.Context, in purchase.ChargePaymentInput) error {
+	_, err := a.payments.Charge(ctx, payment.ChargeRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, AmountCents: in.AmountCents})
+	return classify(err)
+}
+
+// RefundPayment is the compensation of ChargePayment.
+func (a *Activities) RefundPayment(ctx context.Context, in purchase.OrderRef) error {
+	_, err := a.payments.Refund(ctx, in.OrderID)
+	return classify(err)
+}
+
+var refusals = []struct {
+	sentinel error
+	errType  string
+}{
+	{fault.ErrInvalid, purchase.ErrTypeInvalidOrder},
+	{fault.ErrNotFound, purchase.ErrTypeNotFound},
+	{fault.ErrOutOfStock, purchase.ErrTypeOutOfStock},
+	{fault.ErrInsufficientFunds, purchase.ErrTypePaymentDeclined},
+	{fault.ErrIllegalTransition, purchase.ErrTypeIllegalTransition},
+	{fault.ErrCompensated, purchase.ErrTypeAlreadyCompensated},
+	{fault.ErrIdempotencyConflict, purchase.ErrTypeIdempotencyConflict},
+}
+
+// classify makes a refusal non-retryable, with the service's own words as
+// the message; everything else stays retryable.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, r := range refusals {
+		if errors.Is(err, r.sentinel) {
+			msg := err.Error()
+			var p *problem.Problem
+			if errors.As(err, &p) && p.Detail != "" {
+				msg = p.Detail
+			}
+			return temporal.NewNonRetryableApplicationError(msg, r.errType, err)
+		}
+	}
+	return err
+}

@@ -1,0 +1,126 @@
+// Package purchase is the contract of the purchase saga: the names, inputs,
+// results and failure types that the workflow, the activities, the worker and
+// the starter share. It holds data only, so deterministic workflow code may
+// import it.
+package purchase
+
+import "github.com/sagaforge/saga/money"
+
+const (
+	// TaskQueue is where the worker polls for purchase workflows and activities.
+	TaskQueue = "purchase-saga"
+	// WorkflowType is the registered name of the purchase workflow.
+	WorkflowType = "PurchaseWorkflow"
+)
+
+// WorkflowID is the ID of an order's saga. Deriving it from the order ID is
+// what makes a second start of the same order find the first saga instead of
+// creating another.
+func WorkflowID(orderID string) string { return "purchase-" + orderID }
+
+// Activity names, as registered by the worker.
+const (
+	ActivityCreateOrder   = "CreateOrder"
+	ActivityApproveOrder  = "ApproveOrder"
+	ActivityCancelOrder   = "CancelOrder"
+	ActivityReserveStock  = "ReserveStock"
+	ActivityReleaseStock  = "ReleaseStock"
+	ActivityChargePayment = "ChargePayment"
+	ActivityRefundPayment = "RefundPayment"
+)
+
+// Application error types. The first group are business refusals the services
+// answer with: they are non-retryable, because asking again gets the same no.
+const (
+	ErrTypeInvalidOrder        = "InvalidOrder"
+	ErrTypeNotFound            = "NotFound"
+	ErrTypeOutOfStock          = "OutOfStock"
+	ErrTypePaymentDeclined     = "PaymentDeclined"
+	ErrTypeIllegalTransition   = "IllegalTransition"
+	ErrTypeAlreadyCompensated  = "AlreadyCompensated"
+	ErrTypeIdempotencyConflict = "IdempotencyConflict"
+	// ErrTypeCompensationFailed fails the workflow when an undo could not be
+	// done: the databases may disagree and a person has to look.
+	ErrTypeCompensationFailed = "CompensationFailed"
+)
+
+// Step and compensation names, as they appear in a Result.
+const (
+	StepCreateOrder   = "create order"
+	StepReserveStock  = "reserve stock"
+	StepChargePayment = "charge payment"
+	StepApproveOrder  = "approve order"
+
+	CompensationRefundPayment = "refund payment"
+	CompensationReleaseStock  = "release stock"
+	CompensationCancelOrder   = "cancel order"
+)
+
+// Item is one SKU and quantity of a purchase.
+type Item struct {
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
+}
+
+// Input starts a purchase saga.
+type Input struct {
+	OrderID    string `json:"order_id"`
+	CustomerID string `json:"customer_id"`
+	Items      []Item `json:"items"`
+}
+
+// Status is the outcome of a purchase.
+type Status string
+
+const (
+	StatusApproved  Status = "APPROVED"
+	StatusCancelled Status = "CANCELLED"
+	// StatusFailed means a compensation could not be done.
+	StatusFailed Status = "FAILED"
+)
+
+// Result is what a finished saga reports.
+type Result struct {
+	OrderID       string      `json:"order_id"`
+	Status        Status      `json:"status"`
+	Reason        string      `json:"reason,omitempty"`
+	TotalCents    money.Cents `json:"total_cents"`
+	Steps         []string    `json:"steps"`
+	Compensations []string    `json:"compensations"`
+}
+
+// CreateOrderInput is the input of the CreateOrder activity.
+type CreateOrderInput struct {
+	OrderID    string `json:"order_id"`
+	CustomerID string `json:"customer_id"`
+	Items      []Item `json:"items"`
+}
+
+// CreateOrderOutput is what CreateOrder learns from the order service.
+type CreateOrderOutput struct {
+	TotalCents money.Cents `json:"total_cents"`
+}
+
+// CancelOrderInput is the input of the CancelOrder compensation.
+type CancelOrderInput struct {
+	OrderID string `json:"order_id"`
+	Reason  string `json:"reason"`
+}
+
+// ReserveStockInput is the input of the ReserveStock activity.
+type ReserveStockInput struct {
+	OrderID string `json:"order_id"`
+	Items   []Item `json:"items"`
+}
+
+// ChargePaymentInput is the input of the ChargePayment activity.
+type ChargePaymentInput struct {
+	OrderID     string      `json:"order_id"`
+	CustomerID  string      `json:"customer_id"`
+	AmountCents money.Cents `json:"amount_cents"`
+}
+
+// OrderRef names the order an activity acts on (approve, release, refund).
+type OrderRef struct {
+	OrderID string `json:"order_id"`
+}

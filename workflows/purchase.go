@@ -1,0 +1,241 @@
+// Package workflows holds the purchase saga as a Temporal workflow. It is
+// deterministic: every side effect is an activity, and it imports nothing
+// that reads a clock, randomness, the network or a database.
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/sagaforge/saga/purchase"
+)
+
+// Policy is how hard the saga tries. Steps retry transient failures with
+// backoff until StepDeadline, then the saga gives up and compensates.
+// Compensations retry until CompensationDeadline, because an undo that is
+// given up on leaves the databases disagreeing.
+type Policy struct {
+	StepTimeout          time.Duration // one attempt of a step
+	StepDeadline         time.Duration // all attempts of a step
+	StepRetry            temporal.RetryPolicy
+	CompensationTimeout  time.Duration
+	CompensationDeadline time.Duration
+	CompensationRetry    temporal.RetryPolicy
+}
+
+// DefaultPolicy gives a step 10 s per attempt and a minute in all (long
+// enough to ride out a service restart), and keeps retrying a compensation
+// for a day.
+func DefaultPolicy() Policy {
+	return Policy{
+		StepTimeout:  10 * time.Second,
+		StepDeadline: time.Minute,
+		StepRetry: temporal.RetryPolicy{
+			InitialInterval:    100 * time.Millisecond,
+			BackoffCoefficient: 2,
+			MaximumInterval:    5 * time.Second,
+		},
+		CompensationTimeout:  10 * time.Second,
+		CompensationDeadline: 24 * time.Hour,
+		CompensationRetry: temporal.RetryPolicy{
+			InitialInterval:    200 * time.Millisecond,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	}
+}
+
+// Purchase is the purchase saga. Register its Run method under
+// purchase.WorkflowType.
+type Purchase struct {
+	Policy Policy
+}
+
+// Run creates the order (PENDING), reserves stock, charges the payment and
+// approves the order. A step registers its compensation before it is called,
+// so a step that timed out after the service did its work is still undone. On
+// failure the compensations run in reverse order and the saga ends CANCELLED
+// with the reason; if a compensation cannot be done, the workflow fails with
+// ErrTypeCompensationFailed.
+func (p Purchase) Run(ctx workflow.Context, in purchase.Input) (purchase.Result, error) {
+	s := &saga{
+		ctx:    workflow.WithActivityOptions(ctx, p.stepOptions()),
+		policy: p.Policy,
+		log:    log.With(workflow.GetLogger(ctx), "order_id", in.OrderID),
+		result: purchase.Result{OrderID: in.OrderID, Steps: []string{}, Compensations: []string{}},
+	}
+
+	var created purchase.CreateOrderOutput
+	err := s.step(purchase.StepCreateOrder, purchase.ActivityCreateOrder,
+		purchase.CreateOrderInput{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items}, &created,
+		purchase.CompensationCancelOrder, func(ctx workflow.Context) error {
+			return execute(ctx, purchase.ActivityCancelOrder, purchase.CancelOrderInput{OrderID: in.OrderID, Reason: s.result.Reason})
+		})
+	if err != nil {
+		return s.abort(ctx, err)
+	}
+	s.result.TotalCents = created.TotalCents
+
+	err = s.step(purchase.StepReserveStock, purchase.ActivityReserveStock,
+		purchase.ReserveStockInput{OrderID: in.OrderID, Items: in.Items}, nil,
+		purchase.CompensationReleaseStock, func(ctx workflow.Context) error {
+			return execute(ctx, purchase.ActivityReleaseStock, purchase.OrderRef{OrderID: in.OrderID})
+		})
+	if err != nil {
+		return s.abort(ctx, err)
+	}
+
+	err = s.step(purchase.StepChargePayment, purchase.ActivityChargePayment,
+		purchase.ChargePaymentInput{OrderID: in.OrderID, CustomerID: in.CustomerID, AmountCents: created.TotalCents}, nil,
+		purchase.CompensationRefundPayment, func(ctx workflow.Context) error {
+			return execute(ctx, purchase.ActivityRefundPayment, purchase.OrderRef{OrderID: in.OrderID})
+		})
+	if err != nil {
+		return s.abort(ctx, err)
+	}
+
+	err = s.step(purchase.StepApproveOrder, purchase.ActivityApproveOrder, purchase.OrderRef{OrderID: in.OrderID}, nil, "", nil)
+	if err != nil {
+		return s.abort(ctx, err)
+	}
+	s.result.Status = purchase.StatusApproved
+	s.log.Info("purchase approved", "total_cents", int64(s.result.TotalCents))
+	return s.result, nil
+}
+
+func (p Purchase) stepOptions() workflow.ActivityOptions {
+	retry := p.Policy.StepRetry
+	return workflow.ActivityOptions{
+		StartToCloseTimeout:    p.Policy.StepTimeout,
+		ScheduleToCloseTimeout: p.Policy.StepDeadline,
+		RetryPolicy:            &retry,
+	}
+}
+
+func (p Purchase) compensationOptions() workflow.ActivityOptions {
+	retry := p.Policy.CompensationRetry
+	return workflow.ActivityOptions{
+		StartToCloseTimeout:    p.Policy.CompensationTimeout,
+		ScheduleToCloseTimeout: p.Policy.CompensationDeadline,
+		RetryPolicy:            &retry,
+	}
+}
+
+// compensation is one undo in the deferred list.
+type compensation struct {
+	name string
+	run  func(ctx workflow.Context) error
+}
+
+// saga is the state of one run: the deferred compensations and the result.
+type saga struct {
+	ctx           workflow.Context
+	policy        Policy
+	log           log.Logger
+	result        purchase.Result
+	compensations []compensation
+}
+
+// step registers the step's compensation (if any), then runs the step. A
+// business refusal is the service's definite answer that it did nothing, so
+// its compensation is dropped again; any other failure keeps it, because
+// the service may have done the work before the failure reached us.
+func (s *saga) step(name, activity string, in, out any, compName string, undo func(workflow.Context) error) error {
+	if undo != nil {
+		s.compensations = append(s.compensations, compensation{name: compName, run: undo})
+	}
+	err := workflow.ExecuteActivity(s.ctx, activity, in).Get(s.ctx, out)
+	if err != nil {
+		if undo != nil && refusedWithoutEffect(err) {
+			s.compensations = s.compensations[:len(s.compensations)-1]
+		}
+		s.log.Info("step failed", "step", name, "error", err)
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	s.result.Steps = append(s.result.Steps, name)
+	return nil
+}
+
+// abort records why the saga stopped and runs the compensations in reverse
+// order on a disconnected context, so that cancelling the workflow cannot
+// stop the undo half-way.
+func (s *saga) abort(ctx workflow.Context, cause error) (purchase.Result, error) {
+	s.result.Reason = reason(cause)
+	undoCtx, _ := workflow.NewDisconnectedContext(ctx)
+	undoCtx = workflow.WithActivityOptions(undoCtx, Purchase{Policy: s.policy}.compensationOptions())
+	var failed []error
+	for i := len(s.compensations) - 1; i >= 0; i-- {
+		c := s.compensations[i]
+		if err := c.run(undoCtx); err != nil {
+			s.log.Error("compensation failed", "compensation", c.name, "error", err)
+			failed = append(failed, fmt.Errorf("%s: %w", c.name, err))
+			continue
+		}
+		s.result.Compensations = append(s.result.Compensations, c.name)
+	}
+	if len(failed) > 0 {
+		s.result.Status = purchase.StatusFailed
+		err := errors.Join(failed...)
+		return s.result, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("order %s: compensation failed after %q, the services may disagree and need manual repair: %v",
+				s.result.OrderID, s.result.Reason, err),
+			purchase.ErrTypeCompensationFailed, err, s.result)
+	}
+	s.result.Status = purchase.StatusCancelled
+	s.log.Info("purchase cancelled", "reason", s.result.Reason, "compensations", s.result.Compensations)
+	return s.result, nil
+}
+
+func execute(ctx workflow.Context, activity string, in any) error {
+	return workflow.ExecuteActivity(ctx, activity, in).Get(ctx, nil)
+}
+
+// refusedWithoutEffect tells whether err is a refusal after which the service
+// holds nothing to undo: bad input writes nothing, and a stock or payment
+// refusal is recorded as REJECTED or DECLINED, never as a reservation or a
+// capture.
+func refusedWithoutEffect(err error) bool {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		return false
+	}
+	switch appErr.Type() {
+	case purchase.ErrTypeInvalidOrder, purchase.ErrTypeOutOfStock, purchase.ErrTypePaymentDeclined:
+		return true
+	}
+	return false
+}
+
+// reason is the cancellation reason a person reads: the service's words for a
+// refusal, or which step failed and how.
+func reason(err error) string {
+	var appErr *temporal.ApplicationError
+	var timeout *temporal.TimeoutError
+	var canceled *temporal.CanceledError
+	switch {
+	case errors.As(err, &canceled):
+		return "cancelled by request"
+	case errors.As(err, &appErr) && appErr.NonRetryable():
+		return appErr.Message()
+	case errors.As(err, &timeout):
+		return fmt.Sprintf("%s timed out (%s)", stepOf(err), timeout.TimeoutType())
+	case errors.As(err, &appErr):
+		return fmt.Sprintf("%s kept failing: %s", stepOf(err), appErr.Message())
+	}
+	return err.Error()
+}
+
+// stepOf returns the step name that step() put in front of the error.
+func stepOf(err error) string {
+	for _, name := range []string{purchase.StepCreateOrder, purchase.StepReserveStock, purchase.StepChargePayment, purchase.StepApproveOrder} {
+		if len(err.Error()) >= len(name) && err.Error()[:len(name)] == name {
+			return name
+		}
+	}
+	return "a step"
+}

@@ -1,0 +1,424 @@
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/sagaforge/saga/money"
+	"github.com/sagaforge/saga/purchase"
+	"github.com/sagaforge/saga/workflows"
+)
+
+// shop is an in-memory stand-in for the three services with the same rules
+// (idempotency, tombstones, refusals), plus knobs to inject failures. It lets
+// a test assert what the saga did to each "database", not just which calls
+// it made.
+type shop struct {
+	mu       sync.Mutex
+	calls    []string
+	orders   map[string]string // order ID -> PENDING/APPROVED/CANCELLED
+	reasons  map[string]string
+	stock    map[string]int
+	reserved map[string][]purchase.Item
+	balance  map[string]money.Cents
+	charged  map[string]money.Cents
+	prices   map[string]money.Cents
+
+	transientFailures map[string]int   // activity -> failures left before it works
+	refuse            map[string]error // activity -> error it always returns
+	hangAfterWork     map[string]bool  // activity -> do the work, then never answer
+}
+
+func newShop() *shop {
+	return &shop{
+		orders: map[string]string{}, reasons: map[string]string{},
+		stock:             map[string]int{"SKU-1": 1000, "SKU-2": 100, "SKU-OUT": 0},
+		reserved:          map[string][]purchase.Item{},
+		balance:           map[string]money.Cents{"alice": 1_000_000, "bob": 5_000},
+		charged:           map[string]money.Cents{},
+		prices:            map[string]money.Cents{"SKU-1": 4990, "SKU-2": 19900, "SKU-OUT": 1000},
+		transientFailures: map[string]int{}, refuse: map[string]error{}, hangAfterWork: map[string]bool{},
+	}
+}
+
+// enter records the call and applies injected failures that come before
+// the work.
+func (s *shop) enter(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, name)
+	if err := s.refuse[name]; err != nil {
+		return err
+	}
+	if s.transientFailures[name] > 0 {
+		s.transientFailures[name]--
+		return errors.New("503 service unavailable")
+	}
+	return nil
+}
+
+// leave applies an injected hang: the work is done but the answer never
+// reaches the workflow, as when a response is lost in a timeout.
+func (s *shop) leave(ctx context.Context, name string) error {
+	s.mu.Lock()
+	hang := s.hangAfterWork[name]
+	s.mu.Unlock()
+	if hang {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return nil
+}
+
+func refusal(errType, msg string) error {
+	return temporal.NewNonRetryableApplicationError(msg, errType, nil)
+}
+
+func (s *shop) CreateOrder(ctx context.Context, in purchase.CreateOrderInput) (purchase.CreateOrderOutput, error) {
+	if err := s.enter(purchase.ActivityCreateOrder); err != nil {
+		return purchase.CreateOrderOutput{}, err
+	}
+	s.mu.Lock()
+	var total money.Cents
+	for _, it := range in.Items {
+		price, ok := s.prices[it.SKU]
+		if !ok {
+			s.mu.Unlock()
+			return purchase.CreateOrderOutput{}, refusal(purchase.ErrTypeInvalidOrder, "unknown sku "+it.SKU)
+		}
+		total += price * money.Cents(it.Quantity)
+	}
+	if _, exists := s.orders[in.OrderID]; !exists {
+		s.orders[in.OrderID] = "PENDING"
+	}
+	s.mu.Unlock()
+	return purchase.CreateOrderOutput{TotalCents: total}, s.leave(ctx, purchase.ActivityCreateOrder)
+}
+
+func (s *shop) ApproveOrder(ctx context.Context, in purchase.OrderRef) error {
+	if err := s.enter(purchase.ActivityApproveOrder); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.orders[in.OrderID] == "CANCELLED" {
+		return refusal(purchase.ErrTypeIllegalTransition, "order is CANCELLED")
+	}
+	s.orders[in.OrderID] = "APPROVED"
+	return nil
+}
+
+func (s *shop) CancelOrder(ctx context.Context, in purchase.CancelOrderInput) error {
+	if err := s.enter(purchase.ActivityCancelOrder); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.orders[in.OrderID] == "APPROVED" {
+		return refusal(purchase.ErrTypeIllegalTransition, "order is APPROVED")
+	}
+	s.orders[in.OrderID], s.reasons[in.OrderID] = "CANCELLED", in.Reason
+	return nil
+}
+
+func (s *shop) ReserveStock(ctx context.Context, in purchase.ReserveStockInput) error {
+	if err := s.enter(purchase.ActivityReserveStock); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if _, done := s.reserved[in.OrderID]; !done {
+		for _, it := range in.Items {
+			if s.stock[it.SKU] < it.Quantity {
+				s.mu.Unlock()
+				return refusal(purchase.ErrTypeOutOfStock, fmt.Sprintf("out of stock: %s (requested %d, available %d)", it.SKU, it.Quantity, s.stock[it.SKU]))
+			}
+		}
+		for _, it := range in.Items {
+			s.stock[it.SKU] -= it.Quantity
+		}
+		s.reserved[in.OrderID] = in.Items
+	}
+	s.mu.Unlock()
+	return s.leave(ctx, purchase.ActivityReserveStock)
+}
+
+func (s *shop) ReleaseStock(ctx context.Context, in purchase.OrderRef) error {
+	if err := s.enter(purchase.ActivityReleaseStock); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, it := range s.reserved[in.OrderID] {
+		s.stock[it.SKU] += it.Quantity
+	}
+	delete(s.reserved, in.OrderID)
+	return nil
+}
+
+func (s *shop) ChargePayment(ctx context.Context, in purchase.ChargePaymentInput) error {
+	if err := s.enter(purchase.ActivityChargePayment); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if _, done := s.charged[in.OrderID]; !done {
+		if s.balance[in.CustomerID] < in.AmountCents {
+			s.mu.Unlock()
+			return refusal(purchase.ErrTypePaymentDeclined, "insufficient funds: balance does not cover "+in.AmountCents.String())
+		}
+		s.balance[in.CustomerID] -= in.AmountCents
+		s.charged[in.OrderID] = in.AmountCents
+	}
+	s.mu.Unlock()
+	return s.leave(ctx, purchase.ActivityChargePayment)
+}
+
+func (s *shop) RefundPayment(ctx context.Context, in purchase.OrderRef) error {
+	if err := s.enter(purchase.ActivityRefundPayment); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if amount, ok := s.charged[in.OrderID]; ok {
+		s.balance["alice"] += amount // every test that pays is alice's
+		delete(s.charged, in.OrderID)
+	}
+	return nil
+}
+
+// fastPolicy keeps the production shape with timeouts short enough that a
+// test that waits for one finishes quickly.
+func fastPolicy() workflows.Policy {
+	p := workflows.DefaultPolicy()
+	p.StepTimeout = 300 * time.Millisecond
+	p.StepRetry.MaximumAttempts = 5
+	return p
+}
+
+func run(t *testing.T, s *shop, in purchase.Input) (purchase.Result, error) {
+	t.Helper()
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(workflows.Purchase{Policy: fastPolicy()}.Run, workflow.RegisterOptions{Name: purchase.WorkflowType})
+	for name, fn := range map[string]any{
+		purchase.ActivityCreateOrder: s.CreateOrder, purchase.ActivityApproveOrder: s.ApproveOrder,
+		purchase.ActivityCancelOrder: s.CancelOrder, purchase.ActivityReserveStock: s.ReserveStock,
+		purchase.ActivityReleaseStock: s.ReleaseStock, purchase.ActivityChargePayment: s.ChargePayment,
+		purchase.ActivityRefundPayment: s.RefundPayment,
+	} {
+		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
+	env.ExecuteWorkflow(purchase.WorkflowType, in)
+	if !env.IsWorkflowCompleted() {
+		t.Fatal("workflow did not complete")
+	}
+	var res purchase.Result
+	err := env.GetWorkflowError()
+	if err == nil {
+		if gerr := env.GetWorkflowResult(&res); gerr != nil {
+			t.Fatal(gerr)
+		}
+	}
+	return res, err
+}
+
+func alice(items ...purchase.Item) purchase.Input {
+	return purchase.Input{OrderID: "o-1", CustomerID: "alice", Items: items}
+}
+
+func item(sku string, qty int) purchase.Item { return purchase.Item{SKU: sku, Quantity: qty} }
+
+func wantCalls(t *testing.T, s *shop, want ...string) {
+	t.Helper()
+	if !slices.Equal(s.calls, want) {
+		t.Fatalf("activity calls\n got %v\nwant %v", s.calls, want)
+	}
+}
+
+func TestApproved(t *testing.T) {
+	s := newShop()
+	res, err := run(t, s, alice(item("SKU-1", 2), item("SKU-2", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusApproved || res.TotalCents != 29880 || len(res.Compensations) != 0 {
+		t.Fatalf("result %+v, want APPROVED for 298.80 with no compensation", res)
+	}
+	if !slices.Equal(res.Steps, []string{purchase.StepCreateOrder, purchase.StepReserveStock, purchase.StepChargePayment, purchase.StepApproveOrder}) {
+		t.Fatalf("steps %v", res.Steps)
+	}
+	wantCalls(t, s, purchase.ActivityCreateOrder, purchase.ActivityReserveStock, purchase.ActivityChargePayment, purchase.ActivityApproveOrder)
+	if s.orders["o-1"] != "APPROVED" || s.stock["SKU-1"] != 998 || s.balance["alice"] != 1_000_000-29880 {
+		t.Fatalf("state: order %s, SKU-1 %d, alice %s", s.orders["o-1"], s.stock["SKU-1"], s.balance["alice"])
+	}
+}
+
+func TestOutOfStockCancelsOrderAndRunsNothingElse(t *testing.T) {
+	s := newShop()
+	res, err := run(t, s, alice(item("SKU-1", 1), item("SKU-OUT", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusCancelled || !strings.Contains(res.Reason, "out of stock") {
+		t.Fatalf("result %+v, want CANCELLED for out of stock", res)
+	}
+	wantCalls(t, s, purchase.ActivityCreateOrder, purchase.ActivityReserveStock, purchase.ActivityCancelOrder)
+	if !slices.Equal(res.Compensations, []string{purchase.CompensationCancelOrder}) {
+		t.Fatalf("compensations %v, want only cancel order", res.Compensations)
+	}
+	if s.orders["o-1"] != "CANCELLED" || s.reasons["o-1"] != res.Reason || s.stock["SKU-1"] != 1000 {
+		t.Fatalf("state: order %s (%q), SKU-1 %d", s.orders["o-1"], s.reasons["o-1"], s.stock["SKU-1"])
+	}
+}
+
+func TestDeclinedReleasesStockAndCancelsOrder(t *testing.T) {
+	s := newShop()
+	in := purchase.Input{OrderID: "o-bob", CustomerID: "bob", Items: []purchase.Item{item("SKU-2", 1)}}
+	res, err := run(t, s, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusCancelled || !strings.Contains(res.Reason, "insufficient funds") {
+		t.Fatalf("result %+v, want CANCELLED for insufficient funds", res)
+	}
+	wantCalls(t, s, purchase.ActivityCreateOrder, purchase.ActivityReserveStock, purchase.ActivityChargePayment,
+		purchase.ActivityReleaseStock, purchase.ActivityCancelOrder)
+	if !slices.Equal(res.Compensations, []string{purchase.CompensationReleaseStock, purchase.CompensationCancelOrder}) {
+		t.Fatalf("compensations %v", res.Compensations)
+	}
+	if s.stock["SKU-2"] != 100 || s.orders["o-bob"] != "CANCELLED" || s.balance["bob"] != 5000 {
+		t.Fatalf("state: SKU-2 %d, order %s, bob %s", s.stock["SKU-2"], s.orders["o-bob"], s.balance["bob"])
+	}
+}
+
+func TestApproveFailureRefundsReleasesAndCancelsInReverseOrder(t *testing.T) {
+	s := newShop()
+	s.refuse[purchase.ActivityApproveOrder] = refusal(purchase.ErrTypeIllegalTransition, "order o-1 cannot be approved")
+	res, err := run(t, s, alice(item("SKU-2", 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusCancelled {
+		t.Fatalf("result %+v, want CANCELLED", res)
+	}
+	wantCalls(t, s, purchase.ActivityCreateOrder, purchase.ActivityReserveStock, purchase.ActivityChargePayment, purchase.ActivityApproveOrder,
+		purchase.ActivityRefundPayment, purchase.ActivityReleaseStock, purchase.ActivityCancelOrder)
+	if !slices.Equal(res.Compensations, []string{purchase.CompensationRefundPayment, purchase.CompensationReleaseStock, purchase.CompensationCancelOrder}) {
+		t.Fatalf("compensations %v, want refund, release, cancel", res.Compensations)
+	}
+	if s.balance["alice"] != 1_000_000 || s.stock["SKU-2"] != 100 || s.orders["o-1"] != "CANCELLED" {
+		t.Fatalf("state: alice %s, SKU-2 %d, order %s", s.balance["alice"], s.stock["SKU-2"], s.orders["o-1"])
+	}
+}
+
+func TestTransientErrorsAreRetried(t *testing.T) {
+	s := newShop()
+	s.transientFailures[purchase.ActivityReserveStock] = 2
+	s.transientFailures[purchase.ActivityChargePayment] = 3
+	res, err := run(t, s, alice(item("SKU-1", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusApproved {
+		t.Fatalf("result %+v, want APPROVED after retries", res)
+	}
+	wantCalls(t, s, purchase.ActivityCreateOrder,
+		purchase.ActivityReserveStock, purchase.ActivityReserveStock, purchase.ActivityReserveStock,
+		purchase.ActivityChargePayment, purchase.ActivityChargePayment, purchase.ActivityChargePayment, purchase.ActivityChargePayment,
+		purchase.ActivityApproveOrder)
+	if s.stock["SKU-1"] != 999 || s.balance["alice"] != 1_000_000-4990 {
+		t.Fatalf("retries took effect more than once: SKU-1 %d, alice %s", s.stock["SKU-1"], s.balance["alice"])
+	}
+}
+
+func TestStepThatTimesOutAfterDoingItsWorkIsCompensated(t *testing.T) {
+	s := newShop()
+	s.hangAfterWork[purchase.ActivityChargePayment] = true
+	res, err := run(t, s, alice(item("SKU-2", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusCancelled || !strings.Contains(res.Reason, "timed out") {
+		t.Fatalf("result %+v, want CANCELLED after a timeout", res)
+	}
+	if !slices.Equal(res.Compensations, []string{purchase.CompensationRefundPayment, purchase.CompensationReleaseStock, purchase.CompensationCancelOrder}) {
+		t.Fatalf("compensations %v, want the charge refunded even though it never answered", res.Compensations)
+	}
+	if s.balance["alice"] != 1_000_000 || s.stock["SKU-2"] != 100 || s.orders["o-1"] != "CANCELLED" {
+		t.Fatalf("state: alice %s, SKU-2 %d, order %s; want everything undone", s.balance["alice"], s.stock["SKU-2"], s.orders["o-1"])
+	}
+}
+
+func TestCompensationRetriesTransientErrors(t *testing.T) {
+	s := newShop()
+	s.transientFailures[purchase.ActivityReleaseStock] = 3
+	in := purchase.Input{OrderID: "o-bob", CustomerID: "bob", Items: []purchase.Item{item("SKU-2", 1)}}
+	res, err := run(t, s, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusCancelled || s.stock["SKU-2"] != 100 {
+		t.Fatalf("result %+v, SKU-2 %d; want CANCELLED with stock back", res, s.stock["SKU-2"])
+	}
+	if n := strings.Count(strings.Join(s.calls, " "), purchase.ActivityReleaseStock); n != 4 {
+		t.Fatalf("release stock called %d times, want 3 failures and 1 success", n)
+	}
+}
+
+func TestCompensationThatCannotBeDoneFailsTheWorkflowPlainly(t *testing.T) {
+	s := newShop()
+	s.refuse[purchase.ActivityReleaseStock] = refusal(purchase.ErrTypeNotFound, "reservation store lost")
+	in := purchase.Input{OrderID: "o-bob", CustomerID: "bob", Items: []purchase.Item{item("SKU-2", 1)}}
+	_, err := run(t, s, in)
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != purchase.ErrTypeCompensationFailed {
+		t.Fatalf("workflow error %v, want %s", err, purchase.ErrTypeCompensationFailed)
+	}
+	if !strings.Contains(appErr.Error(), "release stock") || !strings.Contains(appErr.Error(), "manual repair") {
+		t.Fatalf("error %q does not say which compensation failed and what to do", appErr.Error())
+	}
+	var partial purchase.Result
+	if err := appErr.Details(&partial); err != nil || partial.Status != purchase.StatusFailed {
+		t.Fatalf("details %+v (%v), want the partial result with status FAILED", partial, err)
+	}
+	if s.orders["o-bob"] != "CANCELLED" {
+		t.Fatalf("the other compensations must still run: order is %s", s.orders["o-bob"])
+	}
+}
+
+func TestInvalidOrderIsCancelledWithoutCompensating(t *testing.T) {
+	s := newShop()
+	res, err := run(t, s, alice(item("SKU-404", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusCancelled || !strings.Contains(res.Reason, "unknown sku") {
+		t.Fatalf("result %+v, want CANCELLED for the unknown sku", res)
+	}
+	wantCalls(t, s, purchase.ActivityCreateOrder)
+}
+
+func TestStepThatNeverRecoversGivesUpAndCompensates(t *testing.T) {
+	s := newShop()
+	s.transientFailures[purchase.ActivityChargePayment] = 1000 // the payment service is down
+	res, err := run(t, s, alice(item("SKU-1", 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusCancelled || !strings.Contains(res.Reason, purchase.StepChargePayment) {
+		t.Fatalf("result %+v, want CANCELLED naming the charge step", res)
+	}
+	if s.stock["SKU-1"] != 1000 || s.orders["o-1"] != "CANCELLED" {
+		t.Fatalf("state: SKU-1 %d, order %s", s.stock["SKU-1"], s.orders["o-1"])
+	}
+}
