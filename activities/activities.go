@@ -132,7 +132,9 @@ func classify(err error) error {
 			if errors.As(err, &p) && p.Detail != "" {
 				msg = p.Detail
 			}
-			return temporal.NewNonRetryableApplicationError(msg, r.errType, err)
+			// The service's words are the whole story; the wrapped HTTP
+			// chain would only repeat them in the workflow history.
+			return temporal.NewNonRetryableApplicationError(msg, r.errType, nil)
 		}
 	}
 	return err

@@ -1,0 +1,38 @@
+# One-command stack and tests. Everything builds from the Go module proxy;
+# the Temporal CLI (dev server + Web UI) builds from its own module in tools/.
+GO      ?= go
+BIN     := bin
+GOFLAGS ?=
+
+.PHONY: all build demo up test vet clean
+
+all: build
+
+build: $(BIN)/temporal
+	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -o $(BIN)/worker ./workers
+	$(GO) build -o $(BIN)/starter ./starter
+
+# The first build of the Temporal CLI takes a few minutes; later ones are cached.
+$(BIN)/temporal: tools/go.mod tools/go.sum
+	$(GO) build -modfile=tools/go.mod -o $(BIN)/temporal github.com/temporalio/cli/cmd/temporal
+
+# make demo               run two purchases and keep the stack up until Ctrl-C
+# make demo DEMO_EXIT=1   run them, stop, exit 0 only if both ended as expected
+demo: build
+	$(BIN)/stack demo $(if $(DEMO_EXIT),--exit)
+
+up: build
+	$(BIN)/stack up
+
+vet:
+	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
+	$(GO) vet ./...
+
+# Unit, service, replay and integration tests, with the race detector. The
+# integration tests build the binaries and start the real stack on free ports.
+test: vet
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+clean:
+	rm -rf $(BIN) .data

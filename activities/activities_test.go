@@ -1,0 +1,155 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"gorm.io/gorm"
+
+	"github.com/sagaforge/saga/activities"
+	"github.com/sagaforge/saga/database"
+	"github.com/sagaforge/saga/inventory"
+	"github.com/sagaforge/saga/order"
+	"github.com/sagaforge/saga/payment"
+	"github.com/sagaforge/saga/purchase"
+)
+
+// services starts the three real services on real SQLite files.
+func services(t *testing.T) (orderURL, inventoryURL, paymentURL string) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	quiet := slog.New(slog.DiscardHandler)
+	open := func(name string) *gorm.DB {
+		db, err := database.Open(ctx, filepath.Join(dir, name+".db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = database.Close(db) })
+		return db
+	}
+	orders := order.NewStore(open("order"))
+	stock := inventory.NewStore(open("inventory"))
+	payments := payment.NewStore(open("payment"))
+	for _, m := range []func(context.Context) error{orders.Migrate, stock.Migrate, payments.Migrate} {
+		if err := m(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	serve := func(h http.Handler) string {
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	return serve(order.NewHandler(orders, quiet, "")), serve(inventory.NewHandler(stock, quiet, "")), serve(payment.NewHandler(payments, quiet, ""))
+}
+
+func newEnv(t *testing.T, orderURL, inventoryURL, paymentURL string) *testsuite.TestActivityEnvironment {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	activities.Register(env, activities.New(
+		order.NewClient(orderURL, nil, ""), inventory.NewClient(inventoryURL, nil, ""), payment.NewClient(paymentURL, nil, "")))
+	return env
+}
+
+func appError(t *testing.T, err error) *temporal.ApplicationError {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		t.Fatalf("error %v (%T) is not an application error", err, err)
+	}
+	return appErr
+}
+
+func TestRefusalsAreNonRetryableAndTyped(t *testing.T) {
+	o, i, p := services(t)
+	env := newEnv(t, o, i, p)
+	if _, err := env.ExecuteActivity(purchase.ActivityCreateOrder, purchase.CreateOrderInput{
+		OrderID: "o-1", CustomerID: "bob", Items: []purchase.Item{{SKU: "SKU-2", Quantity: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		activity string
+		input    any
+		errType  string
+	}{
+		{"out of stock", purchase.ActivityReserveStock, purchase.ReserveStockInput{OrderID: "o-2", Items: []purchase.Item{{SKU: "SKU-OUT", Quantity: 1}}}, purchase.ErrTypeOutOfStock},
+		{"declined", purchase.ActivityChargePayment, purchase.ChargePaymentInput{OrderID: "o-1", CustomerID: "bob", AmountCents: 19900}, purchase.ErrTypePaymentDeclined},
+		{"unknown sku", purchase.ActivityCreateOrder, purchase.CreateOrderInput{OrderID: "o-3", CustomerID: "alice", Items: []purchase.Item{{SKU: "NOPE", Quantity: 1}}}, purchase.ErrTypeInvalidOrder},
+		{"approve unknown", purchase.ActivityApproveOrder, purchase.OrderRef{OrderID: "o-404"}, purchase.ErrTypeNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := env.ExecuteActivity(tc.activity, tc.input)
+			appErr := appError(t, err)
+			if appErr.Type() != tc.errType || !appErr.NonRetryable() {
+				t.Fatalf("got type %q non-retryable=%v (%v), want non-retryable %q", appErr.Type(), appErr.NonRetryable(), err, tc.errType)
+			}
+		})
+	}
+	if _, err := env.ExecuteActivity(purchase.ActivityCancelOrder, purchase.CancelOrderInput{OrderID: "o-1", Reason: "declined"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := env.ExecuteActivity(purchase.ActivityApproveOrder, purchase.OrderRef{OrderID: "o-1"})
+	if appErr := appError(t, err); appErr.Type() != purchase.ErrTypeIllegalTransition {
+		t.Fatalf("approve a cancelled order: %v, want %s", err, purchase.ErrTypeIllegalTransition)
+	}
+}
+
+func TestCompensationsSucceedWithNothingToUndo(t *testing.T) {
+	o, i, p := services(t)
+	env := newEnv(t, o, i, p)
+	for _, c := range []struct {
+		activity string
+		input    any
+	}{
+		{purchase.ActivityRefundPayment, purchase.OrderRef{OrderID: "ghost"}},
+		{purchase.ActivityReleaseStock, purchase.OrderRef{OrderID: "ghost"}},
+		{purchase.ActivityCancelOrder, purchase.CancelOrderInput{OrderID: "ghost", Reason: "compensated"}},
+	} {
+		if _, err := env.ExecuteActivity(c.activity, c.input); err != nil {
+			t.Fatalf("%s with nothing to undo: %v", c.activity, err)
+		}
+	}
+	// The tombstones refuse the late actions.
+	_, err := env.ExecuteActivity(purchase.ActivityChargePayment, purchase.ChargePaymentInput{OrderID: "ghost", CustomerID: "alice", AmountCents: 100})
+	if appErr := appError(t, err); appErr.Type() != purchase.ErrTypeAlreadyCompensated {
+		t.Fatalf("late charge: %v, want %s", err, purchase.ErrTypeAlreadyCompensated)
+	}
+}
+
+func TestServerErrorsAndOutagesStayRetryable(t *testing.T) {
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "database is locked", http.StatusServiceUnavailable)
+	}))
+	defer broken.Close()
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // nothing listens here any more
+	env := newEnv(t, down.URL, broken.URL, broken.URL)
+	for _, tc := range []struct {
+		name     string
+		activity string
+		input    any
+	}{
+		{"503", purchase.ActivityReserveStock, purchase.ReserveStockInput{OrderID: "o-1", Items: []purchase.Item{{SKU: "SKU-1", Quantity: 1}}}},
+		{"connection refused", purchase.ActivityCancelOrder, purchase.CancelOrderInput{OrderID: "o-1", Reason: "x"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := env.ExecuteActivity(tc.activity, tc.input)
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			var appErr *temporal.ApplicationError
+			if errors.As(err, &appErr) && appErr.NonRetryable() {
+				t.Fatalf("%v is non-retryable; a transient failure must be retried", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,152 @@
+package stack
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// process is one child of the stack, with its output prefixed by its name.
+type process struct {
+	name  string
+	path  string
+	args  []string
+	env   []string
+	ready func(ctx context.Context) error
+	out   *prefixWriter
+
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	done    chan struct{}
+	waitErr error
+	stopped bool // stopped on purpose; an exit is not a crash
+}
+
+func (p *process) start() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cmd := exec.Command(p.path, p.args...)
+	cmd.Env = append(os.Environ(), p.env...)
+	// Own process group: Ctrl-C reaches the stack, which stops the children
+	// in order. Pdeathsig: if the stack dies, its children die with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", p.name, err)
+	}
+	p.cmd, p.done, p.stopped, p.waitErr = cmd, make(chan struct{}), false, nil
+	done := p.done
+	go func() {
+		p.out.copyLines(p.name, stdout)
+		err := cmd.Wait()
+		p.mu.Lock()
+		p.waitErr = err
+		p.mu.Unlock()
+		close(done)
+	}()
+	return nil
+}
+
+// running tells whether the process is up.
+func (p *process) running() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done == nil {
+		return false
+	}
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// signal sends sig and, when wait > 0, waits that long for the exit before
+// killing it.
+func (p *process) signal(sig syscall.Signal, wait time.Duration) error {
+	p.mu.Lock()
+	cmd, done := p.cmd, p.done
+	p.stopped = true
+	p.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	default:
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("signal %s: %w", p.name, err)
+	}
+	if wait <= 0 {
+		<-done
+		return nil
+	}
+	select {
+	case <-done:
+	case <-time.After(wait):
+		_ = cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("%s did not stop within %s and was killed", p.name, wait)
+	}
+	return nil
+}
+
+// waitReady polls the readiness check until it passes, the process exits or
+// the timeout runs out.
+func (p *process) waitReady(ctx context.Context, timeout time.Duration) error {
+	if p.ready == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last error
+	for {
+		check, cancelCheck := context.WithTimeout(ctx, 2*time.Second)
+		last = p.ready(check)
+		cancelCheck()
+		if last == nil {
+			return nil
+		}
+		p.mu.Lock()
+		done, err := p.done, p.waitErr
+		p.mu.Unlock()
+		select {
+		case <-done:
+			return fmt.Errorf("%s exited while starting (%v); see its log lines above", p.name, err)
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready after %s: %w", p.name, timeout, last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// prefixWriter interleaves the children's output line by line, each line
+// prefixed with its process's name.
+type prefixWriter struct {
+	mu  sync.Mutex
+	w   io.Writer
+	pad int
+}
+
+func (pw *prefixWriter) copyLines(name string, r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		pw.mu.Lock()
+		fmt.Fprintf(pw.w, "%-*s | %s\n", pw.pad, name, sc.Text())
+		pw.mu.Unlock()
+	}
+}

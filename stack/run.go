@@ -1,0 +1,113 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sagaforge/saga/cli"
+)
+
+// demoPurchase is one purchase of the demo and the outcome it must have.
+type demoPurchase struct {
+	title  string
+	args   []string
+	expect string
+}
+
+var demoPurchases = []demoPurchase{
+	{"alice buys 2 keyboards", []string{"--customer", "alice", "--item", "SKU-1:2"}, "APPROVED"},
+	{"bob's card is declined for a monitor", []string{"--customer", "bob", "--item", "SKU-2:1"}, "CANCELLED"},
+}
+
+// Run starts the stack and keeps it up until ctx is done (Ctrl-C). With demo
+// it first runs the demo purchases; with exitAfter it then stops at once. The
+// result is the process exit code.
+func Run(ctx context.Context, cfg Config, demo, exitAfter bool, out io.Writer) int {
+	say := func(format string, args ...any) { fmt.Fprintf(out, "stack     | "+format+"\n", args...) }
+	say("starting temporal, broker, order, inventory, payment, worker (data in %s)", cfg.DataDir)
+	started := time.Now()
+	s, err := Start(ctx, cfg)
+	if err != nil {
+		say("start failed: %v", err)
+		return 1
+	}
+	t := s.Temporal()
+	say("ready in %s", time.Since(started).Round(100*time.Millisecond))
+	say("Temporal Web UI  %s", t.UIURL)
+	say("order %s  inventory %s  payment %s  kafka %s", s.OrderURL(), s.InventoryURL(), s.PaymentURL(), s.BrokerAddr())
+
+	code := 0
+	if demo {
+		if !runDemo(ctx, s, out) {
+			code = 1
+		}
+	}
+	if !exitAfter {
+		say("up; try: bin/starter purchase --customer alice --item SKU-1:1 --wait   (Ctrl-C stops everything)")
+		ticker := time.NewTicker(time.Second)
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				break wait
+			case <-ticker.C:
+				if name := s.Crashed(); name != "" {
+					say("%s exited unexpectedly; stopping", name)
+					code = 1
+					break wait
+				}
+			}
+		}
+		ticker.Stop()
+	}
+	say("stopping")
+	if err := s.Stop(); err != nil {
+		say("stop: %v", err)
+		code = 1
+	}
+	say("stopped")
+	return code
+}
+
+// runDemo runs the demo purchases through the starter and reports whether
+// each ended as expected.
+func runDemo(ctx context.Context, s *Stack, out io.Writer) bool {
+	for _, kv := range s.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
+	}
+	ok := true
+	var summary strings.Builder
+	for i, d := range demoPurchases {
+		args := append([]string{"purchase"}, d.args...)
+		args = append(args, "--wait", "--json")
+		var stdout, stderr bytes.Buffer
+		code := cli.Run(ctx, args, &stdout, &stderr)
+		var rep cli.Report
+		if code != 0 || json.Unmarshal(stdout.Bytes(), &rep) != nil {
+			fmt.Fprintf(&summary, "  %d. %s: starter failed (exit %d): %s\n", i+1, d.title, code, strings.TrimSpace(stderr.String()))
+			ok = false
+			continue
+		}
+		mark := "ok"
+		if rep.Status != d.expect {
+			mark, ok = "UNEXPECTED (want "+d.expect+")", false
+		}
+		fmt.Fprintf(&summary, "  %d. %s\n     $ starter %s --wait\n     %s %s", i+1, d.title, strings.Join(args[:len(args)-2], " "), rep.Status, mark)
+		if rep.Reason != "" {
+			fmt.Fprintf(&summary, ": %s", rep.Reason)
+		}
+		if len(rep.Compensations) > 0 {
+			fmt.Fprintf(&summary, "\n     undone: %s", strings.Join(rep.Compensations, " -> "))
+		}
+		fmt.Fprintf(&summary, "\n     %s\n", rep.UIURL)
+	}
+	fmt.Fprintf(out, "\n== demo ==\n%s\n", summary.String())
+	return ok
+}
