@@ -1,0 +1,204 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/inventory"
+	"github.com/sagaforge/saga/money"
+	"github.com/sagaforge/saga/order"
+	"github.com/sagaforge/saga/payment"
+	"github.com/sagaforge/saga/purchase"
+	"github.com/sagaforge/saga/temporalx"
+)
+
+type clients struct {
+	orders   *order.Client
+	stock    *inventory.Client
+	payments *payment.Client
+}
+
+func clientsOf(urls interface {
+	OrderURL() string
+	InventoryURL() string
+	PaymentURL() string
+}) clients {
+	return clients{order.NewClient(urls.OrderURL(), nil, ""), inventory.NewClient(urls.InventoryURL(), nil, ""), payment.NewClient(urls.PaymentURL(), nil, "")}
+}
+
+func TestPurchasesLeaveAllThreeDatabasesConsistent(t *testing.T) {
+	s := startStack(t)
+	ctx := context.Background()
+	c := clientsOf(s)
+
+	approved := buy(t, s, "--customer", "alice", "--item", "SKU-1:2", "--item", "SKU-2:1")
+	outOfStock := buy(t, s, "--customer", "alice", "--item", "SKU-1:1", "--item", "SKU-OUT:1")
+	declined := buy(t, s, "--customer", "bob", "--item", "SKU-2:1")
+
+	if approved.Status != "APPROVED" || approved.TotalCents != 2*4990+19900 || len(approved.Compensations) != 0 {
+		t.Fatalf("approved purchase: %+v", approved)
+	}
+	if outOfStock.Status != "CANCELLED" || !strings.Contains(outOfStock.Reason, "SKU-OUT") ||
+		strings.Join(outOfStock.Compensations, ",") != purchase.CompensationCancelOrder {
+		t.Fatalf("out-of-stock purchase: %+v", outOfStock)
+	}
+	if declined.Status != "CANCELLED" || !strings.Contains(declined.Reason, "insufficient funds") ||
+		strings.Join(declined.Compensations, ",") != purchase.CompensationReleaseStock+","+purchase.CompensationCancelOrder {
+		t.Fatalf("declined purchase: %+v", declined)
+	}
+	if !strings.HasPrefix(approved.UIURL, s.Temporal().UIURL+"/namespaces/default/workflows/purchase-"+approved.OrderID) {
+		t.Fatalf("UI link %q does not point at the workflow", approved.UIURL)
+	}
+
+	// The order service agrees with the sagas.
+	for id, want := range map[string]order.Status{approved.OrderID: order.StatusApproved,
+		outOfStock.OrderID: order.StatusCancelled, declined.OrderID: order.StatusCancelled} {
+		o, err := c.orders.Get(ctx, id)
+		if err != nil || o.Status != want {
+			t.Fatalf("order %s: %+v, %v; want %s", id, o, err, want)
+		}
+	}
+	// Inventory: the approved order holds its stock; the others hold none.
+	for id, want := range map[string]inventory.ReservationStatus{approved.OrderID: inventory.Reserved,
+		outOfStock.OrderID: inventory.Rejected, declined.OrderID: inventory.Released} {
+		r, err := c.stock.Reservation(ctx, id)
+		if err != nil || r.Status != want {
+			t.Fatalf("reservation %s: %+v, %v; want %s", id, r, err, want)
+		}
+	}
+	stock, err := c.stock.Stock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStock := map[string][2]int{"SKU-1": {998, 2}, "SKU-2": {99, 1}, "SKU-OUT": {0, 0}}
+	for _, st := range stock.Stock {
+		if w := wantStock[st.SKU]; st.Available != w[0] || st.Reserved != w[1] {
+			t.Errorf("stock %s: %d available / %d reserved, want %d / %d", st.SKU, st.Available, st.Reserved, w[0], w[1])
+		}
+	}
+	// Payment: captured once for the approved order, declined for bob, never
+	// attempted for the out-of-stock order; balances add up.
+	if p, err := c.payments.Payment(ctx, approved.OrderID); err != nil || p.Status != payment.Captured || p.AmountCents != approved.TotalCents {
+		t.Fatalf("payment of the approved order: %+v, %v", p, err)
+	}
+	if p, err := c.payments.Payment(ctx, declined.OrderID); err != nil || p.Status != payment.Declined {
+		t.Fatalf("payment of the declined order: %+v, %v", p, err)
+	}
+	if _, err := c.payments.Payment(ctx, outOfStock.OrderID); !errors.Is(err, fault.ErrNotFound) {
+		t.Fatalf("the out-of-stock order was charged: %v", err)
+	}
+	accounts, err := c.payments.Accounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantBalance := map[string]money.Cents{"alice": 1_000_000 - approved.TotalCents, "bob": 5_000}
+	for _, a := range accounts.Accounts {
+		if a.BalanceCents != wantBalance[a.CustomerID] {
+			t.Errorf("balance of %s: %s, want %s", a.CustomerID, a.BalanceCents, wantBalance[a.CustomerID])
+		}
+	}
+}
+
+func TestSameOrderTwiceRunsOneSaga(t *testing.T) {
+	s := startStack(t)
+	first := buy(t, s, "--customer", "alice", "--item", "SKU-1:1", "--order-id", "twice-1")
+	second := buy(t, s, "--customer", "alice", "--item", "SKU-1:1", "--order-id", "twice-1")
+	if first.RunID == "" || second.RunID != first.RunID || second.Status != "APPROVED" {
+		t.Fatalf("second start made a new run or outcome: first %+v, second %+v", first, second)
+	}
+	code, stdout, stderr := starter(t, s, "status", "twice-1", "--json")
+	if code != 0 || !strings.Contains(stdout, `"status":"APPROVED"`) {
+		t.Fatalf("status: exit %d, %s %s", code, stdout, stderr)
+	}
+	r, err := clientsOf(s).stock.Stock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range r.Stock {
+		if st.SKU == "SKU-1" && st.Reserved != 1 {
+			t.Fatalf("SKU-1 reserved %d times, want once", st.Reserved)
+		}
+	}
+}
+
+func TestSagaRidesOutAKilledService(t *testing.T) {
+	s := startStack(t)
+	ctx := context.Background()
+	if err := s.Kill("payment"); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := starter(t, s, "purchase", "--customer", "alice", "--item", "SKU-2:1", "--order-id", "while-down", "--json")
+	if code != 0 || !strings.Contains(stdout, `"status":"RUNNING"`) {
+		t.Fatalf("start while payment is down: exit %d %s %s", code, stdout, stderr)
+	}
+	c, err := temporalx.Dial(ctx, s.Temporal(), nil, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Restart only once the saga is stuck on the charge, so the outage is real.
+	waitFor(t, 30*time.Second, "the charge to be retried", func() bool {
+		desc, err := c.DescribeWorkflowExecution(ctx, purchase.WorkflowID("while-down"), "")
+		if err != nil {
+			return false
+		}
+		for _, a := range desc.GetPendingActivities() {
+			if a.GetActivityType().GetName() == purchase.ActivityChargePayment && a.GetAttempt() >= 2 {
+				return true
+			}
+		}
+		return false
+	})
+	if err := s.Restart(ctx, "payment"); err != nil {
+		t.Fatal(err)
+	}
+	var res purchase.Result
+	if err := c.GetWorkflow(ctx, purchase.WorkflowID("while-down"), "").Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusApproved {
+		t.Fatalf("after the payment service came back: %+v, want APPROVED", res)
+	}
+}
+
+func TestStarterErrorsAreOneLineWithExitCodes(t *testing.T) {
+	s := startStack(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		says string
+	}{
+		{"no items", []string{"purchase", "--customer", "alice"}, 2, "--item"},
+		{"bad quantity", []string{"purchase", "--customer", "alice", "--item", "SKU-1:-1"}, 2, "quantity"},
+		{"unknown flag", []string{"purchase", "--customer", "alice", "--item", "SKU-1:1", "--colour", "red"}, 2, "colour"},
+		{"bad order id", []string{"status", "no/slashes"}, 2, "order ID"},
+		{"unknown order", []string{"status", "never-started"}, 1, "no purchase saga"},
+		{"unknown command", []string{"refund"}, 2, "unknown command"},
+		{"temporal unreachable", []string{"status", "x", "--temporal-address", "127.0.0.1:1"}, 1, "cannot reach Temporal at 127.0.0.1:1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := starter(t, s, tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.says) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+				t.Fatalf("exit %d, stderr %q; want exit %d and one line mentioning %q", code, stderr, tc.code, tc.says)
+			}
+		})
+	}
+}
+
+// waitFor polls cond until it holds; it is a wait for a state, not a sleep
+// standing in for one.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
