@@ -17,6 +17,7 @@ import (
 	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/inventory"
 	"github.com/sagaforge/saga/order"
+	"github.com/sagaforge/saga/outbox"
 	"github.com/sagaforge/saga/payment"
 	"github.com/sagaforge/saga/purchase"
 )
@@ -35,9 +36,10 @@ func services(t *testing.T) (orderURL, inventoryURL, paymentURL string) {
 		t.Cleanup(func() { _ = database.Close(db) })
 		return db
 	}
-	orders := order.NewStore(open("order"))
-	stock := inventory.NewStore(open("inventory"))
-	payments := payment.NewStore(open("payment"))
+	orderDB, stockDB, paymentDB := open("order"), open("inventory"), open("payment")
+	orders := order.NewStore(orderDB, outbox.New(orderDB))
+	stock := inventory.NewStore(stockDB, outbox.New(stockDB))
+	payments := payment.NewStore(paymentDB, outbox.New(paymentDB))
 	for _, m := range []func(context.Context) error{orders.Migrate, stock.Migrate, payments.Migrate} {
 		if err := m(ctx); err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/orderid"
 )
@@ -48,6 +49,7 @@ type Stock struct {
 type Reservation struct {
 	OrderID   string            `gorm:"primaryKey;size:64"`
 	Status    ReservationStatus `gorm:"size:16;index"`
+	Mode      events.Mode       `gorm:"size:16"`
 	Reason    string            `gorm:"size:512"`
 	Lines     []ReservationLine `gorm:"foreignKey:OrderID;constraint:OnDelete:CASCADE"`
 	CreatedAt time.Time
@@ -136,4 +138,23 @@ var SeedStock = []Stock{
 	{SKU: "SKU-1", Name: "Keyboard", Available: 1000},
 	{SKU: "SKU-2", Name: "Monitor", Available: 100},
 	{SKU: "SKU-OUT", Name: "Sold-out item", Available: 0},
+}
+
+// event is the domain event that reports the reservation's latest change.
+func (r *Reservation) event(now time.Time) events.Envelope {
+	lines := make([]events.Line, len(r.Lines))
+	for i, l := range r.Lines {
+		lines[i] = events.Line{SKU: l.SKU, Quantity: l.Quantity}
+	}
+	var typ events.Type
+	var data any
+	switch r.Status {
+	case Reserved:
+		typ, data = events.StockReserved, events.StockReservedData{OrderID: r.OrderID, Items: lines}
+	case Rejected:
+		typ, data = events.StockRejected, events.StockRejectedData{OrderID: r.OrderID, Items: lines, Reason: r.Reason}
+	default:
+		typ, data = events.StockReleased, events.StockReleasedData{OrderID: r.OrderID, Items: lines, Voided: r.Status == Voided}
+	}
+	return events.New(events.SourceInventory, typ, r.OrderID, r.Mode, data, now)
 }

@@ -5,12 +5,14 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/httpserver"
 	"github.com/sagaforge/saga/problem"
 )
 
-// NewHandler serves the inventory API:
+// NewHandler serves the inventory API, the one the orchestrator calls (its
+// events say sagamode "orchestration"):
 //
 //	POST /reservations                    reserve all lines or none (201/200, 409 out of stock)
 //	GET  /reservations                    list
@@ -42,7 +44,7 @@ func (h *handler) reserve(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, problem.From(err))
 		return
 	}
-	res, err := h.store.Reserve(r.Context(), req.OrderID, req.Items)
+	res, err := h.store.Reserve(r.Context(), req.OrderID, req.Items, events.Orchestration)
 	if err != nil {
 		h.fail(w, r, req.OrderID, "reserve", err)
 		return
@@ -57,7 +59,7 @@ func (h *handler) release(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, problem.Invalid("this endpoint takes no body"))
 		return
 	}
-	res, err := h.store.Release(r.Context(), id)
+	res, err := h.store.Release(r.Context(), id, events.Orchestration)
 	if err != nil {
 		h.fail(w, r, id, "release", err)
 		return

@@ -8,16 +8,19 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/inventory"
+	"github.com/sagaforge/saga/outbox"
 	"github.com/sagaforge/saga/problem/problemtest"
 )
 
 type fixture struct {
+	outbox *outbox.Outbox
 	store  *inventory.Store
 	client *inventory.Client
 	url    string
@@ -31,13 +34,14 @@ func newFixture(t *testing.T) fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = database.Close(db) })
-	store := inventory.NewStore(db)
+	ob := outbox.New(db)
+	store := inventory.NewStore(db, ob)
 	if err := store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(inventory.NewHandler(store, slog.New(slog.DiscardHandler), ""))
 	t.Cleanup(srv.Close)
-	return fixture{store: store, client: inventory.NewClient(srv.URL, srv.Client(), ""), url: srv.URL}
+	return fixture{outbox: ob, store: store, client: inventory.NewClient(srv.URL, srv.Client(), ""), url: srv.URL}
 }
 
 func (f fixture) stock(t *testing.T, sku string) inventory.Stock {
@@ -69,6 +73,7 @@ func TestReserveIsIdempotent(t *testing.T) {
 	if _, err := f.client.Reserve(ctx, reserve("o-1", inventory.Item{SKU: "SKU-1", Quantity: 9})); !errors.Is(err, fault.ErrIdempotencyConflict) {
 		t.Fatalf("same order, other items: %v, want idempotency conflict", err)
 	}
+	wantEvents(t, f, "o-1:StockReserved")
 }
 
 func TestReserveIsAllOrNothingAndRefusalIsRecorded(t *testing.T) {
@@ -95,6 +100,7 @@ func TestReserveIsAllOrNothingAndRefusalIsRecorded(t *testing.T) {
 	if st := f.stock(t, "SKU-1"); st.Available != 1000 {
 		t.Fatalf("release of a rejection changed stock: %+v", st)
 	}
+	wantEvents(t, f, "short:StockRejected")
 }
 
 func TestReleaseRestoresOnceAndTombstoneRefusesLateReserve(t *testing.T) {
@@ -126,6 +132,7 @@ func TestReleaseRestoresOnceAndTombstoneRefusesLateReserve(t *testing.T) {
 	if st := f.stock(t, "SKU-2"); st.Available != 100 {
 		t.Fatalf("late reserve took stock: %+v", st)
 	}
+	wantEvents(t, f, "o-2:StockReserved", "o-2:StockReleased", "never-reserved:StockReleased")
 }
 
 func TestConcurrentReservationsNeverOversell(t *testing.T) {
@@ -188,5 +195,27 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 	}
 	if st := f.stock(t, "SKU-1"); st.Available != 1000 || st.Reserved != 0 {
 		t.Fatalf("bad input changed stock: %+v", st)
+	}
+	wantEvents(t, f)
+}
+
+// events lists the outbox's event types in publication order.
+func (f fixture) events(t *testing.T) []string {
+	t.Helper()
+	rows, err := f.outbox.Messages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := make([]string, len(rows))
+	for i, r := range rows {
+		types[i] = r.Key + ":" + r.Type
+	}
+	return types
+}
+
+func wantEvents(t *testing.T, f fixture, want ...string) {
+	t.Helper()
+	if got := f.events(t); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("outbox events\n got %v\nwant %v", got, want)
 	}
 }

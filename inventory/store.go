@@ -9,23 +9,29 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/orderid"
+	"github.com/sagaforge/saga/outbox"
 )
 
 // Store keeps stock and reservations in the service's own database.
 type Store struct {
-	db *gorm.DB
+	db     *gorm.DB
+	outbox *outbox.Outbox
 }
 
-// NewStore wraps an open database; call Migrate before use.
-func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
+// NewStore wraps an open database and the outbox in it; call Migrate before use.
+func NewStore(db *gorm.DB, ob *outbox.Outbox) *Store { return &Store{db: db, outbox: ob} }
 
 // Migrate creates the schema and seeds the stock once.
 func (s *Store) Migrate(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
 	if err := db.AutoMigrate(&Stock{}, &Reservation{}, &ReservationLine{}); err != nil {
 		return fmt.Errorf("migrate inventory schema: %w", err)
+	}
+	if err := s.outbox.Migrate(ctx); err != nil {
+		return err
 	}
 	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&SeedStock).Error; err != nil {
 		return fmt.Errorf("seed stock: %w", err)
@@ -49,14 +55,15 @@ func (e *errShortage) Error() string { return e.reason }
 
 // Reserve holds stock for every line of the order, or for none: a shortage
 // records a REJECTED reservation and returns fault.ErrOutOfStock. A repeat
-// returns the first outcome; a reserve after the release is refused.
-func (s *Store) Reserve(ctx context.Context, orderID string, items []Item) (Reservation, error) {
+// returns the first outcome; a reserve after the release is refused. mode is
+// the saga driving the call, recorded on the reservation and its events.
+func (s *Store) Reserve(ctx context.Context, orderID string, items []Item, mode events.Mode) (Reservation, error) {
 	if err := validateReserve(orderID, items); err != nil {
 		return Reservation{}, err
 	}
 	var res Reservation
 	var refusal error
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		existing, err := find(tx, orderID)
 		switch {
 		case err == nil:
@@ -68,7 +75,7 @@ func (s *Store) Reserve(ctx context.Context, orderID string, items []Item) (Rese
 		case !errors.Is(err, fault.ErrNotFound):
 			return err
 		}
-		res = Reservation{OrderID: orderID, Status: Reserved}
+		res = Reservation{OrderID: orderID, Status: Reserved, Mode: mode}
 		// A shortage returns an error, which rolls back every decrement.
 		if err := takeStock(tx, items, &res); err != nil {
 			return err
@@ -76,13 +83,14 @@ func (s *Store) Reserve(ctx context.Context, orderID string, items []Item) (Rese
 		if err := tx.Create(&res).Error; err != nil {
 			return fmt.Errorf("insert reservation: %w", err)
 		}
+		emit(res.event(tx.NowFunc()))
 		return nil
 	})
 	var short *errShortage
 	if errors.As(err, &short) {
 		// The decrements rolled back with the transaction; record the refusal
 		// in its own transaction so a repeat gets the same answer.
-		return s.recordRejection(ctx, orderID, items, short.reason)
+		return s.recordRejection(ctx, orderID, items, mode, short.reason)
 	}
 	if err != nil {
 		return Reservation{}, err
@@ -122,10 +130,10 @@ func takeStock(tx *gorm.DB, items []Item, res *Reservation) error {
 	return nil
 }
 
-func (s *Store) recordRejection(ctx context.Context, orderID string, items []Item, reason string) (Reservation, error) {
+func (s *Store) recordRejection(ctx context.Context, orderID string, items []Item, mode events.Mode, reason string) (Reservation, error) {
 	var res Reservation
 	var refusal error
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		existing, err := find(tx, orderID)
 		if err == nil { // a concurrent repeat recorded an outcome first
 			res, refusal = existing, existing.repeatOutcome()
@@ -134,13 +142,14 @@ func (s *Store) recordRejection(ctx context.Context, orderID string, items []Ite
 		if !errors.Is(err, fault.ErrNotFound) {
 			return err
 		}
-		res = Reservation{OrderID: orderID, Status: Rejected, Reason: reason}
+		res = Reservation{OrderID: orderID, Status: Rejected, Mode: mode, Reason: reason}
 		for _, it := range sortedItems(items) {
 			res.Lines = append(res.Lines, ReservationLine{OrderID: orderID, SKU: it.SKU, Quantity: it.Quantity})
 		}
 		if err := tx.Create(&res).Error; err != nil {
 			return fmt.Errorf("insert rejected reservation: %w", err)
 		}
+		emit(res.event(tx.NowFunc()))
 		refusal = fmt.Errorf("%w: %s", fault.ErrOutOfStock, reason)
 		return nil
 	})
@@ -153,19 +162,22 @@ func (s *Store) recordRejection(ctx context.Context, orderID string, items []Ite
 // Release gives a reservation's stock back. Releasing what was never reserved
 // succeeds: an unknown order leaves a VOIDED tombstone that refuses a late
 // reserve, and a rejected, released or voided reservation is left as it is.
-func (s *Store) Release(ctx context.Context, orderID string) (Reservation, error) {
+// mode labels the tombstone's event; a release of a reservation keeps the
+// reservation's mode.
+func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode) (Reservation, error) {
 	if err := orderid.Validate(orderID); err != nil {
 		return Reservation{}, err
 	}
 	var res Reservation
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		var err error
 		res, err = find(tx, orderID)
 		if errors.Is(err, fault.ErrNotFound) {
-			res = Reservation{OrderID: orderID, Status: Voided, Reason: "released before any reservation"}
+			res = Reservation{OrderID: orderID, Status: Voided, Mode: mode, Reason: "released before any reservation"}
 			if err := tx.Create(&res).Error; err != nil {
 				return fmt.Errorf("insert tombstone: %w", err)
 			}
+			emit(res.event(tx.NowFunc()))
 			return nil
 		}
 		if err != nil || res.Status != Reserved {
@@ -182,6 +194,7 @@ func (s *Store) Release(ctx context.Context, orderID string) (Reservation, error
 			}
 		}
 		res.Status, res.UpdatedAt = Released, tx.NowFunc()
+		emit(res.event(tx.NowFunc()))
 		return tx.Model(&Reservation{}).Where("order_id = ?", orderID).
 			Updates(map[string]any{"status": Released, "updated_at": res.UpdatedAt}).Error
 	})

@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/httpserver"
+	"github.com/sagaforge/saga/outbox"
 	"github.com/sagaforge/saga/process"
 )
 
@@ -25,8 +27,8 @@ type Service struct {
 	// variables (ORDER_ADDR, ORDER_DB).
 	Name        string
 	DefaultAddr string
-	// Build migrates the schema and returns the HTTP API.
-	Build func(ctx context.Context, db *gorm.DB, log *slog.Logger, token string) (http.Handler, error)
+	// Build migrates the schema (the outbox's too) and returns the HTTP API.
+	Build func(ctx context.Context, db *gorm.DB, ob *outbox.Outbox, log *slog.Logger, token string) (http.Handler, error)
 }
 
 // Main runs the service and exits the process when it stops.
@@ -35,29 +37,51 @@ func Main(s Service) {
 	fs := flag.NewFlagSet(s.Name, flag.ContinueOnError)
 	addr := fs.String("addr", process.Env(prefix+"_ADDR", s.DefaultAddr), "listen address (env "+prefix+"_ADDR)")
 	dbPath := fs.String("db", process.Env(prefix+"_DB", ".data/"+s.Name+".db"), "SQLite database file (env "+prefix+"_DB)")
+	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka bootstrap brokers, comma-separated (env KAFKA_BROKERS)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
 	log := process.Logger(s.Name)
 	ctx, stop := process.SignalContext()
 	defer stop()
-	if err := run(ctx, s, log, *addr, *dbPath, os.Getenv("SAGA_SERVICE_TOKEN")); err != nil {
+	if err := run(ctx, s, log, *addr, *dbPath, strings.Split(*brokers, ","), os.Getenv("SAGA_SERVICE_TOKEN")); err != nil {
 		log.Error("stopped", "err", err)
 		os.Exit(1)
 	}
 	log.Info("stopped")
 }
 
-func run(ctx context.Context, s Service, log *slog.Logger, addr, dbPath, token string) error {
+func run(ctx context.Context, s Service, log *slog.Logger, addr, dbPath string, brokers []string, token string) error {
 	db, err := database.Open(ctx, dbPath)
 	if err != nil {
 		return err
 	}
 	defer database.Close(db)
-	h, err := s.Build(ctx, db, log, token)
+	ob := outbox.New(db)
+	h, err := s.Build(ctx, db, ob, log, token)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", s.Name, err)
 	}
 	log.Info("database ready", "path", dbPath)
-	return httpserver.Serve(ctx, log, addr, h, nil)
+
+	writer := outbox.NewWriter(brokers)
+	defer writer.Close()
+	relay := outbox.NewRelay(ob, writer, log.With("component", "relay"))
+	relay.Published = func(msgs []outbox.Message, at time.Time) {
+		for _, m := range msgs {
+			log.Debug("event published", "order_id", m.Key, "type", m.Type, "topic", m.Topic, "latency", at.Sub(m.CreatedAt))
+		}
+	}
+	// The relay starts first so that rows a crash left behind go out even
+	// before the API takes new requests; it stops after the API has drained.
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		_ = relay.Run(relayCtx)
+	}()
+	serveErr := httpserver.Serve(ctx, log, addr, h, nil)
+	stopRelay()
+	<-relayDone
+	return serveErr
 }

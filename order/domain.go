@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/money"
 	"github.com/sagaforge/saga/orderid"
@@ -191,3 +192,21 @@ var (
 		{SKU: "SKU-OUT", Name: "Sold-out item", Price: 1000},
 	}
 )
+
+// event is the domain event that reports the order's latest change.
+func (o *Order) event(typ events.Type, now time.Time) events.Envelope {
+	var data any
+	switch typ {
+	case events.OrderCreated:
+		items := make([]events.Line, len(o.Lines))
+		for i, l := range o.Lines {
+			items[i] = events.Line{SKU: l.SKU, Quantity: l.Quantity}
+		}
+		data = events.OrderCreatedData{OrderID: o.ID, CustomerID: o.CustomerID, Items: items, TotalCents: o.Total}
+	case events.OrderApproved:
+		data = events.OrderApprovedData{OrderID: o.ID}
+	default:
+		data = events.OrderCancelledData{OrderID: o.ID, Reason: o.Reason, Tombstone: o.Tombstone}
+	}
+	return events.New(events.SourceOrder, typ, o.ID, events.Mode(o.Mode), data, now)
+}

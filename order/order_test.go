@@ -7,15 +7,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/order"
+	"github.com/sagaforge/saga/outbox"
 	"github.com/sagaforge/saga/problem/problemtest"
 )
 
 type fixture struct {
+	outbox *outbox.Outbox
 	store  *order.Store
 	client *order.Client
 	url    string
@@ -36,13 +39,14 @@ func openFixture(t *testing.T, path string) fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = database.Close(db) })
-	store := order.NewStore(db)
+	ob := outbox.New(db)
+	store := order.NewStore(db, ob)
 	if err := store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(order.NewHandler(store, slog.New(slog.DiscardHandler), ""))
 	t.Cleanup(srv.Close)
-	return fixture{store: store, client: order.NewClient(srv.URL, srv.Client(), ""), url: srv.URL, path: path}
+	return fixture{outbox: ob, store: store, client: order.NewClient(srv.URL, srv.Client(), ""), url: srv.URL, path: path}
 }
 
 func createReq(id string) order.CreateOrderRequest {
@@ -76,6 +80,7 @@ func TestCreateIsIdempotentAndPricedFromCatalog(t *testing.T) {
 	if _, err := f.client.Create(ctx, other); !errors.Is(err, fault.ErrIdempotencyConflict) {
 		t.Fatalf("same ID, other items: err %v, want idempotency conflict", err)
 	}
+	wantEvents(t, f, "o-1:OrderCreated")
 }
 
 func TestStateMachineRefusesIllegalTransitions(t *testing.T) {
@@ -111,6 +116,7 @@ func TestStateMachineRefusesIllegalTransitions(t *testing.T) {
 	if _, err := f.client.Approve(ctx, "never-created"); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("approve unknown order: %v, want not found", err)
 	}
+	wantEvents(t, f, "approved:OrderCreated", "cancelled:OrderCreated", "approved:OrderApproved", "cancelled:OrderCancelled")
 }
 
 func TestCancelBeforeCreateLeavesTombstoneThatRefusesLateCreate(t *testing.T) {
@@ -130,6 +136,7 @@ func TestCancelBeforeCreateLeavesTombstoneThatRefusesLateCreate(t *testing.T) {
 	if err != nil || got.Status != order.StatusCancelled || len(got.Lines) != 0 {
 		t.Fatalf("after the late create: %+v, %v; want the tombstone unchanged", got, err)
 	}
+	wantEvents(t, f, "early:OrderCancelled")
 }
 
 func TestOrdersSurviveRestart(t *testing.T) {
@@ -182,5 +189,27 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 	all, err := f.store.List(context.Background(), order.ListFilter{})
 	if err != nil || len(all) != 0 {
 		t.Fatalf("bad input wrote %d orders (err %v), want none", len(all), err)
+	}
+	wantEvents(t, f)
+}
+
+// events lists the outbox's event types in publication order.
+func (f fixture) events(t *testing.T) []string {
+	t.Helper()
+	rows, err := f.outbox.Messages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := make([]string, len(rows))
+	for i, r := range rows {
+		types[i] = r.Key + ":" + r.Type
+	}
+	return types
+}
+
+func wantEvents(t *testing.T, f fixture, want ...string) {
+	t.Helper()
+	if got := f.events(t); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("outbox events\n got %v\nwant %v", got, want)
 	}
 }

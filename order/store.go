@@ -9,26 +9,32 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/money"
 	"github.com/sagaforge/saga/orderid"
+	"github.com/sagaforge/saga/outbox"
 )
 
 // Store keeps orders in the service's own database. Every change runs in one
 // transaction that re-reads the order first, so a retried call sees the
 // result of the first one.
 type Store struct {
-	db *gorm.DB
+	db     *gorm.DB
+	outbox *outbox.Outbox
 }
 
-// NewStore wraps an open database; call Migrate before use.
-func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
+// NewStore wraps an open database and the outbox in it; call Migrate before use.
+func NewStore(db *gorm.DB, ob *outbox.Outbox) *Store { return &Store{db: db, outbox: ob} }
 
 // Migrate creates the schema and seeds the catalog and customers once.
 func (s *Store) Migrate(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
 	if err := db.AutoMigrate(&Order{}, &Line{}, &Product{}, &Customer{}); err != nil {
 		return fmt.Errorf("migrate order schema: %w", err)
+	}
+	if err := s.outbox.Migrate(ctx); err != nil {
+		return err
 	}
 	return db.Transaction(func(tx *gorm.DB) error {
 		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&SeedCustomers).Error; err != nil {
@@ -58,7 +64,7 @@ func (s *Store) Create(ctx context.Context, in NewOrder) (o Order, created bool,
 	if err := in.Validate(); err != nil {
 		return Order{}, false, err
 	}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		existing, err := find(tx, in.ID)
 		switch {
 		case err == nil:
@@ -96,6 +102,7 @@ func (s *Store) Create(ctx context.Context, in NewOrder) (o Order, created bool,
 			return fmt.Errorf("insert order: %w", err)
 		}
 		created = true
+		emit(o.event(events.OrderCreated, tx.NowFunc()))
 		return nil
 	})
 	if err != nil {
@@ -144,7 +151,7 @@ func (s *Store) Approve(ctx context.Context, id string) (Order, error) {
 		return Order{}, err
 	}
 	var o Order
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		var err error
 		if o, err = find(tx, id); err != nil {
 			return err
@@ -153,6 +160,7 @@ func (s *Store) Approve(ctx context.Context, id string) (Order, error) {
 		if err != nil || !changed {
 			return err
 		}
+		emit(o.event(events.OrderApproved, tx.NowFunc()))
 		return save(tx, &o)
 	})
 	return o, err
@@ -173,7 +181,7 @@ func (s *Store) Cancel(ctx context.Context, id, reason string) (Order, error) {
 		reason = reason[:512]
 	}
 	var o Order
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		var err error
 		o, err = find(tx, id)
 		if errors.Is(err, fault.ErrNotFound) {
@@ -181,6 +189,7 @@ func (s *Store) Cancel(ctx context.Context, id, reason string) (Order, error) {
 			if err := tx.Create(&o).Error; err != nil {
 				return fmt.Errorf("insert tombstone: %w", err)
 			}
+			emit(o.event(events.OrderCancelled, tx.NowFunc()))
 			return nil
 		}
 		if err != nil {
@@ -190,6 +199,7 @@ func (s *Store) Cancel(ctx context.Context, id, reason string) (Order, error) {
 		if err != nil || !changed {
 			return err
 		}
+		emit(o.event(events.OrderCancelled, tx.NowFunc()))
 		return save(tx, &o)
 	})
 	return o, err

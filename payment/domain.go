@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/money"
 	"github.com/sagaforge/saga/orderid"
@@ -44,6 +45,7 @@ type Payment struct {
 	CustomerID string      `gorm:"size:64;index"`
 	Amount     money.Cents `gorm:"not null"`
 	Status     Status      `gorm:"size:16;index"`
+	Mode       events.Mode `gorm:"size:16"`
 	Reason     string      `gorm:"size:512"`
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
@@ -54,6 +56,7 @@ type Charge struct {
 	OrderID    string
 	CustomerID string
 	Amount     money.Cents
+	Mode       events.Mode // the saga driving the charge, recorded on its events
 }
 
 func (c Charge) validate() error {
@@ -92,4 +95,19 @@ func (p *Payment) repeatOutcome() error {
 var SeedAccounts = []Account{
 	{CustomerID: "alice", Balance: 1_000_000},
 	{CustomerID: "bob", Balance: 5_000},
+}
+
+// event is the domain event that reports the payment's latest change.
+func (p *Payment) event(now time.Time) events.Envelope {
+	var typ events.Type
+	var data any
+	switch p.Status {
+	case Captured:
+		typ, data = events.PaymentCaptured, events.PaymentCapturedData{OrderID: p.OrderID, CustomerID: p.CustomerID, AmountCents: p.Amount}
+	case Declined:
+		typ, data = events.PaymentDeclined, events.PaymentDeclinedData{OrderID: p.OrderID, CustomerID: p.CustomerID, AmountCents: p.Amount, Reason: p.Reason}
+	default:
+		typ, data = events.PaymentRefunded, events.PaymentRefundedData{OrderID: p.OrderID, CustomerID: p.CustomerID, AmountCents: p.Amount, Voided: p.Status == Voided}
+	}
+	return events.New(events.SourcePayment, typ, p.OrderID, p.Mode, data, now)
 }

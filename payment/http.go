@@ -5,12 +5,14 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/httpserver"
 	"github.com/sagaforge/saga/problem"
 )
 
-// NewHandler serves the payment API:
+// NewHandler serves the payment API, the one the orchestrator calls (its
+// events say sagamode "orchestration"):
 //
 //	POST /payments                    charge (200, 402 declined)
 //	GET  /payments?customer_id=       list
@@ -42,7 +44,7 @@ func (h *handler) charge(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, problem.From(err))
 		return
 	}
-	p, err := h.store.Charge(r.Context(), Charge{OrderID: req.OrderID, CustomerID: req.CustomerID, Amount: req.AmountCents})
+	p, err := h.store.Charge(r.Context(), Charge{OrderID: req.OrderID, CustomerID: req.CustomerID, Amount: req.AmountCents, Mode: events.Orchestration})
 	if err != nil {
 		h.fail(w, r, req.OrderID, "charge", err)
 		return
@@ -57,7 +59,7 @@ func (h *handler) refund(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, problem.Invalid("this endpoint takes no body"))
 		return
 	}
-	p, err := h.store.Refund(r.Context(), id)
+	p, err := h.store.Refund(r.Context(), id, events.Orchestration)
 	if err != nil {
 		h.fail(w, r, id, "refund", err)
 		return

@@ -7,16 +7,19 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/money"
+	"github.com/sagaforge/saga/outbox"
 	"github.com/sagaforge/saga/payment"
 	"github.com/sagaforge/saga/problem/problemtest"
 )
 
 type fixture struct {
+	outbox *outbox.Outbox
 	store  *payment.Store
 	client *payment.Client
 	url    string
@@ -30,13 +33,14 @@ func newFixture(t *testing.T) fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = database.Close(db) })
-	store := payment.NewStore(db)
+	ob := outbox.New(db)
+	store := payment.NewStore(db, ob)
 	if err := store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(payment.NewHandler(store, slog.New(slog.DiscardHandler), ""))
 	t.Cleanup(srv.Close)
-	return fixture{store: store, client: payment.NewClient(srv.URL, srv.Client(), ""), url: srv.URL}
+	return fixture{outbox: ob, store: store, client: payment.NewClient(srv.URL, srv.Client(), ""), url: srv.URL}
 }
 
 func (f fixture) balance(t *testing.T, customer string) money.Cents {
@@ -65,6 +69,7 @@ func TestChargeIsIdempotent(t *testing.T) {
 	if _, err := f.client.Charge(ctx, req); !errors.Is(err, fault.ErrIdempotencyConflict) {
 		t.Fatalf("same order, other amount: %v, want idempotency conflict", err)
 	}
+	wantEvents(t, f, "o-1:PaymentCaptured")
 }
 
 func TestDeclineIsRecordedAndRepeated(t *testing.T) {
@@ -88,6 +93,7 @@ func TestDeclineIsRecordedAndRepeated(t *testing.T) {
 	if got := f.balance(t, "bob"); got != 5000 {
 		t.Fatalf("bob's balance moved to %s", got)
 	}
+	wantEvents(t, f, "o-bob:PaymentDeclined")
 }
 
 func TestRefundRestoresOnceAndTombstoneRefusesLateCharge(t *testing.T) {
@@ -119,6 +125,7 @@ func TestRefundRestoresOnceAndTombstoneRefusesLateCharge(t *testing.T) {
 	if got := f.balance(t, "alice"); got != 1_000_000 {
 		t.Fatalf("late charge moved money: %s", got)
 	}
+	wantEvents(t, f, "o-2:PaymentCaptured", "o-2:PaymentRefunded", "never-charged:PaymentRefunded")
 }
 
 func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
@@ -150,5 +157,27 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 	}
 	if got := f.balance(t, "alice"); got != 1_000_000 {
 		t.Fatalf("bad input moved money: %s", got)
+	}
+	wantEvents(t, f)
+}
+
+// events lists the outbox's event types in publication order.
+func (f fixture) events(t *testing.T) []string {
+	t.Helper()
+	rows, err := f.outbox.Messages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := make([]string, len(rows))
+	for i, r := range rows {
+		types[i] = r.Key + ":" + r.Type
+	}
+	return types
+}
+
+func wantEvents(t *testing.T, f fixture, want ...string) {
+	t.Helper()
+	if got := f.events(t); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("outbox events\n got %v\nwant %v", got, want)
 	}
 }

@@ -8,23 +8,29 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/orderid"
+	"github.com/sagaforge/saga/outbox"
 )
 
 // Store keeps balances and payments in the service's own database.
 type Store struct {
-	db *gorm.DB
+	db     *gorm.DB
+	outbox *outbox.Outbox
 }
 
-// NewStore wraps an open database; call Migrate before use.
-func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
+// NewStore wraps an open database and the outbox in it; call Migrate before use.
+func NewStore(db *gorm.DB, ob *outbox.Outbox) *Store { return &Store{db: db, outbox: ob} }
 
 // Migrate creates the schema and seeds the balances once.
 func (s *Store) Migrate(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
 	if err := db.AutoMigrate(&Account{}, &Payment{}); err != nil {
 		return fmt.Errorf("migrate payment schema: %w", err)
+	}
+	if err := s.outbox.Migrate(ctx); err != nil {
+		return err
 	}
 	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&SeedAccounts).Error; err != nil {
 		return fmt.Errorf("seed accounts: %w", err)
@@ -50,7 +56,7 @@ func (s *Store) Charge(ctx context.Context, c Charge) (Payment, error) {
 	}
 	var p Payment
 	var refusal error
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		existing, err := find(tx, c.OrderID)
 		switch {
 		case err == nil:
@@ -69,7 +75,7 @@ func (s *Store) Charge(ctx context.Context, c Charge) (Payment, error) {
 			}
 			return fmt.Errorf("load account: %w", err)
 		}
-		p = Payment{OrderID: c.OrderID, CustomerID: c.CustomerID, Amount: c.Amount, Status: Captured}
+		p = Payment{OrderID: c.OrderID, CustomerID: c.CustomerID, Amount: c.Amount, Status: Captured, Mode: c.Mode}
 		// The guard in the WHERE clause keeps balances non-negative even when
 		// two charges of one customer race.
 		upd := tx.Model(&Account{}).Where("customer_id = ? AND balance >= ?", c.CustomerID, c.Amount).
@@ -85,6 +91,7 @@ func (s *Store) Charge(ctx context.Context, c Charge) (Payment, error) {
 		if err := tx.Create(&p).Error; err != nil {
 			return fmt.Errorf("insert payment: %w", err)
 		}
+		emit(p.event(tx.NowFunc()))
 		return nil
 	})
 	if err != nil {
@@ -96,19 +103,22 @@ func (s *Store) Charge(ctx context.Context, c Charge) (Payment, error) {
 // Refund gives a captured payment back. Refunding what was never charged
 // succeeds: an unknown order leaves a VOIDED tombstone that refuses a late
 // charge, and a declined, refunded or voided payment is left as it is.
-func (s *Store) Refund(ctx context.Context, orderID string) (Payment, error) {
+// mode labels the tombstone's event; a refund of a payment keeps the
+// payment's mode.
+func (s *Store) Refund(ctx context.Context, orderID string, mode events.Mode) (Payment, error) {
 	if err := orderid.Validate(orderID); err != nil {
 		return Payment{}, err
 	}
 	var p Payment
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		var err error
 		p, err = find(tx, orderID)
 		if errors.Is(err, fault.ErrNotFound) {
-			p = Payment{OrderID: orderID, Status: Voided, Reason: "refunded before any charge"}
+			p = Payment{OrderID: orderID, Status: Voided, Mode: mode, Reason: "refunded before any charge"}
 			if err := tx.Create(&p).Error; err != nil {
 				return fmt.Errorf("insert tombstone: %w", err)
 			}
+			emit(p.event(tx.NowFunc()))
 			return nil
 		}
 		if err != nil || p.Status != Captured {
@@ -120,6 +130,7 @@ func (s *Store) Refund(ctx context.Context, orderID string) (Payment, error) {
 			return fmt.Errorf("credit %s: %w", p.CustomerID, upd.Error)
 		}
 		p.Status, p.UpdatedAt = Refunded, tx.NowFunc()
+		emit(p.event(tx.NowFunc()))
 		return tx.Model(&Payment{}).Where("order_id = ?", orderID).
 			Updates(map[string]any{"status": Refunded, "updated_at": p.UpdatedAt}).Error
 	})

@@ -109,7 +109,7 @@ func (s *Stack) define() []*process {
 	addr := func(port int) string { return net.JoinHostPort(c.Host, strconv.Itoa(port)) }
 	svc := func(name string, port int) *process {
 		return &process{name: name, path: bin(name), env: c.Env,
-			args:  []string{"--addr", addr(port), "--db", data(name + ".db")},
+			args:  []string{"--addr", addr(port), "--db", data(name + ".db"), "--brokers", addr(c.BrokerPort)},
 			ready: httpReady("http://" + addr(port) + "/healthz")}
 	}
 	return []*process{

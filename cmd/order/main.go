@@ -10,14 +10,15 @@ import (
 
 	"github.com/sagaforge/saga/launch"
 	"github.com/sagaforge/saga/order"
+	"github.com/sagaforge/saga/outbox"
 )
 
 func main() {
 	launch.Main(launch.Service{
 		Name:        "order",
 		DefaultAddr: "127.0.0.1:8081",
-		Build: func(ctx context.Context, db *gorm.DB, log *slog.Logger, token string) (http.Handler, error) {
-			store := order.NewStore(db)
+		Build: func(ctx context.Context, db *gorm.DB, ob *outbox.Outbox, log *slog.Logger, token string) (http.Handler, error) {
+			store := order.NewStore(db, ob)
 			if err := store.Migrate(ctx); err != nil {
 				return nil, err
 			}

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/launch"
+	"github.com/sagaforge/saga/outbox"
 	"github.com/sagaforge/saga/payment"
 )
 
@@ -16,8 +17,8 @@ func main() {
 	launch.Main(launch.Service{
 		Name:        "payment",
 		DefaultAddr: "127.0.0.1:8083",
-		Build: func(ctx context.Context, db *gorm.DB, log *slog.Logger, token string) (http.Handler, error) {
-			store := payment.NewStore(db)
+		Build: func(ctx context.Context, db *gorm.DB, ob *outbox.Outbox, log *slog.Logger, token string) (http.Handler, error) {
+			store := payment.NewStore(db, ob)
 			if err := store.Migrate(ctx); err != nil {
 				return nil, err
 			}
