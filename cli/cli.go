@@ -45,6 +45,7 @@ type command struct {
 var commands = map[string]command{
 	"purchase": {"start a purchase saga", runPurchase},
 	"status":   {"show a purchase's status", runStatus},
+	"events":   {"show the domain events on Kafka", runEvents},
 }
 
 const usage = `usage: starter <command> [flags]
@@ -52,6 +53,7 @@ const usage = `usage: starter <command> [flags]
 commands:
   purchase --customer ID --item SKU:QTY [--item SKU:QTY ...] [--order-id ID] [--wait] [--json]
   status ORDER_ID [--json]
+  events [--follow] [--order ORDER_ID] [--json] [--brokers HOST:PORT] [--group NAME]
 
 Temporal: --temporal-address (env TEMPORAL_ADDRESS, default 127.0.0.1:7233),
           --namespace (env TEMPORAL_NAMESPACE, default "default"),

@@ -1,0 +1,128 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// NewGroupReader reads every topic in topics as consumer group groupID,
+// starting from the oldest event when the group has no committed offset.
+func NewGroupReader(brokers []string, groupID string, topics []string) *kafka.Reader {
+	return kafka.NewReader(kafka.ReaderConfig{
+		Brokers:        brokers,
+		GroupID:        groupID,
+		GroupTopics:    topics,
+		StartOffset:    kafka.FirstOffset,
+		MinBytes:       1,
+		MaxBytes:       10 << 20,
+		MaxWait:        100 * time.Millisecond,
+		ReadBackoffMin: 20 * time.Millisecond,
+		ReadBackoffMax: 500 * time.Millisecond,
+		// Offsets are committed explicitly once an event is handled.
+		CommitInterval: 0,
+	})
+}
+
+// Ends returns each partition's end offset ("high watermark") of topics: a
+// reader that has reached all of them has seen everything published so far.
+func Ends(ctx context.Context, brokers []string, topics []string) (map[TopicPartition]int64, error) {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 5 * time.Second}
+	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return nil, fmt.Errorf("read topic metadata from %v: %w", brokers, err)
+	}
+	req := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{}}
+	for _, t := range meta.Topics {
+		if t.Error != nil {
+			return nil, fmt.Errorf("topic %s: %w", t.Name, t.Error)
+		}
+		for _, p := range t.Partitions {
+			req.Topics[t.Name] = append(req.Topics[t.Name], kafka.LastOffsetOf(p.ID))
+		}
+	}
+	resp, err := client.ListOffsets(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("list offsets: %w", err)
+	}
+	ends := map[TopicPartition]int64{}
+	for topic, parts := range resp.Topics {
+		for _, p := range parts {
+			if p.Error != nil {
+				return nil, fmt.Errorf("offsets of %s/%d: %w", topic, p.Partition, p.Error)
+			}
+			ends[TopicPartition{topic, p.Partition}] = p.LastOffset
+		}
+	}
+	return ends, nil
+}
+
+// TopicPartition names a partition.
+type TopicPartition struct {
+	Topic     string
+	Partition int
+}
+
+// Progress tracks a reader against the end offsets taken at its start.
+type Progress struct {
+	remaining map[TopicPartition]int64
+}
+
+// NewProgress starts from ends; partitions with nothing in them are done.
+func NewProgress(ends map[TopicPartition]int64) *Progress {
+	p := &Progress{remaining: map[TopicPartition]int64{}}
+	for tp, end := range ends {
+		if end > 0 {
+			p.remaining[tp] = end
+		}
+	}
+	return p
+}
+
+// Saw records a message and reports whether every partition is caught up.
+func (p *Progress) Saw(m kafka.Message) bool {
+	tp := TopicPartition{m.Topic, m.Partition}
+	if end, ok := p.remaining[tp]; ok && m.Offset+1 >= end {
+		delete(p.remaining, tp)
+	}
+	return p.Done()
+}
+
+// Done reports whether every partition is caught up.
+func (p *Progress) Done() bool { return len(p.remaining) == 0 }
+
+// Dedupe drops events already seen, by event ID. Delivery is at least once
+// (a relay that crashes after publishing publishes again), so every consumer
+// needs this. It remembers the last max IDs.
+type Dedupe struct {
+	seen  map[string]struct{}
+	order []string
+	max   int
+}
+
+// NewDedupe remembers up to max event IDs.
+func NewDedupe(max int) *Dedupe {
+	return &Dedupe{seen: make(map[string]struct{}, max), max: max}
+}
+
+// First reports whether id is new, and remembers it.
+func (d *Dedupe) First(id string) bool {
+	if _, ok := d.seen[id]; ok {
+		return false
+	}
+	if len(d.order) == d.max {
+		delete(d.seen, d.order[0])
+		d.order = d.order[1:]
+	}
+	d.seen[id] = struct{}{}
+	d.order = append(d.order, id)
+	return true
+}
+
+// IsEnd tells whether err only means the reader was stopped.
+func IsEnd(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, kafka.ErrGroupClosed)
+}
