@@ -208,7 +208,10 @@ func TestRowsLeftByACrashArePublishedByTheNextProcess(t *testing.T) {
 	first := openOutbox(t, path)
 	ctx, crash := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); _ = outbox.NewRelay(first, failing{}, slog.New(slog.DiscardHandler)).Run(ctx) }()
+	go func() {
+		defer close(done)
+		_ = outbox.NewRelay(first, failing{}, slog.New(slog.DiscardHandler)).Run(ctx)
+	}()
 	want := commit(t, first, "o", 3)
 	crash()
 	<-done

@@ -1,0 +1,51 @@
+package events
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+func TestEnvelopeRoundTripsWithCloudEventsNames(t *testing.T) {
+	e := New(SourcePayment, PaymentCaptured, "o-1", Choreography, PaymentCapturedData{OrderID: "o-1", CustomerID: "alice", AmountCents: 9980}, time.Now())
+	raw, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attrs map[string]any
+	if err := json.Unmarshal(raw, &attrs); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"specversion", "id", "type", "source", "subject", "time", "datacontenttype", "sagamode", "data"} {
+		if _, ok := attrs[k]; !ok {
+			t.Errorf("envelope lacks %q: %s", k, raw)
+		}
+	}
+	back, err := Decode(raw)
+	if err != nil || back.ID != e.ID || back.Topic() != TopicPayment || back.SagaMode != Choreography {
+		t.Fatalf("decoded %+v, %v", back, err)
+	}
+	if got := Describe(back); got != "captured 99.80 from alice" {
+		t.Fatalf("Describe = %q", got)
+	}
+}
+
+func TestDecodeRefusesWhatIsNotAnEvent(t *testing.T) {
+	for _, raw := range []string{``, `null`, `[]`, `{}`, `{"specversion":"0.3","id":"1","type":"T","source":"s","subject":"o"}`,
+		`{"specversion":"1.0","type":"T","source":"s","subject":"o"}`, `{"specversion":"1.0","id":"1","type":"T","source":"s"}`} {
+		if _, err := Decode([]byte(raw)); err == nil {
+			t.Errorf("Decode(%q) accepted it", raw)
+		}
+	}
+}
+
+func TestDedupeForgetsOnlyTheOldest(t *testing.T) {
+	d := NewDedupe(2)
+	if !d.First("a") || !d.First("b") || d.First("a") {
+		t.Fatal("a repeat within the window must be caught")
+	}
+	d.First("c") // pushes out a
+	if d.First("b") || !d.First("a") {
+		t.Fatal("the window must keep the newest IDs")
+	}
+}
