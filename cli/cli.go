@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -35,6 +36,7 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 type Env struct {
 	Stdout, Stderr io.Writer
 	Temporal       temporalx.Config
+	Token          string // SAGA_SERVICE_TOKEN, sent to the services
 }
 
 type command struct {
@@ -51,7 +53,8 @@ var commands = map[string]command{
 const usage = `usage: starter <command> [flags]
 
 commands:
-  purchase --customer ID --item SKU:QTY [--item SKU:QTY ...] [--order-id ID] [--wait] [--json]
+  purchase --customer ID --item SKU:QTY [--item SKU:QTY ...] [--order-id ID]
+           [--mode orchestration|choreography] [--wait] [--json]
   status ORDER_ID [--json]
   events [--follow] [--order ORDER_ID] [--json] [--brokers HOST:PORT] [--group NAME]
 
@@ -63,7 +66,7 @@ Temporal: --temporal-address (env TEMPORAL_ADDRESS, default 127.0.0.1:7233),
 // Run runs the starter with args (without the program name) and returns the
 // process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	env := &Env{Stdout: stdout, Stderr: stderr, Temporal: temporalx.FromEnv()}
+	env := &Env{Stdout: stdout, Stderr: stderr, Temporal: temporalx.FromEnv(), Token: os.Getenv("SAGA_SERVICE_TOKEN")}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)
 		if len(args) == 0 {

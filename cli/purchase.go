@@ -15,6 +15,7 @@ import (
 
 	"github.com/sagaforge/saga/money"
 	"github.com/sagaforge/saga/orderid"
+	"github.com/sagaforge/saga/process"
 	"github.com/sagaforge/saga/purchase"
 )
 
@@ -45,6 +46,7 @@ func (f *itemFlags) Set(v string) error {
 // Report is what purchase and status print; --json prints it as is.
 type Report struct {
 	OrderID       string      `json:"order_id"`
+	Mode          string      `json:"mode"`
 	WorkflowID    string      `json:"workflow_id"`
 	RunID         string      `json:"run_id,omitempty"`
 	UIURL         string      `json:"ui_url"`
@@ -60,6 +62,9 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 	customer := fs.String("customer", "", "customer ID (alice, bob)")
 	orderID := fs.String("order-id", "", "order ID; a new one by default. Reusing one attaches to its saga")
 	wait := fs.Bool("wait", false, "wait for the outcome")
+	mode := fs.String("mode", "orchestration", "orchestration (a Temporal workflow) or choreography (services react to events)")
+	orderURL := fs.String("order-url", process.Env("ORDER_URL", "http://127.0.0.1:8081"), "order service, for choreography (env ORDER_URL)")
+	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")), "Kafka brokers, for choreography (env KAFKA_BROKERS)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	var items itemFlags
 	fs.Var(&items, "item", "SKU:QTY, repeatable")
@@ -81,23 +86,23 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 	if err := orderid.Validate(*orderID); err != nil {
 		return usagef("--order-id: %s", strings.TrimPrefix(err.Error(), "invalid request: "))
 	}
-
-	c, err := dial(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	in := purchase.Input{OrderID: *orderID, CustomerID: *customer, Items: items}
-	run, err := start(ctx, c, in)
-	if err != nil {
-		return err
-	}
-	rep := Report{OrderID: in.OrderID, WorkflowID: run.GetID(), RunID: run.GetRunID(),
-		UIURL: env.Temporal.WorkflowURL(run.GetID(), run.GetRunID()), Status: "RUNNING", Steps: []string{}, Compensations: []string{}}
-	if *wait {
-		if err := outcome(ctx, run, &rep); err != nil {
+	var rep Report
+	switch *mode {
+	case "orchestration":
+		r, err := purchaseOrchestrated(ctx, env, in, *wait)
+		if err != nil {
 			return err
 		}
+		rep = r
+	case "choreography":
+		r, err := purchaseChoreographed(ctx, env, in, *orderURL, strings.Split(*brokers, ","), *wait)
+		if err != nil {
+			return err
+		}
+		rep = r
+	default:
+		return usagef("--mode must be orchestration or choreography, got %q", *mode)
 	}
 	if err := printReport(env, rep, *asJSON); err != nil {
 		return err
@@ -106,6 +111,27 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 		return errors.New("the saga failed: " + rep.Reason)
 	}
 	return nil
+}
+
+func purchaseOrchestrated(ctx context.Context, env *Env, in purchase.Input, wait bool) (Report, error) {
+
+	c, err := dial(ctx, env)
+	if err != nil {
+		return Report{}, err
+	}
+	defer c.Close()
+	run, err := start(ctx, c, in)
+	if err != nil {
+		return Report{}, err
+	}
+	rep := Report{OrderID: in.OrderID, Mode: "orchestration", WorkflowID: run.GetID(), RunID: run.GetRunID(),
+		UIURL: env.Temporal.WorkflowURL(run.GetID(), run.GetRunID()), Status: "RUNNING", Steps: []string{}, Compensations: []string{}}
+	if wait {
+		if err := outcome(ctx, run, &rep); err != nil {
+			return Report{}, err
+		}
+	}
+	return rep, nil
 }
 
 // start starts the order's saga, or attaches to the one that exists: the
@@ -160,8 +186,12 @@ func printReport(env *Env, rep Report, asJSON bool) error {
 	}
 	w := env.Stdout
 	fmt.Fprintf(w, "order     %s\n", rep.OrderID)
-	fmt.Fprintf(w, "workflow  %s\n", rep.WorkflowID)
-	fmt.Fprintf(w, "web ui    %s\n", rep.UIURL)
+	if rep.WorkflowID != "" {
+		fmt.Fprintf(w, "workflow  %s\n", rep.WorkflowID)
+		fmt.Fprintf(w, "web ui    %s\n", rep.UIURL)
+	} else {
+		fmt.Fprintf(w, "saga      %s: no coordinator; follow it with: starter events --order %s\n", rep.Mode, rep.OrderID)
+	}
 	fmt.Fprintf(w, "status    %s\n", rep.Status)
 	if rep.Status == "RUNNING" {
 		return nil

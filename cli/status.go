@@ -9,13 +9,17 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/sagaforge/saga/order"
 	"github.com/sagaforge/saga/orderid"
+	"github.com/sagaforge/saga/process"
 	"github.com/sagaforge/saga/purchase"
 )
 
 func runStatus(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("status", env)
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	orderURL := fs.String("order-url", process.Env("ORDER_URL", "http://127.0.0.1:8081"), "order service, for choreography (env ORDER_URL)")
+	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")), "Kafka brokers, for choreography (env KAFKA_BROKERS)")
 	positional, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -26,6 +30,15 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 	id := positional[0]
 	if err := orderid.Validate(id); err != nil {
 		return usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
+	}
+	// A choreographed order has no workflow: the order service and the
+	// events tell its story. Anything else is asked of Temporal.
+	if o, err := order.NewClient(*orderURL, nil, env.Token).Get(ctx, id); err == nil && o.Mode == order.ModeChoreography {
+		rep, err := choreographyReport(ctx, o, strings.Split(*brokers, ","))
+		if err != nil {
+			return err
+		}
+		return printReport(env, rep, *asJSON)
 	}
 	c, err := dial(ctx, env)
 	if err != nil {
@@ -43,7 +56,7 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 	}
 	info := desc.GetWorkflowExecutionInfo()
 	runID := info.GetExecution().GetRunId()
-	rep := Report{OrderID: id, WorkflowID: wid, RunID: runID, UIURL: env.Temporal.WorkflowURL(wid, runID),
+	rep := Report{OrderID: id, Mode: "orchestration", WorkflowID: wid, RunID: runID, UIURL: env.Temporal.WorkflowURL(wid, runID),
 		Status: "RUNNING", Steps: []string{}, Compensations: []string{}}
 	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		if err := outcome(ctx, c.GetWorkflow(ctx, wid, runID), &rep); err != nil {

@@ -142,6 +142,8 @@ type (
 	StockReleasedData struct {
 		OrderID string `json:"order_id"`
 		Items   []Line `json:"items"`
+		// Reason is why the stock went back, when a saga said so.
+		Reason string `json:"reason,omitempty"`
 		// Voided is true when nothing was reserved: the release left a
 		// tombstone instead.
 		Voided bool `json:"voided,omitempty"`
@@ -164,3 +166,17 @@ type (
 		Voided      bool        `json:"voided,omitempty"`
 	}
 )
+
+// DeadLetter is what a consumer publishes to TopicDeadLetter for an event it
+// could not decode or handle; it keeps the original bytes for a replay.
+type DeadLetter struct {
+	Consumer  string    `json:"consumer"`
+	Topic     string    `json:"topic"`
+	Partition int       `json:"partition"`
+	Offset    int64     `json:"offset"`
+	Key       string    `json:"key"`
+	Reason    string    `json:"reason"`
+	Attempts  int       `json:"attempts"`
+	FailedAt  time.Time `json:"failed_at"`
+	Payload   string    `json:"payload"`
+}

@@ -154,7 +154,7 @@ func (r *Reservation) event(now time.Time) events.Envelope {
 	case Rejected:
 		typ, data = events.StockRejected, events.StockRejectedData{OrderID: r.OrderID, Items: lines, Reason: r.Reason}
 	default:
-		typ, data = events.StockReleased, events.StockReleasedData{OrderID: r.OrderID, Items: lines, Voided: r.Status == Voided}
+		typ, data = events.StockReleased, events.StockReleasedData{OrderID: r.OrderID, Items: lines, Reason: r.Reason, Voided: r.Status == Voided}
 	}
 	return events.New(events.SourceInventory, typ, r.OrderID, r.Mode, data, now)
 }

@@ -59,7 +59,7 @@ func (h *handler) release(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, problem.Invalid("this endpoint takes no body"))
 		return
 	}
-	res, err := h.store.Release(r.Context(), id, events.Orchestration)
+	res, err := h.store.Release(r.Context(), id, events.Orchestration, "")
 	if err != nil {
 		h.fail(w, r, id, "release", err)
 		return

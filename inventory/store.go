@@ -163,8 +163,8 @@ func (s *Store) recordRejection(ctx context.Context, orderID string, items []Ite
 // succeeds: an unknown order leaves a VOIDED tombstone that refuses a late
 // reserve, and a rejected, released or voided reservation is left as it is.
 // mode labels the tombstone's event; a release of a reservation keeps the
-// reservation's mode.
-func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode) (Reservation, error) {
+// reservation's mode. reason, if any, says why (it travels on StockReleased).
+func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, reason string) (Reservation, error) {
 	if err := orderid.Validate(orderID); err != nil {
 		return Reservation{}, err
 	}
@@ -173,7 +173,7 @@ func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode) (
 		var err error
 		res, err = find(tx, orderID)
 		if errors.Is(err, fault.ErrNotFound) {
-			res = Reservation{OrderID: orderID, Status: Voided, Mode: mode, Reason: "released before any reservation"}
+			res = Reservation{OrderID: orderID, Status: Voided, Mode: mode, Reason: reason}
 			if err := tx.Create(&res).Error; err != nil {
 				return fmt.Errorf("insert tombstone: %w", err)
 			}
@@ -193,10 +193,10 @@ func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode) (
 				return fmt.Errorf("release %s: %w", l.SKU, upd.Error)
 			}
 		}
-		res.Status, res.UpdatedAt = Released, tx.NowFunc()
+		res.Status, res.Reason, res.UpdatedAt = Released, reason, tx.NowFunc()
 		emit(res.event(tx.NowFunc()))
 		return tx.Model(&Reservation{}).Where("order_id = ?", orderID).
-			Updates(map[string]any{"status": Released, "updated_at": res.UpdatedAt}).Error
+			Updates(map[string]any{"status": Released, "reason": reason, "updated_at": res.UpdatedAt}).Error
 	})
 	return res, err
 }

@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/sagaforge/saga/consumer"
 	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/httpserver"
 	"github.com/sagaforge/saga/outbox"
@@ -27,8 +29,14 @@ type Service struct {
 	// variables (ORDER_ADDR, ORDER_DB).
 	Name        string
 	DefaultAddr string
-	// Build migrates the schema (the outbox's too) and returns the HTTP API.
-	Build func(ctx context.Context, db *gorm.DB, ob *outbox.Outbox, log *slog.Logger, token string) (http.Handler, error)
+	// Build migrates the schema (the outbox's too) and returns the parts.
+	Build func(ctx context.Context, db *gorm.DB, ob *outbox.Outbox, log *slog.Logger, token string) (Parts, error)
+}
+
+// Parts are what a service runs: its HTTP API and its event handlers.
+type Parts struct {
+	Handler       http.Handler
+	Subscriptions []consumer.Subscription
 }
 
 // Main runs the service and exits the process when it stops.
@@ -58,7 +66,7 @@ func run(ctx context.Context, s Service, log *slog.Logger, addr, dbPath string, 
 	}
 	defer database.Close(db)
 	ob := outbox.New(db)
-	h, err := s.Build(ctx, db, ob, log, token)
+	parts, err := s.Build(ctx, db, ob, log, token)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", s.Name, err)
 	}
@@ -73,15 +81,18 @@ func run(ctx context.Context, s Service, log *slog.Logger, addr, dbPath string, 
 		}
 	}
 	// The relay starts first so that rows a crash left behind go out even
-	// before the API takes new requests; it stops after the API has drained.
+	// before the API takes new requests; it stops after the API and the
+	// consumers, so that their last events still go out.
 	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
-	relayDone := make(chan struct{})
-	go func() {
-		defer close(relayDone)
-		_ = relay.Run(relayCtx)
-	}()
-	serveErr := httpserver.Serve(ctx, log, addr, h, nil)
-	stopRelay()
-	<-relayDone
-	return serveErr
+	var relayDone sync.WaitGroup
+	relayDone.Go(func() { _ = relay.Run(relayCtx) })
+	defer func() { stopRelay(); relayDone.Wait() }()
+
+	runner := consumer.NewRunner(brokers, writer, log.With("component", "consumer"))
+	var consumers sync.WaitGroup
+	for _, sub := range parts.Subscriptions {
+		consumers.Go(func() { _ = runner.Run(ctx, sub) })
+	}
+	defer consumers.Wait()
+	return httpserver.Serve(ctx, log, addr, parts.Handler, nil)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/sagaforge/saga/rest"
 )
@@ -27,6 +28,14 @@ func (c *Client) Create(ctx context.Context, req CreateOrderRequest) (OrderRespo
 func (c *Client) Get(ctx context.Context, orderID string) (OrderResponse, error) {
 	var out OrderResponse
 	err := c.rest.Do(ctx, http.MethodGet, "/orders/"+url.PathEscape(orderID), nil, &out)
+	return out, err
+}
+
+// AwaitSettled reads an order once it is no longer PENDING, waiting up to
+// wait on the server; a still-PENDING answer means the wait ran out.
+func (c *Client) AwaitSettled(ctx context.Context, orderID string, wait time.Duration) (OrderResponse, error) {
+	var out OrderResponse
+	err := c.rest.Do(ctx, http.MethodGet, "/orders/"+url.PathEscape(orderID)+"?wait="+wait.String(), nil, &out)
 	return out, err
 }
 

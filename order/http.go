@@ -1,10 +1,12 @@
 package order
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/httpserver"
@@ -14,7 +16,7 @@ import (
 // NewHandler serves the order API:
 //
 //	POST /orders                  create (201 new, 200 repeat)
-//	GET  /orders/{id}             read
+//	GET  /orders/{id}[?wait=10s]  read; with wait, once no longer PENDING
 //	GET  /orders?customer_id=&status=&limit=
 //	POST /orders/{id}/approve     PENDING -> APPROVED
 //	POST /orders/{id}/cancel      PENDING -> CANCELLED (tombstone if unknown)
@@ -55,8 +57,28 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 	problem.WriteJSON(w, status, NewOrderResponse(o))
 }
 
+// MaxWait bounds GET /orders/{id}?wait=.
+const MaxWait = 20 * time.Second
+
 func (h *handler) get(w http.ResponseWriter, r *http.Request) {
-	o, err := h.store.Get(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	if s := r.URL.Query().Get("wait"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 || d > MaxWait {
+			problem.Write(w, r, problem.Invalid("wait must be a duration up to %s, e.g. 10s; got %q", MaxWait, s))
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		o, err := h.store.AwaitSettled(ctx, id)
+		if err != nil {
+			h.fail(w, r, id, "get", err)
+			return
+		}
+		problem.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
+		return
+	}
+	o, err := h.store.Get(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, r.PathValue("id"), "get", err)
 		return

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -20,12 +21,55 @@ import (
 // transaction that re-reads the order first, so a retried call sees the
 // result of the first one.
 type Store struct {
-	db     *gorm.DB
-	outbox *outbox.Outbox
+	db      *gorm.DB
+	outbox  *outbox.Outbox
+	changes broadcast
 }
 
 // NewStore wraps an open database and the outbox in it; call Migrate before use.
-func NewStore(db *gorm.DB, ob *outbox.Outbox) *Store { return &Store{db: db, outbox: ob} }
+func NewStore(db *gorm.DB, ob *outbox.Outbox) *Store {
+	return &Store{db: db, outbox: ob, changes: broadcast{ch: make(chan struct{})}}
+}
+
+// broadcast wakes everyone waiting for an order to change.
+type broadcast struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (b *broadcast) wait() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ch
+}
+
+func (b *broadcast) notify() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	close(b.ch)
+	b.ch = make(chan struct{})
+}
+
+// AwaitSettled returns the order once it is no longer PENDING, or as it is
+// when ctx ends. It lets a client wait for a choreographed saga without
+// polling.
+func (s *Store) AwaitSettled(ctx context.Context, id string) (Order, error) {
+	for {
+		changed := s.changes.wait()
+		o, err := s.Get(ctx, id)
+		if err != nil && !errors.Is(err, fault.ErrNotFound) {
+			return Order{}, err
+		}
+		if err == nil && o.Status != StatusPending {
+			return o, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return o, err
+		}
+	}
+}
 
 // Migrate creates the schema and seeds the catalog and customers once.
 func (s *Store) Migrate(ctx context.Context) error {
@@ -108,6 +152,7 @@ func (s *Store) Create(ctx context.Context, in NewOrder) (o Order, created bool,
 	if err != nil {
 		return Order{}, false, err
 	}
+	s.changes.notify()
 	return o, created, nil
 }
 
@@ -163,6 +208,9 @@ func (s *Store) Approve(ctx context.Context, id string) (Order, error) {
 		emit(o.event(events.OrderApproved, tx.NowFunc()))
 		return save(tx, &o)
 	})
+	if err == nil {
+		s.changes.notify()
+	}
 	return o, err
 }
 
@@ -202,6 +250,9 @@ func (s *Store) Cancel(ctx context.Context, id, reason string) (Order, error) {
 		emit(o.event(events.OrderCancelled, tx.NowFunc()))
 		return save(tx, &o)
 	})
+	if err == nil {
+		s.changes.notify()
+	}
 	return o, err
 }
 

@@ -31,7 +31,7 @@ type Message struct {
 // TableName keeps the table name stable whatever gorm's naming strategy.
 func (Message) TableName() string { return "outbox_messages" }
 
-// Outbox is one service's outbox.
+// Outbox is one service's outbox (and inbox, see Consuming).
 type Outbox struct {
 	db   *gorm.DB
 	wake chan struct{}
@@ -44,7 +44,7 @@ func New(db *gorm.DB) *Outbox {
 
 // Migrate creates the outbox table.
 func (o *Outbox) Migrate(ctx context.Context) error {
-	if err := o.db.WithContext(ctx).AutoMigrate(&Message{}); err != nil {
+	if err := o.db.WithContext(ctx).AutoMigrate(&Message{}, &ProcessedEvent{}); err != nil {
 		return fmt.Errorf("migrate outbox: %w", err)
 	}
 	return nil
@@ -55,11 +55,15 @@ type Emit func(events.Envelope)
 
 // Transact runs fn in a transaction and appends the events it emitted to the
 // outbox in that same transaction. After the commit it wakes the relay, so
-// publication does not wait for a poll.
+// publication does not wait for a poll. Under a context from Consuming, the
+// consumed event is recorded in the inbox in the same transaction first.
 func (o *Outbox) Transact(ctx context.Context, fn func(tx *gorm.DB, emit Emit) error) error {
 	var pending []events.Envelope
 	err := o.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		pending = pending[:0]
+		if err := claim(ctx, tx); err != nil {
+			return err
+		}
 		if err := fn(tx, func(e events.Envelope) { pending = append(pending, e) }); err != nil {
 			return err
 		}

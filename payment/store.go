@@ -26,7 +26,7 @@ func NewStore(db *gorm.DB, ob *outbox.Outbox) *Store { return &Store{db: db, out
 // Migrate creates the schema and seeds the balances once.
 func (s *Store) Migrate(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
-	if err := db.AutoMigrate(&Account{}, &Payment{}); err != nil {
+	if err := db.AutoMigrate(&Account{}, &Payment{}, &PendingCharge{}); err != nil {
 		return fmt.Errorf("migrate payment schema: %w", err)
 	}
 	if err := s.outbox.Migrate(ctx); err != nil {

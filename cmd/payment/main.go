@@ -4,7 +4,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"net/http"
 
 	"gorm.io/gorm"
 
@@ -17,12 +16,12 @@ func main() {
 	launch.Main(launch.Service{
 		Name:        "payment",
 		DefaultAddr: "127.0.0.1:8083",
-		Build: func(ctx context.Context, db *gorm.DB, ob *outbox.Outbox, log *slog.Logger, token string) (http.Handler, error) {
+		Build: func(ctx context.Context, db *gorm.DB, ob *outbox.Outbox, log *slog.Logger, token string) (launch.Parts, error) {
 			store := payment.NewStore(db, ob)
 			if err := store.Migrate(ctx); err != nil {
-				return nil, err
+				return launch.Parts{}, err
 			}
-			return payment.NewHandler(store, log, token), nil
+			return launch.Parts{Handler: payment.NewHandler(store, log, token), Subscriptions: payment.Subscriptions(store)}, nil
 		},
 	})
 }

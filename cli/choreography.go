@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sagaforge/saga/events"
+	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/order"
+	"github.com/sagaforge/saga/problem"
+	"github.com/sagaforge/saga/purchase"
+)
+
+// purchaseChoreographed creates a choreography order; from there the
+// services carry the saga by reacting to each other's events.
+func purchaseChoreographed(ctx context.Context, env *Env, in purchase.Input, orderURL string, brokers []string, wait bool) (Report, error) {
+	orders := order.NewClient(orderURL, nil, env.Token)
+	items := make([]order.Item, len(in.Items))
+	for i, it := range in.Items {
+		items[i] = order.Item{SKU: it.SKU, Quantity: it.Quantity}
+	}
+	_, err := orders.Create(ctx, order.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items, Mode: order.ModeChoreography})
+	if err != nil {
+		return Report{}, orderServiceError(orderURL, err)
+	}
+	rep := Report{OrderID: in.OrderID, Mode: "choreography", Status: "RUNNING", Steps: []string{}, Compensations: []string{}}
+	if !wait {
+		return rep, nil
+	}
+	var o order.OrderResponse
+	for o.Status == "" || o.Status == order.StatusPending {
+		if o, err = orders.AwaitSettled(ctx, in.OrderID, 10*time.Second); err != nil {
+			return Report{}, orderServiceError(orderURL, err)
+		}
+	}
+	return choreographyReport(ctx, o, brokers)
+}
+
+// choreographyReport tells a settled choreography order's story from its
+// events, the only record the saga has.
+func choreographyReport(ctx context.Context, o order.OrderResponse, brokers []string) (Report, error) {
+	rep := Report{OrderID: o.OrderID, Mode: "choreography", Status: string(o.Status), Reason: o.Reason,
+		TotalCents: o.TotalCents, Steps: []string{}, Compensations: []string{}}
+	if o.Status == order.StatusPending {
+		rep.Status = "RUNNING"
+	}
+	// The final event trails the order's commit by its relay's latency.
+	deadline, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		evs, err := events.ReadOrder(deadline, brokers, o.OrderID)
+		if err != nil {
+			return Report{}, fmt.Errorf("cannot read events from Kafka at %v: %w", brokers, err)
+		}
+		saga := events.Summarize(evs)
+		rep.Steps, rep.Compensations = saga.Steps, saga.Compensations
+		if saga.Settled || o.Status == order.StatusPending {
+			return rep, nil
+		}
+		select {
+		case <-deadline.Done():
+			return rep, nil // the order service's word stands; the steps may be short
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// orderServiceError is one line: the service's own words for a refusal
+// (bad input is a usage error), or where it could not be reached.
+func orderServiceError(orderURL string, err error) error {
+	var p *problem.Problem
+	switch {
+	case errors.Is(err, fault.ErrInvalid) && errors.As(err, &p):
+		return usagef("%s", p.Detail)
+	case errors.As(err, &p):
+		return fmt.Errorf("order service refused: %s", p.Detail)
+	}
+	return fmt.Errorf("cannot reach the order service at %s: %w", orderURL, err)
+}

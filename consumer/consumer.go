@@ -1,0 +1,182 @@
+// Package consumer runs the services' event handlers for the choreographed
+// saga: a consumer group per subscription, handlers for choreography events
+// only, retries for transient failures, a dead-letter topic for what cannot
+// be handled, and offsets committed only once an event is dealt with.
+package consumer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sagaforge/saga/events"
+	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/outbox"
+)
+
+// Handler reacts to one event. It runs the service's domain operation under
+// a context that records the event in the inbox in the same transaction.
+type Handler func(ctx context.Context, e events.Envelope) error
+
+// Subscription is one topic and the handlers of the event types of interest.
+type Subscription struct {
+	// Name identifies the consumer: its group ID and its inbox name.
+	Name     string
+	Topic    string
+	Handlers map[events.Type]Handler
+}
+
+// Runner runs subscriptions against a broker.
+type Runner struct {
+	brokers  []string
+	dlq      outbox.Publisher
+	log      *slog.Logger
+	Attempts int           // tries of a handler before the event is dead-lettered
+	Backoff  time.Duration // first wait between tries; doubles up to 2 s
+}
+
+// NewRunner returns a runner that dead-letters through dlq.
+func NewRunner(brokers []string, dlq outbox.Publisher, log *slog.Logger) *Runner {
+	return &Runner{brokers: brokers, dlq: dlq, log: log, Attempts: 8, Backoff: 20 * time.Millisecond}
+}
+
+// Run consumes sub until ctx is done.
+func (r *Runner) Run(ctx context.Context, sub Subscription) error {
+	reader := events.NewGroupReader(r.brokers, sub.Name, []string{sub.Topic})
+	defer reader.Close()
+	log := r.log.With("consumer", sub.Name, "topic", sub.Topic)
+	for {
+		m, err := reader.FetchMessage(ctx)
+		if err != nil {
+			if events.IsEnd(err) || ctx.Err() != nil {
+				return nil
+			}
+			log.Warn("fetch failed; retrying", "err", err)
+			if !sleep(ctx, time.Second) {
+				return nil
+			}
+			continue
+		}
+		r.handle(ctx, log, sub, m)
+		if ctx.Err() != nil {
+			return nil // not committed: redelivered to the next consumer
+		}
+		for {
+			err := reader.CommitMessages(ctx, m)
+			if err == nil || ctx.Err() != nil {
+				break
+			}
+			// The effect is recorded in the inbox, so a redelivery after a
+			// lost commit is harmless; still, keep trying.
+			log.Warn("commit failed; retrying", "offset", m.Offset, "err", err)
+			if !sleep(ctx, 200*time.Millisecond) {
+				return nil
+			}
+		}
+	}
+}
+
+// handle deals with one message; when it returns, the message may be
+// committed.
+func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription, m kafka.Message) {
+	e, err := events.Decode(m.Value)
+	if err != nil {
+		r.deadLetter(ctx, log, sub, m, fmt.Sprintf("cannot decode: %v", err), 1)
+		return
+	}
+	handler, ok := sub.Handlers[e.Type]
+	if !ok || e.SagaMode != events.Choreography {
+		return // only choreographed sagas are driven by events
+	}
+	log = log.With("order_id", e.Subject, "event", e.Type, "event_id", e.ID)
+	hctx := outbox.Consuming(ctx, sub.Name, e.ID)
+	wait := r.Backoff
+	for attempt := 1; ; attempt++ {
+		err := handler(hctx, e)
+		switch {
+		case err == nil:
+			log.Debug("handled")
+			return
+		case errors.Is(err, outbox.ErrAlreadyProcessed):
+			log.Info("duplicate delivery ignored")
+			return
+		case isRecordedRefusal(err):
+			// The store recorded the refusal and emitted its event; that
+			// event carries the saga on.
+			log.Info("refused", "reason", err)
+			return
+		case isPermanent(err):
+			r.deadLetter(ctx, log, sub, m, err.Error(), attempt)
+			return
+		case ctx.Err() != nil:
+			return // shutting down: not committed, so it is redelivered
+		case attempt >= r.Attempts:
+			r.deadLetter(ctx, log, sub, m, fmt.Sprintf("failed %d times: %v", attempt, err), attempt)
+			return
+		}
+		log.Warn("handler failed; retrying", "attempt", attempt, "err", err)
+		if !sleep(ctx, wait) {
+			return
+		}
+		wait = min(wait*2, 2*time.Second)
+	}
+}
+
+// isRecordedRefusal is a business refusal that the store recorded (and
+// published) itself: out of stock, declined, or a late action that a
+// compensation's tombstone refused.
+func isRecordedRefusal(err error) bool {
+	return errors.Is(err, fault.ErrOutOfStock) || errors.Is(err, fault.ErrInsufficientFunds) || errors.Is(err, fault.ErrCompensated)
+}
+
+// isPermanent is a failure that no retry can fix.
+func isPermanent(err error) bool {
+	return errors.Is(err, fault.ErrInvalid) || errors.Is(err, fault.ErrNotFound) ||
+		errors.Is(err, fault.ErrIllegalTransition) || errors.Is(err, fault.ErrIdempotencyConflict) || errors.Is(err, ErrPermanent)
+}
+
+// ErrPermanent marks a handler failure that retrying cannot fix.
+var ErrPermanent = errors.New("permanent failure")
+
+func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscription, m kafka.Message, reason string, attempts int) {
+	dl := events.DeadLetter{Consumer: sub.Name, Topic: m.Topic, Partition: m.Partition, Offset: m.Offset,
+		Key: string(m.Key), Reason: reason, Attempts: attempts, FailedAt: time.Now().UTC(), Payload: string(m.Value)}
+	value, _ := json.Marshal(dl)
+	msg := kafka.Message{Topic: events.TopicDeadLetter, Key: m.Key, Value: value}
+	for {
+		err := r.dlq.WriteMessages(ctx, msg)
+		if err == nil {
+			log.Error("event dead-lettered", "order_id", string(m.Key), "offset", m.Offset, "reason", reason)
+			return
+		}
+		// Carrying on without the dead letter would lose the event.
+		log.Warn("dead-letter publish failed; retrying", "err", err)
+		if !sleep(ctx, time.Second) {
+			return
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// Decode reads an event's data into v, marking a malformed payload permanent.
+func Decode(e events.Envelope, v any) error {
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return fmt.Errorf("%w: %s data: %v", ErrPermanent, e.Type, err)
+	}
+	return nil
+}
