@@ -89,8 +89,8 @@ func (a *Activities) ReserveStock(ctx context.Context, in purchase.ReserveStockI
 }
 
 // ReleaseStock is the compensation of ReserveStock.
-func (a *Activities) ReleaseStock(ctx context.Context, in purchase.OrderRef) error {
-	_, err := a.inventory.Release(ctx, in.OrderID)
+func (a *Activities) ReleaseStock(ctx context.Context, in purchase.ReleaseStockInput) error {
+	_, err := a.inventory.Release(ctx, in.OrderID, inventory.ReleaseRequest{Reason: in.Reason})
 	return classify(err)
 }
 

@@ -113,7 +113,7 @@ func TestCompensationsSucceedWithNothingToUndo(t *testing.T) {
 		input    any
 	}{
 		{purchase.ActivityRefundPayment, purchase.OrderRef{OrderID: "ghost"}},
-		{purchase.ActivityReleaseStock, purchase.OrderRef{OrderID: "ghost"}},
+		{purchase.ActivityReleaseStock, purchase.ReleaseStockInput{OrderID: "ghost", Reason: "compensated"}},
 		{purchase.ActivityCancelOrder, purchase.CancelOrderInput{OrderID: "ghost", Reason: "compensated"}},
 	} {
 		if _, err := env.ExecuteActivity(c.activity, c.input); err != nil {

@@ -24,6 +24,13 @@ func NewGroupReader(brokers []string, groupID string, topics []string) *kafka.Re
 		ReadBackoffMax: 500 * time.Millisecond,
 		// Offsets are committed explicitly once an event is handled.
 		CommitInterval: 0,
+		// A member that dies (SIGKILL) keeps its partitions until its
+		// session expires; kafka-go's 30 s default would stall a restarted
+		// service that long. 6 s is Kafka's minimum by default.
+		SessionTimeout:    6 * time.Second,
+		RebalanceTimeout:  6 * time.Second,
+		HeartbeatInterval: time.Second,
+		JoinGroupBackoff:  500 * time.Millisecond,
 	})
 }
 

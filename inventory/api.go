@@ -11,6 +11,11 @@ type ReserveRequest struct {
 	Items   []Item `json:"items"`
 }
 
+// ReleaseRequest is the optional body of POST /reservations/{order_id}/release.
+type ReleaseRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
+
 // ReservationResponse is a reservation as every endpoint returns it.
 type ReservationResponse struct {
 	OrderID   string            `json:"order_id"`

@@ -24,9 +24,9 @@ func (c *Client) Reserve(ctx context.Context, req ReserveRequest) (ReservationRe
 }
 
 // Release gives an order's reservation back (or leaves a tombstone).
-func (c *Client) Release(ctx context.Context, orderID string) (ReservationResponse, error) {
+func (c *Client) Release(ctx context.Context, orderID string, req ReleaseRequest) (ReservationResponse, error) {
 	var out ReservationResponse
-	err := c.rest.Do(ctx, http.MethodPost, "/reservations/"+url.PathEscape(orderID)+"/release", nil, &out)
+	err := c.rest.Do(ctx, http.MethodPost, "/reservations/"+url.PathEscape(orderID)+"/release", req, &out)
 	return out, err
 }
 

@@ -17,7 +17,7 @@ import (
 //	POST /reservations                    reserve all lines or none (201/200, 409 out of stock)
 //	GET  /reservations                    list
 //	GET  /reservations/{order_id}         read
-//	POST /reservations/{order_id}/release compensation (tombstone if unknown)
+//	POST /reservations/{order_id}/release compensation (tombstone if unknown), optional {reason}
 //	GET  /stock, GET /stock/{sku}
 //	GET  /healthz
 func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
@@ -55,11 +55,18 @@ func (h *handler) reserve(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) release(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("order_id")
-	if r.ContentLength > 0 {
-		problem.Write(w, r, problem.Invalid("this endpoint takes no body"))
+	var req ReleaseRequest
+	if r.ContentLength != 0 {
+		if err := problem.DecodeJSON(w, r, &req); err != nil {
+			problem.Write(w, r, problem.From(err))
+			return
+		}
+	}
+	if len(req.Reason) > 512 {
+		problem.Write(w, r, problem.Invalid("reason is longer than 512 bytes"))
 		return
 	}
-	res, err := h.store.Release(r.Context(), id, events.Orchestration, "")
+	res, err := h.store.Release(r.Context(), id, events.Orchestration, req.Reason)
 	if err != nil {
 		h.fail(w, r, id, "release", err)
 		return

@@ -254,3 +254,23 @@ func freePort(t *testing.T) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+func TestInboxRefusesAnEventTwice(t *testing.T) {
+	ob := openOutbox(t, filepath.Join(t.TempDir(), "svc.db"))
+	ctx := outbox.Consuming(context.Background(), "inventory.on-order", "event-1")
+	runs := 0
+	effect := func(tx *gorm.DB, emit outbox.Emit) error { runs++; return nil }
+	if err := ob.Transact(ctx, effect); err != nil {
+		t.Fatal(err)
+	}
+	if err := ob.Transact(ctx, effect); !errors.Is(err, outbox.ErrAlreadyProcessed) {
+		t.Fatalf("second delivery: %v, want ErrAlreadyProcessed", err)
+	}
+	other := outbox.Consuming(context.Background(), "payment.on-order", "event-1")
+	if err := ob.Transact(other, effect); err != nil {
+		t.Fatalf("another consumer of the same event: %v", err)
+	}
+	if runs != 2 {
+		t.Fatalf("the effect ran %d times, want once per consumer", runs)
+	}
+}

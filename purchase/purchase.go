@@ -120,7 +120,13 @@ type ChargePaymentInput struct {
 	AmountCents money.Cents `json:"amount_cents"`
 }
 
-// OrderRef names the order an activity acts on (approve, release, refund).
+// ReleaseStockInput is the input of the ReleaseStock compensation.
+type ReleaseStockInput struct {
+	OrderID string `json:"order_id"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// OrderRef names the order an activity acts on (approve, refund).
 type OrderRef struct {
 	OrderID string `json:"order_id"`
 }

@@ -84,7 +84,7 @@ func (p Purchase) Run(ctx workflow.Context, in purchase.Input) (purchase.Result,
 	err = s.step(purchase.StepReserveStock, purchase.ActivityReserveStock,
 		purchase.ReserveStockInput{OrderID: in.OrderID, Items: in.Items}, nil,
 		purchase.CompensationReleaseStock, func(ctx workflow.Context) error {
-			return execute(ctx, purchase.ActivityReleaseStock, purchase.OrderRef{OrderID: in.OrderID})
+			return execute(ctx, purchase.ActivityReleaseStock, purchase.ReleaseStockInput{OrderID: in.OrderID, Reason: s.result.Reason})
 		})
 	if err != nil {
 		return s.abort(ctx, err)

@@ -153,7 +153,7 @@ func (s *shop) ReserveStock(ctx context.Context, in purchase.ReserveStockInput) 
 	return s.leave(ctx, purchase.ActivityReserveStock)
 }
 
-func (s *shop) ReleaseStock(ctx context.Context, in purchase.OrderRef) error {
+func (s *shop) ReleaseStock(ctx context.Context, in purchase.ReleaseStockInput) error {
 	if err := s.enter(purchase.ActivityReleaseStock); err != nil {
 		return err
 	}
