@@ -40,8 +40,8 @@ func services(t *testing.T) (orderURL, inventoryURL, paymentURL string) {
 	orders := order.NewStore(orderDB, outbox.New(orderDB))
 	stock := inventory.NewStore(stockDB, outbox.New(stockDB))
 	payments := payment.NewStore(paymentDB, outbox.New(paymentDB))
-	for _, m := range []func(context.Context) error{orders.Migrate, stock.Migrate, payments.Migrate} {
-		if err := m(ctx); err != nil {
+	for _, m := range []func(context.Context, string) error{orders.Migrate, stock.Migrate, payments.Migrate} {
+		if err := m(ctx, "demo"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -48,6 +48,7 @@ var commands = map[string]command{
 	"purchase": {"start a purchase saga", runPurchase},
 	"status":   {"show a purchase's status", runStatus},
 	"events":   {"show the domain events on Kafka", runEvents},
+	"bench":    {"measure throughput and latency", runBench},
 }
 
 const usage = `usage: starter <command> [flags]
@@ -57,6 +58,7 @@ commands:
            [--mode orchestration|choreography] [--wait] [--json]
   status ORDER_ID [--json]
   events [--follow] [--order ORDER_ID] [--json] [--brokers HOST:PORT] [--group NAME]
+  bench [--mode orchestration|choreography|direct|all] [--n N] [--concurrency C[,C...]] [--json] [--out DIR]
 
 Temporal: --temporal-address (env TEMPORAL_ADDRESS, default 127.0.0.1:7233),
           --namespace (env TEMPORAL_NAMESPACE, default "default"),

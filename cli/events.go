@@ -54,7 +54,7 @@ func runEvents(ctx context.Context, env *Env, args []string) error {
 	if groupID == "" {
 		groupID, commit = "starter-events-"+events.NewID(), false
 	}
-	reader := events.NewGroupReader(brokerList, groupID, topics)
+	reader := events.NewGroupReader(brokerList, groupID, topics, 0)
 	defer reader.Close()
 
 	seen := events.NewDedupe(100_000)

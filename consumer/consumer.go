@@ -47,7 +47,10 @@ func NewRunner(brokers []string, dlq outbox.Publisher, log *slog.Logger) *Runner
 
 // Run consumes sub until ctx is done.
 func (r *Runner) Run(ctx context.Context, sub Subscription) error {
-	reader := events.NewGroupReader(r.brokers, sub.Name, []string{sub.Topic})
+	// Offsets are committed in the background: a redelivery after a crash
+	// is caught by the inbox, so a synchronous commit per event would buy
+	// nothing but latency.
+	reader := events.NewGroupReader(r.brokers, sub.Name, []string{sub.Topic}, 100*time.Millisecond)
 	defer reader.Close()
 	log := r.log.With("consumer", sub.Name, "topic", sub.Topic)
 	for {

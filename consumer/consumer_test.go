@@ -41,7 +41,7 @@ func TestInventoryConsumerHandlesEachEventOnceAndDeadLettersWhatItCannotRead(t *
 	defer database.Close(db)
 	ob := outbox.New(db)
 	store := inventory.NewStore(db, ob)
-	if err := store.Migrate(ctx); err != nil {
+	if err := store.Migrate(ctx, "demo"); err != nil {
 		t.Fatal(err)
 	}
 

@@ -11,7 +11,9 @@ import (
 
 // NewGroupReader reads every topic in topics as consumer group groupID,
 // starting from the oldest event when the group has no committed offset.
-func NewGroupReader(brokers []string, groupID string, topics []string) *kafka.Reader {
+// With commitInterval 0, CommitMessages commits synchronously; otherwise it
+// queues the offset and commits in the background at that interval.
+func NewGroupReader(brokers []string, groupID string, topics []string, commitInterval time.Duration) *kafka.Reader {
 	return kafka.NewReader(kafka.ReaderConfig{
 		Brokers:        brokers,
 		GroupID:        groupID,
@@ -22,8 +24,7 @@ func NewGroupReader(brokers []string, groupID string, topics []string) *kafka.Re
 		MaxWait:        100 * time.Millisecond,
 		ReadBackoffMin: 20 * time.Millisecond,
 		ReadBackoffMax: 500 * time.Millisecond,
-		// Offsets are committed explicitly once an event is handled.
-		CommitInterval: 0,
+		CommitInterval: commitInterval,
 		// A member that dies (SIGKILL) keeps its partitions until its
 		// session expires; kafka-go's 30 s default would stall a restarted
 		// service that long. 6 s is Kafka's minimum by default.

@@ -140,19 +140,18 @@ func TestSagaRidesOutAKilledService(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	// Restart only once the saga is stuck on the charge, so the outage is real.
-	waitFor(t, 30*time.Second, "the charge to be retried", func() bool {
-		desc, err := c.DescribeWorkflowExecution(ctx, purchase.WorkflowID("while-down"), "")
-		if err != nil {
-			return false
-		}
-		for _, a := range desc.GetPendingActivities() {
-			if a.GetActivityType().GetName() == purchase.ActivityChargePayment && a.GetAttempt() >= 2 {
-				return true
-			}
-		}
-		return false
+	// Restart only once the saga has reached the charge (stock is reserved
+	// and it is still running), so the outage is real. The forward steps
+	// are local activities, retried inside the workflow task.
+	stock := clientsOf(s).stock
+	waitFor(t, 30*time.Second, "the saga to reach the charge", func() bool {
+		r, err := stock.Reservation(ctx, "while-down")
+		return err == nil && r.Status == inventory.Reserved
 	})
+	desc, err := c.DescribeWorkflowExecution(ctx, purchase.WorkflowID("while-down"), "")
+	if err != nil || desc.GetWorkflowExecutionInfo().GetStatus().String() != "Running" {
+		t.Fatalf("saga while payment is down: %v, %v; want it running", desc.GetWorkflowExecutionInfo().GetStatus(), err)
+	}
 	if err := s.Restart(ctx, "payment"); err != nil {
 		t.Fatal(err)
 	}

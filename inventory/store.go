@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -24,8 +25,9 @@ type Store struct {
 // NewStore wraps an open database and the outbox in it; call Migrate before use.
 func NewStore(db *gorm.DB, ob *outbox.Outbox) *Store { return &Store{db: db, outbox: ob} }
 
-// Migrate creates the schema and seeds the stock once.
-func (s *Store) Migrate(ctx context.Context) error {
+// Migrate creates the schema and seeds the stock once; seed "bench" stocks
+// the keyboard deep enough for long benchmark runs.
+func (s *Store) Migrate(ctx context.Context, seed string) error {
 	db := s.db.WithContext(ctx)
 	if err := db.AutoMigrate(&Stock{}, &Reservation{}, &ReservationLine{}); err != nil {
 		return fmt.Errorf("migrate inventory schema: %w", err)
@@ -33,7 +35,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err := s.outbox.Migrate(ctx); err != nil {
 		return err
 	}
-	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&SeedStock).Error; err != nil {
+	stock := slices.Clone(SeedStock)
+	if seed == "bench" {
+		stock[0].Available = 100_000_000
+	}
+	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&stock).Error; err != nil {
 		return fmt.Errorf("seed stock: %w", err)
 	}
 	return nil

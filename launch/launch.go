@@ -30,7 +30,16 @@ type Service struct {
 	Name        string
 	DefaultAddr string
 	// Build migrates the schema (the outbox's too) and returns the parts.
-	Build func(ctx context.Context, db *gorm.DB, ob *outbox.Outbox, log *slog.Logger, token string) (Parts, error)
+	Build func(ctx context.Context, deps Deps) (Parts, error)
+}
+
+// Deps is what Build gets to work with.
+type Deps struct {
+	DB     *gorm.DB
+	Outbox *outbox.Outbox
+	Log    *slog.Logger
+	Token  string // SAGA_SERVICE_TOKEN: required on mutating calls when set
+	Seed   string // "demo" (the README's seed data) or "bench" (deep stock and balance)
 }
 
 // Parts are what a service runs: its HTTP API and its event handlers.
@@ -46,27 +55,32 @@ func Main(s Service) {
 	addr := fs.String("addr", process.Env(prefix+"_ADDR", s.DefaultAddr), "listen address (env "+prefix+"_ADDR)")
 	dbPath := fs.String("db", process.Env(prefix+"_DB", ".data/"+s.Name+".db"), "SQLite database file (env "+prefix+"_DB)")
 	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka bootstrap brokers, comma-separated (env KAFKA_BROKERS)")
+	seed := fs.String("seed", process.Env("SAGA_SEED", "demo"), "seed data for a new database: demo or bench (env SAGA_SEED)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
+		os.Exit(2)
+	}
+	if *seed != "demo" && *seed != "bench" {
+		fmt.Fprintf(os.Stderr, "%s: --seed must be demo or bench, got %q\n", s.Name, *seed)
 		os.Exit(2)
 	}
 	log := process.Logger(s.Name)
 	ctx, stop := process.SignalContext()
 	defer stop()
-	if err := run(ctx, s, log, *addr, *dbPath, strings.Split(*brokers, ","), os.Getenv("SAGA_SERVICE_TOKEN")); err != nil {
+	if err := run(ctx, s, log, *addr, *dbPath, strings.Split(*brokers, ","), os.Getenv("SAGA_SERVICE_TOKEN"), *seed); err != nil {
 		log.Error("stopped", "err", err)
 		os.Exit(1)
 	}
 	log.Info("stopped")
 }
 
-func run(ctx context.Context, s Service, log *slog.Logger, addr, dbPath string, brokers []string, token string) error {
+func run(ctx context.Context, s Service, log *slog.Logger, addr, dbPath string, brokers []string, token, seed string) error {
 	db, err := database.Open(ctx, dbPath)
 	if err != nil {
 		return err
 	}
 	defer database.Close(db)
 	ob := outbox.New(db)
-	parts, err := s.Build(ctx, db, ob, log, token)
+	parts, err := s.Build(ctx, Deps{DB: db, Outbox: ob, Log: log, Token: token, Seed: seed})
 	if err != nil {
 		return fmt.Errorf("start %s: %w", s.Name, err)
 	}

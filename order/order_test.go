@@ -41,7 +41,7 @@ func openFixture(t *testing.T, path string) fixture {
 	t.Cleanup(func() { _ = database.Close(db) })
 	ob := outbox.New(db)
 	store := order.NewStore(db, ob)
-	if err := store.Migrate(ctx); err != nil {
+	if err := store.Migrate(ctx, "demo"); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(order.NewHandler(store, slog.New(slog.DiscardHandler), ""))

@@ -71,8 +71,9 @@ func (s *Store) AwaitSettled(ctx context.Context, id string) (Order, error) {
 	}
 }
 
-// Migrate creates the schema and seeds the catalog and customers once.
-func (s *Store) Migrate(ctx context.Context) error {
+// Migrate creates the schema and seeds the catalog and customers once. The
+// catalog and customers are the same in every seed.
+func (s *Store) Migrate(ctx context.Context, seed string) error {
 	db := s.db.WithContext(ctx)
 	if err := db.AutoMigrate(&Order{}, &Line{}, &Product{}, &Customer{}); err != nil {
 		return fmt.Errorf("migrate order schema: %w", err)

@@ -84,7 +84,7 @@ func readAll(t *testing.T, addr string) map[string][]string {
 		t.Fatal(err)
 	}
 	progress := events.NewProgress(ends)
-	r := events.NewGroupReader([]string{addr}, "test-"+events.NewID(), topics)
+	r := events.NewGroupReader([]string{addr}, "test-"+events.NewID(), topics, 0)
 	defer r.Close()
 	got := map[string][]string{}
 	for !progress.Done() {

@@ -35,7 +35,7 @@ func newFixture(t *testing.T) fixture {
 	t.Cleanup(func() { _ = database.Close(db) })
 	ob := outbox.New(db)
 	store := payment.NewStore(db, ob)
-	if err := store.Migrate(ctx); err != nil {
+	if err := store.Migrate(ctx, "demo"); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(payment.NewHandler(store, slog.New(slog.DiscardHandler), ""))

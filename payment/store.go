@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -23,8 +24,10 @@ type Store struct {
 // NewStore wraps an open database and the outbox in it; call Migrate before use.
 func NewStore(db *gorm.DB, ob *outbox.Outbox) *Store { return &Store{db: db, outbox: ob} }
 
-// Migrate creates the schema and seeds the balances once.
-func (s *Store) Migrate(ctx context.Context) error {
+// Migrate creates the schema and seeds the balances once; seed "bench"
+// gives alice a balance deep enough for long benchmark runs (bob stays poor,
+// so declines still happen).
+func (s *Store) Migrate(ctx context.Context, seed string) error {
 	db := s.db.WithContext(ctx)
 	if err := db.AutoMigrate(&Account{}, &Payment{}, &PendingCharge{}); err != nil {
 		return fmt.Errorf("migrate payment schema: %w", err)
@@ -32,7 +35,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err := s.outbox.Migrate(ctx); err != nil {
 		return err
 	}
-	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&SeedAccounts).Error; err != nil {
+	accounts := slices.Clone(SeedAccounts)
+	if seed == "bench" {
+		accounts[0].Balance = MaxAmount * 1000
+	}
+	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&accounts).Error; err != nil {
 		return fmt.Errorf("seed accounts: %w", err)
 	}
 	return nil

@@ -25,10 +25,16 @@ var demoPurchases = []demoPurchase{
 	{"bob's card is declined for a monitor", []string{"--customer", "bob", "--item", "SKU-2:1"}, "CANCELLED"},
 }
 
-// Run starts the stack and keeps it up until ctx is done (Ctrl-C). With demo
-// it first runs the demo purchases; with exitAfter it then stops at once. The
-// result is the process exit code.
-func Run(ctx context.Context, cfg Config, demo, exitAfter bool, out io.Writer) int {
+// Options say what Run does with the stack once it is up.
+type Options struct {
+	Demo      bool     // run the demo purchases
+	Bench     []string // run "starter bench" with these arguments
+	ExitAfter bool     // stop once that is done instead of waiting for Ctrl-C
+}
+
+// Run starts the stack and keeps it up until ctx is done (Ctrl-C), running
+// the demo or a benchmark first if asked. The result is the process exit code.
+func Run(ctx context.Context, cfg Config, opts Options, out io.Writer) int {
 	say := func(format string, args ...any) { fmt.Fprintf(out, "stack     | "+format+"\n", args...) }
 	say("starting temporal, broker, order, inventory, payment, worker (data in %s)", cfg.DataDir)
 	started := time.Now()
@@ -43,12 +49,16 @@ func Run(ctx context.Context, cfg Config, demo, exitAfter bool, out io.Writer) i
 	say("order %s  inventory %s  payment %s  kafka %s", s.OrderURL(), s.InventoryURL(), s.PaymentURL(), s.BrokerAddr())
 
 	code := 0
-	if demo {
-		if !runDemo(ctx, s, out) {
+	if opts.Demo && !runDemo(ctx, s, out) {
+		code = 1
+	}
+	if opts.Bench != nil {
+		setEnv(s)
+		if cli.Run(ctx, append([]string{"bench"}, opts.Bench...), out, out) != 0 {
 			code = 1
 		}
 	}
-	if !exitAfter {
+	if !opts.ExitAfter {
 		say("up; try: bin/starter purchase --customer alice --item SKU-1:1 --wait   (Ctrl-C stops everything)")
 		ticker := time.NewTicker(time.Second)
 	wait:
@@ -77,11 +87,16 @@ func Run(ctx context.Context, cfg Config, demo, exitAfter bool, out io.Writer) i
 
 // runDemo runs the demo purchases through the starter and reports whether
 // each ended as expected.
-func runDemo(ctx context.Context, s *Stack, out io.Writer) bool {
+// setEnv points the starter commands run in this process at the stack.
+func setEnv(s *Stack) {
 	for _, kv := range s.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		os.Setenv(k, v)
 	}
+}
+
+func runDemo(ctx context.Context, s *Stack, out io.Writer) bool {
+	setEnv(s)
 	ok := true
 	var summary strings.Builder
 	for i, d := range demoPurchases {

@@ -6,6 +6,7 @@
 package stack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +37,8 @@ type Config struct {
 	OrderPort, InventoryPort, PaymentPort int
 	BrokerPort                            int
 
+	// Seed is the services' seed data: "demo" (default) or "bench".
+	Seed string
 	// Env is added to every child's environment (e.g. SAGA_LOG_LEVEL=debug).
 	Env []string
 	// Output receives every child's log lines, prefixed with its name.
@@ -109,7 +112,7 @@ func (s *Stack) define() []*process {
 	addr := func(port int) string { return net.JoinHostPort(c.Host, strconv.Itoa(port)) }
 	svc := func(name string, port int) *process {
 		return &process{name: name, path: bin(name), env: c.Env,
-			args:  []string{"--addr", addr(port), "--db", data(name + ".db"), "--brokers", addr(c.BrokerPort)},
+			args:  []string{"--addr", addr(port), "--db", data(name + ".db"), "--brokers", addr(c.BrokerPort), "--seed", cmp.Or(c.Seed, "demo")},
 			ready: httpReady("http://" + addr(port) + "/healthz")}
 	}
 	return []*process{

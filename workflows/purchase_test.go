@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -198,18 +199,32 @@ func (s *shop) RefundPayment(ctx context.Context, in purchase.OrderRef) error {
 
 // fastPolicy keeps the production shape with timeouts short enough that a
 // test that waits for one finishes quickly.
-func fastPolicy() workflows.Policy {
+func fastPolicy(local bool) workflows.Policy {
 	p := workflows.DefaultPolicy()
+	p.LocalSteps = local
 	p.StepTimeout = 300 * time.Millisecond
 	p.StepRetry.MaximumAttempts = 5
 	return p
 }
 
+// TestMain runs every test twice: forward steps as local activities (the
+// default) and as regular activities.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 {
+		localSteps = false
+		code = m.Run()
+	}
+	os.Exit(code)
+}
+
+var localSteps = true
+
 func run(t *testing.T, s *shop, in purchase.Input) (purchase.Result, error) {
 	t.Helper()
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
-	env.RegisterWorkflowWithOptions(workflows.Purchase{Policy: fastPolicy()}.Run, workflow.RegisterOptions{Name: purchase.WorkflowType})
+	env.RegisterWorkflowWithOptions(workflows.Purchase{Policy: fastPolicy(localSteps)}.Run, workflow.RegisterOptions{Name: purchase.WorkflowType})
 	for name, fn := range map[string]any{
 		purchase.ActivityCreateOrder: s.CreateOrder, purchase.ActivityApproveOrder: s.ApproveOrder,
 		purchase.ActivityCancelOrder: s.CancelOrder, purchase.ActivityReserveStock: s.ReserveStock,
