@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin
 GOFLAGS ?=
 
-.PHONY: all build demo up test vet clean
+.PHONY: all build demo up test vet bench clean
 
 all: build
 
@@ -24,6 +24,15 @@ demo: build
 
 up: build
 	$(BIN)/stack up
+
+# A fresh stack with the bench seed; all three modes at concurrency 1 (latency)
+# and 8 (throughput). Writes bench-results/bench.json and latency.svg.
+BENCH_N ?= 400
+BENCH_C ?= 1,8
+bench: build
+	$(BIN)/stack bench -- --mode all --n $(BENCH_N) --concurrency $(BENCH_C) --warmup 50 --out bench-results
+	$(GO) test -run '^$$' -bench . -benchtime 2000x ./order ./inventory ./payment
+	$(GO) test -run '^$$' -bench RelayLatency -benchtime 30x ./outbox
 
 vet:
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)

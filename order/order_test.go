@@ -25,13 +25,13 @@ type fixture struct {
 	path   string
 }
 
-func newFixture(t *testing.T) fixture {
+func newFixture(t testing.TB) fixture {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "order.db")
 	return openFixture(t, path)
 }
 
-func openFixture(t *testing.T, path string) fixture {
+func openFixture(t testing.TB, path string) fixture {
 	t.Helper()
 	ctx := context.Background()
 	db, err := database.Open(ctx, path)

@@ -24,7 +24,7 @@ var topics = []string{events.TopicOrder, events.TopicInventory, events.TopicPaym
 
 // broker starts an in-process Kafka-protocol broker on port (0 for any),
 // keeping its log in dataDir so that a restart keeps what it had.
-func broker(t *testing.T, port int, dataDir string) *kfake.Cluster {
+func broker(t testing.TB, port int, dataDir string) *kfake.Cluster {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.Ports(port), kfake.SeedTopics(3, topics...), kfake.DataDir(dataDir))
 	if err != nil {
@@ -33,7 +33,7 @@ func broker(t *testing.T, port int, dataDir string) *kfake.Cluster {
 	return c
 }
 
-func openOutbox(t *testing.T, path string) *outbox.Outbox {
+func openOutbox(t testing.TB, path string) *outbox.Outbox {
 	t.Helper()
 	db, err := database.Open(context.Background(), path)
 	if err != nil {

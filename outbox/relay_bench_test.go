@@ -24,7 +24,7 @@ import (
 //
 //	go test -run '^$' -bench RelayLatency -benchtime 30x ./outbox
 func BenchmarkRelayLatency(b *testing.B) {
-	c := broker(&testing.T{}, 0, b.TempDir())
+	c := broker(b, 0, b.TempDir())
 	defer c.Close()
 	addr := c.ListenAddrs()[0]
 	fmt.Printf("setup: %s/%s, %d CPUs, %s, file-backed SQLite outbox (WAL), kfake broker in process, acks=all, one event per commit\n",
@@ -51,7 +51,7 @@ func BenchmarkRelayLatency(b *testing.B) {
 }
 
 func benchRelay(b *testing.B, w *kafka.Writer) (p50 float64) {
-	ob := openOutbox(&testing.T{}, filepath.Join(b.TempDir(), "bench.db"))
+	ob := openOutbox(b, filepath.Join(b.TempDir(), "bench.db"))
 	acked := make(chan time.Time, 1)
 	relay := outbox.NewRelay(ob, w, slog.New(slog.DiscardHandler))
 	relay.Published = func(_ []outbox.Message, at time.Time) { acked <- time.Now() }
