@@ -1,0 +1,164 @@
+// Command histories records workflow histories from real runs on the dev
+// server, one per path of the saga, for the replay tests in workflows/.
+//
+//	go run ./cmd/histories --out workflows/testdata/v1   (make histories)
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/sagaforge/saga/inventory"
+	"github.com/sagaforge/saga/order"
+	"github.com/sagaforge/saga/process"
+	"github.com/sagaforge/saga/purchase"
+	"github.com/sagaforge/saga/stack"
+	"github.com/sagaforge/saga/temporalx"
+)
+
+func main() {
+	out := flag.String("out", "workflows/testdata/v1", "directory for the histories")
+	binDir := flag.String("bin-dir", "bin", "where the stack's binaries are")
+	flag.Parse()
+	ctx, stop := process.SignalContext()
+	defer stop()
+	if err := run(ctx, *binDir, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "histories:", err)
+		os.Exit(1)
+	}
+}
+
+type recorder struct {
+	s   *stack.Stack
+	c   client.Client
+	out string
+}
+
+func run(ctx context.Context, binDir, out string) error {
+	dataDir, err := os.MkdirTemp("", "histories-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dataDir)
+	s, err := stack.Start(ctx, stack.Config{BinDir: binDir, DataDir: dataDir, Host: "127.0.0.1"})
+	if err != nil {
+		return err
+	}
+	defer s.Stop()
+	c, err := temporalx.Dial(ctx, s.Temporal(), nil, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	r := &recorder{s: s, c: c, out: out}
+	for _, sc := range scenarios {
+		fmt.Printf("recording %-18s ", sc.name)
+		if err := sc.run(ctx, r, "hist-"+sc.name); err != nil {
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+		if err := r.save(ctx, sc.name, "hist-"+sc.name); err != nil {
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+		fmt.Println("ok")
+	}
+	return nil
+}
+
+type scenario struct {
+	name string
+	run  func(ctx context.Context, r *recorder, orderID string) error
+}
+
+func buy(customer string, items ...purchase.Item) func(context.Context, *recorder, string) error {
+	return func(ctx context.Context, r *recorder, orderID string) error {
+		_, err := r.purchase(ctx, purchase.Input{OrderID: orderID, CustomerID: customer, Items: items})
+		return err
+	}
+}
+
+var scenarios = []scenario{
+	{"approved", buy("alice", purchase.Item{SKU: "SKU-1", Quantity: 2})},
+	{"out-of-stock", buy("alice", purchase.Item{SKU: "SKU-1", Quantity: 1}, purchase.Item{SKU: "SKU-OUT", Quantity: 1})},
+	{"declined", buy("bob", purchase.Item{SKU: "SKU-2", Quantity: 1})},
+	{"approve-failure", func(ctx context.Context, r *recorder, orderID string) error {
+		// The order exists and was cancelled behind the saga's back: create
+		// finds it, stock and payment go through, approval is refused.
+		orders := order.NewClient(r.s.OrderURL(), nil, "")
+		if _, err := orders.Create(ctx, order.CreateOrderRequest{OrderID: orderID, CustomerID: "alice", Items: []order.Item{{SKU: "SKU-2", Quantity: 1}}}); err != nil {
+			return err
+		}
+		if _, err := orders.Cancel(ctx, orderID, order.CancelOrderRequest{Reason: "cancelled at the counter"}); err != nil {
+			return err
+		}
+		return buy("alice", purchase.Item{SKU: "SKU-2", Quantity: 1})(ctx, r, orderID)
+	}},
+	{"transient-retries", func(ctx context.Context, r *recorder, orderID string) error {
+		// Payment is down for a few seconds while the saga reaches the charge.
+		if err := r.s.Kill("payment"); err != nil {
+			return err
+		}
+		run, err := r.start(ctx, purchase.Input{OrderID: orderID, CustomerID: "alice", Items: []purchase.Item{{SKU: "SKU-1", Quantity: 1}}})
+		if err != nil {
+			return err
+		}
+		stock := inventory.NewClient(r.s.InventoryURL(), nil, "")
+		for {
+			if res, err := stock.Reservation(ctx, orderID); err == nil && res.Status == inventory.Reserved {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(3 * time.Second) // a few failed charge attempts
+		if err := r.s.Restart(ctx, "payment"); err != nil {
+			return err
+		}
+		var res purchase.Result
+		return run.Get(ctx, &res)
+	}},
+}
+
+func (r *recorder) start(ctx context.Context, in purchase.Input) (client.WorkflowRun, error) {
+	return r.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: purchase.WorkflowID(in.OrderID), TaskQueue: purchase.TaskQueue}, purchase.WorkflowType, in)
+}
+
+func (r *recorder) purchase(ctx context.Context, in purchase.Input) (purchase.Result, error) {
+	run, err := r.start(ctx, in)
+	if err != nil {
+		return purchase.Result{}, err
+	}
+	var res purchase.Result
+	return res, run.Get(ctx, &res)
+}
+
+func (r *recorder) save(ctx context.Context, name, orderID string) error {
+	iter := r.c.GetWorkflowHistory(ctx, purchase.WorkflowID(orderID), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var evs []json.RawMessage
+	for iter.HasNext() {
+		e, err := iter.Next()
+		if err != nil {
+			return err
+		}
+		raw, err := protojson.Marshal(e)
+		if err != nil {
+			return err
+		}
+		evs = append(evs, raw)
+	}
+	data, err := json.MarshalIndent(map[string]any{"events": evs}, "", " ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(r.out, name+".json"), append(data, '\n'), 0o644)
+}
