@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin
 GOFLAGS ?=
 
-.PHONY: all build demo up test vet bench clean
+.PHONY: all build demo up test vet bench histories clean
 
 all: build
 
@@ -33,6 +33,11 @@ bench: build
 	$(BIN)/stack bench -- --mode all --n $(BENCH_N) --concurrency $(BENCH_C) --warmup 50 --out bench-results
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./order ./inventory ./payment
 	$(GO) test -run '^$$' -bench RelayLatency -benchtime 30x ./outbox
+
+# Re-record the workflow histories the replay tests use, from real runs on the
+# dev server. testdata/v0 (before search attributes) is kept as it is.
+histories: build
+	$(GO) run ./cmd/histories --out workflows/testdata/v1
 
 vet:
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)

@@ -49,6 +49,8 @@ var commands = map[string]command{
 	"status":   {"show a purchase's status", runStatus},
 	"events":   {"show the domain events on Kafka", runEvents},
 	"bench":    {"measure throughput and latency", runBench},
+	"cancel":   {"cancel a purchase in flight", runCancel},
+	"list":     {"list purchase sagas", runList},
 }
 
 const usage = `usage: starter <command> [flags]
@@ -57,6 +59,8 @@ commands:
   purchase --customer ID --item SKU:QTY [--item SKU:QTY ...] [--order-id ID]
            [--mode orchestration|choreography] [--wait] [--json]
   status ORDER_ID [--json]
+  cancel ORDER_ID [--reason TEXT] [--json]
+  list [--status RUNNING|COMPENSATING|APPROVED|CANCELLED|FAILED] [--limit N]
   events [--follow] [--order ORDER_ID] [--json] [--brokers HOST:PORT] [--group NAME]
   bench [--mode orchestration|choreography|direct|all] [--n N] [--concurrency C[,C...]] [--json] [--out DIR]
 

@@ -47,6 +47,7 @@ func (f *itemFlags) Set(v string) error {
 type Report struct {
 	OrderID       string      `json:"order_id"`
 	Mode          string      `json:"mode"`
+	CurrentStep   string      `json:"current_step,omitempty"`
 	WorkflowID    string      `json:"workflow_id"`
 	RunID         string      `json:"run_id,omitempty"`
 	UIURL         string      `json:"ui_url"`
@@ -140,6 +141,7 @@ func start(ctx context.Context, c client.Client, in purchase.Input) (client.Work
 	opts := client.StartWorkflowOptions{
 		ID:                       purchase.WorkflowID(in.OrderID),
 		TaskQueue:                purchase.TaskQueue,
+		StaticSummary:            Summary(in),
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}
@@ -152,6 +154,15 @@ func start(ctx context.Context, c client.Client, in purchase.Input) (client.Work
 		return nil, fmt.Errorf("start saga for order %s: %w", in.OrderID, err)
 	}
 	return run, nil
+}
+
+// Summary is the workflow's one-line summary in the Web UI.
+func Summary(in purchase.Input) string {
+	parts := make([]string, len(in.Items))
+	for i, it := range in.Items {
+		parts[i] = fmt.Sprintf("%d x %s", it.Quantity, it.SKU)
+	}
+	return fmt.Sprintf("%s buys %s (order %s)", in.CustomerID, strings.Join(parts, ", "), in.OrderID)
 }
 
 // outcome waits for the run and fills in its result.
@@ -193,7 +204,16 @@ func printReport(env *Env, rep Report, asJSON bool) error {
 		fmt.Fprintf(w, "saga      %s: no coordinator; follow it with: starter events --order %s\n", rep.Mode, rep.OrderID)
 	}
 	fmt.Fprintf(w, "status    %s\n", rep.Status)
-	if rep.Status == "RUNNING" {
+	if rep.CurrentStep != "" {
+		fmt.Fprintf(w, "now       %s\n", rep.CurrentStep)
+	}
+	if rep.Status == "RUNNING" || rep.Status == string(purchase.SagaCompensating) {
+		if len(rep.Steps) > 0 {
+			fmt.Fprintf(w, "done      %s\n", listOrNone(rep.Steps))
+		}
+		if len(rep.Compensations) > 0 {
+			fmt.Fprintf(w, "undone    %s\n", listOrNone(rep.Compensations))
+		}
 		return nil
 	}
 	if rep.TotalCents > 0 {

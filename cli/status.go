@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -62,6 +63,23 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 		if err := outcome(ctx, c.GetWorkflow(ctx, wid, runID), &rep); err != nil {
 			return err
 		}
+		return printReport(env, rep, *asJSON)
 	}
+	// Running: ask the saga itself where it is. A saga retrying a step
+	// holds its workflow task, and the query waits for it; then the
+	// history's word (running) is all there is to say.
+	queryCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	var st purchase.State
+	resp, err := c.QueryWorkflow(queryCtx, wid, runID, purchase.QueryState)
+	if err == nil {
+		err = resp.Get(&st)
+	}
+	if err != nil {
+		rep.CurrentStep = "busy retrying a step (see the Web UI)"
+		return printReport(env, rep, *asJSON)
+	}
+	rep.Status, rep.CurrentStep, rep.Reason = string(st.Status), st.CurrentStep, st.Reason
+	rep.Steps, rep.Compensations = st.Steps, st.Compensations
 	return printReport(env, rep, *asJSON)
 }

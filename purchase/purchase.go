@@ -44,6 +44,49 @@ const (
 	ErrTypeCompensationFailed = "CompensationFailed"
 )
 
+// Search attributes the workflow keeps current, for the Web UI and
+// "starter list". The dev server registers them at start; see README for
+// other clusters.
+const (
+	SearchOrderID    = "OrderId"    // Keyword
+	SearchCustomerID = "CustomerId" // Keyword
+	SearchOrderTotal = "OrderTotal" // Int, cents
+	SearchSagaStatus = "SagaStatus" // Keyword: a SagaStatus
+)
+
+// SagaStatus is where a saga is, as the SagaStatus search attribute and the
+// state query report it.
+type SagaStatus string
+
+const (
+	SagaRunning      SagaStatus = "RUNNING"
+	SagaCompensating SagaStatus = "COMPENSATING"
+	SagaApproved     SagaStatus = "APPROVED"
+	SagaCancelled    SagaStatus = "CANCELLED"
+	SagaFailed       SagaStatus = "FAILED"
+)
+
+// QueryState is the query that returns a State.
+const QueryState = "state"
+
+// UpdateCancel is the update a customer sends to cancel a purchase in flight.
+const UpdateCancel = "cancel"
+
+// State is what the state query returns.
+type State struct {
+	OrderID       string     `json:"order_id"`
+	Status        SagaStatus `json:"status"`
+	CurrentStep   string     `json:"current_step,omitempty"`
+	Steps         []string   `json:"steps"`
+	Compensations []string   `json:"compensations"`
+	Reason        string     `json:"reason,omitempty"`
+}
+
+// CancelRequest is the argument of the cancel update.
+type CancelRequest struct {
+	Reason string `json:"reason"`
+}
+
 // Step and compensation names, as they appear in a Result.
 const (
 	StepCreateOrder   = "create order"

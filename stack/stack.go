@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -143,6 +144,9 @@ func TemporalArgs(host string, port, uiPort int, dbFile string) []string {
 		"--db-filename", dbFile, "--log-level", "error",
 		"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
 	}
+	for _, sa := range []string{"OrderId=Keyword", "CustomerId=Keyword", "OrderTotal=Int", "SagaStatus=Keyword"} {
+		args = append(args, "--search-attribute", sa)
+	}
 	for _, kv := range []string{
 		"history.transferProcessorMaxPollRPS=1000",
 		"history.timerProcessorMaxPollRPS=1000",
@@ -190,6 +194,15 @@ func (s *Stack) Restart(ctx context.Context, name string) error {
 		return err
 	}
 	return p.waitReady(ctx, 90*time.Second)
+}
+
+// Command is the shell command that starts a process as the stack does.
+func (s *Stack) Command(name string) string {
+	p, ok := s.procs[name]
+	if !ok {
+		return ""
+	}
+	return strings.Join(append([]string{p.path}, p.args...), " ")
 }
 
 // Crashed returns the name of a process that exited without being asked to,

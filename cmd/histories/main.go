@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/sagaforge/saga/cli"
 	"github.com/sagaforge/saga/inventory"
 	"github.com/sagaforge/saga/order"
 	"github.com/sagaforge/saga/process"
@@ -104,6 +105,27 @@ var scenarios = []scenario{
 		}
 		return buy("alice", purchase.Item{SKU: "SKU-2", Quantity: 1})(ctx, r, orderID)
 	}},
+	{"cancelled-in-flight", func(ctx context.Context, r *recorder, orderID string) error {
+		// The customer cancels while the saga waits on a dead payment service;
+		// the refund then waits for it to come back.
+		if err := r.s.Kill("payment"); err != nil {
+			return err
+		}
+		run, err := r.start(ctx, purchase.Input{OrderID: orderID, CustomerID: "alice", Items: []purchase.Item{{SKU: "SKU-2", Quantity: 1}}})
+		if err != nil {
+			return err
+		}
+		waitReserved(ctx, r, orderID)
+		if _, err := r.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: purchase.WorkflowID(orderID), UpdateName: purchase.UpdateCancel,
+			Args: []any{purchase.CancelRequest{Reason: "changed my mind"}}, WaitForStage: client.WorkflowUpdateStageAccepted}); err != nil {
+			return err
+		}
+		if err := r.s.Restart(ctx, "payment"); err != nil {
+			return err
+		}
+		var res purchase.Result
+		return run.Get(ctx, &res)
+	}},
 	{"transient-retries", func(ctx context.Context, r *recorder, orderID string) error {
 		// Payment is down for a few seconds while the saga reaches the charge.
 		if err := r.s.Kill("payment"); err != nil {
@@ -113,13 +135,7 @@ var scenarios = []scenario{
 		if err != nil {
 			return err
 		}
-		stock := inventory.NewClient(r.s.InventoryURL(), nil, "")
-		for {
-			if res, err := stock.Reservation(ctx, orderID); err == nil && res.Status == inventory.Reserved {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitReserved(ctx, r, orderID)
 		time.Sleep(3 * time.Second) // a few failed charge attempts
 		if err := r.s.Restart(ctx, "payment"); err != nil {
 			return err
@@ -129,8 +145,21 @@ var scenarios = []scenario{
 	}},
 }
 
+// waitReserved waits until the saga has reserved the stock, so its next
+// step is the charge.
+func waitReserved(ctx context.Context, r *recorder, orderID string) {
+	stock := inventory.NewClient(r.s.InventoryURL(), nil, "")
+	for ctx.Err() == nil {
+		if res, err := stock.Reservation(ctx, orderID); err == nil && res.Status == inventory.Reserved {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (r *recorder) start(ctx context.Context, in purchase.Input) (client.WorkflowRun, error) {
-	return r.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: purchase.WorkflowID(in.OrderID), TaskQueue: purchase.TaskQueue}, purchase.WorkflowType, in)
+	return r.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: purchase.WorkflowID(in.OrderID), TaskQueue: purchase.TaskQueue,
+		StaticSummary: cli.Summary(in)}, purchase.WorkflowType, in)
 }
 
 func (r *recorder) purchase(ctx context.Context, in purchase.Input) (purchase.Result, error) {

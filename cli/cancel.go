@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/sagaforge/saga/orderid"
+	"github.com/sagaforge/saga/purchase"
+)
+
+// runCancel asks a running purchase saga to stop and undo what it did, and
+// waits for the compensations. After approval the saga refuses.
+func runCancel(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags("cancel", env)
+	reason := fs.String("reason", "", "why the customer cancels (shown in the order's reason)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	positional, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) != 1 {
+		return usagef("want exactly one ORDER_ID, got %d arguments", len(positional))
+	}
+	id := positional[0]
+	if err := orderid.Validate(id); err != nil {
+		return usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
+	}
+	if len(*reason) > 200 {
+		return usagef("--reason holds at most 200 characters")
+	}
+	c, err := dial(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	wid := purchase.WorkflowID(id)
+	handle, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: wid, UpdateName: purchase.UpdateCancel,
+		Args: []any{purchase.CancelRequest{Reason: *reason}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		return fmt.Errorf("no running purchase saga for order %s", id)
+	case err != nil:
+		return fmt.Errorf("cancel refused: %w", err)
+	}
+	var res purchase.Result
+	if err := handle.Get(ctx, &res); err != nil {
+		return fmt.Errorf("cancel refused: %w", err)
+	}
+	rep := Report{OrderID: id, Mode: "orchestration", WorkflowID: wid, UIURL: env.Temporal.WorkflowURL(wid, ""),
+		Status: string(res.Status), Reason: res.Reason, TotalCents: res.TotalCents, Steps: res.Steps, Compensations: res.Compensations}
+	return printReport(env, rep, *asJSON)
+}
