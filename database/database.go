@@ -36,7 +36,7 @@ func Open(ctx context.Context, path string) (*gorm.DB, error) {
 		// Every request runs the same few statements; preparing them once
 		// saves SQLite's parse and plan on each call.
 		PrepareStmt: true,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
+		NowFunc:     func() time.Time { return time.Now().UTC() },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
