@@ -46,6 +46,11 @@ func runCancel(ctx context.Context, env *Env, args []string) error {
 	var notFound *serviceerror.NotFound
 	switch {
 	case errors.As(err, &notFound):
+		// The saga has ended (or never was): say which.
+		var res purchase.Result
+		if gerr := c.GetWorkflow(ctx, wid, "").Get(ctx, &res); gerr == nil {
+			return fmt.Errorf("order %s is already %s and can no longer be cancelled", id, res.Status)
+		}
 		return fmt.Errorf("no running purchase saga for order %s", id)
 	case err != nil:
 		return fmt.Errorf("cancel refused: %w", err)

@@ -1,0 +1,91 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/sagaforge/saga/cli"
+	"github.com/sagaforge/saga/inventory"
+	"github.com/sagaforge/saga/payment"
+	"github.com/sagaforge/saga/purchase"
+	"github.com/sagaforge/saga/temporalx"
+)
+
+func TestCancelInFlightQueryAndList(t *testing.T) {
+	s := startStack(t)
+	ctx := context.Background()
+	c := clientsOf(s)
+	approved := buy(t, s, "--customer", "alice", "--item", "SKU-1:1")
+
+	// A saga stuck on its charge: payment is down.
+	if err := s.Kill("payment"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := starter(t, s, "purchase", "--customer", "alice", "--item", "SKU-2:2", "--order-id", "cancel-me"); code != 0 {
+		t.Fatalf("start: %s", stderr)
+	}
+	waitFor(t, 30*time.Second, "the saga to reserve stock", func() bool {
+		r, err := c.stock.Reservation(ctx, "cancel-me")
+		return err == nil && r.Status == inventory.Reserved
+	})
+
+	// The customer cancels. The refund must wait for payment, so the saga
+	// stays COMPENSATING, and says so.
+	tc, err := temporalx.Dial(ctx, s.Temporal(), nil, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	if _, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: purchase.WorkflowID("cancel-me"),
+		UpdateName: purchase.UpdateCancel, Args: []any{purchase.CancelRequest{Reason: "changed my mind"}},
+		WaitForStage: client.WorkflowUpdateStageAccepted}); err != nil {
+		t.Fatal(err)
+	}
+	var rep cli.Report
+	waitFor(t, 30*time.Second, "status to report the refund in progress", func() bool {
+		code, stdout, _ := starter(t, s, "status", "cancel-me", "--json")
+		return code == 0 && json.Unmarshal([]byte(stdout), &rep) == nil &&
+			rep.Status == string(purchase.SagaCompensating) && rep.CurrentStep == purchase.CompensationRefundPayment
+	})
+	if rep.Reason != "cancelled by the customer: changed my mind" {
+		t.Fatalf("reason while compensating: %q", rep.Reason)
+	}
+	waitFor(t, 30*time.Second, "list --status COMPENSATING to show the saga", func() bool {
+		_, stdout, _ := starter(t, s, "list", "--status", "COMPENSATING")
+		return strings.Contains(stdout, "cancel-me") && strings.Contains(stdout, "398.00")
+	})
+
+	if err := s.Restart(ctx, "payment"); err != nil {
+		t.Fatal(err)
+	}
+	var res purchase.Result
+	if err := tc.GetWorkflow(ctx, purchase.WorkflowID("cancel-me"), "").Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusCancelled || strings.Join(res.Compensations, ",") != "refund payment,release stock,cancel order" {
+		t.Fatalf("cancelled saga: %+v", res)
+	}
+	if r, err := c.stock.Reservation(ctx, "cancel-me"); err != nil || r.Status != inventory.Released {
+		t.Fatalf("reservation after cancel: %+v, %v", r, err)
+	}
+	if p, err := c.payments.Payment(ctx, "cancel-me"); err == nil && p.Status == payment.Captured {
+		t.Fatalf("payment after cancel: %+v", p)
+	}
+
+	// After approval the saga refuses, with the reason, and nothing changes.
+	code, _, stderr := starter(t, s, "cancel", approved.OrderID)
+	if code != 1 || !strings.Contains(stderr, "can no longer be cancelled") {
+		t.Fatalf("cancel after approval: exit %d, %q", code, stderr)
+	}
+	waitFor(t, 30*time.Second, "list to show both outcomes", func() bool {
+		_, cancelled, _ := starter(t, s, "list", "--status", "CANCELLED")
+		_, ok, _ := starter(t, s, "list", "--status", "APPROVED")
+		return strings.Contains(cancelled, "cancel-me") && !strings.Contains(cancelled, approved.OrderID) &&
+			strings.Contains(ok, approved.OrderID)
+	})
+}
