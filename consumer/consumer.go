@@ -17,6 +17,7 @@ import (
 	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/outbox"
+	"github.com/sagaforge/saga/process"
 )
 
 // Handler reacts to one event. It runs the service's domain operation under
@@ -60,7 +61,7 @@ func (r *Runner) Run(ctx context.Context, sub Subscription) error {
 				return nil
 			}
 			log.Warn("fetch failed; retrying", "err", err)
-			if !sleep(ctx, time.Second) {
+			if !process.Sleep(ctx, time.Second) {
 				return nil
 			}
 			continue
@@ -77,7 +78,7 @@ func (r *Runner) Run(ctx context.Context, sub Subscription) error {
 			// The effect is recorded in the inbox, so a redelivery after a
 			// lost commit is harmless; still, keep trying.
 			log.Warn("commit failed; retrying", "offset", m.Offset, "err", err)
-			if !sleep(ctx, 200*time.Millisecond) {
+			if !process.Sleep(ctx, 200*time.Millisecond) {
 				return nil
 			}
 		}
@@ -123,7 +124,7 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 			return
 		}
 		log.Warn("handler failed; retrying", "attempt", attempt, "err", err)
-		if !sleep(ctx, wait) {
+		if !process.Sleep(ctx, wait) {
 			return
 		}
 		wait = min(wait*2, 2*time.Second)
@@ -159,20 +160,9 @@ func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscript
 		}
 		// Carrying on without the dead letter would lose the event.
 		log.Warn("dead-letter publish failed; retrying", "err", err)
-		if !sleep(ctx, time.Second) {
+		if !process.Sleep(ctx, time.Second) {
 			return
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 

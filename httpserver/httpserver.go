@@ -106,3 +106,15 @@ func Health(ping func(context.Context) error) http.HandlerFunc {
 		problem.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}
 }
+
+// Fail answers a failed request with its problem and logs it: server errors
+// at error level with the cause, refusals at info with their code.
+func Fail(log *slog.Logger, w http.ResponseWriter, r *http.Request, orderID, op string, err error) {
+	p := problem.From(err)
+	if p.Status >= 500 {
+		log.Error(op+" failed", "order_id", orderID, "err", err)
+	} else {
+		log.Info(op+" refused", "order_id", orderID, "code", p.Code, "detail", p.Detail)
+	}
+	problem.Write(w, r, p)
+}

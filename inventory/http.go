@@ -1,12 +1,10 @@
 package inventory
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/sagaforge/saga/events"
-	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/httpserver"
 	"github.com/sagaforge/saga/problem"
 )
@@ -46,7 +44,7 @@ func (h *handler) reserve(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := h.store.Reserve(r.Context(), req.OrderID, req.Items, events.Orchestration)
 	if err != nil {
-		h.fail(w, r, req.OrderID, "reserve", err)
+		httpserver.Fail(h.log, w, r, req.OrderID, "reserve", err)
 		return
 	}
 	h.log.Info("stock reserved", "order_id", req.OrderID, "lines", len(res.Lines))
@@ -68,7 +66,7 @@ func (h *handler) release(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := h.store.Release(r.Context(), id, events.Orchestration, req.Reason)
 	if err != nil {
-		h.fail(w, r, id, "release", err)
+		httpserver.Fail(h.log, w, r, id, "release", err)
 		return
 	}
 	h.log.Info("stock released", "order_id", id, "status", res.Status)
@@ -79,7 +77,7 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("order_id")
 	res, err := h.store.Get(r.Context(), id)
 	if err != nil {
-		h.fail(w, r, id, "get", err)
+		httpserver.Fail(h.log, w, r, id, "get", err)
 		return
 	}
 	problem.WriteJSON(w, http.StatusOK, NewReservationResponse(res))
@@ -88,7 +86,7 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	all, err := h.store.Reservations(r.Context())
 	if err != nil {
-		h.fail(w, r, "", "list", err)
+		httpserver.Fail(h.log, w, r, "", "list", err)
 		return
 	}
 	out := ListReservationsResponse{Reservations: make([]ReservationResponse, 0, len(all))}
@@ -101,7 +99,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 func (h *handler) stock(w http.ResponseWriter, r *http.Request) {
 	st, err := h.store.Stock(r.Context(), r.PathValue("sku"))
 	if err != nil {
-		h.fail(w, r, "", "stock", err)
+		httpserver.Fail(h.log, w, r, "", "stock", err)
 		return
 	}
 	problem.WriteJSON(w, http.StatusOK, NewStockResponse(st))
@@ -110,7 +108,7 @@ func (h *handler) stock(w http.ResponseWriter, r *http.Request) {
 func (h *handler) allStock(w http.ResponseWriter, r *http.Request) {
 	all, err := h.store.AllStock(r.Context())
 	if err != nil {
-		h.fail(w, r, "", "stock", err)
+		httpserver.Fail(h.log, w, r, "", "stock", err)
 		return
 	}
 	out := ListStockResponse{Stock: make([]StockResponse, 0, len(all))}
@@ -118,17 +116,4 @@ func (h *handler) allStock(w http.ResponseWriter, r *http.Request) {
 		out.Stock = append(out.Stock, NewStockResponse(st))
 	}
 	problem.WriteJSON(w, http.StatusOK, out)
-}
-
-func (h *handler) fail(w http.ResponseWriter, r *http.Request, orderID, op string, err error) {
-	p := problem.From(err)
-	switch {
-	case p.Status >= 500:
-		h.log.Error(op+" failed", "order_id", orderID, "err", err)
-	case errors.Is(err, fault.ErrOutOfStock):
-		h.log.Info("stock rejected", "order_id", orderID, "reason", p.Detail)
-	default:
-		h.log.Info(op+" refused", "order_id", orderID, "code", p.Code, "detail", p.Detail)
-	}
-	problem.Write(w, r, p)
 }

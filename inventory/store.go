@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/orderid"
@@ -46,13 +47,7 @@ func (s *Store) Migrate(ctx context.Context, seed string) error {
 }
 
 // Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return err
-	}
-	return sqlDB.PingContext(ctx)
-}
+func (s *Store) Ping(ctx context.Context) error { return database.Ping(ctx, s.db) }
 
 // errShortage aborts the reserving transaction so every decrement rolls back.
 type errShortage struct{ reason string }

@@ -46,7 +46,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 	}
 	o, created, err := h.store.Create(r.Context(), NewOrder{ID: req.OrderID, CustomerID: req.CustomerID, Items: req.Items, Mode: req.Mode})
 	if err != nil {
-		h.fail(w, r, req.OrderID, "create", err)
+		httpserver.Fail(h.log, w, r, req.OrderID, "create", err)
 		return
 	}
 	status := http.StatusOK
@@ -72,7 +72,7 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		o, err := h.store.AwaitSettled(ctx, id)
 		if err != nil {
-			h.fail(w, r, id, "get", err)
+			httpserver.Fail(h.log, w, r, id, "get", err)
 			return
 		}
 		problem.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
@@ -80,7 +80,7 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 	}
 	o, err := h.store.Get(r.Context(), id)
 	if err != nil {
-		h.fail(w, r, r.PathValue("id"), "get", err)
+		httpserver.Fail(h.log, w, r, r.PathValue("id"), "get", err)
 		return
 	}
 	problem.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
@@ -105,7 +105,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	}
 	orders, err := h.store.List(r.Context(), f)
 	if err != nil {
-		h.fail(w, r, "", "list", err)
+		httpserver.Fail(h.log, w, r, "", "list", err)
 		return
 	}
 	resp := ListOrdersResponse{Orders: make([]OrderResponse, 0, len(orders))}
@@ -122,7 +122,7 @@ func (h *handler) approve(w http.ResponseWriter, r *http.Request) {
 	}
 	o, err := h.store.Approve(r.Context(), id)
 	if err != nil {
-		h.fail(w, r, id, "approve", err)
+		httpserver.Fail(h.log, w, r, id, "approve", err)
 		return
 	}
 	h.log.Info("order approved", "order_id", id)
@@ -138,7 +138,7 @@ func (h *handler) cancel(w http.ResponseWriter, r *http.Request) {
 	}
 	o, err := h.store.Cancel(r.Context(), id, req.Reason)
 	if err != nil {
-		h.fail(w, r, id, "cancel", err)
+		httpserver.Fail(h.log, w, r, id, "cancel", err)
 		return
 	}
 	h.log.Info("order cancelled", "order_id", id, "reason", o.Reason, "tombstone", o.Tombstone)
@@ -153,14 +153,4 @@ func emptyBody(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	return true
-}
-
-func (h *handler) fail(w http.ResponseWriter, r *http.Request, orderID, op string, err error) {
-	p := problem.From(err)
-	if p.Status >= 500 {
-		h.log.Error(op+" failed", "order_id", orderID, "err", err)
-	} else {
-		h.log.Info(op+" refused", "order_id", orderID, "code", p.Code, "detail", p.Detail)
-	}
-	problem.Write(w, r, p)
 }

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/money"
@@ -93,13 +94,7 @@ func (s *Store) Migrate(ctx context.Context, seed string) error {
 }
 
 // Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return err
-	}
-	return sqlDB.PingContext(ctx)
-}
+func (s *Store) Ping(ctx context.Context) error { return database.Ping(ctx, s.db) }
 
 // Create creates a PENDING order priced from the catalog. A repeat with the
 // same request returns the existing order with created=false; a different

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/sagaforge/saga/process"
 )
 
 // Publisher sends messages and returns once the broker acknowledged them.
@@ -71,7 +73,7 @@ func (r *Relay) Run(ctx context.Context) error {
 				r.log.Warn("publish failed; retrying until the broker is back", "err", err)
 			}
 			failing = true
-			if !sleep(ctx, backoff.next()) {
+			if !process.Sleep(ctx, backoff.next()) {
 				return nil
 			}
 			continue
@@ -138,14 +140,3 @@ func (b *backoff) next() time.Duration {
 }
 
 func (b *backoff) reset() { b.d = 50 * time.Millisecond }
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}

@@ -1,12 +1,10 @@
 package payment
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/sagaforge/saga/events"
-	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/httpserver"
 	"github.com/sagaforge/saga/problem"
 )
@@ -46,7 +44,7 @@ func (h *handler) charge(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := h.store.Charge(r.Context(), Charge{OrderID: req.OrderID, CustomerID: req.CustomerID, Amount: req.AmountCents, Mode: events.Orchestration})
 	if err != nil {
-		h.fail(w, r, req.OrderID, "charge", err)
+		httpserver.Fail(h.log, w, r, req.OrderID, "charge", err)
 		return
 	}
 	h.log.Info("payment captured", "order_id", p.OrderID, "customer_id", p.CustomerID, "amount", p.Amount.String())
@@ -61,7 +59,7 @@ func (h *handler) refund(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := h.store.Refund(r.Context(), id, events.Orchestration)
 	if err != nil {
-		h.fail(w, r, id, "refund", err)
+		httpserver.Fail(h.log, w, r, id, "refund", err)
 		return
 	}
 	h.log.Info("payment refunded", "order_id", id, "status", p.Status, "amount", p.Amount.String())
@@ -72,7 +70,7 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("order_id")
 	p, err := h.store.Get(r.Context(), id)
 	if err != nil {
-		h.fail(w, r, id, "get", err)
+		httpserver.Fail(h.log, w, r, id, "get", err)
 		return
 	}
 	problem.WriteJSON(w, http.StatusOK, NewPaymentResponse(p))
@@ -81,7 +79,7 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	all, err := h.store.Payments(r.Context(), r.URL.Query().Get("customer_id"))
 	if err != nil {
-		h.fail(w, r, "", "list", err)
+		httpserver.Fail(h.log, w, r, "", "list", err)
 		return
 	}
 	out := ListPaymentsResponse{Payments: make([]PaymentResponse, 0, len(all))}
@@ -94,7 +92,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 func (h *handler) account(w http.ResponseWriter, r *http.Request) {
 	a, err := h.store.Account(r.Context(), r.PathValue("customer_id"))
 	if err != nil {
-		h.fail(w, r, "", "account", err)
+		httpserver.Fail(h.log, w, r, "", "account", err)
 		return
 	}
 	problem.WriteJSON(w, http.StatusOK, AccountResponse{CustomerID: a.CustomerID, BalanceCents: a.Balance})
@@ -103,7 +101,7 @@ func (h *handler) account(w http.ResponseWriter, r *http.Request) {
 func (h *handler) accounts(w http.ResponseWriter, r *http.Request) {
 	all, err := h.store.Accounts(r.Context())
 	if err != nil {
-		h.fail(w, r, "", "accounts", err)
+		httpserver.Fail(h.log, w, r, "", "accounts", err)
 		return
 	}
 	out := ListAccountsResponse{Accounts: make([]AccountResponse, 0, len(all))}
@@ -111,17 +109,4 @@ func (h *handler) accounts(w http.ResponseWriter, r *http.Request) {
 		out.Accounts = append(out.Accounts, AccountResponse{CustomerID: a.CustomerID, BalanceCents: a.Balance})
 	}
 	problem.WriteJSON(w, http.StatusOK, out)
-}
-
-func (h *handler) fail(w http.ResponseWriter, r *http.Request, orderID, op string, err error) {
-	p := problem.From(err)
-	switch {
-	case p.Status >= 500:
-		h.log.Error(op+" failed", "order_id", orderID, "err", err)
-	case errors.Is(err, fault.ErrInsufficientFunds):
-		h.log.Info("payment declined", "order_id", orderID, "reason", p.Detail)
-	default:
-		h.log.Info(op+" refused", "order_id", orderID, "code", p.Code, "detail", p.Detail)
-	}
-	problem.Write(w, r, p)
 }

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/orderid"
@@ -46,13 +47,7 @@ func (s *Store) Migrate(ctx context.Context, seed string) error {
 }
 
 // Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return err
-	}
-	return sqlDB.PingContext(ctx)
-}
+func (s *Store) Ping(ctx context.Context) error { return database.Ping(ctx, s.db) }
 
 // Charge takes the amount from the customer's balance for the order. A balance
 // too small records a DECLINED payment and returns fault.ErrInsufficientFunds.
