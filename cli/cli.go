@@ -51,6 +51,7 @@ var commands = map[string]command{
 	"bench":    {"measure throughput and latency", runBench},
 	"cancel":   {"cancel a purchase in flight", runCancel},
 	"list":     {"list purchase sagas", runList},
+	"audit":    {"check the invariants across the three services", runAudit},
 }
 
 const usage = `usage: starter <command> [flags]
@@ -61,6 +62,7 @@ commands:
   status ORDER_ID [--json]
   cancel ORDER_ID [--reason TEXT] [--json]
   list [--status RUNNING|COMPENSATING|APPROVED|CANCELLED|FAILED] [--limit N]
+  audit [--json] [--settle 2m]
   events [--follow] [--order ORDER_ID] [--json] [--brokers HOST:PORT] [--group NAME]
   bench [--mode orchestration|choreography|direct|all] [--n N] [--concurrency C[,C...]] [--json] [--out DIR]
 

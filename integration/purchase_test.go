@@ -201,3 +201,32 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestAuditPassesAfterSagasAndCatchesABypass(t *testing.T) {
+	s := startStack(t)
+	for _, args := range [][]string{
+		{"--customer", "alice", "--item", "SKU-1:2"},
+		{"--customer", "bob", "--item", "SKU-2:1"},
+		{"--customer", "alice", "--item", "SKU-OUT:1", "--mode", "choreography"},
+		{"--customer", "bob", "--item", "SKU-1:1", "--mode", "choreography"},
+	} {
+		buy(t, s, args...)
+	}
+	code, stdout, stderr := starter(t, s, "audit")
+	if code != 0 || strings.Count(stdout, " pass ") != 6 {
+		t.Fatalf("audit after sagas: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// An order approved behind the sagas' back holds neither stock nor money.
+	orders := order.NewClient(s.OrderURL(), nil, "")
+	ctx := context.Background()
+	if _, err := orders.Create(ctx, order.CreateOrderRequest{OrderID: "bypass", CustomerID: "alice", Items: []order.Item{{SKU: "SKU-1", Quantity: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := orders.Approve(ctx, "bypass"); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = starter(t, s, "audit")
+	if code != 1 || !strings.Contains(stdout, "FAIL   bypass") || !strings.Contains(stderr, "1 of 6 invariants do not hold") {
+		t.Fatalf("audit after a bypass: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

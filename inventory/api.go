@@ -37,6 +37,7 @@ type StockResponse struct {
 	Name      string `json:"name"`
 	Available int    `json:"available"`
 	Reserved  int    `json:"reserved"`
+	Initial   int    `json:"initial"`
 }
 
 // ListStockResponse is the body of GET /stock.
@@ -56,5 +57,5 @@ func NewReservationResponse(r Reservation) ReservationResponse {
 
 // NewStockResponse renders stock for the wire.
 func NewStockResponse(s Stock) StockResponse {
-	return StockResponse{SKU: s.SKU, Name: s.Name, Available: s.Available, Reserved: s.Reserved}
+	return StockResponse{SKU: s.SKU, Name: s.Name, Available: s.Available, Reserved: s.Reserved, Initial: s.Initial}
 }

@@ -42,6 +42,9 @@ type Stock struct {
 	Name      string `gorm:"size:128"`
 	Available int    `gorm:"not null"`
 	Reserved  int    `gorm:"not null"`
+	// Initial is the seeded stock, kept so an audit can check that
+	// available + reserved still adds up to it.
+	Initial   int `gorm:"not null;default:0"`
 	UpdatedAt time.Time
 }
 

@@ -40,6 +40,9 @@ func (s *Store) Migrate(ctx context.Context, seed string) error {
 	if seed == "bench" {
 		stock[0].Available = 100_000_000
 	}
+	for i := range stock {
+		stock[i].Initial = stock[i].Available
+	}
 	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&stock).Error; err != nil {
 		return fmt.Errorf("seed stock: %w", err)
 	}

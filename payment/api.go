@@ -35,6 +35,7 @@ type ListPaymentsResponse struct {
 type AccountResponse struct {
 	CustomerID   string      `json:"customer_id"`
 	BalanceCents money.Cents `json:"balance_cents"`
+	InitialCents money.Cents `json:"initial_cents"`
 }
 
 // ListAccountsResponse is the body of GET /accounts.

@@ -36,7 +36,10 @@ const MaxAmount money.Cents = 100_000_000
 type Account struct {
 	CustomerID string      `gorm:"primaryKey;size:64"`
 	Balance    money.Cents `gorm:"not null"`
-	UpdatedAt  time.Time
+	// Initial is the seeded balance, kept so an audit can check that the
+	// balance plus what was captured still adds up to it.
+	Initial   money.Cents `gorm:"not null;default:0"`
+	UpdatedAt time.Time
 }
 
 // Payment is the payment of one order.

@@ -95,7 +95,7 @@ func (h *handler) account(w http.ResponseWriter, r *http.Request) {
 		httpserver.Fail(h.log, w, r, "", "account", err)
 		return
 	}
-	problem.WriteJSON(w, http.StatusOK, AccountResponse{CustomerID: a.CustomerID, BalanceCents: a.Balance})
+	problem.WriteJSON(w, http.StatusOK, AccountResponse{CustomerID: a.CustomerID, BalanceCents: a.Balance, InitialCents: a.Initial})
 }
 
 func (h *handler) accounts(w http.ResponseWriter, r *http.Request) {
@@ -106,7 +106,7 @@ func (h *handler) accounts(w http.ResponseWriter, r *http.Request) {
 	}
 	out := ListAccountsResponse{Accounts: make([]AccountResponse, 0, len(all))}
 	for _, a := range all {
-		out.Accounts = append(out.Accounts, AccountResponse{CustomerID: a.CustomerID, BalanceCents: a.Balance})
+		out.Accounts = append(out.Accounts, AccountResponse{CustomerID: a.CustomerID, BalanceCents: a.Balance, InitialCents: a.Initial})
 	}
 	problem.WriteJSON(w, http.StatusOK, out)
 }

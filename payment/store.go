@@ -40,6 +40,9 @@ func (s *Store) Migrate(ctx context.Context, seed string) error {
 	if seed == "bench" {
 		accounts[0].Balance = MaxAmount * 1000
 	}
+	for i := range accounts {
+		accounts[i].Initial = accounts[i].Balance
+	}
 	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&accounts).Error; err != nil {
 		return fmt.Errorf("seed accounts: %w", err)
 	}
