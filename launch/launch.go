@@ -56,7 +56,13 @@ func Main(s Service) {
 	dbPath := fs.String("db", process.Env(prefix+"_DB", ".data/"+s.Name+".db"), "SQLite database file (env "+prefix+"_DB)")
 	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka bootstrap brokers, comma-separated (env KAFKA_BROKERS)")
 	seed := fs.String("seed", process.Env("SAGA_SEED", "demo"), "seed data for a new database: demo or bench (env SAGA_SEED)")
+	faultSpec := fs.String("faults", process.Env("SAGA_FAULTS", ""), `inject transient faults, e.g. "POST /payments=0.2:50ms,*=0.05" (env SAGA_FAULTS)`)
 	if err := fs.Parse(os.Args[1:]); err != nil {
+		os.Exit(2)
+	}
+	faults, err := httpserver.ParseFaults(*faultSpec)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: --faults: %v\n", s.Name, err)
 		os.Exit(2)
 	}
 	if *seed != "demo" && *seed != "bench" {
@@ -66,14 +72,14 @@ func Main(s Service) {
 	log := process.Logger(s.Name)
 	ctx, stop := process.SignalContext()
 	defer stop()
-	if err := run(ctx, s, log, *addr, *dbPath, strings.Split(*brokers, ","), os.Getenv("SAGA_SERVICE_TOKEN"), *seed); err != nil {
+	if err := run(ctx, s, log, *addr, *dbPath, strings.Split(*brokers, ","), os.Getenv("SAGA_SERVICE_TOKEN"), *seed, faults); err != nil {
 		log.Error("stopped", "err", err)
 		os.Exit(1)
 	}
 	log.Info("stopped")
 }
 
-func run(ctx context.Context, s Service, log *slog.Logger, addr, dbPath string, brokers []string, token, seed string) error {
+func run(ctx context.Context, s Service, log *slog.Logger, addr, dbPath string, brokers []string, token, seed string, faults *httpserver.Faults) error {
 	db, err := database.Open(ctx, dbPath)
 	if err != nil {
 		return err
@@ -108,5 +114,5 @@ func run(ctx context.Context, s Service, log *slog.Logger, addr, dbPath string, 
 		consumers.Go(func() { _ = runner.Run(ctx, sub) })
 	}
 	defer consumers.Wait()
-	return httpserver.Serve(ctx, log, addr, parts.Handler, nil)
+	return httpserver.Serve(ctx, log, addr, faults.Wrap(log, parts.Handler), nil)
 }
