@@ -90,23 +90,23 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 
 func read(ctx context.Context, orders *order.Client, stock *inventory.Client, payments *payment.Client) (snapshot, error) {
 	var snap snapshot
-	all, err := orders.List(ctx, "")
+	all, err := retry(ctx, func() (order.ListOrdersResponse, error) { return orders.List(ctx, "") })
 	if err != nil {
 		return snap, fmt.Errorf("cannot read orders: %w", err)
 	}
-	rs, err := stock.Reservations(ctx)
+	rs, err := retry(ctx, func() (inventory.ListReservationsResponse, error) { return stock.Reservations(ctx) })
 	if err != nil {
 		return snap, fmt.Errorf("cannot read reservations: %w", err)
 	}
-	st, err := stock.Stock(ctx)
+	st, err := retry(ctx, func() (inventory.ListStockResponse, error) { return stock.Stock(ctx) })
 	if err != nil {
 		return snap, fmt.Errorf("cannot read stock: %w", err)
 	}
-	ps, err := payments.Payments(ctx)
+	ps, err := retry(ctx, func() (payment.ListPaymentsResponse, error) { return payments.Payments(ctx) })
 	if err != nil {
 		return snap, fmt.Errorf("cannot read payments: %w", err)
 	}
-	as, err := payments.Accounts(ctx)
+	as, err := retry(ctx, func() (payment.ListAccountsResponse, error) { return payments.Accounts(ctx) })
 	if err != nil {
 		return snap, fmt.Errorf("cannot read accounts: %w", err)
 	}

@@ -21,7 +21,9 @@ func purchaseChoreographed(ctx context.Context, env *Env, in purchase.Input, ord
 	for i, it := range in.Items {
 		items[i] = order.Item{SKU: it.SKU, Quantity: it.Quantity}
 	}
-	_, err := orders.Create(ctx, order.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items, Mode: order.ModeChoreography})
+	_, err := retry(ctx, func() (order.OrderResponse, error) {
+		return orders.Create(ctx, order.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items, Mode: order.ModeChoreography})
+	})
 	if err != nil {
 		return Report{}, orderServiceError(orderURL, err)
 	}
@@ -31,7 +33,7 @@ func purchaseChoreographed(ctx context.Context, env *Env, in purchase.Input, ord
 	}
 	var o order.OrderResponse
 	for o.Status == "" || o.Status == order.StatusPending {
-		if o, err = orders.AwaitSettled(ctx, in.OrderID, 10*time.Second); err != nil {
+		if o, err = retry(ctx, func() (order.OrderResponse, error) { return orders.AwaitSettled(ctx, in.OrderID, 10*time.Second) }); err != nil {
 			return Report{}, orderServiceError(orderURL, err)
 		}
 	}

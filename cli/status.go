@@ -34,7 +34,8 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 	}
 	// A choreographed order has no workflow: the order service and the
 	// events tell its story. Anything else is asked of Temporal.
-	if o, err := order.NewClient(*orderURL, nil, env.Token).Get(ctx, id); err == nil && o.Mode == order.ModeChoreography {
+	orders := order.NewClient(*orderURL, nil, env.Token)
+	if o, err := retry(ctx, func() (order.OrderResponse, error) { return orders.Get(ctx, id) }); err == nil && o.Mode == order.ModeChoreography {
 		rep, err := choreographyReport(ctx, o, strings.Split(*brokers, ","))
 		if err != nil {
 			return err
