@@ -78,11 +78,12 @@ func (b *syncBuffer) tail(n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// startStack starts a fresh stack for one test and stops it afterwards.
-func startStack(t *testing.T) *stack.Stack {
+// startStack starts a fresh stack for one test and stops it afterwards; env
+// is added to every process's environment.
+func startStack(t *testing.T, env ...string) *stack.Stack {
 	t.Helper()
 	logs := &syncBuffer{}
-	cfg := stack.Config{BinDir: binDir, DataDir: t.TempDir(), Host: "127.0.0.1", Output: logs}
+	cfg := stack.Config{BinDir: binDir, DataDir: t.TempDir(), Host: "127.0.0.1", Output: logs, Env: env}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	s, err := stack.Start(ctx, cfg)
