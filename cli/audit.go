@@ -45,8 +45,11 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(positional) > 0 {
+	switch {
+	case len(positional) > 0:
 		return usagef("unexpected argument %q", positional[0])
+	case *settle <= 0:
+		return usagef("--settle must be a positive duration such as 2m, got %s", *settle)
 	}
 	httpClient := rest.DefaultHTTPClient()
 	snap, err := read(ctx,

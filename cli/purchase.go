@@ -34,11 +34,6 @@ func (f *itemFlags) Set(v string) error {
 	if err != nil || qty <= 0 || qty > 10_000 {
 		return fmt.Errorf("quantity of %s must be a whole number from 1 to 10000, got %q", sku, qtyText)
 	}
-	for _, it := range *f {
-		if it.SKU == sku {
-			return fmt.Errorf("%s is given twice; give it once with the total quantity", sku)
-		}
-	}
 	*f = append(*f, purchase.Item{SKU: sku, Quantity: qty})
 	return nil
 }
@@ -84,10 +79,10 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 	if *orderID == "" {
 		*orderID = orderid.New()
 	}
-	if err := orderid.Validate(*orderID); err != nil {
-		return usagef("--order-id: %s", strings.TrimPrefix(err.Error(), "invalid request: "))
-	}
 	in := purchase.Input{OrderID: *orderID, CustomerID: *customer, Items: items}
+	if err := in.Validate(); err != nil {
+		return usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
+	}
 	var rep Report
 	switch *mode {
 	case "orchestration":
