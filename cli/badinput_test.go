@@ -2,8 +2,8 @@ package cli_test
 
 import (
 	"bytes"
-	"fmt"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
