@@ -1,7 +1,6 @@
 package httpserver
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -109,19 +108,9 @@ func (f *Faults) Wrap(log *slog.Logger, next http.Handler) http.Handler {
 			return
 		}
 		// Do the work, then lose the answer.
-		next.ServeHTTP(&discard{header: http.Header{}}, r)
+		next.ServeHTTP(&captured{header: http.Header{}}, r)
 		unavailable.Detail = "injected fault after the request was handled"
 		log.Info("fault injected", "method", r.Method, "path", r.URL.Path, "when", "after")
 		problem.Write(w, r, unavailable)
 	})
 }
-
-// discard is a response writer that throws the response away.
-type discard struct {
-	header http.Header
-	body   bytes.Buffer
-}
-
-func (d *discard) Header() http.Header         { return d.header }
-func (d *discard) Write(p []byte) (int, error) { return d.body.Write(p) }
-func (d *discard) WriteHeader(int)             {}

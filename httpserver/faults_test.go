@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/sagaforge/saga/problem/problemtest"
 )
 
 func TestParseFaultsRefusesNonsense(t *testing.T) {
@@ -41,5 +43,25 @@ func TestFaultsFailBeforeOrAfterTheWork(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("rate 0 failed a request: %d", rec.Code)
+	}
+}
+
+func TestUnroutedRequestsAreProblems(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /things/{id}", func(w http.ResponseWriter, r *http.Request) {})
+	srv := httptest.NewServer(Middleware(slog.New(slog.DiscardHandler), "", mux))
+	defer srv.Close()
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{"GET", "/nowhere", http.StatusNotFound, "not-found"},
+		{"POST", "/things/1", http.StatusMethodNotAllowed, "method-not-allowed"},
+	} {
+		status, p := problemtest.Send(t, tc.method, srv.URL+tc.path, "", "")
+		if status != tc.status || p.Code != tc.code {
+			t.Errorf("%s %s: %d %+v, want %d %s", tc.method, tc.path, status, p, tc.status, tc.code)
+		}
 	}
 }

@@ -3,6 +3,7 @@
 package httpserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -55,9 +56,11 @@ func Serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler, r
 }
 
 // Middleware wraps a service's routes: it recovers panics as 500 problems,
-// logs each request at debug level (errors at warn), and, when token is not
-// empty, demands it as a bearer token on every non-GET request.
-func Middleware(log *slog.Logger, token string, next http.Handler) http.Handler {
+// logs each request at debug level (errors at warn), answers requests no
+// route takes with problems too, and, when token is not empty, demands it as
+// a bearer token on every non-GET request.
+func Middleware(log *slog.Logger, token string, mux *http.ServeMux) http.Handler {
+	next := routed(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
@@ -80,6 +83,47 @@ func Middleware(log *slog.Logger, token string, next http.Handler) http.Handler 
 		next.ServeHTTP(rec, r)
 	})
 }
+
+// routed makes the mux's own answers (no route: 404, wrong method: 405)
+// problem documents like every other refusal; its redirects to a cleaned
+// path stay as they are.
+func routed(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		answer := &captured{header: http.Header{}, status: http.StatusOK}
+		mux.ServeHTTP(answer, r)
+		switch answer.status {
+		case http.StatusNotFound:
+			problem.Write(w, r, problem.From(fmt.Errorf("%w: no resource at %s", fault.ErrNotFound, r.URL.Path)))
+		case http.StatusMethodNotAllowed:
+			allow := answer.header.Get("Allow")
+			w.Header().Set("Allow", allow)
+			problem.Write(w, r, &problem.Problem{Type: problem.TypeURI("method-not-allowed"), Title: "Method not allowed",
+				Status: http.StatusMethodNotAllowed, Code: "method-not-allowed",
+				Detail: fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow)})
+		default:
+			for k, v := range answer.header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(answer.status)
+			_, _ = w.Write(answer.body.Bytes())
+		}
+	})
+}
+
+// captured is a response held back to be rewritten.
+type captured struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (c *captured) Header() http.Header         { return c.header }
+func (c *captured) Write(p []byte) (int, error) { return c.body.Write(p) }
+func (c *captured) WriteHeader(status int)      { c.status = status }
 
 func validToken(r *http.Request, token string) bool {
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
