@@ -1,0 +1,62 @@
+package inventory_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/sagaforge/saga/problem/problemtest"
+)
+
+// FuzzInventoryRequests sends arbitrary bodies to the reserve and release
+// endpoints. The answer is a success or a 4xx problem, never a 5xx; a refusal
+// writes no event but a recorded decline's or rejection's own; and whatever happened, every SKU still holds its seeded
+// stock as available plus reserved, never below zero.
+func FuzzInventoryRequests(f *testing.F) {
+	for _, body := range []string{
+		`{"order_id":"f1","items":[{"sku":"SKU-1","quantity":2}]}`,
+		`{"order_id":"f2","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-2","quantity":100}]}`,
+		`{"order_id":"f3","items":[{"sku":"SKU-OUT","quantity":1}]}`,
+		`{"order_id":"f1","items":[{"sku":"SKU-1","quantity":-5}]}`,
+		`{"order_id":"f1","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-1","quantity":1}]}`,
+		`{"reason":"payment declined"}`,
+		`{"order_id":`, `[]`, `null`, ``,
+	} {
+		f.Add(uint8(0), "f1", body)
+		f.Add(uint8(1), "f1", body)
+	}
+	fx := newFixture(f)
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, op uint8, id, body string) {
+		path := "/reservations"
+		if op%2 == 1 {
+			path = "/reservations/" + url.PathEscape(id) + "/release"
+		}
+		eventsBefore := len(fx.events(t))
+		status, p := problemtest.Send(t, http.MethodPost, fx.url+path, "application/json", body)
+		switch {
+		case status >= 500:
+			t.Fatalf("POST %s %q: %d %+v", path, body, status, p)
+		case status >= 400:
+			// A out of stock refusal is recorded, with its event, the first time;
+			// every other refusal writes nothing.
+			allowed := 0
+			if p.Code == "out-of-stock" {
+				allowed = 1
+			}
+			if written := len(fx.events(t)) - eventsBefore; written > allowed {
+				t.Fatalf("POST %s %q refused with %d %s but wrote %d events", path, body, status, p.Code, written)
+			}
+		}
+		all, err := fx.store.AllStock(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range all {
+			if st.Available < 0 || st.Reserved < 0 || st.Available+st.Reserved != st.Initial {
+				t.Fatalf("after POST %s %q: stock of %s is %+v, not conserved", path, body, st.SKU, st)
+			}
+		}
+	})
+}

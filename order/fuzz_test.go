@@ -1,0 +1,64 @@
+package order_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/sagaforge/saga/order"
+	"github.com/sagaforge/saga/problem/problemtest"
+)
+
+// FuzzOrderRequests sends arbitrary bodies to the order service's mutating
+// endpoints. Whatever arrives, the answer is a success or a 4xx problem,
+// never a 5xx, and a refusal writes neither an order nor an event.
+func FuzzOrderRequests(f *testing.F) {
+	for _, body := range []string{
+		`{"order_id":"f1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":2}]}`,
+		`{"order_id":"f1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":2}],"mode":"choreography"}`,
+		`{"order_id":"f2","customer_id":"bob","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-2","quantity":1}]}`,
+		`{"order_id":"f1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":-1}]}`,
+		`{"order_id":"f1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1e9}]}`,
+		`{"order_id":"f1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-1","quantity":1}]}`,
+		`{"order_id":"f1","customer_id":"","items":null}`,
+		`{"reason":"customer asked"}`,
+		`{"order_id":`, `[]`, `null`, `"x"`, ``,
+	} {
+		for op := range uint8(3) {
+			f.Add(op, "f1", body)
+		}
+	}
+	fx := newFixture(f)
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, op uint8, id, body string) {
+		path := "/orders"
+		switch op % 3 {
+		case 1:
+			path = "/orders/" + url.PathEscape(id) + "/approve"
+		case 2:
+			path = "/orders/" + url.PathEscape(id) + "/cancel"
+		}
+		ordersBefore, err := fx.store.List(ctx, order.ListFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventsBefore := len(fx.events(t))
+		status, p := problemtest.Send(t, http.MethodPost, fx.url+path, "application/json", body)
+		ordersAfter, err := fx.store.List(ctx, order.ListFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eventsAfter := len(fx.events(t))
+		switch {
+		case status >= 500:
+			t.Fatalf("POST %s %q: %d %+v", path, body, status, p)
+		case status >= 400 && (len(ordersAfter) != len(ordersBefore) || eventsAfter != eventsBefore):
+			t.Fatalf("POST %s %q refused with %d but wrote: orders %d -> %d, events %d -> %d",
+				path, body, status, len(ordersBefore), len(ordersAfter), eventsBefore, eventsAfter)
+		case status == http.StatusCreated && (len(ordersAfter) != len(ordersBefore)+1 || eventsAfter != eventsBefore+1):
+			t.Fatalf("POST %s %q created, but orders %d -> %d, events %d -> %d",
+				path, body, len(ordersBefore), len(ordersAfter), eventsBefore, eventsAfter)
+		}
+	})
+}

@@ -1,0 +1,75 @@
+package payment_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/sagaforge/saga/money"
+	"github.com/sagaforge/saga/payment"
+	"github.com/sagaforge/saga/problem/problemtest"
+)
+
+// FuzzPaymentRequests sends arbitrary bodies to the charge and refund
+// endpoints. The answer is a success or a 4xx problem, never a 5xx; a refusal
+// writes no event but a recorded decline's or rejection's own; and whatever happened, money is conserved: each balance
+// plus what is captured from it adds up to the seeded balance, never below
+// zero.
+func FuzzPaymentRequests(f *testing.F) {
+	for _, body := range []string{
+		`{"order_id":"f1","customer_id":"alice","amount_cents":9980}`,
+		`{"order_id":"f2","customer_id":"bob","amount_cents":999999}`,
+		`{"order_id":"f1","customer_id":"alice","amount_cents":-1}`,
+		`{"order_id":"f1","customer_id":"alice","amount_cents":0}`,
+		`{"order_id":"f1","customer_id":"alice","amount_cents":1e30}`,
+		`{"order_id":"f1","customer_id":"mallory","amount_cents":1}`,
+		`{"order_id":`, `[]`, `null`, ``,
+	} {
+		f.Add(uint8(0), "f1", body)
+		f.Add(uint8(1), "f1", body)
+	}
+	fx := newFixture(f)
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, op uint8, id, body string) {
+		path := "/payments"
+		if op%2 == 1 {
+			path = "/payments/" + url.PathEscape(id) + "/refund"
+		}
+		eventsBefore := len(fx.events(t))
+		status, p := problemtest.Send(t, http.MethodPost, fx.url+path, "application/json", body)
+		switch {
+		case status >= 500:
+			t.Fatalf("POST %s %q: %d %+v", path, body, status, p)
+		case status >= 400:
+			// A decline refusal is recorded, with its event, the first time;
+			// every other refusal writes nothing.
+			allowed := 0
+			if p.Code == "insufficient-funds" {
+				allowed = 1
+			}
+			if written := len(fx.events(t)) - eventsBefore; written > allowed {
+				t.Fatalf("POST %s %q refused with %d %s but wrote %d events", path, body, status, p.Code, written)
+			}
+		}
+		accounts, err := fx.store.Accounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payments, err := fx.store.Payments(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		captured := map[string]money.Cents{}
+		for _, pay := range payments {
+			if pay.Status == payment.Captured {
+				captured[pay.CustomerID] += pay.Amount
+			}
+		}
+		for _, a := range accounts {
+			if a.Balance < 0 || a.Balance+captured[a.CustomerID] != a.Initial {
+				t.Fatalf("after POST %s %q: %s has %s with %s captured, seeded %s", path, body, a.CustomerID, a.Balance, captured[a.CustomerID], a.Initial)
+			}
+		}
+	})
+}
