@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin
 GOFLAGS ?=
 
-.PHONY: all build demo up test vet bench histories clean
+.PHONY: all build demo up test vet fuzz bench histories clean
 
 all: build
 
@@ -47,6 +47,19 @@ vet:
 # integration tests build the binaries and start the real stack on free ports.
 test: vet
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+# Coverage-guided fuzzing of request and event decoding, FUZZTIME per target.
+# make test replays the seed corpus (f.Add and testdata/fuzz) on every run;
+# CI fuzzes each target briefly as well. A failing input is written to the
+# package's testdata/fuzz/, to be committed with its fix.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := events:FuzzDecode order:FuzzOrderRequests inventory:FuzzInventoryRequests payment:FuzzPaymentRequests
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "== fuzz $$fn ($$pkg, $(FUZZTIME))"; \
+		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME); \
+	done
 
 clean:
 	rm -rf $(BIN) .data
