@@ -68,6 +68,12 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 func (b *syncBuffer) tail(n int) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -81,6 +87,13 @@ func (b *syncBuffer) tail(n int) string {
 // startStack starts a fresh stack for one test and stops it afterwards; env
 // is added to every process's environment.
 func startStack(t *testing.T, env ...string) *stack.Stack {
+	t.Helper()
+	s, _ := startStackWithLogs(t, env...)
+	return s
+}
+
+// startStackWithLogs is startStack that also hands back every process's log.
+func startStackWithLogs(t *testing.T, env ...string) (*stack.Stack, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
 	cfg := stack.Config{BinDir: binDir, DataDir: t.TempDir(), Host: "127.0.0.1", Output: logs, Env: env}
@@ -98,7 +111,7 @@ func startStack(t *testing.T, env ...string) *stack.Stack {
 			t.Logf("last stack log lines:\n%s", logs.tail(80))
 		}
 	})
-	return s
+	return s, logs
 }
 
 // starter runs the starter binary against the stack and returns its exit

@@ -243,12 +243,13 @@ func (s *Stack) Temporal() temporalx.Config {
 	}
 }
 
-// Env is the environment a starter needs to talk to this stack.
+// Env is the environment a starter needs to talk to this stack: its
+// addresses, plus the Config's Env (which may hold SAGA_SERVICE_TOKEN).
 func (s *Stack) Env() []string {
 	t := s.Temporal()
-	return []string{"TEMPORAL_ADDRESS=" + t.Address, "TEMPORAL_NAMESPACE=" + t.Namespace, "TEMPORAL_UI_URL=" + t.UIURL,
+	return append([]string{"TEMPORAL_ADDRESS=" + t.Address, "TEMPORAL_NAMESPACE=" + t.Namespace, "TEMPORAL_UI_URL=" + t.UIURL,
 		"ORDER_URL=" + s.OrderURL(), "INVENTORY_URL=" + s.InventoryURL(), "PAYMENT_URL=" + s.PaymentURL(),
-		"BROKER_ADDR=" + s.BrokerAddr()}
+		"BROKER_ADDR=" + s.BrokerAddr()}, s.cfg.Env...)
 }
 
 // temporalReady passes once the frontend answers for the default namespace.

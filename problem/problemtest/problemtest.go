@@ -16,12 +16,21 @@ import (
 // status and, for a problem answer, the decoded problem.
 func Send(t *testing.T, method, url, contentType, body string) (int, *problem.Problem) {
 	t.Helper()
+	return SendWith(t, method, url, contentType, body, "")
+}
+
+// SendWith is Send with an Authorization header (none when empty).
+func SendWith(t *testing.T, method, url, contentType, body, authorization string) (int, *problem.Problem) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
