@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin
 GOFLAGS ?=
 
-.PHONY: all build demo up test vet fuzz bench histories clean
+.PHONY: all build demo up test vet fuzz chaos bench histories clean
 
 all: build
 
@@ -33,6 +33,13 @@ bench: build
 	$(BIN)/stack bench -- --mode all --n $(BENCH_N) --concurrency $(BENCH_C) --warmup 50 --out bench-results
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./order ./inventory ./payment
 	$(GO) test -run '^$$' -bench RelayLatency -benchtime 30x ./outbox
+
+# Hundreds of purchases in both modes while the worker and the services are
+# SIGKILLed and restarted at random, with fault injection on; then the audit.
+# make test runs a shorter version (integration/chaos_test.go).
+CHAOS_N ?= 300
+chaos: build
+	$(BIN)/stack chaos --n $(CHAOS_N)
 
 # Re-record the workflow histories the replay tests use, from real runs on the
 # dev server. testdata/v0 (before search attributes) is kept as it is.

@@ -27,9 +27,12 @@ var demoPurchases = []demoPurchase{
 
 // Options say what Run does with the stack once it is up.
 type Options struct {
-	Demo      bool     // run the demo purchases
-	Bench     []string // run "starter bench" with these arguments
-	ExitAfter bool     // stop once that is done instead of waiting for Ctrl-C
+	Demo  bool     // run the demo purchases
+	Bench []string // run "starter bench" with these arguments
+	// Then, if not nil, runs once the stack is up (after the demo and the
+	// benchmark); false makes the exit code 1.
+	Then      func(ctx context.Context, s *Stack) bool
+	ExitAfter bool // stop once that is done instead of waiting for Ctrl-C
 }
 
 // Run starts the stack and keeps it up until ctx is done (Ctrl-C), running
@@ -57,6 +60,9 @@ func Run(ctx context.Context, cfg Config, opts Options, out io.Writer) int {
 		if cli.Run(ctx, append([]string{"bench"}, opts.Bench...), out, out) != 0 {
 			code = 1
 		}
+	}
+	if opts.Then != nil && !opts.Then(ctx, s) {
+		code = 1
 	}
 	if !opts.ExitAfter {
 		say("up; try: bin/starter purchase --customer alice --item SKU-1:1 --wait   (Ctrl-C stops everything)")

@@ -6,46 +6,110 @@
 //	                      exits 0 only if both ended as expected
 //	stack bench [-- ARGS] start a fresh stack with the bench seed in
 //	                      DATA_DIR/bench, run "starter bench ARGS", stop
+//	stack chaos [FLAGS]   start a fresh stack in DATA_DIR/chaos with fault
+//	                      injection, run purchases in both modes while killing
+//	                      the worker and services, audit, stop; exit 0 only
+//	                      if every purchase ended as it must and the audit holds
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/sagaforge/saga/chaos"
 	"github.com/sagaforge/saga/process"
 	"github.com/sagaforge/saga/stack"
 )
 
+const usage = "usage: stack up | stack demo [--exit] | stack bench [-- starter bench flags] | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC]  [--bin-dir bin] [--data-dir .data]"
+
 func main() {
-	if len(os.Args) < 2 || (os.Args[1] != "up" && os.Args[1] != "demo" && os.Args[1] != "bench") {
-		fmt.Fprintln(os.Stderr, "usage: stack up | stack demo [--exit] | stack bench [-- starter bench flags]  [--bin-dir bin] [--data-dir .data]")
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	verb := os.Args[1]
+	switch verb {
+	case "up", "demo", "bench", "chaos":
+	default:
+		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
 	cfg := stack.DefaultConfig()
-	fs := flag.NewFlagSet("stack "+os.Args[1], flag.ContinueOnError)
+	fs := flag.NewFlagSet("stack "+verb, flag.ContinueOnError)
 	fs.StringVar(&cfg.BinDir, "bin-dir", cfg.BinDir, "where the binaries are")
 	fs.StringVar(&cfg.DataDir, "data-dir", process.Env("SAGA_DATA_DIR", cfg.DataDir), "where the databases are kept")
 	exit := fs.Bool("exit", false, "demo: stop after the demo; exit 0 only if both outcomes were as expected")
+	chaosCfg := chaos.Config{Progress: os.Stdout}
+	fs.IntVar(&chaosCfg.Purchases, "n", 300, "chaos: purchases to run, half in each mode")
+	fs.IntVar(&chaosCfg.Concurrency, "concurrency", 8, "chaos: purchases started at once")
+	fs.DurationVar(&chaosCfg.KillEvery, "kill-every", 2*time.Second, "chaos: mean time between kills (0: none)")
+	fs.DurationVar(&chaosCfg.Down, "down", time.Second, "chaos: how long a killed process stays down")
+	faults := fs.String("faults", "*=0.1:2ms", "chaos: fault injection spec for the services (see --faults of a service)")
 	if err := fs.Parse(os.Args[2:]); err != nil {
 		os.Exit(2)
 	}
 	cfg.Output = os.Stdout
-	opts := stack.Options{Demo: os.Args[1] == "demo", ExitAfter: *exit}
-	if os.Args[1] == "bench" {
-		// A fresh stack each time: results must not depend on earlier runs.
-		cfg.DataDir = filepath.Join(cfg.DataDir, "bench")
-		if err := os.RemoveAll(cfg.DataDir); err != nil {
-			fmt.Fprintln(os.Stderr, "stack bench:", err)
-			os.Exit(1)
-		}
+	opts := stack.Options{Demo: verb == "demo", ExitAfter: *exit}
+	switch verb {
+	case "bench":
+		fresh(&cfg, "bench")
 		cfg.Seed, cfg.Output = "bench", io.Discard
 		cfg.Env = append(cfg.Env, "SAGA_LOG_LEVEL=warn")
 		opts.Bench, opts.ExitAfter = append([]string{}, fs.Args()...), true
+	case "chaos":
+		if chaosCfg.Purchases <= 0 || chaosCfg.Concurrency <= 0 || chaosCfg.KillEvery < 0 || chaosCfg.Down < 0 {
+			fmt.Fprintln(os.Stderr, "stack chaos: --n and --concurrency must be positive, --kill-every and --down not negative")
+			os.Exit(2)
+		}
+		fresh(&cfg, "chaos")
+		logPath := filepath.Join(cfg.DataDir, "stack.log")
+		logFile, err := os.Create(logPath)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "stack chaos:", err)
+			os.Exit(1)
+		}
+		defer logFile.Close()
+		counter := chaos.NewFaultCounter(logFile)
+		cfg.Output = counter
+		cfg.Env = append(cfg.Env, "SAGA_FAULTS="+*faults)
+		opts.ExitAfter = true
+		opts.Then = func(ctx context.Context, s *stack.Stack) bool {
+			fmt.Printf("chaos | %d purchases, %d at once, a kill every ~%s (down %s), faults %q; logs in %s\n",
+				chaosCfg.Purchases, chaosCfg.Concurrency, chaosCfg.KillEvery, chaosCfg.Down, *faults, logPath)
+			rep, err := chaos.Run(ctx, s, chaosCfg, counter)
+			if err != nil {
+				fmt.Println("chaos | failed:", err)
+				return false
+			}
+			rep.Print(os.Stdout)
+			if b, err := json.MarshalIndent(rep, "", "  "); err == nil {
+				_ = os.WriteFile(filepath.Join(cfg.DataDir, "report.json"), b, 0o644)
+			}
+			return rep.Passed()
+		}
 	}
 	ctx, stop := process.SignalContext()
 	defer stop()
 	os.Exit(stack.Run(ctx, cfg, opts, os.Stdout))
+}
+
+// fresh gives a run its own empty data directory: results must not depend
+// on earlier runs.
+func fresh(cfg *stack.Config, name string) {
+	cfg.DataDir = filepath.Join(cfg.DataDir, name)
+	if err := os.RemoveAll(cfg.DataDir); err != nil {
+		fmt.Fprintf(os.Stderr, "stack %s: %v\n", name, err)
+		os.Exit(1)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		fmt.Fprintf(os.Stderr, "stack %s: %v\n", name, err)
+		os.Exit(1)
+	}
 }

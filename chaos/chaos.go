@@ -1,0 +1,370 @@
+// Package chaos runs purchases of every outcome in both saga modes while it
+// kills (SIGKILL) and restarts the worker and the services at random moments,
+// then waits for the system to go quiet and audits the three databases. It
+// is the proof that a saga keeps them consistent when things break.
+package chaos
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sagaforge/saga/cli"
+	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/order"
+	"github.com/sagaforge/saga/orderid"
+	"github.com/sagaforge/saga/process"
+	"github.com/sagaforge/saga/stack"
+)
+
+// Config says how much chaos to make.
+type Config struct {
+	Purchases   int           // purchases to run, alternating modes
+	Concurrency int           // purchases started at once
+	KillEvery   time.Duration // mean time between kills; 0 kills nothing
+	Down        time.Duration // how long a killed process stays down
+	Victims     []string      // processes to kill; all of them by default
+	Settle      time.Duration // how long to wait for quiet after the last purchase
+	Progress    io.Writer     // a line every two seconds; nil for none
+}
+
+// DefaultVictims are the processes a chaos run kills: the worker and each
+// service. Temporal and the broker stand for infrastructure that is run
+// replicated in production.
+var DefaultVictims = []string{"worker", "order", "inventory", "payment"}
+
+// scenario is a purchase whose outcome is known in advance on the demo seed.
+type scenario struct {
+	name   string
+	args   []string
+	expect order.Status
+}
+
+var scenarios = []scenario{
+	{"approved", []string{"--customer", "alice", "--item", "SKU-1:1"}, order.StatusApproved},
+	{"declined", []string{"--customer", "bob", "--item", "SKU-2:1"}, order.StatusCancelled},
+	{"out of stock", []string{"--customer", "alice", "--item", "SKU-OUT:1"}, order.StatusCancelled},
+}
+
+var modes = []string{"orchestration", "choreography"}
+
+// Report is what a chaos run did and found.
+type Report struct {
+	Purchases     int            `json:"purchases"`
+	ByMode        map[string]int `json:"by_mode"`
+	Outcomes      map[string]int `json:"outcomes"` // final order status -> count
+	Retries       int64          `json:"starter_retries"`
+	Kills         map[string]int `json:"kills"`
+	Faults        int64          `json:"faults_injected"`
+	Unexpected    []string       `json:"unexpected"` // orders that did not end as their scenario must
+	Stuck         []string       `json:"stuck"`      // orders not settled within Settle
+	Audit         []cli.Check    `json:"audit"`
+	AuditPassed   bool           `json:"audit_passed"`
+	Duration      time.Duration  `json:"duration_ns"`
+	SettleElapsed time.Duration  `json:"settle_ns"`
+}
+
+// Passed is true when every purchase ended as it must and the audit holds.
+func (r Report) Passed() bool {
+	return r.AuditPassed && len(r.Unexpected) == 0 && len(r.Stuck) == 0
+}
+
+// FaultCounter counts the "fault injected" lines in the stack's log; give it
+// as (part of) the stack's Output.
+type FaultCounter struct {
+	next io.Writer
+	n    atomic.Int64
+}
+
+// NewFaultCounter counts fault lines and passes everything on to next.
+func NewFaultCounter(next io.Writer) *FaultCounter { return &FaultCounter{next: next} }
+
+func (c *FaultCounter) Write(p []byte) (int, error) {
+	c.n.Add(int64(bytes.Count(p, []byte("fault injected"))))
+	return c.next.Write(p)
+}
+
+// Count is the number of faults seen so far.
+func (c *FaultCounter) Count() int64 { return c.n.Load() }
+
+type purchaseRun struct {
+	id       string
+	mode     string
+	scenario scenario
+}
+
+// Run makes the chaos on a running stack and reports. faults, if not nil,
+// counts the faults the services injected.
+func Run(ctx context.Context, s *stack.Stack, cfg Config, faults *FaultCounter) (Report, error) {
+	if cfg.Purchases <= 0 || cfg.Concurrency <= 0 {
+		return Report{}, fmt.Errorf("%w: purchases and concurrency must be positive", fault.ErrInvalid)
+	}
+	if len(cfg.Victims) == 0 {
+		cfg.Victims = DefaultVictims
+	}
+	if cfg.Settle <= 0 {
+		cfg.Settle = 3 * time.Minute
+	}
+	started := time.Now()
+	rep := Report{Purchases: cfg.Purchases, ByMode: map[string]int{}, Outcomes: map[string]int{}, Kills: map[string]int{}}
+	runs := make([]purchaseRun, cfg.Purchases)
+	for i := range runs {
+		runs[i] = purchaseRun{id: orderid.New(), mode: modes[i%len(modes)], scenario: scenarios[(i/len(modes))%len(scenarios)]}
+		rep.ByMode[runs[i].mode]++
+	}
+
+	var launched atomic.Int64
+	var retries atomic.Int64
+	var killsMu sync.Mutex
+	chaosCtx, stopChaos := context.WithCancel(ctx)
+	var killer sync.WaitGroup
+	var killErr error
+	if cfg.KillEvery > 0 {
+		killer.Go(func() {
+			killErr = kill(chaosCtx, s, cfg, func(name string) {
+				killsMu.Lock()
+				rep.Kills[name]++
+				killsMu.Unlock()
+			})
+		})
+	}
+	progressDone := make(chan struct{})
+	var progress sync.WaitGroup
+	if cfg.Progress != nil {
+		progress.Go(func() {
+			tick := time.NewTicker(2 * time.Second)
+			defer tick.Stop()
+			for {
+				select {
+				case <-progressDone:
+					return
+				case <-tick.C:
+					killsMu.Lock()
+					kills := total(rep.Kills)
+					killsMu.Unlock()
+					fmt.Fprintf(cfg.Progress, "chaos | %s  done %d/%d  kills %d  faults %d\n",
+						time.Since(started).Round(time.Second), launched.Load(), cfg.Purchases, kills, count(faults))
+				}
+			}
+		})
+	}
+
+	work := make(chan purchaseRun)
+	var starters sync.WaitGroup
+	var startErr error
+	var startErrOnce sync.Once
+	for range cfg.Concurrency {
+		starters.Go(func() {
+			for r := range work {
+				if err := launch(ctx, s, r, &retries); err != nil {
+					startErrOnce.Do(func() { startErr = err })
+				}
+				launched.Add(1)
+			}
+		})
+	}
+	for _, r := range runs {
+		work <- r
+	}
+	close(work)
+	starters.Wait()
+	stopChaos()
+	killer.Wait()
+	if startErr != nil || killErr != nil {
+		close(progressDone)
+		progress.Wait()
+		return rep, errors.Join(startErr, killErr)
+	}
+
+	// Every process is up again; wait until no order of this run is pending.
+	settleStart := time.Now()
+	final, err := settle(ctx, s, runs, cfg.Settle)
+	rep.SettleElapsed = time.Since(settleStart)
+	close(progressDone)
+	progress.Wait()
+	if err != nil {
+		return rep, err
+	}
+	for _, r := range runs {
+		status, ok := final[r.id]
+		switch {
+		case !ok || status == order.StatusPending:
+			rep.Stuck = append(rep.Stuck, r.id)
+		case status != r.scenario.expect:
+			rep.Unexpected = append(rep.Unexpected, fmt.Sprintf("%s (%s, %s): %s", r.id, r.mode, r.scenario.name, status))
+		}
+		if ok {
+			rep.Outcomes[string(status)]++
+		}
+	}
+	rep.Audit, rep.AuditPassed, err = audit(ctx, s)
+	rep.Retries = retries.Load()
+	rep.Faults = count(faults)
+	rep.Duration = time.Since(started)
+	return rep, err
+}
+
+// launch runs one purchase to its end as a user would, with "starter
+// purchase --wait". When the starter gives up because what it needs is down,
+// the same command runs again with the same order ID: it attaches to the
+// saga already under way instead of starting a second one.
+func launch(ctx context.Context, s *stack.Stack, r purchaseRun, retries *atomic.Int64) error {
+	args := append([]string{"purchase", "--order-id", r.id, "--mode", r.mode, "--wait", "--json"}, r.scenario.args...)
+	args = append(args, temporalFlags(s)...)
+	args = append(args, "--order-url", s.OrderURL(), "--brokers", s.BrokerAddr())
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var stdout, stderr bytes.Buffer
+		code := cli.Run(ctx, args, &stdout, &stderr)
+		if code == cli.ExitOK {
+			return nil
+		}
+		if code == cli.ExitUsage || time.Now().After(deadline) {
+			return fmt.Errorf("start %s: exit %d: %s", r.id, code, strings.TrimSpace(stderr.String()))
+		}
+		retries.Add(1)
+		if !process.Sleep(ctx, 200*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+}
+
+// kill kills a random victim at random moments (the first within 500 ms,
+// while the first purchases are in flight, then gaps uniform in
+// [0, 2*KillEvery)), keeps it
+// down for Down, and restarts it; one at a time, so the run measures
+// recovery rather than a total outage.
+func kill(ctx context.Context, s *stack.Stack, cfg Config, killed func(string)) error {
+	gap := time.Duration(rand.Int64N(int64(500 * time.Millisecond)))
+	for ; ; gap = time.Duration(rand.Int64N(2 * int64(cfg.KillEvery))) {
+		if !process.Sleep(ctx, gap) {
+			return nil
+		}
+		victim := cfg.Victims[rand.IntN(len(cfg.Victims))]
+		if err := s.Kill(victim); err != nil {
+			return fmt.Errorf("kill %s: %w", victim, err)
+		}
+		killed(victim)
+		// Down is part of the chaos, not a wait for a state: the process
+		// is gone for that long whatever the others do.
+		process.Sleep(context.WithoutCancel(ctx), cfg.Down)
+		restartCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		err := s.Restart(restartCtx, victim)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("restart %s: %w", victim, err)
+		}
+	}
+}
+
+// settle polls the order service until no order of the run is pending (or
+// unknown yet: an orchestrated order is created by its workflow) or limit
+// has passed, and returns each order's status.
+func settle(ctx context.Context, s *stack.Stack, runs []purchaseRun, limit time.Duration) (map[string]order.Status, error) {
+	orders := order.NewClient(s.OrderURL(), nil, "")
+	deadline := time.Now().Add(limit)
+	for {
+		list, err := orders.List(ctx, "")
+		if err != nil && !process.Sleep(ctx, 200*time.Millisecond) {
+			return nil, ctx.Err()
+		}
+		final := map[string]order.Status{}
+		for _, o := range list.Orders {
+			final[o.OrderID] = order.Status(o.Status)
+		}
+		quiet := err == nil && !slices.ContainsFunc(runs, func(r purchaseRun) bool {
+			st, ok := final[r.id]
+			return !ok || st == order.StatusPending
+		})
+		if quiet || (err == nil && time.Now().After(deadline)) {
+			return final, nil
+		}
+		if !process.Sleep(ctx, 200*time.Millisecond) {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// audit runs "starter audit --json" against the stack.
+func audit(ctx context.Context, s *stack.Stack) ([]cli.Check, bool, error) {
+	var stdout, stderr bytes.Buffer
+	args := append([]string{"audit", "--json", "--order-url", s.OrderURL(), "--inventory-url", s.InventoryURL(), "--payment-url", s.PaymentURL()}, temporalFlags(s)...)
+	code := cli.Run(ctx, args, &stdout, &stderr)
+	var out struct {
+		Checks []cli.Check `json:"checks"`
+		Pass   bool        `json:"pass"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		return nil, false, fmt.Errorf("audit: exit %d: %s", code, strings.TrimSpace(stderr.String()))
+	}
+	return out.Checks, out.Pass && code == cli.ExitOK, nil
+}
+
+// temporalFlags point a starter command at the stack's Temporal.
+func temporalFlags(s *stack.Stack) []string {
+	t := s.Temporal()
+	return []string{"--temporal-address", t.Address, "--namespace", t.Namespace, "--ui-url", t.UIURL}
+}
+
+func count(c *FaultCounter) int64 {
+	if c == nil {
+		return 0
+	}
+	return c.Count()
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// Print writes the report as a table.
+func (r Report) Print(w io.Writer) {
+	fmt.Fprintf(w, "\n== chaos ==\n")
+	fmt.Fprintf(w, "purchases     %d (orchestration %d, choreography %d) in %s; quiet %s after the last\n",
+		r.Purchases, r.ByMode["orchestration"], r.ByMode["choreography"], r.Duration.Round(100*time.Millisecond), r.SettleElapsed.Round(100*time.Millisecond))
+	fmt.Fprintf(w, "outcomes      %s\n", pairs(r.Outcomes))
+	fmt.Fprintf(w, "kills         %d (%s)\n", total(r.Kills), pairs(r.Kills))
+	fmt.Fprintf(w, "faults        %d injected by the services\n", r.Faults)
+	fmt.Fprintf(w, "retries       %d starter runs repeated with the same order ID while a service was down\n", r.Retries)
+	fmt.Fprintf(w, "unexpected    %d %s\n", len(r.Unexpected), strings.Join(r.Unexpected[:min(5, len(r.Unexpected))], "; "))
+	fmt.Fprintf(w, "stuck         %d %s\n", len(r.Stuck), strings.Join(r.Stuck[:min(5, len(r.Stuck))], ", "))
+	fmt.Fprintf(w, "\n%-52s %-6s %s\n", "INVARIANT", "RESULT", "OFFENDERS")
+	for _, c := range r.Audit {
+		result := "pass"
+		if !c.Pass {
+			result = "FAIL"
+		}
+		fmt.Fprintf(w, "%-52s %-6s %s\n", c.Name, result, strings.Join(c.Offenders[:min(5, len(c.Offenders))], ", "))
+	}
+	verdict := "PASS: every purchase ended as it must and the three databases agree"
+	if !r.Passed() {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(w, "\n%s\n", verdict)
+}
+
+func pairs(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,48 @@
+package integration
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sagaforge/saga/chaos"
+)
+
+// TestChaosKeepsTheDatabasesConsistent is the short version of make chaos:
+// purchases of every outcome in both modes while the worker and the services
+// are SIGKILLed and restarted at random and 10% of service calls fail. Every
+// purchase must end as its scenario says and the audit must hold.
+func TestChaosKeepsTheDatabasesConsistent(t *testing.T) {
+	s, logs := startStackWithLogs(t, "SAGA_FAULTS=*=0.1")
+	rep, err := chaos.Run(context.Background(), s, chaos.Config{
+		Purchases: 60, Concurrency: 4, KillEvery: 2500 * time.Millisecond, Down: 300 * time.Millisecond,
+		Settle: 2 * time.Minute, Progress: logWriter{t},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table strings.Builder
+	rep.Print(&table)
+	t.Log(table.String())
+	faults := strings.Count(logs.String(), "fault injected")
+	if !rep.Passed() {
+		t.Fatalf("chaos broke the saga:\n%s", table.String())
+	}
+	// Without kills and faults the run above proves nothing.
+	kills := 0
+	for _, n := range rep.Kills {
+		kills += n
+	}
+	if kills == 0 || faults == 0 {
+		t.Fatalf("%d kills and %d faults: the chaos did not happen", kills, faults)
+	}
+}
+
+// logWriter streams progress lines into the test log.
+type logWriter struct{ t *testing.T }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
