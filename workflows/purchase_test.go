@@ -363,7 +363,9 @@ func TestStepThatTimesOutAfterDoingItsWorkIsCompensated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Status != purchase.StatusCancelled || !strings.Contains(res.Reason, "timed out") {
+	// The SDK's timeout and the activity's own expired context race: the
+	// reason says either, and both mean the charge ran out of time.
+	if res.Status != purchase.StatusCancelled || !(strings.Contains(res.Reason, "timed out") || strings.Contains(res.Reason, "deadline exceeded")) {
 		t.Fatalf("result %+v, want CANCELLED after a timeout", res)
 	}
 	if !slices.Equal(res.Compensations, []string{purchase.CompensationRefundPayment, purchase.CompensationReleaseStock, purchase.CompensationCancelOrder}) {
