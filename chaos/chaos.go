@@ -33,6 +33,7 @@ type Config struct {
 	KillEvery   time.Duration // mean time between kills; 0 kills nothing
 	Down        time.Duration // how long a killed process stays down
 	Victims     []string      // processes to kill; all of them by default
+	MaxKills    int           // stop killing after this many; 0 for no limit
 	Settle      time.Duration // how long to wait for quiet after the last purchase
 	Progress    io.Writer     // a line every two seconds; nil for none
 }
@@ -245,7 +246,7 @@ func launch(ctx context.Context, s *stack.Stack, r purchaseRun, retries *atomic.
 // recovery rather than a total outage.
 func kill(ctx context.Context, s *stack.Stack, cfg Config, killed func(string)) error {
 	gap := time.Duration(rand.Int64N(int64(500 * time.Millisecond)))
-	for ; ; gap = time.Duration(rand.Int64N(2 * int64(cfg.KillEvery))) {
+	for kills := 0; cfg.MaxKills == 0 || kills < cfg.MaxKills; kills, gap = kills+1, time.Duration(rand.Int64N(2*int64(cfg.KillEvery))) {
 		if !process.Sleep(ctx, gap) {
 			return nil
 		}
@@ -264,6 +265,7 @@ func kill(ctx context.Context, s *stack.Stack, cfg Config, killed func(string)) 
 			return fmt.Errorf("restart %s: %w", victim, err)
 		}
 	}
+	return nil
 }
 
 // settle polls the order service until no order of the run is pending (or
