@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sagaforge/saga/cart"
 	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/orderid"
@@ -27,12 +28,6 @@ const (
 	// Voided is a tombstone: the release came before any reserve, and a late
 	// reserve will be refused.
 	Voided ReservationStatus = "VOIDED"
-)
-
-// MaxLines and MaxQuantity bound a reservation like an order.
-const (
-	MaxLines    = 50
-	MaxQuantity = 10_000
 )
 
 // Stock is one SKU's stock. Available is what can still be reserved; Reserved
@@ -77,26 +72,7 @@ func validateReserve(orderID string, items []Item) error {
 	if err := orderid.Validate(orderID); err != nil {
 		return err
 	}
-	if len(items) == 0 {
-		return fmt.Errorf("%w: a reservation needs at least one item", fault.ErrInvalid)
-	}
-	if len(items) > MaxLines {
-		return fmt.Errorf("%w: a reservation holds at most %d lines, got %d", fault.ErrInvalid, MaxLines, len(items))
-	}
-	seen := make(map[string]bool, len(items))
-	for _, it := range items {
-		if strings.TrimSpace(it.SKU) == "" {
-			return fmt.Errorf("%w: every item needs a sku", fault.ErrInvalid)
-		}
-		if it.Quantity <= 0 || it.Quantity > MaxQuantity {
-			return fmt.Errorf("%w: quantity of %s must be between 1 and %d, got %d", fault.ErrInvalid, it.SKU, MaxQuantity, it.Quantity)
-		}
-		if seen[it.SKU] {
-			return fmt.Errorf("%w: sku %s appears twice", fault.ErrInvalid, it.SKU)
-		}
-		seen[it.SKU] = true
-	}
-	return nil
+	return cart.Validate("a reservation", items, func(it Item) cart.Line { return cart.Line{SKU: it.SKU, Quantity: it.Quantity} })
 }
 
 func sortedItems(items []Item) []Item {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sagaforge/saga/cart"
 	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/money"
@@ -31,12 +32,6 @@ const (
 	ModeOrchestration Mode = "orchestration"
 	ModeChoreography  Mode = "choreography"
 )
-
-// MaxLines bounds an order; a purchase is a cart, not a catalog dump.
-const MaxLines = 50
-
-// MaxQuantity bounds one line.
-const MaxQuantity = 10_000
 
 // Order is one purchase. A tombstone is an order that was cancelled before it
 // was ever created (the create step's compensation ran first); it refuses the
@@ -107,29 +102,9 @@ func (n *NewOrder) Validate() error {
 	return ValidateItems(n.Items)
 }
 
-// ValidateItems refuses an empty cart, too many lines, a quantity out of
-// range and the same SKU twice (a client bug we would rather surface than sum).
+// ValidateItems checks the lines of an order (see cart.Validate).
 func ValidateItems(items []Item) error {
-	if len(items) == 0 {
-		return fmt.Errorf("%w: an order needs at least one item", fault.ErrInvalid)
-	}
-	if len(items) > MaxLines {
-		return fmt.Errorf("%w: an order holds at most %d lines, got %d", fault.ErrInvalid, MaxLines, len(items))
-	}
-	seen := make(map[string]bool, len(items))
-	for _, it := range items {
-		if strings.TrimSpace(it.SKU) == "" {
-			return fmt.Errorf("%w: every item needs a sku", fault.ErrInvalid)
-		}
-		if it.Quantity <= 0 || it.Quantity > MaxQuantity {
-			return fmt.Errorf("%w: quantity of %s must be between 1 and %d, got %d", fault.ErrInvalid, it.SKU, MaxQuantity, it.Quantity)
-		}
-		if seen[it.SKU] {
-			return fmt.Errorf("%w: sku %s appears twice", fault.ErrInvalid, it.SKU)
-		}
-		seen[it.SKU] = true
-	}
-	return nil
+	return cart.Validate("an order", items, func(it Item) cart.Line { return cart.Line{SKU: it.SKU, Quantity: it.Quantity} })
 }
 
 // SortedItems returns the items ordered by SKU, the canonical form used to

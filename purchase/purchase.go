@@ -5,10 +5,7 @@
 package purchase
 
 import (
-	"fmt"
-	"regexp"
-
-	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/cart"
 	"github.com/sagaforge/saga/money"
 	"github.com/sagaforge/saga/orderid"
 )
@@ -181,14 +178,6 @@ type OrderRef struct {
 	OrderID string `json:"order_id"`
 }
 
-// Limits of a purchase; the order service enforces the same.
-const (
-	MaxLines    = 50
-	MaxQuantity = 10_000
-)
-
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
 // Validate checks a purchase's shape before anything is started, so that
 // malformed input is refused at once instead of becoming a saga that the
 // services cancel.
@@ -196,24 +185,8 @@ func (in Input) Validate() error {
 	if err := orderid.Validate(in.OrderID); err != nil {
 		return err
 	}
-	if !namePattern.MatchString(in.CustomerID) {
-		return fmt.Errorf("%w: customer ID %q must be 1-64 letters, digits, '.', '-' or '_'", fault.ErrInvalid, in.CustomerID)
+	if err := cart.ValidateName("customer ID", in.CustomerID); err != nil {
+		return err
 	}
-	if len(in.Items) == 0 || len(in.Items) > MaxLines {
-		return fmt.Errorf("%w: a purchase holds 1 to at most %d items, got %d", fault.ErrInvalid, MaxLines, len(in.Items))
-	}
-	seen := make(map[string]bool, len(in.Items))
-	for _, it := range in.Items {
-		if !namePattern.MatchString(it.SKU) {
-			return fmt.Errorf("%w: SKU %q must be 1-64 letters, digits, '.', '-' or '_'", fault.ErrInvalid, it.SKU)
-		}
-		if it.Quantity <= 0 || it.Quantity > MaxQuantity {
-			return fmt.Errorf("%w: quantity of %s must be a whole number from 1 to %d, got %d", fault.ErrInvalid, it.SKU, MaxQuantity, it.Quantity)
-		}
-		if seen[it.SKU] {
-			return fmt.Errorf("%w: %s is given twice; give it once with the total quantity", fault.ErrInvalid, it.SKU)
-		}
-		seen[it.SKU] = true
-	}
-	return nil
+	return cart.Validate("a purchase", in.Items, func(it Item) cart.Line { return cart.Line{SKU: it.SKU, Quantity: it.Quantity} })
 }
