@@ -44,18 +44,15 @@ func FuzzOrderRequests(f *testing.F) {
 			t.Fatal(err)
 		}
 		eventsBefore := len(fx.events(t))
-		status, p := problemtest.Send(t, http.MethodPost, fx.url+path, "application/json", body)
+		status, _ := problemtest.Mutation(t, fx.url+path, body, func() int { return len(fx.events(t)) }, "")
 		ordersAfter, err := fx.store.List(ctx, order.ListFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		eventsAfter := len(fx.events(t))
 		switch {
-		case status >= 500:
-			t.Fatalf("POST %s %q: %d %+v", path, body, status, p)
-		case status >= 400 && (len(ordersAfter) != len(ordersBefore) || eventsAfter != eventsBefore):
-			t.Fatalf("POST %s %q refused with %d but wrote: orders %d -> %d, events %d -> %d",
-				path, body, status, len(ordersBefore), len(ordersAfter), eventsBefore, eventsAfter)
+		case status >= 400 && len(ordersAfter) != len(ordersBefore):
+			t.Fatalf("POST %s %q refused with %d but wrote orders: %d -> %d", path, body, status, len(ordersBefore), len(ordersAfter))
 		case status == http.StatusCreated && (len(ordersAfter) != len(ordersBefore)+1 || eventsAfter != eventsBefore+1):
 			t.Fatalf("POST %s %q created, but orders %d -> %d, events %d -> %d",
 				path, body, len(ordersBefore), len(ordersAfter), eventsBefore, eventsAfter)

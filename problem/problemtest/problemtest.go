@@ -58,3 +58,27 @@ func SendWith(t *testing.T, method, url, contentType, body, authorization string
 func Oversized() string {
 	return `{"order_id":"` + strings.Repeat("x", problem.MaxBodyBytes) + `"}`
 }
+
+// Mutation posts a body, as a fuzz target does, and checks what every
+// service promises whatever arrives: a success or a 4xx problem, never a
+// 5xx; and a refusal writes no event, except a refusal the service records
+// (its code is recorded, e.g. "out-of-stock"), which writes its one event.
+// events counts the service's outbox.
+func Mutation(t *testing.T, url, body string, events func() int, recorded string) (int, *problem.Problem) {
+	t.Helper()
+	before := events()
+	status, p := Send(t, http.MethodPost, url, "application/json", body)
+	if status >= 500 {
+		t.Fatalf("POST %s %q: %d %+v", url, body, status, p)
+	}
+	if status >= 400 {
+		allowed := 0
+		if recorded != "" && p.Code == recorded {
+			allowed = 1
+		}
+		if written := events() - before; written > allowed {
+			t.Fatalf("POST %s %q refused with %d %s but wrote %d events", url, body, status, p.Code, written)
+		}
+	}
+	return status, p
+}
