@@ -123,7 +123,7 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config, faults *FaultCounter) 
 		rep.ByMode[runs[i].mode]++
 	}
 
-	var launched atomic.Int64
+	var finished atomic.Int64
 	var retries atomic.Int64
 	var killsMu sync.Mutex
 	chaosCtx, stopChaos := context.WithCancel(ctx)
@@ -153,7 +153,7 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config, faults *FaultCounter) 
 					kills := total(rep.Kills)
 					killsMu.Unlock()
 					fmt.Fprintf(cfg.Progress, "chaos | %s  done %d/%d  kills %d  faults %d\n",
-						time.Since(started).Round(time.Second), launched.Load(), cfg.Purchases, kills, count(faults))
+						time.Since(started).Round(time.Second), finished.Load(), cfg.Purchases, kills, count(faults))
 				}
 			}
 		})
@@ -169,7 +169,7 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config, faults *FaultCounter) 
 				if err := launch(ctx, s, r, &retries); err != nil {
 					startErrOnce.Do(func() { startErr = err })
 				}
-				launched.Add(1)
+				finished.Add(1)
 			}
 		})
 	}
@@ -276,19 +276,20 @@ func settle(ctx context.Context, s *stack.Stack, runs []purchaseRun, limit time.
 	deadline := time.Now().Add(limit)
 	for {
 		list, err := orders.List(ctx, "")
-		if err != nil && !process.Sleep(ctx, 200*time.Millisecond) {
-			return nil, ctx.Err()
-		}
-		final := map[string]order.Status{}
-		for _, o := range list.Orders {
-			final[o.OrderID] = order.Status(o.Status)
-		}
-		quiet := err == nil && !slices.ContainsFunc(runs, func(r purchaseRun) bool {
-			st, ok := final[r.id]
-			return !ok || st == order.StatusPending
-		})
-		if quiet || (err == nil && time.Now().After(deadline)) {
-			return final, nil
+		if err == nil {
+			final := map[string]order.Status{}
+			for _, o := range list.Orders {
+				final[o.OrderID] = order.Status(o.Status)
+			}
+			pending := slices.ContainsFunc(runs, func(r purchaseRun) bool {
+				st, ok := final[r.id]
+				return !ok || st == order.StatusPending
+			})
+			if !pending || time.Now().After(deadline) {
+				return final, nil
+			}
+		} else if time.Now().After(deadline) {
+			return nil, fmt.Errorf("read orders: %w", err)
 		}
 		if !process.Sleep(ctx, 200*time.Millisecond) {
 			return nil, ctx.Err()
