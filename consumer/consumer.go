@@ -51,9 +51,14 @@ func (r *Runner) Run(ctx context.Context, sub Subscription) error {
 	// Offsets are committed in the background: a redelivery after a crash
 	// is caught by the inbox, so a synchronous commit per event would buy
 	// nothing but latency.
-	reader := events.NewGroupReader(r.brokers, sub.Name, []string{sub.Topic}, 100*time.Millisecond)
-	defer reader.Close()
 	log := r.log.With("consumer", sub.Name, "topic", sub.Topic)
+	cfg := events.GroupReaderConfig(r.brokers, sub.Name, []string{sub.Topic}, 100*time.Millisecond)
+	// The group's joins, assignments and offsets are what one needs to see
+	// when an event seems not to arrive.
+	cfg.Logger = kafka.LoggerFunc(func(msg string, args ...any) { log.Debug("kafka: " + fmt.Sprintf(msg, args...)) })
+	cfg.ErrorLogger = kafka.LoggerFunc(func(msg string, args ...any) { log.Warn("kafka: " + fmt.Sprintf(msg, args...)) })
+	reader := kafka.NewReader(cfg)
+	defer reader.Close()
 	for {
 		m, err := reader.FetchMessage(ctx)
 		if err != nil {

@@ -14,7 +14,13 @@ import (
 // With commitInterval 0, CommitMessages commits synchronously; otherwise it
 // queues the offset and commits in the background at that interval.
 func NewGroupReader(brokers []string, groupID string, topics []string, commitInterval time.Duration) *kafka.Reader {
-	return kafka.NewReader(kafka.ReaderConfig{
+	return kafka.NewReader(GroupReaderConfig(brokers, groupID, topics, commitInterval))
+}
+
+// GroupReaderConfig is NewGroupReader's configuration, for callers that add
+// to it (a logger).
+func GroupReaderConfig(brokers []string, groupID string, topics []string, commitInterval time.Duration) kafka.ReaderConfig {
+	return kafka.ReaderConfig{
 		Brokers:        brokers,
 		GroupID:        groupID,
 		GroupTopics:    topics,
@@ -32,7 +38,7 @@ func NewGroupReader(brokers []string, groupID string, topics []string, commitInt
 		RebalanceTimeout:  6 * time.Second,
 		HeartbeatInterval: time.Second,
 		JoinGroupBackoff:  500 * time.Millisecond,
-	})
+	}
 }
 
 // Ends returns each partition's end offset ("high watermark") of topics: a
