@@ -34,16 +34,22 @@ type Subscription struct {
 
 // Runner runs subscriptions against a broker.
 type Runner struct {
-	brokers  []string
-	dlq      outbox.Publisher
-	log      *slog.Logger
-	Attempts int           // tries of a handler before the event is dead-lettered
-	Backoff  time.Duration // first wait between tries; doubles up to 2 s
+	brokers    []string
+	dlq        outbox.Publisher
+	log        *slog.Logger
+	Backoff    time.Duration // first wait between tries; doubles up to MaxBackoff
+	MaxBackoff time.Duration
+	// RetryFor is how long a transient failure is retried before the event
+	// is dead-lettered. It must outlast what it waits for: an event from
+	// another topic that a consumer group still rebalancing after a crash
+	// has not delivered yet (payment's StockReserved needs OrderCreated),
+	// a restarting database. Until then the partition waits, in order.
+	RetryFor time.Duration
 }
 
 // NewRunner returns a runner that dead-letters through dlq.
 func NewRunner(brokers []string, dlq outbox.Publisher, log *slog.Logger) *Runner {
-	return &Runner{brokers: brokers, dlq: dlq, log: log, Attempts: 8, Backoff: 20 * time.Millisecond}
+	return &Runner{brokers: brokers, dlq: dlq, log: log, Backoff: 20 * time.Millisecond, MaxBackoff: 2 * time.Second, RetryFor: 5 * time.Minute}
 }
 
 // Run consumes sub until ctx is done.
@@ -104,7 +110,7 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 	}
 	log = log.With("order_id", e.Subject, "event", e.Type, "event_id", e.ID)
 	hctx := outbox.Consuming(ctx, sub.Name, e.ID)
-	wait := r.Backoff
+	wait, start := r.Backoff, time.Now()
 	for attempt := 1; ; attempt++ {
 		err := handler(hctx, e)
 		switch {
@@ -124,15 +130,15 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 			return
 		case ctx.Err() != nil:
 			return // shutting down: not committed, so it is redelivered
-		case attempt >= r.Attempts:
-			r.deadLetter(ctx, log, sub, m, fmt.Sprintf("failed %d times: %v", attempt, err), attempt)
+		case time.Since(start) >= r.RetryFor:
+			r.deadLetter(ctx, log, sub, m, fmt.Sprintf("failed %d times in %s: %v", attempt, time.Since(start).Round(time.Millisecond), err), attempt)
 			return
 		}
 		log.Warn("handler failed; retrying", "attempt", attempt, "err", err)
 		if !process.Sleep(ctx, wait) {
 			return
 		}
-		wait = min(wait*2, 2*time.Second)
+		wait = min(wait*2, r.MaxBackoff)
 	}
 }
 
