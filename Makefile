@@ -52,8 +52,17 @@ vet:
 
 # Unit, service, replay and integration tests, with the race detector. The
 # integration tests build the binaries and start the real stack on free ports.
+# With SAGA_TEST_POSTGRES set (e.g. to the URL .ci/postgres prints), the
+# packages that hold a database run a second time on PostgreSQL.
+DB_PKGS := ./order ./inventory ./payment ./outbox ./consumer ./activities
 test: vet
-	$(GO) test -race -count=1 -timeout 30m ./...
+	env -u SAGA_TEST_POSTGRES $(GO) test -race -count=1 -timeout 30m ./...
+	@if [ -n "$$SAGA_TEST_POSTGRES" ]; then \
+		echo "== the database packages again, on PostgreSQL"; \
+		$(GO) test -race -count=1 $(DB_PKGS); \
+	else \
+		echo "== PostgreSQL not tested: SAGA_TEST_POSTGRES=\$$(.ci/postgres) make test runs the database packages on it too"; \
+	fi
 
 # Coverage-guided fuzzing of request and event decoding, FUZZTIME per target.
 # make test replays the seed corpus (f.Add and testdata/fuzz) on every run;
@@ -65,7 +74,7 @@ fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "== fuzz $$fn ($$pkg, $(FUZZTIME))"; \
-		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME); \
+		env -u SAGA_TEST_POSTGRES $(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME); \
 	done
 
 clean:

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
 	"go.temporal.io/sdk/temporal"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/sagaforge/saga/activities"
 	"github.com/sagaforge/saga/database"
+	"github.com/sagaforge/saga/database/dbtest"
 	"github.com/sagaforge/saga/inventory"
 	"github.com/sagaforge/saga/order"
 	"github.com/sagaforge/saga/outbox"
@@ -22,14 +22,13 @@ import (
 	"github.com/sagaforge/saga/purchase"
 )
 
-// services starts the three real services on real SQLite files.
+// services starts the three real services on real databases (dbtest).
 func services(t *testing.T) (orderURL, inventoryURL, paymentURL string) {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
 	quiet := slog.New(slog.DiscardHandler)
 	open := func(name string) *gorm.DB {
-		db, err := database.Open(ctx, filepath.Join(dir, name+".db"))
+		db, err := database.Open(ctx, dbtest.DSN(t, name))
 		if err != nil {
 			t.Fatal(err)
 		}

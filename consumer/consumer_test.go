@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/sagaforge/saga/consumer"
 	"github.com/sagaforge/saga/database"
+	"github.com/sagaforge/saga/database/dbtest"
 	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/inventory"
 	"github.com/sagaforge/saga/outbox"
@@ -34,7 +34,7 @@ func TestInventoryConsumerHandlesEachEventOnceAndDeadLettersWhatItCannotRead(t *
 	brokers := c.ListenAddrs()
 
 	ctx := context.Background()
-	db, err := database.Open(ctx, filepath.Join(t.TempDir(), "inventory.db"))
+	db, err := database.Open(ctx, dbtest.DSN(t, "inventory"))
 	if err != nil {
 		t.Fatal(err)
 	}

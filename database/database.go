@@ -1,23 +1,82 @@
-// Package database opens a service's own SQLite database through gorm, tuned
-// for one writer: WAL, a busy timeout, synchronous=NORMAL and IMMEDIATE
-// transactions so two writers queue instead of failing on lock upgrade.
+// Package database opens a service's own database through gorm: a SQLite
+// file (the default, one process on one machine) or PostgreSQL (several
+// replicas of a service sharing one database).
+//
+// SQLite is tuned for one writer: WAL, a busy timeout, synchronous=NORMAL
+// and IMMEDIATE transactions so two writers queue instead of failing on lock
+// upgrade. PostgreSQL gets a pool; the stores take row locks (FOR UPDATE,
+// which the SQLite dialect leaves out) so concurrent transactions of one
+// order serialise there too.
 package database
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 )
 
-// Open opens (creating if needed) the SQLite file at path.
-func Open(ctx context.Context, path string) (*gorm.DB, error) {
+// Kind is the database engine a DSN names.
+type Kind string
+
+const (
+	SQLite   Kind = "sqlite"
+	Postgres Kind = "postgres"
+)
+
+// KindOf tells which engine dsn names: a postgres:// or postgresql:// URL
+// (or a libpq "host=... dbname=..." string) is PostgreSQL; anything else is
+// a SQLite file path, optionally written sqlite:PATH.
+func KindOf(dsn string) Kind {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"),
+		strings.Contains(dsn, "host=") && strings.Contains(dsn, "dbname="):
+		return Postgres
+	default:
+		return SQLite
+	}
+}
+
+// Open opens the database dsn names, creating a SQLite file (and its
+// folder) if needed. A PostgreSQL database must exist; the stores create
+// their tables.
+func Open(ctx context.Context, dsn string) (*gorm.DB, error) {
+	if dsn == "" {
+		return nil, errors.New("open database: empty DSN")
+	}
+	if KindOf(dsn) == Postgres {
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+}
+
+func config() *gorm.Config {
+	return &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		// Every request runs the same few statements; preparing them once
+		// saves the parse and plan on each call.
+		PrepareStmt: true,
+		// gorm.ErrDuplicatedKey for either engine's unique violation: two
+		// transactions that both found a row absent and both inserted it.
+		TranslateError: true,
+		// Microseconds: what PostgreSQL keeps, so a repeat read back from
+		// either engine equals the first answer.
+		NowFunc: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	}
+}
+
+func openSQLite(ctx context.Context, path string) (*gorm.DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create database dir: %w", err)
@@ -29,15 +88,7 @@ func Open(ctx context.Context, path string) (*gorm.DB, error) {
 	q.Set("_busy_timeout", "10000")
 	q.Set("_txlock", "immediate")
 	q.Set("_foreign_keys", "on")
-	dsn := "file:" + path + "?" + q.Encode()
-	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
-		Logger:                 logger.Discard,
-		SkipDefaultTransaction: true,
-		// Every request runs the same few statements; preparing them once
-		// saves SQLite's parse and plan on each call.
-		PrepareStmt: true,
-		NowFunc:     func() time.Time { return time.Now().UTC() },
-	})
+	db, err := gorm.Open(sqlite.Open("file:"+path+"?"+q.Encode()), config())
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -53,6 +104,53 @@ func Open(ctx context.Context, path string) (*gorm.DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*gorm.DB, error) {
+	where := Redact(dsn)
+	db, err := gorm.Open(postgres.Open(dsn), config())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
+	// A handful of connections per replica: the work per request is a few
+	// short statements, and PostgreSQL pays a process per connection.
+	sqlDB.SetMaxOpenConns(16)
+	sqlDB.SetMaxIdleConns(16)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("open %s: %w", where, err)
+	}
+	return db, nil
+}
+
+// Redact returns dsn fit for a log line: a URL's password is replaced, and
+// a libpq string's password=... value too.
+func Redact(dsn string) string {
+	if KindOf(dsn) != Postgres {
+		return dsn
+	}
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	fields := strings.Fields(dsn)
+	for i, f := range fields {
+		if strings.HasPrefix(f, "password=") {
+			fields[i] = "password=xxxxx"
+		}
+	}
+	return strings.Join(fields, " ")
 }
 
 // Close releases the database handle.
@@ -71,4 +169,12 @@ func Ping(ctx context.Context, db *gorm.DB) error {
 		return err
 	}
 	return sqlDB.PingContext(ctx)
+}
+
+// ForUpdate makes tx's next read lock the rows it returns until the
+// transaction ends, so two transactions on one order take turns instead of
+// both acting on what they read. SQLite, with one writer, needs no row
+// locks, and its dialect leaves the clause out.
+func ForUpdate(tx *gorm.DB) *gorm.DB {
+	return tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
 }

@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/sagaforge/saga/database"
+	"github.com/sagaforge/saga/database/dbtest"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/inventory"
 	"github.com/sagaforge/saga/outbox"
@@ -29,7 +29,7 @@ type fixture struct {
 func newFixture(t testing.TB) fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := database.Open(ctx, filepath.Join(t.TempDir(), "inventory.db"))
+	db, err := database.Open(ctx, dbtest.DSN(t, "inventory"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,4 +218,44 @@ func wantEvents(t *testing.T, f fixture, want ...string) {
 	if got := f.events(t); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("outbox events\n got %v\nwant %v", got, want)
 	}
+}
+
+// Retries of one order's calls can arrive together (a timed-out call and
+// its retry, two replicas). On PostgreSQL they run in parallel
+// transactions; the reservation must still be taken once and given back
+// once.
+func TestRacingRepeatsOfOneOrderReserveAndReleaseOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const racers = 8
+	race := func(call func() error) {
+		var wg sync.WaitGroup
+		for range racers {
+			wg.Go(func() {
+				if err := call(); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	race(func() error {
+		_, err := f.client.Reserve(ctx, reserve("o-race", inventory.Item{SKU: "SKU-2", Quantity: 5}))
+		return err
+	})
+	if st := f.stock(t, "SKU-2"); st.Available != 95 || st.Reserved != 5 {
+		t.Fatalf("after %d racing reserves: %+v, want 95 / 5", racers, st)
+	}
+	race(func() error {
+		_, err := f.client.Release(ctx, "o-race", inventory.ReleaseRequest{})
+		return err
+	})
+	if st := f.stock(t, "SKU-2"); st.Available != 100 || st.Reserved != 0 {
+		t.Fatalf("after %d racing releases: %+v, want 100 / 0", racers, st)
+	}
+	race(func() error {
+		_, err := f.client.Release(ctx, "o-never", inventory.ReleaseRequest{})
+		return err
+	})
+	wantEvents(t, f, "o-race:StockReserved", "o-race:StockReleased", "o-never:StockReleased")
 }

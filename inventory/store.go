@@ -68,7 +68,7 @@ func (s *Store) Reserve(ctx context.Context, orderID string, items []Item, mode 
 	var res Reservation
 	var refusal error
 	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
-		existing, err := find(tx, orderID)
+		existing, err := find(database.ForUpdate(tx), orderID)
 		switch {
 		case err == nil:
 			if !existing.sameRequest(items) {
@@ -138,7 +138,7 @@ func (s *Store) recordRejection(ctx context.Context, orderID string, items []Ite
 	var res Reservation
 	var refusal error
 	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
-		existing, err := find(tx, orderID)
+		existing, err := find(database.ForUpdate(tx), orderID)
 		if err == nil { // a concurrent repeat recorded an outcome first
 			res, refusal = existing, existing.repeatOutcome()
 			return nil
@@ -175,7 +175,7 @@ func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, r
 	var res Reservation
 	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		var err error
-		res, err = find(tx, orderID)
+		res, err = find(database.ForUpdate(tx), orderID)
 		if errors.Is(err, fault.ErrNotFound) {
 			res = Reservation{OrderID: orderID, Status: Voided, Mode: mode, Reason: reason}
 			if err := tx.Create(&res).Error; err != nil {

@@ -53,7 +53,7 @@ func Main(s Service) {
 	prefix := strings.ToUpper(s.Name)
 	fs := flag.NewFlagSet(s.Name, flag.ContinueOnError)
 	addr := fs.String("addr", process.Env(prefix+"_ADDR", s.DefaultAddr), "listen address (env "+prefix+"_ADDR)")
-	dbPath := fs.String("db", process.Env(prefix+"_DB", ".data/"+s.Name+".db"), "SQLite database file (env "+prefix+"_DB)")
+	dsn := fs.String("db", process.Env(prefix+"_DB", ".data/"+s.Name+".db"), "database: a SQLite file, or a postgres:// URL (env "+prefix+"_DB)")
 	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka bootstrap brokers, comma-separated (env KAFKA_BROKERS)")
 	seed := fs.String("seed", process.Env("SAGA_SEED", "demo"), "seed data for a new database: demo or bench (env SAGA_SEED)")
 	faultSpec := fs.String("faults", process.Env("SAGA_FAULTS", ""), `inject transient faults, e.g. "POST /payments=0.2:50ms,*=0.05" (env SAGA_FAULTS)`)
@@ -72,15 +72,15 @@ func Main(s Service) {
 	log := process.Logger(s.Name)
 	ctx, stop := process.SignalContext()
 	defer stop()
-	if err := run(ctx, s, log, *addr, *dbPath, strings.Split(*brokers, ","), os.Getenv("SAGA_SERVICE_TOKEN"), *seed, faults); err != nil {
+	if err := run(ctx, s, log, *addr, *dsn, strings.Split(*brokers, ","), os.Getenv("SAGA_SERVICE_TOKEN"), *seed, faults); err != nil {
 		log.Error("stopped", "err", err)
 		os.Exit(1)
 	}
 	log.Info("stopped")
 }
 
-func run(ctx context.Context, s Service, log *slog.Logger, addr, dbPath string, brokers []string, token, seed string, faults *httpserver.Faults) error {
-	db, err := database.Open(ctx, dbPath)
+func run(ctx context.Context, s Service, log *slog.Logger, addr, dsn string, brokers []string, token, seed string, faults *httpserver.Faults) error {
+	db, err := database.Open(ctx, dsn)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func run(ctx context.Context, s Service, log *slog.Logger, addr, dbPath string, 
 	if err != nil {
 		return fmt.Errorf("start %s: %w", s.Name, err)
 	}
-	log.Info("database ready", "path", dbPath)
+	log.Info("database ready", "engine", database.KindOf(dsn), "dsn", database.Redact(dsn))
 
 	writer := outbox.NewWriter(brokers)
 	defer writer.Close()

@@ -6,11 +6,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sagaforge/saga/database"
+	"github.com/sagaforge/saga/database/dbtest"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/order"
 	"github.com/sagaforge/saga/outbox"
@@ -27,7 +27,7 @@ type fixture struct {
 
 func newFixture(t testing.TB) fixture {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "order.db")
+	path := dbtest.DSN(t, "order")
 	return openFixture(t, path)
 }
 

@@ -105,7 +105,7 @@ func (s *Store) Create(ctx context.Context, in NewOrder) (o Order, created bool,
 		return Order{}, false, err
 	}
 	err = s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
-		existing, err := find(tx, in.ID)
+		existing, err := find(database.ForUpdate(tx), in.ID)
 		switch {
 		case err == nil:
 			if existing.Tombstone {
@@ -194,7 +194,7 @@ func (s *Store) Approve(ctx context.Context, id string) (Order, error) {
 	var o Order
 	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		var err error
-		if o, err = find(tx, id); err != nil {
+		if o, err = find(database.ForUpdate(tx), id); err != nil {
 			return err
 		}
 		changed, err := o.approve()
@@ -227,7 +227,7 @@ func (s *Store) Cancel(ctx context.Context, id, reason string) (Order, error) {
 	var o Order
 	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		var err error
-		o, err = find(tx, id)
+		o, err = find(database.ForUpdate(tx), id)
 		if errors.Is(err, fault.ErrNotFound) {
 			o = Order{ID: id, Status: StatusCancelled, Reason: reason, Tombstone: true}
 			if err := tx.Create(&o).Error; err != nil {

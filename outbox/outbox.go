@@ -7,6 +7,7 @@ package outbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -57,23 +58,37 @@ type Emit func(events.Envelope)
 // outbox in that same transaction. After the commit it wakes the relay, so
 // publication does not wait for a poll. Under a context from Consuming, the
 // consumed event is recorded in the inbox in the same transaction first.
+//
+// fn may run more than once: when two transactions both found a row absent
+// and both inserted it, the loser's unique violation rolls it back and it
+// runs again, now finding the winner's row (a repeat, or a tombstone).
 func (o *Outbox) Transact(ctx context.Context, fn func(tx *gorm.DB, emit Emit) error) error {
 	var pending []events.Envelope
-	err := o.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		pending = pending[:0]
-		if err := claim(ctx, tx); err != nil {
-			return err
+	var err error
+	for attempt := 1; attempt <= insertRaceAttempts; attempt++ {
+		err = o.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			pending = pending[:0]
+			if err := claim(ctx, tx); err != nil {
+				return err
+			}
+			if err := fn(tx, func(e events.Envelope) { pending = append(pending, e) }); err != nil {
+				return err
+			}
+			return appendRows(tx, pending)
+		})
+		if !errors.Is(err, gorm.ErrDuplicatedKey) {
+			break
 		}
-		if err := fn(tx, func(e events.Envelope) { pending = append(pending, e) }); err != nil {
-			return err
-		}
-		return appendRows(tx, pending)
-	})
+	}
 	if err == nil && len(pending) > 0 {
 		o.Wake()
 	}
 	return err
 }
+
+// insertRaceAttempts bounds the reruns of a transaction that lost an insert
+// race; a second run reads the winner's row, so two would do.
+const insertRaceAttempts = 3
 
 func appendRows(tx *gorm.DB, evs []events.Envelope) error {
 	if len(evs) == 0 {

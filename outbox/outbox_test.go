@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/database"
+	"github.com/sagaforge/saga/database/dbtest"
 	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/outbox"
 )
@@ -127,7 +127,7 @@ func TestRelayPublishesEveryCommittedEventInOrder(t *testing.T) {
 	c := broker(t, 0, t.TempDir())
 	defer c.Close()
 	addr := c.ListenAddrs()[0]
-	ob := openOutbox(t, filepath.Join(t.TempDir(), "svc.db"))
+	ob := openOutbox(t, dbtest.DSN(t, "svc"))
 	w := outbox.NewWriter([]string{addr})
 	defer w.Close()
 	runRelay(t, ob, w)
@@ -146,7 +146,7 @@ func TestRelayPublishesEveryCommittedEventInOrder(t *testing.T) {
 }
 
 func TestRolledBackChangePublishesNothing(t *testing.T) {
-	ob := openOutbox(t, filepath.Join(t.TempDir(), "svc.db"))
+	ob := openOutbox(t, dbtest.DSN(t, "svc"))
 	err := ob.Transact(context.Background(), func(tx *gorm.DB, emit outbox.Emit) error {
 		emit(events.New(events.SourceOrder, events.OrderApproved, "x", events.Orchestration, events.OrderApprovedData{OrderID: "x"}, time.Now()))
 		return errors.New("the change failed")
@@ -164,7 +164,7 @@ func TestBrokerDownForAWhileLosesAndReordersNothing(t *testing.T) {
 	dataDir := t.TempDir()
 	c := broker(t, port, dataDir)
 	addr := c.ListenAddrs()[0]
-	ob := openOutbox(t, filepath.Join(t.TempDir(), "svc.db"))
+	ob := openOutbox(t, dbtest.DSN(t, "svc"))
 	w := outbox.NewWriter([]string{addr})
 	defer w.Close()
 	runRelay(t, ob, w)
@@ -202,7 +202,7 @@ func TestRowsLeftByACrashArePublishedByTheNextProcess(t *testing.T) {
 	c := broker(t, 0, t.TempDir())
 	defer c.Close()
 	addr := c.ListenAddrs()[0]
-	path := filepath.Join(t.TempDir(), "svc.db")
+	path := dbtest.DSN(t, "svc")
 
 	// First process: commits, but cannot publish before it dies.
 	first := openOutbox(t, path)
@@ -256,7 +256,7 @@ func freePort(t *testing.T) int {
 }
 
 func TestInboxRefusesAnEventTwice(t *testing.T) {
-	ob := openOutbox(t, filepath.Join(t.TempDir(), "svc.db"))
+	ob := openOutbox(t, dbtest.DSN(t, "svc"))
 	ctx := outbox.Consuming(context.Background(), "inventory.on-order", "event-1")
 	runs := 0
 	effect := func(tx *gorm.DB, emit outbox.Emit) error { runs++; return nil }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/process"
 )
@@ -96,9 +97,38 @@ func (r *Relay) Run(ctx context.Context) error {
 }
 
 // publishBatch publishes the oldest unpublished rows and marks them.
+//
+// On PostgreSQL several replicas of a service share one outbox; a
+// transaction-scoped advisory lock lets one relay at a time publish, so an
+// order's events still leave in commit order. The others find the lock
+// taken and wait for their next wake-up or poll.
 func (r *Relay) publishBatch(ctx context.Context) (int, error) {
+	if r.outbox.db.Dialector.Name() != "postgres" {
+		return r.publishRows(ctx, r.outbox.db)
+	}
+	n := 0
+	err := r.outbox.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var mine bool
+		if err := tx.Raw("SELECT pg_try_advisory_xact_lock(?)", relayLockKey).Scan(&mine).Error; err != nil {
+			return fmt.Errorf("take the relay lock: %w", err)
+		}
+		if !mine {
+			return nil
+		}
+		var err error
+		n, err = r.publishRows(ctx, tx)
+		return err
+	})
+	return n, err
+}
+
+// relayLockKey names the outbox relay's advisory lock; each service has its
+// own database, so one key serves them all.
+const relayLockKey = 0x6f7574626f78 // "outbox"
+
+func (r *Relay) publishRows(ctx context.Context, conn *gorm.DB) (int, error) {
 	var rows []Message
-	db := r.outbox.db.WithContext(ctx)
+	db := conn.WithContext(ctx)
 	if err := db.Where("published_at IS NULL").Order("id").Limit(BatchSize).Find(&rows).Error; err != nil {
 		return 0, fmt.Errorf("read outbox: %w", err)
 	}
@@ -120,7 +150,7 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 	// to a shutdown would only publish them again.
 	markCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := r.outbox.db.WithContext(markCtx).Model(&Message{}).Where("id IN ?", ids).Update("published_at", now).Error; err != nil {
+	if err := conn.WithContext(markCtx).Model(&Message{}).Where("id IN ?", ids).Update("published_at", now).Error; err != nil {
 		return 0, fmt.Errorf("mark published: %w", err)
 	}
 	if r.Published != nil {

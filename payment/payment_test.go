@@ -6,11 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sagaforge/saga/database"
+	"github.com/sagaforge/saga/database/dbtest"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/money"
 	"github.com/sagaforge/saga/outbox"
@@ -28,7 +29,7 @@ type fixture struct {
 func newFixture(t testing.TB) fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := database.Open(ctx, filepath.Join(t.TempDir(), "payment.db"))
+	db, err := database.Open(ctx, dbtest.DSN(t, "payment"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,4 +181,43 @@ func wantEvents(t *testing.T, f fixture, want ...string) {
 	if got := f.events(t); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("outbox events\n got %v\nwant %v", got, want)
 	}
+}
+
+// Retries of one order's calls can arrive together (a timed-out call and
+// its retry, two replicas). On PostgreSQL they run in parallel
+// transactions; the money must still move once each way.
+func TestRacingRepeatsOfOneOrderChargeAndRefundOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const racers = 8
+	race := func(call func() error) {
+		var wg sync.WaitGroup
+		for range racers {
+			wg.Go(func() {
+				if err := call(); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	race(func() error {
+		_, err := f.client.Charge(ctx, payment.ChargeRequest{OrderID: "o-race", CustomerID: "alice", AmountCents: 19900})
+		return err
+	})
+	if got := f.balance(t, "alice"); got != 1_000_000-19900 {
+		t.Fatalf("alice after %d racing charges: %s, want 9801.00", racers, got)
+	}
+	race(func() error {
+		_, err := f.client.Refund(ctx, "o-race")
+		return err
+	})
+	if got := f.balance(t, "alice"); got != 1_000_000 {
+		t.Fatalf("alice after %d racing refunds: %s, want 10000.00", racers, got)
+	}
+	race(func() error {
+		_, err := f.client.Refund(ctx, "o-never")
+		return err
+	})
+	wantEvents(t, f, "o-race:PaymentCaptured", "o-race:PaymentRefunded", "o-never:PaymentRefunded")
 }

@@ -62,7 +62,7 @@ func (s *Store) Charge(ctx context.Context, c Charge) (Payment, error) {
 	var p Payment
 	var refusal error
 	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
-		existing, err := find(tx, c.OrderID)
+		existing, err := find(database.ForUpdate(tx), c.OrderID)
 		switch {
 		case err == nil:
 			if !existing.sameRequest(c) {
@@ -117,7 +117,7 @@ func (s *Store) Refund(ctx context.Context, orderID string, mode events.Mode) (P
 	var p Payment
 	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		var err error
-		p, err = find(tx, orderID)
+		p, err = find(database.ForUpdate(tx), orderID)
 		if errors.Is(err, fault.ErrNotFound) {
 			p = Payment{OrderID: orderID, Status: Voided, Mode: mode, Reason: "refunded before any charge"}
 			if err := tx.Create(&p).Error; err != nil {

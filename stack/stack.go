@@ -132,6 +132,10 @@ func (s *Stack) define() []*process {
 	}
 }
 
+// SearchAttributes are the custom search attributes the purchase workflow
+// upserts, as NAME=TYPE; a cluster must have them registered.
+var SearchAttributes = []string{"OrderId=Keyword", "CustomerId=Keyword", "OrderTotal=Int", "SagaStatus=Keyword"}
+
 // TemporalArgs are the dev server's flags, tuned for latency on one node:
 // the transfer queue is polled often instead of 20 times a second (each
 // task hand-off otherwise waits ~50 ms), task queues have one partition (no
@@ -144,7 +148,7 @@ func TemporalArgs(host string, port, uiPort int, dbFile string) []string {
 		"--db-filename", dbFile, "--log-level", "error",
 		"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
 	}
-	for _, sa := range []string{"OrderId=Keyword", "CustomerId=Keyword", "OrderTotal=Int", "SagaStatus=Keyword"} {
+	for _, sa := range SearchAttributes {
 		args = append(args, "--search-attribute", sa)
 	}
 	for _, kv := range []string{

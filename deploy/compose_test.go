@@ -1,0 +1,227 @@
+package deploy
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/sagaforge/saga/events"
+	"github.com/sagaforge/saga/stack"
+)
+
+const root = ".."
+
+// load parses docker-compose.yml as docker compose does (the compose-spec
+// loader: schema, interpolation, anchors, profiles).
+func load(t *testing.T) *types.Project {
+	t.Helper()
+	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "docker-compose.yml")},
+		cli.WithWorkingDirectory(root), cli.WithName("saga"), cli.WithProfiles([]string{"tools"}),
+		cli.WithEnv([]string{}), cli.WithResolvedPaths(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := opts.LoadProject(context.Background())
+	if err != nil {
+		t.Fatalf("docker-compose.yml does not load: %v", err)
+	}
+	return p
+}
+
+func service(t *testing.T, p *types.Project, name string) types.ServiceConfig {
+	t.Helper()
+	s, ok := p.Services[name]
+	if !ok {
+		t.Fatalf("docker-compose.yml has no service %q", name)
+	}
+	return s
+}
+
+func env(s types.ServiceConfig, key string) string {
+	if v := s.Environment[key]; v != nil {
+		return *v
+	}
+	return ""
+}
+
+// Every piece of the topology is there, and what must be healthy before
+// its dependants start has a health check.
+func TestComposeHasTheWholeTopology(t *testing.T) {
+	p := load(t)
+	for _, name := range []string{"postgresql", "temporal", "temporal-setup", "temporal-ui", "kafka", "kafka-init", "order", "inventory", "payment", "worker", "starter"} {
+		s := service(t, p, name)
+		if s.Image == "" && s.Build == nil {
+			t.Errorf("%s: neither image nor build", name)
+		}
+		if s.Image != "" && s.Build == nil && !regexp.MustCompile(`:[0-9][0-9A-Za-z.\-]*$`).MatchString(s.Image) {
+			t.Errorf("%s: image %q is not pinned to a version", name, s.Image)
+		}
+	}
+	for name, s := range p.Services {
+		for dep, cond := range s.DependsOn {
+			d := service(t, p, dep)
+			switch cond.Condition {
+			case types.ServiceConditionHealthy:
+				if d.HealthCheck == nil || len(d.HealthCheck.Test) == 0 {
+					t.Errorf("%s waits for %s to be healthy, which has no health check", name, dep)
+				}
+			case types.ServiceConditionCompletedSuccessfully:
+				if d.Restart != "no" {
+					t.Errorf("%s waits for %s to complete, which restarts (%q)", name, dep, d.Restart)
+				}
+			}
+		}
+	}
+	for _, name := range []string{"order", "inventory", "payment"} {
+		if service(t, p, name).DependsOn["kafka-init"].Condition != types.ServiceConditionCompletedSuccessfully {
+			t.Errorf("%s may start before the topics exist", name)
+		}
+	}
+	if service(t, p, "worker").DependsOn["temporal-setup"].Condition != types.ServiceConditionCompletedSuccessfully {
+		t.Error("the worker may start before the search attributes are registered")
+	}
+}
+
+// The addresses the starter uses by default on the host are published.
+func TestComposePublishesTheStartersDefaults(t *testing.T) {
+	p := load(t)
+	want := map[string]uint32{"order": 8081, "inventory": 8082, "payment": 8083, "temporal": 7233, "temporal-ui": 8233, "kafka": 9092, "postgresql": 5432}
+	for name, port := range want {
+		published := false
+		for _, pc := range service(t, p, name).Ports {
+			if pc.Published == strconv.Itoa(int(port)) {
+				published = true
+			}
+		}
+		if !published {
+			t.Errorf("%s does not publish %d on the host", name, port)
+		}
+	}
+}
+
+// Build contexts, the Dockerfile, every bind-mounted file, and the binaries
+// named by commands and health checks exist.
+func TestComposeReferencesWhatExists(t *testing.T) {
+	p := load(t)
+	dockerfile, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range p.Services {
+		if s.Build != nil {
+			df := s.Build.Dockerfile
+			if !filepath.IsAbs(df) {
+				df = filepath.Join(s.Build.Context, df)
+			}
+			if _, err := os.Stat(df); err != nil {
+				t.Errorf("%s: build %s: %v", name, df, err)
+			}
+			// The command runs a binary the Dockerfile builds.
+			bin := append(s.Entrypoint, s.Command...)[0]
+			if !builds(string(dockerfile), bin) {
+				t.Errorf("%s runs %q, which the Dockerfile does not build", name, bin)
+			}
+			if s.HealthCheck != nil && slices.Contains(s.HealthCheck.Test, "healthcheck") && !builds(string(dockerfile), "healthcheck") {
+				t.Errorf("%s: health check binary not built", name)
+			}
+		}
+		for _, v := range s.Volumes {
+			if v.Type != types.VolumeTypeBind {
+				continue
+			}
+			if _, err := os.Stat(v.Source); err != nil {
+				t.Errorf("%s mounts %s: %v", name, v.Source, err)
+			}
+		}
+	}
+}
+
+func builds(dockerfile, bin string) bool {
+	switch bin {
+	case "worker":
+		return strings.Contains(dockerfile, "./workers") && strings.Contains(dockerfile, "/out/worker")
+	case "starter", "healthcheck":
+		return strings.Contains(dockerfile, "./"+bin) || strings.Contains(dockerfile, "./cmd/"+bin)
+	default:
+		return strings.Contains(dockerfile, "./cmd/"+bin)
+	}
+}
+
+// Each service has its own PostgreSQL database, created by the init script,
+// and talks to Kafka and to the others by their compose names.
+func TestComposeWiresTheServices(t *testing.T) {
+	p := load(t)
+	initSQL, err := os.ReadFile(filepath.Join(root, "deploy", "postgres", "init.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for _, name := range []string{"order", "inventory", "payment"} {
+		s := service(t, p, name)
+		key := strings.ToUpper(name) + "_DB"
+		dsn, err := url.Parse(env(s, key))
+		if err != nil || dsn.Scheme != "postgres" || dsn.Host != "postgresql:5432" {
+			t.Errorf("%s: %s=%q, want a postgres:// URL on postgresql:5432", name, key, env(s, key))
+			continue
+		}
+		db := strings.TrimPrefix(dsn.Path, "/")
+		if other, ok := seen[db]; ok {
+			t.Errorf("%s and %s share database %q", name, other, db)
+		}
+		seen[db] = name
+		if !regexp.MustCompile(`(?m)^CREATE DATABASE ` + regexp.QuoteMeta(db) + `;`).Match(initSQL) {
+			t.Errorf("%s uses database %q, which init.sql does not create", name, db)
+		}
+		if env(s, "KAFKA_BROKERS") != "kafka:29092" {
+			t.Errorf("%s: KAFKA_BROKERS=%q, want kafka's internal listener", name, env(s, "KAFKA_BROKERS"))
+		}
+	}
+	for _, name := range []string{"worker", "starter"} {
+		s := service(t, p, name)
+		if env(s, "TEMPORAL_ADDRESS") != "temporal:7233" {
+			t.Errorf("%s: TEMPORAL_ADDRESS=%q", name, env(s, "TEMPORAL_ADDRESS"))
+		}
+		for svc, port := range map[string]string{"order": "8081", "inventory": "8082", "payment": "8083"} {
+			key := strings.ToUpper(svc) + "_URL"
+			if want := "http://" + svc + ":" + port; env(s, key) != want {
+				t.Errorf("%s: %s=%q, want %q", name, key, env(s, key), want)
+			}
+		}
+	}
+	temporal := service(t, p, "temporal")
+	for _, key := range []string{"DBNAME", "VISIBILITY_DBNAME"} {
+		if db := env(temporal, key); !strings.Contains(string(initSQL), "CREATE DATABASE "+db+";") {
+			t.Errorf("temporal %s=%q is not created by init.sql", key, db)
+		}
+	}
+}
+
+// The topics the code uses are created, and the search attributes the
+// workflow upserts are registered.
+func TestComposeCreatesTopicsAndSearchAttributes(t *testing.T) {
+	p := load(t)
+	script := strings.Join(append(service(t, p, "kafka-init").Entrypoint, service(t, p, "kafka-init").Command...), " ")
+	for _, topic := range events.Topics {
+		if !strings.Contains(script, topic) {
+			t.Errorf("kafka-init does not create %s", topic)
+		}
+	}
+	setup, err := os.ReadFile(filepath.Join(root, "deploy", "temporal", "setup.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sa := range stack.SearchAttributes {
+		if !strings.Contains(string(setup), sa) {
+			t.Errorf("deploy/temporal/setup.sh does not register %s", sa)
+		}
+	}
+}

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Registers the search attributes the purchase workflow upserts, once the
+# Temporal server answers. Safe to run again: an attribute that exists is
+# left as it is.
+set -eu
+addr="${TEMPORAL_ADDRESS:-temporal:7233}"
+ns="${TEMPORAL_NAMESPACE:-default}"
+until temporal operator namespace describe --address "$addr" --namespace "$ns" >/dev/null 2>&1; do
+  echo "waiting for namespace $ns on $addr"
+  sleep 2
+done
+for attr in OrderId=Keyword CustomerId=Keyword OrderTotal=Int SagaStatus=Keyword; do
+  name="${attr%%=*}" type="${attr##*=}"
+  if temporal operator search-attribute list --address "$addr" --namespace "$ns" | grep -qw "$name"; then
+    echo "search attribute $name exists"
+  else
+    temporal operator search-attribute create --address "$addr" --namespace "$ns" --name "$name" --type "$type"
+  fi
+done
