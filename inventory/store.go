@@ -15,6 +15,7 @@ import (
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/orderid"
 	"github.com/sagaforge/saga/outbox"
+	"github.com/sagaforge/saga/reason"
 )
 
 // Store keeps stock and reservations in the service's own database.
@@ -168,16 +169,17 @@ func (s *Store) recordRejection(ctx context.Context, orderID string, items []Ite
 // reserve, and a rejected, released or voided reservation is left as it is.
 // mode labels the tombstone's event; a release of a reservation keeps the
 // reservation's mode. reason, if any, says why (it travels on StockReleased).
-func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, reason string) (Reservation, error) {
+func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, why string) (Reservation, error) {
 	if err := orderid.Validate(orderID); err != nil {
 		return Reservation{}, err
 	}
+	why = reason.Clean(why)
 	var res Reservation
 	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		var err error
 		res, err = find(database.ForUpdate(tx), orderID)
 		if errors.Is(err, fault.ErrNotFound) {
-			res = Reservation{OrderID: orderID, Status: Voided, Mode: mode, Reason: reason}
+			res = Reservation{OrderID: orderID, Status: Voided, Mode: mode, Reason: why}
 			if err := tx.Create(&res).Error; err != nil {
 				return fmt.Errorf("insert tombstone: %w", err)
 			}
@@ -197,10 +199,10 @@ func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, r
 				return fmt.Errorf("release %s: %w", l.SKU, upd.Error)
 			}
 		}
-		res.Status, res.Reason, res.UpdatedAt = Released, reason, tx.NowFunc()
+		res.Status, res.Reason, res.UpdatedAt = Released, why, tx.NowFunc()
 		emit(res.event(tx.NowFunc()))
 		return tx.Model(&Reservation{}).Where("order_id = ?", orderID).
-			Updates(map[string]any{"status": Released, "reason": reason, "updated_at": res.UpdatedAt}).Error
+			Updates(map[string]any{"status": Released, "reason": why, "updated_at": res.UpdatedAt}).Error
 	})
 	return res, err
 }

@@ -213,3 +213,20 @@ func wantEvents(t *testing.T, f fixture, want ...string) {
 		t.Fatalf("outbox events\n got %v\nwant %v", got, want)
 	}
 }
+
+// A reason is stored fit for either engine and for a log line: PostgreSQL
+// refuses NUL outright, and a newline would forge a log record.
+func TestCancelReasonIsStoredClean(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.client.Create(ctx, createReq("o-nul")); err != nil {
+		t.Fatal(err)
+	}
+	o, err := f.store.Cancel(ctx, "o-nul", "bad\x00card\nlevel=ERROR")
+	if err != nil || o.Reason != "bad card level=ERROR" {
+		t.Fatalf("cancel: %q, %v", o.Reason, err)
+	}
+	if o, _ := f.store.Get(ctx, "o-nul"); o.Reason != "bad card level=ERROR" {
+		t.Fatalf("stored reason %q", o.Reason)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"gorm.io/gorm"
@@ -16,6 +15,7 @@ import (
 	"github.com/sagaforge/saga/money"
 	"github.com/sagaforge/saga/orderid"
 	"github.com/sagaforge/saga/outbox"
+	"github.com/sagaforge/saga/reason"
 )
 
 // Store keeps orders in the service's own database. Every change runs in one
@@ -213,23 +213,20 @@ func (s *Store) Approve(ctx context.Context, id string) (Order, error) {
 // Cancel moves a PENDING order to CANCELLED. Cancelling an order that does not
 // exist succeeds and leaves a tombstone, because a compensation may overtake
 // the create it undoes.
-func (s *Store) Cancel(ctx context.Context, id, reason string) (Order, error) {
+func (s *Store) Cancel(ctx context.Context, id, why string) (Order, error) {
 	if err := orderid.Validate(id); err != nil {
 		return Order{}, err
 	}
-	reason = strings.TrimSpace(reason)
-	if reason == "" {
+	why = reason.Clean(why)
+	if why == "" {
 		return Order{}, fmt.Errorf("%w: a cancellation needs a reason", fault.ErrInvalid)
-	}
-	if len(reason) > 512 {
-		reason = reason[:512]
 	}
 	var o Order
 	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		var err error
 		o, err = find(database.ForUpdate(tx), id)
 		if errors.Is(err, fault.ErrNotFound) {
-			o = Order{ID: id, Status: StatusCancelled, Reason: reason, Tombstone: true}
+			o = Order{ID: id, Status: StatusCancelled, Reason: why, Tombstone: true}
 			if err := tx.Create(&o).Error; err != nil {
 				return fmt.Errorf("insert tombstone: %w", err)
 			}
@@ -239,7 +236,7 @@ func (s *Store) Cancel(ctx context.Context, id, reason string) (Order, error) {
 		if err != nil {
 			return err
 		}
-		changed, err := o.cancel(reason)
+		changed, err := o.cancel(why)
 		if err != nil || !changed {
 			return err
 		}

@@ -1,0 +1,27 @@
+package reason
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestClean(t *testing.T) {
+	for in, want := range map[string]string{
+		"  card declined  ":    "card declined",
+		"":                     "",
+		"naïve café ☕":         "naïve café ☕",
+		"bad\x00reason":        "bad reason",
+		"forged\nlevel=ERROR":  "forged level=ERROR",
+		"escape \x1b[31m red":  "escape  [31m red",
+		"broken \xff\xfe utf8": "broken \uFFFD utf8",
+	} {
+		if got := Clean(in); got != want {
+			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+	got := Clean(strings.Repeat("é", 400)) // 800 bytes
+	if len(got) > MaxBytes || !utf8.ValidString(got) || len(got) < MaxBytes-1 {
+		t.Errorf("Clean of 800 bytes: %d bytes, valid UTF-8 %v", len(got), utf8.ValidString(got))
+	}
+}
