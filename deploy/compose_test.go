@@ -225,3 +225,24 @@ func TestComposeCreatesTopicsAndSearchAttributes(t *testing.T) {
 		}
 	}
 }
+
+// What must survive `docker compose down` (without -v) lives in volumes:
+// the databases and Kafka's log.
+func TestComposeKeepsStateInVolumes(t *testing.T) {
+	p := load(t)
+	onVolume := func(s types.ServiceConfig, dir string) bool {
+		for _, v := range s.Volumes {
+			if v.Type == types.VolumeTypeVolume && v.Target == dir {
+				return true
+			}
+		}
+		return false
+	}
+	if !onVolume(service(t, p, "postgresql"), "/var/lib/postgresql/data") {
+		t.Error("PostgreSQL's data directory is not on a volume")
+	}
+	kafka := service(t, p, "kafka")
+	if dir := env(kafka, "KAFKA_LOG_DIRS"); dir == "" || !onVolume(kafka, dir) {
+		t.Errorf("Kafka's log (KAFKA_LOG_DIRS=%q) is not on a volume; the image's default is /tmp", dir)
+	}
+}
