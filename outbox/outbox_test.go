@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -272,5 +273,55 @@ func TestInboxRefusesAnEventTwice(t *testing.T) {
 	}
 	if runs != 2 {
 		t.Fatalf("the effect ran %d times, want once per consumer", runs)
+	}
+}
+
+// recorder is a publisher that keeps what it was given, slowly enough that
+// two relays would overlap if nothing kept them apart.
+type recorder struct {
+	mu   sync.Mutex
+	msgs []kafka.Message
+}
+
+func (r *recorder) WriteMessages(_ context.Context, msgs ...kafka.Message) error {
+	time.Sleep(2 * time.Millisecond) // the broker's round trip, widening the window
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, msgs...)
+	return nil
+}
+
+// Replicas of a service share one PostgreSQL outbox, each with its relay:
+// every event must still go out once, and each order's in commit order.
+func TestReplicasRelaysShareOneOutbox(t *testing.T) {
+	if dbtest.Engine() != "postgres" {
+		t.Skip("replicas share a database only on PostgreSQL (SAGA_TEST_POSTGRES)")
+	}
+	dsn := dbtest.DSN(t, "shared")
+	first, second := openOutbox(t, dsn), openOutbox(t, dsn)
+	pub := &recorder{}
+	runRelay(t, first, pub)
+	runRelay(t, second, pub)
+	want := map[string][]string{}
+	for round := range 20 {
+		for _, o := range []string{"o-a", "o-b", "o-c"} {
+			want[o] = append(want[o], commit(t, []*outbox.Outbox{first, second}[round%2], o, 3)...)
+		}
+	}
+	waitPublished(t, first, 30*time.Second)
+	pub.mu.Lock()
+	defer pub.mu.Unlock()
+	got := map[string][]string{}
+	for _, m := range pub.msgs {
+		e, err := events.Decode(m.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[e.Subject] = append(got[e.Subject], e.ID)
+	}
+	for o, ids := range want {
+		if !slices.Equal(got[o], ids) {
+			t.Errorf("%s: published %d events %v..., want %d in commit order", o, len(got[o]), got[o][:min(3, len(got[o]))], len(ids))
+		}
 	}
 }
