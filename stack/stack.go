@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -71,14 +72,16 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.Host == "" {
 		cfg.Host = "127.0.0.1"
 	}
+	taken := map[int]bool{}
 	for _, port := range []*int{&cfg.TemporalPort, &cfg.UIPort, &cfg.OrderPort, &cfg.InventoryPort, &cfg.PaymentPort, &cfg.BrokerPort} {
 		if *port == 0 {
-			p, err := freePort(cfg.Host)
+			p, err := freePort(cfg.Host, taken)
 			if err != nil {
 				return nil, err
 			}
 			*port = p
 		}
+		taken[*port] = true
 	}
 	if cfg.Output == nil {
 		cfg.Output = io.Discard
@@ -317,11 +320,23 @@ func tcpReady(addr string) func(context.Context) error {
 	}
 }
 
-func freePort(host string) (int, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
+// It picks below Linux's ephemeral range (32768 and up), which is where a
+// port from Listen(":0") comes from, and where every outgoing connection
+// on the machine takes its local port: one of those could take the port
+// between this check and the child's bind ("address already in use", seen
+// once under parallel integration tests).
+func freePort(host string, taken map[int]bool) (int, error) {
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		if taken[port] {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			continue // in use
+		}
+		ln.Close()
+		return port, nil
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("no free port on %s between 20000 and 32000", host)
 }
