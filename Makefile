@@ -60,6 +60,7 @@ test: vet
 	@if [ -n "$$SAGA_TEST_POSTGRES" ]; then \
 		echo "== the database packages again, on PostgreSQL"; \
 		$(GO) test -race -count=1 $(DB_PKGS); \
+		$(GO) test -race -count=1 -run PostgreSQL ./integration; \
 	else \
 		echo "== PostgreSQL not tested: SAGA_TEST_POSTGRES=\$$(.ci/postgres) make test runs the database packages on it too"; \
 	fi

@@ -41,6 +41,9 @@ type Config struct {
 
 	// Seed is the services' seed data: "demo" (default) or "bench".
 	Seed string
+	// Databases maps a service's name to its database DSN (a SQLite path
+	// or a postgres:// URL); a service not in it gets DataDir/NAME.db.
+	Databases map[string]string
 	// Env is added to every child's environment (e.g. SAGA_LOG_LEVEL=debug).
 	Env []string
 	// Output receives every child's log lines, prefixed with its name.
@@ -116,7 +119,7 @@ func (s *Stack) define() []*process {
 	addr := func(port int) string { return net.JoinHostPort(c.Host, strconv.Itoa(port)) }
 	svc := func(name string, port int) *process {
 		return &process{name: name, path: bin(name), env: c.Env,
-			args:  []string{"--addr", addr(port), "--db", data(name + ".db"), "--brokers", addr(c.BrokerPort), "--seed", cmp.Or(c.Seed, "demo")},
+			args:  []string{"--addr", addr(port), "--db", cmp.Or(c.Databases[name], data(name+".db")), "--brokers", addr(c.BrokerPort), "--seed", cmp.Or(c.Seed, "demo")},
 			ready: httpReady("http://" + addr(port) + "/healthz")}
 	}
 	return []*process{

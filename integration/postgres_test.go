@@ -1,0 +1,58 @@
+package integration
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sagaforge/saga/chaos"
+	"github.com/sagaforge/saga/database/dbtest"
+	"github.com/sagaforge/saga/stack"
+)
+
+// The real binaries on PostgreSQL: purchases of every outcome in both modes,
+// with a few kills and faults, end as they must and the audit holds. make
+// test runs it in its PostgreSQL pass (SAGA_TEST_POSTGRES).
+func TestBothModesOnPostgreSQL(t *testing.T) {
+	if dbtest.Engine() != "postgres" {
+		t.Skip("needs SAGA_TEST_POSTGRES (make test's PostgreSQL pass)")
+	}
+	logs := &syncBuffer{}
+	faults := chaos.NewFaultCounter(logs)
+	dbs := map[string]string{}
+	for _, name := range []string{"order", "inventory", "payment"} {
+		dbs[name] = dbtest.DSN(t, name)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s, err := stack.Start(ctx, stack.Config{BinDir: binDir, DataDir: t.TempDir(), Host: "127.0.0.1", Output: faults,
+		Databases: dbs, Env: []string{"SAGA_FAULTS=*=0.05"}})
+	if err != nil {
+		t.Fatalf("start stack: %v\n%s", err, logs.tail(60))
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("stop stack: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("last stack log lines:\n%s", logs.tail(80))
+		}
+	})
+	if got := strings.Count(logs.String(), "engine=postgres"); got != 3 {
+		t.Fatalf("%d services on PostgreSQL, want 3", got)
+	}
+	rep, err := chaos.Run(context.Background(), s, chaos.Config{
+		Purchases: 30, Concurrency: 4, KillEvery: 2 * time.Second, Down: 300 * time.Millisecond,
+		MaxKills: 3, Settle: 2 * time.Minute, Progress: logWriter{t},
+	}, faults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table strings.Builder
+	rep.Print(&table)
+	t.Log(table.String())
+	if !rep.Passed() {
+		t.Fatalf("on PostgreSQL the saga broke:\n%s", table.String())
+	}
+}
