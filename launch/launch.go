@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -49,7 +50,11 @@ type Parts struct {
 }
 
 // Main runs the service and exits the process when it stops.
-func Main(s Service) {
+func Main(s Service) { os.Exit(mainCode(s)) }
+
+// mainCode is Main returning its exit code, so that deferred work (the CPU
+// profile) runs before the process exits.
+func mainCode(s Service) int {
 	prefix := strings.ToUpper(s.Name)
 	fs := flag.NewFlagSet(s.Name, flag.ContinueOnError)
 	addr := fs.String("addr", process.Env(prefix+"_ADDR", s.DefaultAddr), "listen address (env "+prefix+"_ADDR)")
@@ -58,25 +63,36 @@ func Main(s Service) {
 	seed := fs.String("seed", process.Env("SAGA_SEED", "demo"), "seed data for a new database: demo or bench (env SAGA_SEED)")
 	faultSpec := fs.String("faults", process.Env("SAGA_FAULTS", ""), `inject transient faults, e.g. "POST /payments=0.2:50ms,*=0.05" (env SAGA_FAULTS)`)
 	if err := fs.Parse(os.Args[1:]); err != nil {
-		os.Exit(2)
+		return 2
 	}
 	faults, err := httpserver.ParseFaults(*faultSpec)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: --faults: %v\n", s.Name, err)
-		os.Exit(2)
+		return 2
 	}
 	if *seed != "demo" && *seed != "bench" {
 		fmt.Fprintf(os.Stderr, "%s: --seed must be demo or bench, got %q\n", s.Name, *seed)
-		os.Exit(2)
+		return 2
 	}
 	log := process.Logger(s.Name)
+	// SAGA_CPUPROFILE_DIR=DIR writes DIR/NAME.cpu.pprof over the process's
+	// life, to see where a benchmark's time goes.
+	if dir := os.Getenv("SAGA_CPUPROFILE_DIR"); dir != "" {
+		stopProfile, err := process.CPUProfile(filepath.Join(dir, s.Name+".cpu.pprof"))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: SAGA_CPUPROFILE_DIR: %v\n", s.Name, err)
+			return 2
+		}
+		defer stopProfile()
+	}
 	ctx, stop := process.SignalContext()
 	defer stop()
 	if err := run(ctx, s, log, *addr, *dsn, strings.Split(*brokers, ","), os.Getenv("SAGA_SERVICE_TOKEN"), *seed, faults); err != nil {
 		log.Error("stopped", "err", err)
-		os.Exit(1)
+		return 1
 	}
 	log.Info("stopped")
+	return 0
 }
 
 func run(ctx context.Context, s Service, log *slog.Logger, addr, dsn string, brokers []string, token, seed string, faults *httpserver.Faults) error {
