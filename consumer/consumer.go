@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -61,7 +62,13 @@ func (r *Runner) Run(ctx context.Context, sub Subscription) error {
 	cfg := events.GroupReaderConfig(r.brokers, sub.Name, []string{sub.Topic}, 100*time.Millisecond)
 	// The group's joins, assignments and offsets are what one needs to see
 	// when an event seems not to arrive.
-	cfg.Logger = kafka.LoggerFunc(func(msg string, args ...any) { log.Debug("kafka: " + fmt.Sprintf(msg, args...)) })
+	cfg.Logger = kafka.LoggerFunc(func(msg string, args ...any) {
+		// Every idle long poll ends in "no messages received", ten times a
+		// second per partition: noise that would bury the group's events.
+		if !strings.HasPrefix(msg, "no messages received") {
+			log.Debug("kafka: " + fmt.Sprintf(msg, args...))
+		}
+	})
 	cfg.ErrorLogger = kafka.LoggerFunc(func(msg string, args ...any) { log.Warn("kafka: " + fmt.Sprintf(msg, args...)) })
 	reader := kafka.NewReader(cfg)
 	defer reader.Close()
