@@ -95,8 +95,16 @@ func startStack(t *testing.T, env ...string) *stack.Stack {
 // startStackWithLogs is startStack that also hands back every process's log.
 func startStackWithLogs(t *testing.T, env ...string) (*stack.Stack, *syncBuffer) {
 	t.Helper()
+	return startStackWithConfig(t, func(cfg *stack.Config) { cfg.Env = env })
+}
+
+// startStackWithConfig is startStackWithLogs with the configuration changed
+// by configure first.
+func startStackWithConfig(t *testing.T, configure func(*stack.Config)) (*stack.Stack, *syncBuffer) {
+	t.Helper()
 	logs := &syncBuffer{}
-	cfg := stack.Config{BinDir: binDir, DataDir: t.TempDir(), Host: "127.0.0.1", Output: logs, Env: env}
+	cfg := stack.Config{BinDir: binDir, DataDir: t.TempDir(), Host: "127.0.0.1", Output: logs}
+	configure(&cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	s, err := stack.Start(ctx, cfg)

@@ -18,26 +18,14 @@ func TestBothModesOnPostgreSQL(t *testing.T) {
 	if dbtest.Engine() != "postgres" {
 		t.Skip("needs SAGA_TEST_POSTGRES (make test's PostgreSQL pass)")
 	}
-	logs := &syncBuffer{}
-	faults := chaos.NewFaultCounter(logs)
 	dbs := map[string]string{}
 	for _, name := range []string{"order", "inventory", "payment"} {
 		dbs[name] = dbtest.DSN(t, name)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	s, err := stack.Start(ctx, stack.Config{BinDir: binDir, DataDir: t.TempDir(), Host: "127.0.0.1", Output: faults,
-		Databases: dbs, Env: []string{"SAGA_FAULTS=*=0.05"}})
-	if err != nil {
-		t.Fatalf("start stack: %v\n%s", err, logs.tail(60))
-	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Errorf("stop stack: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("last stack log lines:\n%s", logs.tail(80))
-		}
+	var faults *chaos.FaultCounter
+	s, logs := startStackWithConfig(t, func(cfg *stack.Config) {
+		faults = chaos.NewFaultCounter(cfg.Output)
+		cfg.Output, cfg.Databases, cfg.Env = faults, dbs, []string{"SAGA_FAULTS=*=0.05"}
 	})
 	if got := strings.Count(logs.String(), "engine=postgres"); got != 3 {
 		t.Fatalf("%d services on PostgreSQL, want 3", got)

@@ -228,17 +228,7 @@ func TestRacingRepeatsOfOneOrderReserveAndReleaseOnce(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	const racers = 8
-	race := func(call func() error) {
-		var wg sync.WaitGroup
-		for range racers {
-			wg.Go(func() {
-				if err := call(); err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		wg.Wait()
-	}
+	race := func(call func() error) { dbtest.Race(t, racers, call) }
 	race(func() error {
 		_, err := f.client.Reserve(ctx, reserve("o-race", inventory.Item{SKU: "SKU-2", Quantity: 5}))
 		return err

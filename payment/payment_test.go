@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/sagaforge/saga/database"
@@ -190,17 +189,7 @@ func TestRacingRepeatsOfOneOrderChargeAndRefundOnce(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	const racers = 8
-	race := func(call func() error) {
-		var wg sync.WaitGroup
-		for range racers {
-			wg.Go(func() {
-				if err := call(); err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		wg.Wait()
-	}
+	race := func(call func() error) { dbtest.Race(t, racers, call) }
 	race(func() error {
 		_, err := f.client.Charge(ctx, payment.ChargeRequest{OrderID: "o-race", CustomerID: "alice", AmountCents: 19900})
 		return err

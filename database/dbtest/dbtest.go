@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,4 +68,20 @@ func exec(t testing.TB, dsn, sql string) {
 	if _, err := conn.Exec(ctx, sql); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
+}
+
+// Race makes n calls of call at once and fails t with each error: retries
+// of one order's call arriving together (a timed-out call and its retry,
+// two replicas), which PostgreSQL runs as parallel transactions.
+func Race(t testing.TB, n int, call func() error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if err := call(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
 }
