@@ -72,11 +72,7 @@ test: vet
 FUZZTIME ?= 30s
 FUZZ_TARGETS := events:FuzzDecode order:FuzzOrderRequests inventory:FuzzInventoryRequests payment:FuzzPaymentRequests
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; fn=$${t##*:}; \
-		echo "== fuzz $$fn ($$pkg, $(FUZZTIME))"; \
-		env -u SAGA_TEST_POSTGRES $(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME); \
-	done
+	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(BIN) .data
