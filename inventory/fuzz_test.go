@@ -2,7 +2,6 @@ package inventory_test
 
 import (
 	"context"
-	"net/url"
 	"testing"
 
 	"github.com/sagaforge/saga/problem/problemtest"
@@ -13,7 +12,7 @@ import (
 // writes no event but a recorded decline's or rejection's own; and whatever happened, every SKU still holds its seeded
 // stock as available plus reserved, never below zero.
 func FuzzInventoryRequests(f *testing.F) {
-	for _, body := range []string{
+	problemtest.FuzzSeed(f, 2,
 		`{"order_id":"f1","items":[{"sku":"SKU-1","quantity":2}]}`,
 		`{"order_id":"f2","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-2","quantity":100}]}`,
 		`{"order_id":"f3","items":[{"sku":"SKU-OUT","quantity":1}]}`,
@@ -21,17 +20,11 @@ func FuzzInventoryRequests(f *testing.F) {
 		`{"order_id":"f1","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-1","quantity":1}]}`,
 		`{"reason":"payment declined"}`,
 		`{"order_id":`, `[]`, `null`, ``,
-	} {
-		f.Add(uint8(0), "f1", body)
-		f.Add(uint8(1), "f1", body)
-	}
+	)
 	fx := newFixture(f)
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, op uint8, id, body string) {
-		path := "/reservations"
-		if op%2 == 1 {
-			path = "/reservations/" + url.PathEscape(id) + "/release"
-		}
+		path := problemtest.FuzzPath(op, "/reservations", id, "release")
 		problemtest.Mutation(t, fx.url+path, body, func() int { return len(fx.events(t)) }, "out-of-stock")
 		all, err := fx.store.AllStock(ctx)
 		if err != nil {

@@ -3,7 +3,6 @@ package order_test
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"testing"
 
 	"github.com/sagaforge/saga/order"
@@ -14,7 +13,7 @@ import (
 // endpoints. Whatever arrives, the answer is a success or a 4xx problem,
 // never a 5xx, and a refusal writes neither an order nor an event.
 func FuzzOrderRequests(f *testing.F) {
-	for _, body := range []string{
+	problemtest.FuzzSeed(f, 3,
 		`{"order_id":"f1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":2}]}`,
 		`{"order_id":"f1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":2}],"mode":"choreography"}`,
 		`{"order_id":"f2","customer_id":"bob","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-2","quantity":1}]}`,
@@ -24,21 +23,11 @@ func FuzzOrderRequests(f *testing.F) {
 		`{"order_id":"f1","customer_id":"","items":null}`,
 		`{"reason":"customer asked"}`,
 		`{"order_id":`, `[]`, `null`, `"x"`, ``,
-	} {
-		for op := range uint8(3) {
-			f.Add(op, "f1", body)
-		}
-	}
+	)
 	fx := newFixture(f)
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, op uint8, id, body string) {
-		path := "/orders"
-		switch op % 3 {
-		case 1:
-			path = "/orders/" + url.PathEscape(id) + "/approve"
-		case 2:
-			path = "/orders/" + url.PathEscape(id) + "/cancel"
-		}
+		path := problemtest.FuzzPath(op, "/orders", id, "approve", "cancel")
 		ordersBefore, err := fx.store.List(ctx, order.ListFilter{})
 		if err != nil {
 			t.Fatal(err)

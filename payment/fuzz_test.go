@@ -2,7 +2,6 @@ package payment_test
 
 import (
 	"context"
-	"net/url"
 	"testing"
 
 	"github.com/sagaforge/saga/money"
@@ -16,7 +15,7 @@ import (
 // plus what is captured from it adds up to the seeded balance, never below
 // zero.
 func FuzzPaymentRequests(f *testing.F) {
-	for _, body := range []string{
+	problemtest.FuzzSeed(f, 2,
 		`{"order_id":"f1","customer_id":"alice","amount_cents":9980}`,
 		`{"order_id":"f2","customer_id":"bob","amount_cents":999999}`,
 		`{"order_id":"f1","customer_id":"alice","amount_cents":-1}`,
@@ -24,17 +23,11 @@ func FuzzPaymentRequests(f *testing.F) {
 		`{"order_id":"f1","customer_id":"alice","amount_cents":1e30}`,
 		`{"order_id":"f1","customer_id":"mallory","amount_cents":1}`,
 		`{"order_id":`, `[]`, `null`, ``,
-	} {
-		f.Add(uint8(0), "f1", body)
-		f.Add(uint8(1), "f1", body)
-	}
+	)
 	fx := newFixture(f)
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, op uint8, id, body string) {
-		path := "/payments"
-		if op%2 == 1 {
-			path = "/payments/" + url.PathEscape(id) + "/refund"
-		}
+		path := problemtest.FuzzPath(op, "/payments", id, "refund")
 		problemtest.Mutation(t, fx.url+path, body, func() int { return len(fx.events(t)) }, "insufficient-funds")
 		accounts, err := fx.store.Accounts(ctx)
 		if err != nil {

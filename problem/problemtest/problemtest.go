@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -81,4 +82,24 @@ func Mutation(t *testing.T, url, body string, events func() int, recorded string
 		}
 	}
 	return status, p
+}
+
+// FuzzSeed adds every body as a seed input for each of a fuzz target's ops
+// operations, on order ID "f1". The targets take (op uint8, id, body string).
+func FuzzSeed(f *testing.F, ops uint8, bodies ...string) {
+	for _, body := range bodies {
+		for op := range ops {
+			f.Add(op, "f1", body)
+		}
+	}
+}
+
+// FuzzPath is the path of operation op: the collection for op 0 (create),
+// COLLECTION/ID/ACTION for the others, one per action.
+func FuzzPath(op uint8, collection, id string, actions ...string) string {
+	k := int(op) % (1 + len(actions))
+	if k == 0 {
+		return collection
+	}
+	return collection + "/" + url.PathEscape(id) + "/" + actions[k-1]
 }
