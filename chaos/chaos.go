@@ -104,11 +104,19 @@ type purchaseRun struct {
 	scenario scenario
 }
 
+// Validate tells what in cfg a run cannot start with.
+func (cfg Config) Validate() error {
+	if cfg.Purchases <= 0 || cfg.Concurrency <= 0 || cfg.KillEvery < 0 || cfg.Down < 0 || cfg.MaxKills < 0 {
+		return fmt.Errorf("%w: purchases and concurrency must be positive; kill interval, downtime and kill limit not negative", fault.ErrInvalid)
+	}
+	return nil
+}
+
 // Run makes the chaos on a running stack and reports. faults, if not nil,
 // counts the faults the services injected.
 func Run(ctx context.Context, s *stack.Stack, cfg Config, faults *FaultCounter) (Report, error) {
-	if cfg.Purchases <= 0 || cfg.Concurrency <= 0 {
-		return Report{}, fmt.Errorf("%w: purchases and concurrency must be positive", fault.ErrInvalid)
+	if err := cfg.Validate(); err != nil {
+		return Report{}, err
 	}
 	if len(cfg.Victims) == 0 {
 		cfg.Victims = DefaultVictims
@@ -350,14 +358,8 @@ func (r Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "retries       %d starter runs repeated with the same order ID while a service was down\n", r.Retries)
 	fmt.Fprintf(w, "unexpected    %d %s\n", len(r.Unexpected), strings.Join(r.Unexpected[:min(5, len(r.Unexpected))], "; "))
 	fmt.Fprintf(w, "stuck         %d %s\n", len(r.Stuck), strings.Join(r.Stuck[:min(5, len(r.Stuck))], ", "))
-	fmt.Fprintf(w, "\n%-52s %-6s %s\n", "INVARIANT", "RESULT", "OFFENDERS")
-	for _, c := range r.Audit {
-		result := "pass"
-		if !c.Pass {
-			result = "FAIL"
-		}
-		fmt.Fprintf(w, "%-52s %-6s %s\n", c.Name, result, strings.Join(c.Offenders[:min(5, len(c.Offenders))], ", "))
-	}
+	fmt.Fprintln(w)
+	cli.PrintChecks(w, r.Audit)
 	verdict := "PASS: every purchase ended as it must and the three databases agree"
 	if !r.Passed() {
 		verdict = "FAIL"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -71,24 +72,30 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(env.Stdout, "%-52s %-6s %s\n", "INVARIANT", "RESULT", "OFFENDERS")
-		for _, c := range checks {
-			result := "pass"
-			if !c.Pass {
-				result = "FAIL"
-			}
-			offenders := strings.Join(c.Offenders[:min(len(c.Offenders), 5)], ", ")
-			if len(c.Offenders) > 5 {
-				offenders += fmt.Sprintf(" (+%d more)", len(c.Offenders)-5)
-			}
-			fmt.Fprintf(env.Stdout, "%-52s %-6s %s\n", c.Name, result, offenders)
-		}
+		PrintChecks(env.Stdout, checks)
 		fmt.Fprintf(env.Stdout, "%d orders audited\n", len(snap.orders))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d invariants do not hold", failed, len(checks))
 	}
 	return nil
+}
+
+// PrintChecks writes the audit's checks as a table, with up to five
+// offenders each.
+func PrintChecks(w io.Writer, checks []Check) {
+	fmt.Fprintf(w, "%-52s %-6s %s\n", "INVARIANT", "RESULT", "OFFENDERS")
+	for _, c := range checks {
+		result := "pass"
+		if !c.Pass {
+			result = "FAIL"
+		}
+		offenders := strings.Join(c.Offenders[:min(len(c.Offenders), 5)], ", ")
+		if len(c.Offenders) > 5 {
+			offenders += fmt.Sprintf(" (+%d more)", len(c.Offenders)-5)
+		}
+		fmt.Fprintf(w, "%-52s %-6s %s\n", c.Name, result, offenders)
+	}
 }
 
 func read(ctx context.Context, orders *order.Client, stock *inventory.Client, payments *payment.Client) (snapshot, error) {

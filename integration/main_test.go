@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagaforge/saga/chaos"
 	"github.com/sagaforge/saga/cli"
 	"github.com/sagaforge/saga/stack"
 )
@@ -96,6 +97,21 @@ func startStack(t *testing.T, env ...string) *stack.Stack {
 func startStackWithLogs(t *testing.T, env ...string) (*stack.Stack, *syncBuffer) {
 	t.Helper()
 	return startStackWithConfig(t, func(cfg *stack.Config) { cfg.Env = env })
+}
+
+// startStackCountingFaults starts a stack with env (and configure, if not
+// nil) whose log also counts the faults its services inject.
+func startStackCountingFaults(t *testing.T, configure func(*stack.Config), env ...string) (*stack.Stack, *syncBuffer, *chaos.FaultCounter) {
+	t.Helper()
+	var faults *chaos.FaultCounter
+	s, logs := startStackWithConfig(t, func(cfg *stack.Config) {
+		faults = chaos.NewFaultCounter(cfg.Output)
+		cfg.Output, cfg.Env = faults, env
+		if configure != nil {
+			configure(cfg)
+		}
+	})
+	return s, logs, faults
 }
 
 // startStackWithConfig is startStackWithLogs with the configuration changed

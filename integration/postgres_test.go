@@ -22,11 +22,7 @@ func TestBothModesOnPostgreSQL(t *testing.T) {
 	for _, name := range []string{"order", "inventory", "payment"} {
 		dbs[name] = dbtest.DSN(t, name)
 	}
-	var faults *chaos.FaultCounter
-	s, logs := startStackWithConfig(t, func(cfg *stack.Config) {
-		faults = chaos.NewFaultCounter(cfg.Output)
-		cfg.Output, cfg.Databases, cfg.Env = faults, dbs, []string{"SAGA_FAULTS=*=0.05"}
-	})
+	s, logs, faults := startStackCountingFaults(t, func(cfg *stack.Config) { cfg.Databases = dbs }, "SAGA_FAULTS=*=0.05")
 	if got := strings.Count(logs.String(), "engine=postgres"); got != 3 {
 		t.Fatalf("%d services on PostgreSQL, want 3", got)
 	}

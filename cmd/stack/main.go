@@ -64,7 +64,8 @@ func main() {
 		cfg.Env = append(cfg.Env, "SAGA_LOG_LEVEL=warn")
 		opts.Bench, opts.ExitAfter = append([]string{}, fs.Args()...), true
 	case "chaos":
-		if chaosCfg.Purchases <= 0 || chaosCfg.Concurrency <= 0 || chaosCfg.KillEvery < 0 || chaosCfg.Down < 0 {
+		// Refused before a stack is started for nothing.
+		if err := chaosCfg.Validate(); err != nil {
 			fmt.Fprintln(os.Stderr, "stack chaos: --n and --concurrency must be positive, --kill-every and --down not negative")
 			os.Exit(2)
 		}
