@@ -75,6 +75,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.Host == "" {
 		cfg.Host = "127.0.0.1"
 	}
+	if err := portsFree(cfg); err != nil {
+		return nil, err
+	}
 	taken := map[int]bool{}
 	for _, port := range []*int{&cfg.TemporalPort, &cfg.UIPort, &cfg.OrderPort, &cfg.InventoryPort, &cfg.PaymentPort, &cfg.BrokerPort} {
 		if *port == 0 {
@@ -328,6 +331,30 @@ func tcpReady(addr string) func(context.Context) error {
 // on the machine takes its local port: one of those could take the port
 // between this check and the child's bind ("address already in use", seen
 // once under parallel integration tests).
+// portsFree refuses to start on ports something already listens on. The
+// readiness checks cannot tell our child from a stranger: with another stack
+// still up, this one's server would fail to bind while its checks passed
+// against the other's, and the run would go on against a stack being torn
+// down.
+func portsFree(cfg Config) error {
+	for _, p := range []struct {
+		name string
+		port int
+	}{{"temporal", cfg.TemporalPort}, {"Web UI", cfg.UIPort}, {"order", cfg.OrderPort},
+		{"inventory", cfg.InventoryPort}, {"payment", cfg.PaymentPort}, {"broker", cfg.BrokerPort}} {
+		if p.port == 0 {
+			continue
+		}
+		addr := net.JoinHostPort(cfg.Host, strconv.Itoa(p.port))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("%s port %s is taken (another stack still running?): %w", p.name, addr, err)
+		}
+		ln.Close()
+	}
+	return nil
+}
+
 func freePort(host string, taken map[int]bool) (int, error) {
 	for range 200 {
 		port := 20000 + rand.IntN(12000)
