@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -75,6 +76,12 @@ func mainCode(s Service) int {
 		return 2
 	}
 	log := process.Logger(s.Name)
+	// The live heap is a few MB, so collecting at 5x it instead of 2x costs
+	// little memory; the collector's share of a service's CPU under load
+	// was 6%. GOGC, when set, still decides.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	// SAGA_CPUPROFILE_DIR=DIR writes DIR/NAME.cpu.pprof over the process's
 	// life, to see where a benchmark's time goes.
 	if dir := os.Getenv("SAGA_CPUPROFILE_DIR"); dir != "" {
