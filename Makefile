@@ -27,10 +27,11 @@ up: build
 
 # A fresh stack with the bench seed; all three modes at concurrency 1 (latency)
 # and 8 (throughput). Writes bench-results/bench.json and latency.svg.
-BENCH_N ?= 400
-BENCH_C ?= 1,8
+BENCH_N ?= 1000
+BENCH_C ?= 1,8,64
+BENCH_REPEAT ?= 3
 bench: build
-	$(BIN)/stack bench -- --mode all --n $(BENCH_N) --concurrency $(BENCH_C) --warmup 50 --out bench-results
+	$(BIN)/stack bench -- --mode all --n $(BENCH_N) --concurrency $(BENCH_C) --repeat $(BENCH_REPEAT) --warmup 50 --out bench-results
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./order ./inventory ./payment
 	$(GO) test -run '^$$' -bench RelayLatency -benchtime 30x ./outbox
 

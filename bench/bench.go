@@ -4,6 +4,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -152,4 +153,82 @@ func Percentile(sorted []float64, p float64) float64 {
 	}
 	rank := int(p/100*float64(len(sorted))+0.5) - 1
 	return sorted[min(max(rank, 0), len(sorted)-1)]
+}
+
+// Summary is one mode and concurrency over repeated runs: medians, with the
+// slowest and fastest run, because on a shared machine one run can be off
+// by a fifth.
+type Summary struct {
+	Mode         string         `json:"mode"`
+	Concurrency  int            `json:"concurrency"`
+	Runs         int            `json:"runs"`
+	PerSecond    float64        `json:"sagas_per_second_median"`
+	PerSecondMin float64        `json:"sagas_per_second_min"`
+	PerSecondMax float64        `json:"sagas_per_second_max"`
+	P50Ms        float64        `json:"p50_ms_median"`
+	P50MsMin     float64        `json:"p50_ms_min"`
+	P50MsMax     float64        `json:"p50_ms_max"`
+	P95Ms        float64        `json:"p95_ms_median"`
+	P99Ms        float64        `json:"p99_ms_median"`
+	Outcomes     map[string]int `json:"outcomes"` // over all runs
+	Errors       int            `json:"errors"`
+	// Typical is the run with the median throughput (the lower middle one
+	// for an even count), for the plot.
+	Typical Result `json:"-"`
+}
+
+// Summarize groups runs by mode and concurrency, in the order each pair
+// first appears.
+func Summarize(runs []Result) []Summary {
+	type key struct {
+		mode string
+		c    int
+	}
+	var order []key
+	groups := map[key][]Result{}
+	for _, r := range runs {
+		k := key{r.Mode, r.Concurrency}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	out := make([]Summary, 0, len(order))
+	for _, k := range order {
+		g := groups[k]
+		s := Summary{Mode: k.mode, Concurrency: k.c, Runs: len(g), Outcomes: map[string]int{}}
+		field := func(f func(Result) float64) []float64 {
+			v := make([]float64, len(g))
+			for i, r := range g {
+				v[i] = f(r)
+			}
+			slices.Sort(v)
+			return v
+		}
+		rate := field(func(r Result) float64 { return r.PerSecond })
+		p50 := field(func(r Result) float64 { return r.P50Ms })
+		s.PerSecond, s.PerSecondMin, s.PerSecondMax = median(rate), rate[0], rate[len(rate)-1]
+		s.P50Ms, s.P50MsMin, s.P50MsMax = median(p50), p50[0], p50[len(p50)-1]
+		s.P95Ms = median(field(func(r Result) float64 { return r.P95Ms }))
+		s.P99Ms = median(field(func(r Result) float64 { return r.P99Ms }))
+		for _, r := range g {
+			for o, n := range r.Outcomes {
+				s.Outcomes[o] += n
+			}
+			s.Errors += r.Errors
+		}
+		byRate := slices.Clone(g)
+		slices.SortFunc(byRate, func(a, b Result) int { return cmp.Compare(a.PerSecond, b.PerSecond) })
+		s.Typical = byRate[(len(byRate)-1)/2]
+		out = append(out, s)
+	}
+	return out
+}
+
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
 }

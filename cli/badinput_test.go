@@ -70,6 +70,7 @@ func TestBadInputIsOneLineExitTwoBeforeAnyCall(t *testing.T) {
 		{"bench: zero concurrency", []string{"bench", "--concurrency", "0"}, "concurrency"},
 		{"bench: malformed concurrency", []string{"bench", "--concurrency", "1,x"}, "concurrency"},
 		{"bench: unknown mode", []string{"bench", "--mode", "turbo"}, "--mode"},
+		{"bench: zero repeat", []string{"bench", "--repeat", "0"}, "--repeat"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

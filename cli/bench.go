@@ -25,8 +25,9 @@ import (
 
 // benchReport is the JSON a bench run writes.
 type benchReport struct {
-	Setup map[string]string `json:"setup"`
-	Runs  []bench.Result    `json:"runs"`
+	Setup   map[string]string `json:"setup"`
+	Summary []bench.Summary   `json:"summary"`
+	Runs    []bench.Result    `json:"runs"`
 }
 
 func runBench(ctx context.Context, env *Env, args []string) error {
@@ -35,6 +36,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	n := fs.Int("n", 500, "purchases per run")
 	concurrencies := fs.String("concurrency", "1", "purchases in flight; a comma-separated list runs each")
 	warmup := fs.Int("warmup", 20, "purchases run first and not measured")
+	repeat := fs.Int("repeat", 1, "runs of each mode and concurrency, interleaved; the table shows medians and ranges")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	out := fs.String("out", "bench-results", "directory for bench.json and latency.svg; empty writes none")
 	orderURL := fs.String("order-url", process.Env("ORDER_URL", "http://127.0.0.1:8081"), "order service (env ORDER_URL)")
@@ -55,8 +57,8 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	default:
 		return usagef("--mode must be orchestration, choreography, direct or all, got %q", *mode)
 	}
-	if *n <= 0 || *warmup < 0 {
-		return usagef("--n must be positive and --warmup not negative")
+	if *n <= 0 || *warmup < 0 || *repeat <= 0 {
+		return usagef("--n and --repeat must be positive and --warmup not negative")
 	}
 	var levels []int
 	for _, c := range strings.Split(*concurrencies, ",") {
@@ -91,19 +93,27 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 
 	report := benchReport{Setup: setup()}
 	fmt.Fprintf(env.Stderr, "bench: %s\n", report.Setup["machine"])
-	for _, c := range levels {
-		for _, m := range modes {
-			r, err := bench.Run(ctx, bench.Config{Mode: m, N: *n, Concurrency: c, Warmup: *warmup}, purchasers[m], env.Stderr)
-			if err != nil {
-				return fmt.Errorf("bench %s: %w", m, err)
-			}
-			r.Mode, r.Concurrency = m, c
-			report.Runs = append(report.Runs, r)
-			if r.Errors > 0 {
-				fmt.Fprintf(env.Stderr, "bench: %s c=%d: %d purchases failed, first: %s\n", m, c, r.Errors, r.FirstError)
+	// Interleaved (every mode once, then again) so that a slow spell of a
+	// shared machine hits every mode alike instead of one mode's runs.
+	for round := 1; round <= *repeat; round++ {
+		for _, c := range levels {
+			for _, m := range modes {
+				if *repeat > 1 {
+					fmt.Fprintf(env.Stderr, "bench: round %d/%d, %s c=%d\n", round, *repeat, m, c)
+				}
+				r, err := bench.Run(ctx, bench.Config{Mode: m, N: *n, Concurrency: c, Warmup: *warmup}, purchasers[m], env.Stderr)
+				if err != nil {
+					return fmt.Errorf("bench %s: %w", m, err)
+				}
+				r.Mode, r.Concurrency = m, c
+				report.Runs = append(report.Runs, r)
+				if r.Errors > 0 {
+					fmt.Fprintf(env.Stderr, "bench: %s c=%d: %d purchases failed, first: %s\n", m, c, r.Errors, r.FirstError)
+				}
 			}
 		}
 	}
+	report.Summary = bench.Summarize(report.Runs)
 	if *out != "" {
 		if err := writeBench(*out, report); err != nil {
 			return err
@@ -113,7 +123,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if *asJSON {
 		return json.NewEncoder(env.Stdout).Encode(report)
 	}
-	printBench(env, report.Runs)
+	printBench(env, *n, report.Summary)
 	return nil
 }
 
@@ -156,26 +166,36 @@ func purchaseChoreographedStatus(ctx context.Context, orders *order.Client, in p
 	}
 }
 
-func printBench(env *Env, runs []bench.Result) {
-	direct := map[int]bench.Result{}
-	for _, r := range runs {
-		if r.Mode == "direct" {
-			direct[r.Concurrency] = r
+func printBench(env *Env, n int, sums []bench.Summary) {
+	direct := map[int]bench.Summary{}
+	for _, s := range sums {
+		if s.Mode == "direct" {
+			direct[s.Concurrency] = s
 		}
 	}
 	w := env.Stdout
-	fmt.Fprintf(w, "%-13s %4s %6s %9s %8s %8s %8s %8s  %-26s %s\n", "mode", "c", "n", "sagas/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "outcomes", "vs direct (p50, sagas/s)")
-	for _, r := range runs {
+	ranged := func(median, lo, hi float64) string {
+		if lo == hi {
+			return fmt.Sprintf("%.1f", median)
+		}
+		return fmt.Sprintf("%.1f (%.1f-%.1f)", median, lo, hi)
+	}
+	fmt.Fprintf(w, "%-13s %4s %9s %-22s %-20s %8s %8s  %-26s %s\n", "mode", "c", "runs x n", "sagas/s", "p50 ms", "p95 ms", "p99 ms", "outcomes", "vs direct (p50, sagas/s)")
+	for _, s := range sums {
 		vs := ""
-		if d, ok := direct[r.Concurrency]; ok && r.Mode != "direct" && d.P50Ms > 0 && r.PerSecond > 0 {
-			vs = fmt.Sprintf("%.1fx slower, %.2fx", r.P50Ms/d.P50Ms, r.PerSecond/d.PerSecond)
+		if d, ok := direct[s.Concurrency]; ok && s.Mode != "direct" && d.P50Ms > 0 && s.PerSecond > 0 {
+			vs = fmt.Sprintf("%.1fx slower, %.2fx", s.P50Ms/d.P50Ms, s.PerSecond/d.PerSecond)
 		}
-		outcomes := fmt.Sprintf("%d approved, %d cancelled", r.Outcomes["APPROVED"], r.Outcomes["CANCELLED"])
-		if r.Errors > 0 {
-			outcomes += fmt.Sprintf(", %d errors", r.Errors)
+		outcomes := fmt.Sprintf("%d approved, %d cancelled", s.Outcomes["APPROVED"], s.Outcomes["CANCELLED"])
+		if s.Errors > 0 {
+			outcomes += fmt.Sprintf(", %d errors", s.Errors)
 		}
-		fmt.Fprintf(w, "%-13s %4d %6d %9.1f %8.1f %8.1f %8.1f %8.1f  %-26s %s\n",
-			r.Mode, r.Concurrency, r.N, r.PerSecond, r.P50Ms, r.P95Ms, r.P99Ms, r.MaxMs, outcomes, vs)
+		fmt.Fprintf(w, "%-13s %4d %9s %-22s %-20s %8.1f %8.1f  %-26s %s\n",
+			s.Mode, s.Concurrency, fmt.Sprintf("%dx%d", s.Runs, n), ranged(s.PerSecond, s.PerSecondMin, s.PerSecondMax),
+			ranged(s.P50Ms, s.P50MsMin, s.P50MsMax), s.P95Ms, s.P99Ms, outcomes, vs)
+	}
+	if len(sums) > 0 && sums[0].Runs > 1 {
+		fmt.Fprintln(w, "medians over the runs, (slowest-fastest) in brackets; p95 and p99 are medians too")
 	}
 }
 
@@ -195,7 +215,11 @@ func writeBench(dir string, report benchReport) error {
 		return err
 	}
 	defer f.Close()
-	return bench.WriteSVG(f, "purchase saga latency, "+report.Setup["machine"], report.Runs)
+	typical := make([]bench.Result, len(report.Summary))
+	for i, s := range report.Summary {
+		typical[i] = s.Typical
+	}
+	return bench.WriteSVG(f, "purchase saga latency, "+report.Setup["machine"], typical)
 }
 
 // setup describes the machine the figures were taken on.

@@ -1,0 +1,38 @@
+package bench
+
+import "testing"
+
+func run3(mode string, c int, rate, p50 float64, approved int) Result {
+	return Result{Mode: mode, Concurrency: c, PerSecond: rate, P50Ms: p50, P95Ms: p50 * 2, P99Ms: p50 * 3,
+		Outcomes: map[string]int{"APPROVED": approved}}
+}
+
+// Repeats are grouped by mode and concurrency in first-seen order; the
+// summary takes medians, keeps the extremes and picks the median-throughput
+// run as the typical one.
+func TestSummarizeTakesMediansOverInterleavedRuns(t *testing.T) {
+	runs := []Result{
+		run3("direct", 8, 300, 20, 9), run3("choreography", 8, 240, 30, 9),
+		run3("direct", 8, 250, 25, 9), run3("choreography", 8, 310, 26, 9),
+		run3("direct", 8, 280, 22, 9), run3("choreography", 8, 200, 40, 9),
+		run3("choreography", 64, 440, 150, 9),
+	}
+	got := Summarize(runs)
+	if len(got) != 3 || got[0].Mode != "direct" || got[1].Mode != "choreography" || got[1].Concurrency != 8 || got[2].Concurrency != 64 {
+		t.Fatalf("groups: %+v", got)
+	}
+	c := got[1]
+	if c.Runs != 3 || c.PerSecond != 240 || c.PerSecondMin != 200 || c.PerSecondMax != 310 {
+		t.Errorf("throughput median 240 in [200, 310] over 3 runs, got %v in [%v, %v] over %d", c.PerSecond, c.PerSecondMin, c.PerSecondMax, c.Runs)
+	}
+	if c.P50Ms != 30 || c.P50MsMin != 26 || c.P50MsMax != 40 || c.P95Ms != 60 {
+		t.Errorf("p50 median 30 in [26, 40], p95 60; got %v in [%v, %v], p95 %v", c.P50Ms, c.P50MsMin, c.P50MsMax, c.P95Ms)
+	}
+	if c.Typical.PerSecond != 240 || c.Outcomes["APPROVED"] != 27 {
+		t.Errorf("typical run is the median one (240/s) and outcomes add up (27); got %v/s and %d", c.Typical.PerSecond, c.Outcomes["APPROVED"])
+	}
+	even := Summarize([]Result{run3("direct", 1, 100, 6, 1), run3("direct", 1, 140, 4, 1)})[0]
+	if even.PerSecond != 120 || even.P50Ms != 5 || even.Typical.PerSecond != 100 {
+		t.Errorf("two runs: median is the mean of both (120/s, 5 ms), typical the lower one; got %v, %v, %v", even.PerSecond, even.P50Ms, even.Typical.PerSecond)
+	}
+}
