@@ -25,8 +25,9 @@ demo: build
 up: build
 	$(BIN)/stack up
 
-# A fresh stack with the bench seed; all three modes at concurrency 1 (latency)
-# and 8 (throughput). Writes bench-results/bench.json and latency.svg.
+# A fresh stack with the bench seed; all three modes at concurrency 1 (latency),
+# 8, and 64 (sustained throughput, with the system saturated), each three
+# times, interleaved. Writes bench-results/bench.json and latency.svg.
 BENCH_N ?= 1000
 BENCH_C ?= 1,8,64
 BENCH_REPEAT ?= 3
