@@ -3,6 +3,8 @@ package stack
 import (
 	"context"
 	"net"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,5 +28,20 @@ func TestStartRefusesATakenPort(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "order port 127.0.0.1:"+strconv.Itoa(port)+" is taken") {
 		t.Fatalf("error does not name the taken port: %v", err)
+	}
+}
+
+func TestWithDefaultLeavesAChosenValueAlone(t *testing.T) {
+	t.Setenv("SAGA_TEST_KNOB", "")
+	os.Unsetenv("SAGA_TEST_KNOB")
+	if got := withDefault([]string{"A=1"}, "SAGA_TEST_KNOB", "200"); !slices.Equal(got, []string{"SAGA_TEST_KNOB=200", "A=1"}) {
+		t.Errorf("unset: got %q", got)
+	}
+	if got := withDefault([]string{"SAGA_TEST_KNOB=50"}, "SAGA_TEST_KNOB", "200"); !slices.Equal(got, []string{"SAGA_TEST_KNOB=50"}) {
+		t.Errorf("set in the stack's config: got %q", got)
+	}
+	t.Setenv("SAGA_TEST_KNOB", "off")
+	if got := withDefault(nil, "SAGA_TEST_KNOB", "200"); len(got) != 0 {
+		t.Errorf("set in the environment: got %q", got)
 	}
 }
