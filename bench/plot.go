@@ -41,7 +41,7 @@ func WriteSVG(w io.Writer, title string, runs []Result) error {
 			left, y(p), left+plotW, y(p), left-6, y(p)+4, p*100)
 	}
 	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle">latency per saga (log scale)</text>`+"\n", left+plotW/2, height-8)
-	colors := []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#7f7f7f"}
+	colors := []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#7f7f7f", "#e377c2", "#bcbd22"}
 	for i, r := range runs {
 		if len(r.LatencyMs) == 0 {
 			continue
