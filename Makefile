@@ -27,8 +27,8 @@ up: build
 
 # A fresh stack with the bench seed; all three modes at concurrency 1 (latency),
 # 8, and 64 (sustained throughput, with the system saturated), each three
-# times, interleaved. Writes bench-results/bench.json and latency.svg.
-BENCH_N ?= 1000
+# times, interleaved, 2000 purchases a run. Writes bench-results/bench.json and latency.svg.
+BENCH_N ?= 2000
 BENCH_C ?= 1,8,64
 BENCH_REPEAT ?= 3
 bench: build

@@ -36,3 +36,21 @@ func TestSummarizeTakesMediansOverInterleavedRuns(t *testing.T) {
 		t.Errorf("two runs: median is the mean of both (120/s, 5 ms), typical the lower one; got %v, %v, %v", even.PerSecond, even.P50Ms, even.Typical.PerSecond)
 	}
 }
+
+func TestCPUBusyFromProcStat(t *testing.T) {
+	before, err := parseCPU("cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 50 0 25 400 25 0 0 0 0 0\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 150 more jiffies busy (user, system, softirq), 50 idle, 0 iowait.
+	after, err := parseCPU("intr 1\ncpu  200 0 90 850 50 0 10 0 0 0\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cpuBusy(before, after); got != 0.75 {
+		t.Errorf("busy = %v, want 0.75", got)
+	}
+	if _, err := parseCPU("cpu0 1 2 3 4 5 6 7 8\n"); err == nil {
+		t.Error("a stat without the aggregate cpu line parsed")
+	}
+}

@@ -101,6 +101,13 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 				if *repeat > 1 {
 					fmt.Fprintf(env.Stderr, "bench: round %d/%d, %s c=%d\n", round, *repeat, m, c)
 				}
+				waited, err := bench.AwaitQuiet(ctx, quietBelow, maxQuietWait)
+				if err != nil {
+					return err
+				}
+				if waited >= time.Second {
+					fmt.Fprintf(env.Stderr, "bench: waited %s for the machine to quiet down after the last run\n", waited.Round(100*time.Millisecond))
+				}
 				r, err := bench.Run(ctx, bench.Config{Mode: m, N: *n, Concurrency: c, Warmup: *warmup}, purchasers[m], env.Stderr)
 				if err != nil {
 					return fmt.Errorf("bench %s: %w", m, err)
@@ -126,6 +133,13 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	printBench(env, *n, report.Summary)
 	return nil
 }
+
+// A run starts once the machine is less than 30% busy (an idle stack polls
+// at a few percent), or after 20 s whatever it does.
+const (
+	quietBelow   = 0.3
+	maxQuietWait = 20 * time.Second
+)
 
 // orchestrated runs a purchase as the starter does and waits for its result.
 func orchestrated(c client.Client) bench.Purchaser {
