@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -17,67 +16,25 @@ import (
 	"github.com/sagaforge/saga/orderid"
 	"github.com/sagaforge/saga/outbox"
 	"github.com/sagaforge/saga/reason"
+	"github.com/sagaforge/saga/watch"
 )
 
 // Store keeps orders in the service's own database. Every change runs in one
 // transaction that re-reads the order first, so a retried call sees the
 // result of the first one.
 type Store struct {
-	db      *gorm.DB
-	outbox  *outbox.Outbox
-	changes watchers
+	db     *gorm.DB
+	outbox *outbox.Outbox
+	// changes wakes the status waiters of one order with the order as its
+	// change committed it: with every waiter woken by every change, a
+	// benchmark's own status waits were a third of this service's CPU, and
+	// re-reading the order after each wake-up was another tenth.
+	changes watch.Set[Order]
 }
 
 // NewStore wraps an open database and the outbox in it; call Migrate before use.
 func NewStore(db *gorm.DB, ob *outbox.Outbox) *Store {
-	return &Store{db: db, outbox: ob, changes: watchers{m: map[string]*watch{}}}
-}
-
-// watchers wakes those waiting for one order to change, and only them, and
-// hands them the order as the change left it: with every waiter woken by
-// every change, a benchmark's own status waits were a third of this
-// service's CPU, and re-reading the order after each wake-up was another
-// tenth.
-type watchers struct {
-	mu sync.Mutex
-	m  map[string]*watch
-}
-
-// watch is one order's next change. changed is closed once order holds it.
-type watch struct {
-	changed chan struct{}
-	order   Order
-	waiting int
-}
-
-// wait returns id's next change, and a release to call once done with it.
-func (w *watchers) wait(id string) (*watch, func()) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	x := w.m[id]
-	if x == nil {
-		x = &watch{changed: make(chan struct{})}
-		w.m[id] = x
-	}
-	x.waiting++
-	return x, func() {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		if x.waiting--; x.waiting == 0 && w.m[id] == x {
-			delete(w.m, id)
-		}
-	}
-}
-
-// notify wakes the waiters of o with o as committed.
-func (w *watchers) notify(o Order) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if x := w.m[o.ID]; x != nil {
-		x.order = o
-		close(x.changed)
-		delete(w.m, o.ID)
-	}
+	return &Store{db: db, outbox: ob}
 }
 
 // recheckEvery bounds the wait for a change made by another replica of the
@@ -89,7 +46,7 @@ const recheckEvery = time.Second
 // polling.
 func (s *Store) AwaitSettled(ctx context.Context, id string) (Order, error) {
 	for {
-		next, release := s.changes.wait(id)
+		next, release := s.changes.Wait(id)
 		o, err := s.Get(ctx, id)
 		if err != nil && !errors.Is(err, fault.ErrNotFound) {
 			release()
@@ -100,13 +57,13 @@ func (s *Store) AwaitSettled(ctx context.Context, id string) (Order, error) {
 			return o, nil
 		}
 		select {
-		case <-next.changed:
+		case <-next.Done():
 			release()
 			// A settled order never changes again, so the woken value is
 			// the answer even if notifications of two commits crossed. A
 			// PENDING one may be stale: read again.
-			if next.order.Status != StatusPending {
-				return next.order, nil
+			if o := next.Value(); o.Status != StatusPending {
+				return o, nil
 			}
 		case <-time.After(recheckEvery):
 			release()
@@ -193,7 +150,7 @@ func (s *Store) Create(ctx context.Context, in NewOrder) (o Order, created bool,
 	if err != nil {
 		return Order{}, false, err
 	}
-	s.changes.notify(o)
+	s.changes.Notify(o.ID, o)
 	return o, created, nil
 }
 
@@ -250,7 +207,7 @@ func (s *Store) Approve(ctx context.Context, id string) (Order, error) {
 		return save(tx, &o)
 	})
 	if err == nil {
-		s.changes.notify(o)
+		s.changes.Notify(o.ID, o)
 	}
 	return o, err
 }
@@ -289,7 +246,7 @@ func (s *Store) Cancel(ctx context.Context, id, why string) (Order, error) {
 		return save(tx, &o)
 	})
 	if err == nil {
-		s.changes.notify(o)
+		s.changes.Notify(o.ID, o)
 	}
 	return o, err
 }
