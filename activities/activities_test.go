@@ -13,7 +13,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/activities"
-	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/database/dbtest"
 	"github.com/sagaforge/saga/inventory"
 	"github.com/sagaforge/saga/order"
@@ -28,11 +27,7 @@ func services(t *testing.T) (orderURL, inventoryURL, paymentURL string) {
 	ctx := context.Background()
 	quiet := slog.New(slog.DiscardHandler)
 	open := func(name string) *gorm.DB {
-		db, err := database.Open(ctx, dbtest.DSN(t, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = database.Close(db) })
+		db := dbtest.Open(t, name)
 		return db
 	}
 	orderDB, stockDB, paymentDB := open("order"), open("inventory"), open("payment")

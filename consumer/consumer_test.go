@@ -12,7 +12,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/sagaforge/saga/consumer"
-	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/database/dbtest"
 	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/inventory"
@@ -34,11 +33,7 @@ func TestInventoryConsumerHandlesEachEventOnceAndDeadLettersWhatItCannotRead(t *
 	brokers := c.ListenAddrs()
 
 	ctx := context.Background()
-	db, err := database.Open(ctx, dbtest.DSN(t, "inventory"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer database.Close(db)
+	db := dbtest.Open(t, "inventory")
 	ob := outbox.New(db)
 	store := inventory.NewStore(db, ob)
 	if err := store.Migrate(ctx, "demo"); err != nil {

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/database/dbtest"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/inventory"
@@ -29,11 +28,7 @@ type fixture struct {
 func newFixture(t testing.TB) fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := database.Open(ctx, dbtest.DSN(t, "inventory"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = database.Close(db) })
+	db := dbtest.Open(t, "inventory")
 	ob := outbox.New(db)
 	store := inventory.NewStore(db, ob)
 	if err := store.Migrate(ctx, "demo"); err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/database/dbtest"
 	"github.com/sagaforge/saga/outbox"
 )
@@ -15,11 +14,7 @@ import (
 // approve, and after a cancel that left a tombstone.
 func TestWokenOrderIsWhatAReadReturns(t *testing.T) {
 	ctx := context.Background()
-	db, err := database.Open(ctx, dbtest.DSN(t, "order"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = database.Close(db) })
+	db := dbtest.Open(t, "order")
 	s := NewStore(db, outbox.New(db))
 	if err := s.Migrate(ctx, "demo"); err != nil {
 		t.Fatal(err)

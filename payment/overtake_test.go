@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/database/dbtest"
 	"github.com/sagaforge/saga/outbox"
 	"github.com/sagaforge/saga/watch"
@@ -48,11 +47,7 @@ func TestOvertakingStockReservedWaitsForOrderCreated(t *testing.T) {
 // for that.
 func TestPendingChargeNotSeenYet(t *testing.T) {
 	ctx := context.Background()
-	db, err := database.Open(ctx, dbtest.DSN(t, "payment"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = database.Close(db) })
+	db := dbtest.Open(t, "payment")
 	store := NewStore(db, outbox.New(db))
 	if err := store.Migrate(ctx, "demo"); err != nil {
 		t.Fatal(err)

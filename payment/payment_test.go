@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/database/dbtest"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/money"
@@ -28,11 +27,7 @@ type fixture struct {
 func newFixture(t testing.TB) fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := database.Open(ctx, dbtest.DSN(t, "payment"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = database.Close(db) })
+	db := dbtest.Open(t, "payment")
 	ob := outbox.New(db)
 	store := payment.NewStore(db, ob)
 	if err := store.Migrate(ctx, "demo"); err != nil {

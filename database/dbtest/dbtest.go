@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"gorm.io/gorm"
+
+	"github.com/sagaforge/saga/database"
 )
 
 // PostgresEnv names the variable that selects PostgreSQL: a URL of a role
@@ -30,6 +33,17 @@ func Engine() string {
 		return "postgres"
 	}
 	return "sqlite"
+}
+
+// Open opens a new, empty database for t (see DSN), closed when t ends.
+func Open(t testing.TB, name string) *gorm.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), DSN(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = database.Close(db) })
+	return db
 }
 
 // DSN returns the DSN of a new, empty database for t, named after name.
