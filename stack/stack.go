@@ -79,15 +79,15 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	taken := map[int]bool{}
-	for _, port := range []*int{&cfg.TemporalPort, &cfg.UIPort, &cfg.OrderPort, &cfg.InventoryPort, &cfg.PaymentPort, &cfg.BrokerPort} {
-		if *port == 0 {
-			p, err := freePort(cfg.Host, taken)
+	for _, p := range cfg.ports() {
+		if *p.port == 0 {
+			free, err := freePort(cfg.Host, taken)
 			if err != nil {
 				return nil, err
 			}
-			*port = p
+			*p.port = free
 		}
-		taken[*port] = true
+		taken[*p.port] = true
 	}
 	if cfg.Output == nil {
 		cfg.Output = io.Discard
@@ -364,15 +364,11 @@ func tcpReady(addr string) func(context.Context) error {
 // against the other's, and the run would go on against a stack being torn
 // down.
 func portsFree(cfg Config) error {
-	for _, p := range []struct {
-		name string
-		port int
-	}{{"temporal", cfg.TemporalPort}, {"Web UI", cfg.UIPort}, {"order", cfg.OrderPort},
-		{"inventory", cfg.InventoryPort}, {"payment", cfg.PaymentPort}, {"broker", cfg.BrokerPort}} {
-		if p.port == 0 {
+	for _, p := range cfg.ports() {
+		if *p.port == 0 {
 			continue
 		}
-		addr := net.JoinHostPort(cfg.Host, strconv.Itoa(p.port))
+		addr := net.JoinHostPort(cfg.Host, strconv.Itoa(*p.port))
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return fmt.Errorf("%s port %s is taken (another stack still running?): %w", p.name, addr, err)
@@ -380,6 +376,17 @@ func portsFree(cfg Config) error {
 		ln.Close()
 	}
 	return nil
+}
+
+// namedPort is one of the stack's ports, named for messages.
+type namedPort struct {
+	name string
+	port *int
+}
+
+func (c *Config) ports() []namedPort {
+	return []namedPort{{"temporal", &c.TemporalPort}, {"Web UI", &c.UIPort}, {"order", &c.OrderPort},
+		{"inventory", &c.InventoryPort}, {"payment", &c.PaymentPort}, {"broker", &c.BrokerPort}}
 }
 
 func freePort(host string, taken map[int]bool) (int, error) {

@@ -59,8 +59,8 @@ func (s *Set[T]) Notify(key string, value T) {
 	}
 }
 
-// Len is how many keys have waiters.
-func (s *Set[T]) Len() int {
+// len is how many keys have waiters (for tests).
+func (s *Set[T]) len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.m)

@@ -28,11 +28,11 @@ func TestNotifyWakesOnlyTheChangedKey(t *testing.T) {
 	releaseA1()
 	releaseA2()
 	releaseB()
-	if s.Len() != 0 {
-		t.Errorf("%d keys still watched after every waiter released", s.Len())
+	if s.len() != 0 {
+		t.Errorf("%d keys still watched after every waiter released", s.len())
 	}
 	s.Notify("c", "nobody waits") // must not block or leave anything
-	if s.Len() != 0 {
+	if s.len() != 0 {
 		t.Error("a notify without waiters left a watch behind")
 	}
 }
