@@ -45,3 +45,23 @@ func TestWithDefaultLeavesAChosenValueAlone(t *testing.T) {
 		t.Errorf("set in the environment: got %q", got)
 	}
 }
+
+// Every process of the stack runs with its share of the cores, unless the
+// user chose GOMAXPROCS: the stack's environment reaches them unchanged.
+func TestEveryProcessGetsItsShareOfTheCores(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "")
+	os.Unsetenv("GOMAXPROCS")
+	s := &Stack{cfg: DefaultConfig()}
+	want := "GOMAXPROCS=" + strconv.Itoa(ProcsEach())
+	for _, p := range s.define() {
+		if !slices.Contains(p.env, want) {
+			t.Errorf("%s: env %q lacks %s", p.name, p.env, want)
+		}
+	}
+	t.Setenv("GOMAXPROCS", "3")
+	for _, p := range s.define() {
+		if slices.ContainsFunc(p.env, func(kv string) bool { return strings.HasPrefix(kv, "GOMAXPROCS=") }) {
+			t.Errorf("%s: env %q overrides the GOMAXPROCS the user set", p.name, p.env)
+		}
+	}
+}

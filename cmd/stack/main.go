@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/sagaforge/saga/chaos"
@@ -40,6 +41,9 @@ func main() {
 	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(stack.ProcsEach())
 	}
 	cfg := stack.DefaultConfig()
 	fs := flag.NewFlagSet("stack "+verb, flag.ContinueOnError)
