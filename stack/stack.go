@@ -190,6 +190,12 @@ func TemporalArgs(host string, port, uiPort int, dbFile string) []string {
 	for _, kv := range []string{
 		"history.transferProcessorMaxPollRPS=1000",
 		"history.timerProcessorMaxPollRPS=1000",
+		// A queue forgets its done tasks only when it checkpoints, every 30
+		// s by default, and each new range of tasks splits the map of all
+		// it remembers: with the transfer queue polled 1000 times a second
+		// that was 13% of the server's CPU at 8 in flight. At 1 s, 0.4%.
+		`history.transferProcessorUpdateAckInterval="1s"`,
+		`history.visibilityProcessorUpdateAckInterval="1s"`,
 		"matching.numTaskqueueReadPartitions=1",
 		"matching.numTaskqueueWritePartitions=1",
 		"system.enableActivityEagerExecution=true",
