@@ -31,8 +31,8 @@ func WriteSVG(w io.Writer, title string, runs []Result) error {
 	x := func(ms float64) float64 {
 		return left + plotW*(math.Log10(math.Max(ms, lo))-math.Log10(lo))/(math.Log10(hi)-math.Log10(lo))
 	}
-	// The slowest saga of a run of n sits at 1-1/n, log10(n) nines; the
-	// top of the plot is the largest run's.
+	// A run of n resolves percentiles up to 1-1/n, log10(n) nines (its
+	// second slowest saga); the top of the plot is the largest run's.
 	topNines := math.Max(1, math.Log10(float64(most)))
 	y := func(frac float64) float64 {
 		return top + plotH*(1-math.Min(nines(frac), topNines)/topNines)
@@ -67,18 +67,14 @@ func WriteSVG(w io.Writer, title string, runs []Result) error {
 		// Every sample of the slowest 1%, which has as much height as the
 		// rest; a few hundred points below it.
 		step, tail := max(1, n/400), n-n/100-1
-		for j := 0; j < n-1; {
+		for j := 0; j < n; {
 			pts = append(pts, point(j))
 			if j >= tail {
 				j++
 			} else {
-				j = min(j+step, max(tail, j+1))
+				j = min(j+step, tail)
 			}
 		}
-		if n > 1 {
-			pts = append(pts, point(n-2))
-		}
-		pts = append(pts, point(n-1))
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`+"\n", color, strings.Join(pts, " "))
 		ly := top + 16 + float64(i)*34
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="3"/>`+"\n", left+plotW+12, ly, left+plotW+32, ly, color)
