@@ -154,6 +154,14 @@ func (s *Stack) define() []*process {
 // to 378-449 sagas/s, orchestration from 40-41 to 46-50 (A/B pairs).
 func ProcsEach() int { return max(1, runtime.NumCPU()/4) }
 
+// TakeOwnShare gives the calling process, the stack itself, the GOMAXPROCS
+// its children get, by the same rule: unless GOMAXPROCS is set.
+func TakeOwnShare() {
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+		runtime.GOMAXPROCS(ProcsEach())
+	}
+}
+
 // withDefault adds KEY=value to env unless the stack's own environment or
 // env already sets KEY.
 func withDefault(env []string, key, value string) []string {

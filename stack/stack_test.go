@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,5 +64,24 @@ func TestEveryProcessGetsItsShareOfTheCores(t *testing.T) {
 		if slices.ContainsFunc(p.env, func(kv string) bool { return strings.HasPrefix(kv, "GOMAXPROCS=") }) {
 			t.Errorf("%s: env %q overrides the GOMAXPROCS the user set", p.name, p.env)
 		}
+	}
+}
+
+// The stack takes the share it gives its children, and leaves a GOMAXPROCS
+// the user set alone, as it does for them.
+func TestTheStackTakesItsOwnShare(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	t.Setenv("GOMAXPROCS", "")
+	os.Unsetenv("GOMAXPROCS")
+	runtime.GOMAXPROCS(ProcsEach() + 1)
+	TakeOwnShare()
+	if got := runtime.GOMAXPROCS(0); got != ProcsEach() {
+		t.Errorf("GOMAXPROCS %d, want %d", got, ProcsEach())
+	}
+	t.Setenv("GOMAXPROCS", "3")
+	runtime.GOMAXPROCS(ProcsEach() + 1)
+	TakeOwnShare()
+	if got := runtime.GOMAXPROCS(0); got != ProcsEach()+1 {
+		t.Errorf("GOMAXPROCS set by the user: the stack changed its own to %d", got)
 	}
 }

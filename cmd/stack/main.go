@@ -20,7 +20,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/sagaforge/saga/chaos"
@@ -42,9 +41,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(stack.ProcsEach())
-	}
+	stack.TakeOwnShare()
 	cfg := stack.DefaultConfig()
 	fs := flag.NewFlagSet("stack "+verb, flag.ContinueOnError)
 	fs.StringVar(&cfg.BinDir, "bin-dir", cfg.BinDir, "where the binaries are")
