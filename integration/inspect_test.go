@@ -3,10 +3,12 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/sagaforge/saga/cli"
@@ -17,7 +19,7 @@ import (
 )
 
 func TestCancelInFlightQueryAndList(t *testing.T) {
-	s := startStack(t)
+	s, logs := startStackWithLogs(t)
 	ctx := context.Background()
 	c := clientsOf(s)
 	approved := buy(t, s, "--customer", "alice", "--item", "SKU-1:1")
@@ -88,4 +90,35 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 		return strings.Contains(cancelled, "cancel-me") && !strings.Contains(cancelled, approved.OrderID) &&
 			strings.Contains(ok, approved.OrderID)
 	})
+
+	// The stack trimmed the dev server's visibility indexes (LeanVisibility).
+	// Lists on columns whose index it made partial or dropped, and on the
+	// full-text columns it left alone, answer as they would with all 45.
+	if !strings.Contains(logs.String(), "visibility indexes of temporal.db: 18 dropped, 22 made partial") {
+		t.Fatalf("no trim of the visibility indexes in the stack's log:\n%s", logs.tail(40))
+	}
+	both := []string{"cancel-me", approved.OrderID}
+	for query, want := range map[string][]string{
+		"OrderId = '" + approved.OrderID + "'":          {approved.OrderID}, // partial
+		"SagaStatus = 'CANCELLED'":                      {"cancel-me"},      // partial
+		"OrderTotal >= 39800":                           {"cancel-me"},      // partial
+		"TaskQueue = '" + purchase.TaskQueue + "'":      both,               // dropped
+		"HistoryLength > 0":                             both,               // dropped
+		"TemporalChangeVersion = 'search-attributes-1'": both,               // full text, untouched
+		"ExecutionStatus = 'Completed'":                 both,               // kept
+	} {
+		resp, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		var got []string
+		for _, e := range resp.GetExecutions() {
+			got = append(got, strings.TrimPrefix(e.GetExecution().GetWorkflowId(), "purchase-"))
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", query, got, want)
+		}
+	}
 }

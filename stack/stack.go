@@ -131,7 +131,7 @@ func (s *Stack) define() []*process {
 		// The dev server's collector took 5% of its CPU under load; at 200
 		// it runs half as often for a heap of a few hundred MB at most.
 		{name: "temporal", path: bin("temporal"), env: withDefault(env, "GOGC", "200"), args: TemporalArgs(c.Host, c.TemporalPort, c.UIPort, data("temporal.db")),
-			ready: s.temporalReady},
+			ready: s.temporalReadyAndLean(data("temporal.db"))},
 		{name: "broker", path: bin("broker"), env: env,
 			args:  []string{"--addr", addr(c.BrokerPort), "--data-dir", data("broker")},
 			ready: tcpReady(addr(c.BrokerPort))},
@@ -185,12 +185,15 @@ var SearchAttributes = []string{"OrderId=Keyword", "CustomerId=Keyword", "OrderT
 // task hand-off otherwise waits ~50 ms), task queues have one partition (no
 // multi-second outliers from a poll landing on an empty partition), eager
 // activity execution is on, and SQLite runs in WAL mode without an fsync per
-// commit.
+// commit; see LeanVisibility for the indexes of its visibility table.
 func TemporalArgs(host string, port, uiPort int, dbFile string) []string {
 	args := []string{"server", "start-dev",
 		"--ip", host, "--port", strconv.Itoa(port), "--ui-port", strconv.Itoa(uiPort),
 		"--db-filename", dbFile, "--log-level", "error",
 		"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+		// Another connection's write (LeanVisibility's, or a person's
+		// sqlite3 shell) then makes the server wait instead of failing.
+		"--sqlite-pragma", "busy_timeout=10000",
 	}
 	for _, sa := range SearchAttributes {
 		args = append(args, "--search-attribute", sa)
@@ -326,6 +329,25 @@ func (s *Stack) temporalReady(ctx context.Context) error {
 	defer c.Close()
 	_, err = c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: "default"})
 	return err
+}
+
+// temporalReadyAndLean passes once the frontend answers and the
+// visibility indexes of its database are trimmed (see LeanVisibility),
+// before any saga runs; on a restart the trim finds nothing left to do.
+func (s *Stack) temporalReadyAndLean(dbFile string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := s.temporalReady(ctx); err != nil {
+			return err
+		}
+		dropped, partial, err := LeanVisibility(ctx, dbFile)
+		if err != nil {
+			return err
+		}
+		if dropped+partial > 0 {
+			fmt.Fprintf(s.cfg.Output, "stack     | visibility indexes of %s: %d dropped, %d made partial\n", filepath.Base(dbFile), dropped, partial)
+		}
+		return nil
+	}
 }
 
 // workerReady passes once a worker polls the purchase task queue, so a saga
