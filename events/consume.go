@@ -21,13 +21,22 @@ func NewGroupReader(brokers []string, groupID string, topics []string, commitInt
 // to it (a logger).
 func GroupReaderConfig(brokers []string, groupID string, topics []string, commitInterval time.Duration) kafka.ReaderConfig {
 	return kafka.ReaderConfig{
-		Brokers:        brokers,
-		GroupID:        groupID,
-		GroupTopics:    topics,
-		StartOffset:    kafka.FirstOffset,
-		MinBytes:       1,
-		MaxBytes:       10 << 20,
-		MaxWait:        100 * time.Millisecond,
+		Brokers:     brokers,
+		GroupID:     groupID,
+		GroupTopics: topics,
+		StartOffset: kafka.FirstOffset,
+		MinBytes:    1,
+		MaxBytes:    10 << 20,
+		// kafka-go gives a fetch a read deadline of MaxWait and asks the
+		// broker to answer by then less a margin: a quarter of MaxWait when
+		// that is under 1 s, else 1 s. At 100 ms a broker 25 ms late (a
+		// busy moment on a shared machine) timed the read out, which logs an
+		// i/o timeout and reconnects. At 1.25 s the broker holds a fetch on
+		// an idle partition for 250 ms and has 1 s to spare; a new event
+		// still ends the wait at once (MinBytes 1), and Close, which waits
+		// for the fetch in flight, waits at most 250 ms. (Exactly 1 s would
+		// leave the broker no time to wait: a busy loop.)
+		MaxWait:        1250 * time.Millisecond,
 		ReadBackoffMin: 20 * time.Millisecond,
 		ReadBackoffMax: 500 * time.Millisecond,
 		CommitInterval: commitInterval,
