@@ -145,8 +145,13 @@ func (pw *prefixWriter) copyLines(name string, r io.Reader) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		pw.mu.Lock()
-		fmt.Fprintf(pw.w, "%-*s | %s\n", pw.pad, name, sc.Text())
-		pw.mu.Unlock()
+		pw.line(name, sc.Text())
 	}
+}
+
+// line writes one line as name's, whole, between the children's.
+func (pw *prefixWriter) line(name, text string) {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	fmt.Fprintf(pw.w, "%-*s | %s\n", pw.pad, name, text)
 }

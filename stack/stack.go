@@ -68,6 +68,7 @@ var Services = []string{"temporal", "broker", "order", "inventory", "payment", "
 type Stack struct {
 	cfg   Config
 	procs map[string]*process
+	out   *prefixWriter // the children's lines and the stack's own
 }
 
 // Start starts every process in order, waiting for each to be ready, and
@@ -96,10 +97,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	s := &Stack{cfg: cfg, procs: map[string]*process{}}
-	out := &prefixWriter{w: cfg.Output, pad: 9}
+	s := &Stack{cfg: cfg, procs: map[string]*process{}, out: &prefixWriter{w: cfg.Output, pad: 9}}
 	for _, p := range s.define() {
-		p.out = out
+		p.out = s.out
 		s.procs[p.name] = p
 	}
 	for _, name := range Services {
@@ -344,7 +344,7 @@ func (s *Stack) temporalReadyAndLean(dbFile string) func(context.Context) error 
 			return err
 		}
 		if dropped+partial > 0 {
-			fmt.Fprintf(s.cfg.Output, "stack     | visibility indexes of %s: %d dropped, %d made partial\n", filepath.Base(dbFile), dropped, partial)
+			s.out.line("stack", fmt.Sprintf("visibility indexes of %s: %d dropped, %d made partial", filepath.Base(dbFile), dropped, partial))
 		}
 		return nil
 	}

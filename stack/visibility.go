@@ -69,22 +69,20 @@ func LeanVisibility(ctx context.Context, dbFile string) (dropped, partial int, e
 		return 0, 0, err
 	}
 	for _, ix := range indexes {
-		switch {
-		case ix.column == "" || leanKept[ix.column] || ix.partial:
-		case preallocatedSlot.MatchString(ix.column):
-			if _, err := tx.ExecContext(ctx, "DROP INDEX "+ix.name); err != nil {
-				return 0, 0, fmt.Errorf("drop index %s: %w", ix.name, err)
-			}
-			if _, err := tx.ExecContext(ctx, ix.sql+" WHERE "+ix.column+" IS NOT NULL"); err != nil {
-				return 0, 0, fmt.Errorf("make index %s partial: %w", ix.name, err)
-			}
-			partial++
-		default:
-			if _, err := tx.ExecContext(ctx, "DROP INDEX "+ix.name); err != nil {
-				return 0, 0, fmt.Errorf("drop index %s: %w", ix.name, err)
-			}
-			dropped++
+		if ix.column == "" || leanKept[ix.column] || ix.partial {
+			continue
 		}
+		if _, err := tx.ExecContext(ctx, "DROP INDEX "+ix.name); err != nil {
+			return 0, 0, fmt.Errorf("drop index %s: %w", ix.name, err)
+		}
+		if !preallocatedSlot.MatchString(ix.column) {
+			dropped++
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, ix.sql+" WHERE "+ix.column+" IS NOT NULL"); err != nil {
+			return 0, 0, fmt.Errorf("make index %s partial: %w", ix.name, err)
+		}
+		partial++
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, 0, fmt.Errorf("lean visibility indexes: %w", err)
