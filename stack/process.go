@@ -2,6 +2,7 @@ package stack
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -20,12 +21,19 @@ type process struct {
 	env   []string
 	ready func(ctx context.Context) error
 	out   *prefixWriter
+	// grace is how long a SIGTERM may take before SIGKILL; 0 means 10 s.
+	grace time.Duration
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
 	done    chan struct{}
 	waitErr error
 	stopped bool // stopped on purpose; an exit is not a crash
+}
+
+// terminate sends SIGTERM and waits out the process's grace.
+func (p *process) terminate() error {
+	return p.signal(syscall.SIGTERM, cmp.Or(p.grace, 10*time.Second))
 }
 
 func (p *process) start() error {
