@@ -1,7 +1,7 @@
 // Package activities holds the purchase saga's activities: each calls one
 // service through its typed client and turns the service's answer into what
 // Temporal needs to decide on retries. Business refusals become
-// non-retryable application errors with the purchase.ErrType* types; transport
+// non-retryable application errors typed by fault.Meanings; transport
 // failures and 5xx answers are returned as they are, so Temporal retries them
 // with backoff.
 package activities
@@ -106,36 +106,19 @@ func (a *Activities) RefundPayment(ctx context.Context, in purchase.OrderRef) er
 	return classify(err)
 }
 
-var refusals = []struct {
-	sentinel error
-	errType  string
-}{
-	{fault.ErrInvalid, purchase.ErrTypeInvalidOrder},
-	{fault.ErrNotFound, purchase.ErrTypeNotFound},
-	{fault.ErrOutOfStock, purchase.ErrTypeOutOfStock},
-	{fault.ErrInsufficientFunds, purchase.ErrTypePaymentDeclined},
-	{fault.ErrIllegalTransition, purchase.ErrTypeIllegalTransition},
-	{fault.ErrCompensated, purchase.ErrTypeAlreadyCompensated},
-	{fault.ErrIdempotencyConflict, purchase.ErrTypeIdempotencyConflict},
-}
-
-// classify makes a refusal non-retryable, with the service's own words as
-// the message; everything else stays retryable.
+// classify makes a refusal non-retryable, typed by fault.Meanings, with the
+// service's own words as the message; everything else stays retryable.
 func classify(err error) error {
-	if err == nil {
-		return nil
+	m, ok := fault.Of(err)
+	if !ok || m.Retryable {
+		return err
 	}
-	for _, r := range refusals {
-		if errors.Is(err, r.sentinel) {
-			msg := err.Error()
-			var p *problem.Problem
-			if errors.As(err, &p) && p.Detail != "" {
-				msg = p.Detail
-			}
-			// The service's words are the whole story; the wrapped HTTP
-			// chain would only repeat them in the workflow history.
-			return temporal.NewNonRetryableApplicationError(msg, r.errType, nil)
-		}
+	msg := err.Error()
+	var p *problem.Problem
+	if errors.As(err, &p) && p.Detail != "" {
+		msg = p.Detail
 	}
-	return err
+	// The service's words are the whole story; the wrapped HTTP chain would
+	// only repeat them in the workflow history.
+	return temporal.NewNonRetryableApplicationError(msg, m.ErrType, nil)
 }

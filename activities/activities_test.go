@@ -14,6 +14,7 @@ import (
 
 	"github.com/sagaforge/saga/activities"
 	"github.com/sagaforge/saga/database/dbtest"
+	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/inventory"
 	"github.com/sagaforge/saga/order"
 	"github.com/sagaforge/saga/outbox"
@@ -77,10 +78,10 @@ func TestRefusalsAreNonRetryableAndTyped(t *testing.T) {
 		input    any
 		errType  string
 	}{
-		{"out of stock", purchase.ActivityReserveStock, purchase.ReserveStockInput{OrderID: "o-2", Items: []purchase.Item{{SKU: "SKU-OUT", Quantity: 1}}}, purchase.ErrTypeOutOfStock},
-		{"declined", purchase.ActivityChargePayment, purchase.ChargePaymentInput{OrderID: "o-1", CustomerID: "bob", AmountCents: 19900}, purchase.ErrTypePaymentDeclined},
-		{"unknown sku", purchase.ActivityCreateOrder, purchase.CreateOrderInput{OrderID: "o-3", CustomerID: "alice", Items: []purchase.Item{{SKU: "NOPE", Quantity: 1}}}, purchase.ErrTypeInvalidOrder},
-		{"approve unknown", purchase.ActivityApproveOrder, purchase.OrderRef{OrderID: "o-404"}, purchase.ErrTypeNotFound},
+		{"out of stock", purchase.ActivityReserveStock, purchase.ReserveStockInput{OrderID: "o-2", Items: []purchase.Item{{SKU: "SKU-OUT", Quantity: 1}}}, fault.TypeOf(fault.ErrOutOfStock)},
+		{"declined", purchase.ActivityChargePayment, purchase.ChargePaymentInput{OrderID: "o-1", CustomerID: "bob", AmountCents: 19900}, fault.TypeOf(fault.ErrInsufficientFunds)},
+		{"unknown sku", purchase.ActivityCreateOrder, purchase.CreateOrderInput{OrderID: "o-3", CustomerID: "alice", Items: []purchase.Item{{SKU: "NOPE", Quantity: 1}}}, fault.TypeOf(fault.ErrInvalid)},
+		{"approve unknown", purchase.ActivityApproveOrder, purchase.OrderRef{OrderID: "o-404"}, fault.TypeOf(fault.ErrNotFound)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := env.ExecuteActivity(tc.activity, tc.input)
@@ -94,8 +95,8 @@ func TestRefusalsAreNonRetryableAndTyped(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := env.ExecuteActivity(purchase.ActivityApproveOrder, purchase.OrderRef{OrderID: "o-1"})
-	if appErr := appError(t, err); appErr.Type() != purchase.ErrTypeIllegalTransition {
-		t.Fatalf("approve a cancelled order: %v, want %s", err, purchase.ErrTypeIllegalTransition)
+	if appErr := appError(t, err); appErr.Type() != fault.TypeOf(fault.ErrIllegalTransition) {
+		t.Fatalf("approve a cancelled order: %v, want %s", err, fault.TypeOf(fault.ErrIllegalTransition))
 	}
 }
 
@@ -116,8 +117,8 @@ func TestCompensationsSucceedWithNothingToUndo(t *testing.T) {
 	}
 	// The tombstones refuse the late actions.
 	_, err := env.ExecuteActivity(purchase.ActivityChargePayment, purchase.ChargePaymentInput{OrderID: "ghost", CustomerID: "alice", AmountCents: 100})
-	if appErr := appError(t, err); appErr.Type() != purchase.ErrTypeAlreadyCompensated {
-		t.Fatalf("late charge: %v, want %s", err, purchase.ErrTypeAlreadyCompensated)
+	if appErr := appError(t, err); appErr.Type() != fault.TypeOf(fault.ErrCompensated) {
+		t.Fatalf("late charge: %v, want %s", err, fault.TypeOf(fault.ErrCompensated))
 	}
 }
 

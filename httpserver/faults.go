@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/problem"
 )
 
@@ -99,18 +100,14 @@ func (f *Faults) Wrap(log *slog.Logger, next http.Handler) http.Handler {
 			return
 		}
 		f.Injected.Add(1)
-		unavailable := &problem.Problem{Type: problem.TypeURI("injected-fault"), Title: "Service unavailable",
-			Status: http.StatusServiceUnavailable, Code: "injected-fault"}
 		if rand.IntN(2) == 0 {
-			unavailable.Detail = "injected fault before the request was handled"
 			log.Info("fault injected", "method", r.Method, "path", r.URL.Path, "when", "before")
-			problem.Write(w, r, unavailable)
+			problem.Write(w, r, problem.From(fmt.Errorf("%w: injected fault before the request was handled", fault.ErrUnavailable)))
 			return
 		}
 		// Do the work, then lose the answer.
 		next.ServeHTTP(&captured{header: http.Header{}}, r)
-		unavailable.Detail = "injected fault after the request was handled"
 		log.Info("fault injected", "method", r.Method, "path", r.URL.Path, "when", "after")
-		problem.Write(w, r, unavailable)
+		problem.Write(w, r, problem.From(fmt.Errorf("%w: injected fault after the request was handled", fault.ErrUnavailable)))
 	})
 }

@@ -36,10 +36,11 @@ func (p *Problem) Error() string {
 // Unwrap returns the fault sentinel the code stands for, so a client can test
 // errors.Is(err, fault.ErrOutOfStock) on an error that crossed the wire.
 func (p *Problem) Unwrap() error {
-	for _, k := range kinds {
-		if k.code == p.Code {
-			return k.sentinel
-		}
+	if m, ok := fault.ByCode(p.Code); ok {
+		return m.Err
+	}
+	if p.Status == http.StatusServiceUnavailable {
+		return fault.ErrUnavailable
 	}
 	return nil
 }
@@ -50,38 +51,19 @@ func (p *Problem) Retryable() bool {
 	return p.Status >= 500 || p.Status == http.StatusTooManyRequests || p.Status == http.StatusRequestTimeout
 }
 
-type kind struct {
-	sentinel error
-	status   int
-	code     string
-	title    string
-}
-
-var kinds = []kind{
-	{fault.ErrInvalid, http.StatusBadRequest, "invalid-request", "Invalid request"},
-	{fault.ErrUnauthorized, http.StatusUnauthorized, "unauthorized", "Unauthorized"},
-	{fault.ErrNotFound, http.StatusNotFound, "not-found", "Not found"},
-	{fault.ErrInsufficientFunds, http.StatusPaymentRequired, "insufficient-funds", "Payment declined"},
-	{fault.ErrOutOfStock, http.StatusConflict, "out-of-stock", "Out of stock"},
-	{fault.ErrIllegalTransition, http.StatusConflict, "illegal-transition", "Illegal state transition"},
-	{fault.ErrCompensated, http.StatusConflict, "already-compensated", "Already compensated"},
-	{fault.ErrIdempotencyConflict, http.StatusConflict, "idempotency-conflict", "Idempotency key reused"},
-}
-
-// TypeURI is the problem type of a code; docs/problems.md describes each one.
+// TypeURI is the problem type of a code; docs/failures.md describes each one.
 func TypeURI(code string) string { return "urn:sagaforge:problem:" + code }
 
 // From turns an error into the problem to send: a fault sentinel becomes its
-// refusal, anything else a 500 that hides internals from the caller.
+// problem (fault.Meanings), anything else a 500 that hides internals from the
+// caller.
 func From(err error) *Problem {
 	var p *Problem
 	if errors.As(err, &p) {
 		return p
 	}
-	for _, k := range kinds {
-		if errors.Is(err, k.sentinel) {
-			return &Problem{Type: TypeURI(k.code), Title: k.title, Status: k.status, Detail: err.Error(), Code: k.code}
-		}
+	if m, ok := fault.Of(err); ok {
+		return &Problem{Type: TypeURI(m.Code), Title: m.Title, Status: m.Status, Detail: err.Error(), Code: m.Code}
 	}
 	return &Problem{Type: TypeURI("internal"), Title: "Internal error", Status: http.StatusInternalServerError,
 		Detail: "the service failed to handle the request; it is safe to retry", Code: "internal"}

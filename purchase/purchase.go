@@ -33,20 +33,10 @@ const (
 	ActivityRefundPayment = "RefundPayment"
 )
 
-// Application error types. The first group are business refusals the services
-// answer with: they are non-retryable, because asking again gets the same no.
-const (
-	ErrTypeInvalidOrder        = "InvalidOrder"
-	ErrTypeNotFound            = "NotFound"
-	ErrTypeOutOfStock          = "OutOfStock"
-	ErrTypePaymentDeclined     = "PaymentDeclined"
-	ErrTypeIllegalTransition   = "IllegalTransition"
-	ErrTypeAlreadyCompensated  = "AlreadyCompensated"
-	ErrTypeIdempotencyConflict = "IdempotencyConflict"
-	// ErrTypeCompensationFailed fails the workflow when an undo could not be
-	// done: the databases may disagree and a person has to look.
-	ErrTypeCompensationFailed = "CompensationFailed"
-)
+// ErrTypeCompensationFailed fails the workflow when an undo could not be
+// done: the databases may disagree and a person has to look. The services'
+// refusals are typed by fault.Meanings.
+const ErrTypeCompensationFailed = "CompensationFailed"
 
 // Search attributes the workflow keeps current, for the Web UI and
 // "starter list". The dev server registers them at start; see README for

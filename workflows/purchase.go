@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/purchase"
 )
 
@@ -82,16 +83,19 @@ var (
 const searchAttributesVersion = "search-attributes"
 
 // Run creates the order (PENDING), reserves stock, charges the payment and
-// approves the order. A step registers its compensation before it is called,
-// so a step that timed out after the service did its work is still undone. On
-// failure, or when the customer cancels (update "cancel"), the compensations
-// run in reverse order and the saga ends CANCELLED with the reason; if a
-// compensation cannot be done, the workflow fails with
-// ErrTypeCompensationFailed. Query "state" tells where it is.
+// approves the order. The steps come in three classes (docs/failures.md):
+// create, reserve and charge are compensatable, and each registers its
+// compensation before it is called, so a step that timed out after the
+// service did its work is still undone; approve is the pivot, after which the
+// saga only goes forward. On a failure before the pivot, or when the customer
+// cancels (update "cancel"), the compensations run in reverse order and the
+// saga ends CANCELLED with the reason; if a compensation cannot be done, the
+// workflow fails with ErrTypeCompensationFailed. Query "state" tells where it
+// is.
 func (p Purchase) Run(ctx workflow.Context, in purchase.Input) (purchase.Result, error) {
 	stepsCtx, cancelSteps := workflow.WithCancel(ctx)
 	s := &saga{
-		ctx:    workflow.WithLocalActivityOptions(workflow.WithActivityOptions(stepsCtx, p.stepOptions()), p.localStepOptions()),
+		ctx:    stepsCtx,
 		policy: p.Policy,
 		log:    log.With(workflow.GetLogger(ctx), "order_id", in.OrderID),
 		result: purchase.Result{OrderID: in.OrderID, Steps: []string{}, Compensations: []string{}},
@@ -112,40 +116,60 @@ func (p Purchase) Run(ctx workflow.Context, in purchase.Input) (purchase.Result,
 
 func (s *saga) run(ctx workflow.Context, in purchase.Input) (purchase.Result, error) {
 	var created purchase.CreateOrderOutput
-	err := s.step(purchase.StepCreateOrder, "Create order "+in.OrderID+" for "+in.CustomerID+": "+items(in.Items),
-		purchase.ActivityCreateOrder, purchase.CreateOrderInput{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items}, &created,
-		purchase.CompensationCancelOrder, func(ctx workflow.Context) error {
-			return execute(ctx, "Cancel order "+in.OrderID+": "+s.result.Reason, purchase.ActivityCancelOrder,
-				purchase.CancelOrderInput{OrderID: in.OrderID, Reason: s.result.Reason})
-		})
-	if err != nil {
+	if err := s.compensatable(step{
+		Name:     purchase.StepCreateOrder,
+		Summary:  "Create order " + in.OrderID + " for " + in.CustomerID + ": " + items(in.Items),
+		Activity: purchase.ActivityCreateOrder,
+		Input:    purchase.CreateOrderInput{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items},
+		Output:   &created,
+		Undo: undo{
+			Name:     purchase.CompensationCancelOrder,
+			Summary:  func() string { return "Cancel order " + in.OrderID + ": " + s.result.Reason },
+			Activity: purchase.ActivityCancelOrder,
+			Input:    func() any { return purchase.CancelOrderInput{OrderID: in.OrderID, Reason: s.result.Reason} },
+		},
+	}); err != nil {
 		return s.abort(ctx, err)
 	}
 	s.result.TotalCents = created.TotalCents
 	s.upsert(ctx, searchOrderTotal.ValueSet(int64(created.TotalCents)))
 
-	err = s.step(purchase.StepReserveStock, "Reserve "+items(in.Items),
-		purchase.ActivityReserveStock, purchase.ReserveStockInput{OrderID: in.OrderID, Items: in.Items}, nil,
-		purchase.CompensationReleaseStock, func(ctx workflow.Context) error {
-			return execute(ctx, "Release "+items(in.Items), purchase.ActivityReleaseStock,
-				purchase.ReleaseStockInput{OrderID: in.OrderID, Reason: s.result.Reason})
-		})
-	if err != nil {
+	if err := s.compensatable(step{
+		Name:     purchase.StepReserveStock,
+		Summary:  "Reserve " + items(in.Items),
+		Activity: purchase.ActivityReserveStock,
+		Input:    purchase.ReserveStockInput{OrderID: in.OrderID, Items: in.Items},
+		Undo: undo{
+			Name:     purchase.CompensationReleaseStock,
+			Summary:  func() string { return "Release " + items(in.Items) },
+			Activity: purchase.ActivityReleaseStock,
+			Input:    func() any { return purchase.ReleaseStockInput{OrderID: in.OrderID, Reason: s.result.Reason} },
+		},
+	}); err != nil {
 		return s.abort(ctx, err)
 	}
 
-	err = s.step(purchase.StepChargePayment, "Charge "+created.TotalCents.String()+" to "+in.CustomerID,
-		purchase.ActivityChargePayment, purchase.ChargePaymentInput{OrderID: in.OrderID, CustomerID: in.CustomerID, AmountCents: created.TotalCents}, nil,
-		purchase.CompensationRefundPayment, func(ctx workflow.Context) error {
-			return execute(ctx, "Refund "+created.TotalCents.String()+" to "+in.CustomerID, purchase.ActivityRefundPayment,
-				purchase.OrderRef{OrderID: in.OrderID})
-		})
-	if err != nil {
+	if err := s.compensatable(step{
+		Name:     purchase.StepChargePayment,
+		Summary:  "Charge " + created.TotalCents.String() + " to " + in.CustomerID,
+		Activity: purchase.ActivityChargePayment,
+		Input:    purchase.ChargePaymentInput{OrderID: in.OrderID, CustomerID: in.CustomerID, AmountCents: created.TotalCents},
+		Undo: undo{
+			Name:     purchase.CompensationRefundPayment,
+			Summary:  func() string { return "Refund " + created.TotalCents.String() + " to " + in.CustomerID },
+			Activity: purchase.ActivityRefundPayment,
+			Input:    func() any { return purchase.OrderRef{OrderID: in.OrderID} },
+		},
+	}); err != nil {
 		return s.abort(ctx, err)
 	}
 
-	err = s.step(purchase.StepApproveOrder, "Approve order "+in.OrderID, purchase.ActivityApproveOrder, purchase.OrderRef{OrderID: in.OrderID}, nil, "", nil)
-	if err != nil {
+	if err := s.pivot(ctx, step{
+		Name:     purchase.StepApproveOrder,
+		Summary:  "Approve order " + in.OrderID,
+		Activity: purchase.ActivityApproveOrder,
+		Input:    purchase.OrderRef{OrderID: in.OrderID},
+	}); err != nil {
 		return s.abort(ctx, err)
 	}
 	s.result.Status = purchase.StatusApproved
@@ -175,7 +199,7 @@ func (s *saga) handle(ctx workflow.Context, cancelSteps workflow.CancelFunc) err
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req purchase.CancelRequest) error {
 			switch {
-			case s.state.Status == purchase.SagaApproved || s.state.CurrentStep == purchase.StepApproveOrder:
+			case s.state.Status == purchase.SagaApproved || s.forwardOnly || s.state.CurrentStep == purchase.StepApproveOrder:
 				return fmt.Errorf("order %s is approved (or being approved) and can no longer be cancelled", s.state.OrderID)
 			case s.state.Status != purchase.SagaRunning || s.cancelReason != "":
 				return fmt.Errorf("order %s can no longer be cancelled: the saga is %s", s.state.OrderID, s.state.Status)
@@ -186,50 +210,82 @@ func (s *saga) handle(ctx workflow.Context, cancelSteps workflow.CancelFunc) err
 		}})
 }
 
-func (p Purchase) stepOptions() workflow.ActivityOptions {
-	retry := p.Policy.StepRetry
+func (p Policy) stepOptions() workflow.ActivityOptions {
+	retry := p.StepRetry
 	return workflow.ActivityOptions{
-		StartToCloseTimeout:    p.Policy.StepTimeout,
-		ScheduleToCloseTimeout: p.Policy.StepDeadline,
+		StartToCloseTimeout:    p.StepTimeout,
+		ScheduleToCloseTimeout: p.StepDeadline,
 		RetryPolicy:            &retry,
 	}
 }
 
-func (p Purchase) localStepOptions() workflow.LocalActivityOptions {
-	retry := p.Policy.StepRetry
+func (p Policy) localStepOptions() workflow.LocalActivityOptions {
+	retry := p.StepRetry
 	return workflow.LocalActivityOptions{
-		StartToCloseTimeout:    p.Policy.StepTimeout,
-		ScheduleToCloseTimeout: p.Policy.StepDeadline,
+		StartToCloseTimeout:    p.StepTimeout,
+		ScheduleToCloseTimeout: p.StepDeadline,
 		RetryPolicy:            &retry,
 	}
 }
 
-func (p Purchase) compensationOptions() workflow.ActivityOptions {
-	retry := p.Policy.CompensationRetry
+// pivotOptions retry the pivot until it answers, with no deadline and no
+// limit on attempts: once it may have committed, giving up is not an option.
+func (p Policy) pivotOptions() workflow.ActivityOptions {
+	retry := p.StepRetry
+	retry.MaximumAttempts = 0
+	return workflow.ActivityOptions{StartToCloseTimeout: p.StepTimeout, RetryPolicy: &retry}
+}
+
+func (p Policy) compensationOptions() workflow.ActivityOptions {
+	retry := p.CompensationRetry
 	return workflow.ActivityOptions{
-		StartToCloseTimeout:    p.Policy.CompensationTimeout,
-		ScheduleToCloseTimeout: p.Policy.CompensationDeadline,
+		StartToCloseTimeout:    p.CompensationTimeout,
+		ScheduleToCloseTimeout: p.CompensationDeadline,
 		RetryPolicy:            &retry,
 	}
 }
 
-// compensation is one undo in the deferred list.
-type compensation struct {
-	name string
-	run  func(ctx workflow.Context) error
+// step is one forward step of the saga: what it calls with what, and, for a
+// compensatable step, the compensation it registers before it runs.
+type step struct {
+	Name     string
+	Summary  string // shown in the Web UI
+	Activity string
+	Input    any
+	Output   any // nil when the step returns nothing
+	Undo     undo
 }
+
+// undo is a step's compensation. Its summary and input are built when it
+// runs, because they carry the reason the saga stopped.
+type undo struct {
+	Name     string
+	Summary  func() string
+	Activity string
+	Input    func() any
+}
+
+// stepError is a step's failure, with the step's name.
+type stepError struct {
+	step string
+	err  error
+}
+
+func (e *stepError) Error() string { return e.step + ": " + e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }
 
 // saga is the state of one run: the deferred compensations, the result and
 // what the state query reports.
 type saga struct {
-	ctx              workflow.Context
+	ctx              workflow.Context // cancelled by the cancel update
 	policy           Policy
 	log              log.Logger
 	result           purchase.Result
 	state            purchase.State
-	compensations    []compensation
+	compensations    []undo
 	searchAttributes bool   // this run upserts search attributes (version >= 1)
 	cancelReason     string // set by the cancel update
+	forwardOnly      bool   // the pivot has started: no cancel is taken
 	done             bool
 }
 
@@ -247,35 +303,73 @@ func (s *saga) setStatus(ctx workflow.Context, status purchase.SagaStatus) {
 	s.upsert(ctx, searchSagaStatus.ValueSet(string(status)))
 }
 
-// step registers the step's compensation (if any), then runs the step. A
-// business refusal is the service's definite answer that it did nothing, so
-// its compensation is dropped again; any other failure keeps it, because
-// the service may have done the work before the failure reached us.
-func (s *saga) step(name, summary, activity string, in, out any, compName string, undo func(workflow.Context) error) error {
-	if undo != nil {
-		s.compensations = append(s.compensations, compensation{name: compName, run: undo})
+// compensatable registers the step's compensation, then runs the step. A
+// refusal that leaves no effect (fault.Meanings) is the service's definite
+// answer that it did nothing, so the compensation is dropped again; any other
+// failure keeps it, because the service may have done the work before the
+// failure reached us.
+func (s *saga) compensatable(st step) error {
+	s.compensations = append(s.compensations, st.Undo)
+	err := s.execute(s.ctx, st)
+	if err != nil && leftNoEffect(err) {
+		s.compensations = s.compensations[:len(s.compensations)-1]
 	}
-	s.state.CurrentStep = name
-	var step workflow.Future
-	if s.policy.LocalSteps {
-		opts := Purchase{Policy: s.policy}.localStepOptions()
-		opts.Summary = summary
-		step = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(s.ctx, opts), activity, in)
-	} else {
-		opts := Purchase{Policy: s.policy}.stepOptions()
-		opts.Summary = summary
-		step = workflow.ExecuteActivity(workflow.WithActivityOptions(s.ctx, opts), activity, in)
+	return err
+}
+
+// pivotVersion guards the forward-only pivot: histories recorded before it
+// ran the approval like any other step.
+const pivotVersion = "pivot-forward-only"
+
+// pivot runs the step after which the saga only goes forward. It is not
+// started once a cancel has arrived; once started, no cancel interrupts it
+// and no deadline gives up on it: an answer lost past the step deadline is
+// asked for again, without a deadline, until the service says yes (the saga
+// is approved) or a definite no (nothing happened, so compensating is
+// right). Compensating an approval whose outcome is unknown would refund a
+// customer who keeps the goods.
+func (s *saga) pivot(ctx workflow.Context, st step) error {
+	if workflow.GetVersion(ctx, pivotVersion, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return s.execute(s.ctx, st)
 	}
-	err := step.Get(s.ctx, out)
-	if err != nil {
-		if undo != nil && refusedWithoutEffect(err) {
-			s.compensations = s.compensations[:len(s.compensations)-1]
+	if err := s.ctx.Err(); err != nil {
+		return &stepError{step: st.Name, err: err}
+	}
+	s.forwardOnly = true
+	forward, _ := workflow.NewDisconnectedContext(ctx)
+	err := s.execute(forward, st)
+	for err != nil && !definite(err) {
+		s.log.Warn("pivot outcome unknown; asking again with no deadline", "step", st.Name, "error", err)
+		opts := s.policy.pivotOptions()
+		opts.Summary = st.Summary + " (until it answers)"
+		err = workflow.ExecuteActivity(workflow.WithActivityOptions(forward, opts), st.Activity, st.Input).Get(forward, st.Output)
+		if err != nil {
+			err = &stepError{step: st.Name, err: err}
 		}
-		s.log.Info("step failed", "step", name, "error", err)
-		return fmt.Errorf("%s: %w", name, err)
 	}
-	s.result.Steps = append(s.result.Steps, name)
-	s.state.Steps = append(s.state.Steps, name)
+	return err
+}
+
+// execute runs one forward step, as a local activity or a regular one as the
+// policy says, and records it as done.
+func (s *saga) execute(ctx workflow.Context, st step) error {
+	s.state.CurrentStep = st.Name
+	var f workflow.Future
+	if s.policy.LocalSteps {
+		opts := s.policy.localStepOptions()
+		opts.Summary = st.Summary
+		f = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, opts), st.Activity, st.Input)
+	} else {
+		opts := s.policy.stepOptions()
+		opts.Summary = st.Summary
+		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), st.Activity, st.Input)
+	}
+	if err := f.Get(ctx, st.Output); err != nil {
+		s.log.Info("step failed", "step", st.Name, "error", err)
+		return &stepError{step: st.Name, err: err}
+	}
+	s.result.Steps = append(s.result.Steps, st.Name)
+	s.state.Steps = append(s.state.Steps, st.Name)
 	return nil
 }
 
@@ -290,18 +384,19 @@ func (s *saga) abort(ctx workflow.Context, cause error) (purchase.Result, error)
 	s.state.Reason = s.result.Reason
 	s.setStatus(ctx, purchase.SagaCompensating)
 	undoCtx, _ := workflow.NewDisconnectedContext(ctx)
-	undoCtx = workflow.WithActivityOptions(undoCtx, Purchase{Policy: s.policy}.compensationOptions())
 	var failed []error
 	for i := len(s.compensations) - 1; i >= 0; i-- {
 		c := s.compensations[i]
-		s.state.CurrentStep = c.name
-		if err := c.run(undoCtx); err != nil {
-			s.log.Error("compensation failed", "compensation", c.name, "error", err)
-			failed = append(failed, fmt.Errorf("%s: %w", c.name, err))
+		s.state.CurrentStep = c.Name
+		opts := s.policy.compensationOptions()
+		opts.Summary = c.Summary()
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(undoCtx, opts), c.Activity, c.Input()).Get(undoCtx, nil); err != nil {
+			s.log.Error("compensation failed", "compensation", c.Name, "error", err)
+			failed = append(failed, fmt.Errorf("%s: %w", c.Name, err))
 			continue
 		}
-		s.result.Compensations = append(s.result.Compensations, c.name)
-		s.state.Compensations = append(s.state.Compensations, c.name)
+		s.result.Compensations = append(s.result.Compensations, c.Name)
+		s.state.Compensations = append(s.state.Compensations, c.Name)
 	}
 	if len(failed) > 0 {
 		s.result.Status = purchase.StatusFailed
@@ -318,14 +413,6 @@ func (s *saga) abort(ctx workflow.Context, cause error) (purchase.Result, error)
 	return s.result, nil
 }
 
-// execute runs a compensation activity with its summary.
-func execute(ctx workflow.Context, summary, activity string, in any) error {
-	opts := workflow.GetActivityOptions(ctx)
-	opts.Summary = summary
-	ctx = workflow.WithActivityOptions(ctx, opts)
-	return workflow.ExecuteActivity(ctx, activity, in).Get(ctx, nil)
-}
-
 // items describes a cart for summaries: "2 x SKU-1, 1 x SKU-2".
 func items(its []purchase.Item) string {
 	parts := make([]string, len(its))
@@ -335,20 +422,22 @@ func items(its []purchase.Item) string {
 	return strings.Join(parts, ", ")
 }
 
-// refusedWithoutEffect tells whether err is a refusal after which the service
-// holds nothing to undo: bad input writes nothing, and a stock or payment
-// refusal is recorded as REJECTED or DECLINED, never as a reservation or a
-// capture.
-func refusedWithoutEffect(err error) bool {
+// leftNoEffect tells whether err is a refusal after which the service holds
+// nothing to undo (fault.Meanings).
+func leftNoEffect(err error) bool {
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) {
 		return false
 	}
-	switch appErr.Type() {
-	case purchase.ErrTypeInvalidOrder, purchase.ErrTypeOutOfStock, purchase.ErrTypePaymentDeclined:
-		return true
-	}
-	return false
+	m, ok := fault.ByType(appErr.Type())
+	return ok && m.NoEffect
+}
+
+// definite tells whether err is the service's final answer: a refusal, not a
+// timeout or a transient failure whose work may or may not have been done.
+func definite(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.NonRetryable()
 }
 
 // reason is the cancellation reason a person reads: the service's words for a
@@ -357,25 +446,20 @@ func reason(err error) string {
 	var appErr *temporal.ApplicationError
 	var timeout *temporal.TimeoutError
 	var canceled *temporal.CanceledError
+	var se *stepError
+	name := "a step"
+	if errors.As(err, &se) {
+		name = se.step
+	}
 	switch {
 	case errors.As(err, &canceled):
 		return "cancelled by request"
 	case errors.As(err, &appErr) && appErr.NonRetryable():
 		return appErr.Message()
 	case errors.As(err, &timeout):
-		return fmt.Sprintf("%s timed out (%s)", stepOf(err), timeout.TimeoutType())
+		return fmt.Sprintf("%s timed out (%s)", name, timeout.TimeoutType())
 	case errors.As(err, &appErr):
-		return fmt.Sprintf("%s kept failing: %s", stepOf(err), appErr.Message())
+		return fmt.Sprintf("%s kept failing: %s", name, appErr.Message())
 	}
 	return err.Error()
-}
-
-// stepOf returns the step name that step() put in front of the error.
-func stepOf(err error) string {
-	for _, name := range []string{purchase.StepCreateOrder, purchase.StepReserveStock, purchase.StepChargePayment, purchase.StepApproveOrder} {
-		if len(err.Error()) >= len(name) && err.Error()[:len(name)] == name {
-			return name
-		}
-	}
-	return "a step"
 }

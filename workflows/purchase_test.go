@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/money"
 	"github.com/sagaforge/saga/purchase"
 	"github.com/sagaforge/saga/workflows"
@@ -38,7 +39,11 @@ type shop struct {
 
 	transientFailures map[string]int   // activity -> failures left before it works
 	refuse            map[string]error // activity -> error it always returns
-	hangAfterWork     map[string]bool  // activity -> do the work, then never answer
+	hangAfterWork     map[string]int   // activity -> calls left that do the work, then never answer
+	// cancelWorkflowOn cancels the workflow (as the Web UI or "temporal
+	// workflow cancel" would) when this activity is first entered.
+	cancelWorkflowOn string
+	env              *testsuite.TestWorkflowEnvironment
 }
 
 func newShop() *shop {
@@ -49,7 +54,7 @@ func newShop() *shop {
 		balance:           map[string]money.Cents{"alice": 1_000_000, "bob": 5_000},
 		charged:           map[string]money.Cents{},
 		prices:            map[string]money.Cents{"SKU-1": 4990, "SKU-2": 19900, "SKU-OUT": 1000},
-		transientFailures: map[string]int{}, refuse: map[string]error{}, hangAfterWork: map[string]bool{},
+		transientFailures: map[string]int{}, refuse: map[string]error{}, hangAfterWork: map[string]int{},
 	}
 }
 
@@ -59,6 +64,10 @@ func (s *shop) enter(name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, name)
+	if name == s.cancelWorkflowOn {
+		s.cancelWorkflowOn = ""
+		s.env.CancelWorkflow()
+	}
 	if err := s.refuse[name]; err != nil {
 		return err
 	}
@@ -73,7 +82,10 @@ func (s *shop) enter(name string) error {
 // reaches the workflow, as when a response is lost in a timeout.
 func (s *shop) leave(ctx context.Context, name string) error {
 	s.mu.Lock()
-	hang := s.hangAfterWork[name]
+	hang := s.hangAfterWork[name] > 0
+	if hang {
+		s.hangAfterWork[name]--
+	}
 	s.mu.Unlock()
 	if hang {
 		<-ctx.Done()
@@ -96,7 +108,7 @@ func (s *shop) CreateOrder(ctx context.Context, in purchase.CreateOrderInput) (p
 		price, ok := s.prices[it.SKU]
 		if !ok {
 			s.mu.Unlock()
-			return purchase.CreateOrderOutput{}, refusal(purchase.ErrTypeInvalidOrder, "unknown sku "+it.SKU)
+			return purchase.CreateOrderOutput{}, refusal(fault.TypeOf(fault.ErrInvalid), "unknown sku "+it.SKU)
 		}
 		total += price * money.Cents(it.Quantity)
 	}
@@ -112,12 +124,13 @@ func (s *shop) ApproveOrder(ctx context.Context, in purchase.OrderRef) error {
 		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.orders[in.OrderID] == "CANCELLED" {
-		return refusal(purchase.ErrTypeIllegalTransition, "order is CANCELLED")
+		s.mu.Unlock()
+		return refusal(fault.TypeOf(fault.ErrIllegalTransition), "order is CANCELLED")
 	}
 	s.orders[in.OrderID] = "APPROVED"
-	return nil
+	s.mu.Unlock()
+	return s.leave(ctx, purchase.ActivityApproveOrder)
 }
 
 func (s *shop) CancelOrder(ctx context.Context, in purchase.CancelOrderInput) error {
@@ -127,7 +140,7 @@ func (s *shop) CancelOrder(ctx context.Context, in purchase.CancelOrderInput) er
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.orders[in.OrderID] == "APPROVED" {
-		return refusal(purchase.ErrTypeIllegalTransition, "order is APPROVED")
+		return refusal(fault.TypeOf(fault.ErrIllegalTransition), "order is APPROVED")
 	}
 	s.orders[in.OrderID], s.reasons[in.OrderID] = "CANCELLED", in.Reason
 	return nil
@@ -142,7 +155,7 @@ func (s *shop) ReserveStock(ctx context.Context, in purchase.ReserveStockInput) 
 		for _, it := range in.Items {
 			if s.stock[it.SKU] < it.Quantity {
 				s.mu.Unlock()
-				return refusal(purchase.ErrTypeOutOfStock, fmt.Sprintf("out of stock: %s (requested %d, available %d)", it.SKU, it.Quantity, s.stock[it.SKU]))
+				return refusal(fault.TypeOf(fault.ErrOutOfStock), fmt.Sprintf("out of stock: %s (requested %d, available %d)", it.SKU, it.Quantity, s.stock[it.SKU]))
 			}
 		}
 		for _, it := range in.Items {
@@ -175,7 +188,7 @@ func (s *shop) ChargePayment(ctx context.Context, in purchase.ChargePaymentInput
 	if _, done := s.charged[in.OrderID]; !done {
 		if s.balance[in.CustomerID] < in.AmountCents {
 			s.mu.Unlock()
-			return refusal(purchase.ErrTypePaymentDeclined, "insufficient funds: balance does not cover "+in.AmountCents.String())
+			return refusal(fault.TypeOf(fault.ErrInsufficientFunds), "insufficient funds: balance does not cover "+in.AmountCents.String())
 		}
 		s.balance[in.CustomerID] -= in.AmountCents
 		s.charged[in.OrderID] = in.AmountCents
@@ -224,6 +237,7 @@ func run(t *testing.T, s *shop, in purchase.Input) (purchase.Result, error) {
 	t.Helper()
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
+	s.env = env
 	env.RegisterWorkflowWithOptions(workflows.Purchase{Policy: fastPolicy(localSteps)}.Run, workflow.RegisterOptions{Name: purchase.WorkflowType})
 	for name, fn := range map[string]any{
 		purchase.ActivityCreateOrder: s.CreateOrder, purchase.ActivityApproveOrder: s.ApproveOrder,
@@ -318,7 +332,7 @@ func TestDeclinedReleasesStockAndCancelsOrder(t *testing.T) {
 
 func TestApproveFailureRefundsReleasesAndCancelsInReverseOrder(t *testing.T) {
 	s := newShop()
-	s.refuse[purchase.ActivityApproveOrder] = refusal(purchase.ErrTypeIllegalTransition, "order o-1 cannot be approved")
+	s.refuse[purchase.ActivityApproveOrder] = refusal(fault.TypeOf(fault.ErrIllegalTransition), "order o-1 cannot be approved")
 	res, err := run(t, s, alice(item("SKU-2", 2)))
 	if err != nil {
 		t.Fatal(err)
@@ -358,7 +372,7 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 
 func TestStepThatTimesOutAfterDoingItsWorkIsCompensated(t *testing.T) {
 	s := newShop()
-	s.hangAfterWork[purchase.ActivityChargePayment] = true
+	s.hangAfterWork[purchase.ActivityChargePayment] = 1000
 	res, err := run(t, s, alice(item("SKU-2", 1)))
 	if err != nil {
 		t.Fatal(err)
@@ -394,7 +408,7 @@ func TestCompensationRetriesTransientErrors(t *testing.T) {
 
 func TestCompensationThatCannotBeDoneFailsTheWorkflowPlainly(t *testing.T) {
 	s := newShop()
-	s.refuse[purchase.ActivityReleaseStock] = refusal(purchase.ErrTypeNotFound, "reservation store lost")
+	s.refuse[purchase.ActivityReleaseStock] = refusal(fault.TypeOf(fault.ErrNotFound), "reservation store lost")
 	in := purchase.Input{OrderID: "o-bob", CustomerID: "bob", Items: []purchase.Item{item("SKU-2", 1)}}
 	_, err := run(t, s, in)
 	var appErr *temporal.ApplicationError
@@ -438,4 +452,68 @@ func TestStepThatNeverRecoversGivesUpAndCompensates(t *testing.T) {
 	if s.stock["SKU-1"] != 1000 || s.orders["o-1"] != "CANCELLED" {
 		t.Fatalf("state: SKU-1 %d, order %s", s.stock["SKU-1"], s.orders["o-1"])
 	}
+}
+
+// The pivot: an approval whose answer is lost for longer than the step
+// deadline may have committed, so the saga asks again instead of refunding a
+// customer who keeps the goods.
+func TestApprovalAnswerLostPastTheDeadlineGoesForward(t *testing.T) {
+	s := newShop()
+	s.hangAfterWork[purchase.ActivityApproveOrder] = 7 // past the policy's 5 attempts
+	res, err := run(t, s, alice(item("SKU-2", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 {
+		t.Fatalf("result %+v, want APPROVED with nothing compensated", res)
+	}
+	if n := strings.Count(strings.Join(s.calls, " "), purchase.ActivityApproveOrder); n != 8 {
+		t.Fatalf("approve called %d times, want 7 lost answers and 1 that arrives", n)
+	}
+	if s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-19900 || s.stock["SKU-2"] != 99 {
+		t.Fatalf("state: order %s, alice %s, SKU-2 %d; want approved, charged and reserved", s.orders["o-1"], s.balance["alice"], s.stock["SKU-2"])
+	}
+}
+
+func TestWorkflowCancelDuringThePivotDoesNotInterruptIt(t *testing.T) {
+	s := newShop()
+	s.cancelWorkflowOn = purchase.ActivityApproveOrder
+	s.hangAfterWork[purchase.ActivityApproveOrder] = 1
+	res, err := run(t, s, alice(item("SKU-1", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-4990 {
+		t.Fatalf("result %+v, order %s, alice %s; want APPROVED, charged, nothing undone", res, s.orders["o-1"], s.balance["alice"])
+	}
+}
+
+func TestWorkflowCancelBeforeThePivotCompensates(t *testing.T) {
+	s := newShop()
+	s.cancelWorkflowOn = purchase.ActivityChargePayment
+	res, err := run(t, s, alice(item("SKU-1", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusCancelled || s.orders["o-1"] != "CANCELLED" || s.balance["alice"] != 1_000_000 || s.stock["SKU-1"] != 1000 {
+		t.Fatalf("result %+v, order %s, alice %s, SKU-1 %d; want CANCELLED with everything undone", res, s.orders["o-1"], s.balance["alice"], s.stock["SKU-1"])
+	}
+	if slices.Contains(s.calls, purchase.ActivityApproveOrder) {
+		t.Fatalf("calls %v: the pivot must not start once a cancel has arrived", s.calls)
+	}
+}
+
+// An idempotency conflict means the order ID belongs to another purchase:
+// nothing of ours exists to undo, and cancelling would cancel theirs.
+func TestIdempotencyConflictOnCreateCompensatesNothing(t *testing.T) {
+	s := newShop()
+	s.refuse[purchase.ActivityCreateOrder] = refusal(fault.TypeOf(fault.ErrIdempotencyConflict), "order o-1 exists with other items or customer")
+	res, err := run(t, s, alice(item("SKU-1", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusCancelled || len(res.Compensations) != 0 {
+		t.Fatalf("result %+v, want CANCELLED with no compensation", res)
+	}
+	wantCalls(t, s, purchase.ActivityCreateOrder)
 }
