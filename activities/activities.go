@@ -39,6 +39,7 @@ func Register(r worker.ActivityRegistry, a *Activities) {
 	for name, fn := range map[string]any{
 		purchase.ActivityCreateOrder:   a.CreateOrder,
 		purchase.ActivityApproveOrder:  a.ApproveOrder,
+		purchase.ActivityOrderStatus:   a.OrderStatus,
 		purchase.ActivityCancelOrder:   a.CancelOrder,
 		purchase.ActivityReserveStock:  a.ReserveStock,
 		purchase.ActivityReleaseStock:  a.ReleaseStock,
@@ -66,6 +67,15 @@ func (a *Activities) CreateOrder(ctx context.Context, in purchase.CreateOrderInp
 func (a *Activities) ApproveOrder(ctx context.Context, in purchase.OrderRef) error {
 	_, err := a.orders.Approve(ctx, in.OrderID)
 	return classify(err)
+}
+
+// OrderStatus returns the order's status: PENDING, APPROVED or CANCELLED.
+func (a *Activities) OrderStatus(ctx context.Context, in purchase.OrderRef) (string, error) {
+	o, err := a.orders.Get(ctx, in.OrderID)
+	if err != nil {
+		return "", classify(err)
+	}
+	return string(o.Status), nil
 }
 
 // CancelOrder is the compensation of CreateOrder.

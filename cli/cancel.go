@@ -9,16 +9,24 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/order"
 	"github.com/sagaforge/saga/orderid"
+	"github.com/sagaforge/saga/process"
 	"github.com/sagaforge/saga/purchase"
 )
 
-// runCancel asks a running purchase saga to stop and undo what it did, and
-// waits for the compensations. After approval the saga refuses.
+// runCancel asks a purchase in flight to stop and undo what it did, and
+// waits for the compensations. An orchestrated saga is asked through its
+// cancel update; a choreographed one through the order service, whose
+// OrderCancelled makes inventory and payment compensate. After approval
+// both refuse.
 func runCancel(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("cancel", env)
 	reason := fs.String("reason", "", "why the customer cancels (shown in the order's reason)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	orderURL := fs.String("order-url", process.Env("ORDER_URL", "http://127.0.0.1:8081"), "order service, for choreography (env ORDER_URL)")
+	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")), "Kafka brokers, for choreography (env KAFKA_BROKERS)")
 	positional, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -32,6 +40,10 @@ func runCancel(ctx context.Context, env *Env, args []string) error {
 	}
 	if len(*reason) > 200 {
 		return usagef("--reason holds at most 200 characters")
+	}
+	orders := order.NewClient(*orderURL, nil, env.Token)
+	if o, err := retry(ctx, func() (order.OrderResponse, error) { return orders.Get(ctx, id) }); err == nil && o.Mode == order.ModeChoreography {
+		return cancelChoreographed(ctx, env, orders, o, *reason, strings.Split(*brokers, ","), *asJSON)
 	}
 	c, err := dial(ctx, env)
 	if err != nil {
@@ -62,4 +74,31 @@ func runCancel(ctx context.Context, env *Env, args []string) error {
 	rep := Report{OrderID: id, Mode: "orchestration", WorkflowID: wid, UIURL: env.Temporal.WorkflowURL(wid, ""),
 		Status: string(res.Status), Reason: res.Reason, TotalCents: res.TotalCents, Steps: res.Steps, Compensations: res.Compensations}
 	return printReport(env, rep, *asJSON)
+}
+
+// cancelChoreographed cancels a choreographed order at the order service
+// and reports once the compensations its OrderCancelled set off are in.
+func cancelChoreographed(ctx context.Context, env *Env, orders *order.Client, o order.OrderResponse, why string, brokers []string, asJSON bool) error {
+	if o.Status != order.StatusPending {
+		return fmt.Errorf("order %s is already %s and can no longer be cancelled", o.OrderID, o.Status)
+	}
+	full := "cancelled by the customer"
+	if why != "" {
+		full += ": " + why
+	}
+	id := o.OrderID
+	o, err := retry(ctx, func() (order.OrderResponse, error) {
+		return orders.Cancel(ctx, id, order.CancelOrderRequest{Reason: full})
+	})
+	if errors.Is(err, fault.ErrIllegalTransition) {
+		return fmt.Errorf("cancel refused: order %s was approved meanwhile", id)
+	}
+	if err != nil {
+		return fmt.Errorf("cancel refused: %w", err)
+	}
+	rep, err := choreographyReport(ctx, o, brokers)
+	if err != nil {
+		return err
+	}
+	return printReport(env, rep, asJSON)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sagaforge/saga/events"
@@ -14,9 +15,10 @@ import (
 )
 
 // purchaseChoreographed creates a choreography order; from there the
-// services carry the saga by reacting to each other's events.
-func purchaseChoreographed(ctx context.Context, env *Env, in purchase.Input, orderURL string, brokers []string, wait bool) (Report, error) {
-	orders := order.NewClient(orderURL, nil, env.Token)
+// services carry the saga by reacting to each other's events. With wait it
+// waits up to waitFor for the order to settle, saying on stderr which step
+// it is waiting for.
+func purchaseChoreographed(ctx context.Context, env *Env, in purchase.Input, orders *order.Client, brokers []string, wait bool, waitFor time.Duration) (Report, error) {
 	items := make([]order.Item, len(in.Items))
 	for i, it := range in.Items {
 		items[i] = order.Item{SKU: it.SKU, Quantity: it.Quantity}
@@ -24,20 +26,52 @@ func purchaseChoreographed(ctx context.Context, env *Env, in purchase.Input, ord
 	_, err := retry(ctx, func() (order.OrderResponse, error) {
 		return orders.Create(ctx, order.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items, Mode: order.ModeChoreography})
 	})
+	if errors.Is(err, fault.ErrIdempotencyConflict) {
+		return Report{}, usagef("order %s exists with another customer, other items or as an orchestrated purchase; use another --order-id", in.OrderID)
+	}
 	if err != nil {
-		return Report{}, orderServiceError(orderURL, err)
+		return Report{}, orderServiceError(orders.BaseURL(), err)
 	}
 	rep := Report{OrderID: in.OrderID, Mode: "choreography", Status: "RUNNING", Steps: []string{}, Compensations: []string{}}
 	if !wait {
 		return rep, nil
 	}
+	waitCtx, cancel := context.WithTimeout(ctx, waitFor)
+	defer cancel()
+	started := time.Now()
 	var o order.OrderResponse
 	for o.Status == "" || o.Status == order.StatusPending {
-		if o, err = retry(ctx, func() (order.OrderResponse, error) { return orders.AwaitSettled(ctx, in.OrderID, 10*time.Second) }); err != nil {
-			return Report{}, orderServiceError(orderURL, err)
+		if o, err = retry(waitCtx, func() (order.OrderResponse, error) { return orders.AwaitSettled(waitCtx, in.OrderID, 10*time.Second) }); err != nil {
+			if waitCtx.Err() != nil && ctx.Err() == nil {
+				return Report{}, fmt.Errorf("order %s is still PENDING after %s, %s; it goes on (starter status %s)",
+					in.OrderID, waitFor, waitingFor(ctx, brokers, in.OrderID), in.OrderID)
+			}
+			return Report{}, orderServiceError(orders.BaseURL(), err)
+		}
+		if o.Status == order.StatusPending {
+			fmt.Fprintf(env.Stderr, "order %s PENDING for %s, %s\n", in.OrderID, time.Since(started).Round(time.Second), waitingFor(ctx, brokers, in.OrderID))
 		}
 	}
 	return choreographyReport(ctx, o, brokers)
+}
+
+// waitingFor says which step a choreographed saga waits for, from its events.
+func waitingFor(ctx context.Context, brokers []string, orderID string) string {
+	readCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	evs, err := events.ReadOrder(readCtx, brokers, orderID)
+	if err != nil {
+		return "its events unreadable: " + err.Error()
+	}
+	saga := events.Summarize(evs)
+	next := []string{purchase.StepCreateOrder, purchase.StepReserveStock, purchase.StepChargePayment, purchase.StepApproveOrder}
+	if len(saga.Compensations) > 0 {
+		return fmt.Sprintf("compensating (done: %s)", strings.Join(saga.Compensations, ", "))
+	}
+	if n := len(saga.Steps); n < len(next) {
+		return "waiting for " + next[n]
+	}
+	return "waiting for its last event"
 }
 
 // choreographyReport tells a settled choreography order's story from its

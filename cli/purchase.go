@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -14,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/sagaforge/saga/money"
+	"github.com/sagaforge/saga/order"
 	"github.com/sagaforge/saga/orderid"
 	"github.com/sagaforge/saga/process"
 	"github.com/sagaforge/saga/purchase"
@@ -62,6 +64,7 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 	orderURL := fs.String("order-url", process.Env("ORDER_URL", "http://127.0.0.1:8081"), "order service, for choreography (env ORDER_URL)")
 	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")), "Kafka brokers, for choreography (env KAFKA_BROKERS)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	waitFor := fs.Duration("wait-timeout", 5*time.Minute, "with --wait, give up waiting after this long (the saga goes on)")
 	var items itemFlags
 	fs.Var(&items, "item", "SKU:QTY, repeatable")
 	positional, err := parse(fs, args)
@@ -75,6 +78,8 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 		return usagef("--customer is required")
 	case len(items) == 0:
 		return usagef("at least one --item SKU:QTY is required")
+	case *waitFor <= 0:
+		return usagef("--wait-timeout must be a positive duration such as 5m, got %s", *waitFor)
 	}
 	if *orderID == "" {
 		*orderID = orderid.New()
@@ -82,6 +87,13 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 	in := purchase.Input{OrderID: *orderID, CustomerID: *customer, Items: items}
 	if err := in.Validate(); err != nil {
 		return usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
+	}
+	if *mode != "orchestration" && *mode != "choreography" {
+		return usagef("--mode must be orchestration or choreography, got %q", *mode)
+	}
+	orders := order.NewClient(*orderURL, nil, env.Token)
+	if err := sameMode(ctx, orders, in.OrderID, order.Mode(*mode)); err != nil {
+		return err
 	}
 	var rep Report
 	switch *mode {
@@ -92,7 +104,7 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 		}
 		rep = r
 	case "choreography":
-		r, err := purchaseChoreographed(ctx, env, in, *orderURL, strings.Split(*brokers, ","), *wait)
+		r, err := purchaseChoreographed(ctx, env, in, orders, strings.Split(*brokers, ","), *wait, *waitFor)
 		if err != nil {
 			return err
 		}
@@ -107,6 +119,17 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 		return errors.New("the saga failed: " + rep.Reason)
 	}
 	return nil
+}
+
+// sameMode refuses, as bad input, an order ID that the order service holds
+// for a purchase of the other mode: attaching to it would run a second saga
+// over another saga's order.
+func sameMode(ctx context.Context, orders *order.Client, id string, mode order.Mode) error {
+	o, err := orders.Get(ctx, id)
+	if err != nil || o.Mode == mode || o.Mode == "" {
+		return nil // unknown here: the saga's own create decides
+	}
+	return usagef("order %s exists as a %s purchase; use --mode %s to follow it, or another --order-id", id, o.Mode, o.Mode)
 }
 
 func purchaseOrchestrated(ctx context.Context, env *Env, in purchase.Input, wait bool) (Report, error) {

@@ -26,11 +26,37 @@ import (
 type Handler func(ctx context.Context, e events.Envelope) error
 
 // Subscription is one topic and the handlers of the event types of interest.
+// Handlers and Compensations react to choreographed sagas only, and each
+// checks the mode its own service recorded for the order, not the event's
+// word; Fences run for every order, whatever drives it.
 type Subscription struct {
 	// Name identifies the consumer: its group ID and its inbox name.
-	Name     string
-	Topic    string
+	Name  string
+	Topic string
+	// Handlers take a choreographed saga forward. A failure no retry fixes
+	// is dead-lettered, which fails the saga (it is compensated).
 	Handlers map[events.Type]Handler
+	// Compensations undo a choreographed saga's steps. They retry for as
+	// long as the orchestrator retries an undo (CompensateFor).
+	Compensations map[events.Type]Handler
+	// Fences record facts every saga mode relies on, such as an approval
+	// that makes later refunds and releases refusable.
+	Fences map[events.Type]Handler
+}
+
+// handler finds the handler of e and how long its failures are retried.
+func (r *Runner) handler(sub Subscription, e events.Envelope) (Handler, time.Duration, bool) {
+	if h, ok := sub.Fences[e.Type]; ok {
+		return h, r.CompensateFor, true
+	}
+	if e.SagaMode != events.Choreography {
+		return nil, 0, false // the orchestrator drives this saga
+	}
+	if h, ok := sub.Compensations[e.Type]; ok {
+		return h, r.CompensateFor, true
+	}
+	h, ok := sub.Handlers[e.Type]
+	return h, r.RetryFor, ok
 }
 
 // Runner runs subscriptions against a broker.
@@ -40,17 +66,24 @@ type Runner struct {
 	log        *slog.Logger
 	Backoff    time.Duration // first wait between tries; doubles up to MaxBackoff
 	MaxBackoff time.Duration
-	// RetryFor is how long a transient failure is retried before the event
-	// is dead-lettered. It must outlast what it waits for: an event from
-	// another topic that a consumer group still rebalancing after a crash
-	// has not delivered yet (payment's StockReserved needs OrderCreated),
-	// a restarting database. Until then the partition waits, in order.
+	// RetryFor is how long a forward step's transient failure is retried
+	// before the event is dead-lettered (and the saga fails): the
+	// orchestrator's step deadline. It outlasts what it waits for: an event
+	// from another topic that a consumer group still rebalancing after a
+	// crash has not delivered yet (payment's StockReserved needs
+	// OrderCreated), a restarting database. Until then the partition waits,
+	// in order.
 	RetryFor time.Duration
+	// CompensateFor is the same for compensations and fences: the
+	// orchestrator's compensation deadline, because an undo given up on
+	// leaves the databases disagreeing.
+	CompensateFor time.Duration
 }
 
 // NewRunner returns a runner that dead-letters through dlq.
 func NewRunner(brokers []string, dlq outbox.Publisher, log *slog.Logger) *Runner {
-	return &Runner{brokers: brokers, dlq: dlq, log: log, Backoff: 20 * time.Millisecond, MaxBackoff: 2 * time.Second, RetryFor: 5 * time.Minute}
+	return &Runner{brokers: brokers, dlq: dlq, log: log, Backoff: 20 * time.Millisecond, MaxBackoff: 2 * time.Second,
+		RetryFor: time.Minute, CompensateFor: 24 * time.Hour}
 }
 
 // Run consumes sub until ctx is done.
@@ -108,18 +141,19 @@ func (r *Runner) Run(ctx context.Context, sub Subscription) error {
 func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription, m kafka.Message) {
 	e, err := events.Decode(m.Value)
 	if err != nil {
-		r.deadLetter(ctx, log, sub, m, fmt.Sprintf("cannot decode: %v", err), 1)
+		r.deadLetter(ctx, log, sub, m, events.Envelope{Subject: string(m.Key)}, fmt.Sprintf("cannot decode: %v", err), 1)
 		return
 	}
-	handler, ok := sub.Handlers[e.Type]
-	if !ok || e.SagaMode != events.Choreography {
-		return // only choreographed sagas are driven by events
+	handler, retryFor, ok := r.handler(sub, e)
+	if !ok {
+		return
 	}
 	log = log.With("order_id", e.Subject, "event", e.Type, "event_id", e.ID)
 	hctx := outbox.Consuming(ctx, sub.Name, e.ID)
 	wait, start := r.Backoff, time.Now()
 	for attempt := 1; ; attempt++ {
 		err := handler(hctx, e)
+		meaning, refused := fault.Of(err)
 		switch {
 		case err == nil:
 			log.Debug("handled")
@@ -127,18 +161,18 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 		case errors.Is(err, outbox.ErrAlreadyProcessed):
 			log.Info("duplicate delivery ignored")
 			return
-		case isRecordedRefusal(err):
-			// The store recorded the refusal and emitted its event; that
-			// event carries the saga on.
+		case refused && meaning.Event:
+			// The refusal's own event (or the state it refers to, which
+			// was published when it was reached) carries the saga on.
 			log.Info("refused", "reason", err)
 			return
-		case isPermanent(err):
-			r.deadLetter(ctx, log, sub, m, err.Error(), attempt)
+		case (refused && !meaning.Retryable) || errors.Is(err, ErrPermanent):
+			r.deadLetter(ctx, log, sub, m, e, err.Error(), attempt)
 			return
 		case ctx.Err() != nil:
 			return // shutting down: not committed, so it is redelivered
-		case time.Since(start) >= r.RetryFor:
-			r.deadLetter(ctx, log, sub, m, fmt.Sprintf("failed %d times in %s: %v", attempt, time.Since(start).Round(time.Millisecond), err), attempt)
+		case time.Since(start) >= retryFor:
+			r.deadLetter(ctx, log, sub, m, e, fmt.Sprintf("failed %d times in %s: %v", attempt, time.Since(start).Round(time.Millisecond), err), attempt)
 			return
 		}
 		log.Warn("handler failed; retrying", "attempt", attempt, "err", err)
@@ -149,26 +183,30 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 	}
 }
 
-// isRecordedRefusal is a business refusal that the store recorded (and
-// published) itself: out of stock, declined, or a late action that a
-// compensation's tombstone refused.
-func isRecordedRefusal(err error) bool {
-	return errors.Is(err, fault.ErrOutOfStock) || errors.Is(err, fault.ErrInsufficientFunds) || errors.Is(err, fault.ErrCompensated)
-}
-
-// isPermanent is a failure that no retry can fix.
-func isPermanent(err error) bool {
-	return errors.Is(err, fault.ErrInvalid) || errors.Is(err, fault.ErrNotFound) ||
-		errors.Is(err, fault.ErrIllegalTransition) || errors.Is(err, fault.ErrIdempotencyConflict) || errors.Is(err, ErrPermanent)
-}
-
 // ErrPermanent marks a handler failure that retrying cannot fix.
 var ErrPermanent = errors.New("permanent failure")
 
-func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscription, m kafka.Message, reason string, attempts int) {
+// deadLetter publishes an EventDeadLettered for m, which failed as reason
+// says, and keeps trying until it is out: carrying on without it would lose
+// the event. A dead letter of a dead letter is never made; that consumer's
+// failures are logged.
+func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscription, m kafka.Message, failed events.Envelope, reason string, attempts int) {
+	if sub.Topic == events.TopicDeadLetter {
+		log.Error("dead letter not handled", "order_id", string(m.Key), "offset", m.Offset, "reason", reason)
+		return
+	}
 	dl := events.DeadLetter{Consumer: sub.Name, Topic: m.Topic, Partition: m.Partition, Offset: m.Offset,
 		Key: string(m.Key), Reason: reason, Attempts: attempts, FailedAt: time.Now().UTC(), Payload: string(m.Value)}
-	value, _ := json.Marshal(dl)
+	subject := failed.Subject
+	if subject == "" {
+		subject = "unknown"
+	}
+	e := events.New(events.SourceConsumers+sub.Name, events.EventDeadLettered, subject, failed.SagaMode, dl, dl.FailedAt)
+	value, err := json.Marshal(e)
+	if err != nil {
+		log.Error("dead letter not encoded", "err", err)
+		return
+	}
 	msg := kafka.Message{Topic: events.TopicDeadLetter, Key: m.Key, Value: value}
 	for {
 		err := r.dlq.WriteMessages(ctx, msg)
@@ -176,7 +214,6 @@ func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscript
 			log.Error("event dead-lettered", "order_id", string(m.Key), "offset", m.Offset, "reason", reason)
 			return
 		}
-		// Carrying on without the dead letter would lose the event.
 		log.Warn("dead-letter publish failed; retrying", "err", err)
 		if !process.Sleep(ctx, time.Second) {
 			return

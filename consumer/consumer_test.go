@@ -109,8 +109,8 @@ func TestInventoryConsumerHandlesEachEventOnceAndDeadLettersWhatItCannotRead(t *
 	if err != nil {
 		t.Fatal(err)
 	}
-	var dl events.DeadLetter
-	if err := json.Unmarshal(m.Value, &dl); err != nil {
+	_, dl, err := events.DecodeDeadLetter(m.Value)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if dl.Consumer != "inventory.on-order" || dl.Offset != 3 || !strings.Contains(dl.Reason, "cannot decode") || dl.Payload != "this is not an event" {

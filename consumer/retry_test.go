@@ -73,8 +73,8 @@ func TestTransientFailureOutlastingRetryForIsDeadLettered(t *testing.T) {
 	if len(dlq.msgs) != 1 {
 		t.Fatalf("%d dead letters, want 1", len(dlq.msgs))
 	}
-	var dl events.DeadLetter
-	if err := json.Unmarshal(dlq.msgs[0].Value, &dl); err != nil || dl.Consumer != sub.Name || dl.Attempts < 2 {
+	e, dl, err := events.DecodeDeadLetter(dlq.msgs[0].Value)
+	if err != nil || dl.Consumer != sub.Name || dl.Attempts < 2 || e.Subject != "ord-1" || e.SagaMode != events.Choreography {
 		t.Fatalf("dead letter %+v (%v)", dl, err)
 	}
 }

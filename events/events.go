@@ -23,6 +23,11 @@ const (
 	PaymentCaptured Type = "PaymentCaptured"
 	PaymentDeclined Type = "PaymentDeclined"
 	PaymentRefunded Type = "PaymentRefunded"
+	// EventDeadLettered reports an event a consumer could not handle; its
+	// data is a DeadLetter. For a choreographed saga it is the step's
+	// failure: the order service cancels the order, and the others
+	// compensate on OrderCancelled.
+	EventDeadLettered Type = "EventDeadLettered"
 )
 
 // Mode says which saga drove the change an event reports.
@@ -55,8 +60,15 @@ type Envelope struct {
 	Data            json.RawMessage `json:"data"`
 }
 
+// SourceConsumers is the source of dead letters: a consumer group's name
+// follows it.
+const SourceConsumers = "/sagaforge/consumers/"
+
 // Topic is where an event of this source goes.
 func (e Envelope) Topic() string {
+	if e.Type == EventDeadLettered {
+		return TopicDeadLetter
+	}
 	switch e.Source {
 	case SourceOrder:
 		return TopicOrder
@@ -167,8 +179,9 @@ type (
 	}
 )
 
-// DeadLetter is what a consumer publishes to TopicDeadLetter for an event it
-// could not decode or handle; it keeps the original bytes for a replay.
+// DeadLetter is the data of an EventDeadLettered, which a consumer publishes
+// to TopicDeadLetter for an event it could not decode or handle; it keeps
+// the original bytes for a replay ("starter deadletters --replay").
 type DeadLetter struct {
 	Consumer  string    `json:"consumer"`
 	Topic     string    `json:"topic"`
@@ -179,4 +192,20 @@ type DeadLetter struct {
 	Attempts  int       `json:"attempts"`
 	FailedAt  time.Time `json:"failed_at"`
 	Payload   string    `json:"payload"`
+}
+
+// DecodeDeadLetter reads a message of TopicDeadLetter.
+func DecodeDeadLetter(b []byte) (Envelope, DeadLetter, error) {
+	e, err := Decode(b)
+	if err != nil {
+		return Envelope{}, DeadLetter{}, err
+	}
+	if e.Type != EventDeadLettered {
+		return Envelope{}, DeadLetter{}, fmt.Errorf("decode dead letter: type %s, want %s", e.Type, EventDeadLettered)
+	}
+	var dl DeadLetter
+	if err := json.Unmarshal(e.Data, &dl); err != nil {
+		return Envelope{}, DeadLetter{}, fmt.Errorf("decode dead letter: %w", err)
+	}
+	return e, dl, nil
 }

@@ -87,13 +87,29 @@ func readPartition(ctx context.Context, brokers []string, tp TopicPartition, end
 type Saga struct {
 	Steps         []string
 	Compensations []string
-	Settled       bool // the order's final event (approved or cancelled) is in
+	// Settled: the order is approved, or cancelled with every step that
+	// held something compensated (in choreography, refund and release
+	// follow the OrderCancelled).
+	Settled bool
 }
 
 // Summarize reads the saga's progress off an order's events.
 func Summarize(evs []Envelope) Saga {
 	s := Saga{Steps: []string{}, Compensations: []string{}}
+	var cancelled, reserved, released, captured, refunded bool
 	for _, e := range evs {
+		switch e.Type {
+		case OrderCancelled:
+			cancelled = true
+		case StockReserved:
+			reserved = true
+		case StockReleased:
+			released = true
+		case PaymentCaptured:
+			captured = true
+		case PaymentRefunded:
+			refunded = true
+		}
 		switch e.Type {
 		case OrderCreated:
 			s.Steps = append(s.Steps, purchase.StepCreateOrder)
@@ -110,8 +126,10 @@ func Summarize(evs []Envelope) Saga {
 			s.Compensations = append(s.Compensations, purchase.CompensationReleaseStock)
 		case OrderCancelled:
 			s.Compensations = append(s.Compensations, purchase.CompensationCancelOrder)
-			s.Settled = true
 		}
+	}
+	if cancelled {
+		s.Settled = (!reserved || released) && (!captured || refunded)
 	}
 	return s
 }

@@ -68,7 +68,7 @@ var Meanings = []Meaning{
 	{ErrNotFound, "not-found", http.StatusNotFound, "Not found", "NotFound", false, true, false},
 	{ErrInsufficientFunds, "insufficient-funds", http.StatusPaymentRequired, "Payment declined", "PaymentDeclined", false, true, true},
 	{ErrOutOfStock, "out-of-stock", http.StatusConflict, "Out of stock", "OutOfStock", false, true, true},
-	{ErrIllegalTransition, "illegal-transition", http.StatusConflict, "Illegal state transition", "IllegalTransition", false, true, false},
+	{ErrIllegalTransition, "illegal-transition", http.StatusConflict, "Illegal state transition", "IllegalTransition", false, true, true},
 	{ErrCompensated, "already-compensated", http.StatusConflict, "Already compensated", "AlreadyCompensated", false, true, true},
 	{ErrIdempotencyConflict, "idempotency-conflict", http.StatusConflict, "Idempotency key reused", "IdempotencyConflict", false, true, false},
 	{ErrUnavailable, "unavailable", http.StatusServiceUnavailable, "Service unavailable", "Unavailable", true, false, false},

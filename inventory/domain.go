@@ -45,10 +45,13 @@ type Stock struct {
 
 // Reservation is the stock held for one order.
 type Reservation struct {
-	OrderID   string            `gorm:"primaryKey;size:64"`
-	Status    ReservationStatus `gorm:"size:16;index"`
-	Mode      events.Mode       `gorm:"size:16"`
-	Reason    string            `gorm:"size:512"`
+	OrderID string            `gorm:"primaryKey;size:64"`
+	Status  ReservationStatus `gorm:"size:16;index"`
+	Mode    events.Mode       `gorm:"size:16"`
+	Reason  string            `gorm:"size:512"`
+	// Approved is set once the order is approved (the saga's pivot): the
+	// hold is then final, and a release is refused.
+	Approved  bool              `gorm:"not null;default:false"`
 	Lines     []ReservationLine `gorm:"foreignKey:OrderID;constraint:OnDelete:CASCADE"`
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -244,3 +244,28 @@ func TestRacingRepeatsOfOneOrderReserveAndReleaseOnce(t *testing.T) {
 	})
 	wantEvents(t, f, "o-race:StockReserved", "o-race:StockReleased", "o-never:StockReleased")
 }
+
+// Once the order is approved (the saga's pivot) its stock stays reserved: a
+// late or mistaken release is refused over HTTP and changes nothing.
+func TestReleaseOfAnApprovedOrderIsRefused(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.client.Reserve(ctx, reserve("o-ok", inventory.Item{SKU: "SKU-2", Quantity: 3})); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // idempotent
+		if err := f.store.MarkApproved(ctx, "o-ok"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := f.client.Release(ctx, "o-ok", inventory.ReleaseRequest{Reason: "too late"})
+	if !errors.Is(err, fault.ErrIllegalTransition) || !strings.Contains(err.Error(), "approved") {
+		t.Fatalf("release of an approved order: %v, want an illegal transition that says it is approved", err)
+	}
+	if st := f.stock(t, "SKU-2"); st.Reserved != 3 || st.Available != 97 {
+		t.Fatalf("SKU-2 after the refused release: %+v, want 3 still reserved", st)
+	}
+	if err := f.store.MarkApproved(ctx, "o-unknown"); err != nil {
+		t.Fatalf("approval of an order with no reservation: %v, want nothing to do", err)
+	}
+}

@@ -189,6 +189,9 @@ func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, w
 		if err != nil || res.Status != Reserved {
 			return err
 		}
+		if res.Approved {
+			return fmt.Errorf("%w: order %s is approved; its stock stays reserved", fault.ErrIllegalTransition, orderID)
+		}
 		for _, l := range res.Lines {
 			upd := tx.Model(&Stock{}).Where("sku = ?", l.SKU).Updates(map[string]any{
 				"available":  gorm.Expr("available + ?", l.Quantity),
@@ -205,6 +208,19 @@ func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, w
 			Updates(map[string]any{"status": Released, "reason": why, "updated_at": res.UpdatedAt}).Error
 	})
 	return res, err
+}
+
+// MarkApproved records that the order is approved, so that its hold is
+// final and a release is refused from now on. It changes nothing for a
+// reservation that holds nothing, and nothing for an unknown order.
+func (s *Store) MarkApproved(ctx context.Context, orderID string) error {
+	if err := orderid.Validate(orderID); err != nil {
+		return err
+	}
+	return s.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
+		return tx.Model(&Reservation{}).Where("order_id = ? AND status = ? AND NOT approved", orderID, Reserved).
+			Updates(map[string]any{"approved": true, "updated_at": tx.NowFunc()}).Error
+	})
 }
 
 // Get returns one reservation.

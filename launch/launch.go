@@ -42,12 +42,17 @@ type Deps struct {
 	Log    *slog.Logger
 	Token  string // SAGA_SERVICE_TOKEN: required on mutating calls when set
 	Seed   string // "demo" (the README's seed data) or "bench" (deep stock and balance)
+	// SagaDeadline is how long a choreographed saga may stay PENDING before
+	// it is cancelled and compensated (SAGA_DEADLINE).
+	SagaDeadline time.Duration
 }
 
 // Parts are what a service runs: its HTTP API and its event handlers.
 type Parts struct {
 	Handler       http.Handler
 	Subscriptions []consumer.Subscription
+	// Background runs beside the API until the service stops.
+	Background []func(ctx context.Context)
 }
 
 // Main runs the service and exits the process when it stops.
@@ -62,6 +67,18 @@ func mainCode(s Service) int {
 	dsn := fs.String("db", process.Env(prefix+"_DB", ".data/"+s.Name+".db"), "database: a SQLite file, or a postgres:// URL (env "+prefix+"_DB)")
 	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka bootstrap brokers, comma-separated (env KAFKA_BROKERS)")
 	seed := fs.String("seed", process.Env("SAGA_SEED", "demo"), "seed data for a new database: demo or bench (env SAGA_SEED)")
+	stepDeadline, err := process.DurationFlag(fs, "step-deadline", "SAGA_STEP_DEADLINE", time.Minute,
+		"how long a choreographed step's transient failure is retried before the saga fails, as the orchestrator's step deadline")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", s.Name, err)
+		return 2
+	}
+	sagaDeadline, err := process.DurationFlag(fs, "saga-deadline", "SAGA_DEADLINE", 2*time.Minute,
+		"how long a choreographed saga may stay PENDING before it is cancelled and compensated")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", s.Name, err)
+		return 2
+	}
 	faultSpec := fs.String("faults", process.Env("SAGA_FAULTS", ""), `inject transient faults, e.g. "POST /payments=0.2:50ms,*=0.05" (env SAGA_FAULTS)`)
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
@@ -69,6 +86,10 @@ func mainCode(s Service) int {
 	faults, err := httpserver.ParseFaults(*faultSpec)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: --faults: %v\n", s.Name, err)
+		return 2
+	}
+	if *stepDeadline <= 0 || *sagaDeadline <= 0 {
+		fmt.Fprintf(os.Stderr, "%s: --step-deadline and --saga-deadline must be positive durations\n", s.Name)
 		return 2
 	}
 	if *seed != "demo" && *seed != "bench" {
@@ -94,7 +115,9 @@ func mainCode(s Service) int {
 	}
 	ctx, stop := process.SignalContext()
 	defer stop()
-	if err := run(ctx, s, log, *addr, *dsn, strings.Split(*brokers, ","), os.Getenv("SAGA_SERVICE_TOKEN"), *seed, faults); err != nil {
+	cfg := runConfig{addr: *addr, dsn: *dsn, brokers: strings.Split(*brokers, ","), faults: faults, stepDeadline: *stepDeadline,
+		deps: Deps{Log: log, Token: os.Getenv("SAGA_SERVICE_TOKEN"), Seed: *seed, SagaDeadline: *sagaDeadline}}
+	if err := run(ctx, s, cfg); err != nil {
 		log.Error("stopped", "err", err)
 		return 1
 	}
@@ -102,14 +125,26 @@ func mainCode(s Service) int {
 	return 0
 }
 
-func run(ctx context.Context, s Service, log *slog.Logger, addr, dsn string, brokers []string, token, seed string, faults *httpserver.Faults) error {
+// runConfig is what a service runs with, read once from flags and env.
+type runConfig struct {
+	addr, dsn    string
+	brokers      []string
+	faults       *httpserver.Faults
+	stepDeadline time.Duration
+	deps         Deps // without the database and outbox, which run opens
+}
+
+func run(ctx context.Context, s Service, cfg runConfig) error {
+	log, addr, dsn, brokers, faults := cfg.deps.Log, cfg.addr, cfg.dsn, cfg.brokers, cfg.faults
 	db, err := database.Open(ctx, dsn)
 	if err != nil {
 		return err
 	}
 	defer database.Close(db)
 	ob := outbox.New(db)
-	parts, err := s.Build(ctx, Deps{DB: db, Outbox: ob, Log: log, Token: token, Seed: seed})
+	deps := cfg.deps
+	deps.DB, deps.Outbox = db, ob
+	parts, err := s.Build(ctx, deps)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", s.Name, err)
 	}
@@ -132,9 +167,13 @@ func run(ctx context.Context, s Service, log *slog.Logger, addr, dsn string, bro
 	defer func() { stopRelay(); relayDone.Wait() }()
 
 	runner := consumer.NewRunner(brokers, writer, log.With("component", "consumer"))
+	runner.RetryFor = cfg.stepDeadline
 	var consumers sync.WaitGroup
 	for _, sub := range parts.Subscriptions {
 		consumers.Go(func() { _ = runner.Run(ctx, sub) })
+	}
+	for _, bg := range parts.Background {
+		consumers.Go(func() { bg(ctx) })
 	}
 	defer consumers.Wait()
 	return httpserver.Serve(ctx, log, addr, faults.Wrap(log, parts.Handler), nil)

@@ -17,6 +17,9 @@ func NewClient(baseURL string, httpClient *http.Client, token string) *Client {
 	return &Client{rest: rest.NewClient(baseURL, httpClient, token)}
 }
 
+// BaseURL is where the client sends requests.
+func (c *Client) BaseURL() string { return c.rest.BaseURL() }
+
 // Create creates (or returns the existing) order.
 func (c *Client) Create(ctx context.Context, req CreateOrderRequest) (OrderResponse, error) {
 	var out OrderResponse

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/database/dbtest"
@@ -228,5 +229,39 @@ func TestCancelReasonIsStoredClean(t *testing.T) {
 	}
 	if o, _ := f.store.Get(ctx, "o-nul"); o.Reason != "bad card level=ERROR" {
 		t.Fatalf("stored reason %q", o.Reason)
+	}
+}
+
+// A choreographed saga that makes no progress is cancelled at its deadline;
+// orchestrated orders and settled ones are left alone.
+func TestChoreographedOrderPastItsDeadlineIsCancelled(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for id, mode := range map[string]order.Mode{"c-stuck": order.ModeChoreography, "o-slow": order.ModeOrchestration, "c-done": order.ModeChoreography} {
+		req := createReq(id)
+		req.Mode = mode
+		if _, err := f.client.Create(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.store.Approve(ctx, "c-done"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.store.ExpireChoreographed(ctx, time.Hour); err != nil || n != 0 {
+		t.Fatalf("expired %d (%v) an hour early, want none", n, err)
+	}
+	n, err := f.store.ExpireChoreographed(ctx, -time.Second) // every order is past it
+	if err != nil || n != 1 {
+		t.Fatalf("expired %d (%v), want only c-stuck", n, err)
+	}
+	for id, want := range map[string]order.Status{"c-stuck": order.StatusCancelled, "o-slow": order.StatusPending, "c-done": order.StatusApproved} {
+		o, err := f.store.Get(ctx, id)
+		if err != nil || o.Status != want {
+			t.Fatalf("%s: %s (%v), want %s", id, o.Status, err, want)
+		}
+	}
+	o, _ := f.store.Get(ctx, "c-stuck")
+	if !strings.Contains(o.Reason, "deadline") {
+		t.Fatalf("reason %q does not say the deadline passed", o.Reason)
 	}
 }

@@ -50,8 +50,11 @@ type Payment struct {
 	Status     Status      `gorm:"size:16;index"`
 	Mode       events.Mode `gorm:"size:16"`
 	Reason     string      `gorm:"size:512"`
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Approved is set once the order is approved (the saga's pivot): the
+	// capture is then final, and a refund is refused.
+	Approved  bool `gorm:"not null;default:false"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Charge is what a charge asks for.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"gorm.io/gorm"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/sagaforge/saga/consumer"
 	"github.com/sagaforge/saga/events"
+	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/money"
 	"github.com/sagaforge/saga/outbox"
 	"github.com/sagaforge/saga/watch"
@@ -30,37 +32,72 @@ type PendingCharge struct {
 var errOrderNotSeenYet = errors.New("order not seen yet")
 
 // Subscriptions are payment's part of the choreographed saga: note who pays
-// what when an order is created, and charge once its stock is reserved.
+// what when an order is created, charge once its stock is reserved, refund
+// when the order is cancelled. Whatever the mode, an approval makes the
+// capture final.
 func Subscriptions(store *Store) []consumer.Subscription {
 	var seen watch.Set[struct{}] // orders whose OrderCreated this process has recorded
 	return []consumer.Subscription{
-		{Name: "payment.on-order", Topic: events.TopicOrder, Handlers: map[events.Type]consumer.Handler{
-			events.OrderCreated: func(ctx context.Context, e events.Envelope) error {
-				var d events.OrderCreatedData
-				if err := consumer.Decode(e, &d); err != nil {
+		{Name: "payment.on-order", Topic: events.TopicOrder,
+			Handlers: map[events.Type]consumer.Handler{
+				events.OrderCreated: func(ctx context.Context, e events.Envelope) error {
+					var d events.OrderCreatedData
+					if err := consumer.Decode(e, &d); err != nil {
+						return err
+					}
+					err := store.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
+						return tx.Clauses(clause.OnConflict{DoNothing: true}).
+							Create(&PendingCharge{OrderID: e.Subject, CustomerID: d.CustomerID, Amount: d.TotalCents}).Error
+					})
+					if err == nil {
+						seen.Notify(e.Subject, struct{}{})
+					}
 					return err
-				}
-				err := store.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
-					return tx.Clauses(clause.OnConflict{DoNothing: true}).
-						Create(&PendingCharge{OrderID: e.Subject, CustomerID: d.CustomerID, Amount: d.TotalCents}).Error
-				})
-				if err == nil {
-					seen.Notify(e.Subject, struct{}{})
-				}
-				return err
+				},
 			},
-		}},
-		{Name: "payment.on-inventory", Topic: events.TopicInventory, Handlers: map[events.Type]consumer.Handler{
-			events.StockReserved: func(ctx context.Context, e events.Envelope) error {
-				req, err := awaitPendingCharge(ctx, &seen, e.Subject, store.pendingCharge)
-				if err != nil {
+			Compensations: map[events.Type]consumer.Handler{
+				events.OrderCancelled: func(ctx context.Context, e events.Envelope) error {
+					return store.refundChoreographed(ctx, e.Subject)
+				},
+			},
+			Fences: map[events.Type]consumer.Handler{
+				events.OrderApproved: func(ctx context.Context, e events.Envelope) error {
+					return store.MarkApproved(ctx, e.Subject)
+				},
+			},
+		},
+		{Name: "payment.on-inventory", Topic: events.TopicInventory,
+			Handlers: map[events.Type]consumer.Handler{
+				// Only a choreographed order has a pending charge: that
+				// record, not the event, says who drives the saga.
+				events.StockReserved: func(ctx context.Context, e events.Envelope) error {
+					req, err := awaitPendingCharge(ctx, &seen, e.Subject, store.pendingCharge)
+					if err != nil {
+						return err
+					}
+					_, err = store.Charge(ctx, Charge{OrderID: e.Subject, CustomerID: req.CustomerID, Amount: req.Amount, Mode: events.Choreography})
 					return err
-				}
-				_, err = store.Charge(ctx, Charge{OrderID: e.Subject, CustomerID: req.CustomerID, Amount: req.Amount, Mode: events.Choreography})
-				return err
+				},
 			},
-		}},
+		},
 	}
+}
+
+// refundChoreographed refunds a choreographed order's payment, or leaves a
+// tombstone if nothing was charged yet. A payment the orchestrator took is
+// the orchestrator's to refund: the payment's own mode decides.
+func (s *Store) refundChoreographed(ctx context.Context, orderID string) error {
+	p, err := s.Get(ctx, orderID)
+	switch {
+	case errors.Is(err, fault.ErrNotFound):
+	case err != nil:
+		return err
+	case p.Mode != events.Choreography:
+		slog.WarnContext(ctx, "refund ignored: the orchestrator drives this order", "order_id", orderID)
+		return nil
+	}
+	_, err = s.Refund(ctx, orderID, events.Choreography)
+	return err
 }
 
 // orderCreatedWait bounds the wait for an overtaken OrderCreated in this

@@ -205,3 +205,25 @@ func TestRacingRepeatsOfOneOrderChargeAndRefundOnce(t *testing.T) {
 	})
 	wantEvents(t, f, "o-race:PaymentCaptured", "o-race:PaymentRefunded", "o-never:PaymentRefunded")
 }
+
+// Once the order is approved (the saga's pivot) its payment stays captured:
+// a late or mistaken refund is refused over HTTP and moves no money.
+func TestRefundOfAnApprovedOrderIsRefused(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.client.Charge(ctx, payment.ChargeRequest{OrderID: "o-ok", CustomerID: "alice", AmountCents: 19900}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // idempotent
+		if err := f.store.MarkApproved(ctx, "o-ok"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := f.client.Refund(ctx, "o-ok")
+	if !errors.Is(err, fault.ErrIllegalTransition) || !strings.Contains(err.Error(), "approved") {
+		t.Fatalf("refund of an approved order: %v, want an illegal transition that says it is approved", err)
+	}
+	if got := f.balance(t, "alice"); got != 1_000_000-19900 {
+		t.Fatalf("alice after the refused refund: %s, want still charged", got)
+	}
+}

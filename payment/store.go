@@ -129,6 +129,9 @@ func (s *Store) Refund(ctx context.Context, orderID string, mode events.Mode) (P
 		if err != nil || p.Status != Captured {
 			return err
 		}
+		if p.Approved {
+			return fmt.Errorf("%w: order %s is approved; its payment stays captured", fault.ErrIllegalTransition, orderID)
+		}
 		upd := tx.Model(&Account{}).Where("customer_id = ?", p.CustomerID).
 			Updates(map[string]any{"balance": gorm.Expr("balance + ?", p.Amount), "updated_at": tx.NowFunc()})
 		if upd.Error != nil {
@@ -140,6 +143,19 @@ func (s *Store) Refund(ctx context.Context, orderID string, mode events.Mode) (P
 			Updates(map[string]any{"status": Refunded, "updated_at": p.UpdatedAt}).Error
 	})
 	return p, err
+}
+
+// MarkApproved records that the order is approved, so that its capture is
+// final and a refund is refused from now on. It changes nothing for a payment
+// that took no money, and nothing for an unknown order.
+func (s *Store) MarkApproved(ctx context.Context, orderID string) error {
+	if err := orderid.Validate(orderID); err != nil {
+		return err
+	}
+	return s.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
+		return tx.Model(&Payment{}).Where("order_id = ? AND status = ? AND NOT approved", orderID, Captured).
+			Updates(map[string]any{"approved": true, "updated_at": tx.NowFunc()}).Error
+	})
 }
 
 // Get returns one order's payment.

@@ -5,6 +5,8 @@ package process
 
 import (
 	"context"
+	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -20,6 +22,19 @@ func Env(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// DurationFlag defines a duration flag whose default is the environment
+// variable env when set, else def. A malformed value in env is an error
+// here, not a silent fall back to def.
+func DurationFlag(fs *flag.FlagSet, name, env string, def time.Duration, usage string) (*time.Duration, error) {
+	d := fs.Duration(name, def, usage+" (env "+env+")")
+	if v := os.Getenv(env); v != "" {
+		if err := fs.Set(name, v); err != nil {
+			return nil, fmt.Errorf("%s=%q: want a duration such as 90s", env, v)
+		}
+	}
+	return d, nil
 }
 
 // Logger writes text logs to stderr; SAGA_LOG_FORMAT=json switches to JSON and

@@ -24,8 +24,11 @@ func WorkflowID(orderID string) string { return "purchase-" + orderID }
 
 // Activity names, as registered by the worker.
 const (
-	ActivityCreateOrder   = "CreateOrder"
-	ActivityApproveOrder  = "ApproveOrder"
+	ActivityCreateOrder  = "CreateOrder"
+	ActivityApproveOrder = "ApproveOrder"
+	// ActivityOrderStatus reads the order's status: it settles the pivot
+	// when the approval's own answer keeps getting lost.
+	ActivityOrderStatus   = "OrderStatus"
 	ActivityCancelOrder   = "CancelOrder"
 	ActivityReserveStock  = "ReserveStock"
 	ActivityReleaseStock  = "ReleaseStock"

@@ -228,8 +228,9 @@ func (p Policy) localStepOptions() workflow.LocalActivityOptions {
 	}
 }
 
-// pivotOptions retry the pivot until it answers, with no deadline and no
-// limit on attempts: once it may have committed, giving up is not an option.
+// pivotOptions retry the question that settles the pivot until it is
+// answered, with no deadline and no limit on attempts: once the pivot may
+// have committed, giving up is not an option.
 func (p Policy) pivotOptions() workflow.ActivityOptions {
 	retry := p.StepRetry
 	retry.MaximumAttempts = 0
@@ -323,11 +324,11 @@ const pivotVersion = "pivot-forward-only"
 
 // pivot runs the step after which the saga only goes forward. It is not
 // started once a cancel has arrived; once started, no cancel interrupts it
-// and no deadline gives up on it: an answer lost past the step deadline is
-// asked for again, without a deadline, until the service says yes (the saga
-// is approved) or a definite no (nothing happened, so compensating is
-// right). Compensating an approval whose outcome is unknown would refund a
-// customer who keeps the goods.
+// and no deadline gives up on it. When its answer is lost past the step
+// deadline, the order service is asked where the order is: APPROVED means
+// the pivot happened, CANCELLED that it never will (compensating is then
+// right), PENDING that it is tried again. Compensating an approval whose
+// outcome is unknown would refund a customer who keeps the goods.
 func (s *saga) pivot(ctx workflow.Context, st step) error {
 	if workflow.GetVersion(ctx, pivotVersion, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return s.execute(s.ctx, st)
@@ -337,17 +338,29 @@ func (s *saga) pivot(ctx workflow.Context, st step) error {
 	}
 	s.forwardOnly = true
 	forward, _ := workflow.NewDisconnectedContext(ctx)
-	err := s.execute(forward, st)
-	for err != nil && !definite(err) {
-		s.log.Warn("pivot outcome unknown; asking again with no deadline", "step", st.Name, "error", err)
+	for {
+		err := s.execute(forward, st)
+		if err == nil || definite(err) {
+			return err
+		}
+		s.log.Warn("pivot outcome unknown; asking the order service", "step", st.Name, "error", err)
 		opts := s.policy.pivotOptions()
-		opts.Summary = st.Summary + " (until it answers)"
-		err = workflow.ExecuteActivity(workflow.WithActivityOptions(forward, opts), st.Activity, st.Input).Get(forward, st.Output)
-		if err != nil {
-			err = &stepError{step: st.Name, err: err}
+		opts.Summary = "Ask where order " + s.result.OrderID + " is (the approval's answer was lost)"
+		var status string
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(forward, opts), purchase.ActivityOrderStatus,
+			purchase.OrderRef{OrderID: s.result.OrderID}).Get(forward, &status); err != nil {
+			return &stepError{step: st.Name, err: err} // a refusal: the order is gone
+		}
+		switch status {
+		case string(purchase.StatusApproved):
+			s.result.Steps = append(s.result.Steps, st.Name)
+			s.state.Steps = append(s.state.Steps, st.Name)
+			return nil
+		case string(purchase.StatusCancelled):
+			return &stepError{step: st.Name, err: temporal.NewNonRetryableApplicationError(
+				"order "+s.result.OrderID+" was cancelled before it could be approved", fault.TypeOf(fault.ErrIllegalTransition), nil)}
 		}
 	}
-	return err
 }
 
 // execute runs one forward step, as a local activity or a regular one as the

@@ -17,7 +17,8 @@ func main() {
 			if err := store.Migrate(ctx, d.Seed); err != nil {
 				return launch.Parts{}, err
 			}
-			return launch.Parts{Handler: order.NewHandler(store, d.Log, d.Token), Subscriptions: order.Subscriptions(store)}, nil
+			return launch.Parts{Handler: order.NewHandler(store, d.Log, d.Token), Subscriptions: order.Subscriptions(store),
+				Background: []func(context.Context){func(ctx context.Context) { store.RunDeadline(ctx, d.Log, d.SagaDeadline) }}}, nil
 		},
 	})
 }
