@@ -17,6 +17,7 @@ import (
 
 	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/faultplan"
 	"github.com/sagaforge/saga/outbox"
 	"github.com/sagaforge/saga/process"
 )
@@ -78,6 +79,9 @@ type Runner struct {
 	// orchestrator's compensation deadline, because an undo given up on
 	// leaves the databases disagreeing.
 	CompensateFor time.Duration
+	// Plan injects faults into chosen handlers (the failure matrix); nil
+	// injects nothing.
+	Plan *faultplan.Plan
 }
 
 // NewRunner returns a runner that dead-letters through dlq.
@@ -150,9 +154,10 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 	}
 	log = log.With("order_id", e.Subject, "event", e.Type, "event_id", e.ID)
 	hctx := outbox.Consuming(ctx, sub.Name, e.ID)
+	op := faultplan.ConsumerOp(sub.Name, e.Type)
 	wait, start := r.Backoff, time.Now()
 	for attempt := 1; ; attempt++ {
-		err := handler(hctx, e)
+		err := r.Plan.Do(hctx, log, op, e.Subject, func() error { return handler(hctx, e) })
 		meaning, refused := fault.Of(err)
 		switch {
 		case err == nil:

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -121,9 +122,14 @@ func Summarize(evs []Envelope) Saga {
 			s.Steps = append(s.Steps, purchase.StepApproveOrder)
 			s.Settled = true
 		case PaymentRefunded:
-			s.Compensations = append(s.Compensations, purchase.CompensationRefundPayment)
+			// A tombstone (voided) undid nothing: it refuses a late charge.
+			if !voided(e) {
+				s.Compensations = append(s.Compensations, purchase.CompensationRefundPayment)
+			}
 		case StockReleased:
-			s.Compensations = append(s.Compensations, purchase.CompensationReleaseStock)
+			if !voided(e) {
+				s.Compensations = append(s.Compensations, purchase.CompensationReleaseStock)
+			}
 		case OrderCancelled:
 			s.Compensations = append(s.Compensations, purchase.CompensationCancelOrder)
 		}
@@ -132,4 +138,12 @@ func Summarize(evs []Envelope) Saga {
 		s.Settled = (!reserved || released) && (!captured || refunded)
 	}
 	return s
+}
+
+// voided tells whether a release or refund event reports a tombstone.
+func voided(e Envelope) bool {
+	var d struct {
+		Voided bool `json:"voided"`
+	}
+	return json.Unmarshal(e.Data, &d) == nil && d.Voided
 }

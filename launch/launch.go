@@ -20,6 +20,7 @@ import (
 
 	"github.com/sagaforge/saga/consumer"
 	"github.com/sagaforge/saga/database"
+	"github.com/sagaforge/saga/faultplan"
 	"github.com/sagaforge/saga/httpserver"
 	"github.com/sagaforge/saga/outbox"
 	"github.com/sagaforge/saga/process"
@@ -80,12 +81,18 @@ func mainCode(s Service) int {
 		return 2
 	}
 	faultSpec := fs.String("faults", process.Env("SAGA_FAULTS", ""), `inject transient faults, e.g. "POST /payments=0.2:50ms,*=0.05" (env SAGA_FAULTS)`)
+	planSpec := fs.String("fault-plan", process.Env("SAGA_FAULT_PLAN", ""), `inject exact faults into chosen steps of chosen orders, e.g. "approve@o-1=down:90s" (env SAGA_FAULT_PLAN; see package faultplan)`)
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
 	}
 	faults, err := httpserver.ParseFaults(*faultSpec)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: --faults: %v\n", s.Name, err)
+		return 2
+	}
+	plan, err := faultplan.Parse(*planSpec)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: --fault-plan: %v\n", s.Name, err)
 		return 2
 	}
 	if *stepDeadline <= 0 || *sagaDeadline <= 0 {
@@ -115,7 +122,7 @@ func mainCode(s Service) int {
 	}
 	ctx, stop := process.SignalContext()
 	defer stop()
-	cfg := runConfig{addr: *addr, dsn: *dsn, brokers: strings.Split(*brokers, ","), faults: faults, stepDeadline: *stepDeadline,
+	cfg := runConfig{addr: *addr, dsn: *dsn, brokers: strings.Split(*brokers, ","), faults: faults, plan: plan, stepDeadline: *stepDeadline,
 		deps: Deps{Log: log, Token: os.Getenv("SAGA_SERVICE_TOKEN"), Seed: *seed, SagaDeadline: *sagaDeadline}}
 	if err := run(ctx, s, cfg); err != nil {
 		log.Error("stopped", "err", err)
@@ -130,6 +137,7 @@ type runConfig struct {
 	addr, dsn    string
 	brokers      []string
 	faults       *httpserver.Faults
+	plan         *faultplan.Plan
 	stepDeadline time.Duration
 	deps         Deps // without the database and outbox, which run opens
 }
@@ -167,7 +175,7 @@ func run(ctx context.Context, s Service, cfg runConfig) error {
 	defer func() { stopRelay(); relayDone.Wait() }()
 
 	runner := consumer.NewRunner(brokers, writer, log.With("component", "consumer"))
-	runner.RetryFor = cfg.stepDeadline
+	runner.RetryFor, runner.Plan = cfg.stepDeadline, cfg.plan
 	var consumers sync.WaitGroup
 	for _, sub := range parts.Subscriptions {
 		consumers.Go(func() { _ = runner.Run(ctx, sub) })
@@ -176,5 +184,5 @@ func run(ctx context.Context, s Service, cfg runConfig) error {
 		consumers.Go(func() { bg(ctx) })
 	}
 	defer consumers.Wait()
-	return httpserver.Serve(ctx, log, addr, faults.Wrap(log, parts.Handler), nil)
+	return httpserver.Serve(ctx, log, addr, faults.Wrap(log, cfg.plan.Wrap(log, parts.Handler)), nil)
 }

@@ -1,0 +1,201 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"go.temporal.io/sdk/client"
+
+	"github.com/sagaforge/saga/events"
+	"github.com/sagaforge/saga/inventory"
+	"github.com/sagaforge/saga/order"
+	"github.com/sagaforge/saga/outbox"
+	"github.com/sagaforge/saga/payment"
+	"github.com/sagaforge/saga/purchase"
+	"github.com/sagaforge/saga/stack"
+	"github.com/sagaforge/saga/temporalx"
+)
+
+// wantConsistent checks what each service holds for a settled order:
+// APPROVED with the stock reserved and the money captured, or CANCELLED
+// holding neither.
+func wantConsistent(t *testing.T, c clients, orderID string, want order.Status) {
+	t.Helper()
+	ctx := context.Background()
+	var o order.OrderResponse
+	waitFor(t, 30*time.Second, orderID+" "+string(want)+" with its holds settled", func() bool {
+		var err error
+		if o, err = c.orders.Get(ctx, orderID); err != nil || o.Status != want {
+			return false
+		}
+		r, rerr := c.stock.Reservation(ctx, orderID)
+		p, perr := c.payments.Payment(ctx, orderID)
+		if want == order.StatusApproved {
+			return rerr == nil && r.Status == inventory.Reserved && perr == nil && p.Status == payment.Captured && p.AmountCents == o.TotalCents
+		}
+		return (rerr != nil || r.Status != inventory.Reserved) && (perr != nil || p.Status != payment.Captured)
+	})
+}
+
+// auditPasses runs "starter audit" and fails the test unless all six
+// invariants hold.
+func auditPasses(t *testing.T, s *stack.Stack) {
+	t.Helper()
+	code, stdout, stderr := starter(t, s, "audit")
+	if code != 0 || strings.Count(stdout, " pass ") != 6 {
+		t.Fatalf("audit: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+func dialTemporal(t *testing.T, s *stack.Stack) client.Client {
+	t.Helper()
+	c, err := temporalx.Dial(context.Background(), s.Temporal(), nil, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// The first broken purchase: every answer of the approval is lost
+// (half after the work), for longer than the step deadline. The saga must
+// go forward, not refund a customer who keeps the goods; the same when the
+// workflow is cancelled while the approval is in flight.
+func TestApprovalAnswerLostPastTheStepDeadlineEndsApproved(t *testing.T) {
+	s, logs := startStackWithLogs(t,
+		"SAGA_FAULTS=POST /orders/o-pivot/approve=1,POST /orders/o-pivot-cancelled/approve=1",
+		"SAGA_STEP_DEADLINE=3s")
+	c := clientsOf(s)
+
+	rep := buy(t, s, "--order-id", "o-pivot", "--customer", "alice", "--item", "SKU-1:1")
+	if rep.Status != string(purchase.StatusApproved) || len(rep.Compensations) != 0 {
+		t.Fatalf("report %+v, want APPROVED with nothing compensated", rep)
+	}
+	wantConsistent(t, c, "o-pivot", order.StatusApproved)
+
+	code, _, stderr := starter(t, s, "purchase", "--order-id", "o-pivot-cancelled", "--customer", "alice", "--item", "SKU-2:1")
+	if code != 0 {
+		t.Fatalf("start: exit %d: %s", code, stderr)
+	}
+	waitFor(t, 30*time.Second, "the approval of o-pivot-cancelled in flight", func() bool {
+		return strings.Contains(logs.String(), "/orders/o-pivot-cancelled/approve")
+	})
+	tc := dialTemporal(t, s)
+	if err := tc.CancelWorkflow(context.Background(), purchase.WorkflowID("o-pivot-cancelled"), ""); err != nil {
+		t.Fatal(err)
+	}
+	var res purchase.Result
+	if err := tc.GetWorkflow(context.Background(), purchase.WorkflowID("o-pivot-cancelled"), "").Get(context.Background(), &res); err != nil {
+		t.Fatalf("saga after a workflow cancel during the approval: %v", err)
+	}
+	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 {
+		t.Fatalf("result %+v, want APPROVED: a cancel must not interrupt the pivot", res)
+	}
+	wantConsistent(t, c, "o-pivot-cancelled", order.StatusApproved)
+	auditPasses(t, s)
+}
+
+// The second broken purchase: a choreographed purchase cancelled
+// while payment is down. When payment is back, the charge must be refused
+// and the stock released: nothing held for a CANCELLED order.
+func TestChoreographyCancelledInFlightHoldsNothing(t *testing.T) {
+	s := startStack(t)
+	ctx := context.Background()
+	c := clientsOf(s)
+	if err := s.Kill("payment"); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := starter(t, s, "purchase", "--mode", "choreography", "--order-id", "c-x", "--customer", "alice", "--item", "SKU-2:2")
+	if code != 0 {
+		t.Fatalf("start: exit %d: %s", code, stderr)
+	}
+	waitForEvents(t, s, "c-x", "OrderCreated StockReserved")
+	code, stdout, stderr := starter(t, s, "cancel", "c-x", "--reason", "changed my mind", "--json")
+	if code != 0 {
+		t.Fatalf("starter cancel of a choreographed order: exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Status, Reason string
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || rep.Status != "CANCELLED" || !strings.Contains(rep.Reason, "changed my mind") {
+		t.Fatalf("cancel report %s (%v)", stdout, err)
+	}
+	if err := s.Restart(ctx, "payment"); err != nil {
+		t.Fatal(err)
+	}
+	wantConsistent(t, c, "c-x", order.StatusCancelled)
+	// Payment saw StockReserved after the cancel: its tombstone refused the
+	// charge, so no money ever moved.
+	waitFor(t, 30*time.Second, "payment's tombstone for c-x", func() bool {
+		p, err := c.payments.Payment(ctx, "c-x")
+		return err == nil && p.Status == payment.Voided
+	})
+	if r, err := c.stock.Reservation(ctx, "c-x"); err != nil || r.Status != inventory.Released {
+		t.Fatalf("reservation %+v (%v), want RELEASED", r, err)
+	}
+	auditPasses(t, s)
+}
+
+// A choreographed saga that makes no progress (payment down past the
+// deadline) is cancelled and compensated, never left PENDING.
+func TestChoreographyPastItsDeadlineIsCompensated(t *testing.T) {
+	s := startStack(t, "SAGA_DEADLINE=3s")
+	ctx := context.Background()
+	c := clientsOf(s)
+	if err := s.Kill("payment"); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := starter(t, s, "purchase", "--mode", "choreography", "--order-id", "c-late", "--customer", "alice", "--item", "SKU-1:3", "--wait", "--wait-timeout", "1s")
+	if code != 1 || !strings.Contains(stderr, "still PENDING") || !strings.Contains(stderr, "waiting for charge payment") {
+		t.Fatalf("purchase --wait past its timeout: exit %d: %s; want exit 1 saying it waits for the charge", code, stderr)
+	}
+	waitFor(t, 30*time.Second, "c-late cancelled at its deadline", func() bool {
+		o, err := c.orders.Get(ctx, "c-late")
+		return err == nil && o.Status == order.StatusCancelled && strings.Contains(o.Reason, "deadline")
+	})
+	if err := s.Restart(ctx, "payment"); err != nil {
+		t.Fatal(err)
+	}
+	wantConsistent(t, c, "c-late", order.StatusCancelled)
+	auditPasses(t, s)
+}
+
+// A step that a consumer dead-letters fails its choreographed saga: the
+// order service cancels the order and the others compensate.
+func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
+	s := startStack(t)
+	ctx := context.Background()
+	c := clientsOf(s)
+	if err := s.Kill("payment"); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := starter(t, s, "purchase", "--mode", "choreography", "--order-id", "c-dead", "--customer", "alice", "--item", "SKU-2:1")
+	if code != 0 {
+		t.Fatalf("start: exit %d: %s", code, stderr)
+	}
+	evs := waitForEvents(t, s, "c-dead", "OrderCreated StockReserved")
+	// What payment's consumer publishes when it gives up on StockReserved.
+	payload, _ := json.Marshal(evs[1])
+	dl := events.DeadLetter{Consumer: "payment.on-inventory", Topic: events.TopicInventory, Key: "c-dead",
+		Reason: "failed 40 times in 1m0s: database is locked", Attempts: 40, FailedAt: time.Now().UTC(), Payload: string(payload)}
+	e := events.New(events.SourceConsumers+dl.Consumer, events.EventDeadLettered, "c-dead", events.Choreography, dl, dl.FailedAt)
+	value, _ := json.Marshal(e)
+	w := outbox.NewWriter([]string{s.BrokerAddr()})
+	defer w.Close()
+	if err := w.WriteMessages(ctx, kafka.Message{Topic: events.TopicDeadLetter, Key: []byte("c-dead"), Value: value}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "c-dead cancelled for its dead letter", func() bool {
+		o, err := c.orders.Get(ctx, "c-dead")
+		return err == nil && o.Status == order.StatusCancelled && strings.Contains(o.Reason, "payment.on-inventory could not handle StockReserved")
+	})
+	if err := s.Restart(ctx, "payment"); err != nil {
+		t.Fatal(err)
+	}
+	wantConsistent(t, c, "c-dead", order.StatusCancelled)
+	auditPasses(t, s)
+}
