@@ -26,6 +26,12 @@ func purchaseChoreographed(ctx context.Context, env *Env, in purchase.Input, ord
 	_, err := retry(ctx, func() (order.OrderResponse, error) {
 		return orders.Create(ctx, order.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items, Mode: order.ModeChoreography})
 	})
+	if errors.Is(err, fault.ErrCompensated) {
+		// A cancel overtook the create: the order was cancelled before it
+		// existed, and its tombstone refused the create.
+		return Report{OrderID: in.OrderID, Mode: "choreography", Status: string(order.StatusCancelled),
+			Reason: "cancelled before it was created", Steps: []string{}, Compensations: []string{purchase.CompensationCancelOrder}}, nil
+	}
 	if errors.Is(err, fault.ErrIdempotencyConflict) {
 		return Report{}, usagef("order %s exists with another customer, other items or as an orchestrated purchase; use another --order-id", in.OrderID)
 	}

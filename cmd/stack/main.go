@@ -10,6 +10,10 @@
 //	                      injection, run purchases in both modes while killing
 //	                      the worker and services, audit, stop; exit 0 only
 //	                      if every purchase ended as it must and the audit holds
+//	stack matrix [FLAGS]  start a fresh stack in DATA_DIR/matrix with a fault
+//	                      plan, run every step and compensation against every
+//	                      fault in both modes, print the table of end states,
+//	                      audit, stop; exit 0 only if every cell is consistent
 package main
 
 import (
@@ -20,14 +24,17 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sagaforge/saga/chaos"
+	"github.com/sagaforge/saga/faultplan"
+	"github.com/sagaforge/saga/matrix"
 	"github.com/sagaforge/saga/process"
 	"github.com/sagaforge/saga/stack"
 )
 
-const usage = "usage: stack up | stack demo [--exit] | stack bench [-- starter bench flags] | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC]  [--bin-dir bin] [--data-dir .data]"
+const usage = "usage: stack up | stack demo [--exit] | stack bench [-- starter bench flags] | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC] | stack matrix [--modes M,M --ops OP,OP --faults F,F --parallel N]  [--bin-dir bin] [--data-dir .data]"
 
 func main() {
 	if len(os.Args) < 2 {
@@ -36,7 +43,7 @@ func main() {
 	}
 	verb := os.Args[1]
 	switch verb {
-	case "up", "demo", "bench", "chaos":
+	case "up", "demo", "bench", "chaos", "matrix":
 	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
@@ -52,7 +59,10 @@ func main() {
 	fs.IntVar(&chaosCfg.Concurrency, "concurrency", 8, "chaos: purchases started at once")
 	fs.DurationVar(&chaosCfg.KillEvery, "kill-every", 2*time.Second, "chaos: mean time between kills (0: none)")
 	fs.DurationVar(&chaosCfg.Down, "down", time.Second, "chaos: how long a killed process stays down")
-	faults := fs.String("faults", "*=0.1:2ms", "chaos: fault injection spec for the services (see --faults of a service)")
+	faults := fs.String("faults", "", `chaos: fault injection spec for the services (see --faults of a service; default "*=0.1:2ms"); matrix: the faults to run, comma-separated (default all)`)
+	modes := fs.String("modes", "", "matrix: orchestration, choreography or both (default)")
+	ops := fs.String("ops", "", "matrix: the steps and compensations to run, comma-separated (default all): "+strings.Join(faultplan.Ops, ","))
+	parallel := fs.Int("parallel", 12, "matrix: cells run at once (those that kill a process run alone)")
 	if err := fs.Parse(os.Args[2:]); err != nil {
 		os.Exit(2)
 	}
@@ -80,6 +90,9 @@ func main() {
 		defer logFile.Close()
 		counter := chaos.NewFaultCounter(logFile)
 		cfg.Output = counter
+		if *faults == "" {
+			*faults = "*=0.1:2ms"
+		}
 		cfg.Env = append(cfg.Env, "SAGA_FAULTS="+*faults)
 		opts.ExitAfter = true
 		opts.Then = func(ctx context.Context, s *stack.Stack) bool {
@@ -96,10 +109,53 @@ func main() {
 			}
 			return rep.Passed()
 		}
+	case "matrix":
+		cells := matrix.Cells(list(*modes), list(*ops), list(*faults), matrix.DefaultTiming)
+		if err := matrix.Check(cells); err != nil {
+			fmt.Fprintln(os.Stderr, "stack matrix:", err)
+			os.Exit(2)
+		}
+		fresh(&cfg, "matrix")
+		logPath := filepath.Join(cfg.DataDir, "stack.log")
+		logFile, err := os.Create(logPath)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "stack matrix:", err)
+			os.Exit(1)
+		}
+		defer logFile.Close()
+		watcher := matrix.NewWatcher(logFile)
+		cfg.Output = watcher
+		cfg.Env = append(cfg.Env, matrix.Env(cells, matrix.DefaultTiming)...)
+		opts.ExitAfter = true
+		opts.Then = func(ctx context.Context, s *stack.Stack) bool {
+			fmt.Printf("matrix | %d cells, %d at once; logs in %s\n", len(cells), *parallel, logPath)
+			rep, err := matrix.Run(ctx, s, watcher, cells, *parallel, os.Stdout)
+			if err != nil {
+				fmt.Println("matrix | failed:", err)
+				return false
+			}
+			rep.Print(os.Stdout)
+			if b, err := json.MarshalIndent(rep, "", "  "); err == nil {
+				_ = os.WriteFile(filepath.Join(cfg.DataDir, "report.json"), b, 0o644)
+			}
+			return rep.Passed()
+		}
 	}
 	ctx, stop := process.SignalContext()
 	defer stop()
 	os.Exit(stack.Run(ctx, cfg, opts, os.Stdout))
+}
+
+// list splits a comma-separated flag; empty means all (nil).
+func list(s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		out = append(out, strings.TrimSpace(x))
+	}
+	return out
 }
 
 // fresh gives a run its own empty data directory: results must not depend
