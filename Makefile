@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin
 GOFLAGS ?=
 
-.PHONY: all build demo up test vet fuzz chaos bench histories clean
+.PHONY: all build demo up test vet fuzz chaos matrix bench histories clean
 
 all: build
 
@@ -42,6 +42,15 @@ bench: build
 CHAOS_N ?= 300
 chaos: build
 	$(BIN)/stack chaos --n $(CHAOS_N)
+
+# Every step and compensation against every fault (refused, answer lost after
+# or before the work, down past the step deadline, a customer cancel just
+# before and just after, the process killed at the step), in both modes, on a
+# fresh stack; prints the table of end states and audits. make test runs a
+# part of it (integration/matrix_test.go); docs/failures.md shows the table.
+# MATRIX_FLAGS narrows it, e.g. MATRIX_FLAGS='--modes choreography --ops approve'.
+matrix: build
+	$(BIN)/stack matrix $(MATRIX_FLAGS)
 
 # Re-record the workflow histories the replay tests use, from real runs on the
 # dev server. testdata/v0 (before search attributes) is kept as it is.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,18 +70,27 @@ func Run(ctx context.Context, cfg Config, opts Options, out io.Writer) int {
 		// A process that dies is reported, not mourned: killing a service
 		// and watching the sagas cope is the point of the exercise.
 		ticker := time.NewTicker(time.Second)
-		reported := ""
+		reported := map[string]bool{}
 	wait:
 		for {
 			select {
 			case <-ctx.Done():
 				break wait
 			case <-ticker.C:
-				if name := s.Crashed(); name != reported {
-					if name != "" {
+				down := s.Down()
+				for _, name := range down {
+					if !reported[name] {
 						say("%s is down; the rest keeps running. Start it again with: %s", name, s.Command(name))
 					}
-					reported = name
+				}
+				for name := range reported {
+					if !slices.Contains(down, name) {
+						say("%s is up again", name)
+					}
+				}
+				reported = map[string]bool{}
+				for _, name := range down {
+					reported[name] = true
 				}
 			}
 		}

@@ -269,28 +269,51 @@ func (s *Stack) Restart(ctx context.Context, name string) error {
 	return p.waitReady(ctx, 90*time.Second)
 }
 
-// Command is the shell command that starts a process as the stack does.
+// Command is the shell command that starts a process as the stack does,
+// with the environment the stack gives it, quoted for a POSIX shell.
 func (s *Stack) Command(name string) string {
 	p, ok := s.procs[name]
 	if !ok {
 		return ""
 	}
-	return strings.Join(append([]string{p.path}, p.args...), " ")
+	var words []string
+	if len(p.env) > 0 {
+		words = append(words, "env")
+		for _, kv := range p.env {
+			words = append(words, shellQuote(kv))
+		}
+	}
+	words = append(words, shellQuote(p.path))
+	for _, a := range p.args {
+		words = append(words, shellQuote(a))
+	}
+	return strings.Join(words, " ")
 }
 
-// Crashed returns the name of a process that exited without being asked to,
-// or "" when all are running.
-func (s *Stack) Crashed() string {
+// shellQuote quotes a word for a POSIX shell when it needs it.
+func shellQuote(w string) string {
+	if w != "" && strings.IndexFunc(w, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-./:=,@%+", r))
+	}) < 0 {
+		return w
+	}
+	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+}
+
+// Down returns the names of the processes that exited without being asked
+// to, in start order; none when all are running.
+func (s *Stack) Down() []string {
+	var down []string
 	for _, name := range Services {
 		p := s.procs[name]
 		p.mu.Lock()
 		stopped := p.stopped
 		p.mu.Unlock()
 		if !stopped && !p.running() {
-			return name
+			down = append(down, name)
 		}
 	}
-	return ""
+	return down
 }
 
 func (s *Stack) url(port int) string {

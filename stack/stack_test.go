@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strconv"
@@ -83,5 +84,39 @@ func TestTheStackTakesItsOwnShare(t *testing.T) {
 	TakeOwnShare()
 	if got := runtime.GOMAXPROCS(0); got != ProcsEach()+1 {
 		t.Errorf("GOMAXPROCS set by the user: the stack changed its own to %d", got)
+	}
+}
+
+// The command printed for a process that died must work when pasted into a
+// shell: the dev server's dynamic config values carry double quotes.
+func TestCommandSurvivesAShell(t *testing.T) {
+	words := append([]string{"GOMAXPROCS=1", "it's", "a b", "", `x="1s"`, "$HOME", "ok-plain/path:1"}, TemporalArgs("127.0.0.1", 7233, 8233, "/tmp/t.db")...)
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = shellQuote(w)
+	}
+	got, err := exec.Command("sh", "-c", "printf '%s\\0' "+strings.Join(quoted, " ")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Join(words, "\x00") + "\x00"; string(got) != want {
+		t.Fatalf("the shell read\n%q\nwant\n%q", got, want)
+	}
+	if shellQuote("plain") != "plain" {
+		t.Fatal("a plain word needs no quotes")
+	}
+}
+
+// Every process that died is reported, not only the first.
+func TestDownListsEveryDeadProcess(t *testing.T) {
+	s := &Stack{procs: map[string]*process{}}
+	for _, name := range Services {
+		s.procs[name] = &process{name: name}
+	}
+	// Never started, as good as dead; stopped on purpose is not a crash.
+	s.procs["temporal"].stopped = true
+	s.procs["order"].stopped = true
+	if got, want := s.Down(), []string{"broker", "inventory", "payment", "worker"}; !slices.Equal(got, want) {
+		t.Fatalf("Down() = %v, want %v", got, want)
 	}
 }
