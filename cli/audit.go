@@ -99,36 +99,59 @@ func PrintChecks(w io.Writer, checks []Check) {
 }
 
 func read(ctx context.Context, orders *order.Client, stock *inventory.Client, payments *payment.Client) (snapshot, error) {
-	var snap snapshot
-	all, err := retry(ctx, func() (order.ListOrdersResponse, error) { return orders.List(ctx, "") })
+	snap := snapshot{reservations: map[string]inventory.ReservationResponse{}, payments: map[string]payment.PaymentResponse{}}
+	err := pages(ctx, func(p rest.Page) (string, error) {
+		page, err := orders.Page(ctx, p)
+		snap.orders = append(snap.orders, page.Orders...)
+		return page.Next, err
+	})
 	if err != nil {
 		return snap, fmt.Errorf("cannot read orders: %w", err)
 	}
-	rs, err := retry(ctx, func() (inventory.ListReservationsResponse, error) { return stock.Reservations(ctx) })
+	err = pages(ctx, func(p rest.Page) (string, error) {
+		page, err := stock.Reservations(ctx, p)
+		for _, r := range page.Reservations {
+			snap.reservations[r.OrderID] = r
+		}
+		return page.Next, err
+	})
 	if err != nil {
 		return snap, fmt.Errorf("cannot read reservations: %w", err)
+	}
+	err = pages(ctx, func(p rest.Page) (string, error) {
+		page, err := payments.Payments(ctx, p)
+		for _, p := range page.Payments {
+			snap.payments[p.OrderID] = p
+		}
+		return page.Next, err
+	})
+	if err != nil {
+		return snap, fmt.Errorf("cannot read payments: %w", err)
 	}
 	st, err := retry(ctx, func() (inventory.ListStockResponse, error) { return stock.Stock(ctx) })
 	if err != nil {
 		return snap, fmt.Errorf("cannot read stock: %w", err)
 	}
-	ps, err := retry(ctx, func() (payment.ListPaymentsResponse, error) { return payments.Payments(ctx) })
-	if err != nil {
-		return snap, fmt.Errorf("cannot read payments: %w", err)
-	}
 	as, err := retry(ctx, func() (payment.ListAccountsResponse, error) { return payments.Accounts(ctx) })
 	if err != nil {
 		return snap, fmt.Errorf("cannot read accounts: %w", err)
 	}
-	snap = snapshot{orders: all.Orders, stock: st.Stock, accounts: as.Accounts,
-		reservations: map[string]inventory.ReservationResponse{}, payments: map[string]payment.PaymentResponse{}}
-	for _, r := range rs.Reservations {
-		snap.reservations[r.OrderID] = r
-	}
-	for _, p := range ps.Payments {
-		snap.payments[p.OrderID] = p
-	}
+	snap.stock, snap.accounts = st.Stock, as.Accounts
 	return snap, nil
+}
+
+// pages reads every page of a list: read gets the page after a key and
+// returns the key of the next one, empty at the end. Each page is retried
+// on its own, so a transient failure does not restart the walk.
+func pages(ctx context.Context, read func(rest.Page) (next string, err error)) error {
+	p := rest.Page{Limit: rest.DefaultPageLimit}
+	for {
+		next, err := retry(ctx, func() (string, error) { return read(p) })
+		if err != nil || next == "" {
+			return err
+		}
+		p.After = next
+	}
 }
 
 // audit evaluates the invariants on one snapshot.

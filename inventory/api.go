@@ -26,9 +26,11 @@ type ReservationResponse struct {
 	UpdatedAt time.Time         `json:"updated_at"`
 }
 
-// ListReservationsResponse is the body of GET /reservations.
+// ListReservationsResponse is the body of GET /reservations?after=&limit=,
+// a page in order ID order.
 type ListReservationsResponse struct {
 	Reservations []ReservationResponse `json:"reservations"`
+	Next         string                `json:"next,omitempty"` // ask after this for the next page
 }
 
 // StockResponse is one SKU's stock.

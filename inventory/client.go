@@ -38,9 +38,9 @@ func (c *Client) Reservation(ctx context.Context, orderID string) (ReservationRe
 }
 
 // Reservations lists every reservation.
-func (c *Client) Reservations(ctx context.Context) (ListReservationsResponse, error) {
+func (c *Client) Reservations(ctx context.Context, page rest.Page) (ListReservationsResponse, error) {
 	var out ListReservationsResponse
-	err := c.rest.Do(ctx, http.MethodGet, "/reservations", nil, &out)
+	err := c.rest.Do(ctx, http.MethodGet, "/reservations?"+page.Query(), nil, &out)
 	return out, err
 }
 

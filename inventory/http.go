@@ -7,6 +7,7 @@ import (
 	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/httpserver"
 	"github.com/sagaforge/saga/problem"
+	"github.com/sagaforge/saga/rest"
 )
 
 // NewHandler serves the inventory API, the one the orchestrator calls (its
@@ -84,7 +85,12 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
-	all, err := h.store.Reservations(r.Context())
+	page, err := rest.PageFrom(r.URL.Query())
+	if err != nil {
+		problem.Write(w, r, problem.Invalid("%v", err))
+		return
+	}
+	all, err := h.store.Reservations(r.Context(), page)
 	if err != nil {
 		httpserver.Fail(h.log, w, r, "", "list", err)
 		return
@@ -92,6 +98,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	out := ListReservationsResponse{Reservations: make([]ReservationResponse, 0, len(all))}
 	for _, res := range all {
 		out.Reservations = append(out.Reservations, NewReservationResponse(res))
+		out.Next = page.Next(len(all), res.OrderID)
 	}
 	problem.WriteJSON(w, http.StatusOK, out)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sagaforge/saga/inventory"
 	"github.com/sagaforge/saga/outbox"
 	"github.com/sagaforge/saga/problem/problemtest"
+	"github.com/sagaforge/saga/rest"
 )
 
 type fixture struct {
@@ -184,7 +185,7 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 			}
 		})
 	}
-	all, err := f.store.Reservations(context.Background())
+	all, err := f.store.Reservations(context.Background(), rest.Page{Limit: rest.MaxPageLimit})
 	if err != nil || len(all) != 0 {
 		t.Fatalf("bad input wrote %d reservations (err %v), want none", len(all), err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/sagaforge/saga/orderid"
 	"github.com/sagaforge/saga/outbox"
 	"github.com/sagaforge/saga/reason"
+	"github.com/sagaforge/saga/rest"
 )
 
 // Store keeps stock and reservations in the service's own database.
@@ -231,10 +232,11 @@ func (s *Store) Get(ctx context.Context, orderID string) (Reservation, error) {
 	return find(s.db.WithContext(ctx), orderID)
 }
 
-// Reservations lists every reservation, oldest first.
-func (s *Store) Reservations(ctx context.Context) ([]Reservation, error) {
+// Reservations lists a page of reservations in order ID order.
+func (s *Store) Reservations(ctx context.Context, page rest.Page) ([]Reservation, error) {
 	var out []Reservation
-	err := s.db.WithContext(ctx).Preload("Lines").Order("created_at, order_id").Find(&out).Error
+	err := s.db.WithContext(ctx).Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") }).
+		Where("order_id > ?", page.After).Order("order_id").Limit(page.Limit).Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list reservations: %w", err)
 	}

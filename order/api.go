@@ -46,6 +46,7 @@ type LineResponse struct {
 // ListOrdersResponse is the body of GET /orders.
 type ListOrdersResponse struct {
 	Orders []OrderResponse `json:"orders"`
+	Next   string          `json:"next,omitempty"` // with ?after=, ask after this for the next page
 }
 
 // NewOrderResponse renders an order for the wire.

@@ -53,6 +53,13 @@ func (c *Client) List(ctx context.Context, status Status) (ListOrdersResponse, e
 	return out, err
 }
 
+// Page reads a page of orders in ID order.
+func (c *Client) Page(ctx context.Context, page rest.Page) (ListOrdersResponse, error) {
+	var out ListOrdersResponse
+	err := c.rest.Do(ctx, http.MethodGet, "/orders?"+page.Query(), nil, &out)
+	return out, err
+}
+
 // Approve approves a PENDING order.
 func (c *Client) Approve(ctx context.Context, orderID string) (OrderResponse, error) {
 	var out OrderResponse

@@ -11,13 +11,15 @@ import (
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/httpserver"
 	"github.com/sagaforge/saga/problem"
+	"github.com/sagaforge/saga/rest"
 )
 
 // NewHandler serves the order API:
 //
 //	POST /orders                  create (201 new, 200 repeat)
 //	GET  /orders/{id}[?wait=10s]  read; with wait, once no longer PENDING
-//	GET  /orders?customer_id=&status=&limit=
+//	GET  /orders?customer_id=&status=&limit=   newest first
+//	GET  /orders?after=&limit=                 a page in ID order
 //	POST /orders/{id}/approve     PENDING -> APPROVED
 //	POST /orders/{id}/cancel      PENDING -> CANCELLED (tombstone if unknown)
 //	GET  /healthz
@@ -89,7 +91,14 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := ListFilter{CustomerID: q.Get("customer_id"), Status: Status(q.Get("status"))}
-	if s := q.Get("limit"); s != "" {
+	if q.Has("after") {
+		page, err := rest.PageFrom(q)
+		if err != nil {
+			problem.Write(w, r, problem.Invalid("%v", err))
+			return
+		}
+		f.Page = &page
+	} else if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n <= 0 {
 			problem.Write(w, r, problem.Invalid("limit must be a positive integer, got %q", s))
@@ -111,6 +120,9 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	resp := ListOrdersResponse{Orders: make([]OrderResponse, 0, len(orders))}
 	for _, o := range orders {
 		resp.Orders = append(resp.Orders, NewOrderResponse(o))
+		if f.Page != nil {
+			resp.Next = f.Page.Next(len(orders), o.ID)
+		}
 	}
 	problem.WriteJSON(w, http.StatusOK, resp)
 }

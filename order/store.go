@@ -16,6 +16,7 @@ import (
 	"github.com/sagaforge/saga/orderid"
 	"github.com/sagaforge/saga/outbox"
 	"github.com/sagaforge/saga/reason"
+	"github.com/sagaforge/saga/rest"
 	"github.com/sagaforge/saga/watch"
 )
 
@@ -167,11 +168,20 @@ type ListFilter struct {
 	CustomerID string
 	Status     Status
 	Limit      int
+	// Page, when set, lists in order ID order after Page.After, up to
+	// Page.Limit (Limit is then ignored).
+	Page *rest.Page
 }
 
-// List returns orders, newest first.
+// List returns orders, newest first, or a page of them in ID order.
 func (s *Store) List(ctx context.Context, f ListFilter) ([]Order, error) {
-	q := s.db.WithContext(ctx).Preload("Lines").Order("created_at DESC, id")
+	q := s.db.WithContext(ctx).Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") })
+	if f.Page != nil {
+		q = q.Where("id > ?", f.Page.After).Order("id")
+		f.Limit = f.Page.Limit
+	} else {
+		q = q.Order("created_at DESC, id")
+	}
 	if f.CustomerID != "" {
 		q = q.Where("customer_id = ?", f.CustomerID)
 	}

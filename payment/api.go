@@ -26,9 +26,11 @@ type PaymentResponse struct {
 	UpdatedAt   time.Time   `json:"updated_at"`
 }
 
-// ListPaymentsResponse is the body of GET /payments.
+// ListPaymentsResponse is the body of GET /payments?after=&limit=, a page in
+// order ID order.
 type ListPaymentsResponse struct {
 	Payments []PaymentResponse `json:"payments"`
+	Next     string            `json:"next,omitempty"` // ask after this for the next page
 }
 
 // AccountResponse is a customer's balance.

@@ -38,9 +38,9 @@ func (c *Client) Payment(ctx context.Context, orderID string) (PaymentResponse, 
 }
 
 // Payments lists every payment.
-func (c *Client) Payments(ctx context.Context) (ListPaymentsResponse, error) {
+func (c *Client) Payments(ctx context.Context, page rest.Page) (ListPaymentsResponse, error) {
 	var out ListPaymentsResponse
-	err := c.rest.Do(ctx, http.MethodGet, "/payments", nil, &out)
+	err := c.rest.Do(ctx, http.MethodGet, "/payments?"+page.Query(), nil, &out)
 	return out, err
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/sagaforge/saga/money"
 	"github.com/sagaforge/saga/payment"
 	"github.com/sagaforge/saga/problem/problemtest"
+	"github.com/sagaforge/saga/rest"
 )
 
 // FuzzPaymentRequests sends arbitrary bodies to the charge and refund
@@ -33,7 +34,7 @@ func FuzzPaymentRequests(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		payments, err := fx.store.Payments(ctx, "")
+		payments, err := fx.store.Payments(ctx, "", rest.Page{Limit: rest.MaxPageLimit})
 		if err != nil {
 			t.Fatal(err)
 		}

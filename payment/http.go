@@ -7,6 +7,7 @@ import (
 	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/httpserver"
 	"github.com/sagaforge/saga/problem"
+	"github.com/sagaforge/saga/rest"
 )
 
 // NewHandler serves the payment API, the one the orchestrator calls (its
@@ -77,7 +78,12 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
-	all, err := h.store.Payments(r.Context(), r.URL.Query().Get("customer_id"))
+	page, err := rest.PageFrom(r.URL.Query())
+	if err != nil {
+		problem.Write(w, r, problem.Invalid("%v", err))
+		return
+	}
+	all, err := h.store.Payments(r.Context(), r.URL.Query().Get("customer_id"), page)
 	if err != nil {
 		httpserver.Fail(h.log, w, r, "", "list", err)
 		return
@@ -85,6 +91,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	out := ListPaymentsResponse{Payments: make([]PaymentResponse, 0, len(all))}
 	for _, p := range all {
 		out.Payments = append(out.Payments, NewPaymentResponse(p))
+		out.Next = page.Next(len(all), p.OrderID)
 	}
 	problem.WriteJSON(w, http.StatusOK, out)
 }

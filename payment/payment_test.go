@@ -15,6 +15,7 @@ import (
 	"github.com/sagaforge/saga/outbox"
 	"github.com/sagaforge/saga/payment"
 	"github.com/sagaforge/saga/problem/problemtest"
+	"github.com/sagaforge/saga/rest"
 )
 
 type fixture struct {
@@ -146,7 +147,7 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 			}
 		})
 	}
-	all, err := f.store.Payments(context.Background(), "")
+	all, err := f.store.Payments(context.Background(), "", rest.Page{Limit: rest.MaxPageLimit})
 	if err != nil || len(all) != 0 {
 		t.Fatalf("bad input wrote %d payments (err %v), want none", len(all), err)
 	}

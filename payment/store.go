@@ -14,6 +14,7 @@ import (
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/orderid"
 	"github.com/sagaforge/saga/outbox"
+	"github.com/sagaforge/saga/rest"
 )
 
 // Store keeps balances and payments in the service's own database.
@@ -166,9 +167,10 @@ func (s *Store) Get(ctx context.Context, orderID string) (Payment, error) {
 	return find(s.db.WithContext(ctx), orderID)
 }
 
-// Payments lists payments, oldest first; customerID may be empty for all.
-func (s *Store) Payments(ctx context.Context, customerID string) ([]Payment, error) {
-	q := s.db.WithContext(ctx).Order("created_at, order_id")
+// Payments lists a page of payments in order ID order; customerID may be
+// empty for all customers.
+func (s *Store) Payments(ctx context.Context, customerID string, page rest.Page) ([]Payment, error) {
+	q := s.db.WithContext(ctx).Where("order_id > ?", page.After).Order("order_id").Limit(page.Limit)
 	if customerID != "" {
 		q = q.Where("customer_id = ?", customerID)
 	}

@@ -66,13 +66,20 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// MaxResponseBytes bounds what a client reads of one response: a page of
+// the largest list (rest.MaxPageLimit orders of the most lines) fits.
+const MaxResponseBytes = 8 << 20
+
 // ReadResponse decodes a service response: 2xx bodies into out (if not nil),
 // anything else into a *Problem error. A non-problem error body still yields a
 // Problem carrying the status, so retry decisions never depend on the body.
 func ReadResponse(resp *http.Response, out any) error {
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
 		return fmt.Errorf("read response: %w", err)
+	}
+	if len(data) > MaxResponseBytes {
+		return fmt.Errorf("read response: larger than %d bytes (ask for a smaller page)", MaxResponseBytes)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if out == nil || len(bytes.TrimSpace(data)) == 0 {
