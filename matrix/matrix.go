@@ -61,8 +61,11 @@ type Timing struct {
 }
 
 // DefaultTiming fits the whole matrix in a few minutes. The step deadline
-// outlasts CancelHold, which must not time the step out.
-var DefaultTiming = Timing{StepDeadline: 12 * time.Second, SagaDeadline: 40 * time.Second,
+// outlasts CancelHold, which must not time the step out. The choreography
+// deadline outlasts what the cells' held and failing events add up to on a
+// partition they share: a consumer handles a partition in order, so the
+// sagas behind a held event wait for it.
+var DefaultTiming = Timing{StepDeadline: 12 * time.Second, SagaDeadline: 3 * time.Minute,
 	Hold: 1500 * time.Millisecond, CancelHold: 9 * time.Second, Down: 14 * time.Second}
 
 // Env is what the stack's processes need for the cells: the timing and the
