@@ -45,25 +45,27 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"purchase": {"start a purchase saga", runPurchase},
-	"status":   {"show a purchase's status", runStatus},
-	"events":   {"show the domain events on Kafka", runEvents},
-	"bench":    {"measure throughput and latency", runBench},
-	"cancel":   {"cancel a purchase in flight", runCancel},
-	"list":     {"list purchase sagas", runList},
-	"audit":    {"check the invariants across the three services", runAudit},
+	"purchase":    {"start a purchase saga", runPurchase},
+	"status":      {"show a purchase's status", runStatus},
+	"events":      {"show the domain events on Kafka", runEvents},
+	"deadletters": {"list the events consumers could not handle; send one back", runDeadletters},
+	"bench":       {"measure throughput and latency", runBench},
+	"cancel":      {"cancel a purchase in flight", runCancel},
+	"list":        {"list purchase sagas", runList},
+	"audit":       {"check the invariants across the three services", runAudit},
 }
 
 const usage = `usage: starter <command> [flags]
 
 commands:
   purchase --customer ID --item SKU:QTY [--item SKU:QTY ...] [--order-id ID]
-           [--mode orchestration|choreography] [--wait] [--json]
+           [--mode orchestration|choreography] [--wait [--wait-timeout 5m]] [--json]
   status ORDER_ID [--json]
-  cancel ORDER_ID [--reason TEXT] [--json]
+  cancel ORDER_ID [--reason TEXT] [--json]   (either mode)
   list [--status RUNNING|COMPENSATING|APPROVED|CANCELLED|FAILED] [--limit N]
   audit [--json] [--settle 2m]
   events [--follow] [--order ORDER_ID] [--json] [--brokers HOST:PORT] [--group NAME]
+  deadletters [--json] [--replay PARTITION:OFFSET] [--brokers HOST:PORT]
   bench [--mode orchestration|choreography|direct|all] [--n N] [--concurrency C[,C...]] [--json] [--out DIR]
 
 Temporal: --temporal-address (env TEMPORAL_ADDRESS, default 127.0.0.1:7233),

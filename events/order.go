@@ -57,6 +57,50 @@ func ReadOrder(ctx context.Context, brokers []string, orderID string) ([]Envelop
 	return out, nil
 }
 
+// ReadTopic returns every message of topic published so far, partition by
+// partition, each in offset order.
+func ReadTopic(ctx context.Context, brokers []string, topic string) ([]kafka.Message, error) {
+	ends, err := Ends(ctx, brokers, []string{topic})
+	if err != nil {
+		return nil, err
+	}
+	var out []kafka.Message
+	for p := 0; ; p++ {
+		end, ok := ends[TopicPartition{topic, p}]
+		if !ok {
+			return out, nil
+		}
+		if end == 0 {
+			continue
+		}
+		msgs, err := readMessages(ctx, brokers, TopicPartition{topic, p}, end)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, msgs...)
+	}
+}
+
+func readMessages(ctx context.Context, brokers []string, tp TopicPartition, end int64) ([]kafka.Message, error) {
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: tp.Topic, Partition: tp.Partition,
+		MinBytes: 1, MaxBytes: 10 << 20, MaxWait: 50 * time.Millisecond})
+	defer r.Close()
+	if err := r.SetOffset(kafka.FirstOffset); err != nil {
+		return nil, err
+	}
+	var out []kafka.Message
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read %s/%d: %w", tp.Topic, tp.Partition, err)
+		}
+		out = append(out, m)
+		if m.Offset+1 >= end {
+			return out, nil
+		}
+	}
+}
+
 func readPartition(ctx context.Context, brokers []string, tp TopicPartition, end int64, orderID string) ([]Envelope, error) {
 	// A short MaxWait: Close waits for the fetch in flight, which the broker
 	// holds for MaxWait once the partition has nothing new.

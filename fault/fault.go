@@ -113,10 +113,3 @@ func TypeOf(err error) string {
 	m, _ := Of(err)
 	return m.ErrType
 }
-
-// IsRefusal tells whether err is a final answer from a service: one of the
-// sentinels, and not a transient failure.
-func IsRefusal(err error) bool {
-	m, ok := Of(err)
-	return ok && !m.Retryable
-}

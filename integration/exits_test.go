@@ -10,6 +10,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"go.temporal.io/sdk/client"
 
+	"github.com/sagaforge/saga/cli"
 	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/inventory"
 	"github.com/sagaforge/saga/order"
@@ -167,7 +168,7 @@ func TestChoreographyPastItsDeadlineIsCompensated(t *testing.T) {
 // A step that a consumer dead-letters fails its choreographed saga: the
 // order service cancels the order and the others compensate.
 func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
-	s := startStack(t)
+	s, logs := startStackWithLogs(t)
 	ctx := context.Background()
 	c := clientsOf(s)
 	if err := s.Kill("payment"); err != nil {
@@ -196,6 +197,31 @@ func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
 	if err := s.Restart(ctx, "payment"); err != nil {
 		t.Fatal(err)
 	}
+	wantConsistent(t, c, "c-dead", order.StatusCancelled)
+
+	// The operator's view, and a second try: the event goes back to its
+	// topic; payment's tombstone now refuses the charge.
+	code, stdout, stderr := starter(t, s, "deadletters", "--json")
+	var row cli.DeadLetterRow
+	if code != 0 || json.Unmarshal([]byte(strings.TrimSpace(stdout)), &row) != nil ||
+		row.OrderID != "c-dead" || row.EventType != events.StockReserved || row.Consumer != "payment.on-inventory" || !strings.Contains(row.Reason, "database is locked") {
+		t.Fatalf("deadletters: exit %d: %s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := starter(t, s, "deadletters", "--replay", "nope"); code != 2 || !strings.Contains(stderr, "PARTITION:OFFSET") {
+		t.Fatalf("deadletters --replay nope: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr = starter(t, s, "deadletters", "--replay", row.ID)
+	if code != 0 || !strings.Contains(stdout, "back to inventory.events") {
+		t.Fatalf("deadletters --replay %s: exit %d: %s%s", row.ID, code, stdout, stderr)
+	}
+	waitFor(t, 30*time.Second, "payment to refuse the replayed StockReserved", func() bool {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.HasPrefix(line, "payment") && strings.Contains(line, "msg=refused") && strings.Contains(line, "order_id=c-dead") && strings.Contains(line, "event=StockReserved") {
+				return true
+			}
+		}
+		return false
+	})
 	wantConsistent(t, c, "c-dead", order.StatusCancelled)
 	auditPasses(t, s)
 }
