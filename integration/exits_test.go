@@ -225,3 +225,24 @@ func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
 	wantConsistent(t, c, "c-dead", order.StatusCancelled)
 	auditPasses(t, s)
 }
+
+// An order ID belongs to one saga: re-running it in the other mode is bad
+// input (exit 2, one line), and the first saga's order is left alone.
+func TestStarterRefusesAnOrderIDOfTheOtherMode(t *testing.T) {
+	s := startStack(t)
+	c := clientsOf(s)
+	buy(t, s, "--mode", "choreography", "--order-id", "c-mine", "--customer", "alice", "--item", "SKU-1:1")
+	buy(t, s, "--order-id", "o-mine", "--customer", "alice", "--item", "SKU-1:1")
+	for _, args := range [][]string{
+		{"purchase", "--order-id", "c-mine", "--customer", "alice", "--item", "SKU-1:1", "--wait"},
+		{"purchase", "--mode", "choreography", "--order-id", "o-mine", "--customer", "alice", "--item", "SKU-1:1", "--wait"},
+	} {
+		code, stdout, stderr := starter(t, s, args...)
+		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "exists as a") || stdout != "" {
+			t.Fatalf("%v: exit %d, stdout %q, stderr %q; want exit 2 and one line", args, code, stdout, stderr)
+		}
+	}
+	wantConsistent(t, c, "c-mine", order.StatusApproved)
+	wantConsistent(t, c, "o-mine", order.StatusApproved)
+	auditPasses(t, s)
+}

@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagaforge/saga/consumer"
 	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/database/dbtest"
+	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
 	"github.com/sagaforge/saga/order"
 	"github.com/sagaforge/saga/outbox"
@@ -263,5 +265,48 @@ func TestChoreographedOrderPastItsDeadlineIsCancelled(t *testing.T) {
 	o, _ := f.store.Get(ctx, "c-stuck")
 	if !strings.Contains(o.Reason, "deadline") {
 		t.Fatalf("reason %q does not say the deadline passed", o.Reason)
+	}
+}
+
+// The order's own mode decides: an event that claims choreography cannot
+// approve or cancel an orchestrated order in the middle of its saga.
+func TestEventsActOnlyOnOrdersWhoseOwnModeIsChoreography(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	req := createReq("o-orch")
+	req.Mode = order.ModeOrchestration
+	if _, err := f.client.Create(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	req = createReq("c-chor")
+	req.Mode = order.ModeChoreography
+	if _, err := f.client.Create(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	handlers := map[events.Type]consumer.Handler{}
+	for _, sub := range order.Subscriptions(f.store) {
+		for typ, h := range sub.Handlers {
+			handlers[typ] = h
+		}
+		for typ, h := range sub.Compensations {
+			handlers[typ] = h
+		}
+	}
+	captured := func(id string) events.Envelope {
+		return events.New(events.SourcePayment, events.PaymentCaptured, id, events.Choreography, events.PaymentCapturedData{OrderID: id}, time.Now())
+	}
+	rejected := func(id string) events.Envelope {
+		return events.New(events.SourceInventory, events.StockRejected, id, events.Choreography, events.StockRejectedData{OrderID: id, Reason: "forged"}, time.Now())
+	}
+	for _, e := range []events.Envelope{captured("o-orch"), rejected("o-orch"), captured("c-chor")} {
+		if err := handlers[e.Type](ctx, e); err != nil {
+			t.Fatalf("%s for %s: %v", e.Type, e.Subject, err)
+		}
+	}
+	if o, _ := f.store.Get(ctx, "o-orch"); o.Status != order.StatusPending {
+		t.Fatalf("orchestrated order after forged choreography events: %s, want PENDING", o.Status)
+	}
+	if o, _ := f.store.Get(ctx, "c-chor"); o.Status != order.StatusApproved {
+		t.Fatalf("choreographed order after PaymentCaptured: %s, want APPROVED", o.Status)
 	}
 }
