@@ -383,9 +383,15 @@ func Run(ctx context.Context, s *stack.Stack, w *Watcher, cells []*Cell, paralle
 func runCell(ctx context.Context, s *stack.Stack, w *Watcher, c *Cell) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	var acting sync.WaitGroup
-	actCtx, stopActing := context.WithCancel(ctx)
-	var actedMu sync.Mutex
+	var (
+		acting   sync.WaitGroup
+		actedMu  sync.Mutex
+		acted    []string
+		actErrs  []string
+		actCtx   context.Context
+		stopActs context.CancelFunc
+	)
+	actCtx, stopActs = context.WithCancel(ctx)
 	for _, a := range c.actions {
 		held := w.held(a.op, c.OrderID)
 		acting.Go(func() {
@@ -394,17 +400,26 @@ func runCell(ctx context.Context, s *stack.Stack, w *Watcher, c *Cell) {
 				err := act(actCtx, s, c, a)
 				actedMu.Lock()
 				defer actedMu.Unlock()
-				c.Acted = append(c.Acted, strings.TrimSpace(a.do+" "+a.kill))
+				acted = append(acted, strings.TrimSpace(a.do+" "+a.kill))
 				if err != nil {
-					c.Detail = err.Error()
+					actErrs = append(actErrs, err.Error())
 				}
 			case <-actCtx.Done():
 			}
 		})
 	}
+	// A held compensation may begin after the starter has its answer (a
+	// choreographed cancel is reported before the refund it sets off): the
+	// driver keeps watching until the order is settled.
+	defer func() {
+		stopActs()
+		acting.Wait()
+		c.Acted = acted
+		if len(actErrs) > 0 {
+			c.Detail = strings.TrimSpace(strings.Join(actErrs, "; ") + "; " + c.Detail)
+		}
+	}()
 	code, out, errText := launch(ctx, s, c)
-	stopActing()
-	acting.Wait()
 	switch {
 	case code == cli.ExitUsage && c.Op == faultplan.OpCreate && c.Fault == Refused:
 		// The choreographed create is the starter's own call: the order
