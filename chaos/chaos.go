@@ -1,7 +1,9 @@
 // Package chaos runs purchases of every outcome in both saga modes while it
-// kills (SIGKILL) and restarts the worker and the services at random moments,
-// then waits for the system to go quiet and audits the three databases. It
-// is the proof that a saga keeps them consistent when things break.
+// kills (SIGKILL) and restarts every process at random moments (the worker,
+// the services, the Temporal server and the broker), some for longer than
+// the step deadline, and while customers cancel purchases in flight; then it
+// waits for the system to go quiet and audits the three databases. It is the
+// proof that a saga keeps them consistent when things break.
 package chaos
 
 import (
@@ -32,6 +34,11 @@ type Config struct {
 	Concurrency int           // purchases started at once
 	KillEvery   time.Duration // mean time between kills; 0 kills nothing
 	Down        time.Duration // how long a killed process stays down
+	// LongDown, if set, is how long every LongEvery-th kill stays down:
+	// longer than the step deadline, so that sagas give up on a step.
+	LongDown    time.Duration
+	LongEvery   int
+	CancelShare float64       // share of purchases a customer cancels in flight
 	Victims     []string      // processes to kill; all of them by default
 	MaxKills    int           // stop killing after this many; 0 for no limit
 	Modes       []string      // saga modes to run, alternating; both by default
@@ -39,10 +46,8 @@ type Config struct {
 	Progress    io.Writer     // a line every two seconds; nil for none
 }
 
-// DefaultVictims are the processes a chaos run kills: the worker and each
-// service. Temporal and the broker stand for infrastructure that is run
-// replicated in production.
-var DefaultVictims = []string{"worker", "order", "inventory", "payment"}
+// DefaultVictims are the processes a chaos run kills: all of them.
+var DefaultVictims = []string{"worker", "order", "inventory", "payment", "temporal", "broker"}
 
 // scenario is a purchase whose outcome is known in advance on the demo seed.
 type scenario struct {
@@ -66,6 +71,10 @@ type Report struct {
 	Outcomes      map[string]int `json:"outcomes"` // final order status -> count
 	Retries       int64          `json:"starter_retries"`
 	Kills         map[string]int `json:"kills"`
+	LongOutages   int            `json:"long_outages"`
+	Cancels       int            `json:"customer_cancels"`   // purchases a customer tried to cancel in flight
+	Cancelled     int            `json:"customer_cancelled"` // of those, the ones the cancel stopped
+	GaveUp        int            `json:"gave_up"`            // purchases cancelled because a step passed its deadline
 	Faults        int64          `json:"faults_injected"`
 	Unexpected    []string       `json:"unexpected"` // orders that did not end as their scenario must
 	Stuck         []string       `json:"stuck"`      // orders not settled within Settle
@@ -102,12 +111,14 @@ type purchaseRun struct {
 	id       string
 	mode     string
 	scenario scenario
+	cancel   bool // a customer cancels it in flight
 }
 
 // Validate tells what in cfg a run cannot start with.
 func (cfg Config) Validate() error {
-	if cfg.Purchases <= 0 || cfg.Concurrency <= 0 || cfg.KillEvery < 0 || cfg.Down < 0 || cfg.MaxKills < 0 {
-		return fmt.Errorf("%w: purchases and concurrency must be positive; kill interval, downtime and kill limit not negative", fault.ErrInvalid)
+	if cfg.Purchases <= 0 || cfg.Concurrency <= 0 || cfg.KillEvery < 0 || cfg.Down < 0 || cfg.MaxKills < 0 || cfg.LongDown < 0 || cfg.LongEvery < 0 ||
+		cfg.CancelShare < 0 || cfg.CancelShare > 1 {
+		return fmt.Errorf("%w: purchases and concurrency must be positive; kill interval, downtimes and kill limit not negative; the cancel share from 0 to 1", fault.ErrInvalid)
 	}
 	return nil
 }
@@ -131,8 +142,12 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config, faults *FaultCounter) 
 	rep := Report{Purchases: cfg.Purchases, ByMode: map[string]int{}, Outcomes: map[string]int{}, Kills: map[string]int{}}
 	runs := make([]purchaseRun, cfg.Purchases)
 	for i := range runs {
-		runs[i] = purchaseRun{id: orderid.New(), mode: cfg.Modes[i%len(cfg.Modes)], scenario: scenarios[(i/len(cfg.Modes))%len(scenarios)]}
+		runs[i] = purchaseRun{id: orderid.New(), mode: cfg.Modes[i%len(cfg.Modes)], scenario: scenarios[(i/len(cfg.Modes))%len(scenarios)],
+			cancel: rand.Float64() < cfg.CancelShare}
 		rep.ByMode[runs[i].mode]++
+		if runs[i].cancel {
+			rep.Cancels++
+		}
 	}
 
 	var finished atomic.Int64
@@ -143,9 +158,12 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config, faults *FaultCounter) 
 	var killErr error
 	if cfg.KillEvery > 0 {
 		killer.Go(func() {
-			killErr = kill(chaosCtx, s, cfg, func(name string) {
+			killErr = kill(chaosCtx, s, cfg, func(name string, long bool) {
 				killsMu.Lock()
 				rep.Kills[name]++
+				if long {
+					rep.LongOutages++
+				}
 				killsMu.Unlock()
 			})
 		})
@@ -208,29 +226,93 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config, faults *FaultCounter) 
 		return rep, err
 	}
 	for _, r := range runs {
-		status, ok := final[r.id]
+		o, ok := final[r.id]
 		switch {
-		case !ok || status == order.StatusPending:
+		case !ok || o.Status == order.StatusPending:
 			rep.Stuck = append(rep.Stuck, r.id)
-		case status != r.scenario.expect:
-			rep.Unexpected = append(rep.Unexpected, fmt.Sprintf("%s (%s, %s): %s", r.id, r.mode, r.scenario.name, status))
+		case !expected(r, o):
+			rep.Unexpected = append(rep.Unexpected, fmt.Sprintf("%s (%s, %s, cancel %v): %s %q", r.id, r.mode, r.scenario.name, r.cancel, o.Status, o.Reason))
+		case r.scenario.expect == order.StatusApproved && o.Status == order.StatusCancelled && !r.cancel:
+			rep.GaveUp++
+		}
+		if ok && r.cancel && strings.Contains(o.Reason, "cancelled by the customer") {
+			rep.Cancelled++
 		}
 		if ok {
-			rep.Outcomes[string(status)]++
+			rep.Outcomes[string(o.Status)]++
 		}
 	}
-	rep.Audit, rep.AuditPassed, err = audit(ctx, s)
+	// Choreographed compensations trail the order's cancel by the events
+	// between them: audit once the system is quiet, within a minute.
+	quiet := time.Now().Add(time.Minute)
+	for {
+		rep.Audit, rep.AuditPassed, err = audit(ctx, s)
+		if err != nil || rep.AuditPassed || time.Now().After(quiet) || !process.Sleep(ctx, time.Second) {
+			break
+		}
+	}
 	rep.Retries = retries.Load()
 	rep.Faults = count(faults)
 	rep.Duration = time.Since(started)
 	return rep, err
 }
 
+// gaveUp tells whether a cancellation reason says a step or the saga ran
+// past its deadline (a long outage), which cancels even a purchase that
+// would have been approved.
+func gaveUp(reason string) bool {
+	for _, w := range []string{"timed out", "kept failing", "deadline", "saga step failed"} {
+		if strings.Contains(reason, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// expected tells whether a settled order ended as its run allows: refused
+// scenarios always CANCELLED; an approvable one APPROVED, or CANCELLED by
+// its customer (a cancel after the pivot is refused, so APPROVED is fine
+// then too) or because a long outage outlasted a deadline.
+func expected(r purchaseRun, o order.OrderResponse) bool {
+	if r.scenario.expect == order.StatusCancelled {
+		return o.Status == order.StatusCancelled
+	}
+	switch o.Status {
+	case order.StatusApproved:
+		return true
+	case order.StatusCancelled:
+		return r.cancel || gaveUp(o.Reason)
+	}
+	return false
+}
+
 // launch runs one purchase to its end as a user would, with "starter
-// purchase --wait". When the starter gives up because what it needs is down,
-// the same command runs again with the same order ID: it attaches to the
-// saga already under way instead of starting a second one.
+// purchase --wait", and, for a run with a cancel, has its customer cancel
+// it a moment after the start ("starter cancel", in either mode). When the
+// starter gives up because what it needs is down, the same command runs
+// again with the same order ID: it attaches to the saga already under way
+// instead of starting a second one.
 func launch(ctx context.Context, s *stack.Stack, r purchaseRun, retries *atomic.Int64) error {
+	if r.cancel {
+		var canceller sync.WaitGroup
+		defer canceller.Wait()
+		canceller.Go(func() {
+			if !process.Sleep(ctx, time.Duration(rand.Int64N(int64(300*time.Millisecond)))) {
+				return
+			}
+			// Until the saga exists there is nothing to cancel: try again a
+			// few times, as a customer would; a refusal after the pivot is
+			// an answer too.
+			for range 10 {
+				var stdout, stderr bytes.Buffer
+				args := append([]string{"cancel", r.id, "--reason", "chaos", "--order-url", s.OrderURL(), "--brokers", s.BrokerAddr()}, temporalFlags(s)...)
+				if code := cli.Run(ctx, args, &stdout, &stderr); code == cli.ExitOK || strings.Contains(stderr.String(), "can no longer be cancelled") ||
+					strings.Contains(stderr.String(), "refused") || !process.Sleep(ctx, 200*time.Millisecond) {
+					return
+				}
+			}
+		})
+	}
 	args := append([]string{"purchase", "--order-id", r.id, "--mode", r.mode, "--wait", "--json"}, r.scenario.args...)
 	args = append(args, temporalFlags(s)...)
 	args = append(args, "--order-url", s.OrderURL(), "--brokers", s.BrokerAddr())
@@ -258,7 +340,7 @@ func launch(ctx context.Context, s *stack.Stack, r purchaseRun, retries *atomic.
 // [0, 2*KillEvery)), keeps it
 // down for Down, and restarts it; one at a time, so the run measures
 // recovery rather than a total outage.
-func kill(ctx context.Context, s *stack.Stack, cfg Config, killed func(string)) error {
+func kill(ctx context.Context, s *stack.Stack, cfg Config, killed func(name string, long bool)) error {
 	gap := time.Duration(rand.Int64N(int64(500 * time.Millisecond)))
 	for kills := 0; cfg.MaxKills == 0 || kills < cfg.MaxKills; kills, gap = kills+1, time.Duration(rand.Int64N(2*int64(cfg.KillEvery))) {
 		if !process.Sleep(ctx, gap) {
@@ -268,10 +350,14 @@ func kill(ctx context.Context, s *stack.Stack, cfg Config, killed func(string)) 
 		if err := s.Kill(victim); err != nil {
 			return fmt.Errorf("kill %s: %w", victim, err)
 		}
-		killed(victim)
+		down, long := cfg.Down, cfg.LongDown > 0 && cfg.LongEvery > 0 && (kills+1)%cfg.LongEvery == 0
+		if long {
+			down = cfg.LongDown
+		}
+		killed(victim, long)
 		// Down is part of the chaos, not a wait for a state: the process
 		// is gone for that long whatever the others do.
-		process.Sleep(context.WithoutCancel(ctx), cfg.Down)
+		process.Sleep(context.WithoutCancel(ctx), down)
 		restartCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		err := s.Restart(restartCtx, victim)
 		cancel()
@@ -284,20 +370,20 @@ func kill(ctx context.Context, s *stack.Stack, cfg Config, killed func(string)) 
 
 // settle polls the order service until no order of the run is pending (or
 // unknown yet: an orchestrated order is created by its workflow) or limit
-// has passed, and returns each order's status.
-func settle(ctx context.Context, s *stack.Stack, runs []purchaseRun, limit time.Duration) (map[string]order.Status, error) {
+// has passed, and returns each order.
+func settle(ctx context.Context, s *stack.Stack, runs []purchaseRun, limit time.Duration) (map[string]order.OrderResponse, error) {
 	orders := order.NewClient(s.OrderURL(), nil, "")
 	deadline := time.Now().Add(limit)
 	for {
 		list, err := orders.List(ctx, "")
 		if err == nil {
-			final := map[string]order.Status{}
+			final := map[string]order.OrderResponse{}
 			for _, o := range list.Orders {
-				final[o.OrderID] = order.Status(o.Status)
+				final[o.OrderID] = o
 			}
 			pending := slices.ContainsFunc(runs, func(r purchaseRun) bool {
-				st, ok := final[r.id]
-				return !ok || st == order.StatusPending
+				o, ok := final[r.id]
+				return !ok || o.Status == order.StatusPending
 			})
 			if !pending || time.Now().After(deadline) {
 				return final, nil
@@ -353,7 +439,8 @@ func (r Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "purchases     %d (orchestration %d, choreography %d) in %s; quiet %s after the last\n",
 		r.Purchases, r.ByMode["orchestration"], r.ByMode["choreography"], r.Duration.Round(100*time.Millisecond), r.SettleElapsed.Round(100*time.Millisecond))
 	fmt.Fprintf(w, "outcomes      %s\n", pairs(r.Outcomes))
-	fmt.Fprintf(w, "kills         %d (%s)\n", total(r.Kills), pairs(r.Kills))
+	fmt.Fprintf(w, "kills         %d (%s), %d of them down past the step deadline\n", total(r.Kills), pairs(r.Kills), r.LongOutages)
+	fmt.Fprintf(w, "cancels       %d purchases their customer cancelled in flight, %d of them before the pivot; %d approvable ones cancelled at a deadline\n", r.Cancels, r.Cancelled, r.GaveUp)
 	fmt.Fprintf(w, "faults        %d injected by the services\n", r.Faults)
 	fmt.Fprintf(w, "retries       %d starter runs repeated with the same order ID while a service was down\n", r.Retries)
 	fmt.Fprintf(w, "unexpected    %d %s\n", len(r.Unexpected), strings.Join(r.Unexpected[:min(5, len(r.Unexpected))], "; "))

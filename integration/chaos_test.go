@@ -11,13 +11,16 @@ import (
 )
 
 // TestChaosKeepsTheDatabasesConsistent is the short version of make chaos:
-// purchases of every outcome in both modes while the worker and the services
-// are SIGKILLed and restarted at random and 10% of service calls fail. Every
-// purchase must end as its scenario says and the audit must hold.
+// purchases of every outcome in both modes while every process (the Temporal
+// server and the broker too) is SIGKILLed and restarted at random, one in
+// three kills for longer than the step deadline, customers cancel a fifth of
+// the purchases in flight, and 10% of service calls fail. Every purchase
+// must end as its run allows and the audit must hold.
 func TestChaosKeepsTheDatabasesConsistent(t *testing.T) {
-	s, logs, faults := startStackCountingFaults(t, nil, "SAGA_FAULTS=*=0.1")
+	s, logs, faults := startStackCountingFaults(t, nil, "SAGA_FAULTS=*=0.1", "SAGA_STEP_DEADLINE=4s", "SAGA_DEADLINE=30s")
 	rep, err := chaos.Run(context.Background(), s, chaos.Config{
 		Purchases: 60, Concurrency: 4, KillEvery: 2500 * time.Millisecond, Down: 300 * time.Millisecond,
+		LongDown: 6 * time.Second, LongEvery: 3, CancelShare: 0.2,
 		// Bounded, so that a slow machine (race detector, parallel packages)
 		// recovers and finishes; make chaos has no bound.
 		MaxKills: 6,

@@ -59,6 +59,10 @@ func main() {
 	fs.IntVar(&chaosCfg.Concurrency, "concurrency", 8, "chaos: purchases started at once")
 	fs.DurationVar(&chaosCfg.KillEvery, "kill-every", 2*time.Second, "chaos: mean time between kills (0: none)")
 	fs.DurationVar(&chaosCfg.Down, "down", time.Second, "chaos: how long a killed process stays down")
+	fs.DurationVar(&chaosCfg.LongDown, "long-down", 15*time.Second, "chaos: how long every --long-every-th killed process stays down: past the step deadline (0: never)")
+	fs.IntVar(&chaosCfg.LongEvery, "long-every", 4, "chaos: which kills stay down for --long-down")
+	fs.Float64Var(&chaosCfg.CancelShare, "cancel-share", 0.15, "chaos: share of purchases their customer cancels in flight")
+	stepDeadline := fs.Duration("step-deadline", 10*time.Second, "chaos: the step deadline of both modes (SAGA_STEP_DEADLINE), shorter than --long-down")
 	faults := fs.String("faults", "", `chaos: fault injection spec for the services (see --faults of a service; default "*=0.1:2ms"); matrix: the faults to run, comma-separated (default all)`)
 	modes := fs.String("modes", "", "matrix: orchestration, choreography or both (default)")
 	ops := fs.String("ops", "", "matrix: the steps and compensations to run, comma-separated (default all): "+strings.Join(faultplan.Ops, ","))
@@ -93,11 +97,12 @@ func main() {
 		if *faults == "" {
 			*faults = "*=0.1:2ms"
 		}
-		cfg.Env = append(cfg.Env, "SAGA_FAULTS="+*faults)
+		cfg.Env = append(cfg.Env, "SAGA_FAULTS="+*faults, "SAGA_STEP_DEADLINE="+stepDeadline.String(), "SAGA_DEADLINE="+(6**stepDeadline).String())
 		opts.ExitAfter = true
 		opts.Then = func(ctx context.Context, s *stack.Stack) bool {
-			fmt.Printf("chaos | %d purchases, %d at once, a kill every ~%s (down %s), faults %q; logs in %s\n",
-				chaosCfg.Purchases, chaosCfg.Concurrency, chaosCfg.KillEvery, chaosCfg.Down, *faults, logPath)
+			fmt.Printf("chaos | %d purchases, %d at once, %.0f%% cancelled in flight; a kill every ~%s of %v (down %s, every %dth %s; step deadline %s), faults %q; logs in %s\n",
+				chaosCfg.Purchases, chaosCfg.Concurrency, 100*chaosCfg.CancelShare, chaosCfg.KillEvery, chaos.DefaultVictims, chaosCfg.Down,
+				chaosCfg.LongEvery, chaosCfg.LongDown, *stepDeadline, *faults, logPath)
 			rep, err := chaos.Run(ctx, s, chaosCfg, counter)
 			if err != nil {
 				fmt.Println("chaos | failed:", err)
