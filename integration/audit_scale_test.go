@@ -1,67 +1,52 @@
-package cli
+package integration
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"gorm.io/gorm"
 
-	"github.com/sagaforge/saga/database/dbtest"
+	"github.com/sagaforge/saga/database"
 	"github.com/sagaforge/saga/inventory"
 	"github.com/sagaforge/saga/money"
 	"github.com/sagaforge/saga/order"
-	"github.com/sagaforge/saga/outbox"
 	"github.com/sagaforge/saga/payment"
+	"github.com/sagaforge/saga/stack"
 )
 
 // scaleOrders is how many orders the audit must get right: more than one
 // response of any list holds, and ten times the orders list's old limit.
 const scaleOrders = 100_000
 
-// TestAuditAtScale fills the three services' real databases with
-// scaleOrders settled orders (every tenth cancelled), serves them over their
-// real HTTP APIs, and audits: every check passes, every order is counted,
-// and a single inconsistent order among them is found.
-func TestAuditAtScale(t *testing.T) {
+// TestAuditOnAStackWith100000Orders fills the running stack's three
+// databases with scaleOrders settled orders (every tenth cancelled) and runs
+// "starter audit" against the services: every check passes and every order
+// is counted; then a single inconsistent order among them is named.
+func TestAuditOnAStackWith100000Orders(t *testing.T) {
 	ctx := context.Background()
-	quiet := slog.New(slog.DiscardHandler)
-	orderDB, invDB, payDB := dbtest.Open(t, "order"), dbtest.Open(t, "inventory"), dbtest.Open(t, "payment")
-	orders, stock, payments := order.NewStore(orderDB, outbox.New(orderDB)), inventory.NewStore(invDB, outbox.New(invDB)), payment.NewStore(payDB, outbox.New(payDB))
-	for _, m := range []interface {
-		Migrate(context.Context, string) error
-	}{orders, stock, payments} {
-		if err := m.Migrate(ctx, "demo"); err != nil {
+	var dataDir string
+	s, _ := startStackWithConfig(t, func(cfg *stack.Config) { dataDir = cfg.DataDir })
+	open := func(name string) *gorm.DB {
+		db, err := database.Open(ctx, filepath.Join(dataDir, name+".db"))
+		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { _ = database.Close(db) })
+		return db
 	}
+	orderDB, invDB, payDB := open("order"), open("inventory"), open("payment")
 	start := time.Now()
 	fill(t, orderDB, invDB, payDB, scaleOrders)
 	t.Logf("%d orders written in %s", scaleOrders, time.Since(start).Round(time.Millisecond))
 
-	urls := make([]string, 3)
-	for i, srv := range []*httptest.Server{
-		httptest.NewServer(order.NewHandler(orders, quiet, "")),
-		httptest.NewServer(inventory.NewHandler(stock, quiet, "")),
-		httptest.NewServer(payment.NewHandler(payments, quiet, "")),
-	} {
-		t.Cleanup(srv.Close)
-		urls[i] = srv.URL
-	}
-	audit := func() (int, string, string) {
-		var stdout, stderr bytes.Buffer
-		code := Run(ctx, []string{"audit", "--order-url", urls[0], "--inventory-url", urls[1], "--payment-url", urls[2]}, &stdout, &stderr)
-		return code, stdout.String(), stderr.String()
-	}
 	start = time.Now()
-	code, stdout, stderr := audit()
+	code, stdout, stderr := starter(t, s, "audit")
 	t.Logf("audit of %d orders took %s", scaleOrders, time.Since(start).Round(time.Millisecond))
-	if code != ExitOK || strings.Count(stdout, " pass ") != 6 || !strings.Contains(stdout, fmt.Sprintf("%d orders audited", scaleOrders)) {
+	if code != 0 || strings.Count(stdout, " pass ") != 6 || !strings.Contains(stdout, fmt.Sprintf("%d orders audited", scaleOrders)) {
 		t.Fatalf("audit of a consistent stack: exit %d\n%s%s", code, stdout, stderr)
 	}
 
@@ -73,8 +58,8 @@ func TestAuditAtScale(t *testing.T) {
 	if err := payDB.Model(&payment.Account{}).Where("customer_id = ?", "alice").Update("balance", gorm.Expr("balance + 4990")).Error; err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, _ = audit()
-	if code != ExitFailure || !strings.Contains(stdout, "FAIL   "+victim) {
+	code, stdout, _ = starter(t, s, "audit")
+	if code != 1 || !strings.Contains(stdout, "FAIL   "+victim) {
 		t.Fatalf("audit with %s unpaid: exit %d\n%s", victim, code, stdout)
 	}
 }
