@@ -317,20 +317,20 @@ func launch(ctx context.Context, s *stack.Stack, r purchaseRun, retries *atomic.
 	args = append(args, temporalFlags(s)...)
 	args = append(args, "--order-url", s.OrderURL(), "--brokers", s.BrokerAddr())
 	// A purchase that has not ended in two minutes is stuck, not slow.
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	runCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	for {
 		var stdout, stderr bytes.Buffer
-		code := cli.Run(ctx, args, &stdout, &stderr)
+		code := cli.Run(runCtx, args, &stdout, &stderr)
 		if code == cli.ExitOK {
 			return nil
 		}
-		if code == cli.ExitUsage || ctx.Err() != nil {
+		if code == cli.ExitUsage || runCtx.Err() != nil {
 			return fmt.Errorf("start %s: exit %d: %s", r.id, code, strings.TrimSpace(stderr.String()))
 		}
 		retries.Add(1)
-		if !process.Sleep(ctx, 200*time.Millisecond) {
-			return ctx.Err()
+		if !process.Sleep(runCtx, 200*time.Millisecond) {
+			return runCtx.Err()
 		}
 	}
 }

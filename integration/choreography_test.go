@@ -110,8 +110,10 @@ func snapshot(t *testing.T, c clients, orderID string) state {
 	}
 	// A tombstone holds nothing: choreography leaves one where payment
 	// cannot know that no charge will come, orchestration never needs it.
-	if p, err := c.payments.Payment(ctx, orderID); err == nil && p.Status != payment.Voided {
-		st.Payment = fmt.Sprintf("%s %s %q", p.Status, p.AmountCents, p.Reason)
+	if p, err := c.payments.Payment(ctx, orderID); err == nil {
+		if p.Status != payment.Voided {
+			st.Payment = fmt.Sprintf("%s %s %q", p.Status, p.AmountCents, p.Reason)
+		}
 	} else if !errors.Is(err, fault.ErrNotFound) {
 		t.Fatal(err)
 	}
