@@ -34,6 +34,7 @@ import (
 
 	"github.com/sagaforge/saga/events"
 	"github.com/sagaforge/saga/fault"
+	"github.com/sagaforge/saga/httpserver"
 	"github.com/sagaforge/saga/problem"
 )
 
@@ -194,7 +195,7 @@ func (p *Plan) Wrap(log *slog.Logger, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		held := &response{header: http.Header{}, status: http.StatusOK}
+		held := httpserver.NewHeld()
 		err := p.Do(r.Context(), log, op, orderID, func() error {
 			next.ServeHTTP(held, r)
 			return nil
@@ -203,7 +204,7 @@ func (p *Plan) Wrap(log *slog.Logger, next http.Handler) http.Handler {
 			problem.Write(w, r, problem.From(err))
 			return
 		}
-		held.copyTo(w)
+		held.CopyTo(w)
 	})
 }
 
@@ -256,25 +257,6 @@ func bodyOrderID(r *http.Request) string {
 	}
 	_ = json.Unmarshal(b, &v)
 	return v.OrderID
-}
-
-// response is an answer held back until the plan lets it go.
-type response struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (c *response) Header() http.Header         { return c.header }
-func (c *response) Write(p []byte) (int, error) { return c.body.Write(p) }
-func (c *response) WriteHeader(status int)      { c.status = status }
-
-func (c *response) copyTo(w http.ResponseWriter) {
-	for k, v := range c.header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(c.status)
-	_, _ = w.Write(c.body.Bytes())
 }
 
 // ConsumerOp names the operation a consumer performs for an event type:

@@ -106,7 +106,7 @@ func (f *Faults) Wrap(log *slog.Logger, next http.Handler) http.Handler {
 			return
 		}
 		// Do the work, then lose the answer.
-		next.ServeHTTP(&captured{header: http.Header{}}, r)
+		next.ServeHTTP(NewHeld(), r)
 		log.Info("fault injected", "method", r.Method, "path", r.URL.Path, "when", "after")
 		problem.Write(w, r, problem.From(fmt.Errorf("%w: injected fault after the request was handled", fault.ErrUnavailable)))
 	})

@@ -93,7 +93,7 @@ func routed(mux *http.ServeMux) http.Handler {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		answer := &captured{header: http.Header{}, status: http.StatusOK}
+		answer := NewHeld()
 		mux.ServeHTTP(answer, r)
 		switch answer.status {
 		case http.StatusNotFound:
@@ -105,25 +105,33 @@ func routed(mux *http.ServeMux) http.Handler {
 				Status: http.StatusMethodNotAllowed, Code: "method-not-allowed",
 				Detail: fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow)})
 		default:
-			for k, v := range answer.header {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(answer.status)
-			_, _ = w.Write(answer.body.Bytes())
+			answer.CopyTo(w)
 		}
 	})
 }
 
-// captured is a response held back to be rewritten.
-type captured struct {
+// Held is a response held back, to be rewritten or sent later.
+type Held struct {
 	header http.Header
 	status int
 	body   bytes.Buffer
 }
 
-func (c *captured) Header() http.Header         { return c.header }
-func (c *captured) Write(p []byte) (int, error) { return c.body.Write(p) }
-func (c *captured) WriteHeader(status int)      { c.status = status }
+// NewHeld returns an empty held response (200 unless a handler says).
+func NewHeld() *Held { return &Held{header: http.Header{}, status: http.StatusOK} }
+
+func (c *Held) Header() http.Header         { return c.header }
+func (c *Held) Write(p []byte) (int, error) { return c.body.Write(p) }
+func (c *Held) WriteHeader(status int)      { c.status = status }
+
+// CopyTo sends the held response.
+func (c *Held) CopyTo(w http.ResponseWriter) {
+	for k, v := range c.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(c.status)
+	_, _ = w.Write(c.body.Bytes())
+}
 
 func validToken(r *http.Request, token string) bool {
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")

@@ -544,19 +544,10 @@ func orNone(s string, err error) string {
 	return s
 }
 
-// audit runs "starter audit --json" against the stack.
+// audit runs the starter's audit against the stack.
 func audit(ctx context.Context, s *stack.Stack) ([]cli.Check, bool, error) {
-	var stdout, stderr bytes.Buffer
-	args := []string{"audit", "--json", "--order-url", s.OrderURL(), "--inventory-url", s.InventoryURL(), "--payment-url", s.PaymentURL()}
-	code := cli.Run(ctx, args, &stdout, &stderr)
-	var out struct {
-		Checks []cli.Check `json:"checks"`
-		Pass   bool        `json:"pass"`
-	}
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		return nil, false, fmt.Errorf("audit: exit %d: %s", code, strings.TrimSpace(stderr.String()))
-	}
-	return out.Checks, out.Pass && code == cli.ExitOK, nil
+	checks, _, err := cli.Audit(ctx, cli.Services{Order: s.OrderURL(), Inventory: s.InventoryURL(), Payment: s.PaymentURL()}, 2*time.Minute)
+	return checks, cli.Passed(checks), err
 }
 
 // Print writes one table per mode: a row per step and compensation, a
