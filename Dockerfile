@@ -12,8 +12,7 @@ RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=1 go build -trimpath -ldflags="-s -w" -o /out/ \
-      ./cmd/order ./cmd/inventory ./cmd/payment ./cmd/healthcheck ./workers ./starter \
- && mv /out/workers /out/worker
+      ./cmd/order ./cmd/inventory ./cmd/payment ./cmd/healthcheck ./cmd/worker ./cmd/starter
 
 # --- run: glibc for the cgo binaries, no shell tools needed ---
 FROM debian:bookworm-slim

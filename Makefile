@@ -10,8 +10,6 @@ all: build
 
 build: $(BIN)/temporal
 	$(GO) build -o $(BIN)/ ./cmd/...
-	$(GO) build -o $(BIN)/worker ./workers
-	$(GO) build -o $(BIN)/starter ./starter
 
 # The first build of the Temporal CLI takes a few minutes; later ones are cached.
 $(BIN)/temporal: tools/go.mod tools/go.sum
@@ -33,8 +31,8 @@ BENCH_C ?= 1,8,64
 BENCH_REPEAT ?= 3
 bench: build
 	$(BIN)/stack bench -- --mode all --n $(BENCH_N) --concurrency $(BENCH_C) --repeat $(BENCH_REPEAT) --warmup 50 --out bench-results
-	$(GO) test -run '^$$' -bench . -benchtime 2000x ./order ./inventory ./payment
-	$(GO) test -run '^$$' -bench RelayLatency -benchtime 30x ./outbox
+	$(GO) test -run '^$$' -bench . -benchtime 2000x ./services/order ./services/inventory ./services/payment
+	$(GO) test -run '^$$' -bench RelayLatency -benchtime 30x ./messaging/outbox
 
 # Hundreds of purchases in both modes while the worker and the services are
 # SIGKILLed and restarted at random, with fault injection on; then the audit.
@@ -65,7 +63,7 @@ vet:
 # integration tests build the binaries and start the real stack on free ports.
 # With SAGA_TEST_POSTGRES set (e.g. to the URL .ci/postgres prints), the
 # packages that hold a database run a second time on PostgreSQL.
-DB_PKGS := ./order ./inventory ./payment ./outbox ./consumer ./activities
+DB_PKGS := ./services/order ./services/inventory ./services/payment ./messaging/outbox ./messaging/consumer ./activities
 test: vet
 	env -u SAGA_TEST_POSTGRES $(GO) test -race -count=1 -timeout 30m ./...
 	@if [ -n "$$SAGA_TEST_POSTGRES" ]; then \
@@ -81,9 +79,9 @@ test: vet
 # CI fuzzes each target briefly as well. A failing input is written to the
 # package's testdata/fuzz/, to be committed with its fix.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := events:FuzzDecode order:FuzzOrderRequests inventory:FuzzInventoryRequests payment:FuzzPaymentRequests
+FUZZ_TARGETS := messaging/events:FuzzDecode services/order:FuzzOrderRequests services/inventory:FuzzInventoryRequests services/payment:FuzzPaymentRequests
 fuzz:
-	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz $(FUZZ_TARGETS)
+	FUZZTIME=$(FUZZTIME) GO=$(GO) tools/fuzz $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(BIN) .data

@@ -14,12 +14,12 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/sagaforge/saga/fault"
-	"github.com/sagaforge/saga/inventory"
-	"github.com/sagaforge/saga/order"
-	"github.com/sagaforge/saga/payment"
-	"github.com/sagaforge/saga/problem"
-	"github.com/sagaforge/saga/purchase"
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/problem"
+	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/payment"
 )
 
 // Activities calls the three services.

@@ -13,13 +13,13 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/activities"
-	"github.com/sagaforge/saga/database/dbtest"
-	"github.com/sagaforge/saga/fault"
-	"github.com/sagaforge/saga/inventory"
-	"github.com/sagaforge/saga/order"
-	"github.com/sagaforge/saga/outbox"
-	"github.com/sagaforge/saga/payment"
-	"github.com/sagaforge/saga/purchase"
+	"github.com/sagaforge/saga/messaging/outbox"
+	"github.com/sagaforge/saga/platform/database/dbtest"
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/payment"
 )
 
 // services starts the three real services on real databases (dbtest).

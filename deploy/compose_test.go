@@ -14,8 +14,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
 
-	"github.com/sagaforge/saga/events"
-	"github.com/sagaforge/saga/stack"
+	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/ops/stack"
 )
 
 const root = ".."
@@ -145,15 +145,10 @@ func TestComposeReferencesWhatExists(t *testing.T) {
 	}
 }
 
+// builds tells whether the Dockerfile builds bin: every binary is
+// cmd/NAME, and named NAME.
 func builds(dockerfile, bin string) bool {
-	switch bin {
-	case "worker":
-		return strings.Contains(dockerfile, "./workers") && strings.Contains(dockerfile, "/out/worker")
-	case "starter", "healthcheck":
-		return strings.Contains(dockerfile, "./"+bin) || strings.Contains(dockerfile, "./cmd/"+bin)
-	default:
-		return strings.Contains(dockerfile, "./cmd/"+bin)
-	}
+	return strings.Contains(dockerfile, "./cmd/"+bin+" ") || strings.Contains(dockerfile, "./cmd/"+bin+"\n")
 }
 
 // Each service has its own PostgreSQL database, created by the init script,

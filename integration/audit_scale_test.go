@@ -10,12 +10,12 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/sagaforge/saga/database"
-	"github.com/sagaforge/saga/inventory"
-	"github.com/sagaforge/saga/money"
-	"github.com/sagaforge/saga/order"
-	"github.com/sagaforge/saga/payment"
-	"github.com/sagaforge/saga/stack"
+	"github.com/sagaforge/saga/ops/stack"
+	"github.com/sagaforge/saga/platform/database"
+	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/payment"
 )
 
 // scaleOrders is how many orders the audit must get right: more than one
@@ -44,7 +44,7 @@ func TestAuditOnAStackWith100000Orders(t *testing.T) {
 	t.Logf("%d orders written in %s", scaleOrders, time.Since(start).Round(time.Millisecond))
 
 	start = time.Now()
-	code, stdout, stderr := starter(t, s, "audit")
+	code, stdout, stderr := runStarter(t, s, "audit")
 	t.Logf("audit of %d orders took %s", scaleOrders, time.Since(start).Round(time.Millisecond))
 	if code != 0 || strings.Count(stdout, " pass ") != 6 || !strings.Contains(stdout, fmt.Sprintf("%d orders audited", scaleOrders)) {
 		t.Fatalf("audit of a consistent stack: exit %d\n%s%s", code, stdout, stderr)
@@ -58,7 +58,7 @@ func TestAuditOnAStackWith100000Orders(t *testing.T) {
 	if err := payDB.Model(&payment.Account{}).Where("customer_id = ?", "alice").Update("balance", gorm.Expr("balance + 4990")).Error; err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, _ = starter(t, s, "audit")
+	code, stdout, _ = runStarter(t, s, "audit")
 	if code != 1 || !strings.Contains(stdout, "FAIL   "+victim) {
 		t.Fatalf("audit with %s unpaid: exit %d\n%s", victim, code, stdout)
 	}

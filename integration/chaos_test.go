@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/chaos"
+	"github.com/sagaforge/saga/ops/chaos"
 )
 
 // TestChaosKeepsTheDatabasesConsistent is the short version of make chaos:

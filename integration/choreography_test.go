@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/events"
-	"github.com/sagaforge/saga/fault"
-	"github.com/sagaforge/saga/money"
-	"github.com/sagaforge/saga/order"
-	"github.com/sagaforge/saga/payment"
-	"github.com/sagaforge/saga/stack"
+	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/ops/stack"
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/payment"
 )
 
 func TestChoreographedPurchasesReachEveryOutcome(t *testing.T) {
@@ -45,7 +45,7 @@ func TestChoreographedPurchasesReachEveryOutcome(t *testing.T) {
 					t.Fatalf("%s published with sagamode %q", e.Type, e.SagaMode)
 				}
 			}
-			code, stdout, _ := starter(t, s, "status", rep.OrderID, "--json")
+			code, stdout, _ := runStarter(t, s, "status", rep.OrderID, "--json")
 			if code != 0 || !strings.Contains(stdout, `"status":"`+tc.status+`"`) {
 				t.Fatalf("status: exit %d %s", code, stdout)
 			}
@@ -60,7 +60,7 @@ func TestChoreographyFinishesAfterAConsumerIsKilledMidFlow(t *testing.T) {
 	if err := s.Kill("payment"); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := starter(t, s, "purchase", "--mode", "choreography", "--customer", "alice", "--item", "SKU-2:2", "--order-id", "mid-flow")
+	code, _, stderr := runStarter(t, s, "purchase", "--mode", "choreography", "--customer", "alice", "--item", "SKU-2:2", "--order-id", "mid-flow")
 	if code != 0 {
 		t.Fatalf("start: exit %d: %s", code, stderr)
 	}
@@ -180,7 +180,7 @@ func TestBothModesEndInIdenticalDatabaseStates(t *testing.T) {
 			args := append([]string{"purchase", "--mode", mode, "--order-id", id, "--wait", "--json"}, sc.args...)
 			// Choreography refuses bad input when it creates the order (exit
 			// 2); the workflow finds out in its first step. Neither writes.
-			if code, _, stderr := starter(t, s, args...); code != 0 && !(code == 2 && mode == "choreography") {
+			if code, _, stderr := runStarter(t, s, args...); code != 0 && !(code == 2 && mode == "choreography") {
 				t.Fatalf("%s in %s: exit %d: %s", sc.name, mode, code, stderr)
 			}
 			if _, err := c.orders.Get(context.Background(), id); err == nil {

@@ -7,16 +7,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/events"
-	"github.com/sagaforge/saga/order"
-	"github.com/sagaforge/saga/stack"
+	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/ops/stack"
+	"github.com/sagaforge/saga/services/order"
 )
 
 // eventsOf reads an order's events through `starter events`, in the order
 // they happened.
 func eventsOf(t *testing.T, s *stack.Stack, orderID string) []events.Envelope {
 	t.Helper()
-	code, stdout, stderr := starter(t, s, "events", "--order", orderID, "--json")
+	code, stdout, stderr := runStarter(t, s, "events", "--order", orderID, "--json")
 	if code != 0 {
 		t.Fatalf("starter events: exit %d: %s", code, stderr)
 	}

@@ -10,15 +10,15 @@ import (
 	"github.com/segmentio/kafka-go"
 	"go.temporal.io/sdk/client"
 
-	"github.com/sagaforge/saga/cli"
-	"github.com/sagaforge/saga/events"
-	"github.com/sagaforge/saga/inventory"
-	"github.com/sagaforge/saga/order"
-	"github.com/sagaforge/saga/outbox"
-	"github.com/sagaforge/saga/payment"
-	"github.com/sagaforge/saga/purchase"
-	"github.com/sagaforge/saga/stack"
-	"github.com/sagaforge/saga/temporalx"
+	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/messaging/outbox"
+	"github.com/sagaforge/saga/ops/stack"
+	"github.com/sagaforge/saga/platform/temporalx"
+	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/starter"
 )
 
 // wantConsistent checks what each service holds for a settled order:
@@ -46,7 +46,7 @@ func wantConsistent(t *testing.T, c clients, orderID string, want order.Status) 
 // invariants hold.
 func auditPasses(t *testing.T, s *stack.Stack) {
 	t.Helper()
-	code, stdout, stderr := starter(t, s, "audit")
+	code, stdout, stderr := runStarter(t, s, "audit")
 	if code != 0 || strings.Count(stdout, " pass ") != 6 {
 		t.Fatalf("audit: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -78,7 +78,7 @@ func TestApprovalAnswerLostPastTheStepDeadlineEndsApproved(t *testing.T) {
 	}
 	wantConsistent(t, c, "o-pivot", order.StatusApproved)
 
-	code, _, stderr := starter(t, s, "purchase", "--order-id", "o-pivot-cancelled", "--customer", "alice", "--item", "SKU-2:1")
+	code, _, stderr := runStarter(t, s, "purchase", "--order-id", "o-pivot-cancelled", "--customer", "alice", "--item", "SKU-2:1")
 	if code != 0 {
 		t.Fatalf("start: exit %d: %s", code, stderr)
 	}
@@ -110,12 +110,12 @@ func TestChoreographyCancelledInFlightHoldsNothing(t *testing.T) {
 	if err := s.Kill("payment"); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := starter(t, s, "purchase", "--mode", "choreography", "--order-id", "c-x", "--customer", "alice", "--item", "SKU-2:2")
+	code, _, stderr := runStarter(t, s, "purchase", "--mode", "choreography", "--order-id", "c-x", "--customer", "alice", "--item", "SKU-2:2")
 	if code != 0 {
 		t.Fatalf("start: exit %d: %s", code, stderr)
 	}
 	waitForEvents(t, s, "c-x", "OrderCreated StockReserved")
-	code, stdout, stderr := starter(t, s, "cancel", "c-x", "--reason", "changed my mind", "--json")
+	code, stdout, stderr := runStarter(t, s, "cancel", "c-x", "--reason", "changed my mind", "--json")
 	if code != 0 {
 		t.Fatalf("starter cancel of a choreographed order: exit %d: %s", code, stderr)
 	}
@@ -150,7 +150,7 @@ func TestChoreographyPastItsDeadlineIsCompensated(t *testing.T) {
 	if err := s.Kill("payment"); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := starter(t, s, "purchase", "--mode", "choreography", "--order-id", "c-late", "--customer", "alice", "--item", "SKU-1:3", "--wait", "--wait-timeout", "1s")
+	code, _, stderr := runStarter(t, s, "purchase", "--mode", "choreography", "--order-id", "c-late", "--customer", "alice", "--item", "SKU-1:3", "--wait", "--wait-timeout", "1s")
 	if code != 1 || !strings.Contains(stderr, "still PENDING") || !strings.Contains(stderr, "waiting for charge payment") {
 		t.Fatalf("purchase --wait past its timeout: exit %d: %s; want exit 1 saying it waits for the charge", code, stderr)
 	}
@@ -174,7 +174,7 @@ func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
 	if err := s.Kill("payment"); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := starter(t, s, "purchase", "--mode", "choreography", "--order-id", "c-dead", "--customer", "alice", "--item", "SKU-2:1")
+	code, _, stderr := runStarter(t, s, "purchase", "--mode", "choreography", "--order-id", "c-dead", "--customer", "alice", "--item", "SKU-2:1")
 	if code != 0 {
 		t.Fatalf("start: exit %d: %s", code, stderr)
 	}
@@ -201,16 +201,16 @@ func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
 
 	// The operator's view, and a second try: the event goes back to its
 	// topic; payment's tombstone now refuses the charge.
-	code, stdout, stderr := starter(t, s, "deadletters", "--json")
-	var row cli.DeadLetterRow
+	code, stdout, stderr := runStarter(t, s, "deadletters", "--json")
+	var row starter.DeadLetterRow
 	if code != 0 || json.Unmarshal([]byte(strings.TrimSpace(stdout)), &row) != nil ||
 		row.OrderID != "c-dead" || row.EventType != events.StockReserved || row.Consumer != "payment.on-inventory" || !strings.Contains(row.Reason, "database is locked") {
 		t.Fatalf("deadletters: exit %d: %s%s", code, stdout, stderr)
 	}
-	if code, _, stderr := starter(t, s, "deadletters", "--replay", "nope"); code != 2 || !strings.Contains(stderr, "PARTITION:OFFSET") {
+	if code, _, stderr := runStarter(t, s, "deadletters", "--replay", "nope"); code != 2 || !strings.Contains(stderr, "PARTITION:OFFSET") {
 		t.Fatalf("deadletters --replay nope: exit %d: %s", code, stderr)
 	}
-	code, stdout, stderr = starter(t, s, "deadletters", "--replay", row.ID)
+	code, stdout, stderr = runStarter(t, s, "deadletters", "--replay", row.ID)
 	if code != 0 || !strings.Contains(stdout, "back to inventory.events") {
 		t.Fatalf("deadletters --replay %s: exit %d: %s%s", row.ID, code, stdout, stderr)
 	}
@@ -237,7 +237,7 @@ func TestStarterRefusesAnOrderIDOfTheOtherMode(t *testing.T) {
 		{"purchase", "--order-id", "c-mine", "--customer", "alice", "--item", "SKU-1:1", "--wait"},
 		{"purchase", "--mode", "choreography", "--order-id", "o-mine", "--customer", "alice", "--item", "SKU-1:1", "--wait"},
 	} {
-		code, stdout, stderr := starter(t, s, args...)
+		code, stdout, stderr := runStarter(t, s, args...)
 		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "exists as a") || stdout != "" {
 			t.Fatalf("%v: exit %d, stdout %q, stderr %q; want exit 2 and one line", args, code, stdout, stderr)
 		}

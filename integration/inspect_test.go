@@ -11,11 +11,11 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/sagaforge/saga/cli"
-	"github.com/sagaforge/saga/inventory"
-	"github.com/sagaforge/saga/payment"
-	"github.com/sagaforge/saga/purchase"
-	"github.com/sagaforge/saga/temporalx"
+	"github.com/sagaforge/saga/platform/temporalx"
+	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/starter"
 )
 
 func TestCancelInFlightQueryAndList(t *testing.T) {
@@ -28,7 +28,7 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	if err := s.Kill("payment"); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, stderr := starter(t, s, "purchase", "--customer", "alice", "--item", "SKU-2:2", "--order-id", "cancel-me"); code != 0 {
+	if code, _, stderr := runStarter(t, s, "purchase", "--customer", "alice", "--item", "SKU-2:2", "--order-id", "cancel-me"); code != 0 {
 		t.Fatalf("start: %s", stderr)
 	}
 	waitFor(t, 30*time.Second, "the saga to reserve stock", func() bool {
@@ -48,9 +48,9 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 		WaitForStage: client.WorkflowUpdateStageAccepted}); err != nil {
 		t.Fatal(err)
 	}
-	var rep cli.Report
+	var rep starter.Report
 	waitFor(t, 30*time.Second, "status to report the refund in progress", func() bool {
-		code, stdout, _ := starter(t, s, "status", "cancel-me", "--json")
+		code, stdout, _ := runStarter(t, s, "status", "cancel-me", "--json")
 		return code == 0 && json.Unmarshal([]byte(stdout), &rep) == nil &&
 			rep.Status == string(purchase.SagaCompensating) && rep.CurrentStep == purchase.CompensationRefundPayment
 	})
@@ -58,7 +58,7 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 		t.Fatalf("reason while compensating: %q", rep.Reason)
 	}
 	waitFor(t, 30*time.Second, "list --status COMPENSATING to show the saga", func() bool {
-		_, stdout, _ := starter(t, s, "list", "--status", "COMPENSATING")
+		_, stdout, _ := runStarter(t, s, "list", "--status", "COMPENSATING")
 		return strings.Contains(stdout, "cancel-me") && strings.Contains(stdout, "398.00")
 	})
 
@@ -80,13 +80,13 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	}
 
 	// After approval the saga refuses, with the reason, and nothing changes.
-	code, _, stderr := starter(t, s, "cancel", approved.OrderID)
+	code, _, stderr := runStarter(t, s, "cancel", approved.OrderID)
 	if code != 1 || !strings.Contains(stderr, "can no longer be cancelled") {
 		t.Fatalf("cancel after approval: exit %d, %q", code, stderr)
 	}
 	waitFor(t, 30*time.Second, "list to show both outcomes", func() bool {
-		_, cancelled, _ := starter(t, s, "list", "--status", "CANCELLED")
-		_, ok, _ := starter(t, s, "list", "--status", "APPROVED")
+		_, cancelled, _ := runStarter(t, s, "list", "--status", "CANCELLED")
+		_, ok, _ := runStarter(t, s, "list", "--status", "APPROVED")
 		return strings.Contains(cancelled, "cancel-me") && !strings.Contains(cancelled, approved.OrderID) &&
 			strings.Contains(ok, approved.OrderID)
 	})

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/chaos"
-	"github.com/sagaforge/saga/cli"
-	"github.com/sagaforge/saga/stack"
+	"github.com/sagaforge/saga/ops/chaos"
+	"github.com/sagaforge/saga/ops/stack"
+	"github.com/sagaforge/saga/starter"
 )
 
 var binDir string
@@ -44,8 +44,6 @@ func TestMain(m *testing.M) {
 func build(dir string) error {
 	for _, args := range [][]string{
 		{"build", "-o", dir + "/", "./cmd/..."},
-		{"build", "-o", filepath.Join(dir, "worker"), "./workers"},
-		{"build", "-o", filepath.Join(dir, "starter"), "./starter"},
 		{"build", "-modfile=tools/go.mod", "-o", filepath.Join(dir, "temporal"), "github.com/temporalio/cli/cmd/temporal"},
 	} {
 		cmd := exec.Command("go", args...)
@@ -138,9 +136,9 @@ func startStackWithConfig(t *testing.T, configure func(*stack.Config)) (*stack.S
 	return s, logs
 }
 
-// starter runs the starter binary against the stack and returns its exit
+// runStarter runs the starter binary against the stack and returns its exit
 // code, stdout and stderr.
-func starter(t *testing.T, s *stack.Stack, args ...string) (int, string, string) {
+func runStarter(t *testing.T, s *stack.Stack, args ...string) (int, string, string) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(binDir, "starter"), args...)
 	cmd.Env = append(os.Environ(), s.Env()...)
@@ -157,13 +155,13 @@ func starter(t *testing.T, s *stack.Stack, args ...string) (int, string, string)
 }
 
 // buy runs "starter purchase ... --wait --json" and decodes the report.
-func buy(t *testing.T, s *stack.Stack, args ...string) cli.Report {
+func buy(t *testing.T, s *stack.Stack, args ...string) starter.Report {
 	t.Helper()
-	code, stdout, stderr := starter(t, s, append(append([]string{"purchase"}, args...), "--wait", "--json")...)
+	code, stdout, stderr := runStarter(t, s, append(append([]string{"purchase"}, args...), "--wait", "--json")...)
 	if code != 0 {
 		t.Fatalf("starter purchase %v: exit %d: %s", args, code, stderr)
 	}
-	var rep cli.Report
+	var rep starter.Report
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("starter --json printed %q: %v", stdout, err)
 	}

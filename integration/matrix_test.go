@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sagaforge/saga/faultplan"
-	"github.com/sagaforge/saga/matrix"
-	"github.com/sagaforge/saga/stack"
+	"github.com/sagaforge/saga/ops/matrix"
+	"github.com/sagaforge/saga/ops/stack"
+	"github.com/sagaforge/saga/platform/faultplan"
 )
 
 // TestFailureMatrixPart is the part of make matrix that fits in make test:

@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/fault"
-	"github.com/sagaforge/saga/inventory"
-	"github.com/sagaforge/saga/money"
-	"github.com/sagaforge/saga/order"
-	"github.com/sagaforge/saga/payment"
-	"github.com/sagaforge/saga/purchase"
-	"github.com/sagaforge/saga/temporalx"
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/platform/temporalx"
+	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/payment"
 )
 
 type clients struct {
@@ -110,7 +110,7 @@ func TestSameOrderTwiceRunsOneSaga(t *testing.T) {
 	if first.RunID == "" || second.RunID != first.RunID || second.Status != "APPROVED" {
 		t.Fatalf("second start made a new run or outcome: first %+v, second %+v", first, second)
 	}
-	code, stdout, stderr := starter(t, s, "status", "twice-1", "--json")
+	code, stdout, stderr := runStarter(t, s, "status", "twice-1", "--json")
 	if code != 0 || !strings.Contains(stdout, `"status":"APPROVED"`) {
 		t.Fatalf("status: exit %d, %s %s", code, stdout, stderr)
 	}
@@ -131,7 +131,7 @@ func TestSagaRidesOutAKilledService(t *testing.T) {
 	if err := s.Kill("payment"); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := starter(t, s, "purchase", "--customer", "alice", "--item", "SKU-2:1", "--order-id", "while-down", "--json")
+	code, stdout, stderr := runStarter(t, s, "purchase", "--customer", "alice", "--item", "SKU-2:1", "--order-id", "while-down", "--json")
 	if code != 0 || !strings.Contains(stdout, `"status":"RUNNING"`) {
 		t.Fatalf("start while payment is down: exit %d %s %s", code, stdout, stderr)
 	}
@@ -181,7 +181,7 @@ func TestStarterErrorsAreOneLineWithExitCodes(t *testing.T) {
 		{"temporal unreachable", []string{"status", "x", "--temporal-address", "127.0.0.1:1"}, 1, "cannot reach Temporal at 127.0.0.1:1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := starter(t, s, tc.args...)
+			code, _, stderr := runStarter(t, s, tc.args...)
 			if code != tc.code || !strings.Contains(stderr, tc.says) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 				t.Fatalf("exit %d, stderr %q; want exit %d and one line mentioning %q", code, stderr, tc.code, tc.says)
 			}
@@ -212,7 +212,7 @@ func TestAuditPassesAfterSagasAndCatchesABypass(t *testing.T) {
 	} {
 		buy(t, s, args...)
 	}
-	code, stdout, stderr := starter(t, s, "audit")
+	code, stdout, stderr := runStarter(t, s, "audit")
 	if code != 0 || strings.Count(stdout, " pass ") != 6 {
 		t.Fatalf("audit after sagas: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -225,7 +225,7 @@ func TestAuditPassesAfterSagasAndCatchesABypass(t *testing.T) {
 	if _, err := orders.Approve(ctx, "bypass"); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr = starter(t, s, "audit")
+	code, stdout, stderr = runStarter(t, s, "audit")
 	if code != 1 || !strings.Contains(stdout, "FAIL   bypass") || !strings.Contains(stderr, "1 of 6 invariants do not hold") {
 		t.Fatalf("audit after a bypass: exit %d\n%s%s", code, stdout, stderr)
 	}

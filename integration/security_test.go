@@ -9,10 +9,10 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/sagaforge/saga/order"
-	"github.com/sagaforge/saga/problem/problemtest"
-	"github.com/sagaforge/saga/purchase"
-	"github.com/sagaforge/saga/temporalx"
+	"github.com/sagaforge/saga/platform/problem/problemtest"
+	"github.com/sagaforge/saga/platform/temporalx"
+	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/order"
 )
 
 // TestServiceTokenGuardsMutationsEndToEnd runs the stack with
@@ -51,7 +51,7 @@ func TestServiceTokenGuardsMutationsEndToEnd(t *testing.T) {
 	if o, err := orders.Get(ctx, orchestrated.OrderID); err != nil || o.Status != "APPROVED" {
 		t.Errorf("a refused cancel changed %s: %+v, %v", orchestrated.OrderID, o, err)
 	}
-	if code, stdout, stderr := starter(t, s, "audit"); code != 0 {
+	if code, stdout, stderr := runStarter(t, s, "audit"); code != 0 {
 		t.Errorf("audit: exit %d\n%s%s", code, stdout, stderr)
 	}
 

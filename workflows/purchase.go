@@ -13,8 +13,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/sagaforge/saga/fault"
-	"github.com/sagaforge/saga/purchase"
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/saga/purchase"
 )
 
 // Policy is how hard the saga tries. Steps retry transient failures with

@@ -16,9 +16,9 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/sagaforge/saga/fault"
-	"github.com/sagaforge/saga/money"
-	"github.com/sagaforge/saga/purchase"
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/workflows"
 )
 

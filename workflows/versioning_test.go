@@ -8,7 +8,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/sagaforge/saga/purchase"
+	"github.com/sagaforge/saga/saga/purchase"
 )
 
 // TestUnguardedChangeIsCaughtAsNonDeterminism replays the histories recorded

@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/sagaforge/saga/broker"
-	"github.com/sagaforge/saga/events"
-	"github.com/sagaforge/saga/process"
+	"github.com/sagaforge/saga/messaging/broker"
+	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/platform/process"
 )
 
 func main() {

@@ -17,13 +17,13 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/sagaforge/saga/cli"
-	"github.com/sagaforge/saga/inventory"
-	"github.com/sagaforge/saga/order"
-	"github.com/sagaforge/saga/process"
-	"github.com/sagaforge/saga/purchase"
-	"github.com/sagaforge/saga/stack"
-	"github.com/sagaforge/saga/temporalx"
+	"github.com/sagaforge/saga/ops/stack"
+	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/temporalx"
+	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/starter"
 )
 
 func main() {
@@ -159,7 +159,7 @@ func waitReserved(ctx context.Context, r *recorder, orderID string) {
 
 func (r *recorder) start(ctx context.Context, in purchase.Input) (client.WorkflowRun, error) {
 	return r.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: purchase.WorkflowID(in.OrderID), TaskQueue: purchase.TaskQueue,
-		StaticSummary: cli.Summary(in)}, purchase.WorkflowType, in)
+		StaticSummary: starter.Summary(in)}, purchase.WorkflowType, in)
 }
 
 func (r *recorder) purchase(ctx context.Context, in purchase.Input) (purchase.Result, error) {

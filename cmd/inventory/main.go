@@ -4,8 +4,8 @@ package main
 import (
 	"context"
 
-	"github.com/sagaforge/saga/inventory"
-	"github.com/sagaforge/saga/launch"
+	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/launch"
 )
 
 func main() {

@@ -4,8 +4,8 @@ package main
 import (
 	"context"
 
-	"github.com/sagaforge/saga/launch"
-	"github.com/sagaforge/saga/payment"
+	"github.com/sagaforge/saga/services/launch"
+	"github.com/sagaforge/saga/services/payment"
 )
 
 func main() {

@@ -27,11 +27,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sagaforge/saga/chaos"
-	"github.com/sagaforge/saga/faultplan"
-	"github.com/sagaforge/saga/matrix"
-	"github.com/sagaforge/saga/process"
-	"github.com/sagaforge/saga/stack"
+	"github.com/sagaforge/saga/ops/chaos"
+	"github.com/sagaforge/saga/ops/matrix"
+	"github.com/sagaforge/saga/ops/stack"
+	"github.com/sagaforge/saga/platform/faultplan"
+	"github.com/sagaforge/saga/platform/process"
 )
 
 const usage = "usage: stack up | stack demo [--exit] | stack bench [-- starter bench flags] | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC] | stack matrix [--modes M,M --ops OP,OP --faults F,F --parallel N]  [--bin-dir bin] [--data-dir .data]"

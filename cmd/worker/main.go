@@ -1,0 +1,93 @@
+// Command worker runs the purchase saga (package workers): it polls the
+// purchase-saga task queue for workflow and activity tasks and calls the
+// three services.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/sagaforge/saga/activities"
+	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/platform/temporalx"
+	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/workers"
+	"github.com/sagaforge/saga/workflows"
+)
+
+func main() {
+	cfg := temporalx.FromEnv()
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.StringVar(&cfg.Address, "temporal-address", cfg.Address, "Temporal frontend host:port (env TEMPORAL_ADDRESS)")
+	fs.StringVar(&cfg.Namespace, "namespace", cfg.Namespace, "Temporal namespace (env TEMPORAL_NAMESPACE)")
+	orderURL := fs.String("order-url", process.Env("ORDER_URL", "http://127.0.0.1:8081"), "order service (env ORDER_URL)")
+	inventoryURL := fs.String("inventory-url", process.Env("INVENTORY_URL", "http://127.0.0.1:8082"), "inventory service (env INVENTORY_URL)")
+	paymentURL := fs.String("payment-url", process.Env("PAYMENT_URL", "http://127.0.0.1:8083"), "payment service (env PAYMENT_URL)")
+	policy := workflows.DefaultPolicy()
+	stepDeadline, err := process.DurationFlag(fs, "step-deadline", "SAGA_STEP_DEADLINE", policy.StepDeadline,
+		"how long a forward step is retried before the saga gives up and compensates")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(2)
+	}
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		os.Exit(2)
+	}
+	policy.StepDeadline = *stepDeadline
+	policy.StepTimeout = min(policy.StepTimeout, policy.StepDeadline)
+	log := process.Logger("worker")
+	ctx, stop := process.SignalContext()
+	defer stop()
+
+	c, err := dialWithRetry(ctx, cfg, log)
+	if err != nil {
+		log.Error("stopped", "err", err)
+		os.Exit(1)
+	}
+	defer c.Close()
+
+	httpClient := rest.DefaultHTTPClient()
+	token := os.Getenv("SAGA_SERVICE_TOKEN")
+	w := workers.New(c, policy, activities.New(
+		order.NewClient(*orderURL, httpClient, token),
+		inventory.NewClient(*inventoryURL, httpClient, token),
+		payment.NewClient(*paymentURL, httpClient, token)))
+	if err := w.Start(); err != nil {
+		log.Error("start failed", "err", err)
+		os.Exit(1)
+	}
+	log.Info("polling", "task_queue", purchase.TaskQueue, "temporal", cfg.Address, "namespace", cfg.Namespace)
+	<-ctx.Done()
+	w.Stop()
+	log.Info("stopped")
+}
+
+// dialWithRetry waits for Temporal: in a stack started all at once the
+// worker may come up before the server does.
+func dialWithRetry(ctx context.Context, cfg temporalx.Config, log *slog.Logger) (client.Client, error) {
+	sdkLog := slog.New(log.Handler()).With("component", "sdk")
+	for attempt := 1; ; attempt++ {
+		c, err := temporalx.Dial(ctx, cfg, sdkLog, 5*time.Second)
+		if err == nil {
+			return c, nil
+		}
+		if attempt == 1 || attempt%10 == 0 {
+			log.Warn("waiting for Temporal", "address", cfg.Address, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package integration
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The README's Layout names every folder at the root and every package
+// folder inside the role folders, so the map never falls behind the tree.
+func TestReadmeLayoutListsEveryFolder(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := strings.Index(string(readme), "## Layout")
+	end := strings.Index(string(readme)[start:], "\n## ")
+	layout := string(readme)[start : start+end]
+	named := map[string]bool{}
+	for _, m := range regexp.MustCompile(`([a-z]+)/`).FindAllStringSubmatch(layout, -1) {
+		named[m[1]] = true
+	}
+	roots, err := os.ReadDir("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range roots {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") || e.Name() == "bin" || e.Name() == "bench-results" || e.Name() == "test-artifacts" {
+			continue
+		}
+		if !named[e.Name()] {
+			t.Errorf("the README's Layout does not name %s/", e.Name())
+		}
+	}
+	for _, role := range []string{"saga", "services", "messaging", "platform", "ops"} {
+		subs, err := os.ReadDir("../" + role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range subs {
+			if e.IsDir() && !named[e.Name()] {
+				t.Errorf("the README's Layout does not name %s/%s/", role, e.Name())
+			}
+		}
+	}
+}
+
+// layers ranks the role folders: a package may import packages of a lower
+// rank, and of its own folder where the rules below allow. The services
+// never import each other; the workflow imports only the saga's contract
+// and the platform, since everything else does I/O.
+var layers = map[string]int{
+	"platform": 0, "saga": 1, "messaging": 2, "services": 3, "workflows": 3,
+	"activities": 4, "workers": 5, "starter": 5, "ops": 6, "cmd": 7, "integration": 8, "deploy": 8,
+}
+
+func TestImportsFollowTheLayers(t *testing.T) {
+	const module = "github.com/sagaforge/saga/"
+	// With -test: each package's internal tests are checked with it; an
+	// external test package (pkg_test) may reach above its package's layer,
+	// as a test of the real thing does.
+	cmd := exec.Command("go", "list", "-test", "-f", `{{.ImportPath}}|{{join .Imports " "}}`, "./...")
+	cmd.Dir = ".."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	folder := func(pkg string) string { top, _, _ := strings.Cut(strings.TrimPrefix(pkg, module), "/"); return top }
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		path, imports, _ := strings.Cut(line, "|")
+		pkg, _, _ := strings.Cut(path, " ")
+		if !strings.HasPrefix(pkg, module) || strings.HasSuffix(pkg, "_test") || strings.HasSuffix(pkg, ".test") {
+			continue
+		}
+		fields := append([]string{pkg}, strings.Fields(imports)...)
+		from, rel := folder(pkg), strings.TrimPrefix(pkg, module)
+		for _, imp := range fields[1:] {
+			if !strings.HasPrefix(imp, module) || strings.HasPrefix(rel, strings.TrimPrefix(imp, module)) {
+				continue
+			}
+			to, irel := folder(imp), strings.TrimPrefix(imp, module)
+			switch {
+			case from == "workflows" && to != "saga" && to != "platform":
+				t.Errorf("%s imports %s: the workflow is deterministic and imports only saga/ and platform/", rel, irel)
+			case from == "services" && to == "services" && irel != "services/launch":
+				t.Errorf("%s imports %s: a service does not import another", rel, irel)
+			case layers[to] > layers[from]:
+				t.Errorf("%s imports %s: %s/ sits above %s/", rel, irel, to, from)
+			}
+		}
+	}
+}

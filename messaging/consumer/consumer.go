@@ -1,0 +1,256 @@
+// Package consumer runs the services' event handlers for the choreographed
+// saga: a consumer group per subscription, handlers for choreography events
+// only, retries for transient failures, a dead-letter topic for what cannot
+// be handled, and offsets committed only once an event is dealt with.
+package consumer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/messaging/outbox"
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/faultplan"
+	"github.com/sagaforge/saga/platform/process"
+)
+
+// Handler reacts to one event. It runs the service's domain operation under
+// a context that records the event in the inbox in the same transaction.
+type Handler func(ctx context.Context, e events.Envelope) error
+
+// Subscription is one topic and the handlers of the event types of interest.
+// Handlers and Compensations react to choreographed sagas only, and each
+// checks the mode its own service recorded for the order, not the event's
+// word; Fences run for every order, whatever drives it.
+type Subscription struct {
+	// Name identifies the consumer: its group ID and its inbox name.
+	Name  string
+	Topic string
+	// Handlers take a choreographed saga forward. A failure no retry fixes
+	// is dead-lettered, which fails the saga (it is compensated).
+	Handlers map[events.Type]Handler
+	// Compensations undo a choreographed saga's steps. They retry for as
+	// long as the orchestrator retries an undo (CompensateFor).
+	Compensations map[events.Type]Handler
+	// Fences record facts every saga mode relies on, such as an approval
+	// that makes later refunds and releases refusable.
+	Fences map[events.Type]Handler
+}
+
+// handler finds the handler of e and how long its failures are retried.
+func (r *Runner) handler(sub Subscription, e events.Envelope) (Handler, time.Duration, bool) {
+	if h, ok := sub.Fences[e.Type]; ok {
+		return h, r.CompensateFor, true
+	}
+	if e.SagaMode != events.Choreography {
+		return nil, 0, false // the orchestrator drives this saga
+	}
+	if h, ok := sub.Compensations[e.Type]; ok {
+		return h, r.CompensateFor, true
+	}
+	h, ok := sub.Handlers[e.Type]
+	return h, r.RetryFor, ok
+}
+
+// Runner runs subscriptions against a broker.
+type Runner struct {
+	brokers    []string
+	dlq        outbox.Publisher
+	log        *slog.Logger
+	Backoff    time.Duration // first wait between tries; doubles up to MaxBackoff
+	MaxBackoff time.Duration
+	// RetryFor is how long a forward step's transient failure is retried
+	// before the event is dead-lettered (and the saga fails): the
+	// orchestrator's step deadline. It outlasts what it waits for: an event
+	// from another topic that a consumer group still rebalancing after a
+	// crash has not delivered yet (payment's StockReserved needs
+	// OrderCreated), a restarting database. Until then the partition waits,
+	// in order.
+	RetryFor time.Duration
+	// CompensateFor is the same for compensations and fences: the
+	// orchestrator's compensation deadline, because an undo given up on
+	// leaves the databases disagreeing.
+	CompensateFor time.Duration
+	// Plan injects faults into chosen handlers (the failure matrix); nil
+	// injects nothing.
+	Plan *faultplan.Plan
+}
+
+// NewRunner returns a runner that dead-letters through dlq.
+func NewRunner(brokers []string, dlq outbox.Publisher, log *slog.Logger) *Runner {
+	return &Runner{brokers: brokers, dlq: dlq, log: log, Backoff: 20 * time.Millisecond, MaxBackoff: 2 * time.Second,
+		RetryFor: time.Minute, CompensateFor: 24 * time.Hour}
+}
+
+// Run consumes sub until ctx is done.
+func (r *Runner) Run(ctx context.Context, sub Subscription) error {
+	// Offsets are committed in the background: a redelivery after a crash
+	// is caught by the inbox, so a synchronous commit per event would buy
+	// nothing but latency.
+	log := r.log.With("consumer", sub.Name, "topic", sub.Topic)
+	cfg := events.GroupReaderConfig(r.brokers, sub.Name, []string{sub.Topic}, 100*time.Millisecond)
+	// The group's joins, assignments and offsets are what one needs to see
+	// when an event seems not to arrive.
+	cfg.Logger = kafka.LoggerFunc(func(msg string, args ...any) {
+		// Every idle long poll ends in "no messages received", ten times a
+		// second per partition: noise that would bury the group's events.
+		if !strings.HasPrefix(msg, "no messages received") {
+			log.Debug("kafka: " + fmt.Sprintf(msg, args...))
+		}
+	})
+	cfg.ErrorLogger = kafka.LoggerFunc(func(msg string, args ...any) { log.Warn("kafka: " + fmt.Sprintf(msg, args...)) })
+	reader := kafka.NewReader(cfg)
+	defer reader.Close()
+	for {
+		m, err := reader.FetchMessage(ctx)
+		if err != nil {
+			if events.IsEnd(err) || ctx.Err() != nil {
+				return nil
+			}
+			log.Warn("fetch failed; retrying", "err", err)
+			if !process.Sleep(ctx, time.Second) {
+				return nil
+			}
+			continue
+		}
+		r.handle(ctx, log, sub, m)
+		if ctx.Err() != nil {
+			return nil // not committed: redelivered to the next consumer
+		}
+		for {
+			err := reader.CommitMessages(ctx, m)
+			if err == nil || ctx.Err() != nil {
+				break
+			}
+			// The effect is recorded in the inbox, so a redelivery after a
+			// lost commit is harmless; still, keep trying.
+			log.Warn("commit failed; retrying", "offset", m.Offset, "err", err)
+			if !process.Sleep(ctx, 200*time.Millisecond) {
+				return nil
+			}
+		}
+	}
+}
+
+// handle deals with one message; when it returns, the message may be
+// committed.
+func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription, m kafka.Message) {
+	e, err := events.Decode(m.Value)
+	if err != nil {
+		r.deadLetter(ctx, log, sub, m, events.Envelope{Subject: string(m.Key)}, fmt.Sprintf("cannot decode: %v", err), 1)
+		return
+	}
+	handler, retryFor, ok := r.handler(sub, e)
+	if !ok {
+		return
+	}
+	log = log.With("order_id", e.Subject, "event", e.Type, "event_id", e.ID)
+	hctx := outbox.Consuming(ctx, sub.Name, e.ID)
+	op := opOf(sub.Name, e.Type)
+	wait, start := r.Backoff, time.Now()
+	for attempt := 1; ; attempt++ {
+		err := r.Plan.Do(hctx, log, op, e.Subject, func() error { return handler(hctx, e) })
+		meaning, refused := fault.Of(err)
+		switch {
+		case err == nil:
+			log.Debug("handled")
+			return
+		case errors.Is(err, outbox.ErrAlreadyProcessed):
+			log.Info("duplicate delivery ignored")
+			return
+		case refused && meaning.Event:
+			// The refusal's own event (or the state it refers to, which
+			// was published when it was reached) carries the saga on.
+			log.Info("refused", "reason", err)
+			return
+		case (refused && !meaning.Retryable) || errors.Is(err, ErrPermanent):
+			r.deadLetter(ctx, log, sub, m, e, err.Error(), attempt)
+			return
+		case ctx.Err() != nil:
+			return // shutting down: not committed, so it is redelivered
+		case time.Since(start) >= retryFor:
+			r.deadLetter(ctx, log, sub, m, e, fmt.Sprintf("failed %d times in %s: %v", attempt, time.Since(start).Round(time.Millisecond), err), attempt)
+			return
+		}
+		log.Warn("handler failed; retrying", "attempt", attempt, "err", err)
+		if !process.Sleep(ctx, wait) {
+			return
+		}
+		wait = min(wait*2, r.MaxBackoff)
+	}
+}
+
+// ErrPermanent marks a handler failure that retrying cannot fix.
+var ErrPermanent = errors.New("permanent failure")
+
+// deadLetter publishes an EventDeadLettered for m, which failed as reason
+// says, and keeps trying until it is out: carrying on without it would lose
+// the event. A dead letter of a dead letter is never made; that consumer's
+// failures are logged.
+func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscription, m kafka.Message, failed events.Envelope, reason string, attempts int) {
+	if sub.Topic == events.TopicDeadLetter {
+		log.Error("dead letter not handled", "order_id", string(m.Key), "offset", m.Offset, "reason", reason)
+		return
+	}
+	dl := events.DeadLetter{Consumer: sub.Name, Topic: m.Topic, Partition: m.Partition, Offset: m.Offset,
+		Key: string(m.Key), Reason: reason, Attempts: attempts, FailedAt: time.Now().UTC(), Payload: string(m.Value)}
+	subject := failed.Subject
+	if subject == "" {
+		subject = "unknown"
+	}
+	e := events.New(events.SourceConsumers+sub.Name, events.EventDeadLettered, subject, failed.SagaMode, dl, dl.FailedAt)
+	value, err := json.Marshal(e)
+	if err != nil {
+		log.Error("dead letter not encoded", "err", err)
+		return
+	}
+	msg := kafka.Message{Topic: events.TopicDeadLetter, Key: m.Key, Value: value}
+	for {
+		err := r.dlq.WriteMessages(ctx, msg)
+		if err == nil {
+			log.Error("event dead-lettered", "order_id", string(m.Key), "offset", m.Offset, "reason", reason)
+			return
+		}
+		log.Warn("dead-letter publish failed; retrying", "err", err)
+		if !process.Sleep(ctx, time.Second) {
+			return
+		}
+	}
+}
+
+// Decode reads an event's data into v, marking a malformed payload permanent.
+func Decode(e events.Envelope, v any) error {
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return fmt.Errorf("%w: %s data: %v", ErrPermanent, e.Type, err)
+	}
+	return nil
+}
+
+// opOf names the operation a consumer performs for an event type:
+// the choreographed saga's steps and compensations, as the plan names them.
+func opOf(consumer string, typ events.Type) string {
+	service, _, _ := strings.Cut(consumer, ".")
+	switch {
+	case service == "inventory" && typ == events.OrderCreated:
+		return faultplan.OpReserve
+	case service == "inventory" && (typ == events.PaymentDeclined || typ == events.OrderCancelled):
+		return faultplan.OpRelease
+	case service == "payment" && typ == events.StockReserved:
+		return faultplan.OpCharge
+	case service == "payment" && typ == events.OrderCancelled:
+		return faultplan.OpRefund
+	case service == "order" && typ == events.PaymentCaptured:
+		return faultplan.OpApprove
+	case service == "order" && (typ == events.StockRejected || typ == events.StockReleased || typ == events.EventDeadLettered):
+		return faultplan.OpCancel
+	}
+	return ""
+}

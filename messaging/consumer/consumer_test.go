@@ -1,0 +1,119 @@
+package consumer_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/sagaforge/saga/messaging/consumer"
+	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/messaging/outbox"
+	"github.com/sagaforge/saga/platform/database/dbtest"
+	"github.com/sagaforge/saga/services/inventory"
+)
+
+func orderCreated(orderID string, mode events.Mode, qty int) events.Envelope {
+	return events.New(events.SourceOrder, events.OrderCreated, orderID, mode,
+		events.OrderCreatedData{OrderID: orderID, CustomerID: "alice", Items: []events.Line{{SKU: "SKU-2", Quantity: qty}}}, time.Now())
+}
+
+func TestInventoryConsumerHandlesEachEventOnceAndDeadLettersWhatItCannotRead(t *testing.T) {
+	// One partition per topic, so the last message handled means all were.
+	c, err := kfake.NewCluster(kfake.SeedTopics(1, events.Topics...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	brokers := c.ListenAddrs()
+
+	ctx := context.Background()
+	db := dbtest.Open(t, "inventory")
+	ob := outbox.New(db)
+	store := inventory.NewStore(db, ob)
+	if err := store.Migrate(ctx, "demo"); err != nil {
+		t.Fatal(err)
+	}
+
+	first := orderCreated("c-1", events.Choreography, 2)
+	last := orderCreated("c-2", events.Choreography, 3)
+	var msgs []kafka.Message
+	for _, m := range []any{
+		first,
+		first, // redelivered, as after a crash before the offset commit
+		orderCreated("o-1", events.Orchestration, 5), // the orchestrator drives this one
+		"this is not an event",
+		last,
+	} {
+		value, _ := json.Marshal(m)
+		if s, ok := m.(string); ok {
+			value = []byte(s)
+		}
+		msgs = append(msgs, kafka.Message{Topic: events.TopicOrder, Value: value})
+	}
+	w := outbox.NewWriter(brokers)
+	defer w.Close()
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	runner := consumer.NewRunner(brokers, w, slog.New(slog.DiscardHandler))
+	go func() {
+		defer close(done)
+		_ = runner.Run(runCtx, inventory.Subscriptions(store)[0])
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := store.Get(ctx, "c-2"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the consumer never reached the last event")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	<-done
+
+	st, err := store.Stock(ctx, "SKU-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Reserved != 5 {
+		t.Fatalf("SKU-2 reserved %d, want 2 (c-1, once) + 3 (c-2)", st.Reserved)
+	}
+	if _, err := store.Get(ctx, "o-1"); err == nil {
+		t.Fatal("the consumer acted on an orchestrated order")
+	}
+	var processed []outbox.ProcessedEvent
+	if err := db.Order("event_id").Find(&processed).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(processed) != 2 {
+		t.Fatalf("inbox holds %d events, want c-1's and c-2's", len(processed))
+	}
+
+	// The undecodable message went to the dead-letter topic with its reason.
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: events.TopicDeadLetter, MaxWait: 50 * time.Millisecond})
+	defer r.Close()
+	readCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	m, err := r.ReadMessage(readCtx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, dl, err := events.DecodeDeadLetter(m.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dl.Consumer != "inventory.on-order" || dl.Offset != 3 || !strings.Contains(dl.Reason, "cannot decode") || dl.Payload != "this is not an event" {
+		t.Fatalf("dead letter %+v", dl)
+	}
+}

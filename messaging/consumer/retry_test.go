@@ -1,0 +1,103 @@
+package consumer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/platform/faultplan"
+)
+
+type recordingDLQ struct {
+	mu   sync.Mutex
+	msgs []kafka.Message
+}
+
+func (d *recordingDLQ) WriteMessages(_ context.Context, msgs ...kafka.Message) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.msgs = append(d.msgs, msgs...)
+	return nil
+}
+
+func message(t *testing.T) kafka.Message {
+	t.Helper()
+	e := events.New("inventory", events.StockReserved, "ord-1", events.Choreography, map[string]any{}, time.Now())
+	value, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kafka.Message{Topic: events.TopicInventory, Key: []byte("ord-1"), Value: value}
+}
+
+// A transient failure that lasts longer than a few quick retries (the event
+// it depends on is held up by a rebalance) is waited out, not
+// dead-lettered; chaos found StockReserved dead-lettered after 2.6 s while
+// payment's OrderCreated consumer was still rejoining its group.
+func TestTransientFailureIsRetriedUntilItClears(t *testing.T) {
+	dlq := &recordingDLQ{}
+	r := NewRunner(nil, dlq, slog.New(slog.DiscardHandler))
+	r.Backoff, r.MaxBackoff = time.Millisecond, 2*time.Millisecond
+	calls := 0
+	sub := Subscription{Name: "payment.on-inventory", Handlers: map[events.Type]Handler{
+		events.StockReserved: func(context.Context, events.Envelope) error {
+			calls++
+			if calls <= 20 {
+				return errors.New("order not seen yet")
+			}
+			return nil
+		},
+	}}
+	r.handle(context.Background(), r.log, sub, message(t))
+	if calls != 21 || len(dlq.msgs) != 0 {
+		t.Fatalf("%d calls, %d dead letters; want 21 calls and the event handled", calls, len(dlq.msgs))
+	}
+}
+
+// One that outlasts RetryFor is dead-lettered with the reason, so the
+// partition moves on.
+func TestTransientFailureOutlastingRetryForIsDeadLettered(t *testing.T) {
+	dlq := &recordingDLQ{}
+	r := NewRunner(nil, dlq, slog.New(slog.DiscardHandler))
+	r.Backoff, r.MaxBackoff, r.RetryFor = time.Millisecond, 2*time.Millisecond, 20*time.Millisecond
+	sub := Subscription{Name: "payment.on-inventory", Handlers: map[events.Type]Handler{
+		events.StockReserved: func(context.Context, events.Envelope) error { return errors.New("database down") },
+	}}
+	r.handle(context.Background(), r.log, sub, message(t))
+	if len(dlq.msgs) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(dlq.msgs))
+	}
+	e, dl, err := events.DecodeDeadLetter(dlq.msgs[0].Value)
+	if err != nil || dl.Consumer != sub.Name || dl.Attempts < 2 || e.Subject != "ord-1" || e.SagaMode != events.Choreography {
+		t.Fatalf("dead letter %+v (%v)", dl, err)
+	}
+}
+
+// The fault plan names a consumer's work as the orchestrator's steps are
+// named, so that one plan reaches the same step in both modes.
+func TestConsumersNameTheirStepsForTheFaultPlan(t *testing.T) {
+	for _, c := range []struct {
+		consumer string
+		typ      events.Type
+		want     string
+	}{
+		{"inventory.on-order", events.OrderCreated, faultplan.OpReserve},
+		{"inventory.on-order", events.OrderCancelled, faultplan.OpRelease},
+		{"payment.on-inventory", events.StockReserved, faultplan.OpCharge},
+		{"payment.on-order", events.OrderCancelled, faultplan.OpRefund},
+		{"order.on-payment", events.PaymentCaptured, faultplan.OpApprove},
+		{"order.on-deadletter", events.EventDeadLettered, faultplan.OpCancel},
+		{"payment.on-order", events.OrderCreated, ""},
+	} {
+		if got := opOf(c.consumer, c.typ); got != c.want {
+			t.Errorf("opOf(%s, %s) = %q, want %q", c.consumer, c.typ, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,211 @@
+package events
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/sagaforge/saga/platform/money"
+)
+
+// Type names a domain event.
+type Type string
+
+const (
+	OrderCreated    Type = "OrderCreated"
+	OrderApproved   Type = "OrderApproved"
+	OrderCancelled  Type = "OrderCancelled"
+	StockReserved   Type = "StockReserved"
+	StockRejected   Type = "StockRejected"
+	StockReleased   Type = "StockReleased"
+	PaymentCaptured Type = "PaymentCaptured"
+	PaymentDeclined Type = "PaymentDeclined"
+	PaymentRefunded Type = "PaymentRefunded"
+	// EventDeadLettered reports an event a consumer could not handle; its
+	// data is a DeadLetter. For a choreographed saga it is the step's
+	// failure: the order service cancels the order, and the others
+	// compensate on OrderCancelled.
+	EventDeadLettered Type = "EventDeadLettered"
+)
+
+// Mode says which saga drove the change an event reports.
+type Mode string
+
+const (
+	Orchestration Mode = "orchestration"
+	Choreography  Mode = "choreography"
+)
+
+// Sources, one per service.
+const (
+	SourceOrder     = "/sagaforge/order"
+	SourceInventory = "/sagaforge/inventory"
+	SourcePayment   = "/sagaforge/payment"
+)
+
+// Envelope is an event on the wire: JSON with CloudEvents 1.0 attribute
+// names (structured mode), plus the "sagamode" extension. docs/events.md
+// describes every type and its data.
+type Envelope struct {
+	SpecVersion     string          `json:"specversion"`
+	ID              string          `json:"id"`
+	Type            Type            `json:"type"`
+	Source          string          `json:"source"`
+	Subject         string          `json:"subject"` // the order ID
+	Time            time.Time       `json:"time"`
+	DataContentType string          `json:"datacontenttype"`
+	SagaMode        Mode            `json:"sagamode"`
+	Data            json.RawMessage `json:"data"`
+}
+
+// SourceConsumers is the source of dead letters: a consumer group's name
+// follows it.
+const SourceConsumers = "/sagaforge/consumers/"
+
+// Topic is where an event of this source goes.
+func (e Envelope) Topic() string {
+	if e.Type == EventDeadLettered {
+		return TopicDeadLetter
+	}
+	switch e.Source {
+	case SourceOrder:
+		return TopicOrder
+	case SourceInventory:
+		return TopicInventory
+	default:
+		return TopicPayment
+	}
+}
+
+// New builds an envelope with a fresh ID. data must be one of the *Data
+// types below, which always encode.
+func New(source string, typ Type, orderID string, mode Mode, data any, now time.Time) Envelope {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		panic(fmt.Sprintf("encode %s data: %v", typ, err))
+	}
+	if mode == "" {
+		mode = Orchestration
+	}
+	return Envelope{SpecVersion: "1.0", ID: NewID(), Type: typ, Source: source, Subject: orderID,
+		Time: now.UTC(), DataContentType: "application/json", SagaMode: mode, Data: raw}
+}
+
+// Decode parses and checks an envelope.
+func Decode(b []byte) (Envelope, error) {
+	var e Envelope
+	if err := json.Unmarshal(b, &e); err != nil {
+		return Envelope{}, fmt.Errorf("decode event: %w", err)
+	}
+	switch {
+	case e.SpecVersion != "1.0":
+		return Envelope{}, fmt.Errorf("decode event: specversion %q, want 1.0", e.SpecVersion)
+	case e.ID == "" || e.Type == "" || e.Source == "" || e.Subject == "":
+		return Envelope{}, fmt.Errorf("decode event: id, type, source and subject are required")
+	}
+	return e, nil
+}
+
+// NewID returns a random UUIDv4 string.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err))
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// Line is one SKU and quantity in an event.
+type Line struct {
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
+}
+
+// The data of each event type.
+type (
+	OrderCreatedData struct {
+		OrderID    string      `json:"order_id"`
+		CustomerID string      `json:"customer_id"`
+		Items      []Line      `json:"items"`
+		TotalCents money.Cents `json:"total_cents"`
+	}
+	OrderApprovedData struct {
+		OrderID string `json:"order_id"`
+	}
+	OrderCancelledData struct {
+		OrderID   string `json:"order_id"`
+		Reason    string `json:"reason"`
+		Tombstone bool   `json:"tombstone,omitempty"`
+	}
+	StockReservedData struct {
+		OrderID string `json:"order_id"`
+		Items   []Line `json:"items"`
+	}
+	StockRejectedData struct {
+		OrderID string `json:"order_id"`
+		Items   []Line `json:"items"`
+		Reason  string `json:"reason"`
+	}
+	StockReleasedData struct {
+		OrderID string `json:"order_id"`
+		Items   []Line `json:"items"`
+		// Reason is why the stock went back, when a saga said so.
+		Reason string `json:"reason,omitempty"`
+		// Voided is true when nothing was reserved: the release left a
+		// tombstone instead.
+		Voided bool `json:"voided,omitempty"`
+	}
+	PaymentCapturedData struct {
+		OrderID     string      `json:"order_id"`
+		CustomerID  string      `json:"customer_id"`
+		AmountCents money.Cents `json:"amount_cents"`
+	}
+	PaymentDeclinedData struct {
+		OrderID     string      `json:"order_id"`
+		CustomerID  string      `json:"customer_id"`
+		AmountCents money.Cents `json:"amount_cents"`
+		Reason      string      `json:"reason"`
+	}
+	PaymentRefundedData struct {
+		OrderID     string      `json:"order_id"`
+		CustomerID  string      `json:"customer_id,omitempty"`
+		AmountCents money.Cents `json:"amount_cents"`
+		Voided      bool        `json:"voided,omitempty"`
+	}
+)
+
+// DeadLetter is the data of an EventDeadLettered, which a consumer publishes
+// to TopicDeadLetter for an event it could not decode or handle; it keeps
+// the original bytes for a replay ("starter deadletters --replay").
+type DeadLetter struct {
+	Consumer  string    `json:"consumer"`
+	Topic     string    `json:"topic"`
+	Partition int       `json:"partition"`
+	Offset    int64     `json:"offset"`
+	Key       string    `json:"key"`
+	Reason    string    `json:"reason"`
+	Attempts  int       `json:"attempts"`
+	FailedAt  time.Time `json:"failed_at"`
+	Payload   string    `json:"payload"`
+}
+
+// DecodeDeadLetter reads a message of TopicDeadLetter.
+func DecodeDeadLetter(b []byte) (Envelope, DeadLetter, error) {
+	e, err := Decode(b)
+	if err != nil {
+		return Envelope{}, DeadLetter{}, err
+	}
+	if e.Type != EventDeadLettered {
+		return Envelope{}, DeadLetter{}, fmt.Errorf("decode dead letter: type %s, want %s", e.Type, EventDeadLettered)
+	}
+	var dl DeadLetter
+	if err := json.Unmarshal(e.Data, &dl); err != nil {
+		return Envelope{}, DeadLetter{}, fmt.Errorf("decode dead letter: %w", err)
+	}
+	return e, dl, nil
+}

@@ -1,0 +1,193 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sagaforge/saga/saga/purchase"
+)
+
+// ReadOrder returns one order's events published so far on the three
+// service topics, without duplicates, in the order they happened. It reads
+// the partitions directly (no consumer group), so it is cheap to repeat.
+func ReadOrder(ctx context.Context, brokers []string, orderID string) ([]Envelope, error) {
+	topics := []string{TopicOrder, TopicInventory, TopicPayment}
+	ends, err := Ends(ctx, brokers, topics)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		mu       sync.Mutex
+		found    []Envelope
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for tp, end := range ends {
+		if end == 0 {
+			continue
+		}
+		wg.Go(func() {
+			evs, err := readPartition(ctx, brokers, tp, end, orderID)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			found = append(found, evs...)
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	seen := NewDedupe(len(found) + 1)
+	out := found[:0]
+	for _, e := range found {
+		if seen.First(e.ID) {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Envelope) int { return a.Time.Compare(b.Time) })
+	return out, nil
+}
+
+// ReadTopic returns every message of topic published so far, partition by
+// partition, each in offset order.
+func ReadTopic(ctx context.Context, brokers []string, topic string) ([]kafka.Message, error) {
+	ends, err := Ends(ctx, brokers, []string{topic})
+	if err != nil {
+		return nil, err
+	}
+	var out []kafka.Message
+	for p := 0; ; p++ {
+		end, ok := ends[TopicPartition{topic, p}]
+		if !ok {
+			return out, nil
+		}
+		if end == 0 {
+			continue
+		}
+		msgs, err := readMessages(ctx, brokers, TopicPartition{topic, p}, end)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, msgs...)
+	}
+}
+
+func readMessages(ctx context.Context, brokers []string, tp TopicPartition, end int64) ([]kafka.Message, error) {
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: tp.Topic, Partition: tp.Partition,
+		MinBytes: 1, MaxBytes: 10 << 20, MaxWait: 50 * time.Millisecond})
+	defer r.Close()
+	if err := r.SetOffset(kafka.FirstOffset); err != nil {
+		return nil, err
+	}
+	var out []kafka.Message
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read %s/%d: %w", tp.Topic, tp.Partition, err)
+		}
+		out = append(out, m)
+		if m.Offset+1 >= end {
+			return out, nil
+		}
+	}
+}
+
+func readPartition(ctx context.Context, brokers []string, tp TopicPartition, end int64, orderID string) ([]Envelope, error) {
+	// A short MaxWait: Close waits for the fetch in flight, which the broker
+	// holds for MaxWait once the partition has nothing new.
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: tp.Topic, Partition: tp.Partition,
+		MinBytes: 1, MaxBytes: 10 << 20, MaxWait: 50 * time.Millisecond})
+	defer r.Close()
+	if err := r.SetOffset(kafka.FirstOffset); err != nil {
+		return nil, err
+	}
+	var out []Envelope
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read %s/%d: %w", tp.Topic, tp.Partition, err)
+		}
+		if string(m.Key) == orderID {
+			if e, err := Decode(m.Value); err == nil && e.Subject == orderID {
+				out = append(out, e)
+			}
+		}
+		if m.Offset+1 >= end {
+			return out, nil
+		}
+	}
+}
+
+// Saga is what an order's events say about its saga: the steps done and the
+// compensations run, named as the orchestrated workflow names them.
+type Saga struct {
+	Steps         []string
+	Compensations []string
+	// Settled: the order is approved, or cancelled with every step that
+	// held something compensated (in choreography, refund and release
+	// follow the OrderCancelled).
+	Settled bool
+}
+
+// Summarize reads the saga's progress off an order's events.
+func Summarize(evs []Envelope) Saga {
+	s := Saga{Steps: []string{}, Compensations: []string{}}
+	var cancelled, reserved, released, captured, refunded bool
+	for _, e := range evs {
+		switch e.Type {
+		case OrderCancelled:
+			cancelled = true
+		case StockReserved:
+			reserved = true
+		case StockReleased:
+			released = true
+		case PaymentCaptured:
+			captured = true
+		case PaymentRefunded:
+			refunded = true
+		}
+		switch e.Type {
+		case OrderCreated:
+			s.Steps = append(s.Steps, purchase.StepCreateOrder)
+		case StockReserved:
+			s.Steps = append(s.Steps, purchase.StepReserveStock)
+		case PaymentCaptured:
+			s.Steps = append(s.Steps, purchase.StepChargePayment)
+		case OrderApproved:
+			s.Steps = append(s.Steps, purchase.StepApproveOrder)
+			s.Settled = true
+		case PaymentRefunded:
+			// A tombstone (voided) undid nothing: it refuses a late charge.
+			if !voided(e) {
+				s.Compensations = append(s.Compensations, purchase.CompensationRefundPayment)
+			}
+		case StockReleased:
+			if !voided(e) {
+				s.Compensations = append(s.Compensations, purchase.CompensationReleaseStock)
+			}
+		case OrderCancelled:
+			s.Compensations = append(s.Compensations, purchase.CompensationCancelOrder)
+		}
+	}
+	if cancelled {
+		s.Settled = (!reserved || released) && (!captured || refunded)
+	}
+	return s
+}
+
+// voided tells whether a release or refund event reports a tombstone.
+func voided(e Envelope) bool {
+	var d struct {
+		Voided bool `json:"voided"`
+	}
+	return json.Unmarshal(e.Data, &d) == nil && d.Voided
+}

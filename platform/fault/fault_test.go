@@ -1,0 +1,54 @@
+package fault
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+)
+
+// The table is the policy; docs/failures.md shows it to people. Every row
+// must be there as the code has it.
+func TestDocsShowEveryMeaning(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/failures.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	yesNo := map[bool]string{true: "yes", false: "no"}
+	for _, m := range Meanings {
+		noEffect := yesNo[m.NoEffect]
+		if m.Retryable {
+			noEffect = "unknown"
+		}
+		row := fmt.Sprintf("| `%s` | %d | `%s` | %s | %s | %s", m.Code, m.Status, m.ErrType, yesNo[m.Retryable], noEffect, yesNo[m.Event])
+		if !strings.Contains(string(doc), row) {
+			t.Errorf("docs/failures.md has no row for %s: want one containing\n%s", m.Code, row)
+		}
+	}
+}
+
+// Every refusal is final and leaves nothing to undo; only an unavailable
+// service is worth another try. The workflow, the activities and the
+// consumers rely on that split.
+func TestRefusalsAreFinalAndOnlyUnavailableIsRetried(t *testing.T) {
+	seen := map[string]bool{}
+	for _, m := range Meanings {
+		if seen[m.Code] || seen[m.ErrType] {
+			t.Fatalf("%s: code or type used twice", m.Code)
+		}
+		seen[m.Code], seen[m.ErrType] = true, true
+		if m.Retryable != (m.Err == ErrUnavailable) || m.Retryable == m.NoEffect {
+			t.Errorf("%s: retryable %v, no effect %v", m.Code, m.Retryable, m.NoEffect)
+		}
+		if got, ok := Of(fmt.Errorf("wrapped: %w", m.Err)); !ok || got.Code != m.Code {
+			t.Errorf("Of(wrapped %v) = %v", m.Err, got.Code)
+		}
+		if (m.Status >= 500) != m.Retryable || http.StatusText(m.Status) == "" {
+			t.Errorf("%s: status %d", m.Code, m.Status)
+		}
+	}
+	if _, ok := Of(fmt.Errorf("plain")); ok {
+		t.Fatal("a plain error has a meaning")
+	}
+}

@@ -1,0 +1,67 @@
+package httpserver
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/sagaforge/saga/platform/problem/problemtest"
+)
+
+func TestParseFaultsRefusesNonsense(t *testing.T) {
+	for _, spec := range []string{"POST /x", "POST /x=2", "POST /x=-0.1", "x=0.1", "POST x=0.1", "*=0.1:soon", "*=abc"} {
+		if _, err := ParseFaults(spec); err == nil {
+			t.Errorf("ParseFaults(%q) accepted it", spec)
+		}
+	}
+}
+
+func TestFaultsFailBeforeOrAfterTheWork(t *testing.T) {
+	f, err := ParseFaults("POST /payments=1, GET /x=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	handled := 0
+	h := f.Wrap(slog.New(slog.DiscardHandler), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handled++
+		w.WriteHeader(http.StatusOK)
+	}))
+	const n = 200
+	for range n {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/payments/o-1/refund", nil))
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("rate 1: got %d %q", rec.Code, rec.Header().Get("Content-Type"))
+		}
+	}
+	// Both kinds happen: some requests did the work before failing.
+	if handled == 0 || handled == n || f.Injected.Load() != n {
+		t.Fatalf("handled %d of %d failed requests, injected %d; want some before and some after the work", handled, n, f.Injected.Load())
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("rate 0 failed a request: %d", rec.Code)
+	}
+}
+
+func TestUnroutedRequestsAreProblems(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /things/{id}", func(w http.ResponseWriter, r *http.Request) {})
+	srv := httptest.NewServer(Middleware(slog.New(slog.DiscardHandler), "", mux))
+	defer srv.Close()
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{"GET", "/nowhere", http.StatusNotFound, "not-found"},
+		{"POST", "/things/1", http.StatusMethodNotAllowed, "method-not-allowed"},
+	} {
+		status, p := problemtest.Send(t, tc.method, srv.URL+tc.path, "", "")
+		if status != tc.status || p.Code != tc.code {
+			t.Errorf("%s %s: %d %+v, want %d %s", tc.method, tc.path, status, p, tc.status, tc.code)
+		}
+	}
+}

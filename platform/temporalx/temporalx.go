@@ -1,0 +1,58 @@
+// Package temporalx connects the stack's binaries to Temporal the same way:
+// one address and namespace from flags or TEMPORAL_ADDRESS/TEMPORAL_NAMESPACE,
+// the SDK logging through slog, and Web UI links for a workflow.
+package temporalx
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/sagaforge/saga/platform/process"
+)
+
+// Config says where Temporal is.
+type Config struct {
+	Address   string
+	Namespace string
+	UIURL     string
+}
+
+// FromEnv returns the defaults, overridden by TEMPORAL_ADDRESS,
+// TEMPORAL_NAMESPACE and TEMPORAL_UI_URL.
+func FromEnv() Config {
+	return Config{
+		Address:   process.Env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		Namespace: process.Env("TEMPORAL_NAMESPACE", "default"),
+		UIURL:     process.Env("TEMPORAL_UI_URL", "http://127.0.0.1:8233"),
+	}
+}
+
+// Dial connects and checks that the server answers within timeout.
+func Dial(ctx context.Context, cfg Config, log *slog.Logger, timeout time.Duration) (client.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	opts := client.Options{HostPort: cfg.Address, Namespace: cfg.Namespace}
+	if log != nil {
+		opts.Logger = tlog.NewStructuredLogger(log)
+	}
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach Temporal at %s: %w", cfg.Address, err)
+	}
+	return c, nil
+}
+
+// WorkflowURL is the Web UI page of a workflow run.
+func (cfg Config) WorkflowURL(workflowID, runID string) string {
+	u := fmt.Sprintf("%s/namespaces/%s/workflows/%s", cfg.UIURL, url.PathEscape(cfg.Namespace), url.PathEscape(workflowID))
+	if runID != "" {
+		u += "/" + url.PathEscape(runID) + "/history"
+	}
+	return u
+}

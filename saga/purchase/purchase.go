@@ -1,0 +1,185 @@
+// Package purchase is the contract of the purchase saga: the names, inputs,
+// results and failure types that the workflow, the activities, the worker and
+// the starter share. It holds data only, so deterministic workflow code may
+// import it.
+package purchase
+
+import (
+	"github.com/sagaforge/saga/platform/cart"
+	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/platform/orderid"
+)
+
+const (
+	// TaskQueue is where the worker polls for purchase workflows and activities.
+	TaskQueue = "purchase-saga"
+	// WorkflowType is the registered name of the purchase workflow.
+	WorkflowType = "PurchaseWorkflow"
+)
+
+// WorkflowID is the ID of an order's saga. Deriving it from the order ID is
+// what makes a second start of the same order find the first saga instead of
+// creating another.
+func WorkflowID(orderID string) string { return "purchase-" + orderID }
+
+// Activity names, as registered by the worker.
+const (
+	ActivityCreateOrder  = "CreateOrder"
+	ActivityApproveOrder = "ApproveOrder"
+	// ActivityOrderStatus reads the order's status: it settles the pivot
+	// when the approval's own answer keeps getting lost.
+	ActivityOrderStatus   = "OrderStatus"
+	ActivityCancelOrder   = "CancelOrder"
+	ActivityReserveStock  = "ReserveStock"
+	ActivityReleaseStock  = "ReleaseStock"
+	ActivityChargePayment = "ChargePayment"
+	ActivityRefundPayment = "RefundPayment"
+)
+
+// ErrTypeCompensationFailed fails the workflow when an undo could not be
+// done: the databases may disagree and a person has to look. The services'
+// refusals are typed by fault.Meanings.
+const ErrTypeCompensationFailed = "CompensationFailed"
+
+// Search attributes the workflow keeps current, for the Web UI and
+// "starter list". The dev server registers them at start; see README for
+// other clusters.
+const (
+	SearchOrderID    = "OrderId"    // Keyword
+	SearchCustomerID = "CustomerId" // Keyword
+	SearchOrderTotal = "OrderTotal" // Int, cents
+	SearchSagaStatus = "SagaStatus" // Keyword: a SagaStatus
+)
+
+// SagaStatus is where a saga is, as the SagaStatus search attribute and the
+// state query report it.
+type SagaStatus string
+
+const (
+	SagaRunning      SagaStatus = "RUNNING"
+	SagaCompensating SagaStatus = "COMPENSATING"
+	SagaApproved     SagaStatus = "APPROVED"
+	SagaCancelled    SagaStatus = "CANCELLED"
+	SagaFailed       SagaStatus = "FAILED"
+)
+
+// QueryState is the query that returns a State.
+const QueryState = "state"
+
+// UpdateCancel is the update a customer sends to cancel a purchase in flight.
+const UpdateCancel = "cancel"
+
+// State is what the state query returns.
+type State struct {
+	OrderID       string     `json:"order_id"`
+	Status        SagaStatus `json:"status"`
+	CurrentStep   string     `json:"current_step,omitempty"`
+	Steps         []string   `json:"steps"`
+	Compensations []string   `json:"compensations"`
+	Reason        string     `json:"reason,omitempty"`
+}
+
+// CancelRequest is the argument of the cancel update.
+type CancelRequest struct {
+	Reason string `json:"reason"`
+}
+
+// Step and compensation names, as they appear in a Result.
+const (
+	StepCreateOrder   = "create order"
+	StepReserveStock  = "reserve stock"
+	StepChargePayment = "charge payment"
+	StepApproveOrder  = "approve order"
+
+	CompensationRefundPayment = "refund payment"
+	CompensationReleaseStock  = "release stock"
+	CompensationCancelOrder   = "cancel order"
+)
+
+// Item is one SKU and quantity of a purchase.
+type Item struct {
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
+}
+
+// Input starts a purchase saga.
+type Input struct {
+	OrderID    string `json:"order_id"`
+	CustomerID string `json:"customer_id"`
+	Items      []Item `json:"items"`
+}
+
+// Status is the outcome of a purchase.
+type Status string
+
+const (
+	StatusApproved  Status = "APPROVED"
+	StatusCancelled Status = "CANCELLED"
+	// StatusFailed means a compensation could not be done.
+	StatusFailed Status = "FAILED"
+)
+
+// Result is what a finished saga reports.
+type Result struct {
+	OrderID       string      `json:"order_id"`
+	Status        Status      `json:"status"`
+	Reason        string      `json:"reason,omitempty"`
+	TotalCents    money.Cents `json:"total_cents"`
+	Steps         []string    `json:"steps"`
+	Compensations []string    `json:"compensations"`
+}
+
+// CreateOrderInput is the input of the CreateOrder activity.
+type CreateOrderInput struct {
+	OrderID    string `json:"order_id"`
+	CustomerID string `json:"customer_id"`
+	Items      []Item `json:"items"`
+}
+
+// CreateOrderOutput is what CreateOrder learns from the order service.
+type CreateOrderOutput struct {
+	TotalCents money.Cents `json:"total_cents"`
+}
+
+// CancelOrderInput is the input of the CancelOrder compensation.
+type CancelOrderInput struct {
+	OrderID string `json:"order_id"`
+	Reason  string `json:"reason"`
+}
+
+// ReserveStockInput is the input of the ReserveStock activity.
+type ReserveStockInput struct {
+	OrderID string `json:"order_id"`
+	Items   []Item `json:"items"`
+}
+
+// ChargePaymentInput is the input of the ChargePayment activity.
+type ChargePaymentInput struct {
+	OrderID     string      `json:"order_id"`
+	CustomerID  string      `json:"customer_id"`
+	AmountCents money.Cents `json:"amount_cents"`
+}
+
+// ReleaseStockInput is the input of the ReleaseStock compensation.
+type ReleaseStockInput struct {
+	OrderID string `json:"order_id"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// OrderRef names the order an activity acts on (approve, refund).
+type OrderRef struct {
+	OrderID string `json:"order_id"`
+}
+
+// Validate checks a purchase's shape before anything is started, so that
+// malformed input is refused at once instead of becoming a saga that the
+// services cancel.
+func (in Input) Validate() error {
+	if err := orderid.Validate(in.OrderID); err != nil {
+		return err
+	}
+	if err := cart.ValidateName("customer ID", in.CustomerID); err != nil {
+		return err
+	}
+	return cart.Validate("a purchase", in.Items, func(it Item) cart.Line { return cart.Line{SKU: it.SKU, Quantity: it.Quantity} })
+}

@@ -1,0 +1,272 @@
+package inventory_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sagaforge/saga/messaging/outbox"
+	"github.com/sagaforge/saga/platform/database/dbtest"
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/problem/problemtest"
+	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/services/inventory"
+)
+
+type fixture struct {
+	outbox *outbox.Outbox
+	store  *inventory.Store
+	client *inventory.Client
+	url    string
+}
+
+func newFixture(t testing.TB) fixture {
+	t.Helper()
+	ctx := context.Background()
+	db := dbtest.Open(t, "inventory")
+	ob := outbox.New(db)
+	store := inventory.NewStore(db, ob)
+	if err := store.Migrate(ctx, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(inventory.NewHandler(store, slog.New(slog.DiscardHandler), ""))
+	t.Cleanup(srv.Close)
+	return fixture{outbox: ob, store: store, client: inventory.NewClient(srv.URL, srv.Client(), ""), url: srv.URL}
+}
+
+func (f fixture) stock(t *testing.T, sku string) inventory.Stock {
+	t.Helper()
+	st, err := f.store.Stock(context.Background(), sku)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func reserve(id string, items ...inventory.Item) inventory.ReserveRequest {
+	return inventory.ReserveRequest{OrderID: id, Items: items}
+}
+
+func TestReserveIsIdempotent(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	req := reserve("o-1", inventory.Item{SKU: "SKU-1", Quantity: 2}, inventory.Item{SKU: "SKU-2", Quantity: 1})
+	for range 3 {
+		res, err := f.client.Reserve(ctx, req)
+		if err != nil || res.Status != inventory.Reserved {
+			t.Fatalf("reserve: %+v, %v", res, err)
+		}
+	}
+	if st := f.stock(t, "SKU-1"); st.Available != 998 || st.Reserved != 2 {
+		t.Fatalf("SKU-1 after three identical reserves: %+v, want 998 available / 2 reserved", st)
+	}
+	if _, err := f.client.Reserve(ctx, reserve("o-1", inventory.Item{SKU: "SKU-1", Quantity: 9})); !errors.Is(err, fault.ErrIdempotencyConflict) {
+		t.Fatalf("same order, other items: %v, want idempotency conflict", err)
+	}
+	wantEvents(t, f, "o-1:StockReserved")
+}
+
+func TestReserveIsAllOrNothingAndRefusalIsRecorded(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	req := reserve("short", inventory.Item{SKU: "SKU-1", Quantity: 2}, inventory.Item{SKU: "SKU-OUT", Quantity: 1})
+	_, err := f.client.Reserve(ctx, req)
+	if !errors.Is(err, fault.ErrOutOfStock) {
+		t.Fatalf("reserve with a sold-out line: %v, want out of stock", err)
+	}
+	if st := f.stock(t, "SKU-1"); st.Available != 1000 || st.Reserved != 0 {
+		t.Fatalf("SKU-1 after a refused reservation: %+v, want untouched", st)
+	}
+	if _, err := f.client.Reserve(ctx, req); !errors.Is(err, fault.ErrOutOfStock) {
+		t.Fatalf("repeat of a refused reservation: %v, want the same refusal", err)
+	}
+	res, err := f.client.Reservation(ctx, "short")
+	if err != nil || res.Status != inventory.Rejected {
+		t.Fatalf("recorded reservation: %+v, %v; want REJECTED", res, err)
+	}
+	if res, err := f.client.Release(ctx, "short", inventory.ReleaseRequest{}); err != nil || res.Status != inventory.Rejected {
+		t.Fatalf("release of a rejected reservation: %+v, %v; want success with nothing changed", res, err)
+	}
+	if st := f.stock(t, "SKU-1"); st.Available != 1000 {
+		t.Fatalf("release of a rejection changed stock: %+v", st)
+	}
+	wantEvents(t, f, "short:StockRejected")
+}
+
+func TestReleaseRestoresOnceAndTombstoneRefusesLateReserve(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.client.Reserve(ctx, reserve("o-2", inventory.Item{SKU: "SKU-2", Quantity: 4})); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		res, err := f.client.Release(ctx, "o-2", inventory.ReleaseRequest{})
+		if err != nil || res.Status != inventory.Released {
+			t.Fatalf("release: %+v, %v", res, err)
+		}
+	}
+	if st := f.stock(t, "SKU-2"); st.Available != 100 || st.Reserved != 0 {
+		t.Fatalf("SKU-2 after release twice: %+v, want 100 / 0", st)
+	}
+	if _, err := f.client.Reserve(ctx, reserve("o-2", inventory.Item{SKU: "SKU-2", Quantity: 4})); !errors.Is(err, fault.ErrCompensated) {
+		t.Fatalf("reserve after release: %v, want already compensated", err)
+	}
+
+	res, err := f.client.Release(ctx, "never-reserved", inventory.ReleaseRequest{})
+	if err != nil || res.Status != inventory.Voided {
+		t.Fatalf("release before reserve: %+v, %v; want a VOIDED tombstone", res, err)
+	}
+	if _, err := f.client.Reserve(ctx, reserve("never-reserved", inventory.Item{SKU: "SKU-2", Quantity: 1})); !errors.Is(err, fault.ErrCompensated) {
+		t.Fatalf("late reserve after tombstone: %v, want already compensated", err)
+	}
+	if st := f.stock(t, "SKU-2"); st.Available != 100 {
+		t.Fatalf("late reserve took stock: %+v", st)
+	}
+	wantEvents(t, f, "o-2:StockReserved", "o-2:StockReleased", "never-reserved:StockReleased")
+}
+
+func TestConcurrentReservationsNeverOversell(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const workers = 40 // 40 x 3 = 120 wanted, 100 in stock
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	granted, refused := 0, 0
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.client.Reserve(ctx, reserve(fmt.Sprintf("c-%d", i), inventory.Item{SKU: "SKU-2", Quantity: 3}))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				granted++
+			case errors.Is(err, fault.ErrOutOfStock):
+				refused++
+			default:
+				t.Errorf("reserve c-%d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	st := f.stock(t, "SKU-2")
+	if granted != 33 || refused != 7 || st.Available != 1 || st.Reserved != 99 {
+		t.Fatalf("granted %d refused %d, stock %+v; want 33 granted, 7 refused, 1 available, 99 reserved", granted, refused, st)
+	}
+}
+
+func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct{ name, path, body string }{
+		{"malformed JSON", "/reservations", `{"order_id":"b1","items":[`},
+		{"unknown field", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-1","quantity":1}],"warehouse":"x"}`},
+		{"zero quantity", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-1","quantity":0}]}`},
+		{"negative quantity", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-1","quantity":-1}]}`},
+		{"unknown sku", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-404","quantity":1}]}`},
+		{"unknown sku after a known one", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-9","quantity":1}]}`},
+		{"empty", "/reservations", `{"order_id":"b1","items":[]}`},
+		{"duplicate sku", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-1","quantity":1}]}`},
+		{"bad order id", "/reservations", `{"order_id":"","items":[{"sku":"SKU-1","quantity":1}]}`},
+		{"oversized body", "/reservations", problemtest.Oversized()},
+		{"release with an unknown field", "/reservations/b1/release", `{"all":true}`},
+		{"release bad id", "/reservations/a%20b/release", ``},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, p := problemtest.Send(t, http.MethodPost, f.url+tc.path, "application/json", tc.body)
+			if status != http.StatusBadRequest || p.Code != "invalid-request" {
+				t.Fatalf("got %d %+v, want 400 invalid-request", status, p)
+			}
+		})
+	}
+	all, err := f.store.Reservations(context.Background(), rest.Page{Limit: rest.MaxPageLimit})
+	if err != nil || len(all) != 0 {
+		t.Fatalf("bad input wrote %d reservations (err %v), want none", len(all), err)
+	}
+	if st := f.stock(t, "SKU-1"); st.Available != 1000 || st.Reserved != 0 {
+		t.Fatalf("bad input changed stock: %+v", st)
+	}
+	wantEvents(t, f)
+}
+
+// events lists the outbox's event types in publication order.
+func (f fixture) events(t *testing.T) []string {
+	t.Helper()
+	rows, err := f.outbox.Messages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := make([]string, len(rows))
+	for i, r := range rows {
+		types[i] = r.Key + ":" + r.Type
+	}
+	return types
+}
+
+func wantEvents(t *testing.T, f fixture, want ...string) {
+	t.Helper()
+	if got := f.events(t); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("outbox events\n got %v\nwant %v", got, want)
+	}
+}
+
+// Retries of one order's calls can arrive together (a timed-out call and
+// its retry, two replicas). On PostgreSQL they run in parallel
+// transactions; the reservation must still be taken once and given back
+// once.
+func TestRacingRepeatsOfOneOrderReserveAndReleaseOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const racers = 8
+	race := func(call func() error) { dbtest.Race(t, racers, call) }
+	race(func() error {
+		_, err := f.client.Reserve(ctx, reserve("o-race", inventory.Item{SKU: "SKU-2", Quantity: 5}))
+		return err
+	})
+	if st := f.stock(t, "SKU-2"); st.Available != 95 || st.Reserved != 5 {
+		t.Fatalf("after %d racing reserves: %+v, want 95 / 5", racers, st)
+	}
+	race(func() error {
+		_, err := f.client.Release(ctx, "o-race", inventory.ReleaseRequest{})
+		return err
+	})
+	if st := f.stock(t, "SKU-2"); st.Available != 100 || st.Reserved != 0 {
+		t.Fatalf("after %d racing releases: %+v, want 100 / 0", racers, st)
+	}
+	race(func() error {
+		_, err := f.client.Release(ctx, "o-never", inventory.ReleaseRequest{})
+		return err
+	})
+	wantEvents(t, f, "o-race:StockReserved", "o-race:StockReleased", "o-never:StockReleased")
+}
+
+// Once the order is approved (the saga's pivot) its stock stays reserved: a
+// late or mistaken release is refused over HTTP and changes nothing.
+func TestReleaseOfAnApprovedOrderIsRefused(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.client.Reserve(ctx, reserve("o-ok", inventory.Item{SKU: "SKU-2", Quantity: 3})); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // idempotent
+		if err := f.store.MarkApproved(ctx, "o-ok"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := f.client.Release(ctx, "o-ok", inventory.ReleaseRequest{Reason: "too late"})
+	if !errors.Is(err, fault.ErrIllegalTransition) || !strings.Contains(err.Error(), "approved") {
+		t.Fatalf("release of an approved order: %v, want an illegal transition that says it is approved", err)
+	}
+	if st := f.stock(t, "SKU-2"); st.Reserved != 3 || st.Available != 97 {
+		t.Fatalf("SKU-2 after the refused release: %+v, want 3 still reserved", st)
+	}
+	if err := f.store.MarkApproved(ctx, "o-unknown"); err != nil {
+		t.Fatalf("approval of an order with no reservation: %v, want nothing to do", err)
+	}
+}

@@ -1,0 +1,278 @@
+package inventory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/messaging/outbox"
+	"github.com/sagaforge/saga/platform/database"
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/orderid"
+	"github.com/sagaforge/saga/platform/reason"
+	"github.com/sagaforge/saga/platform/rest"
+)
+
+// Store keeps stock and reservations in the service's own database.
+type Store struct {
+	db     *gorm.DB
+	outbox *outbox.Outbox
+}
+
+// NewStore wraps an open database and the outbox in it; call Migrate before use.
+func NewStore(db *gorm.DB, ob *outbox.Outbox) *Store { return &Store{db: db, outbox: ob} }
+
+// Migrate creates the schema and seeds the stock once; seed "bench" stocks
+// the keyboard deep enough for long benchmark runs.
+func (s *Store) Migrate(ctx context.Context, seed string) error {
+	db := s.db.WithContext(ctx)
+	if err := db.AutoMigrate(&Stock{}, &Reservation{}, &ReservationLine{}); err != nil {
+		return fmt.Errorf("migrate inventory schema: %w", err)
+	}
+	if err := s.outbox.Migrate(ctx); err != nil {
+		return err
+	}
+	stock := slices.Clone(SeedStock)
+	if seed == "bench" {
+		stock[0].Available = 100_000_000
+	}
+	for i := range stock {
+		stock[i].Initial = stock[i].Available
+	}
+	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&stock).Error; err != nil {
+		return fmt.Errorf("seed stock: %w", err)
+	}
+	return nil
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error { return database.Ping(ctx, s.db) }
+
+// errShortage aborts the reserving transaction so every decrement rolls back.
+type errShortage struct{ reason string }
+
+func (e *errShortage) Error() string { return e.reason }
+
+// Reserve holds stock for every line of the order, or for none: a shortage
+// records a REJECTED reservation and returns fault.ErrOutOfStock. A repeat
+// returns the first outcome; a reserve after the release is refused. mode is
+// the saga driving the call, recorded on the reservation and its events.
+func (s *Store) Reserve(ctx context.Context, orderID string, items []Item, mode events.Mode) (Reservation, error) {
+	if err := validateReserve(orderID, items); err != nil {
+		return Reservation{}, err
+	}
+	var res Reservation
+	var refusal error
+	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
+		existing, err := find(database.ForUpdate(tx), orderID)
+		switch {
+		case err == nil:
+			if !existing.sameRequest(items) {
+				return fmt.Errorf("%w: reservation for order %s exists with other items", fault.ErrIdempotencyConflict, orderID)
+			}
+			res, refusal = existing, existing.repeatOutcome()
+			return nil
+		case !errors.Is(err, fault.ErrNotFound):
+			return err
+		}
+		res = Reservation{OrderID: orderID, Status: Reserved, Mode: mode}
+		// A shortage returns an error, which rolls back every decrement.
+		if err := takeStock(tx, items, &res); err != nil {
+			return err
+		}
+		if err := tx.Create(&res).Error; err != nil {
+			return fmt.Errorf("insert reservation: %w", err)
+		}
+		emit(res.event(tx.NowFunc()))
+		return nil
+	})
+	var short *errShortage
+	if errors.As(err, &short) {
+		// The decrements rolled back with the transaction; record the refusal
+		// in its own transaction so a repeat gets the same answer.
+		return s.recordRejection(ctx, orderID, items, mode, short.reason)
+	}
+	if err != nil {
+		return Reservation{}, err
+	}
+	return res, refusal
+}
+
+// takeStock moves each line's quantity from available to reserved, guarded so
+// that stock never goes negative even under concurrent reservations.
+func takeStock(tx *gorm.DB, items []Item, res *Reservation) error {
+	var short []string
+	for _, it := range sortedItems(items) {
+		var st Stock
+		if err := tx.Take(&st, "sku = ?", it.SKU).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return fmt.Errorf("%w: unknown sku %q", fault.ErrInvalid, it.SKU)
+			}
+			return fmt.Errorf("load stock %s: %w", it.SKU, err)
+		}
+		upd := tx.Model(&Stock{}).Where("sku = ? AND available >= ?", it.SKU, it.Quantity).
+			Updates(map[string]any{
+				"available":  gorm.Expr("available - ?", it.Quantity),
+				"reserved":   gorm.Expr("reserved + ?", it.Quantity),
+				"updated_at": tx.NowFunc(),
+			})
+		if upd.Error != nil {
+			return fmt.Errorf("reserve %s: %w", it.SKU, upd.Error)
+		}
+		if upd.RowsAffected == 0 {
+			short = append(short, fmt.Sprintf("%s (requested %d, available %d)", it.SKU, it.Quantity, st.Available))
+		}
+		res.Lines = append(res.Lines, ReservationLine{OrderID: res.OrderID, SKU: it.SKU, Quantity: it.Quantity})
+	}
+	if len(short) > 0 {
+		return &errShortage{reason: "not enough stock of " + strings.Join(short, ", ")}
+	}
+	return nil
+}
+
+func (s *Store) recordRejection(ctx context.Context, orderID string, items []Item, mode events.Mode, reason string) (Reservation, error) {
+	var res Reservation
+	var refusal error
+	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
+		existing, err := find(database.ForUpdate(tx), orderID)
+		if err == nil { // a concurrent repeat recorded an outcome first
+			res, refusal = existing, existing.repeatOutcome()
+			return nil
+		}
+		if !errors.Is(err, fault.ErrNotFound) {
+			return err
+		}
+		res = Reservation{OrderID: orderID, Status: Rejected, Mode: mode, Reason: reason}
+		for _, it := range sortedItems(items) {
+			res.Lines = append(res.Lines, ReservationLine{OrderID: orderID, SKU: it.SKU, Quantity: it.Quantity})
+		}
+		if err := tx.Create(&res).Error; err != nil {
+			return fmt.Errorf("insert rejected reservation: %w", err)
+		}
+		emit(res.event(tx.NowFunc()))
+		refusal = fmt.Errorf("%w: %s", fault.ErrOutOfStock, reason)
+		return nil
+	})
+	if err != nil {
+		return Reservation{}, err
+	}
+	return res, refusal
+}
+
+// Release gives a reservation's stock back. Releasing what was never reserved
+// succeeds: an unknown order leaves a VOIDED tombstone that refuses a late
+// reserve, and a rejected, released or voided reservation is left as it is.
+// mode labels the tombstone's event; a release of a reservation keeps the
+// reservation's mode. reason, if any, says why (it travels on StockReleased).
+func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, why string) (Reservation, error) {
+	if err := orderid.Validate(orderID); err != nil {
+		return Reservation{}, err
+	}
+	why = reason.Clean(why)
+	var res Reservation
+	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
+		var err error
+		res, err = find(database.ForUpdate(tx), orderID)
+		if errors.Is(err, fault.ErrNotFound) {
+			res = Reservation{OrderID: orderID, Status: Voided, Mode: mode, Reason: why}
+			if err := tx.Create(&res).Error; err != nil {
+				return fmt.Errorf("insert tombstone: %w", err)
+			}
+			emit(res.event(tx.NowFunc()))
+			return nil
+		}
+		if err != nil || res.Status != Reserved {
+			return err
+		}
+		if res.Approved {
+			return fmt.Errorf("%w: order %s is approved; its stock stays reserved", fault.ErrIllegalTransition, orderID)
+		}
+		for _, l := range res.Lines {
+			upd := tx.Model(&Stock{}).Where("sku = ?", l.SKU).Updates(map[string]any{
+				"available":  gorm.Expr("available + ?", l.Quantity),
+				"reserved":   gorm.Expr("reserved - ?", l.Quantity),
+				"updated_at": tx.NowFunc(),
+			})
+			if upd.Error != nil {
+				return fmt.Errorf("release %s: %w", l.SKU, upd.Error)
+			}
+		}
+		res.Status, res.Reason, res.UpdatedAt = Released, why, tx.NowFunc()
+		emit(res.event(tx.NowFunc()))
+		return tx.Model(&Reservation{}).Where("order_id = ?", orderID).
+			Updates(map[string]any{"status": Released, "reason": why, "updated_at": res.UpdatedAt}).Error
+	})
+	return res, err
+}
+
+// MarkApproved records that the order is approved, so that its hold is
+// final and a release is refused from now on. It changes nothing for a
+// reservation that holds nothing, and nothing for an unknown order.
+func (s *Store) MarkApproved(ctx context.Context, orderID string) error {
+	if err := orderid.Validate(orderID); err != nil {
+		return err
+	}
+	return s.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
+		return tx.Model(&Reservation{}).Where("order_id = ? AND status = ? AND NOT approved", orderID, Reserved).
+			Updates(map[string]any{"approved": true, "updated_at": tx.NowFunc()}).Error
+	})
+}
+
+// Get returns one reservation.
+func (s *Store) Get(ctx context.Context, orderID string) (Reservation, error) {
+	if err := orderid.Validate(orderID); err != nil {
+		return Reservation{}, err
+	}
+	return find(s.db.WithContext(ctx), orderID)
+}
+
+// Reservations lists a page of reservations in order ID order.
+func (s *Store) Reservations(ctx context.Context, page rest.Page) ([]Reservation, error) {
+	var out []Reservation
+	err := s.db.WithContext(ctx).Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") }).
+		Where("order_id > ?", page.After).Order("order_id").Limit(page.Limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("list reservations: %w", err)
+	}
+	return out, nil
+}
+
+// Stock returns one SKU's stock.
+func (s *Store) Stock(ctx context.Context, sku string) (Stock, error) {
+	var st Stock
+	err := s.db.WithContext(ctx).Take(&st, "sku = ?", sku).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Stock{}, fmt.Errorf("%w: sku %q", fault.ErrNotFound, sku)
+	}
+	if err != nil {
+		return Stock{}, fmt.Errorf("load stock %s: %w", sku, err)
+	}
+	return st, nil
+}
+
+// AllStock returns every SKU's stock, by SKU.
+func (s *Store) AllStock(ctx context.Context) ([]Stock, error) {
+	var out []Stock
+	if err := s.db.WithContext(ctx).Order("sku").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list stock: %w", err)
+	}
+	return out, nil
+}
+
+func find(tx *gorm.DB, orderID string) (Reservation, error) {
+	var r Reservation
+	err := tx.Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") }).Take(&r, "order_id = ?", orderID).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Reservation{}, fmt.Errorf("%w: reservation for order %s", fault.ErrNotFound, orderID)
+	}
+	if err != nil {
+		return Reservation{}, fmt.Errorf("load reservation %s: %w", orderID, err)
+	}
+	return r, nil
+}

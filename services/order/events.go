@@ -1,0 +1,146 @@
+package order
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sagaforge/saga/messaging/consumer"
+	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/platform/fault"
+)
+
+// Subscriptions are the order service's part of the choreographed saga:
+// approve once the payment is captured; cancel when stock is rejected or
+// released, or when a step of the saga was dead-lettered. Each acts only on
+// an order whose own mode is choreography. They call the same store
+// operations as the HTTP API.
+func Subscriptions(store *Store) []consumer.Subscription {
+	return []consumer.Subscription{
+		{Name: "order.on-inventory", Topic: events.TopicInventory, Compensations: map[events.Type]consumer.Handler{
+			events.StockRejected: func(ctx context.Context, e events.Envelope) error {
+				var d events.StockRejectedData
+				if err := consumer.Decode(e, &d); err != nil {
+					return err
+				}
+				return store.cancelChoreographed(ctx, e.Subject, fmt.Sprintf("%v: %s", fault.ErrOutOfStock, d.Reason))
+			},
+			events.StockReleased: func(ctx context.Context, e events.Envelope) error {
+				var d events.StockReleasedData
+				if err := consumer.Decode(e, &d); err != nil {
+					return err
+				}
+				reason := d.Reason
+				if reason == "" {
+					reason = "stock released"
+				}
+				return store.cancelChoreographed(ctx, e.Subject, reason)
+			},
+		}},
+		{Name: "order.on-payment", Topic: events.TopicPayment, Handlers: map[events.Type]consumer.Handler{
+			// The pivot. Approving a cancelled order is refused, and that
+			// order's OrderCancelled already makes the others refund and
+			// release.
+			events.PaymentCaptured: func(ctx context.Context, e events.Envelope) error {
+				if ok, err := store.choreographed(ctx, e.Subject); !ok {
+					return err
+				}
+				_, err := store.Approve(ctx, e.Subject)
+				return err
+			},
+		}},
+		// A dead letter is a step of the saga that failed for good: the
+		// saga is cancelled, and the others compensate on OrderCancelled.
+		{Name: "order.on-deadletter", Topic: events.TopicDeadLetter, Handlers: map[events.Type]consumer.Handler{
+			events.EventDeadLettered: func(ctx context.Context, e events.Envelope) error {
+				var dl events.DeadLetter
+				if err := consumer.Decode(e, &dl); err != nil {
+					return err
+				}
+				failed := "an event"
+				if orig, err := events.Decode([]byte(dl.Payload)); err == nil {
+					failed = string(orig.Type)
+				}
+				return store.cancelChoreographed(ctx, e.Subject, fmt.Sprintf("saga step failed: %s could not handle %s: %s", dl.Consumer, failed, dl.Reason))
+			},
+		}},
+	}
+}
+
+// choreographed tells whether the order exists and its own mode is
+// choreography; an event's word for the mode is not enough to act on.
+func (s *Store) choreographed(ctx context.Context, id string) (bool, error) {
+	o, err := s.Get(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if o.Mode != ModeChoreography {
+		slog.WarnContext(ctx, "event ignored: the orchestrator drives this order", "order_id", id)
+		return false, nil
+	}
+	return true, nil
+}
+
+// cancelChoreographed cancels a choreographed order; an approved one stays
+// approved (the refusal is acknowledged: its approval was published).
+func (s *Store) cancelChoreographed(ctx context.Context, id, why string) error {
+	ok, err := s.choreographed(ctx, id)
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil // nothing was created, so nothing is held for it
+	}
+	if !ok {
+		return err
+	}
+	_, err = s.Cancel(ctx, id, why)
+	return err
+}
+
+// ExpireChoreographed cancels the choreographed orders still PENDING after
+// deadline: a saga that makes no progress is cancelled, and its
+// compensations follow on OrderCancelled, as the orchestrator gives up on a
+// step after its deadline. It returns how many it cancelled.
+func (s *Store) ExpireChoreographed(ctx context.Context, deadline time.Duration) (int, error) {
+	var ids []string
+	err := s.db.WithContext(ctx).Model(&Order{}).
+		Where("status = ? AND mode = ? AND created_at < ?", StatusPending, ModeChoreography, s.db.NowFunc().Add(-deadline)).
+		Order("created_at").Limit(100).Pluck("id", &ids).Error
+	if err != nil {
+		return 0, fmt.Errorf("find expired orders: %w", err)
+	}
+	n := 0
+	for _, id := range ids {
+		o, err := s.Cancel(ctx, id, fmt.Sprintf("no progress within %s: the choreographed saga's deadline passed", deadline))
+		switch {
+		case errors.Is(err, fault.ErrIllegalTransition):
+			continue // approved meanwhile
+		case err != nil:
+			return n, err
+		}
+		if o.Status == StatusCancelled {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// RunDeadline runs ExpireChoreographed every tick until ctx ends.
+func (s *Store) RunDeadline(ctx context.Context, log *slog.Logger, deadline time.Duration) {
+	tick := time.NewTicker(min(max(deadline/10, 100*time.Millisecond), 5*time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		n, err := s.ExpireChoreographed(ctx, deadline)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("saga deadline check failed", "err", err)
+		}
+		if n > 0 {
+			log.Info("choreographed sagas past their deadline cancelled", "count", n, "deadline", deadline)
+		}
+	}
+}

@@ -1,0 +1,312 @@
+package order_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sagaforge/saga/messaging/consumer"
+	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/messaging/outbox"
+	"github.com/sagaforge/saga/platform/database"
+	"github.com/sagaforge/saga/platform/database/dbtest"
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/problem/problemtest"
+	"github.com/sagaforge/saga/services/order"
+)
+
+type fixture struct {
+	outbox *outbox.Outbox
+	store  *order.Store
+	client *order.Client
+	url    string
+	path   string
+}
+
+func newFixture(t testing.TB) fixture {
+	t.Helper()
+	path := dbtest.DSN(t, "order")
+	return openFixture(t, path)
+}
+
+func openFixture(t testing.TB, path string) fixture {
+	t.Helper()
+	ctx := context.Background()
+	db, err := database.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = database.Close(db) })
+	ob := outbox.New(db)
+	store := order.NewStore(db, ob)
+	if err := store.Migrate(ctx, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(order.NewHandler(store, slog.New(slog.DiscardHandler), ""))
+	t.Cleanup(srv.Close)
+	return fixture{outbox: ob, store: store, client: order.NewClient(srv.URL, srv.Client(), ""), url: srv.URL, path: path}
+}
+
+func createReq(id string) order.CreateOrderRequest {
+	return order.CreateOrderRequest{OrderID: id, CustomerID: "alice",
+		Items: []order.Item{{SKU: "SKU-2", Quantity: 1}, {SKU: "SKU-1", Quantity: 2}}}
+}
+
+func TestCreateIsIdempotentAndPricedFromCatalog(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	first, err := f.client.Create(ctx, createReq("o-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Status != order.StatusPending || first.TotalCents != 2*4990+19900 || first.Mode != order.ModeOrchestration {
+		t.Fatalf("created %+v, want PENDING orchestration order of 298.80", first)
+	}
+	again, err := f.client.Create(ctx, createReq("o-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.CreatedAt != first.CreatedAt || again.TotalCents != first.TotalCents {
+		t.Fatalf("repeat returned %+v, want the first result %+v", again, first)
+	}
+	all, err := f.client.List(ctx, "")
+	if err != nil || len(all.Orders) != 1 {
+		t.Fatalf("after a repeated create: %d orders, err %v; want 1", len(all.Orders), err)
+	}
+	other := createReq("o-1")
+	other.Items[0].Quantity = 5
+	if _, err := f.client.Create(ctx, other); !errors.Is(err, fault.ErrIdempotencyConflict) {
+		t.Fatalf("same ID, other items: err %v, want idempotency conflict", err)
+	}
+	wantEvents(t, f, "o-1:OrderCreated")
+}
+
+func TestStateMachineRefusesIllegalTransitions(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, id := range []string{"approved", "cancelled"} {
+		if _, err := f.client.Create(ctx, createReq(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.client.Approve(ctx, "approved"); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := f.client.Approve(ctx, "approved"); err != nil || o.Status != order.StatusApproved {
+		t.Fatalf("approving twice: %+v, %v; want APPROVED and no error", o, err)
+	}
+	if _, err := f.client.Cancel(ctx, "cancelled", order.CancelOrderRequest{Reason: "out of stock"}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := f.client.Cancel(ctx, "cancelled", order.CancelOrderRequest{Reason: "second reason"})
+	if err != nil || o.Reason != "out of stock" {
+		t.Fatalf("cancelling twice: %+v, %v; want the first reason kept", o, err)
+	}
+	if _, err := f.client.Approve(ctx, "cancelled"); !errors.Is(err, fault.ErrIllegalTransition) {
+		t.Fatalf("approve a cancelled order: %v, want illegal transition", err)
+	}
+	if _, err := f.client.Cancel(ctx, "approved", order.CancelOrderRequest{Reason: "late"}); !errors.Is(err, fault.ErrIllegalTransition) {
+		t.Fatalf("cancel an approved order: %v, want illegal transition", err)
+	}
+	if status, p := problemtest.Send(t, http.MethodPost, f.url+"/orders/cancelled/approve", "", ""); status != http.StatusConflict || p.Code != "illegal-transition" {
+		t.Fatalf("approve cancelled over HTTP: %d %+v, want 409 illegal-transition", status, p)
+	}
+	if _, err := f.client.Approve(ctx, "never-created"); !errors.Is(err, fault.ErrNotFound) {
+		t.Fatalf("approve unknown order: %v, want not found", err)
+	}
+	wantEvents(t, f, "approved:OrderCreated", "cancelled:OrderCreated", "approved:OrderApproved", "cancelled:OrderCancelled")
+}
+
+func TestCancelBeforeCreateLeavesTombstoneThatRefusesLateCreate(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	o, err := f.client.Cancel(ctx, "early", order.CancelOrderRequest{Reason: "saga compensated"})
+	if err != nil {
+		t.Fatalf("cancel of an unknown order must succeed: %v", err)
+	}
+	if !o.Tombstone || o.Status != order.StatusCancelled {
+		t.Fatalf("got %+v, want a CANCELLED tombstone", o)
+	}
+	if _, err := f.client.Create(ctx, createReq("early")); !errors.Is(err, fault.ErrCompensated) {
+		t.Fatalf("late create after tombstone: %v, want already compensated", err)
+	}
+	got, err := f.client.Get(ctx, "early")
+	if err != nil || got.Status != order.StatusCancelled || len(got.Lines) != 0 {
+		t.Fatalf("after the late create: %+v, %v; want the tombstone unchanged", got, err)
+	}
+	wantEvents(t, f, "early:OrderCancelled")
+}
+
+func TestOrdersSurviveRestart(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.client.Create(ctx, createReq("durable")); err != nil {
+		t.Fatal(err)
+	}
+	reopened := openFixture(t, f.path)
+	got, err := reopened.client.Get(ctx, "durable")
+	if err != nil || got.Status != order.StatusPending || len(got.Lines) != 2 {
+		t.Fatalf("after reopening the file: %+v, %v", got, err)
+	}
+}
+
+func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		name, method, path, contentType, body string
+	}{
+		{"malformed JSON", "POST", "/orders", "application/json", `{"order_id":`},
+		{"not an object", "POST", "/orders", "application/json", `[1,2]`},
+		{"unknown field", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}],"coupon":"x"}`},
+		{"trailing data", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}]} {}`},
+		{"wrong content type", "POST", "/orders", "text/plain", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}]}`},
+		{"zero quantity", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":0}]}`},
+		{"negative quantity", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":-3}]}`},
+		{"fractional quantity", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1.5}]}`},
+		{"huge quantity", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":99999999}]}`},
+		{"unknown sku", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-404","quantity":1}]}`},
+		{"unknown customer", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"mallory","items":[{"sku":"SKU-1","quantity":1}]}`},
+		{"empty order", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[]}`},
+		{"duplicate sku", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-1","quantity":2}]}`},
+		{"missing order id", "POST", "/orders", "application/json", `{"customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}]}`},
+		{"bad order id", "POST", "/orders", "application/json", `{"order_id":"a b/c","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}]}`},
+		{"unknown mode", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}],"mode":"yolo"}`},
+		{"oversized body", "POST", "/orders", "application/json", problemtest.Oversized()},
+		{"cancel without reason", "POST", "/orders/b2/cancel", "application/json", `{}`},
+		{"cancel malformed", "POST", "/orders/b2/cancel", "application/json", `{"reason":}`},
+		{"approve with a body", "POST", "/orders/b2/approve", "application/json", `{"force":true}`},
+		{"list bad status", "GET", "/orders?status=LOST", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, p := problemtest.Send(t, tc.method, f.url+tc.path, tc.contentType, tc.body)
+			if status != http.StatusBadRequest || p.Code != "invalid-request" {
+				t.Fatalf("got %d %+v, want 400 invalid-request", status, p)
+			}
+		})
+	}
+	all, err := f.store.List(context.Background(), order.ListFilter{})
+	if err != nil || len(all) != 0 {
+		t.Fatalf("bad input wrote %d orders (err %v), want none", len(all), err)
+	}
+	wantEvents(t, f)
+}
+
+// events lists the outbox's event types in publication order.
+func (f fixture) events(t *testing.T) []string {
+	t.Helper()
+	rows, err := f.outbox.Messages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := make([]string, len(rows))
+	for i, r := range rows {
+		types[i] = r.Key + ":" + r.Type
+	}
+	return types
+}
+
+func wantEvents(t *testing.T, f fixture, want ...string) {
+	t.Helper()
+	if got := f.events(t); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("outbox events\n got %v\nwant %v", got, want)
+	}
+}
+
+// A reason is stored fit for either engine and for a log line: PostgreSQL
+// refuses NUL outright, and a newline would forge a log record.
+func TestCancelReasonIsStoredClean(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.client.Create(ctx, createReq("o-nul")); err != nil {
+		t.Fatal(err)
+	}
+	o, err := f.store.Cancel(ctx, "o-nul", "bad\x00card\nlevel=ERROR")
+	if err != nil || o.Reason != "bad card level=ERROR" {
+		t.Fatalf("cancel: %q, %v", o.Reason, err)
+	}
+	if o, _ := f.store.Get(ctx, "o-nul"); o.Reason != "bad card level=ERROR" {
+		t.Fatalf("stored reason %q", o.Reason)
+	}
+}
+
+// A choreographed saga that makes no progress is cancelled at its deadline;
+// orchestrated orders and settled ones are left alone.
+func TestChoreographedOrderPastItsDeadlineIsCancelled(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for id, mode := range map[string]order.Mode{"c-stuck": order.ModeChoreography, "o-slow": order.ModeOrchestration, "c-done": order.ModeChoreography} {
+		req := createReq(id)
+		req.Mode = mode
+		if _, err := f.client.Create(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.store.Approve(ctx, "c-done"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.store.ExpireChoreographed(ctx, time.Hour); err != nil || n != 0 {
+		t.Fatalf("expired %d (%v) an hour early, want none", n, err)
+	}
+	n, err := f.store.ExpireChoreographed(ctx, -time.Second) // every order is past it
+	if err != nil || n != 1 {
+		t.Fatalf("expired %d (%v), want only c-stuck", n, err)
+	}
+	for id, want := range map[string]order.Status{"c-stuck": order.StatusCancelled, "o-slow": order.StatusPending, "c-done": order.StatusApproved} {
+		o, err := f.store.Get(ctx, id)
+		if err != nil || o.Status != want {
+			t.Fatalf("%s: %s (%v), want %s", id, o.Status, err, want)
+		}
+	}
+	o, _ := f.store.Get(ctx, "c-stuck")
+	if !strings.Contains(o.Reason, "deadline") {
+		t.Fatalf("reason %q does not say the deadline passed", o.Reason)
+	}
+}
+
+// The order's own mode decides: an event that claims choreography cannot
+// approve or cancel an orchestrated order in the middle of its saga.
+func TestEventsActOnlyOnOrdersWhoseOwnModeIsChoreography(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	req := createReq("o-orch")
+	req.Mode = order.ModeOrchestration
+	if _, err := f.client.Create(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	req = createReq("c-chor")
+	req.Mode = order.ModeChoreography
+	if _, err := f.client.Create(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	handlers := map[events.Type]consumer.Handler{}
+	for _, sub := range order.Subscriptions(f.store) {
+		for typ, h := range sub.Handlers {
+			handlers[typ] = h
+		}
+		for typ, h := range sub.Compensations {
+			handlers[typ] = h
+		}
+	}
+	captured := func(id string) events.Envelope {
+		return events.New(events.SourcePayment, events.PaymentCaptured, id, events.Choreography, events.PaymentCapturedData{OrderID: id}, time.Now())
+	}
+	rejected := func(id string) events.Envelope {
+		return events.New(events.SourceInventory, events.StockRejected, id, events.Choreography, events.StockRejectedData{OrderID: id, Reason: "forged"}, time.Now())
+	}
+	for _, e := range []events.Envelope{captured("o-orch"), rejected("o-orch"), captured("c-chor")} {
+		if err := handlers[e.Type](ctx, e); err != nil {
+			t.Fatalf("%s for %s: %v", e.Type, e.Subject, err)
+		}
+	}
+	if o, _ := f.store.Get(ctx, "o-orch"); o.Status != order.StatusPending {
+		t.Fatalf("orchestrated order after forged choreography events: %s, want PENDING", o.Status)
+	}
+	if o, _ := f.store.Get(ctx, "c-chor"); o.Status != order.StatusApproved {
+		t.Fatalf("choreographed order after PaymentCaptured: %s, want APPROVED", o.Status)
+	}
+}

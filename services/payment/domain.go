@@ -1,0 +1,119 @@
+// Package payment is the payment service: it owns customer balances and the
+// payment of each order. A charge that the balance cannot cover is declined
+// (a business refusal), and the decline is recorded like a capture.
+package payment
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/platform/orderid"
+)
+
+// Status is where a payment is in its life.
+type Status string
+
+const (
+	// Captured took the money.
+	Captured Status = "CAPTURED"
+	// Declined records the refusal, so a repeat gets the same answer.
+	Declined Status = "DECLINED"
+	// Refunded gave the money back (the compensation ran).
+	Refunded Status = "REFUNDED"
+	// Voided is a tombstone: the refund came before any charge, and a late
+	// charge will be refused.
+	Voided Status = "VOIDED"
+)
+
+// MaxAmount bounds one charge (1,000,000.00) so overflow is never a question.
+const MaxAmount money.Cents = 100_000_000
+
+// Account is a customer's balance.
+type Account struct {
+	CustomerID string      `gorm:"primaryKey;size:64"`
+	Balance    money.Cents `gorm:"not null"`
+	// Initial is the seeded balance, kept so an audit can check that the
+	// balance plus what was captured still adds up to it.
+	Initial   money.Cents `gorm:"not null;default:0"`
+	UpdatedAt time.Time
+}
+
+// Payment is the payment of one order.
+type Payment struct {
+	OrderID    string      `gorm:"primaryKey;size:64"`
+	CustomerID string      `gorm:"size:64;index"`
+	Amount     money.Cents `gorm:"not null"`
+	Status     Status      `gorm:"size:16;index"`
+	Mode       events.Mode `gorm:"size:16"`
+	Reason     string      `gorm:"size:512"`
+	// Approved is set once the order is approved (the saga's pivot): the
+	// capture is then final, and a refund is refused.
+	Approved  bool `gorm:"not null;default:false"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Charge is what a charge asks for.
+type Charge struct {
+	OrderID    string
+	CustomerID string
+	Amount     money.Cents
+	Mode       events.Mode // the saga driving the charge, recorded on its events
+}
+
+func (c Charge) validate() error {
+	if err := orderid.Validate(c.OrderID); err != nil {
+		return err
+	}
+	if strings.TrimSpace(c.CustomerID) == "" {
+		return fmt.Errorf("%w: customer_id is required", fault.ErrInvalid)
+	}
+	if c.Amount <= 0 || c.Amount > MaxAmount {
+		return fmt.Errorf("%w: amount_cents must be between 1 and %d, got %d", fault.ErrInvalid, MaxAmount, c.Amount)
+	}
+	return nil
+}
+
+// sameRequest tells whether a repeated charge asks for what the first did. A
+// tombstone carries no charge and matches anything: it refuses regardless.
+func (p *Payment) sameRequest(c Charge) bool {
+	return p.Status == Voided || (p.CustomerID == c.CustomerID && p.Amount == c.Amount)
+}
+
+// repeatOutcome is the answer to a charge that finds a payment already
+// recorded: the first result, or a refusal if it has been compensated.
+func (p *Payment) repeatOutcome() error {
+	switch p.Status {
+	case Captured:
+		return nil
+	case Declined:
+		return fmt.Errorf("%w: %s", fault.ErrInsufficientFunds, p.Reason)
+	default:
+		return fmt.Errorf("%w: payment for order %s is %s", fault.ErrCompensated, p.OrderID, p.Status)
+	}
+}
+
+// SeedAccounts is the balances a new database starts with (see README).
+var SeedAccounts = []Account{
+	{CustomerID: "alice", Balance: 1_000_000},
+	{CustomerID: "bob", Balance: 5_000},
+}
+
+// event is the domain event that reports the payment's latest change.
+func (p *Payment) event(now time.Time) events.Envelope {
+	var typ events.Type
+	var data any
+	switch p.Status {
+	case Captured:
+		typ, data = events.PaymentCaptured, events.PaymentCapturedData{OrderID: p.OrderID, CustomerID: p.CustomerID, AmountCents: p.Amount}
+	case Declined:
+		typ, data = events.PaymentDeclined, events.PaymentDeclinedData{OrderID: p.OrderID, CustomerID: p.CustomerID, AmountCents: p.Amount, Reason: p.Reason}
+	default:
+		typ, data = events.PaymentRefunded, events.PaymentRefundedData{OrderID: p.OrderID, CustomerID: p.CustomerID, AmountCents: p.Amount, Voided: p.Status == Voided}
+	}
+	return events.New(events.SourcePayment, typ, p.OrderID, p.Mode, data, now)
+}

@@ -1,0 +1,142 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/sagaforge/saga/messaging/consumer"
+	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/messaging/outbox"
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/platform/watch"
+)
+
+// PendingCharge is payment's projection of OrderCreated: who pays how much
+// for a choreographed order, kept until inventory says the stock is held.
+type PendingCharge struct {
+	OrderID    string      `gorm:"primaryKey;size:64"`
+	CustomerID string      `gorm:"size:64"`
+	Amount     money.Cents `gorm:"not null"`
+	CreatedAt  time.Time
+}
+
+// errOrderNotSeenYet means StockReserved overtook OrderCreated (they travel
+// on different topics); the consumer retries until the projection has it.
+var errOrderNotSeenYet = errors.New("order not seen yet")
+
+// Subscriptions are payment's part of the choreographed saga: note who pays
+// what when an order is created, charge once its stock is reserved, refund
+// when the order is cancelled. Whatever the mode, an approval makes the
+// capture final.
+func Subscriptions(store *Store) []consumer.Subscription {
+	var seen watch.Set[struct{}] // orders whose OrderCreated this process has recorded
+	return []consumer.Subscription{
+		{Name: "payment.on-order", Topic: events.TopicOrder,
+			Handlers: map[events.Type]consumer.Handler{
+				events.OrderCreated: func(ctx context.Context, e events.Envelope) error {
+					var d events.OrderCreatedData
+					if err := consumer.Decode(e, &d); err != nil {
+						return err
+					}
+					err := store.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
+						return tx.Clauses(clause.OnConflict{DoNothing: true}).
+							Create(&PendingCharge{OrderID: e.Subject, CustomerID: d.CustomerID, Amount: d.TotalCents}).Error
+					})
+					if err == nil {
+						seen.Notify(e.Subject, struct{}{})
+					}
+					return err
+				},
+			},
+			Compensations: map[events.Type]consumer.Handler{
+				events.OrderCancelled: func(ctx context.Context, e events.Envelope) error {
+					return store.refundChoreographed(ctx, e.Subject)
+				},
+			},
+			Fences: map[events.Type]consumer.Handler{
+				events.OrderApproved: func(ctx context.Context, e events.Envelope) error {
+					return store.MarkApproved(ctx, e.Subject)
+				},
+			},
+		},
+		{Name: "payment.on-inventory", Topic: events.TopicInventory,
+			Handlers: map[events.Type]consumer.Handler{
+				// Only a choreographed order has a pending charge: that
+				// record, not the event, says who drives the saga.
+				events.StockReserved: func(ctx context.Context, e events.Envelope) error {
+					req, err := awaitPendingCharge(ctx, &seen, e.Subject, store.pendingCharge)
+					if err != nil {
+						return err
+					}
+					_, err = store.Charge(ctx, Charge{OrderID: e.Subject, CustomerID: req.CustomerID, Amount: req.Amount, Mode: events.Choreography})
+					return err
+				},
+			},
+		},
+	}
+}
+
+// refundChoreographed refunds a choreographed order's payment, or leaves a
+// tombstone if nothing was charged yet. A payment the orchestrator took is
+// the orchestrator's to refund: the payment's own mode decides.
+func (s *Store) refundChoreographed(ctx context.Context, orderID string) error {
+	p, err := s.Get(ctx, orderID)
+	switch {
+	case errors.Is(err, fault.ErrNotFound):
+	case err != nil:
+		return err
+	case p.Mode != events.Choreography:
+		slog.WarnContext(ctx, "refund ignored: the orchestrator drives this order", "order_id", orderID)
+		return nil
+	}
+	_, err = s.Refund(ctx, orderID, events.Choreography)
+	return err
+}
+
+// orderCreatedWait bounds the wait for an overtaken OrderCreated in this
+// process; after it, the consumer's retries take over (the event may be
+// another replica's to handle).
+const orderCreatedWait = 500 * time.Millisecond
+
+// awaitPendingCharge loads what OrderCreated recorded for orderID.
+// StockReserved travels on another topic and can overtake it: with fast
+// relays it did for one saga in ten at 1 in flight, each then waiting out a
+// retry's backoff. When this process handles the OrderCreated, the wait ends
+// the moment it commits.
+func awaitPendingCharge(ctx context.Context, seen *watch.Set[struct{}], orderID string, load func(context.Context, string) (PendingCharge, error)) (PendingCharge, error) {
+	next, release := seen.Wait(orderID)
+	defer release()
+	req, err := load(ctx, orderID)
+	if !errors.Is(err, errOrderNotSeenYet) {
+		return req, err
+	}
+	select {
+	case <-next.Done():
+		return load(ctx, orderID)
+	case <-time.After(orderCreatedWait):
+		return PendingCharge{}, err
+	case <-ctx.Done():
+		return PendingCharge{}, ctx.Err()
+	}
+}
+
+// pendingCharge reads what OrderCreated recorded for orderID, or
+// errOrderNotSeenYet.
+func (s *Store) pendingCharge(ctx context.Context, orderID string) (PendingCharge, error) {
+	var req PendingCharge
+	err := s.db.WithContext(ctx).Take(&req, "order_id = ?", orderID).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return PendingCharge{}, fmt.Errorf("charge for %s: %w", orderID, errOrderNotSeenYet)
+	}
+	if err != nil {
+		return PendingCharge{}, fmt.Errorf("load charge request %s: %w", orderID, err)
+	}
+	return req, nil
+}

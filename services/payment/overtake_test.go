@@ -1,0 +1,64 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/sagaforge/saga/messaging/outbox"
+	"github.com/sagaforge/saga/platform/database/dbtest"
+	"github.com/sagaforge/saga/platform/watch"
+)
+
+// A StockReserved that overtook its OrderCreated waits for it in-process and
+// goes on the moment it is recorded, instead of failing into the consumer's
+// retry backoff: without the wake-up it fails after orderCreatedWait.
+func TestOvertakingStockReservedWaitsForOrderCreated(t *testing.T) {
+	ctx := context.Background()
+	var seen watch.Set[struct{}]
+	missed := make(chan struct{})
+	loads := 0
+	load := func(context.Context, string) (PendingCharge, error) {
+		if loads++; loads == 1 {
+			close(missed) // the first read finds nothing: OrderCreated is late
+			return PendingCharge{}, fmt.Errorf("charge for ord-late: %w", errOrderNotSeenYet)
+		}
+		return PendingCharge{OrderID: "ord-late", CustomerID: "alice", Amount: 4990}, nil
+	}
+	type result struct {
+		req PendingCharge
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		req, err := awaitPendingCharge(ctx, &seen, "ord-late", load)
+		got <- result{req, err}
+	}()
+	<-missed
+	seen.Notify("ord-late", struct{}{}) // OrderCreated committed
+	r := <-got
+	if r.err != nil || r.req.CustomerID != "alice" || loads != 2 {
+		t.Fatalf("got %+v, %v after %d reads; want alice's charge, read again once woken", r.req, r.err, loads)
+	}
+}
+
+// The store's read tells a missing request apart, so the handler waits only
+// for that.
+func TestPendingChargeNotSeenYet(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Open(t, "payment")
+	store := NewStore(db, outbox.New(db))
+	if err := store.Migrate(ctx, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.pendingCharge(ctx, "ord-x"); !errors.Is(err, errOrderNotSeenYet) {
+		t.Fatalf("missing request: %v, want errOrderNotSeenYet", err)
+	}
+	if err := db.Create(&PendingCharge{OrderID: "ord-x", CustomerID: "bob", Amount: 100}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if req, err := store.pendingCharge(ctx, "ord-x"); err != nil || req.CustomerID != "bob" {
+		t.Fatalf("got %+v, %v", req, err)
+	}
+}

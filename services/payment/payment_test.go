@@ -1,0 +1,230 @@
+package payment_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/sagaforge/saga/messaging/outbox"
+	"github.com/sagaforge/saga/platform/database/dbtest"
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/platform/problem/problemtest"
+	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/services/payment"
+)
+
+type fixture struct {
+	outbox *outbox.Outbox
+	store  *payment.Store
+	client *payment.Client
+	url    string
+}
+
+func newFixture(t testing.TB) fixture {
+	t.Helper()
+	ctx := context.Background()
+	db := dbtest.Open(t, "payment")
+	ob := outbox.New(db)
+	store := payment.NewStore(db, ob)
+	if err := store.Migrate(ctx, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(payment.NewHandler(store, slog.New(slog.DiscardHandler), ""))
+	t.Cleanup(srv.Close)
+	return fixture{outbox: ob, store: store, client: payment.NewClient(srv.URL, srv.Client(), ""), url: srv.URL}
+}
+
+func (f fixture) balance(t *testing.T, customer string) money.Cents {
+	t.Helper()
+	a, err := f.store.Account(context.Background(), customer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.Balance
+}
+
+func TestChargeIsIdempotent(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	req := payment.ChargeRequest{OrderID: "o-1", CustomerID: "alice", AmountCents: 9980}
+	for range 3 {
+		p, err := f.client.Charge(ctx, req)
+		if err != nil || p.Status != payment.Captured {
+			t.Fatalf("charge: %+v, %v", p, err)
+		}
+	}
+	if got := f.balance(t, "alice"); got != 1_000_000-9980 {
+		t.Fatalf("alice after three identical charges: %s, want 9900.20", got)
+	}
+	req.AmountCents = 1
+	if _, err := f.client.Charge(ctx, req); !errors.Is(err, fault.ErrIdempotencyConflict) {
+		t.Fatalf("same order, other amount: %v, want idempotency conflict", err)
+	}
+	wantEvents(t, f, "o-1:PaymentCaptured")
+}
+
+func TestDeclineIsRecordedAndRepeated(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	req := payment.ChargeRequest{OrderID: "o-bob", CustomerID: "bob", AmountCents: 19900}
+	if _, err := f.client.Charge(ctx, req); !errors.Is(err, fault.ErrInsufficientFunds) {
+		t.Fatalf("charge over balance: %v, want insufficient funds", err)
+	}
+	if status, p := problemtest.Send(t, http.MethodPost, f.url+"/payments", "application/json",
+		`{"order_id":"o-bob","customer_id":"bob","amount_cents":19900}`); status != http.StatusPaymentRequired || p.Code != "insufficient-funds" {
+		t.Fatalf("repeat over HTTP: %d %+v, want 402 insufficient-funds", status, p)
+	}
+	p, err := f.client.Payment(ctx, "o-bob")
+	if err != nil || p.Status != payment.Declined {
+		t.Fatalf("recorded payment: %+v, %v; want DECLINED", p, err)
+	}
+	if p, err := f.client.Refund(ctx, "o-bob"); err != nil || p.Status != payment.Declined {
+		t.Fatalf("refund of a declined payment: %+v, %v; want success, nothing changed", p, err)
+	}
+	if got := f.balance(t, "bob"); got != 5000 {
+		t.Fatalf("bob's balance moved to %s", got)
+	}
+	wantEvents(t, f, "o-bob:PaymentDeclined")
+}
+
+func TestRefundRestoresOnceAndTombstoneRefusesLateCharge(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.client.Charge(ctx, payment.ChargeRequest{OrderID: "o-2", CustomerID: "alice", AmountCents: 19900}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		p, err := f.client.Refund(ctx, "o-2")
+		if err != nil || p.Status != payment.Refunded {
+			t.Fatalf("refund: %+v, %v", p, err)
+		}
+	}
+	if got := f.balance(t, "alice"); got != 1_000_000 {
+		t.Fatalf("alice after refund twice: %s, want 10000.00", got)
+	}
+	if _, err := f.client.Charge(ctx, payment.ChargeRequest{OrderID: "o-2", CustomerID: "alice", AmountCents: 19900}); !errors.Is(err, fault.ErrCompensated) {
+		t.Fatalf("charge after refund: %v, want already compensated", err)
+	}
+
+	p, err := f.client.Refund(ctx, "never-charged")
+	if err != nil || p.Status != payment.Voided {
+		t.Fatalf("refund before charge: %+v, %v; want a VOIDED tombstone", p, err)
+	}
+	if _, err := f.client.Charge(ctx, payment.ChargeRequest{OrderID: "never-charged", CustomerID: "alice", AmountCents: 100}); !errors.Is(err, fault.ErrCompensated) {
+		t.Fatalf("late charge after tombstone: %v, want already compensated", err)
+	}
+	if got := f.balance(t, "alice"); got != 1_000_000 {
+		t.Fatalf("late charge moved money: %s", got)
+	}
+	wantEvents(t, f, "o-2:PaymentCaptured", "o-2:PaymentRefunded", "never-charged:PaymentRefunded")
+}
+
+func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct{ name, path, body string }{
+		{"malformed JSON", "/payments", `{"order_id":`},
+		{"unknown field", "/payments", `{"order_id":"b1","customer_id":"alice","amount_cents":100,"card":"4111"}`},
+		{"amount as float", "/payments", `{"order_id":"b1","customer_id":"alice","amount_cents":99.8}`},
+		{"amount as string", "/payments", `{"order_id":"b1","customer_id":"alice","amount_cents":"100"}`},
+		{"zero amount", "/payments", `{"order_id":"b1","customer_id":"alice","amount_cents":0}`},
+		{"negative amount", "/payments", `{"order_id":"b1","customer_id":"alice","amount_cents":-100}`},
+		{"huge amount", "/payments", `{"order_id":"b1","customer_id":"alice","amount_cents":9223372036854775807}`},
+		{"unknown customer", "/payments", `{"order_id":"b1","customer_id":"mallory","amount_cents":100}`},
+		{"missing customer", "/payments", `{"order_id":"b1","amount_cents":100}`},
+		{"bad order id", "/payments", `{"order_id":"../x","customer_id":"alice","amount_cents":100}`},
+		{"oversized body", "/payments", problemtest.Oversized()},
+		{"refund with a body", "/payments/b1/refund", `{"amount_cents":1}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, p := problemtest.Send(t, http.MethodPost, f.url+tc.path, "application/json", tc.body)
+			if status != http.StatusBadRequest || p.Code != "invalid-request" {
+				t.Fatalf("got %d %+v, want 400 invalid-request", status, p)
+			}
+		})
+	}
+	all, err := f.store.Payments(context.Background(), "", rest.Page{Limit: rest.MaxPageLimit})
+	if err != nil || len(all) != 0 {
+		t.Fatalf("bad input wrote %d payments (err %v), want none", len(all), err)
+	}
+	if got := f.balance(t, "alice"); got != 1_000_000 {
+		t.Fatalf("bad input moved money: %s", got)
+	}
+	wantEvents(t, f)
+}
+
+// events lists the outbox's event types in publication order.
+func (f fixture) events(t *testing.T) []string {
+	t.Helper()
+	rows, err := f.outbox.Messages(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := make([]string, len(rows))
+	for i, r := range rows {
+		types[i] = r.Key + ":" + r.Type
+	}
+	return types
+}
+
+func wantEvents(t *testing.T, f fixture, want ...string) {
+	t.Helper()
+	if got := f.events(t); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("outbox events\n got %v\nwant %v", got, want)
+	}
+}
+
+// Retries of one order's calls can arrive together (a timed-out call and
+// its retry, two replicas). On PostgreSQL they run in parallel
+// transactions; the money must still move once each way.
+func TestRacingRepeatsOfOneOrderChargeAndRefundOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const racers = 8
+	race := func(call func() error) { dbtest.Race(t, racers, call) }
+	race(func() error {
+		_, err := f.client.Charge(ctx, payment.ChargeRequest{OrderID: "o-race", CustomerID: "alice", AmountCents: 19900})
+		return err
+	})
+	if got := f.balance(t, "alice"); got != 1_000_000-19900 {
+		t.Fatalf("alice after %d racing charges: %s, want 9801.00", racers, got)
+	}
+	race(func() error {
+		_, err := f.client.Refund(ctx, "o-race")
+		return err
+	})
+	if got := f.balance(t, "alice"); got != 1_000_000 {
+		t.Fatalf("alice after %d racing refunds: %s, want 10000.00", racers, got)
+	}
+	race(func() error {
+		_, err := f.client.Refund(ctx, "o-never")
+		return err
+	})
+	wantEvents(t, f, "o-race:PaymentCaptured", "o-race:PaymentRefunded", "o-never:PaymentRefunded")
+}
+
+// Once the order is approved (the saga's pivot) its payment stays captured:
+// a late or mistaken refund is refused over HTTP and moves no money.
+func TestRefundOfAnApprovedOrderIsRefused(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.client.Charge(ctx, payment.ChargeRequest{OrderID: "o-ok", CustomerID: "alice", AmountCents: 19900}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // idempotent
+		if err := f.store.MarkApproved(ctx, "o-ok"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := f.client.Refund(ctx, "o-ok")
+	if !errors.Is(err, fault.ErrIllegalTransition) || !strings.Contains(err.Error(), "approved") {
+		t.Fatalf("refund of an approved order: %v, want an illegal transition that says it is approved", err)
+	}
+	if got := f.balance(t, "alice"); got != 1_000_000-19900 {
+		t.Fatalf("alice after the refused refund: %s, want still charged", got)
+	}
+}

@@ -1,0 +1,216 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/messaging/outbox"
+	"github.com/sagaforge/saga/platform/database"
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/orderid"
+	"github.com/sagaforge/saga/platform/rest"
+)
+
+// Store keeps balances and payments in the service's own database.
+type Store struct {
+	db     *gorm.DB
+	outbox *outbox.Outbox
+}
+
+// NewStore wraps an open database and the outbox in it; call Migrate before use.
+func NewStore(db *gorm.DB, ob *outbox.Outbox) *Store { return &Store{db: db, outbox: ob} }
+
+// Migrate creates the schema and seeds the balances once; seed "bench"
+// gives alice a balance deep enough for long benchmark runs (bob stays poor,
+// so declines still happen).
+func (s *Store) Migrate(ctx context.Context, seed string) error {
+	db := s.db.WithContext(ctx)
+	if err := db.AutoMigrate(&Account{}, &Payment{}, &PendingCharge{}); err != nil {
+		return fmt.Errorf("migrate payment schema: %w", err)
+	}
+	if err := s.outbox.Migrate(ctx); err != nil {
+		return err
+	}
+	accounts := slices.Clone(SeedAccounts)
+	if seed == "bench" {
+		accounts[0].Balance = MaxAmount * 1000
+	}
+	for i := range accounts {
+		accounts[i].Initial = accounts[i].Balance
+	}
+	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&accounts).Error; err != nil {
+		return fmt.Errorf("seed accounts: %w", err)
+	}
+	return nil
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error { return database.Ping(ctx, s.db) }
+
+// Charge takes the amount from the customer's balance for the order. A balance
+// too small records a DECLINED payment and returns fault.ErrInsufficientFunds.
+// A repeat returns the first outcome; a charge after the refund is refused.
+func (s *Store) Charge(ctx context.Context, c Charge) (Payment, error) {
+	if err := c.validate(); err != nil {
+		return Payment{}, err
+	}
+	var p Payment
+	var refusal error
+	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
+		existing, err := find(database.ForUpdate(tx), c.OrderID)
+		switch {
+		case err == nil:
+			if !existing.sameRequest(c) {
+				return fmt.Errorf("%w: payment for order %s exists with another customer or amount", fault.ErrIdempotencyConflict, c.OrderID)
+			}
+			p, refusal = existing, existing.repeatOutcome()
+			return nil
+		case !errors.Is(err, fault.ErrNotFound):
+			return err
+		}
+		var acct Account
+		if err := tx.Take(&acct, "customer_id = ?", c.CustomerID).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return fmt.Errorf("%w: unknown customer %q", fault.ErrInvalid, c.CustomerID)
+			}
+			return fmt.Errorf("load account: %w", err)
+		}
+		p = Payment{OrderID: c.OrderID, CustomerID: c.CustomerID, Amount: c.Amount, Status: Captured, Mode: c.Mode}
+		// The guard in the WHERE clause keeps balances non-negative even when
+		// two charges of one customer race.
+		upd := tx.Model(&Account{}).Where("customer_id = ? AND balance >= ?", c.CustomerID, c.Amount).
+			Updates(map[string]any{"balance": gorm.Expr("balance - ?", c.Amount), "updated_at": tx.NowFunc()})
+		if upd.Error != nil {
+			return fmt.Errorf("debit %s: %w", c.CustomerID, upd.Error)
+		}
+		if upd.RowsAffected == 0 {
+			p.Status = Declined
+			p.Reason = fmt.Sprintf("balance %s of %s does not cover %s", acct.Balance, c.CustomerID, c.Amount)
+			refusal = fmt.Errorf("%w: %s", fault.ErrInsufficientFunds, p.Reason)
+		}
+		if err := tx.Create(&p).Error; err != nil {
+			return fmt.Errorf("insert payment: %w", err)
+		}
+		emit(p.event(tx.NowFunc()))
+		return nil
+	})
+	if err != nil {
+		return Payment{}, err
+	}
+	return p, refusal
+}
+
+// Refund gives a captured payment back. Refunding what was never charged
+// succeeds: an unknown order leaves a VOIDED tombstone that refuses a late
+// charge, and a declined, refunded or voided payment is left as it is.
+// mode labels the tombstone's event; a refund of a payment keeps the
+// payment's mode.
+func (s *Store) Refund(ctx context.Context, orderID string, mode events.Mode) (Payment, error) {
+	if err := orderid.Validate(orderID); err != nil {
+		return Payment{}, err
+	}
+	var p Payment
+	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
+		var err error
+		p, err = find(database.ForUpdate(tx), orderID)
+		if errors.Is(err, fault.ErrNotFound) {
+			p = Payment{OrderID: orderID, Status: Voided, Mode: mode, Reason: "refunded before any charge"}
+			if err := tx.Create(&p).Error; err != nil {
+				return fmt.Errorf("insert tombstone: %w", err)
+			}
+			emit(p.event(tx.NowFunc()))
+			return nil
+		}
+		if err != nil || p.Status != Captured {
+			return err
+		}
+		if p.Approved {
+			return fmt.Errorf("%w: order %s is approved; its payment stays captured", fault.ErrIllegalTransition, orderID)
+		}
+		upd := tx.Model(&Account{}).Where("customer_id = ?", p.CustomerID).
+			Updates(map[string]any{"balance": gorm.Expr("balance + ?", p.Amount), "updated_at": tx.NowFunc()})
+		if upd.Error != nil {
+			return fmt.Errorf("credit %s: %w", p.CustomerID, upd.Error)
+		}
+		p.Status, p.UpdatedAt = Refunded, tx.NowFunc()
+		emit(p.event(tx.NowFunc()))
+		return tx.Model(&Payment{}).Where("order_id = ?", orderID).
+			Updates(map[string]any{"status": Refunded, "updated_at": p.UpdatedAt}).Error
+	})
+	return p, err
+}
+
+// MarkApproved records that the order is approved, so that its capture is
+// final and a refund is refused from now on. It changes nothing for a payment
+// that took no money, and nothing for an unknown order.
+func (s *Store) MarkApproved(ctx context.Context, orderID string) error {
+	if err := orderid.Validate(orderID); err != nil {
+		return err
+	}
+	return s.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
+		return tx.Model(&Payment{}).Where("order_id = ? AND status = ? AND NOT approved", orderID, Captured).
+			Updates(map[string]any{"approved": true, "updated_at": tx.NowFunc()}).Error
+	})
+}
+
+// Get returns one order's payment.
+func (s *Store) Get(ctx context.Context, orderID string) (Payment, error) {
+	if err := orderid.Validate(orderID); err != nil {
+		return Payment{}, err
+	}
+	return find(s.db.WithContext(ctx), orderID)
+}
+
+// Payments lists a page of payments in order ID order; customerID may be
+// empty for all customers.
+func (s *Store) Payments(ctx context.Context, customerID string, page rest.Page) ([]Payment, error) {
+	q := s.db.WithContext(ctx).Where("order_id > ?", page.After).Order("order_id").Limit(page.Limit)
+	if customerID != "" {
+		q = q.Where("customer_id = ?", customerID)
+	}
+	var out []Payment
+	if err := q.Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list payments: %w", err)
+	}
+	return out, nil
+}
+
+// Account returns a customer's balance.
+func (s *Store) Account(ctx context.Context, customerID string) (Account, error) {
+	var a Account
+	err := s.db.WithContext(ctx).Take(&a, "customer_id = ?", customerID).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Account{}, fmt.Errorf("%w: customer %q", fault.ErrNotFound, customerID)
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("load account %s: %w", customerID, err)
+	}
+	return a, nil
+}
+
+// Accounts returns every balance, by customer.
+func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
+	var out []Account
+	if err := s.db.WithContext(ctx).Order("customer_id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	return out, nil
+}
+
+func find(tx *gorm.DB, orderID string) (Payment, error) {
+	var p Payment
+	err := tx.Take(&p, "order_id = ?", orderID).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Payment{}, fmt.Errorf("%w: payment for order %s", fault.ErrNotFound, orderID)
+	}
+	if err != nil {
+		return Payment{}, fmt.Errorf("load payment %s: %w", orderID, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,275 @@
+package starter
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/payment"
+)
+
+// Check is one invariant of the three databases and whether it holds.
+type Check struct {
+	Name      string   `json:"name"`
+	Pass      bool     `json:"pass"`
+	Offenders []string `json:"offenders"`
+}
+
+// snapshot is everything the audit reads from the three services.
+type snapshot struct {
+	orders       []order.OrderResponse
+	reservations map[string]inventory.ReservationResponse
+	stock        []inventory.StockResponse
+	payments     map[string]payment.PaymentResponse
+	accounts     []payment.AccountResponse
+}
+
+// runAudit checks the invariants a saga exists to keep, across all three
+// services, and exits 1 if any does not hold.
+func runAudit(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags("audit", env)
+	asJSON := fs.Bool("json", false, "print the checks as JSON")
+	settle := fs.Duration("settle", 2*time.Minute, "an order PENDING for longer than this is stuck")
+	orderURL := fs.String("order-url", process.Env("ORDER_URL", "http://127.0.0.1:8081"), "order service (env ORDER_URL)")
+	inventoryURL := fs.String("inventory-url", process.Env("INVENTORY_URL", "http://127.0.0.1:8082"), "inventory service (env INVENTORY_URL)")
+	paymentURL := fs.String("payment-url", process.Env("PAYMENT_URL", "http://127.0.0.1:8083"), "payment service (env PAYMENT_URL)")
+	positional, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(positional) > 0:
+		return usagef("unexpected argument %q", positional[0])
+	case *settle <= 0:
+		return usagef("--settle must be a positive duration such as 2m, got %s", *settle)
+	}
+	checks, orders, err := Audit(ctx, Services{Order: *orderURL, Inventory: *inventoryURL, Payment: *paymentURL, Token: env.Token}, *settle)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, c := range checks {
+		if !c.Pass {
+			failed++
+		}
+	}
+	if *asJSON {
+		if err := json.NewEncoder(env.Stdout).Encode(map[string]any{"checks": checks, "orders": orders, "pass": failed == 0}); err != nil {
+			return err
+		}
+	} else {
+		PrintChecks(env.Stdout, checks)
+		fmt.Fprintf(env.Stdout, "%d orders audited\n", orders)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d invariants do not hold", failed, len(checks))
+	}
+	return nil
+}
+
+// Services says where the three services are.
+type Services struct {
+	Order, Inventory, Payment string // base URLs
+	Token                     string // SAGA_SERVICE_TOKEN, if the services want one
+}
+
+// Audit reads the three services and evaluates the invariants; an order
+// PENDING for longer than settle counts as stuck. It returns the checks
+// and how many orders it read.
+func Audit(ctx context.Context, s Services, settle time.Duration) ([]Check, int, error) {
+	httpClient := rest.DefaultHTTPClient()
+	snap, err := read(ctx,
+		order.NewClient(s.Order, httpClient, s.Token),
+		inventory.NewClient(s.Inventory, httpClient, s.Token),
+		payment.NewClient(s.Payment, httpClient, s.Token))
+	if err != nil {
+		return nil, 0, err
+	}
+	return audit(snap, time.Now(), settle), len(snap.orders), nil
+}
+
+// Passed tells whether every check holds.
+func Passed(checks []Check) bool {
+	for _, c := range checks {
+		if !c.Pass {
+			return false
+		}
+	}
+	return len(checks) > 0
+}
+
+// PrintChecks writes the audit's checks as a table, with up to five
+// offenders each.
+func PrintChecks(w io.Writer, checks []Check) {
+	fmt.Fprintf(w, "%-52s %-6s %s\n", "INVARIANT", "RESULT", "OFFENDERS")
+	for _, c := range checks {
+		result := "pass"
+		if !c.Pass {
+			result = "FAIL"
+		}
+		offenders := strings.Join(c.Offenders[:min(len(c.Offenders), 5)], ", ")
+		if len(c.Offenders) > 5 {
+			offenders += fmt.Sprintf(" (+%d more)", len(c.Offenders)-5)
+		}
+		fmt.Fprintf(w, "%-52s %-6s %s\n", c.Name, result, offenders)
+	}
+}
+
+func read(ctx context.Context, orders *order.Client, stock *inventory.Client, payments *payment.Client) (snapshot, error) {
+	snap := snapshot{reservations: map[string]inventory.ReservationResponse{}, payments: map[string]payment.PaymentResponse{}}
+	err := pages(ctx, func(p rest.Page) (string, error) {
+		page, err := orders.Page(ctx, p)
+		snap.orders = append(snap.orders, page.Orders...)
+		return page.Next, err
+	})
+	if err != nil {
+		return snap, fmt.Errorf("cannot read orders: %w", err)
+	}
+	err = pages(ctx, func(p rest.Page) (string, error) {
+		page, err := stock.Reservations(ctx, p)
+		for _, r := range page.Reservations {
+			snap.reservations[r.OrderID] = r
+		}
+		return page.Next, err
+	})
+	if err != nil {
+		return snap, fmt.Errorf("cannot read reservations: %w", err)
+	}
+	err = pages(ctx, func(p rest.Page) (string, error) {
+		page, err := payments.Payments(ctx, p)
+		for _, p := range page.Payments {
+			snap.payments[p.OrderID] = p
+		}
+		return page.Next, err
+	})
+	if err != nil {
+		return snap, fmt.Errorf("cannot read payments: %w", err)
+	}
+	st, err := retry(ctx, func() (inventory.ListStockResponse, error) { return stock.Stock(ctx) })
+	if err != nil {
+		return snap, fmt.Errorf("cannot read stock: %w", err)
+	}
+	as, err := retry(ctx, func() (payment.ListAccountsResponse, error) { return payments.Accounts(ctx) })
+	if err != nil {
+		return snap, fmt.Errorf("cannot read accounts: %w", err)
+	}
+	snap.stock, snap.accounts = st.Stock, as.Accounts
+	return snap, nil
+}
+
+// pages reads every page of a list: read gets the page after a key and
+// returns the key of the next one, empty at the end. Each page is retried
+// on its own, so a transient failure does not restart the walk.
+func pages(ctx context.Context, read func(rest.Page) (next string, err error)) error {
+	p := rest.Page{Limit: rest.DefaultPageLimit}
+	for {
+		next, err := retry(ctx, func() (string, error) { return read(p) })
+		if err != nil || next == "" {
+			return err
+		}
+		p.After = next
+	}
+}
+
+// audit evaluates the invariants on one snapshot.
+func audit(s snapshot, now time.Time, settle time.Duration) []Check {
+	approved := Check{Name: "every APPROVED order has its stock and payment, once"}
+	cancelled := Check{Name: "every CANCELLED order holds no stock and no money"}
+	pending := Check{Name: "no order stays PENDING once the system is quiet"}
+	orphans := Check{Name: "no payment or reservation exists without its order"}
+	stock := Check{Name: "stock is conserved (seed = available + reserved)"}
+	moneyCheck := Check{Name: "money is conserved (seed = balance + captured)"}
+
+	known := map[string]bool{}
+	for _, o := range s.orders {
+		known[o.OrderID] = true
+		r, hasR := s.reservations[o.OrderID]
+		p, hasP := s.payments[o.OrderID]
+		switch o.Status {
+		case order.StatusApproved:
+			if !hasR || r.Status != inventory.Reserved || !sameLines(o.Lines, r.Items) ||
+				!hasP || p.Status != payment.Captured || p.AmountCents != o.TotalCents || p.CustomerID != o.CustomerID {
+				approved.Offenders = append(approved.Offenders, o.OrderID)
+			}
+		case order.StatusCancelled:
+			if (hasR && r.Status == inventory.Reserved) || (hasP && p.Status == payment.Captured) {
+				cancelled.Offenders = append(cancelled.Offenders, o.OrderID)
+			}
+		case order.StatusPending:
+			if now.Sub(o.UpdatedAt) > settle {
+				pending.Offenders = append(pending.Offenders, o.OrderID)
+			}
+		}
+	}
+	for id := range s.reservations {
+		if !known[id] {
+			orphans.Offenders = append(orphans.Offenders, "reservation "+id)
+		}
+	}
+	for id := range s.payments {
+		if !known[id] {
+			orphans.Offenders = append(orphans.Offenders, "payment "+id)
+		}
+	}
+
+	held := map[string]int{}
+	for _, r := range s.reservations {
+		if r.Status == inventory.Reserved {
+			for _, it := range r.Items {
+				held[it.SKU] += it.Quantity
+			}
+		}
+	}
+	for _, st := range s.stock {
+		if st.Available+st.Reserved != st.Initial || st.Reserved != held[st.SKU] || st.Available < 0 {
+			stock.Offenders = append(stock.Offenders, fmt.Sprintf("%s (seed %d, available %d, reserved %d, held by reservations %d)",
+				st.SKU, st.Initial, st.Available, st.Reserved, held[st.SKU]))
+		}
+	}
+	captured := map[string]money.Cents{}
+	for _, p := range s.payments {
+		if p.Status == payment.Captured {
+			captured[p.CustomerID] += p.AmountCents
+		}
+	}
+	for _, a := range s.accounts {
+		if a.BalanceCents+captured[a.CustomerID] != a.InitialCents || a.BalanceCents < 0 {
+			moneyCheck.Offenders = append(moneyCheck.Offenders, fmt.Sprintf("%s (seed %s, balance %s, captured %s)",
+				a.CustomerID, a.InitialCents, a.BalanceCents, captured[a.CustomerID]))
+		}
+	}
+	checks := []Check{approved, cancelled, stock, moneyCheck, pending, orphans}
+	for i := range checks {
+		slices.Sort(checks[i].Offenders)
+		checks[i].Pass = len(checks[i].Offenders) == 0
+		if checks[i].Offenders == nil {
+			checks[i].Offenders = []string{}
+		}
+	}
+	return checks
+}
+
+func sameLines(lines []order.LineResponse, items []inventory.Item) bool {
+	if len(lines) != len(items) {
+		return false
+	}
+	want := map[string]int{}
+	for _, l := range lines {
+		want[l.SKU] = l.Quantity
+	}
+	for _, it := range items {
+		if want[it.SKU] != it.Quantity {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,92 @@
+package starter_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/sagaforge/saga/starter"
+)
+
+// TestBadInputIsOneLineExitTwoBeforeAnyCall feeds every command malformed,
+// oversized, negative, zero, unknown and duplicate input. Temporal, Kafka and
+// the services all point at a closed port, so a command that got past its
+// validation would fail with exit 1 ("cannot reach"): exit 2 shows the input
+// was refused before anything was called, so nothing can have been written.
+func TestBadInputIsOneLineExitTwoBeforeAnyCall(t *testing.T) {
+	t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")
+	t.Setenv("ORDER_URL", "http://127.0.0.1:1")
+	t.Setenv("INVENTORY_URL", "http://127.0.0.1:1")
+	t.Setenv("PAYMENT_URL", "http://127.0.0.1:1")
+	t.Setenv("KAFKA_BROKERS", "127.0.0.1:1")
+	long := strings.Repeat("x", 65)
+	for _, tc := range []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"unknown command", []string{"refund"}, "unknown command"},
+		{"purchase: no customer", []string{"purchase", "--item", "SKU-1:1"}, "--customer"},
+		{"purchase: blank customer", []string{"purchase", "--customer", "  ", "--item", "SKU-1:1"}, "--customer"},
+		{"purchase: malformed customer", []string{"purchase", "--customer", "al ice", "--item", "SKU-1:1"}, "customer ID"},
+		{"purchase: oversized customer", []string{"purchase", "--customer", long, "--item", "SKU-1:1"}, "customer ID"},
+		{"purchase: no items", []string{"purchase", "--customer", "alice"}, "--item"},
+		{"purchase: item without quantity", []string{"purchase", "--customer", "alice", "--item", "SKU-1"}, "SKU:QTY"},
+		{"purchase: item without sku", []string{"purchase", "--customer", "alice", "--item", ":2"}, "SKU:QTY"},
+		{"purchase: malformed sku", []string{"purchase", "--customer", "alice", "--item", "SKU 1:2"}, "SKU"},
+		{"purchase: zero quantity", []string{"purchase", "--customer", "alice", "--item", "SKU-1:0"}, "quantity"},
+		{"purchase: negative quantity", []string{"purchase", "--customer", "alice", "--item", "SKU-1:-1"}, "quantity"},
+		{"purchase: fractional quantity", []string{"purchase", "--customer", "alice", "--item", "SKU-1:1.5"}, "quantity"},
+		{"purchase: oversized quantity", []string{"purchase", "--customer", "alice", "--item", "SKU-1:99999999999999999999"}, "quantity"},
+		{"purchase: duplicate sku", []string{"purchase", "--customer", "alice", "--item", "SKU-1:1", "--item", "SKU-1:2"}, "twice"},
+		{"purchase: too many lines", append([]string{"purchase", "--customer", "alice"}, manyItems(101)...), "at most"},
+		{"purchase: unknown flag", []string{"purchase", "--customer", "alice", "--item", "SKU-1:1", "--colour", "red"}, "colour"},
+		{"purchase: unknown mode", []string{"purchase", "--customer", "alice", "--item", "SKU-1:1", "--mode", "yolo"}, "--mode"},
+		{"purchase: malformed order id", []string{"purchase", "--customer", "alice", "--item", "SKU-1:1", "--order-id", "a/b"}, "order ID"},
+		{"purchase: oversized order id", []string{"purchase", "--customer", "alice", "--item", "SKU-1:1", "--order-id", long}, "order ID"},
+		{"purchase: stray argument", []string{"purchase", "extra", "--customer", "alice", "--item", "SKU-1:1"}, "unexpected argument"},
+		{"purchase: bad bool", []string{"purchase", "--customer", "alice", "--item", "SKU-1:1", "--wait=maybe"}, "wait"},
+		{"status: no order", []string{"status"}, "ORDER_ID"},
+		{"status: two orders", []string{"status", "a", "b"}, "one ORDER_ID"},
+		{"status: malformed order id", []string{"status", "no/slashes"}, "order ID"},
+		{"status: oversized order id", []string{"status", long}, "order ID"},
+		{"status: unknown flag", []string{"status", "a", "--verbose"}, "verbose"},
+		{"cancel: no order", []string{"cancel"}, "ORDER_ID"},
+		{"cancel: malformed order id", []string{"cancel", "a b"}, "order ID"},
+		{"cancel: oversized reason", []string{"cancel", "a", "--reason", strings.Repeat("r", 501)}, "reason"},
+		{"list: unknown status", []string{"list", "--status", "LOST"}, "--status"},
+		{"list: zero limit", []string{"list", "--limit", "0"}, "--limit"},
+		{"list: negative limit", []string{"list", "--limit", "-5"}, "--limit"},
+		{"list: oversized limit", []string{"list", "--limit", "1000000"}, "--limit"},
+		{"list: stray argument", []string{"list", "APPROVED"}, "unexpected argument"},
+		{"audit: negative settle", []string{"audit", "--settle", "-1s"}, "--settle"},
+		{"audit: malformed settle", []string{"audit", "--settle", "soon"}, "settle"},
+		{"events: malformed order id", []string{"events", "--order", "a/b"}, "order ID"},
+		{"events: stray argument", []string{"events", "now"}, "unexpected argument"},
+		{"bench: zero n", []string{"bench", "--n", "0"}, "--n"},
+		{"bench: negative n", []string{"bench", "--n", "-1"}, "--n"},
+		{"bench: zero concurrency", []string{"bench", "--concurrency", "0"}, "concurrency"},
+		{"bench: malformed concurrency", []string{"bench", "--concurrency", "1,x"}, "concurrency"},
+		{"bench: unknown mode", []string{"bench", "--mode", "turbo"}, "--mode"},
+		{"bench: zero repeat", []string{"bench", "--repeat", "0"}, "--repeat"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := starter.Run(context.Background(), tc.args, &stdout, &stderr)
+			line := stderr.String()
+			if code != starter.ExitUsage || !strings.Contains(line, tc.says) || strings.Count(line, "\n") != 1 || stdout.Len() != 0 {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit 2 and one line mentioning %q", code, stdout.String(), line, tc.says)
+			}
+		})
+	}
+}
+
+func manyItems(n int) []string {
+	var args []string
+	for i := range n {
+		args = append(args, "--item", fmt.Sprintf("SKU-%d:1", i))
+	}
+	return args
+}

@@ -1,0 +1,255 @@
+package starter
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/starter/bench"
+)
+
+// benchReport is the JSON a bench run writes.
+type benchReport struct {
+	Setup   map[string]string `json:"setup"`
+	Summary []bench.Summary   `json:"summary"`
+	Runs    []bench.Result    `json:"runs"`
+}
+
+func runBench(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags("bench", env)
+	mode := fs.String("mode", "all", "orchestration, choreography, direct, or all (direct first, for the ratios)")
+	n := fs.Int("n", 500, "purchases per run")
+	concurrencies := fs.String("concurrency", "1", "purchases in flight; a comma-separated list runs each")
+	warmup := fs.Int("warmup", 20, "purchases run first and not measured")
+	repeat := fs.Int("repeat", 1, "runs of each mode and concurrency, interleaved; the table shows medians and ranges")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	out := fs.String("out", "bench-results", "directory for bench.json and latency.svg; empty writes none")
+	orderURL := fs.String("order-url", process.Env("ORDER_URL", "http://127.0.0.1:8081"), "order service (env ORDER_URL)")
+	inventoryURL := fs.String("inventory-url", process.Env("INVENTORY_URL", "http://127.0.0.1:8082"), "inventory service (env INVENTORY_URL)")
+	paymentURL := fs.String("payment-url", process.Env("PAYMENT_URL", "http://127.0.0.1:8083"), "payment service (env PAYMENT_URL)")
+	positional, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) > 0 {
+		return usagef("unexpected argument %q", positional[0])
+	}
+	modes := []string{*mode}
+	switch *mode {
+	case "all":
+		modes = []string{"direct", "orchestration", "choreography"}
+	case "direct", "orchestration", "choreography":
+	default:
+		return usagef("--mode must be orchestration, choreography, direct or all, got %q", *mode)
+	}
+	if *n <= 0 || *warmup < 0 || *repeat <= 0 {
+		return usagef("--n and --repeat must be positive and --warmup not negative")
+	}
+	var levels []int
+	for _, c := range strings.Split(*concurrencies, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(c))
+		if err != nil || v <= 0 || v > 1024 {
+			return usagef("--concurrency wants whole numbers from 1 to 1024, got %q", c)
+		}
+		levels = append(levels, v)
+	}
+
+	httpClient := rest.DefaultHTTPClient()
+	orders := order.NewClient(*orderURL, httpClient, env.Token)
+	if _, err := orders.List(ctx, order.StatusApproved); err != nil {
+		return fmt.Errorf("cannot reach the order service at %s: %w", *orderURL, err)
+	}
+	purchasers := map[string]bench.Purchaser{
+		"direct": bench.Direct(orders, inventory.NewClient(*inventoryURL, httpClient, env.Token), payment.NewClient(*paymentURL, httpClient, env.Token)),
+		"choreography": func(ctx context.Context, in purchase.Input) (string, error) {
+			return purchaseChoreographedStatus(ctx, orders, in)
+		},
+	}
+	for _, m := range modes {
+		if m == "orchestration" {
+			c, err := dial(ctx, env)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			purchasers["orchestration"] = orchestrated(c)
+		}
+	}
+
+	report := benchReport{Setup: setup()}
+	fmt.Fprintf(env.Stderr, "bench: %s\n", report.Setup["machine"])
+	// Interleaved (every mode once, then again) so that a slow spell of a
+	// shared machine hits every mode alike instead of one mode's runs.
+	for round := 1; round <= *repeat; round++ {
+		for _, c := range levels {
+			for _, m := range modes {
+				if *repeat > 1 {
+					fmt.Fprintf(env.Stderr, "bench: round %d/%d, %s c=%d\n", round, *repeat, m, c)
+				}
+				waited, err := bench.AwaitQuiet(ctx, quietBelow, maxQuietWait)
+				if err != nil {
+					return err
+				}
+				if waited >= time.Second {
+					fmt.Fprintf(env.Stderr, "bench: waited %s for the machine to quiet down after the last run\n", waited.Round(100*time.Millisecond))
+				}
+				r, err := bench.Run(ctx, bench.Config{Mode: m, N: *n, Concurrency: c, Warmup: *warmup}, purchasers[m], env.Stderr)
+				if err != nil {
+					return fmt.Errorf("bench %s: %w", m, err)
+				}
+				r.Mode, r.Concurrency = m, c
+				report.Runs = append(report.Runs, r)
+				if r.Errors > 0 {
+					fmt.Fprintf(env.Stderr, "bench: %s c=%d: %d purchases failed, first: %s\n", m, c, r.Errors, r.FirstError)
+				}
+			}
+		}
+	}
+	report.Summary = bench.Summarize(report.Runs)
+	if *out != "" {
+		if err := writeBench(*out, report); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "bench: wrote %s and %s\n", filepath.Join(*out, "bench.json"), filepath.Join(*out, "latency.svg"))
+	}
+	if *asJSON {
+		return json.NewEncoder(env.Stdout).Encode(report)
+	}
+	printBench(env, *n, report.Summary)
+	return nil
+}
+
+// A run starts once the machine is less than 30% busy (an idle stack polls
+// at a few percent), or after 20 s whatever it does.
+const (
+	quietBelow   = 0.3
+	maxQuietWait = 20 * time.Second
+)
+
+// orchestrated runs a purchase as the starter does and waits for its result.
+func orchestrated(c client.Client) bench.Purchaser {
+	return func(ctx context.Context, in purchase.Input) (string, error) {
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: purchase.WorkflowID(in.OrderID), TaskQueue: purchase.TaskQueue,
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		}, purchase.WorkflowType, in)
+		if err != nil {
+			return "", err
+		}
+		var res purchase.Result
+		if err := run.Get(ctx, &res); err != nil {
+			return "", err
+		}
+		return string(res.Status), nil
+	}
+}
+
+// purchaseChoreographedStatus creates a choreography order and waits for the
+// services to settle it.
+func purchaseChoreographedStatus(ctx context.Context, orders *order.Client, in purchase.Input) (string, error) {
+	items := make([]order.Item, len(in.Items))
+	for i, it := range in.Items {
+		items[i] = order.Item{SKU: it.SKU, Quantity: it.Quantity}
+	}
+	if _, err := orders.Create(ctx, order.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items, Mode: order.ModeChoreography}); err != nil {
+		return "", err
+	}
+	for {
+		o, err := orders.AwaitSettled(ctx, in.OrderID, 10*time.Second)
+		if err != nil {
+			return "", err
+		}
+		if o.Status != order.StatusPending {
+			return string(o.Status), nil
+		}
+	}
+}
+
+func printBench(env *Env, n int, sums []bench.Summary) {
+	direct := map[int]bench.Summary{}
+	for _, s := range sums {
+		if s.Mode == "direct" {
+			direct[s.Concurrency] = s
+		}
+	}
+	w := env.Stdout
+	ranged := func(median, lo, hi float64) string {
+		if lo == hi {
+			return fmt.Sprintf("%.1f", median)
+		}
+		return fmt.Sprintf("%.1f (%.1f-%.1f)", median, lo, hi)
+	}
+	fmt.Fprintf(w, "%-13s %4s %9s %-22s %-20s %8s %8s  %-26s %s\n", "mode", "c", "runs x n", "sagas/s", "p50 ms", "p95 ms", "p99 ms", "outcomes", "vs direct (p50, sagas/s)")
+	for _, s := range sums {
+		vs := ""
+		if d, ok := direct[s.Concurrency]; ok && s.Mode != "direct" && d.P50Ms > 0 && s.PerSecond > 0 {
+			vs = fmt.Sprintf("%.1fx slower, %.2fx", s.P50Ms/d.P50Ms, s.PerSecond/d.PerSecond)
+		}
+		outcomes := fmt.Sprintf("%d approved, %d cancelled", s.Outcomes["APPROVED"], s.Outcomes["CANCELLED"])
+		if s.Errors > 0 {
+			outcomes += fmt.Sprintf(", %d errors", s.Errors)
+		}
+		fmt.Fprintf(w, "%-13s %4d %9s %-22s %-20s %8.1f %8.1f  %-26s %s\n",
+			s.Mode, s.Concurrency, fmt.Sprintf("%dx%d", s.Runs, n), ranged(s.PerSecond, s.PerSecondMin, s.PerSecondMax),
+			ranged(s.P50Ms, s.P50MsMin, s.P50MsMax), s.P95Ms, s.P99Ms, outcomes, vs)
+	}
+	if len(sums) > 0 && sums[0].Runs > 1 {
+		fmt.Fprintln(w, "medians over the runs, (slowest-fastest) in brackets; p95 and p99 are medians too")
+	}
+}
+
+func writeBench(dir string, report benchReport) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	data, err := json.MarshalIndent(report, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bench.json"), append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(dir, "latency.svg"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	typical := make([]bench.Result, len(report.Summary))
+	for i, s := range report.Summary {
+		typical[i] = s.Typical
+	}
+	return bench.WriteSVG(f, "purchase saga latency, "+report.Setup["machine"], typical)
+}
+
+// setup describes the machine the figures were taken on.
+func setup() map[string]string {
+	cpu := "unknown CPU"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return map[string]string{
+		"machine": fmt.Sprintf("%d cores (%s), %s/%s, %s", runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH, runtime.Version()),
+		"date":    time.Now().UTC().Format(time.RFC3339),
+		"stack":   "whole stack on this machine: Temporal dev server (SQLite WAL), kfake broker, 3 services on file-backed SQLite (WAL), worker",
+	}
+}

@@ -1,0 +1,104 @@
+package starter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/orderid"
+	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/order"
+)
+
+// runCancel asks a purchase in flight to stop and undo what it did, and
+// waits for the compensations. An orchestrated saga is asked through its
+// cancel update; a choreographed one through the order service, whose
+// OrderCancelled makes inventory and payment compensate. After approval
+// both refuse.
+func runCancel(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags("cancel", env)
+	reason := fs.String("reason", "", "why the customer cancels (shown in the order's reason)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	orderURL := fs.String("order-url", process.Env("ORDER_URL", "http://127.0.0.1:8081"), "order service, for choreography (env ORDER_URL)")
+	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")), "Kafka brokers, for choreography (env KAFKA_BROKERS)")
+	positional, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) != 1 {
+		return usagef("want exactly one ORDER_ID, got %d arguments", len(positional))
+	}
+	id := positional[0]
+	if err := orderid.Validate(id); err != nil {
+		return usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
+	}
+	if len(*reason) > 200 {
+		return usagef("--reason holds at most 200 characters")
+	}
+	orders := order.NewClient(*orderURL, nil, env.Token)
+	if o, err := retry(ctx, func() (order.OrderResponse, error) { return orders.Get(ctx, id) }); err == nil && o.Mode == order.ModeChoreography {
+		return cancelChoreographed(ctx, env, orders, o, *reason, strings.Split(*brokers, ","), *asJSON)
+	}
+	c, err := dial(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	wid := purchase.WorkflowID(id)
+	handle, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: wid, UpdateName: purchase.UpdateCancel,
+		Args: []any{purchase.CancelRequest{Reason: *reason}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		// The saga has ended (or never was): say which.
+		var res purchase.Result
+		if gerr := c.GetWorkflow(ctx, wid, "").Get(ctx, &res); gerr == nil {
+			return fmt.Errorf("order %s is already %s and can no longer be cancelled", id, res.Status)
+		}
+		return fmt.Errorf("no running purchase saga for order %s", id)
+	case err != nil:
+		return fmt.Errorf("cancel refused: %w", err)
+	}
+	var res purchase.Result
+	if err := handle.Get(ctx, &res); err != nil {
+		return fmt.Errorf("cancel refused: %w", err)
+	}
+	rep := Report{OrderID: id, Mode: "orchestration", WorkflowID: wid, UIURL: env.Temporal.WorkflowURL(wid, ""),
+		Status: string(res.Status), Reason: res.Reason, TotalCents: res.TotalCents, Steps: res.Steps, Compensations: res.Compensations}
+	return printReport(env, rep, *asJSON)
+}
+
+// cancelChoreographed cancels a choreographed order at the order service
+// and reports once the compensations its OrderCancelled set off are in.
+func cancelChoreographed(ctx context.Context, env *Env, orders *order.Client, o order.OrderResponse, why string, brokers []string, asJSON bool) error {
+	if o.Status != order.StatusPending {
+		return fmt.Errorf("order %s is already %s and can no longer be cancelled", o.OrderID, o.Status)
+	}
+	full := "cancelled by the customer"
+	if why != "" {
+		full += ": " + why
+	}
+	id := o.OrderID
+	o, err := retry(ctx, func() (order.OrderResponse, error) {
+		return orders.Cancel(ctx, id, order.CancelOrderRequest{Reason: full})
+	})
+	if errors.Is(err, fault.ErrIllegalTransition) {
+		return fmt.Errorf("cancel refused: order %s was approved meanwhile", id)
+	}
+	if err != nil {
+		return fmt.Errorf("cancel refused: %w", err)
+	}
+	rep, err := choreographyReport(ctx, o, brokers)
+	if err != nil {
+		return err
+	}
+	return printReport(env, rep, asJSON)
+}

@@ -1,0 +1,144 @@
+// Package cli is the starter command: it launches purchases and reports on
+// them. Every failure is one line on stderr: exit code 2 for bad flags or
+// input, 1 when something it needs cannot be reached or a saga failed.
+package starter
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/sagaforge/saga/platform/temporalx"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// usageError is bad flags or input: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// Env is what a command runs with.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Temporal       temporalx.Config
+	Token          string // SAGA_SERVICE_TOKEN, sent to the services
+}
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, env *Env, args []string) error
+}
+
+var commands = map[string]command{
+	"purchase":    {"start a purchase saga", runPurchase},
+	"status":      {"show a purchase's status", runStatus},
+	"events":      {"show the domain events on Kafka", runEvents},
+	"deadletters": {"list the events consumers could not handle; send one back", runDeadletters},
+	"bench":       {"measure throughput and latency", runBench},
+	"cancel":      {"cancel a purchase in flight", runCancel},
+	"list":        {"list purchase sagas", runList},
+	"audit":       {"check the invariants across the three services", runAudit},
+}
+
+const usage = `usage: starter <command> [flags]
+
+commands:
+  purchase --customer ID --item SKU:QTY [--item SKU:QTY ...] [--order-id ID]
+           [--mode orchestration|choreography] [--wait [--wait-timeout 5m]] [--json]
+  status ORDER_ID [--json]
+  cancel ORDER_ID [--reason TEXT] [--json]   (either mode)
+  list [--status RUNNING|COMPENSATING|APPROVED|CANCELLED|FAILED] [--limit N]
+  audit [--json] [--settle 2m]
+  events [--follow] [--order ORDER_ID] [--json] [--brokers HOST:PORT] [--group NAME]
+  deadletters [--json] [--replay PARTITION:OFFSET] [--brokers HOST:PORT]
+  bench [--mode orchestration|choreography|direct|all] [--n N] [--concurrency C[,C...]] [--json] [--out DIR]
+
+Temporal: --temporal-address (env TEMPORAL_ADDRESS, default 127.0.0.1:7233),
+          --namespace (env TEMPORAL_NAMESPACE, default "default"),
+          --ui-url (env TEMPORAL_UI_URL, default http://127.0.0.1:8233)
+`
+
+// Run runs the starter with args (without the program name) and returns the
+// process exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	env := &Env{Stdout: stdout, Stderr: stderr, Temporal: temporalx.FromEnv(), Token: os.Getenv("SAGA_SERVICE_TOKEN")}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "starter: unknown command %q (try: starter help)\n", args[0])
+		return ExitUsage
+	}
+	err := cmd.run(ctx, env, args[1:])
+	var ue *usageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "starter %s: %s\n", args[0], oneLine(ue.msg))
+		return ExitUsage
+	default:
+		fmt.Fprintf(stderr, "starter %s: %s\n", args[0], oneLine(err.Error()))
+		return ExitFailure
+	}
+}
+
+// dial connects to Temporal, giving up after five seconds with one line that
+// says where it tried.
+func dial(ctx context.Context, env *Env) (client.Client, error) {
+	return temporalx.Dial(ctx, env.Temporal, nil, 5*time.Second)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// newFlags returns a flag set with the Temporal connection flags; parse
+// errors are returned, not printed, so they come out as one line.
+func newFlags(name string, env *Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&env.Temporal.Address, "temporal-address", env.Temporal.Address, "Temporal frontend host:port")
+	fs.StringVar(&env.Temporal.Namespace, "namespace", env.Temporal.Namespace, "Temporal namespace")
+	fs.StringVar(&env.Temporal.UIURL, "ui-url", env.Temporal.UIURL, "Temporal Web UI base URL")
+	return fs
+}
+
+// parse parses flags that may come before or after positional arguments
+// (starter status ID --json) and returns the positional ones.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%v", err)
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}

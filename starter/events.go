@@ -1,0 +1,136 @@
+package starter
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/platform/orderid"
+	"github.com/sagaforge/saga/platform/process"
+)
+
+// runEvents follows the domain events of all three services as a consumer
+// group. Without --follow it reads everything published so far and prints a
+// timeline per order; with --follow it prints each event as it arrives.
+func runEvents(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags("events", env)
+	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")), "Kafka bootstrap brokers (env KAFKA_BROKERS)")
+	follow := fs.Bool("follow", false, "keep printing events as they arrive (Ctrl-C stops)")
+	only := fs.String("order", "", "show one order's events")
+	asJSON := fs.Bool("json", false, "print each event's envelope as one JSON line")
+	group := fs.String("group", "", "consumer group; a fresh one (reading from the start) by default, a named one resumes where it stopped")
+	positional, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) > 0 {
+		return usagef("unexpected argument %q", positional[0])
+	}
+	if *only != "" {
+		if err := orderid.Validate(*only); err != nil {
+			return usagef("--order: %s", strings.TrimPrefix(err.Error(), "invalid request: "))
+		}
+	}
+	brokerList := strings.Split(*brokers, ",")
+	topics := []string{events.TopicOrder, events.TopicInventory, events.TopicPayment}
+
+	probe, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ends, err := events.Ends(probe, brokerList, topics)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("cannot reach Kafka at %s: %w", *brokers, err)
+	}
+	progress := events.NewProgress(ends)
+	if !*follow && progress.Done() {
+		fmt.Fprintln(env.Stdout, "no events yet")
+		return nil
+	}
+	groupID, commit := *group, true
+	if groupID == "" {
+		groupID, commit = "starter-events-"+events.NewID(), false
+	}
+	reader := events.NewGroupReader(brokerList, groupID, topics, 0)
+	defer reader.Close()
+
+	seen := events.NewDedupe(100_000)
+	var timeline []events.Envelope
+	for !(!*follow && progress.Done()) {
+		m, err := reader.FetchMessage(ctx)
+		if err != nil {
+			if events.IsEnd(err) {
+				break
+			}
+			return fmt.Errorf("read events: %w", err)
+		}
+		caughtUp := progress.Saw(m)
+		e, err := events.Decode(m.Value)
+		switch {
+		case err != nil:
+			fmt.Fprintf(env.Stderr, "starter events: skipping %s/%d@%d: %v\n", m.Topic, m.Partition, m.Offset, err)
+		case (*only == "" || e.Subject == *only) && seen.First(e.ID):
+			if *follow {
+				printEvent(env.Stdout, e, *asJSON)
+			} else {
+				timeline = append(timeline, e)
+			}
+		}
+		if commit {
+			if err := reader.CommitMessages(ctx, m); err != nil && !events.IsEnd(err) {
+				return fmt.Errorf("commit offset: %w", err)
+			}
+		}
+		if caughtUp && !*follow {
+			break
+		}
+	}
+	if !*follow {
+		printTimeline(env.Stdout, timeline, *asJSON)
+	}
+	return nil
+}
+
+func printEvent(w io.Writer, e events.Envelope, asJSON bool) {
+	if asJSON {
+		_ = json.NewEncoder(w).Encode(e)
+		return
+	}
+	fmt.Fprintf(w, "%s  %-22s  %-9s  %-15s  %s\n", e.Time.Local().Format("15:04:05.000"), e.Subject, events.Service(e), e.Type, events.Describe(e))
+}
+
+// printTimeline prints each order's events in the order they happened,
+// orders by their first event.
+func printTimeline(w io.Writer, all []events.Envelope, asJSON bool) {
+	byOrder := map[string][]events.Envelope{}
+	var orders []string
+	for _, e := range all {
+		if _, ok := byOrder[e.Subject]; !ok {
+			orders = append(orders, e.Subject)
+		}
+		byOrder[e.Subject] = append(byOrder[e.Subject], e)
+	}
+	for _, id := range orders {
+		slices.SortStableFunc(byOrder[id], func(a, b events.Envelope) int { return a.Time.Compare(b.Time) })
+	}
+	slices.SortStableFunc(orders, func(a, b string) int { return byOrder[a][0].Time.Compare(byOrder[b][0].Time) })
+	for i, id := range orders {
+		evs := byOrder[id]
+		if asJSON {
+			for _, e := range evs {
+				printEvent(w, e, true)
+			}
+			continue
+		}
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "%s  (%s, %d events)\n", id, evs[0].SagaMode, len(evs))
+		for _, e := range evs {
+			fmt.Fprintf(w, "  %s  %-9s  %-15s  %s\n", e.Time.Local().Format("15:04:05.000"), events.Service(e), e.Type, events.Describe(e))
+		}
+	}
+}

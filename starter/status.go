@@ -1,0 +1,86 @@
+package starter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/sagaforge/saga/platform/orderid"
+	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/order"
+)
+
+func runStatus(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags("status", env)
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	orderURL := fs.String("order-url", process.Env("ORDER_URL", "http://127.0.0.1:8081"), "order service, for choreography (env ORDER_URL)")
+	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")), "Kafka brokers, for choreography (env KAFKA_BROKERS)")
+	positional, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) != 1 {
+		return usagef("want exactly one ORDER_ID, got %d arguments", len(positional))
+	}
+	id := positional[0]
+	if err := orderid.Validate(id); err != nil {
+		return usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
+	}
+	// A choreographed order has no workflow: the order service and the
+	// events tell its story. Anything else is asked of Temporal.
+	orders := order.NewClient(*orderURL, nil, env.Token)
+	if o, err := retry(ctx, func() (order.OrderResponse, error) { return orders.Get(ctx, id) }); err == nil && o.Mode == order.ModeChoreography {
+		rep, err := choreographyReport(ctx, o, strings.Split(*brokers, ","))
+		if err != nil {
+			return err
+		}
+		return printReport(env, rep, *asJSON)
+	}
+	c, err := dial(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	wid := purchase.WorkflowID(id)
+	desc, err := c.DescribeWorkflowExecution(ctx, wid, "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return fmt.Errorf("no purchase saga for order %s", id)
+	}
+	if err != nil {
+		return fmt.Errorf("describe %s: %w", wid, err)
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	runID := info.GetExecution().GetRunId()
+	rep := Report{OrderID: id, Mode: "orchestration", WorkflowID: wid, RunID: runID, UIURL: env.Temporal.WorkflowURL(wid, runID),
+		Status: "RUNNING", Steps: []string{}, Compensations: []string{}}
+	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		if err := outcome(ctx, c.GetWorkflow(ctx, wid, runID), &rep); err != nil {
+			return err
+		}
+		return printReport(env, rep, *asJSON)
+	}
+	// Running: ask the saga itself where it is. A saga retrying a step
+	// holds its workflow task, and the query waits for it; then the
+	// history's word (running) is all there is to say.
+	queryCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	var st purchase.State
+	resp, err := c.QueryWorkflow(queryCtx, wid, runID, purchase.QueryState)
+	if err == nil {
+		err = resp.Get(&st)
+	}
+	if err != nil {
+		rep.CurrentStep = "busy retrying a step (see the Web UI)"
+		return printReport(env, rep, *asJSON)
+	}
+	rep.Status, rep.CurrentStep, rep.Reason = string(st.Status), st.CurrentStep, st.Reason
+	rep.Steps, rep.Compensations = st.Steps, st.Compensations
+	return printReport(env, rep, *asJSON)
+}
