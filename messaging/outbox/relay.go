@@ -22,9 +22,8 @@ type Publisher interface {
 // every in-sync replica, synchronous, and flushed after 10 µs instead of
 // kafka-go's default 1 s batching window. The relay already hands it whole
 // batches, and one call's messages for a partition all join one batch before
-// its timer can flush it. A 200 µs window cost 1.3 ms per event here
-// (commit-to-ack p50 1.83 ms against 0.55 ms). Messages carry their own
-// topic.
+// its timer can flush it; a longer window only adds its length to every
+// event's latency (docs/bench/tuning.md). Messages carry their own topic.
 func NewWriter(brokers []string) *kafka.Writer {
 	return &kafka.Writer{
 		Addr:            kafka.TCP(brokers...),

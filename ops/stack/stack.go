@@ -128,8 +128,8 @@ func (s *Stack) define() []*process {
 			ready: httpReady("http://" + addr(port) + "/healthz")}
 	}
 	return []*process{
-		// The dev server's collector took 5% of its CPU under load; at 200
-		// it runs half as often for a heap of a few hundred MB at most.
+		// At GOGC 200 the dev server's collector runs half as often, for a
+		// heap of a few hundred MB at most (docs/bench/tuning.md).
 		{name: "temporal", path: bin("temporal"), env: withDefault(env, "GOGC", "200"), args: TemporalArgs(c.Host, c.TemporalPort, c.UIPort, data("temporal.db")),
 			ready: s.temporalReadyAndLean(data("temporal.db")),
 			// It owns the saga histories, so it gets longer than the others
@@ -153,10 +153,8 @@ func (s *Stack) define() []*process {
 // ProcsEach is the GOMAXPROCS each process of a stack gets, the stack's
 // own included, unless GOMAXPROCS is set. Seven Go runtimes share the
 // machine; each sized for all of its cores spins idle threads looking for
-// work and hands goroutines to threads that then wait for a core. On 2
-// cores one each cut the CPU per saga by a fifth (choreography) to a
-// quarter (orchestration): choreography at 64 in flight went from 316-356
-// to 378-449 sagas/s, orchestration from 40-41 to 46-50 (A/B pairs).
+// work and hands goroutines to threads that then wait for a core
+// (docs/bench/tuning.md).
 func ProcsEach() int { return max(1, runtime.NumCPU()/4) }
 
 // TakeOwnShare gives the calling process, the stack itself, the GOMAXPROCS
@@ -208,8 +206,8 @@ func TemporalArgs(host string, port, uiPort int, dbFile string) []string {
 		"history.timerProcessorMaxPollRPS=1000",
 		// A queue forgets its done tasks only when it checkpoints, every 30
 		// s by default, and each new range of tasks splits the map of all
-		// it remembers: with the transfer queue polled 1000 times a second
-		// that was 13% of the server's CPU at 8 in flight. At 1 s, 0.4%.
+		// it remembers; polled 1000 times a second, that map is what the
+		// server spent its time on.
 		`history.transferProcessorUpdateAckInterval="1s"`,
 		`history.visibilityProcessorUpdateAckInterval="1s"`,
 		"matching.numTaskqueueReadPartitions=1",
@@ -217,14 +215,12 @@ func TemporalArgs(host string, port, uiPort int, dbFile string) []string {
 		"system.enableActivityEagerExecution=true",
 		// start-dev re-reads the search attributes from the database on
 		// every use so that ones added at run time show at once; ours are
-		// written before the server starts, and the re-reads were 9% of the
-		// server's CPU under load.
+		// written before the server starts, so the re-reads only cost.
 		"system.forceSearchAttributesCacheRefreshOnRead=false",
 		// The visibility queue is read twice a second instead of 20 times:
 		// a start record whose workflow has closed by then is skipped (the
-		// close record carries everything), which is most sagas, and the
-		// start writes were a tenth of the server's CPU. Lists and the Web
-		// UI show a new saga up to half a second later.
+		// close record carries everything), which is most sagas. Lists and
+		// the Web UI show a new saga up to half a second later.
 		"history.visibilityProcessorMaxPollRPS=2",
 	} {
 		args = append(args, "--dynamic-config-value", kv)
@@ -232,7 +228,8 @@ func TemporalArgs(host string, port, uiPort int, dbFile string) []string {
 	return args
 }
 
-// Stop stops the processes in reverse order: SIGTERM, then SIGKILL after each one's grace (10 s; the dev server 30 s).
+// Stop stops the processes in reverse order: SIGTERM, then SIGKILL after
+// each one's grace (10 s; the dev server 30 s).
 func (s *Stack) Stop() error {
 	var errs []error
 	for i := len(Services) - 1; i >= 0; i-- {

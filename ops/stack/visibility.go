@@ -18,16 +18,11 @@ import (
 // root IDs. Each visibility write (a saga's close record, and its start
 // record when the saga outlives the visibility queue's half-second poll)
 // updates all of them on the one connection the whole server shares, and
-// orchestrated sagas queue for that connection. With the lean set below the
-// same stack ran 10-38% more sagas per second at 64 in flight and 6-30% more
-// at 8, for up to a sixth less CPU per saga (A/B pairs of fresh stacks, 26
-// November).
+// orchestrated sagas queue for that connection (docs/bench/tuning.md).
 //
 // An index changes how fast a query is answered, never what it answers.
 // The lean set keeps the Web UI's and this project's lists fast and leaves
-// the rest to a walk of the default order or a table scan: at 100,000
-// workflows a page of 1000 filtered on a dropped column took 3 ms, a count
-// over all of them 130 ms.
+// the rest to a walk of the default order or a table scan.
 //   - kept: the default order (close time, start time) and the filters the
 //     Web UI offers: execution time, workflow ID, workflow type, status;
 //   - made partial: the pre-allocated custom columns (Keyword01, Int02...).

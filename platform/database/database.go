@@ -67,8 +67,8 @@ func config() *gorm.Config {
 		// Statements are cached by the drivers, per connection, instead of
 		// by gorm: gorm's PrepareStmt prepares a statement first seen in a
 		// transaction on that transaction, and database/sql then prepares
-		// it again in every later one (go-gorm/gorm#4644, golang/go#28130),
-		// which was 8% of the order service's CPU. go-sqlite3 keeps
+		// it again in every later one (go-gorm/gorm#4644, golang/go#28130).
+		// go-sqlite3 keeps
 		// _stmt_cache_size statements; pgx caches by default.
 		PrepareStmt: false,
 		// gorm.ErrDuplicatedKey for either engine's unique violation: two

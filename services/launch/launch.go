@@ -105,8 +105,8 @@ func mainCode(s Service) int {
 	}
 	log := process.Logger(s.Name)
 	// The live heap is a few MB, so collecting at 5x it instead of 2x costs
-	// little memory; the collector's share of a service's CPU under load
-	// was 6%. GOGC, when set, still decides.
+	// little memory and most of the collector's CPU. GOGC, when set, still
+	// decides.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}

@@ -26,10 +26,9 @@ import (
 type Store struct {
 	db     *gorm.DB
 	outbox *outbox.Outbox
-	// changes wakes the status waiters of one order with the order as its
-	// change committed it: with every waiter woken by every change, a
-	// benchmark's own status waits were a third of this service's CPU, and
-	// re-reading the order after each wake-up was another tenth.
+	// changes wakes the status waiters of one order, and only them, with
+	// the order as its change committed it, so a waiter need not read it
+	// again.
 	changes watch.Set[Order]
 }
 

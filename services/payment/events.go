@@ -106,10 +106,9 @@ func (s *Store) refundChoreographed(ctx context.Context, orderID string) error {
 const orderCreatedWait = 500 * time.Millisecond
 
 // awaitPendingCharge loads what OrderCreated recorded for orderID.
-// StockReserved travels on another topic and can overtake it: with fast
-// relays it did for one saga in ten at 1 in flight, each then waiting out a
-// retry's backoff. When this process handles the OrderCreated, the wait ends
-// the moment it commits.
+// StockReserved travels on another topic and can overtake it, and would then
+// wait out a retry's backoff. When this process handles the OrderCreated,
+// the wait ends the moment it commits.
 func awaitPendingCharge(ctx context.Context, seen *watch.Set[struct{}], orderID string, load func(context.Context, string) (PendingCharge, error)) (PendingCharge, error) {
 	next, release := seen.Wait(orderID)
 	defer release()
