@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/platform/rest"
 	"github.com/sagaforge/saga/services/inventory"
 	"github.com/sagaforge/saga/services/order"
@@ -39,9 +38,6 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("audit", env)
 	asJSON := fs.Bool("json", false, "print the checks as JSON")
 	settle := fs.Duration("settle", 2*time.Minute, "an order PENDING for longer than this is stuck")
-	orderURL := fs.String("order-url", process.Env("ORDER_URL", "http://127.0.0.1:8081"), "order service (env ORDER_URL)")
-	inventoryURL := fs.String("inventory-url", process.Env("INVENTORY_URL", "http://127.0.0.1:8082"), "inventory service (env INVENTORY_URL)")
-	paymentURL := fs.String("payment-url", process.Env("PAYMENT_URL", "http://127.0.0.1:8083"), "payment service (env PAYMENT_URL)")
 	positional, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -52,7 +48,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	case *settle <= 0:
 		return usagef("--settle must be a positive duration such as 2m, got %s", *settle)
 	}
-	checks, orders, err := Audit(ctx, Services{Order: *orderURL, Inventory: *inventoryURL, Payment: *paymentURL, Token: env.Token}, *settle)
+	checks, orders, err := Audit(ctx, env.Services, *settle)
 	if err != nil {
 		return err
 	}
@@ -74,12 +70,6 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("%d of %d invariants do not hold", failed, len(checks))
 	}
 	return nil
-}
-
-// Services says where the three services are.
-type Services struct {
-	Order, Inventory, Payment string // base URLs
-	Token                     string // SAGA_SERVICE_TOKEN, if the services want one
 }
 
 // Audit reads the three services and evaluates the invariants; an order

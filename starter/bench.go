@@ -14,7 +14,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/platform/rest"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/inventory"
@@ -39,9 +38,6 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	repeat := fs.Int("repeat", 1, "runs of each mode and concurrency, interleaved; the table shows medians and ranges")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	out := fs.String("out", "bench-results", "directory for bench.json and latency.svg; empty writes none")
-	orderURL := fs.String("order-url", process.Env("ORDER_URL", "http://127.0.0.1:8081"), "order service (env ORDER_URL)")
-	inventoryURL := fs.String("inventory-url", process.Env("INVENTORY_URL", "http://127.0.0.1:8082"), "inventory service (env INVENTORY_URL)")
-	paymentURL := fs.String("payment-url", process.Env("PAYMENT_URL", "http://127.0.0.1:8083"), "payment service (env PAYMENT_URL)")
 	positional, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -70,12 +66,12 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	}
 
 	httpClient := rest.DefaultHTTPClient()
-	orders := order.NewClient(*orderURL, httpClient, env.Token)
+	orders := order.NewClient(env.Services.Order, httpClient, env.Services.Token)
 	if _, err := orders.List(ctx, order.StatusApproved); err != nil {
-		return fmt.Errorf("cannot reach the order service at %s: %w", *orderURL, err)
+		return fmt.Errorf("cannot reach the order service at %s: %w", env.Services.Order, err)
 	}
 	purchasers := map[string]bench.Purchaser{
-		"direct": bench.Direct(orders, inventory.NewClient(*inventoryURL, httpClient, env.Token), payment.NewClient(*paymentURL, httpClient, env.Token)),
+		"direct": bench.Direct(orders, inventory.NewClient(env.Services.Inventory, httpClient, env.Services.Token), payment.NewClient(env.Services.Payment, httpClient, env.Services.Token)),
 		"choreography": func(ctx context.Context, in purchase.Input) (string, error) {
 			return purchaseChoreographedStatus(ctx, orders, in)
 		},

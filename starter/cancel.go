@@ -11,7 +11,6 @@ import (
 
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/orderid"
-	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/order"
 )
@@ -25,8 +24,6 @@ func runCancel(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("cancel", env)
 	reason := fs.String("reason", "", "why the customer cancels (shown in the order's reason)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	orderURL := fs.String("order-url", process.Env("ORDER_URL", "http://127.0.0.1:8081"), "order service, for choreography (env ORDER_URL)")
-	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")), "Kafka brokers, for choreography (env KAFKA_BROKERS)")
 	positional, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -41,9 +38,9 @@ func runCancel(ctx context.Context, env *Env, args []string) error {
 	if len(*reason) > 200 {
 		return usagef("--reason holds at most 200 characters")
 	}
-	orders := order.NewClient(*orderURL, nil, env.Token)
+	orders := order.NewClient(env.Services.Order, nil, env.Services.Token)
 	if o, err := retry(ctx, func() (order.OrderResponse, error) { return orders.Get(ctx, id) }); err == nil && o.Mode == order.ModeChoreography {
-		return cancelChoreographed(ctx, env, orders, o, *reason, strings.Split(*brokers, ","), *asJSON)
+		return cancelChoreographed(ctx, env, orders, o, *reason, strings.Split(env.Brokers, ","), *asJSON)
 	}
 	c, err := dial(ctx, env)
 	if err != nil {

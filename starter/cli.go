@@ -15,6 +15,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/platform/temporalx"
 )
 
@@ -32,11 +33,33 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
-// Env is what a command runs with.
+// Env is what a command runs with: where its output goes and where
+// everything it talks to is. NewEnv reads it from the environment once;
+// every command's flags override it.
 type Env struct {
 	Stdout, Stderr io.Writer
 	Temporal       temporalx.Config
-	Token          string // SAGA_SERVICE_TOKEN, sent to the services
+	Services       Services
+	Brokers        string // Kafka bootstrap brokers, comma-separated
+}
+
+// Services says where the three services are.
+type Services struct {
+	Order, Inventory, Payment string // base URLs
+	Token                     string // SAGA_SERVICE_TOKEN, sent as a bearer token
+}
+
+// NewEnv reads the starter's configuration from the environment.
+func NewEnv(stdout, stderr io.Writer) Env {
+	return Env{Stdout: stdout, Stderr: stderr, Temporal: temporalx.FromEnv(),
+		Services: Services{
+			Order:     process.Env("ORDER_URL", "http://127.0.0.1:8081"),
+			Inventory: process.Env("INVENTORY_URL", "http://127.0.0.1:8082"),
+			Payment:   process.Env("PAYMENT_URL", "http://127.0.0.1:8083"),
+			Token:     os.Getenv("SAGA_SERVICE_TOKEN"),
+		},
+		Brokers: process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")),
+	}
 }
 
 type command struct {
@@ -68,15 +91,24 @@ commands:
   deadletters [--json] [--replay PARTITION:OFFSET] [--brokers HOST:PORT]
   bench [--mode orchestration|choreography|direct|all] [--n N] [--concurrency C[,C...]] [--json] [--out DIR]
 
-Temporal: --temporal-address (env TEMPORAL_ADDRESS, default 127.0.0.1:7233),
-          --namespace (env TEMPORAL_NAMESPACE, default "default"),
-          --ui-url (env TEMPORAL_UI_URL, default http://127.0.0.1:8233)
+Every command takes where things are (flags override the environment):
+  --temporal-address (env TEMPORAL_ADDRESS, default 127.0.0.1:7233),
+  --namespace (env TEMPORAL_NAMESPACE, default "default"),
+  --ui-url (env TEMPORAL_UI_URL, default http://127.0.0.1:8233),
+  --order-url, --inventory-url, --payment-url (env ORDER_URL, ..., default 127.0.0.1:8081-8083),
+  --brokers (env KAFKA_BROKERS, default 127.0.0.1:9092)
 `
 
-// Run runs the starter with args (without the program name) and returns the
-// process exit code.
+// Run runs the starter with args (without the program name), configured
+// from the environment, and returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	env := &Env{Stdout: stdout, Stderr: stderr, Temporal: temporalx.FromEnv(), Token: os.Getenv("SAGA_SERVICE_TOKEN")}
+	return NewEnv(stdout, stderr).Run(ctx, args)
+}
+
+// Run runs one starter command with this configuration (a copy: the
+// command's flags change only its own) and returns the exit code.
+func (e Env) Run(ctx context.Context, args []string) int {
+	env, stdout, stderr := &e, e.Stdout, e.Stderr
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)
 		if len(args) == 0 {
@@ -121,6 +153,10 @@ func newFlags(name string, env *Env) *flag.FlagSet {
 	fs.StringVar(&env.Temporal.Address, "temporal-address", env.Temporal.Address, "Temporal frontend host:port")
 	fs.StringVar(&env.Temporal.Namespace, "namespace", env.Temporal.Namespace, "Temporal namespace")
 	fs.StringVar(&env.Temporal.UIURL, "ui-url", env.Temporal.UIURL, "Temporal Web UI base URL")
+	fs.StringVar(&env.Services.Order, "order-url", env.Services.Order, "order service (env ORDER_URL)")
+	fs.StringVar(&env.Services.Inventory, "inventory-url", env.Services.Inventory, "inventory service (env INVENTORY_URL)")
+	fs.StringVar(&env.Services.Payment, "payment-url", env.Services.Payment, "payment service (env PAYMENT_URL)")
+	fs.StringVar(&env.Brokers, "brokers", env.Brokers, "Kafka bootstrap brokers, comma-separated (env KAFKA_BROKERS)")
 	return fs
 }
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/messaging/outbox"
-	"github.com/sagaforge/saga/platform/process"
 )
 
 // DeadLetterRow is one dead letter as "deadletters" prints it.
@@ -33,7 +32,6 @@ type DeadLetterRow struct {
 // has it in its inbox and ignores the repeat.
 func runDeadletters(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("deadletters", env)
-	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")), "Kafka bootstrap brokers (env KAFKA_BROKERS)")
 	asJSON := fs.Bool("json", false, "print one JSON object per dead letter")
 	replay := fs.String("replay", "", "PARTITION:OFFSET of a dead letter whose event to send back to its topic")
 	positional, err := parse(fs, args)
@@ -53,12 +51,12 @@ func runDeadletters(ctx context.Context, env *Env, args []string) error {
 			return usagef("--replay wants PARTITION:OFFSET as the list shows it, e.g. 0:3; got %q", *replay)
 		}
 	}
-	brokerList := strings.Split(*brokers, ",")
+	brokerList := strings.Split(env.Brokers, ",")
 	readCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	msgs, err := events.ReadTopic(readCtx, brokerList, events.TopicDeadLetter)
 	if err != nil {
-		return fmt.Errorf("cannot read %s from Kafka at %s: %w", events.TopicDeadLetter, *brokers, err)
+		return fmt.Errorf("cannot read %s from Kafka at %s: %w", events.TopicDeadLetter, env.Brokers, err)
 	}
 	rows := make([]DeadLetterRow, 0, len(msgs))
 	var found *events.DeadLetter

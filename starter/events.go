@@ -11,7 +11,6 @@ import (
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/orderid"
-	"github.com/sagaforge/saga/platform/process"
 )
 
 // runEvents follows the domain events of all three services as a consumer
@@ -19,7 +18,6 @@ import (
 // timeline per order; with --follow it prints each event as it arrives.
 func runEvents(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("events", env)
-	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")), "Kafka bootstrap brokers (env KAFKA_BROKERS)")
 	follow := fs.Bool("follow", false, "keep printing events as they arrive (Ctrl-C stops)")
 	only := fs.String("order", "", "show one order's events")
 	asJSON := fs.Bool("json", false, "print each event's envelope as one JSON line")
@@ -36,14 +34,14 @@ func runEvents(ctx context.Context, env *Env, args []string) error {
 			return usagef("--order: %s", strings.TrimPrefix(err.Error(), "invalid request: "))
 		}
 	}
-	brokerList := strings.Split(*brokers, ",")
+	brokerList := strings.Split(env.Brokers, ",")
 	topics := []string{events.TopicOrder, events.TopicInventory, events.TopicPayment}
 
 	probe, cancel := context.WithTimeout(ctx, 5*time.Second)
 	ends, err := events.Ends(probe, brokerList, topics)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("cannot reach Kafka at %s: %w", *brokers, err)
+		return fmt.Errorf("cannot reach Kafka at %s: %w", env.Brokers, err)
 	}
 	progress := events.NewProgress(ends)
 	if !*follow && progress.Done() {

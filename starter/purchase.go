@@ -16,7 +16,6 @@ import (
 
 	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/platform/orderid"
-	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/order"
 )
@@ -61,8 +60,6 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 	orderID := fs.String("order-id", "", "order ID; a new one by default. Reusing one attaches to its saga")
 	wait := fs.Bool("wait", false, "wait for the outcome")
 	mode := fs.String("mode", "orchestration", "orchestration (a Temporal workflow) or choreography (services react to events)")
-	orderURL := fs.String("order-url", process.Env("ORDER_URL", "http://127.0.0.1:8081"), "order service, for choreography (env ORDER_URL)")
-	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")), "Kafka brokers, for choreography (env KAFKA_BROKERS)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	waitFor := fs.Duration("wait-timeout", 5*time.Minute, "with --wait, give up waiting after this long (the saga goes on)")
 	var items itemFlags
@@ -91,7 +88,7 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 	if *mode != "orchestration" && *mode != "choreography" {
 		return usagef("--mode must be orchestration or choreography, got %q", *mode)
 	}
-	orders := order.NewClient(*orderURL, nil, env.Token)
+	orders := order.NewClient(env.Services.Order, nil, env.Services.Token)
 	if err := sameMode(ctx, orders, in.OrderID, order.Mode(*mode)); err != nil {
 		return err
 	}
@@ -104,7 +101,7 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 		}
 		rep = r
 	case "choreography":
-		r, err := purchaseChoreographed(ctx, env, in, orders, strings.Split(*brokers, ","), *wait, *waitFor)
+		r, err := purchaseChoreographed(ctx, env, in, orders, strings.Split(env.Brokers, ","), *wait, *waitFor)
 		if err != nil {
 			return err
 		}

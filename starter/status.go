@@ -11,7 +11,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/sagaforge/saga/platform/orderid"
-	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/order"
 )
@@ -19,8 +18,6 @@ import (
 func runStatus(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("status", env)
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	orderURL := fs.String("order-url", process.Env("ORDER_URL", "http://127.0.0.1:8081"), "order service, for choreography (env ORDER_URL)")
-	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")), "Kafka brokers, for choreography (env KAFKA_BROKERS)")
 	positional, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -34,9 +31,9 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 	}
 	// A choreographed order has no workflow: the order service and the
 	// events tell its story. Anything else is asked of Temporal.
-	orders := order.NewClient(*orderURL, nil, env.Token)
+	orders := order.NewClient(env.Services.Order, nil, env.Services.Token)
 	if o, err := retry(ctx, func() (order.OrderResponse, error) { return orders.Get(ctx, id) }); err == nil && o.Mode == order.ModeChoreography {
-		rep, err := choreographyReport(ctx, o, strings.Split(*brokers, ","))
+		rep, err := choreographyReport(ctx, o, strings.Split(env.Brokers, ","))
 		if err != nil {
 			return err
 		}

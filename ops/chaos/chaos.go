@@ -304,8 +304,7 @@ func launch(ctx context.Context, s *stack.Stack, r purchaseRun, retries *atomic.
 			// an answer too.
 			for range 10 {
 				var stdout, stderr bytes.Buffer
-				args := append([]string{"cancel", r.id, "--reason", "chaos", "--order-url", s.OrderURL(), "--brokers", s.BrokerAddr()}, temporalFlags(s)...)
-				if code := starter.Run(ctx, args, &stdout, &stderr); code == starter.ExitOK || strings.Contains(stderr.String(), "can no longer be cancelled") ||
+				if code := s.Starter(&stdout, &stderr).Run(ctx, []string{"cancel", r.id, "--reason", "chaos"}); code == starter.ExitOK || strings.Contains(stderr.String(), "can no longer be cancelled") ||
 					strings.Contains(stderr.String(), "refused") || !process.Sleep(ctx, 200*time.Millisecond) {
 					return
 				}
@@ -313,14 +312,12 @@ func launch(ctx context.Context, s *stack.Stack, r purchaseRun, retries *atomic.
 		})
 	}
 	args := append([]string{"purchase", "--order-id", r.id, "--mode", r.mode, "--wait", "--json"}, r.scenario.args...)
-	args = append(args, temporalFlags(s)...)
-	args = append(args, "--order-url", s.OrderURL(), "--brokers", s.BrokerAddr())
 	// A purchase that has not ended in two minutes is stuck, not slow.
 	runCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	for {
 		var stdout, stderr bytes.Buffer
-		code := starter.Run(runCtx, args, &stdout, &stderr)
+		code := s.Starter(&stdout, &stderr).Run(runCtx, args)
 		if code == starter.ExitOK {
 			return nil
 		}
@@ -400,12 +397,6 @@ func settle(ctx context.Context, s *stack.Stack, runs []purchaseRun, limit time.
 func audit(ctx context.Context, s *stack.Stack) ([]starter.Check, bool, error) {
 	checks, _, err := starter.Audit(ctx, starter.Services{Order: s.OrderURL(), Inventory: s.InventoryURL(), Payment: s.PaymentURL()}, 2*time.Minute)
 	return checks, starter.Passed(checks), err
-}
-
-// temporalFlags point a starter command at the stack's Temporal.
-func temporalFlags(s *stack.Stack) []string {
-	t := s.Temporal()
-	return []string{"--temporal-address", t.Address, "--namespace", t.Namespace, "--ui-url", t.UIURL}
 }
 
 func count(c *FaultCounter) int64 {

@@ -452,8 +452,8 @@ func act(ctx context.Context, s *stack.Stack, c *Cell, a action) error {
 			return nil
 		}
 		var stdout, stderr bytes.Buffer
-		args := append([]string{"cancel", c.OrderID, "--reason", "matrix", "--json"}, starterFlags(s)...)
-		starter.Run(ctx, args, &stdout, &stderr) // a refusal (the pivot has begun) is an answer too
+		// A refusal (the pivot has begun) is an answer too.
+		s.Starter(&stdout, &stderr).Run(ctx, []string{"cancel", c.OrderID, "--reason", "matrix", "--json"})
 		return nil
 	case "operator-cancel":
 		_, err := order.NewClient(s.OrderURL(), nil, "").Cancel(ctx, c.OrderID, order.CancelOrderRequest{Reason: "cancelled by an operator"})
@@ -477,10 +477,9 @@ func act(ctx context.Context, s *stack.Stack, c *Cell, a action) error {
 // with the same order ID attaches to the saga under way.
 func launch(ctx context.Context, s *stack.Stack, c *Cell) (code int, stdout, stderr string) {
 	args := append([]string{"purchase", "--order-id", c.OrderID, "--mode", c.Mode, "--wait", "--json"}, c.args...)
-	args = append(args, starterFlags(s)...)
 	for {
 		var out, errb bytes.Buffer
-		code := starter.Run(ctx, args, &out, &errb)
+		code := s.Starter(&out, &errb).Run(ctx, args)
 		if code != starter.ExitFailure || ctx.Err() != nil {
 			return code, out.String(), errb.String()
 		}
@@ -488,12 +487,6 @@ func launch(ctx context.Context, s *stack.Stack, c *Cell) (code int, stdout, std
 			return code, out.String(), errb.String()
 		}
 	}
-}
-
-func starterFlags(s *stack.Stack) []string {
-	t := s.Temporal()
-	return []string{"--temporal-address", t.Address, "--namespace", t.Namespace, "--ui-url", t.UIURL,
-		"--order-url", s.OrderURL(), "--brokers", s.BrokerAddr()}
 }
 
 // settle waits until what the services hold for the order is consistent

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -57,8 +56,7 @@ func Run(ctx context.Context, cfg Config, opts Options, out io.Writer) int {
 		code = 1
 	}
 	if opts.Bench != nil {
-		setEnv(s)
-		if starter.Run(ctx, append([]string{"bench"}, opts.Bench...), out, out) != 0 {
+		if s.Starter(out, out).Run(ctx, append([]string{"bench"}, opts.Bench...)) != 0 {
 			code = 1
 		}
 	}
@@ -107,23 +105,14 @@ func Run(ctx context.Context, cfg Config, opts Options, out io.Writer) int {
 
 // runDemo runs the demo purchases through the starter and reports whether
 // each ended as expected.
-// setEnv points the starter commands run in this process at the stack.
-func setEnv(s *Stack) {
-	for _, kv := range s.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		os.Setenv(k, v)
-	}
-}
-
 func runDemo(ctx context.Context, s *Stack, out io.Writer) bool {
-	setEnv(s)
 	ok := true
 	var summary strings.Builder
 	for i, d := range demoPurchases {
 		args := append([]string{"purchase"}, d.args...)
 		args = append(args, "--wait", "--json")
 		var stdout, stderr bytes.Buffer
-		code := starter.Run(ctx, args, &stdout, &stderr)
+		code := s.Starter(&stdout, &stderr).Run(ctx, args)
 		var rep starter.Report
 		if code != 0 || json.Unmarshal(stdout.Bytes(), &rep) != nil {
 			fmt.Fprintf(&summary, "  %d. %s: starter failed (exit %d): %s\n", i+1, d.title, code, strings.TrimSpace(stderr.String()))

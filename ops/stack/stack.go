@@ -28,6 +28,7 @@ import (
 
 	"github.com/sagaforge/saga/platform/temporalx"
 	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/starter"
 )
 
 // Config places the stack. Ports of 0 are picked free at start.
@@ -61,8 +62,9 @@ func DefaultConfig() Config {
 	}
 }
 
-// Services names the processes in start order.
-var Services = []string{"temporal", "broker", "order", "inventory", "payment", "worker"}
+// Processes names the stack's processes in start order: the services, and
+// the Temporal server, the broker and the worker.
+var Processes = []string{"temporal", "broker", "order", "inventory", "payment", "worker"}
 
 // Stack is a running system.
 type Stack struct {
@@ -102,7 +104,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		p.out = s.out
 		s.procs[p.name] = p
 	}
-	for _, name := range Services {
+	for _, name := range Processes {
 		p := s.procs[name]
 		if err := p.start(); err != nil {
 			s.Stop()
@@ -232,8 +234,8 @@ func TemporalArgs(host string, port, uiPort int, dbFile string) []string {
 // each one's grace (10 s; the dev server 30 s).
 func (s *Stack) Stop() error {
 	var errs []error
-	for i := len(Services) - 1; i >= 0; i-- {
-		if p := s.procs[Services[i]]; p != nil {
+	for i := len(Processes) - 1; i >= 0; i-- {
+		if p := s.procs[Processes[i]]; p != nil {
 			errs = append(errs, p.terminate())
 		}
 	}
@@ -301,7 +303,7 @@ func shellQuote(w string) string {
 // to, in start order; none when all are running.
 func (s *Stack) Down() []string {
 	var down []string
-	for _, name := range Services {
+	for _, name := range Processes {
 		p := s.procs[name]
 		p.mu.Lock()
 		stopped := p.stopped
@@ -343,6 +345,20 @@ func (s *Stack) Env() []string {
 	return append([]string{"TEMPORAL_ADDRESS=" + t.Address, "TEMPORAL_NAMESPACE=" + t.Namespace, "TEMPORAL_UI_URL=" + t.UIURL,
 		"ORDER_URL=" + s.OrderURL(), "INVENTORY_URL=" + s.InventoryURL(), "PAYMENT_URL=" + s.PaymentURL(),
 		"BROKER_ADDR=" + s.BrokerAddr()}, s.cfg.Env...)
+}
+
+// Starter is the starter's configuration for this stack, writing to stdout
+// and stderr: its commands run in this process reach this stack without
+// flags or environment variables.
+func (s *Stack) Starter(stdout, stderr io.Writer) starter.Env {
+	env := starter.Env{Stdout: stdout, Stderr: stderr, Temporal: s.Temporal(), Brokers: s.BrokerAddr(),
+		Services: starter.Services{Order: s.OrderURL(), Inventory: s.InventoryURL(), Payment: s.PaymentURL()}}
+	for _, kv := range s.cfg.Env {
+		if token, ok := strings.CutPrefix(kv, "SAGA_SERVICE_TOKEN="); ok {
+			env.Services.Token = token
+		}
+	}
+	return env
 }
 
 // temporalReady passes once the frontend answers for the default namespace.
@@ -425,11 +441,6 @@ func tcpReady(addr string) func(context.Context) error {
 	}
 }
 
-// It picks below Linux's ephemeral range (32768 and up), which is where a
-// port from Listen(":0") comes from, and where every outgoing connection
-// on the machine takes its local port: one of those could take the port
-// between this check and the child's bind ("address already in use", seen
-// once under parallel integration tests).
 // portsFree refuses to start on ports something already listens on. The
 // readiness checks cannot tell our child from a stranger: with another stack
 // still up, this one's server would fail to bind while its checks passed
@@ -461,6 +472,11 @@ func (c *Config) ports() []namedPort {
 		{"inventory", &c.InventoryPort}, {"payment", &c.PaymentPort}, {"broker", &c.BrokerPort}}
 }
 
+// freePort picks a port nothing listens on, and none of taken. It picks
+// below Linux's ephemeral range (32768 and up), which is where a port from
+// Listen(":0") comes from, and where every outgoing connection on the
+// machine takes its local port: one of those could take the port between
+// this check and the child's bind.
 func freePort(host string, taken map[int]bool) (int, error) {
 	for range 200 {
 		port := 20000 + rand.IntN(12000)

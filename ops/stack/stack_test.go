@@ -110,7 +110,7 @@ func TestCommandSurvivesAShell(t *testing.T) {
 // Every process that died is reported, not only the first.
 func TestDownListsEveryDeadProcess(t *testing.T) {
 	s := &Stack{procs: map[string]*process{}}
-	for _, name := range Services {
+	for _, name := range Processes {
 		s.procs[name] = &process{name: name}
 	}
 	// Never started, as good as dead; stopped on purpose is not a crash.

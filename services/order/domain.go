@@ -84,8 +84,16 @@ type NewOrder struct {
 	Mode       Mode
 }
 
+// withDefaults is the order as created: orchestrated unless it says.
+func (n NewOrder) withDefaults() NewOrder {
+	if n.Mode == "" {
+		n.Mode = ModeOrchestration
+	}
+	return n
+}
+
 // Validate checks the shape of a new order; the store checks the catalog.
-func (n *NewOrder) Validate() error {
+func (n NewOrder) Validate() error {
 	if err := orderid.Validate(n.ID); err != nil {
 		return err
 	}
@@ -93,9 +101,7 @@ func (n *NewOrder) Validate() error {
 		return fmt.Errorf("%w: customer_id is required", fault.ErrInvalid)
 	}
 	switch n.Mode {
-	case "":
-		n.Mode = ModeOrchestration
-	case ModeOrchestration, ModeChoreography:
+	case "", ModeOrchestration, ModeChoreography:
 	default:
 		return fmt.Errorf("%w: mode must be %q or %q, got %q", fault.ErrInvalid, ModeOrchestration, ModeChoreography, n.Mode)
 	}

@@ -103,6 +103,7 @@ func (s *Store) Ping(ctx context.Context) error { return database.Ping(ctx, s.db
 // request under the same ID is an idempotency conflict; an ID whose cancel
 // already left a tombstone is refused as compensated.
 func (s *Store) Create(ctx context.Context, in NewOrder) (o Order, created bool, err error) {
+	in = in.withDefaults()
 	if err := in.Validate(); err != nil {
 		return Order{}, false, err
 	}
