@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/orderid"
+	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/order"
 )
@@ -32,7 +32,7 @@ func runCancel(ctx context.Context, env *Env, args []string) error {
 		return usagef("want exactly one ORDER_ID, got %d arguments", len(positional))
 	}
 	id := positional[0]
-	if err := orderid.Validate(id); err != nil {
+	if err := input.ValidateOrderID(id); err != nil {
 		return usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
 	}
 	if len(*reason) > 200 {

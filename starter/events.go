@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/platform/orderid"
+	"github.com/sagaforge/saga/platform/input"
 )
 
 // runEvents follows the domain events of all three services as a consumer
@@ -30,7 +30,7 @@ func runEvents(ctx context.Context, env *Env, args []string) error {
 		return usagef("unexpected argument %q", positional[0])
 	}
 	if *only != "" {
-		if err := orderid.Validate(*only); err != nil {
+		if err := input.ValidateOrderID(*only); err != nil {
 			return usagef("--order: %s", strings.TrimPrefix(err.Error(), "invalid request: "))
 		}
 	}

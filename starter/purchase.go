@@ -14,8 +14,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/platform/orderid"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/order"
 )
@@ -79,7 +79,7 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 		return usagef("--wait-timeout must be a positive duration such as 5m, got %s", *waitFor)
 	}
 	if *orderID == "" {
-		*orderID = orderid.New()
+		*orderID = input.NewOrderID()
 	}
 	in := purchase.Input{OrderID: *orderID, CustomerID: *customer, Items: items}
 	if err := in.Validate(); err != nil {

@@ -10,7 +10,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 
-	"github.com/sagaforge/saga/platform/orderid"
+	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/order"
 )
@@ -26,7 +26,7 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 		return usagef("want exactly one ORDER_ID, got %d arguments", len(positional))
 	}
 	id := positional[0]
-	if err := orderid.Validate(id); err != nil {
+	if err := input.ValidateOrderID(id); err != nil {
 		return usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
 	}
 	// A choreographed order has no workflow: the order service and the

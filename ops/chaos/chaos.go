@@ -21,7 +21,7 @@ import (
 
 	"github.com/sagaforge/saga/ops/stack"
 	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/orderid"
+	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/services/order"
 	"github.com/sagaforge/saga/starter"
@@ -141,7 +141,7 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config, faults *FaultCounter) 
 	rep := Report{Purchases: cfg.Purchases, ByMode: map[string]int{}, Outcomes: map[string]int{}, Kills: map[string]int{}}
 	runs := make([]purchaseRun, cfg.Purchases)
 	for i := range runs {
-		runs[i] = purchaseRun{id: orderid.New(), mode: cfg.Modes[i%len(cfg.Modes)], scenario: scenarios[(i/len(cfg.Modes))%len(scenarios)],
+		runs[i] = purchaseRun{id: input.NewOrderID(), mode: cfg.Modes[i%len(cfg.Modes)], scenario: scenarios[(i/len(cfg.Modes))%len(scenarios)],
 			cancel: rand.Float64() < cfg.CancelShare}
 		rep.ByMode[runs[i].mode]++
 		if runs[i].cancel {

@@ -5,9 +5,8 @@
 package purchase
 
 import (
-	"github.com/sagaforge/saga/platform/cart"
+	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/platform/orderid"
 )
 
 const (
@@ -175,11 +174,11 @@ type OrderRef struct {
 // malformed input is refused at once instead of becoming a saga that the
 // services cancel.
 func (in Input) Validate() error {
-	if err := orderid.Validate(in.OrderID); err != nil {
+	if err := input.ValidateOrderID(in.OrderID); err != nil {
 		return err
 	}
-	if err := cart.ValidateName("customer ID", in.CustomerID); err != nil {
+	if err := input.ValidateName("customer ID", in.CustomerID); err != nil {
 		return err
 	}
-	return cart.Validate("a purchase", in.Items, func(it Item) cart.Line { return cart.Line{SKU: it.SKU, Quantity: it.Quantity} })
+	return input.ValidateItems("a purchase", in.Items, func(it Item) input.Line { return input.Line{SKU: it.SKU, Quantity: it.Quantity} })
 }

@@ -10,9 +10,8 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/platform/cart"
 	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/orderid"
+	"github.com/sagaforge/saga/platform/input"
 )
 
 // ReservationStatus is where a reservation is in its life.
@@ -72,10 +71,10 @@ type Item struct {
 
 // validateReserve checks the shape of a reserve request.
 func validateReserve(orderID string, items []Item) error {
-	if err := orderid.Validate(orderID); err != nil {
+	if err := input.ValidateOrderID(orderID); err != nil {
 		return err
 	}
-	return cart.Validate("a reservation", items, func(it Item) cart.Line { return cart.Line{SKU: it.SKU, Quantity: it.Quantity} })
+	return input.ValidateItems("a reservation", items, func(it Item) input.Line { return input.Line{SKU: it.SKU, Quantity: it.Quantity} })
 }
 
 func sortedItems(items []Item) []Item {

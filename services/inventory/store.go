@@ -14,8 +14,7 @@ import (
 	"github.com/sagaforge/saga/messaging/outbox"
 	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/orderid"
-	"github.com/sagaforge/saga/platform/reason"
+	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/rest"
 )
 
@@ -171,10 +170,10 @@ func (s *Store) recordRejection(ctx context.Context, orderID string, items []Ite
 // mode labels the tombstone's event; a release of a reservation keeps the
 // reservation's mode. reason, if any, says why (it travels on StockReleased).
 func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, why string) (Reservation, error) {
-	if err := orderid.Validate(orderID); err != nil {
+	if err := input.ValidateOrderID(orderID); err != nil {
 		return Reservation{}, err
 	}
-	why = reason.Clean(why)
+	why = input.CleanReason(why)
 	var res Reservation
 	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		var err error
@@ -215,7 +214,7 @@ func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, w
 // final and a release is refused from now on. It changes nothing for a
 // reservation that holds nothing, and nothing for an unknown order.
 func (s *Store) MarkApproved(ctx context.Context, orderID string) error {
-	if err := orderid.Validate(orderID); err != nil {
+	if err := input.ValidateOrderID(orderID); err != nil {
 		return err
 	}
 	return s.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
@@ -226,7 +225,7 @@ func (s *Store) MarkApproved(ctx context.Context, orderID string) error {
 
 // Get returns one reservation.
 func (s *Store) Get(ctx context.Context, orderID string) (Reservation, error) {
-	if err := orderid.Validate(orderID); err != nil {
+	if err := input.ValidateOrderID(orderID); err != nil {
 		return Reservation{}, err
 	}
 	return find(s.db.WithContext(ctx), orderID)

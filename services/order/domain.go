@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/platform/cart"
 	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/platform/orderid"
 )
 
 // Status is where an order is in its life.
@@ -94,7 +93,7 @@ func (n NewOrder) withDefaults() NewOrder {
 
 // Validate checks the shape of a new order; the store checks the catalog.
 func (n NewOrder) Validate() error {
-	if err := orderid.Validate(n.ID); err != nil {
+	if err := input.ValidateOrderID(n.ID); err != nil {
 		return err
 	}
 	if strings.TrimSpace(n.CustomerID) == "" {
@@ -110,7 +109,7 @@ func (n NewOrder) Validate() error {
 
 // ValidateItems checks the lines of an order (see cart.Validate).
 func ValidateItems(items []Item) error {
-	return cart.Validate("an order", items, func(it Item) cart.Line { return cart.Line{SKU: it.SKU, Quantity: it.Quantity} })
+	return input.ValidateItems("an order", items, func(it Item) input.Line { return input.Line{SKU: it.SKU, Quantity: it.Quantity} })
 }
 
 // SortedItems returns the items ordered by SKU, the canonical form used to

@@ -13,9 +13,8 @@ import (
 	"github.com/sagaforge/saga/messaging/outbox"
 	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/platform/orderid"
-	"github.com/sagaforge/saga/platform/reason"
 	"github.com/sagaforge/saga/platform/rest"
 	"github.com/sagaforge/saga/platform/watch"
 )
@@ -157,7 +156,7 @@ func (s *Store) Create(ctx context.Context, in NewOrder) (o Order, created bool,
 
 // Get returns one order with its lines.
 func (s *Store) Get(ctx context.Context, id string) (Order, error) {
-	if err := orderid.Validate(id); err != nil {
+	if err := input.ValidateOrderID(id); err != nil {
 		return Order{}, err
 	}
 	return find(s.db.WithContext(ctx), id)
@@ -200,7 +199,7 @@ func (s *Store) List(ctx context.Context, f ListFilter) ([]Order, error) {
 
 // Approve moves a PENDING order to APPROVED.
 func (s *Store) Approve(ctx context.Context, id string) (Order, error) {
-	if err := orderid.Validate(id); err != nil {
+	if err := input.ValidateOrderID(id); err != nil {
 		return Order{}, err
 	}
 	var o Order
@@ -226,10 +225,10 @@ func (s *Store) Approve(ctx context.Context, id string) (Order, error) {
 // exist succeeds and leaves a tombstone, because a compensation may overtake
 // the create it undoes.
 func (s *Store) Cancel(ctx context.Context, id, why string) (Order, error) {
-	if err := orderid.Validate(id); err != nil {
+	if err := input.ValidateOrderID(id); err != nil {
 		return Order{}, err
 	}
-	why = reason.Clean(why)
+	why = input.CleanReason(why)
 	if why == "" {
 		return Order{}, fmt.Errorf("%w: a cancellation needs a reason", fault.ErrInvalid)
 	}

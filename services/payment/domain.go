@@ -10,8 +10,8 @@ import (
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/platform/orderid"
 )
 
 // Status is where a payment is in its life.
@@ -66,7 +66,7 @@ type Charge struct {
 }
 
 func (c Charge) validate() error {
-	if err := orderid.Validate(c.OrderID); err != nil {
+	if err := input.ValidateOrderID(c.OrderID); err != nil {
 		return err
 	}
 	if strings.TrimSpace(c.CustomerID) == "" {

@@ -13,7 +13,7 @@ import (
 	"github.com/sagaforge/saga/messaging/outbox"
 	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/orderid"
+	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/rest"
 )
 
@@ -112,7 +112,7 @@ func (s *Store) Charge(ctx context.Context, c Charge) (Payment, error) {
 // mode labels the tombstone's event; a refund of a payment keeps the
 // payment's mode.
 func (s *Store) Refund(ctx context.Context, orderID string, mode events.Mode) (Payment, error) {
-	if err := orderid.Validate(orderID); err != nil {
+	if err := input.ValidateOrderID(orderID); err != nil {
 		return Payment{}, err
 	}
 	var p Payment
@@ -150,7 +150,7 @@ func (s *Store) Refund(ctx context.Context, orderID string, mode events.Mode) (P
 // final and a refund is refused from now on. It changes nothing for a payment
 // that took no money, and nothing for an unknown order.
 func (s *Store) MarkApproved(ctx context.Context, orderID string) error {
-	if err := orderid.Validate(orderID); err != nil {
+	if err := input.ValidateOrderID(orderID); err != nil {
 		return err
 	}
 	return s.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
@@ -161,7 +161,7 @@ func (s *Store) MarkApproved(ctx context.Context, orderID string) error {
 
 // Get returns one order's payment.
 func (s *Store) Get(ctx context.Context, orderID string) (Payment, error) {
-	if err := orderid.Validate(orderID); err != nil {
+	if err := input.ValidateOrderID(orderID); err != nil {
 		return Payment{}, err
 	}
 	return find(s.db.WithContext(ctx), orderID)

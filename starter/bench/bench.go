@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sagaforge/saga/platform/orderid"
+	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/saga/purchase"
 )
 
@@ -48,7 +48,7 @@ type Result struct {
 // Mix is the purchase with sequence number i: 90% approved (alice buys a
 // keyboard), 5% declined (bob's monitor), 5% out of stock.
 func Mix(i int) purchase.Input {
-	in := purchase.Input{OrderID: orderid.New(), CustomerID: "alice", Items: []purchase.Item{{SKU: "SKU-1", Quantity: 1}}}
+	in := purchase.Input{OrderID: input.NewOrderID(), CustomerID: "alice", Items: []purchase.Item{{SKU: "SKU-1", Quantity: 1}}}
 	switch i % 20 {
 	case 7:
 		in.CustomerID, in.Items = "bob", []purchase.Item{{SKU: "SKU-2", Quantity: 1}}

@@ -1,7 +1,7 @@
-// Package cart holds the shape rules every list of SKUs and quantities obeys
-// (an order, a reservation, a purchase), so that the starter and the
-// services refuse the same input in the same words.
-package cart
+package input
+
+// The shape rules every list of SKUs and quantities obeys: an order, a
+// reservation, a purchase.
 
 import (
 	"fmt"
@@ -37,7 +37,7 @@ type Line struct {
 // Validate refuses an empty cart, too many lines, a malformed SKU, a
 // quantity out of range and the same SKU twice (a client bug we would rather
 // surface than sum). noun names the cart in messages, e.g. "an order".
-func Validate[T any](noun string, items []T, line func(T) Line) error {
+func ValidateItems[T any](noun string, items []T, line func(T) Line) error {
 	if len(items) == 0 {
 		return fmt.Errorf("%w: %s needs at least one item", fault.ErrInvalid, noun)
 	}

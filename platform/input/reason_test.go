@@ -1,4 +1,4 @@
-package reason
+package input
 
 import (
 	"strings"
@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-func TestClean(t *testing.T) {
+func TestCleanReason(t *testing.T) {
 	for in, want := range map[string]string{
 		"  card declined  ":    "card declined",
 		"":                     "",
@@ -16,12 +16,12 @@ func TestClean(t *testing.T) {
 		"escape \x1b[31m red":  "escape  [31m red",
 		"broken \xff\xfe utf8": "broken \uFFFD utf8",
 	} {
-		if got := Clean(in); got != want {
-			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
+		if got := CleanReason(in); got != want {
+			t.Errorf("CleanReason(%q) = %q, want %q", in, got, want)
 		}
 	}
-	got := Clean(strings.Repeat("é", 400)) // 800 bytes
-	if len(got) > MaxBytes || !utf8.ValidString(got) || len(got) < MaxBytes-1 {
+	got := CleanReason(strings.Repeat("é", 400)) // 800 bytes
+	if len(got) > MaxReasonBytes || !utf8.ValidString(got) || len(got) < MaxReasonBytes-1 {
 		t.Errorf("Clean of 800 bytes: %d bytes, valid UTF-8 %v", len(got), utf8.ValidString(got))
 	}
 }
