@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/problem"
+	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/inventory"
 	"github.com/sagaforge/saga/services/order"
@@ -124,7 +124,7 @@ func classify(err error) error {
 		return err
 	}
 	msg := err.Error()
-	var p *problem.Problem
+	var p *web.Problem
 	if errors.As(err, &p) && p.Detail != "" {
 		msg = p.Detail
 	}

@@ -9,8 +9,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/sagaforge/saga/platform/problem/problemtest"
 	"github.com/sagaforge/saga/platform/temporalx"
+	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/order"
 )
@@ -38,7 +38,7 @@ func TestServiceTokenGuardsMutationsEndToEnd(t *testing.T) {
 		{"reserve with the token as basic auth", "POST", s.InventoryURL() + "/reservations", "Basic " + token},
 		{"refund without a token", "POST", s.PaymentURL() + "/payments/" + orchestrated.OrderID + "/refund", ""},
 	} {
-		status, p := problemtest.SendWith(t, tc.method, tc.url, "application/json", body, tc.auth)
+		status, p := webtest.SendWith(t, tc.method, tc.url, "application/json", body, tc.auth)
 		if status != http.StatusUnauthorized || p.Code != "unauthorized" {
 			t.Errorf("%s: %d %+v, want 401 unauthorized", tc.name, status, p)
 		}

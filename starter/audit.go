@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/services/inventory"
 	"github.com/sagaforge/saga/services/order"
 	"github.com/sagaforge/saga/services/payment"
@@ -76,7 +76,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 // PENDING for longer than settle counts as stuck. It returns the checks
 // and how many orders it read.
 func Audit(ctx context.Context, s Services, settle time.Duration) ([]Check, int, error) {
-	httpClient := rest.DefaultHTTPClient()
+	httpClient := web.DefaultHTTPClient()
 	snap, err := read(ctx,
 		order.NewClient(s.Order, httpClient, s.Token),
 		inventory.NewClient(s.Inventory, httpClient, s.Token),
@@ -116,7 +116,7 @@ func PrintChecks(w io.Writer, checks []Check) {
 
 func read(ctx context.Context, orders *order.Client, stock *inventory.Client, payments *payment.Client) (snapshot, error) {
 	snap := snapshot{reservations: map[string]inventory.ReservationResponse{}, payments: map[string]payment.PaymentResponse{}}
-	err := pages(ctx, func(p rest.Page) (string, error) {
+	err := pages(ctx, func(p web.Page) (string, error) {
 		page, err := orders.Page(ctx, p)
 		snap.orders = append(snap.orders, page.Orders...)
 		return page.Next, err
@@ -124,7 +124,7 @@ func read(ctx context.Context, orders *order.Client, stock *inventory.Client, pa
 	if err != nil {
 		return snap, fmt.Errorf("cannot read orders: %w", err)
 	}
-	err = pages(ctx, func(p rest.Page) (string, error) {
+	err = pages(ctx, func(p web.Page) (string, error) {
 		page, err := stock.Reservations(ctx, p)
 		for _, r := range page.Reservations {
 			snap.reservations[r.OrderID] = r
@@ -134,7 +134,7 @@ func read(ctx context.Context, orders *order.Client, stock *inventory.Client, pa
 	if err != nil {
 		return snap, fmt.Errorf("cannot read reservations: %w", err)
 	}
-	err = pages(ctx, func(p rest.Page) (string, error) {
+	err = pages(ctx, func(p web.Page) (string, error) {
 		page, err := payments.Payments(ctx, p)
 		for _, p := range page.Payments {
 			snap.payments[p.OrderID] = p
@@ -159,8 +159,8 @@ func read(ctx context.Context, orders *order.Client, stock *inventory.Client, pa
 // pages reads every page of a list: read gets the page after a key and
 // returns the key of the next one, empty at the end. Each page is retried
 // on its own, so a transient failure does not restart the walk.
-func pages(ctx context.Context, read func(rest.Page) (next string, err error)) error {
-	p := rest.Page{Limit: rest.DefaultPageLimit}
+func pages(ctx context.Context, read func(web.Page) (next string, err error)) error {
+	p := web.Page{Limit: web.DefaultPageLimit}
 	for {
 		next, err := retry(ctx, func() (string, error) { return read(p) })
 		if err != nil || next == "" {

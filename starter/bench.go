@@ -14,7 +14,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/inventory"
 	"github.com/sagaforge/saga/services/order"
@@ -65,7 +65,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		levels = append(levels, v)
 	}
 
-	httpClient := rest.DefaultHTTPClient()
+	httpClient := web.DefaultHTTPClient()
 	orders := order.NewClient(env.Services.Order, httpClient, env.Services.Token)
 	if _, err := orders.List(ctx, order.StatusApproved); err != nil {
 		return fmt.Errorf("cannot reach the order service at %s: %w", env.Services.Order, err)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/problem"
+	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/order"
 )
@@ -112,7 +112,7 @@ func choreographyReport(ctx context.Context, o order.OrderResponse, brokers []st
 // orderServiceError is one line: the service's own words for a refusal
 // (bad input is a usage error), or where it could not be reached.
 func orderServiceError(orderURL string, err error) error {
-	var p *problem.Problem
+	var p *web.Problem
 	switch {
 	case errors.Is(err, fault.ErrInvalid) && errors.As(err, &p):
 		return usagef("%s", p.Detail)

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"time"
 
-	"github.com/sagaforge/saga/platform/problem"
 	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/web"
 )
 
 // retry calls fn until it succeeds, fails for good, or has failed ten times
@@ -19,7 +19,7 @@ func retry[T any](ctx context.Context, fn func() (T, error)) (T, error) {
 	wait := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		v, err := fn()
-		var p *problem.Problem
+		var p *web.Problem
 		if err == nil || (errors.As(err, &p) && !p.Retryable()) || attempt == retryAttempts || !process.Sleep(ctx, wait) {
 			return v, err
 		}

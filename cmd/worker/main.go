@@ -15,8 +15,8 @@ import (
 
 	"github.com/sagaforge/saga/activities"
 	"github.com/sagaforge/saga/platform/process"
-	"github.com/sagaforge/saga/platform/rest"
 	"github.com/sagaforge/saga/platform/temporalx"
+	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/inventory"
 	"github.com/sagaforge/saga/services/order"
@@ -56,7 +56,7 @@ func main() {
 	}
 	defer c.Close()
 
-	httpClient := rest.DefaultHTTPClient()
+	httpClient := web.DefaultHTTPClient()
 	token := os.Getenv("SAGA_SERVICE_TOKEN")
 	w := workers.New(c, policy, activities.New(
 		order.NewClient(*orderURL, httpClient, token),

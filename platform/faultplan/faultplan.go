@@ -33,8 +33,7 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/httpserver"
-	"github.com/sagaforge/saga/platform/problem"
+	"github.com/sagaforge/saga/platform/web"
 )
 
 // The operations a plan names.
@@ -194,13 +193,13 @@ func (p *Plan) Wrap(log *slog.Logger, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		held := httpserver.NewHeld()
+		held := web.NewHeld()
 		err := p.Do(r.Context(), log, op, orderID, func() error {
 			next.ServeHTTP(held, r)
 			return nil
 		})
 		if err != nil {
-			problem.Write(w, r, problem.From(err))
+			web.WriteProblem(w, r, web.ProblemFrom(err))
 			return
 		}
 		held.CopyTo(w)

@@ -5,15 +5,15 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/platform/web"
 )
 
 // Client calls the inventory service.
-type Client struct{ rest *rest.Client }
+type Client struct{ rest *web.Client }
 
 // NewClient returns a client for the inventory service at baseURL.
 func NewClient(baseURL string, httpClient *http.Client, token string) *Client {
-	return &Client{rest: rest.NewClient(baseURL, httpClient, token)}
+	return &Client{rest: web.NewClient(baseURL, httpClient, token)}
 }
 
 // Reserve reserves every line of the order or none.
@@ -38,7 +38,7 @@ func (c *Client) Reservation(ctx context.Context, orderID string) (ReservationRe
 }
 
 // Reservations lists every reservation.
-func (c *Client) Reservations(ctx context.Context, page rest.Page) (ListReservationsResponse, error) {
+func (c *Client) Reservations(ctx context.Context, page web.Page) (ListReservationsResponse, error) {
 	var out ListReservationsResponse
 	err := c.rest.Do(ctx, http.MethodGet, "/reservations?"+page.Query(), nil, &out)
 	return out, err

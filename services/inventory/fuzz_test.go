@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/sagaforge/saga/platform/problem/problemtest"
+	"github.com/sagaforge/saga/platform/web/webtest"
 )
 
 // FuzzInventoryRequests sends arbitrary bodies to the reserve and release
@@ -12,7 +12,7 @@ import (
 // writes no event but a recorded decline's or rejection's own; and whatever happened, every SKU still holds its seeded
 // stock as available plus reserved, never below zero.
 func FuzzInventoryRequests(f *testing.F) {
-	problemtest.FuzzSeed(f, 2,
+	webtest.FuzzSeed(f, 2,
 		`{"order_id":"f1","items":[{"sku":"SKU-1","quantity":2}]}`,
 		`{"order_id":"f2","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-2","quantity":100}]}`,
 		`{"order_id":"f3","items":[{"sku":"SKU-OUT","quantity":1}]}`,
@@ -24,8 +24,8 @@ func FuzzInventoryRequests(f *testing.F) {
 	fx := newFixture(f)
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, op uint8, id, body string) {
-		path := problemtest.FuzzPath(op, "/reservations", id, "release")
-		problemtest.Mutation(t, fx.url+path, body, func() int { return len(fx.events(t)) }, "out-of-stock")
+		path := webtest.FuzzPath(op, "/reservations", id, "release")
+		webtest.Mutation(t, fx.url+path, body, func() int { return len(fx.events(t)) }, "out-of-stock")
 		all, err := fx.store.AllStock(ctx)
 		if err != nil {
 			t.Fatal(err)

@@ -5,9 +5,7 @@ import (
 	"net/http"
 
 	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/platform/httpserver"
-	"github.com/sagaforge/saga/platform/problem"
-	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/platform/web"
 )
 
 // NewHandler serves the inventory API, the one the orchestrator calls (its
@@ -28,8 +26,8 @@ func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
 	mux.HandleFunc("POST /reservations/{order_id}/release", h.release)
 	mux.HandleFunc("GET /stock", h.allStock)
 	mux.HandleFunc("GET /stock/{sku}", h.stock)
-	mux.HandleFunc("GET /healthz", httpserver.Health(store.Ping))
-	return httpserver.Middleware(log, token, mux)
+	mux.HandleFunc("GET /healthz", web.Health(store.Ping))
+	return web.Middleware(log, token, mux)
 }
 
 type handler struct {
@@ -39,60 +37,60 @@ type handler struct {
 
 func (h *handler) reserve(w http.ResponseWriter, r *http.Request) {
 	var req ReserveRequest
-	if err := problem.DecodeJSON(w, r, &req); err != nil {
-		problem.Write(w, r, problem.From(err))
+	if err := web.DecodeJSON(w, r, &req); err != nil {
+		web.WriteProblem(w, r, web.ProblemFrom(err))
 		return
 	}
 	res, err := h.store.Reserve(r.Context(), req.OrderID, req.Items, events.Orchestration)
 	if err != nil {
-		httpserver.Fail(h.log, w, r, req.OrderID, "reserve", err)
+		web.Fail(h.log, w, r, req.OrderID, "reserve", err)
 		return
 	}
 	h.log.Info("stock reserved", "order_id", req.OrderID, "lines", len(res.Lines))
-	problem.WriteJSON(w, http.StatusOK, NewReservationResponse(res))
+	web.WriteJSON(w, http.StatusOK, NewReservationResponse(res))
 }
 
 func (h *handler) release(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("order_id")
 	var req ReleaseRequest
 	if r.ContentLength != 0 {
-		if err := problem.DecodeJSON(w, r, &req); err != nil {
-			problem.Write(w, r, problem.From(err))
+		if err := web.DecodeJSON(w, r, &req); err != nil {
+			web.WriteProblem(w, r, web.ProblemFrom(err))
 			return
 		}
 	}
 	if len(req.Reason) > 512 {
-		problem.Write(w, r, problem.Invalid("reason is longer than 512 bytes"))
+		web.WriteProblem(w, r, web.Invalid("reason is longer than 512 bytes"))
 		return
 	}
 	res, err := h.store.Release(r.Context(), id, events.Orchestration, req.Reason)
 	if err != nil {
-		httpserver.Fail(h.log, w, r, id, "release", err)
+		web.Fail(h.log, w, r, id, "release", err)
 		return
 	}
 	h.log.Info("stock released", "order_id", id, "status", res.Status)
-	problem.WriteJSON(w, http.StatusOK, NewReservationResponse(res))
+	web.WriteJSON(w, http.StatusOK, NewReservationResponse(res))
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("order_id")
 	res, err := h.store.Get(r.Context(), id)
 	if err != nil {
-		httpserver.Fail(h.log, w, r, id, "get", err)
+		web.Fail(h.log, w, r, id, "get", err)
 		return
 	}
-	problem.WriteJSON(w, http.StatusOK, NewReservationResponse(res))
+	web.WriteJSON(w, http.StatusOK, NewReservationResponse(res))
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
-	page, err := rest.PageFrom(r.URL.Query())
+	page, err := web.PageFrom(r.URL.Query())
 	if err != nil {
-		problem.Write(w, r, problem.Invalid("%v", err))
+		web.WriteProblem(w, r, web.Invalid("%v", err))
 		return
 	}
 	all, err := h.store.Reservations(r.Context(), page)
 	if err != nil {
-		httpserver.Fail(h.log, w, r, "", "list", err)
+		web.Fail(h.log, w, r, "", "list", err)
 		return
 	}
 	out := ListReservationsResponse{Reservations: make([]ReservationResponse, 0, len(all))}
@@ -100,27 +98,27 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 		out.Reservations = append(out.Reservations, NewReservationResponse(res))
 		out.Next = page.Next(len(all), res.OrderID)
 	}
-	problem.WriteJSON(w, http.StatusOK, out)
+	web.WriteJSON(w, http.StatusOK, out)
 }
 
 func (h *handler) stock(w http.ResponseWriter, r *http.Request) {
 	st, err := h.store.Stock(r.Context(), r.PathValue("sku"))
 	if err != nil {
-		httpserver.Fail(h.log, w, r, "", "stock", err)
+		web.Fail(h.log, w, r, "", "stock", err)
 		return
 	}
-	problem.WriteJSON(w, http.StatusOK, NewStockResponse(st))
+	web.WriteJSON(w, http.StatusOK, NewStockResponse(st))
 }
 
 func (h *handler) allStock(w http.ResponseWriter, r *http.Request) {
 	all, err := h.store.AllStock(r.Context())
 	if err != nil {
-		httpserver.Fail(h.log, w, r, "", "stock", err)
+		web.Fail(h.log, w, r, "", "stock", err)
 		return
 	}
 	out := ListStockResponse{Stock: make([]StockResponse, 0, len(all))}
 	for _, st := range all {
 		out.Stock = append(out.Stock, NewStockResponse(st))
 	}
-	problem.WriteJSON(w, http.StatusOK, out)
+	web.WriteJSON(w, http.StatusOK, out)
 }

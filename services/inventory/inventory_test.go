@@ -14,8 +14,8 @@ import (
 	"github.com/sagaforge/saga/messaging/outbox"
 	"github.com/sagaforge/saga/platform/database/dbtest"
 	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/problem/problemtest"
-	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/services/inventory"
 )
 
@@ -174,18 +174,18 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 		{"empty", "/reservations", `{"order_id":"b1","items":[]}`},
 		{"duplicate sku", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-1","quantity":1}]}`},
 		{"bad order id", "/reservations", `{"order_id":"","items":[{"sku":"SKU-1","quantity":1}]}`},
-		{"oversized body", "/reservations", problemtest.Oversized()},
+		{"oversized body", "/reservations", webtest.Oversized()},
 		{"release with an unknown field", "/reservations/b1/release", `{"all":true}`},
 		{"release bad id", "/reservations/a%20b/release", ``},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, p := problemtest.Send(t, http.MethodPost, f.url+tc.path, "application/json", tc.body)
+			status, p := webtest.Send(t, http.MethodPost, f.url+tc.path, "application/json", tc.body)
 			if status != http.StatusBadRequest || p.Code != "invalid-request" {
 				t.Fatalf("got %d %+v, want 400 invalid-request", status, p)
 			}
 		})
 	}
-	all, err := f.store.Reservations(context.Background(), rest.Page{Limit: rest.MaxPageLimit})
+	all, err := f.store.Reservations(context.Background(), web.Page{Limit: web.MaxPageLimit})
 	if err != nil || len(all) != 0 {
 		t.Fatalf("bad input wrote %d reservations (err %v), want none", len(all), err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
-	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/platform/web"
 )
 
 // Store keeps stock and reservations in the service's own database.
@@ -232,7 +232,7 @@ func (s *Store) Get(ctx context.Context, orderID string) (Reservation, error) {
 }
 
 // Reservations lists a page of reservations in order ID order.
-func (s *Store) Reservations(ctx context.Context, page rest.Page) ([]Reservation, error) {
+func (s *Store) Reservations(ctx context.Context, page web.Page) ([]Reservation, error) {
 	var out []Reservation
 	err := s.db.WithContext(ctx).Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") }).
 		Where("order_id > ?", page.After).Order("order_id").Limit(page.Limit).Find(&out).Error

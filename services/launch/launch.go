@@ -22,8 +22,8 @@ import (
 	"github.com/sagaforge/saga/messaging/outbox"
 	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/faultplan"
-	"github.com/sagaforge/saga/platform/httpserver"
 	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/web"
 )
 
 // Service describes one service binary.
@@ -85,7 +85,7 @@ func mainCode(s Service) int {
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
 	}
-	faults, err := httpserver.ParseFaults(*faultSpec)
+	faults, err := web.ParseFaults(*faultSpec)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: --faults: %v\n", s.Name, err)
 		return 2
@@ -136,7 +136,7 @@ func mainCode(s Service) int {
 type runConfig struct {
 	addr, dsn    string
 	brokers      []string
-	faults       *httpserver.Faults
+	faults       *web.Faults
 	plan         *faultplan.Plan
 	stepDeadline time.Duration
 	deps         Deps // without the database and outbox, which run opens
@@ -184,5 +184,5 @@ func run(ctx context.Context, s Service, cfg runConfig) error {
 		consumers.Go(func() { bg(ctx) })
 	}
 	defer consumers.Wait()
-	return httpserver.Serve(ctx, log, addr, faults.Wrap(log, cfg.plan.Wrap(log, parts.Handler)), nil)
+	return web.Serve(ctx, log, addr, faults.Wrap(log, cfg.plan.Wrap(log, parts.Handler)), nil)
 }

@@ -6,15 +6,15 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/platform/web"
 )
 
 // Client calls the order service.
-type Client struct{ rest *rest.Client }
+type Client struct{ rest *web.Client }
 
 // NewClient returns a client for the order service at baseURL.
 func NewClient(baseURL string, httpClient *http.Client, token string) *Client {
-	return &Client{rest: rest.NewClient(baseURL, httpClient, token)}
+	return &Client{rest: web.NewClient(baseURL, httpClient, token)}
 }
 
 // BaseURL is where the client sends requests.
@@ -54,7 +54,7 @@ func (c *Client) List(ctx context.Context, status Status) (ListOrdersResponse, e
 }
 
 // Page reads a page of orders in ID order.
-func (c *Client) Page(ctx context.Context, page rest.Page) (ListOrdersResponse, error) {
+func (c *Client) Page(ctx context.Context, page web.Page) (ListOrdersResponse, error) {
 	var out ListOrdersResponse
 	err := c.rest.Do(ctx, http.MethodGet, "/orders?"+page.Query(), nil, &out)
 	return out, err

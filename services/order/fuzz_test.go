@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/sagaforge/saga/platform/problem/problemtest"
+	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/services/order"
 )
 
@@ -13,7 +13,7 @@ import (
 // endpoints. Whatever arrives, the answer is a success or a 4xx problem,
 // never a 5xx, and a refusal writes neither an order nor an event.
 func FuzzOrderRequests(f *testing.F) {
-	problemtest.FuzzSeed(f, 3,
+	webtest.FuzzSeed(f, 3,
 		`{"order_id":"f1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":2}]}`,
 		`{"order_id":"f1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":2}],"mode":"choreography"}`,
 		`{"order_id":"f2","customer_id":"bob","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-2","quantity":1}]}`,
@@ -27,13 +27,13 @@ func FuzzOrderRequests(f *testing.F) {
 	fx := newFixture(f)
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, op uint8, id, body string) {
-		path := problemtest.FuzzPath(op, "/orders", id, "approve", "cancel")
+		path := webtest.FuzzPath(op, "/orders", id, "approve", "cancel")
 		ordersBefore, err := fx.store.List(ctx, order.ListFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		eventsBefore := len(fx.events(t))
-		status, _ := problemtest.Mutation(t, fx.url+path, body, func() int { return len(fx.events(t)) }, "")
+		status, _ := webtest.Mutation(t, fx.url+path, body, func() int { return len(fx.events(t)) }, "")
 		ordersAfter, err := fx.store.List(ctx, order.ListFilter{})
 		if err != nil {
 			t.Fatal(err)

@@ -9,9 +9,7 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/httpserver"
-	"github.com/sagaforge/saga/platform/problem"
-	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/platform/web"
 )
 
 // NewHandler serves the order API:
@@ -31,8 +29,8 @@ func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
 	mux.HandleFunc("GET /orders/{id}", h.get)
 	mux.HandleFunc("POST /orders/{id}/approve", h.approve)
 	mux.HandleFunc("POST /orders/{id}/cancel", h.cancel)
-	mux.HandleFunc("GET /healthz", httpserver.Health(store.Ping))
-	return httpserver.Middleware(log, token, mux)
+	mux.HandleFunc("GET /healthz", web.Health(store.Ping))
+	return web.Middleware(log, token, mux)
 }
 
 type handler struct {
@@ -42,13 +40,13 @@ type handler struct {
 
 func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 	var req CreateOrderRequest
-	if err := problem.DecodeJSON(w, r, &req); err != nil {
-		problem.Write(w, r, problem.From(err))
+	if err := web.DecodeJSON(w, r, &req); err != nil {
+		web.WriteProblem(w, r, web.ProblemFrom(err))
 		return
 	}
 	o, created, err := h.store.Create(r.Context(), NewOrder{ID: req.OrderID, CustomerID: req.CustomerID, Items: req.Items, Mode: req.Mode})
 	if err != nil {
-		httpserver.Fail(h.log, w, r, req.OrderID, "create", err)
+		web.Fail(h.log, w, r, req.OrderID, "create", err)
 		return
 	}
 	status := http.StatusOK
@@ -56,7 +54,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusCreated
 		h.log.Info("order created", "order_id", o.ID, "customer_id", o.CustomerID, "total", o.Total.String(), "mode", o.Mode)
 	}
-	problem.WriteJSON(w, status, NewOrderResponse(o))
+	web.WriteJSON(w, status, NewOrderResponse(o))
 }
 
 // MaxWait bounds GET /orders/{id}?wait=.
@@ -67,41 +65,41 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 	if s := r.URL.Query().Get("wait"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d <= 0 || d > MaxWait {
-			problem.Write(w, r, problem.Invalid("wait must be a duration up to %s, e.g. 10s; got %q", MaxWait, s))
+			web.WriteProblem(w, r, web.Invalid("wait must be a duration up to %s, e.g. 10s; got %q", MaxWait, s))
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
 		o, err := h.store.AwaitSettled(ctx, id)
 		if err != nil {
-			httpserver.Fail(h.log, w, r, id, "get", err)
+			web.Fail(h.log, w, r, id, "get", err)
 			return
 		}
-		problem.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
+		web.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
 		return
 	}
 	o, err := h.store.Get(r.Context(), id)
 	if err != nil {
-		httpserver.Fail(h.log, w, r, r.PathValue("id"), "get", err)
+		web.Fail(h.log, w, r, r.PathValue("id"), "get", err)
 		return
 	}
-	problem.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
+	web.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := ListFilter{CustomerID: q.Get("customer_id"), Status: Status(q.Get("status"))}
 	if q.Has("after") {
-		page, err := rest.PageFrom(q)
+		page, err := web.PageFrom(q)
 		if err != nil {
-			problem.Write(w, r, problem.Invalid("%v", err))
+			web.WriteProblem(w, r, web.Invalid("%v", err))
 			return
 		}
 		f.Page = &page
 	} else if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n <= 0 {
-			problem.Write(w, r, problem.Invalid("limit must be a positive integer, got %q", s))
+			web.WriteProblem(w, r, web.Invalid("limit must be a positive integer, got %q", s))
 			return
 		}
 		f.Limit = n
@@ -109,12 +107,12 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	switch f.Status {
 	case "", StatusPending, StatusApproved, StatusCancelled:
 	default:
-		problem.Write(w, r, problem.Invalid("unknown status %q", f.Status))
+		web.WriteProblem(w, r, web.Invalid("unknown status %q", f.Status))
 		return
 	}
 	orders, err := h.store.List(r.Context(), f)
 	if err != nil {
-		httpserver.Fail(h.log, w, r, "", "list", err)
+		web.Fail(h.log, w, r, "", "list", err)
 		return
 	}
 	resp := ListOrdersResponse{Orders: make([]OrderResponse, 0, len(orders))}
@@ -124,7 +122,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 			resp.Next = f.Page.Next(len(orders), o.ID)
 		}
 	}
-	problem.WriteJSON(w, http.StatusOK, resp)
+	web.WriteJSON(w, http.StatusOK, resp)
 }
 
 func (h *handler) approve(w http.ResponseWriter, r *http.Request) {
@@ -134,34 +132,34 @@ func (h *handler) approve(w http.ResponseWriter, r *http.Request) {
 	}
 	o, err := h.store.Approve(r.Context(), id)
 	if err != nil {
-		httpserver.Fail(h.log, w, r, id, "approve", err)
+		web.Fail(h.log, w, r, id, "approve", err)
 		return
 	}
 	h.log.Info("order approved", "order_id", id)
-	problem.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
+	web.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
 }
 
 func (h *handler) cancel(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	var req CancelOrderRequest
-	if err := problem.DecodeJSON(w, r, &req); err != nil {
-		problem.Write(w, r, problem.From(err))
+	if err := web.DecodeJSON(w, r, &req); err != nil {
+		web.WriteProblem(w, r, web.ProblemFrom(err))
 		return
 	}
 	o, err := h.store.Cancel(r.Context(), id, req.Reason)
 	if err != nil {
-		httpserver.Fail(h.log, w, r, id, "cancel", err)
+		web.Fail(h.log, w, r, id, "cancel", err)
 		return
 	}
 	h.log.Info("order cancelled", "order_id", id, "reason", o.Reason, "tombstone", o.Tombstone)
-	problem.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
+	web.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
 }
 
 // emptyBody refuses a body on endpoints that take none, so a client that
 // thinks it is sending parameters learns it is not.
 func emptyBody(w http.ResponseWriter, r *http.Request) bool {
 	if r.ContentLength > 0 {
-		problem.Write(w, r, problem.From(fmt.Errorf("%w: this endpoint takes no body", fault.ErrInvalid)))
+		web.WriteProblem(w, r, web.ProblemFrom(fmt.Errorf("%w: this endpoint takes no body", fault.ErrInvalid)))
 		return false
 	}
 	return true

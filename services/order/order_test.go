@@ -16,7 +16,7 @@ import (
 	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/database/dbtest"
 	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/problem/problemtest"
+	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/services/order"
 )
 
@@ -113,7 +113,7 @@ func TestStateMachineRefusesIllegalTransitions(t *testing.T) {
 	if _, err := f.client.Cancel(ctx, "approved", order.CancelOrderRequest{Reason: "late"}); !errors.Is(err, fault.ErrIllegalTransition) {
 		t.Fatalf("cancel an approved order: %v, want illegal transition", err)
 	}
-	if status, p := problemtest.Send(t, http.MethodPost, f.url+"/orders/cancelled/approve", "", ""); status != http.StatusConflict || p.Code != "illegal-transition" {
+	if status, p := webtest.Send(t, http.MethodPost, f.url+"/orders/cancelled/approve", "", ""); status != http.StatusConflict || p.Code != "illegal-transition" {
 		t.Fatalf("approve cancelled over HTTP: %d %+v, want 409 illegal-transition", status, p)
 	}
 	if _, err := f.client.Approve(ctx, "never-created"); !errors.Is(err, fault.ErrNotFound) {
@@ -176,14 +176,14 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 		{"missing order id", "POST", "/orders", "application/json", `{"customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}]}`},
 		{"bad order id", "POST", "/orders", "application/json", `{"order_id":"a b/c","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}]}`},
 		{"unknown mode", "POST", "/orders", "application/json", `{"order_id":"b1","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}],"mode":"yolo"}`},
-		{"oversized body", "POST", "/orders", "application/json", problemtest.Oversized()},
+		{"oversized body", "POST", "/orders", "application/json", webtest.Oversized()},
 		{"cancel without reason", "POST", "/orders/b2/cancel", "application/json", `{}`},
 		{"cancel malformed", "POST", "/orders/b2/cancel", "application/json", `{"reason":}`},
 		{"approve with a body", "POST", "/orders/b2/approve", "application/json", `{"force":true}`},
 		{"list bad status", "GET", "/orders?status=LOST", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, p := problemtest.Send(t, tc.method, f.url+tc.path, tc.contentType, tc.body)
+			status, p := webtest.Send(t, tc.method, f.url+tc.path, tc.contentType, tc.body)
 			if status != http.StatusBadRequest || p.Code != "invalid-request" {
 				t.Fatalf("got %d %+v, want 400 invalid-request", status, p)
 			}

@@ -15,8 +15,8 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/platform/rest"
 	"github.com/sagaforge/saga/platform/watch"
+	"github.com/sagaforge/saga/platform/web"
 )
 
 // Store keeps orders in the service's own database. Every change runs in one
@@ -169,7 +169,7 @@ type ListFilter struct {
 	Limit      int
 	// Page, when set, lists in order ID order after Page.After, up to
 	// Page.Limit (Limit is then ignored).
-	Page *rest.Page
+	Page *web.Page
 }
 
 // List returns orders, newest first, or a page of them in ID order.

@@ -5,15 +5,15 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/platform/web"
 )
 
 // Client calls the payment service.
-type Client struct{ rest *rest.Client }
+type Client struct{ rest *web.Client }
 
 // NewClient returns a client for the payment service at baseURL.
 func NewClient(baseURL string, httpClient *http.Client, token string) *Client {
-	return &Client{rest: rest.NewClient(baseURL, httpClient, token)}
+	return &Client{rest: web.NewClient(baseURL, httpClient, token)}
 }
 
 // Charge charges the customer for the order.
@@ -38,7 +38,7 @@ func (c *Client) Payment(ctx context.Context, orderID string) (PaymentResponse, 
 }
 
 // Payments lists every payment.
-func (c *Client) Payments(ctx context.Context, page rest.Page) (ListPaymentsResponse, error) {
+func (c *Client) Payments(ctx context.Context, page web.Page) (ListPaymentsResponse, error) {
 	var out ListPaymentsResponse
 	err := c.rest.Do(ctx, http.MethodGet, "/payments?"+page.Query(), nil, &out)
 	return out, err

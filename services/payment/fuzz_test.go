@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/platform/problem/problemtest"
-	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/services/payment"
 )
 
@@ -16,7 +16,7 @@ import (
 // plus what is captured from it adds up to the seeded balance, never below
 // zero.
 func FuzzPaymentRequests(f *testing.F) {
-	problemtest.FuzzSeed(f, 2,
+	webtest.FuzzSeed(f, 2,
 		`{"order_id":"f1","customer_id":"alice","amount_cents":9980}`,
 		`{"order_id":"f2","customer_id":"bob","amount_cents":999999}`,
 		`{"order_id":"f1","customer_id":"alice","amount_cents":-1}`,
@@ -28,13 +28,13 @@ func FuzzPaymentRequests(f *testing.F) {
 	fx := newFixture(f)
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, op uint8, id, body string) {
-		path := problemtest.FuzzPath(op, "/payments", id, "refund")
-		problemtest.Mutation(t, fx.url+path, body, func() int { return len(fx.events(t)) }, "insufficient-funds")
+		path := webtest.FuzzPath(op, "/payments", id, "refund")
+		webtest.Mutation(t, fx.url+path, body, func() int { return len(fx.events(t)) }, "insufficient-funds")
 		accounts, err := fx.store.Accounts(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		payments, err := fx.store.Payments(ctx, "", rest.Page{Limit: rest.MaxPageLimit})
+		payments, err := fx.store.Payments(ctx, "", web.Page{Limit: web.MaxPageLimit})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,9 +5,7 @@ import (
 	"net/http"
 
 	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/platform/httpserver"
-	"github.com/sagaforge/saga/platform/problem"
-	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/platform/web"
 )
 
 // NewHandler serves the payment API, the one the orchestrator calls (its
@@ -28,8 +26,8 @@ func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
 	mux.HandleFunc("POST /payments/{order_id}/refund", h.refund)
 	mux.HandleFunc("GET /accounts", h.accounts)
 	mux.HandleFunc("GET /accounts/{customer_id}", h.account)
-	mux.HandleFunc("GET /healthz", httpserver.Health(store.Ping))
-	return httpserver.Middleware(log, token, mux)
+	mux.HandleFunc("GET /healthz", web.Health(store.Ping))
+	return web.Middleware(log, token, mux)
 }
 
 type handler struct {
@@ -39,53 +37,53 @@ type handler struct {
 
 func (h *handler) charge(w http.ResponseWriter, r *http.Request) {
 	var req ChargeRequest
-	if err := problem.DecodeJSON(w, r, &req); err != nil {
-		problem.Write(w, r, problem.From(err))
+	if err := web.DecodeJSON(w, r, &req); err != nil {
+		web.WriteProblem(w, r, web.ProblemFrom(err))
 		return
 	}
 	p, err := h.store.Charge(r.Context(), Charge{OrderID: req.OrderID, CustomerID: req.CustomerID, Amount: req.AmountCents, Mode: events.Orchestration})
 	if err != nil {
-		httpserver.Fail(h.log, w, r, req.OrderID, "charge", err)
+		web.Fail(h.log, w, r, req.OrderID, "charge", err)
 		return
 	}
 	h.log.Info("payment captured", "order_id", p.OrderID, "customer_id", p.CustomerID, "amount", p.Amount.String())
-	problem.WriteJSON(w, http.StatusOK, NewPaymentResponse(p))
+	web.WriteJSON(w, http.StatusOK, NewPaymentResponse(p))
 }
 
 func (h *handler) refund(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("order_id")
 	if r.ContentLength > 0 {
-		problem.Write(w, r, problem.Invalid("this endpoint takes no body"))
+		web.WriteProblem(w, r, web.Invalid("this endpoint takes no body"))
 		return
 	}
 	p, err := h.store.Refund(r.Context(), id, events.Orchestration)
 	if err != nil {
-		httpserver.Fail(h.log, w, r, id, "refund", err)
+		web.Fail(h.log, w, r, id, "refund", err)
 		return
 	}
 	h.log.Info("payment refunded", "order_id", id, "status", p.Status, "amount", p.Amount.String())
-	problem.WriteJSON(w, http.StatusOK, NewPaymentResponse(p))
+	web.WriteJSON(w, http.StatusOK, NewPaymentResponse(p))
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("order_id")
 	p, err := h.store.Get(r.Context(), id)
 	if err != nil {
-		httpserver.Fail(h.log, w, r, id, "get", err)
+		web.Fail(h.log, w, r, id, "get", err)
 		return
 	}
-	problem.WriteJSON(w, http.StatusOK, NewPaymentResponse(p))
+	web.WriteJSON(w, http.StatusOK, NewPaymentResponse(p))
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
-	page, err := rest.PageFrom(r.URL.Query())
+	page, err := web.PageFrom(r.URL.Query())
 	if err != nil {
-		problem.Write(w, r, problem.Invalid("%v", err))
+		web.WriteProblem(w, r, web.Invalid("%v", err))
 		return
 	}
 	all, err := h.store.Payments(r.Context(), r.URL.Query().Get("customer_id"), page)
 	if err != nil {
-		httpserver.Fail(h.log, w, r, "", "list", err)
+		web.Fail(h.log, w, r, "", "list", err)
 		return
 	}
 	out := ListPaymentsResponse{Payments: make([]PaymentResponse, 0, len(all))}
@@ -93,27 +91,27 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 		out.Payments = append(out.Payments, NewPaymentResponse(p))
 		out.Next = page.Next(len(all), p.OrderID)
 	}
-	problem.WriteJSON(w, http.StatusOK, out)
+	web.WriteJSON(w, http.StatusOK, out)
 }
 
 func (h *handler) account(w http.ResponseWriter, r *http.Request) {
 	a, err := h.store.Account(r.Context(), r.PathValue("customer_id"))
 	if err != nil {
-		httpserver.Fail(h.log, w, r, "", "account", err)
+		web.Fail(h.log, w, r, "", "account", err)
 		return
 	}
-	problem.WriteJSON(w, http.StatusOK, AccountResponse{CustomerID: a.CustomerID, BalanceCents: a.Balance, InitialCents: a.Initial})
+	web.WriteJSON(w, http.StatusOK, AccountResponse{CustomerID: a.CustomerID, BalanceCents: a.Balance, InitialCents: a.Initial})
 }
 
 func (h *handler) accounts(w http.ResponseWriter, r *http.Request) {
 	all, err := h.store.Accounts(r.Context())
 	if err != nil {
-		httpserver.Fail(h.log, w, r, "", "accounts", err)
+		web.Fail(h.log, w, r, "", "accounts", err)
 		return
 	}
 	out := ListAccountsResponse{Accounts: make([]AccountResponse, 0, len(all))}
 	for _, a := range all {
 		out.Accounts = append(out.Accounts, AccountResponse{CustomerID: a.CustomerID, BalanceCents: a.Balance, InitialCents: a.Initial})
 	}
-	problem.WriteJSON(w, http.StatusOK, out)
+	web.WriteJSON(w, http.StatusOK, out)
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/sagaforge/saga/platform/database/dbtest"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/platform/problem/problemtest"
-	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/services/payment"
 )
 
@@ -75,7 +75,7 @@ func TestDeclineIsRecordedAndRepeated(t *testing.T) {
 	if _, err := f.client.Charge(ctx, req); !errors.Is(err, fault.ErrInsufficientFunds) {
 		t.Fatalf("charge over balance: %v, want insufficient funds", err)
 	}
-	if status, p := problemtest.Send(t, http.MethodPost, f.url+"/payments", "application/json",
+	if status, p := webtest.Send(t, http.MethodPost, f.url+"/payments", "application/json",
 		`{"order_id":"o-bob","customer_id":"bob","amount_cents":19900}`); status != http.StatusPaymentRequired || p.Code != "insufficient-funds" {
 		t.Fatalf("repeat over HTTP: %d %+v, want 402 insufficient-funds", status, p)
 	}
@@ -137,17 +137,17 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 		{"unknown customer", "/payments", `{"order_id":"b1","customer_id":"mallory","amount_cents":100}`},
 		{"missing customer", "/payments", `{"order_id":"b1","amount_cents":100}`},
 		{"bad order id", "/payments", `{"order_id":"../x","customer_id":"alice","amount_cents":100}`},
-		{"oversized body", "/payments", problemtest.Oversized()},
+		{"oversized body", "/payments", webtest.Oversized()},
 		{"refund with a body", "/payments/b1/refund", `{"amount_cents":1}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, p := problemtest.Send(t, http.MethodPost, f.url+tc.path, "application/json", tc.body)
+			status, p := webtest.Send(t, http.MethodPost, f.url+tc.path, "application/json", tc.body)
 			if status != http.StatusBadRequest || p.Code != "invalid-request" {
 				t.Fatalf("got %d %+v, want 400 invalid-request", status, p)
 			}
 		})
 	}
-	all, err := f.store.Payments(context.Background(), "", rest.Page{Limit: rest.MaxPageLimit})
+	all, err := f.store.Payments(context.Background(), "", web.Page{Limit: web.MaxPageLimit})
 	if err != nil || len(all) != 0 {
 		t.Fatalf("bad input wrote %d payments (err %v), want none", len(all), err)
 	}

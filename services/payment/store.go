@@ -14,7 +14,7 @@ import (
 	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
-	"github.com/sagaforge/saga/platform/rest"
+	"github.com/sagaforge/saga/platform/web"
 )
 
 // Store keeps balances and payments in the service's own database.
@@ -169,7 +169,7 @@ func (s *Store) Get(ctx context.Context, orderID string) (Payment, error) {
 
 // Payments lists a page of payments in order ID order; customerID may be
 // empty for all customers.
-func (s *Store) Payments(ctx context.Context, customerID string, page rest.Page) ([]Payment, error) {
+func (s *Store) Payments(ctx context.Context, customerID string, page web.Page) ([]Payment, error) {
 	q := s.db.WithContext(ctx).Where("order_id > ?", page.After).Order("order_id").Limit(page.Limit)
 	if customerID != "" {
 		q = q.Where("customer_id = ?", customerID)

@@ -1,4 +1,4 @@
-package httpserver
+package web
 
 import (
 	"fmt"
@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/problem"
 )
 
 // Faults injects transient failures into a service, so that retries can be
@@ -102,12 +101,12 @@ func (f *Faults) Wrap(log *slog.Logger, next http.Handler) http.Handler {
 		f.Injected.Add(1)
 		if rand.IntN(2) == 0 {
 			log.Info("fault injected", "method", r.Method, "path", r.URL.Path, "when", "before")
-			problem.Write(w, r, problem.From(fmt.Errorf("%w: injected fault before the request was handled", fault.ErrUnavailable)))
+			WriteProblem(w, r, ProblemFrom(fmt.Errorf("%w: injected fault before the request was handled", fault.ErrUnavailable)))
 			return
 		}
 		// Do the work, then lose the answer.
 		next.ServeHTTP(NewHeld(), r)
 		log.Info("fault injected", "method", r.Method, "path", r.URL.Path, "when", "after")
-		problem.Write(w, r, problem.From(fmt.Errorf("%w: injected fault after the request was handled", fault.ErrUnavailable)))
+		WriteProblem(w, r, ProblemFrom(fmt.Errorf("%w: injected fault after the request was handled", fault.ErrUnavailable)))
 	})
 }

@@ -1,6 +1,6 @@
-// Package problemtest sends raw requests to a service under test and checks
+// Package webtest sends raw requests to a service under test and checks
 // that refusals come back as RFC 9457 problem documents.
-package problemtest
+package webtest
 
 import (
 	"encoding/json"
@@ -10,18 +10,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sagaforge/saga/platform/problem"
+	"github.com/sagaforge/saga/platform/web"
 )
 
 // Send makes a request with a raw body (empty for none) and returns the
 // status and, for a problem answer, the decoded problem.
-func Send(t *testing.T, method, url, contentType, body string) (int, *problem.Problem) {
+func Send(t *testing.T, method, url, contentType, body string) (int, *web.Problem) {
 	t.Helper()
 	return SendWith(t, method, url, contentType, body, "")
 }
 
 // SendWith is Send with an Authorization header (none when empty).
-func SendWith(t *testing.T, method, url, contentType, body, authorization string) (int, *problem.Problem) {
+func SendWith(t *testing.T, method, url, contentType, body, authorization string) (int, *web.Problem) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
@@ -42,10 +42,10 @@ func SendWith(t *testing.T, method, url, contentType, body, authorization string
 	if resp.StatusCode < 400 {
 		return resp.StatusCode, nil
 	}
-	if ct := resp.Header.Get("Content-Type"); ct != problem.ContentType {
-		t.Fatalf("%s %s: status %d with content type %q, want %q; body %s", method, url, resp.StatusCode, ct, problem.ContentType, data)
+	if ct := resp.Header.Get("Content-Type"); ct != web.ProblemContentType {
+		t.Fatalf("%s %s: status %d with content type %q, want %q; body %s", method, url, resp.StatusCode, ct, web.ProblemContentType, data)
 	}
-	var p problem.Problem
+	var p web.Problem
 	if err := json.Unmarshal(data, &p); err != nil {
 		t.Fatalf("%s %s: problem body does not decode: %v; body %s", method, url, err, data)
 	}
@@ -57,7 +57,7 @@ func SendWith(t *testing.T, method, url, contentType, body, authorization string
 
 // Oversized is a JSON body larger than any service accepts.
 func Oversized() string {
-	return `{"order_id":"` + strings.Repeat("x", problem.MaxBodyBytes) + `"}`
+	return `{"order_id":"` + strings.Repeat("x", web.MaxBodyBytes) + `"}`
 }
 
 // Mutation posts a body, as a fuzz target does, and checks what every
@@ -65,7 +65,7 @@ func Oversized() string {
 // 5xx; and a refusal writes no event, except a refusal the service records
 // (its code is recorded, e.g. "out-of-stock"), which writes its one event.
 // events counts the service's outbox.
-func Mutation(t *testing.T, url, body string, events func() int, recorded string) (int, *problem.Problem) {
+func Mutation(t *testing.T, url, body string, events func() int, recorded string) (int, *web.Problem) {
 	t.Helper()
 	before := events()
 	status, p := Send(t, http.MethodPost, url, "application/json", body)

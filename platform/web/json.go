@@ -1,4 +1,4 @@
-package problem
+package web
 
 import (
 	"bytes"
@@ -67,7 +67,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // MaxResponseBytes bounds what a client reads of one response: a page of
-// the largest list (rest.MaxPageLimit orders of the most lines) fits.
+// the largest list (MaxPageLimit orders of the most lines) fits.
 const MaxResponseBytes = 8 << 20
 
 // ReadResponse decodes a service response: 2xx bodies into out (if not nil),

@@ -1,24 +1,25 @@
-package httpserver
+package web_test
 
 import (
+	"github.com/sagaforge/saga/platform/web"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
-	"github.com/sagaforge/saga/platform/problem/problemtest"
+	"github.com/sagaforge/saga/platform/web/webtest"
 )
 
 func TestParseFaultsRefusesNonsense(t *testing.T) {
 	for _, spec := range []string{"POST /x", "POST /x=2", "POST /x=-0.1", "x=0.1", "POST x=0.1", "*=0.1:soon", "*=abc"} {
-		if _, err := ParseFaults(spec); err == nil {
-			t.Errorf("ParseFaults(%q) accepted it", spec)
+		if _, err := web.ParseFaults(spec); err == nil {
+			t.Errorf("web.ParseFaults(%q) accepted it", spec)
 		}
 	}
 }
 
 func TestFaultsFailBeforeOrAfterTheWork(t *testing.T) {
-	f, err := ParseFaults("POST /payments=1, GET /x=0")
+	f, err := web.ParseFaults("POST /payments=1, GET /x=0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func TestFaultsFailBeforeOrAfterTheWork(t *testing.T) {
 func TestUnroutedRequestsAreProblems(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /things/{id}", func(w http.ResponseWriter, r *http.Request) {})
-	srv := httptest.NewServer(Middleware(slog.New(slog.DiscardHandler), "", mux))
+	srv := httptest.NewServer(web.Middleware(slog.New(slog.DiscardHandler), "", mux))
 	defer srv.Close()
 	for _, tc := range []struct {
 		method, path string
@@ -59,7 +60,7 @@ func TestUnroutedRequestsAreProblems(t *testing.T) {
 		{"GET", "/nowhere", http.StatusNotFound, "not-found"},
 		{"POST", "/things/1", http.StatusMethodNotAllowed, "method-not-allowed"},
 	} {
-		status, p := problemtest.Send(t, tc.method, srv.URL+tc.path, "", "")
+		status, p := webtest.Send(t, tc.method, srv.URL+tc.path, "", "")
 		if status != tc.status || p.Code != tc.code {
 			t.Errorf("%s %s: %d %+v, want %d %s", tc.method, tc.path, status, p, tc.status, tc.code)
 		}

@@ -1,6 +1,7 @@
-// Package rest is the JSON-over-HTTP client the service clients share: keep-
-// alive connections, a bearer token when configured, problem+json errors.
-package rest
+package web
+
+// The JSON-over-HTTP client the service clients share: keep-alive
+// connections, a bearer token when configured, problem+json errors.
 
 import (
 	"bytes"
@@ -11,8 +12,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/sagaforge/saga/platform/problem"
 )
 
 // Client calls one service.
@@ -50,7 +49,7 @@ func DefaultHTTPClient() *http.Client {
 func (c *Client) BaseURL() string { return c.baseURL }
 
 // Do sends in as JSON (nil for no body) and decodes a 2xx answer into out.
-// A refusal comes back as *problem.Problem; a transport failure as a wrapped
+// A refusal comes back as *Problem; a transport failure as a wrapped
 // net error. Both carry the method and path for the log.
 func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
 	var body *bytes.Reader
@@ -70,7 +69,7 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Accept", "application/json, "+problem.ContentType)
+	req.Header.Set("Accept", "application/json, "+ProblemContentType)
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
@@ -79,7 +78,7 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 		return fmt.Errorf("%s %s%s: %w", method, c.baseURL, path, err)
 	}
 	defer resp.Body.Close()
-	if err := problem.ReadResponse(resp, out); err != nil {
+	if err := ReadResponse(resp, out); err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	return nil

@@ -1,7 +1,9 @@
-// Package problem speaks RFC 9457 problem details over HTTP: services write
-// refusals as application/problem+json, clients read them back into errors
-// that still match the fault sentinels with errors.Is.
-package problem
+// Package web is the HTTP the services and their clients share. Services
+// write refusals as RFC 9457 application/problem+json and clients read them
+// back into errors that still match the fault sentinels with errors.Is; a
+// service's API runs with graceful shutdown, panic recovery, an access log
+// and the optional bearer token; lists come in keyset pages.
+package web
 
 import (
 	"encoding/json"
@@ -12,8 +14,8 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 )
 
-// ContentType is the media type of a problem document.
-const ContentType = "application/problem+json"
+// ProblemContentType is the media type of a problem document.
+const ProblemContentType = "application/problem+json"
 
 // Problem is an RFC 9457 problem document. Code is our extension member: a
 // stable machine-readable name of the refusal.
@@ -52,34 +54,34 @@ func (p *Problem) Retryable() bool {
 }
 
 // TypeURI is the problem type of a code; docs/failures.md describes each one.
-func TypeURI(code string) string { return "urn:sagaforge:problem:" + code }
+func ProblemType(code string) string { return "urn:sagaforge:problem:" + code }
 
 // From turns an error into the problem to send: a fault sentinel becomes its
 // problem (fault.Meanings), anything else a 500 that hides internals from the
 // caller.
-func From(err error) *Problem {
+func ProblemFrom(err error) *Problem {
 	var p *Problem
 	if errors.As(err, &p) {
 		return p
 	}
 	if m, ok := fault.Of(err); ok {
-		return &Problem{Type: TypeURI(m.Code), Title: m.Title, Status: m.Status, Detail: err.Error(), Code: m.Code}
+		return &Problem{Type: ProblemType(m.Code), Title: m.Title, Status: m.Status, Detail: err.Error(), Code: m.Code}
 	}
-	return &Problem{Type: TypeURI("internal"), Title: "Internal error", Status: http.StatusInternalServerError,
+	return &Problem{Type: ProblemType("internal"), Title: "Internal error", Status: http.StatusInternalServerError,
 		Detail: "the service failed to handle the request; it is safe to retry", Code: "internal"}
 }
 
 // Invalid is the problem for bad input.
 func Invalid(format string, args ...any) *Problem {
-	return From(fmt.Errorf("%w: "+format, append([]any{fault.ErrInvalid}, args...)...))
+	return ProblemFrom(fmt.Errorf("%w: "+format, append([]any{fault.ErrInvalid}, args...)...))
 }
 
 // Write sends p as application/problem+json.
-func Write(w http.ResponseWriter, r *http.Request, p *Problem) {
+func WriteProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 	if p.Instance == "" && r != nil {
 		p.Instance = r.URL.Path
 	}
-	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("Content-Type", ProblemContentType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)

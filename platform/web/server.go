@@ -1,6 +1,7 @@
-// Package httpserver runs a service's HTTP API: graceful shutdown, panic
-// recovery, an access log, and the optional bearer token on mutating calls.
-package httpserver
+package web
+
+// A service's HTTP API: graceful shutdown, panic recovery, an access log,
+// and the optional bearer token on mutating calls.
 
 import (
 	"bytes"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/problem"
 )
 
 // Serve listens on addr and serves h until ctx is done, then drains in-flight
@@ -67,7 +67,7 @@ func Middleware(log *slog.Logger, token string, mux *http.ServeMux) http.Handler
 		defer func() {
 			if v := recover(); v != nil {
 				log.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", v)
-				problem.Write(rec, r, problem.From(fmt.Errorf("panic: %v", v)))
+				WriteProblem(rec, r, ProblemFrom(fmt.Errorf("panic: %v", v)))
 			}
 			level := slog.LevelDebug
 			if rec.status >= 500 {
@@ -77,7 +77,7 @@ func Middleware(log *slog.Logger, token string, mux *http.ServeMux) http.Handler
 				"status", rec.status, "duration", time.Since(start))
 		}()
 		if token != "" && r.Method != http.MethodGet && r.Method != http.MethodHead && !validToken(r, token) {
-			problem.Write(rec, r, problem.From(fmt.Errorf("%w: a valid bearer token is required", fault.ErrUnauthorized)))
+			WriteProblem(rec, r, ProblemFrom(fmt.Errorf("%w: a valid bearer token is required", fault.ErrUnauthorized)))
 			return
 		}
 		next.ServeHTTP(rec, r)
@@ -97,11 +97,11 @@ func routed(mux *http.ServeMux) http.Handler {
 		mux.ServeHTTP(answer, r)
 		switch answer.status {
 		case http.StatusNotFound:
-			problem.Write(w, r, problem.From(fmt.Errorf("%w: no resource at %s", fault.ErrNotFound, r.URL.Path)))
+			WriteProblem(w, r, ProblemFrom(fmt.Errorf("%w: no resource at %s", fault.ErrNotFound, r.URL.Path)))
 		case http.StatusMethodNotAllowed:
 			allow := answer.header.Get("Allow")
 			w.Header().Set("Allow", allow)
-			problem.Write(w, r, &problem.Problem{Type: problem.TypeURI("method-not-allowed"), Title: "Method not allowed",
+			WriteProblem(w, r, &Problem{Type: ProblemType("method-not-allowed"), Title: "Method not allowed",
 				Status: http.StatusMethodNotAllowed, Code: "method-not-allowed",
 				Detail: fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow)})
 		default:
@@ -152,21 +152,21 @@ func (s *statusRecorder) WriteHeader(code int) {
 func Health(ping func(context.Context) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := ping(r.Context()); err != nil {
-			problem.Write(w, r, problem.From(err))
+			WriteProblem(w, r, ProblemFrom(err))
 			return
 		}
-		problem.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}
 }
 
 // Fail answers a failed request with its problem and logs it: server errors
 // at error level with the cause, refusals at info with their code.
 func Fail(log *slog.Logger, w http.ResponseWriter, r *http.Request, orderID, op string, err error) {
-	p := problem.From(err)
+	p := ProblemFrom(err)
 	if p.Status >= 500 {
 		log.Error(op+" failed", "order_id", orderID, "err", err)
 	} else {
 		log.Info(op+" refused", "order_id", orderID, "code", p.Code, "detail", p.Detail)
 	}
-	problem.Write(w, r, p)
+	WriteProblem(w, r, p)
 }
