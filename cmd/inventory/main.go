@@ -17,7 +17,11 @@ func main() {
 			if err := store.Migrate(ctx, d.Seed); err != nil {
 				return launch.Parts{}, err
 			}
-			return launch.Parts{Handler: inventory.NewHandler(store, d.Log, d.Token), Subscriptions: inventory.Subscriptions(store)}, nil
+			subs, err := inventory.Subscriptions(store)
+			if err != nil {
+				return launch.Parts{}, err
+			}
+			return launch.Parts{Handler: inventory.NewHandler(store, d.Log, d.Token), Subscriptions: subs}, nil
 		},
 	})
 }

@@ -17,7 +17,11 @@ func main() {
 			if err := store.Migrate(ctx, d.Seed); err != nil {
 				return launch.Parts{}, err
 			}
-			return launch.Parts{Handler: order.NewHandler(store, d.Log, d.Token), Subscriptions: order.Subscriptions(store),
+			subs, err := order.Subscriptions(store)
+			if err != nil {
+				return launch.Parts{}, err
+			}
+			return launch.Parts{Handler: order.NewHandler(store, d.Log, d.Token), Subscriptions: subs,
 				Background: []func(context.Context){func(ctx context.Context) { store.RunDeadline(ctx, d.Log, d.SagaDeadline) }}}, nil
 		},
 	})

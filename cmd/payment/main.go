@@ -17,7 +17,11 @@ func main() {
 			if err := store.Migrate(ctx, d.Seed); err != nil {
 				return launch.Parts{}, err
 			}
-			return launch.Parts{Handler: payment.NewHandler(store, d.Log, d.Token), Subscriptions: payment.Subscriptions(store)}, nil
+			subs, err := payment.Subscriptions(store)
+			if err != nil {
+				return launch.Parts{}, err
+			}
+			return launch.Parts{Handler: payment.NewHandler(store, d.Log, d.Token), Subscriptions: subs}, nil
 		},
 	})
 }

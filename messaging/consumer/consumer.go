@@ -234,23 +234,54 @@ func Decode(e events.Envelope, v any) error {
 	return nil
 }
 
-// opOf names the operation a consumer performs for an event type:
-// the choreographed saga's steps and compensations, as the plan names them.
+// opOf names the operation a consumer performs for an event type, as the
+// chain names it; the fault plan reaches the same step in both modes by it.
 func opOf(consumer string, typ events.Type) string {
 	service, _, _ := strings.Cut(consumer, ".")
-	switch {
-	case service == "inventory" && typ == events.OrderCreated:
-		return faultplan.OpReserve
-	case service == "inventory" && (typ == events.PaymentDeclined || typ == events.OrderCancelled):
-		return faultplan.OpRelease
-	case service == "payment" && typ == events.StockReserved:
-		return faultplan.OpCharge
-	case service == "payment" && typ == events.OrderCancelled:
-		return faultplan.OpRefund
-	case service == "order" && typ == events.PaymentCaptured:
-		return faultplan.OpApprove
-	case service == "order" && (typ == events.StockRejected || typ == events.StockReleased || typ == events.EventDeadLettered):
-		return faultplan.OpCancel
+	for _, r := range events.Chain {
+		if r.Service == service && r.Event == typ {
+			return r.Op
+		}
 	}
 	return ""
+}
+
+// Wire builds a service's subscriptions from events.Chain: a consumer group
+// per topic the service reacts to ("inventory.on-order"), each event type
+// handled by handlers[type] in its chain class. Every reaction of the
+// service in the chain needs its handler, and every handler its reaction.
+func Wire(service string, handlers map[events.Type]Handler) ([]Subscription, error) {
+	var subs []Subscription
+	byTopic := map[string]int{}
+	used := 0
+	for _, r := range events.Chain {
+		if r.Service != service {
+			continue
+		}
+		h, ok := handlers[r.Event]
+		if !ok {
+			return nil, fmt.Errorf("%s reacts to %s in the chain, and has no handler for it", service, r.Event)
+		}
+		used++
+		topic := events.TopicOf(r.Event)
+		i, ok := byTopic[topic]
+		if !ok {
+			i = len(subs)
+			byTopic[topic] = i
+			subs = append(subs, Subscription{Name: service + ".on-" + events.TopicName(topic), Topic: topic,
+				Handlers: map[events.Type]Handler{}, Compensations: map[events.Type]Handler{}, Fences: map[events.Type]Handler{}})
+		}
+		switch r.Class {
+		case events.Forward:
+			subs[i].Handlers[r.Event] = h
+		case events.Compensation:
+			subs[i].Compensations[r.Event] = h
+		case events.Fence:
+			subs[i].Fences[r.Event] = h
+		}
+	}
+	if used != len(handlers) {
+		return nil, fmt.Errorf("%s has handlers for events the chain does not give it", service)
+	}
+	return subs, nil
 }

@@ -65,9 +65,13 @@ func TestInventoryConsumerHandlesEachEventOnceAndDeadLettersWhatItCannotRead(t *
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	runner := consumer.NewRunner(brokers, w, slog.New(slog.DiscardHandler))
+	subs, err := inventory.Subscriptions(store)
+	if err != nil {
+		t.Fatal(err)
+	}
 	go func() {
 		defer close(done)
-		_ = runner.Run(runCtx, inventory.Subscriptions(store)[0])
+		_ = runner.Run(runCtx, subs[0])
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for {

@@ -94,10 +94,37 @@ func TestConsumersNameTheirStepsForTheFaultPlan(t *testing.T) {
 		{"payment.on-order", events.OrderCancelled, faultplan.OpRefund},
 		{"order.on-payment", events.PaymentCaptured, faultplan.OpApprove},
 		{"order.on-deadletter", events.EventDeadLettered, faultplan.OpCancel},
-		{"payment.on-order", events.OrderCreated, ""},
+		{"payment.on-order", events.OrderCreated, "note charge"},
+		{"payment.on-order", events.OrderApproved, "fence"},
+		{"order.on-order", events.OrderCreated, ""},
 	} {
 		if got := opOf(c.consumer, c.typ); got != c.want {
 			t.Errorf("opOf(%s, %s) = %q, want %q", c.consumer, c.typ, got, c.want)
 		}
+	}
+}
+
+// A service's consumers are wired from the chain: a reaction without its
+// handler, or a handler the chain does not give the service, is refused;
+// the groups are named after the service and the topic they read.
+func TestWireFollowsTheChain(t *testing.T) {
+	noop := func(context.Context, events.Envelope) error { return nil }
+	full := map[events.Type]Handler{events.OrderCreated: noop, events.OrderCancelled: noop, events.OrderApproved: noop, events.PaymentDeclined: noop}
+	subs, err := Wire("inventory", full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(subs) != 2 || subs[0].Name != "inventory.on-order" || subs[0].Topic != events.TopicOrder || subs[1].Name != "inventory.on-payment" ||
+		subs[0].Handlers[events.OrderCreated] == nil || subs[0].Compensations[events.OrderCancelled] == nil || subs[0].Fences[events.OrderApproved] == nil ||
+		subs[1].Compensations[events.PaymentDeclined] == nil {
+		t.Fatalf("subscriptions %+v", subs)
+	}
+	delete(full, events.OrderApproved)
+	if _, err := Wire("inventory", full); err == nil {
+		t.Fatal("a reaction without its handler was wired")
+	}
+	full[events.OrderApproved], full[events.StockReserved] = noop, noop
+	if _, err := Wire("inventory", full); err == nil {
+		t.Fatal("a handler the chain does not give inventory was wired")
 	}
 }

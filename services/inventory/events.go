@@ -15,51 +15,39 @@ import (
 // an order is created; release when its payment is declined or the order is
 // cancelled. Whatever the mode, an approval makes the hold final. They call
 // the same store operations as the HTTP API.
-func Subscriptions(store *Store) []consumer.Subscription {
-	return []consumer.Subscription{
-		{Name: "inventory.on-order", Topic: events.TopicOrder,
-			Handlers: map[events.Type]consumer.Handler{
-				events.OrderCreated: func(ctx context.Context, e events.Envelope) error {
-					var d events.OrderCreatedData
-					if err := consumer.Decode(e, &d); err != nil {
-						return err
-					}
-					items := make([]Item, len(d.Items))
-					for i, l := range d.Items {
-						items[i] = Item{SKU: l.SKU, Quantity: l.Quantity}
-					}
-					_, err := store.Reserve(ctx, e.Subject, items, events.Choreography)
-					return err
-				},
-			},
-			Compensations: map[events.Type]consumer.Handler{
-				events.OrderCancelled: func(ctx context.Context, e events.Envelope) error {
-					var d events.OrderCancelledData
-					if err := consumer.Decode(e, &d); err != nil {
-						return err
-					}
-					return store.releaseChoreographed(ctx, e.Subject, d.Reason)
-				},
-			},
-			Fences: map[events.Type]consumer.Handler{
-				events.OrderApproved: func(ctx context.Context, e events.Envelope) error {
-					return store.MarkApproved(ctx, e.Subject)
-				},
-			},
+func Subscriptions(store *Store) ([]consumer.Subscription, error) {
+	return consumer.Wire("inventory", map[events.Type]consumer.Handler{
+		events.OrderCreated: func(ctx context.Context, e events.Envelope) error {
+			var d events.OrderCreatedData
+			if err := consumer.Decode(e, &d); err != nil {
+				return err
+			}
+			items := make([]Item, len(d.Items))
+			for i, l := range d.Items {
+				items[i] = Item{SKU: l.SKU, Quantity: l.Quantity}
+			}
+			_, err := store.Reserve(ctx, e.Subject, items, events.Choreography)
+			return err
 		},
-		{Name: "inventory.on-payment", Topic: events.TopicPayment,
-			Compensations: map[events.Type]consumer.Handler{
-				events.PaymentDeclined: func(ctx context.Context, e events.Envelope) error {
-					var d events.PaymentDeclinedData
-					if err := consumer.Decode(e, &d); err != nil {
-						return err
-					}
-					// The same words the orchestrator would use as the reason.
-					return store.releaseChoreographed(ctx, e.Subject, fmt.Sprintf("%v: %s", fault.ErrInsufficientFunds, d.Reason))
-				},
-			},
+		events.OrderCancelled: func(ctx context.Context, e events.Envelope) error {
+			var d events.OrderCancelledData
+			if err := consumer.Decode(e, &d); err != nil {
+				return err
+			}
+			return store.releaseChoreographed(ctx, e.Subject, d.Reason)
 		},
-	}
+		events.OrderApproved: func(ctx context.Context, e events.Envelope) error {
+			return store.MarkApproved(ctx, e.Subject)
+		},
+		events.PaymentDeclined: func(ctx context.Context, e events.Envelope) error {
+			var d events.PaymentDeclinedData
+			if err := consumer.Decode(e, &d); err != nil {
+				return err
+			}
+			// The same words the orchestrator would use as the reason.
+			return store.releaseChoreographed(ctx, e.Subject, fmt.Sprintf("%v: %s", fault.ErrInsufficientFunds, d.Reason))
+		},
+	})
 }
 
 // releaseChoreographed releases a choreographed order's stock, or leaves a

@@ -17,56 +17,50 @@ import (
 // released, or when a step of the saga was dead-lettered. Each acts only on
 // an order whose own mode is choreography. They call the same store
 // operations as the HTTP API.
-func Subscriptions(store *Store) []consumer.Subscription {
-	return []consumer.Subscription{
-		{Name: "order.on-inventory", Topic: events.TopicInventory, Compensations: map[events.Type]consumer.Handler{
-			events.StockRejected: func(ctx context.Context, e events.Envelope) error {
-				var d events.StockRejectedData
-				if err := consumer.Decode(e, &d); err != nil {
-					return err
-				}
-				return store.cancelChoreographed(ctx, e.Subject, fmt.Sprintf("%v: %s", fault.ErrOutOfStock, d.Reason))
-			},
-			events.StockReleased: func(ctx context.Context, e events.Envelope) error {
-				var d events.StockReleasedData
-				if err := consumer.Decode(e, &d); err != nil {
-					return err
-				}
-				reason := d.Reason
-				if reason == "" {
-					reason = "stock released"
-				}
-				return store.cancelChoreographed(ctx, e.Subject, reason)
-			},
-		}},
-		{Name: "order.on-payment", Topic: events.TopicPayment, Handlers: map[events.Type]consumer.Handler{
-			// The pivot. Approving a cancelled order is refused, and that
-			// order's OrderCancelled already makes the others refund and
-			// release.
-			events.PaymentCaptured: func(ctx context.Context, e events.Envelope) error {
-				if ok, err := store.choreographed(ctx, e.Subject); !ok {
-					return err
-				}
-				_, err := store.Approve(ctx, e.Subject)
+func Subscriptions(store *Store) ([]consumer.Subscription, error) {
+	return consumer.Wire("order", map[events.Type]consumer.Handler{
+		events.StockRejected: func(ctx context.Context, e events.Envelope) error {
+			var d events.StockRejectedData
+			if err := consumer.Decode(e, &d); err != nil {
 				return err
-			},
-		}},
+			}
+			return store.cancelChoreographed(ctx, e.Subject, fmt.Sprintf("%v: %s", fault.ErrOutOfStock, d.Reason))
+		},
+		events.StockReleased: func(ctx context.Context, e events.Envelope) error {
+			var d events.StockReleasedData
+			if err := consumer.Decode(e, &d); err != nil {
+				return err
+			}
+			reason := d.Reason
+			if reason == "" {
+				reason = "stock released"
+			}
+			return store.cancelChoreographed(ctx, e.Subject, reason)
+		},
+		// The pivot. Approving a cancelled order is refused, and that
+		// order's OrderCancelled already makes the others refund and
+		// release.
+		events.PaymentCaptured: func(ctx context.Context, e events.Envelope) error {
+			if ok, err := store.choreographed(ctx, e.Subject); !ok {
+				return err
+			}
+			_, err := store.Approve(ctx, e.Subject)
+			return err
+		},
 		// A dead letter is a step of the saga that failed for good: the
 		// saga is cancelled, and the others compensate on OrderCancelled.
-		{Name: "order.on-deadletter", Topic: events.TopicDeadLetter, Handlers: map[events.Type]consumer.Handler{
-			events.EventDeadLettered: func(ctx context.Context, e events.Envelope) error {
-				var dl events.DeadLetter
-				if err := consumer.Decode(e, &dl); err != nil {
-					return err
-				}
-				failed := "an event"
-				if orig, err := events.Decode([]byte(dl.Payload)); err == nil {
-					failed = string(orig.Type)
-				}
-				return store.cancelChoreographed(ctx, e.Subject, fmt.Sprintf("saga step failed: %s could not handle %s: %s", dl.Consumer, failed, dl.Reason))
-			},
-		}},
-	}
+		events.EventDeadLettered: func(ctx context.Context, e events.Envelope) error {
+			var dl events.DeadLetter
+			if err := consumer.Decode(e, &dl); err != nil {
+				return err
+			}
+			failed := "an event"
+			if orig, err := events.Decode([]byte(dl.Payload)); err == nil {
+				failed = string(orig.Type)
+			}
+			return store.cancelChoreographed(ctx, e.Subject, fmt.Sprintf("saga step failed: %s could not handle %s: %s", dl.Consumer, failed, dl.Reason))
+		},
+	})
 }
 
 // choreographed tells whether the order exists and its own mode is

@@ -284,7 +284,11 @@ func TestEventsActOnlyOnOrdersWhoseOwnModeIsChoreography(t *testing.T) {
 		t.Fatal(err)
 	}
 	handlers := map[events.Type]consumer.Handler{}
-	for _, sub := range order.Subscriptions(f.store) {
+	subs, err := order.Subscriptions(f.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range subs {
 		for typ, h := range sub.Handlers {
 			handlers[typ] = h
 		}

@@ -35,52 +35,40 @@ var errOrderNotSeenYet = errors.New("order not seen yet")
 // what when an order is created, charge once its stock is reserved, refund
 // when the order is cancelled. Whatever the mode, an approval makes the
 // capture final.
-func Subscriptions(store *Store) []consumer.Subscription {
+func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 	var seen watch.Set[struct{}] // orders whose OrderCreated this process has recorded
-	return []consumer.Subscription{
-		{Name: "payment.on-order", Topic: events.TopicOrder,
-			Handlers: map[events.Type]consumer.Handler{
-				events.OrderCreated: func(ctx context.Context, e events.Envelope) error {
-					var d events.OrderCreatedData
-					if err := consumer.Decode(e, &d); err != nil {
-						return err
-					}
-					err := store.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
-						return tx.Clauses(clause.OnConflict{DoNothing: true}).
-							Create(&PendingCharge{OrderID: e.Subject, CustomerID: d.CustomerID, Amount: d.TotalCents}).Error
-					})
-					if err == nil {
-						seen.Notify(e.Subject, struct{}{})
-					}
-					return err
-				},
-			},
-			Compensations: map[events.Type]consumer.Handler{
-				events.OrderCancelled: func(ctx context.Context, e events.Envelope) error {
-					return store.refundChoreographed(ctx, e.Subject)
-				},
-			},
-			Fences: map[events.Type]consumer.Handler{
-				events.OrderApproved: func(ctx context.Context, e events.Envelope) error {
-					return store.MarkApproved(ctx, e.Subject)
-				},
-			},
+	return consumer.Wire("payment", map[events.Type]consumer.Handler{
+		events.OrderCreated: func(ctx context.Context, e events.Envelope) error {
+			var d events.OrderCreatedData
+			if err := consumer.Decode(e, &d); err != nil {
+				return err
+			}
+			err := store.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
+				return tx.Clauses(clause.OnConflict{DoNothing: true}).
+					Create(&PendingCharge{OrderID: e.Subject, CustomerID: d.CustomerID, Amount: d.TotalCents}).Error
+			})
+			if err == nil {
+				seen.Notify(e.Subject, struct{}{})
+			}
+			return err
 		},
-		{Name: "payment.on-inventory", Topic: events.TopicInventory,
-			Handlers: map[events.Type]consumer.Handler{
-				// Only a choreographed order has a pending charge: that
-				// record, not the event, says who drives the saga.
-				events.StockReserved: func(ctx context.Context, e events.Envelope) error {
-					req, err := awaitPendingCharge(ctx, &seen, e.Subject, store.pendingCharge)
-					if err != nil {
-						return err
-					}
-					_, err = store.Charge(ctx, Charge{OrderID: e.Subject, CustomerID: req.CustomerID, Amount: req.Amount, Mode: events.Choreography})
-					return err
-				},
-			},
+		events.OrderCancelled: func(ctx context.Context, e events.Envelope) error {
+			return store.refundChoreographed(ctx, e.Subject)
 		},
-	}
+		events.OrderApproved: func(ctx context.Context, e events.Envelope) error {
+			return store.MarkApproved(ctx, e.Subject)
+		},
+		// Only a choreographed order has a pending charge: that
+		// record, not the event, says who drives the saga.
+		events.StockReserved: func(ctx context.Context, e events.Envelope) error {
+			req, err := awaitPendingCharge(ctx, &seen, e.Subject, store.pendingCharge)
+			if err != nil {
+				return err
+			}
+			_, err = store.Charge(ctx, Charge{OrderID: e.Subject, CustomerID: req.CustomerID, Amount: req.Amount, Mode: events.Choreography})
+			return err
+		},
+	})
 }
 
 // refundChoreographed refunds a choreographed order's payment, or leaves a
