@@ -24,6 +24,8 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
+
+	"github.com/sagaforge/saga/platform/fault"
 )
 
 // Kind is the database engine a DSN names.
@@ -182,4 +184,19 @@ func Ping(ctx context.Context, db *gorm.DB) error {
 // locks, and its dialect leaves the clause out.
 func ForUpdate(tx *gorm.DB) *gorm.DB {
 	return tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
+}
+
+// Take loads the one row of T that query matches. No row is
+// fault.ErrNotFound, its message naming what was looked for; any other
+// failure is wrapped with it.
+func Take[T any](tx *gorm.DB, what string, query string, args ...any) (T, error) {
+	var v T
+	err := tx.Take(&v, append([]any{query}, args...)...).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return v, fmt.Errorf("%w: %s", fault.ErrNotFound, what)
+	}
+	if err != nil {
+		return v, fmt.Errorf("load %s: %w", what, err)
+	}
+	return v, nil
 }

@@ -18,35 +18,25 @@ func NewClient(baseURL string, httpClient *http.Client, token string) *Client {
 
 // Reserve reserves every line of the order or none.
 func (c *Client) Reserve(ctx context.Context, req ReserveRequest) (ReservationResponse, error) {
-	var out ReservationResponse
-	err := c.rest.Do(ctx, http.MethodPost, "/reservations", req, &out)
-	return out, err
+	return web.Call[ReservationResponse](ctx, c.rest, http.MethodPost, "/reservations", req)
 }
 
 // Release gives an order's reservation back (or leaves a tombstone).
 func (c *Client) Release(ctx context.Context, orderID string, req ReleaseRequest) (ReservationResponse, error) {
-	var out ReservationResponse
-	err := c.rest.Do(ctx, http.MethodPost, "/reservations/"+url.PathEscape(orderID)+"/release", req, &out)
-	return out, err
+	return web.Call[ReservationResponse](ctx, c.rest, http.MethodPost, "/reservations/"+url.PathEscape(orderID)+"/release", req)
 }
 
 // Reservation reads an order's reservation.
 func (c *Client) Reservation(ctx context.Context, orderID string) (ReservationResponse, error) {
-	var out ReservationResponse
-	err := c.rest.Do(ctx, http.MethodGet, "/reservations/"+url.PathEscape(orderID), nil, &out)
-	return out, err
+	return web.Call[ReservationResponse](ctx, c.rest, http.MethodGet, "/reservations/"+url.PathEscape(orderID), nil)
 }
 
 // Reservations lists every reservation.
 func (c *Client) Reservations(ctx context.Context, page web.Page) (ListReservationsResponse, error) {
-	var out ListReservationsResponse
-	err := c.rest.Do(ctx, http.MethodGet, "/reservations?"+page.Query(), nil, &out)
-	return out, err
+	return web.Call[ListReservationsResponse](ctx, c.rest, http.MethodGet, "/reservations?"+page.Query(), nil)
 }
 
 // Stock reads every SKU's stock.
 func (c *Client) Stock(ctx context.Context) (ListStockResponse, error) {
-	var out ListStockResponse
-	err := c.rest.Do(ctx, http.MethodGet, "/stock", nil, &out)
-	return out, err
+	return web.Call[ListStockResponse](ctx, c.rest, http.MethodGet, "/stock", nil)
 }

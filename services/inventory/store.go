@@ -244,15 +244,7 @@ func (s *Store) Reservations(ctx context.Context, page web.Page) ([]Reservation,
 
 // Stock returns one SKU's stock.
 func (s *Store) Stock(ctx context.Context, sku string) (Stock, error) {
-	var st Stock
-	err := s.db.WithContext(ctx).Take(&st, "sku = ?", sku).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Stock{}, fmt.Errorf("%w: sku %q", fault.ErrNotFound, sku)
-	}
-	if err != nil {
-		return Stock{}, fmt.Errorf("load stock %s: %w", sku, err)
-	}
-	return st, nil
+	return database.Take[Stock](s.db.WithContext(ctx), fmt.Sprintf("sku %q", sku), "sku = ?", sku)
 }
 
 // AllStock returns every SKU's stock, by SKU.
@@ -265,13 +257,5 @@ func (s *Store) AllStock(ctx context.Context) ([]Stock, error) {
 }
 
 func find(tx *gorm.DB, orderID string) (Reservation, error) {
-	var r Reservation
-	err := tx.Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") }).Take(&r, "order_id = ?", orderID).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Reservation{}, fmt.Errorf("%w: reservation for order %s", fault.ErrNotFound, orderID)
-	}
-	if err != nil {
-		return Reservation{}, fmt.Errorf("load reservation %s: %w", orderID, err)
-	}
-	return r, nil
+	return database.Take[Reservation](tx.Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") }), "reservation for order "+orderID, "order_id = ?", orderID)
 }

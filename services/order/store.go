@@ -261,15 +261,7 @@ func (s *Store) Cancel(ctx context.Context, id, why string) (Order, error) {
 }
 
 func find(tx *gorm.DB, id string) (Order, error) {
-	var o Order
-	err := tx.Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") }).Take(&o, "id = ?", id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Order{}, fmt.Errorf("%w: order %s", fault.ErrNotFound, id)
-	}
-	if err != nil {
-		return Order{}, fmt.Errorf("load order %s: %w", id, err)
-	}
-	return o, nil
+	return database.Take[Order](tx.Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") }), "order "+id, "id = ?", id)
 }
 
 func save(tx *gorm.DB, o *Order) error {

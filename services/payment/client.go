@@ -18,35 +18,25 @@ func NewClient(baseURL string, httpClient *http.Client, token string) *Client {
 
 // Charge charges the customer for the order.
 func (c *Client) Charge(ctx context.Context, req ChargeRequest) (PaymentResponse, error) {
-	var out PaymentResponse
-	err := c.rest.Do(ctx, http.MethodPost, "/payments", req, &out)
-	return out, err
+	return web.Call[PaymentResponse](ctx, c.rest, http.MethodPost, "/payments", req)
 }
 
 // Refund refunds the order's payment (or leaves a tombstone).
 func (c *Client) Refund(ctx context.Context, orderID string) (PaymentResponse, error) {
-	var out PaymentResponse
-	err := c.rest.Do(ctx, http.MethodPost, "/payments/"+url.PathEscape(orderID)+"/refund", nil, &out)
-	return out, err
+	return web.Call[PaymentResponse](ctx, c.rest, http.MethodPost, "/payments/"+url.PathEscape(orderID)+"/refund", nil)
 }
 
 // Payment reads an order's payment.
 func (c *Client) Payment(ctx context.Context, orderID string) (PaymentResponse, error) {
-	var out PaymentResponse
-	err := c.rest.Do(ctx, http.MethodGet, "/payments/"+url.PathEscape(orderID), nil, &out)
-	return out, err
+	return web.Call[PaymentResponse](ctx, c.rest, http.MethodGet, "/payments/"+url.PathEscape(orderID), nil)
 }
 
 // Payments lists every payment.
 func (c *Client) Payments(ctx context.Context, page web.Page) (ListPaymentsResponse, error) {
-	var out ListPaymentsResponse
-	err := c.rest.Do(ctx, http.MethodGet, "/payments?"+page.Query(), nil, &out)
-	return out, err
+	return web.Call[ListPaymentsResponse](ctx, c.rest, http.MethodGet, "/payments?"+page.Query(), nil)
 }
 
 // Accounts reads every balance.
 func (c *Client) Accounts(ctx context.Context) (ListAccountsResponse, error) {
-	var out ListAccountsResponse
-	err := c.rest.Do(ctx, http.MethodGet, "/accounts", nil, &out)
-	return out, err
+	return web.Call[ListAccountsResponse](ctx, c.rest, http.MethodGet, "/accounts", nil)
 }

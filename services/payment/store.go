@@ -183,15 +183,7 @@ func (s *Store) Payments(ctx context.Context, customerID string, page web.Page) 
 
 // Account returns a customer's balance.
 func (s *Store) Account(ctx context.Context, customerID string) (Account, error) {
-	var a Account
-	err := s.db.WithContext(ctx).Take(&a, "customer_id = ?", customerID).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Account{}, fmt.Errorf("%w: customer %q", fault.ErrNotFound, customerID)
-	}
-	if err != nil {
-		return Account{}, fmt.Errorf("load account %s: %w", customerID, err)
-	}
-	return a, nil
+	return database.Take[Account](s.db.WithContext(ctx), fmt.Sprintf("customer %q", customerID), "customer_id = ?", customerID)
 }
 
 // Accounts returns every balance, by customer.
@@ -204,13 +196,5 @@ func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 }
 
 func find(tx *gorm.DB, orderID string) (Payment, error) {
-	var p Payment
-	err := tx.Take(&p, "order_id = ?", orderID).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Payment{}, fmt.Errorf("%w: payment for order %s", fault.ErrNotFound, orderID)
-	}
-	if err != nil {
-		return Payment{}, fmt.Errorf("load payment %s: %w", orderID, err)
-	}
-	return p, nil
+	return database.Take[Payment](tx, "payment for order "+orderID, "order_id = ?", orderID)
 }
