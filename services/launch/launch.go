@@ -104,6 +104,9 @@ func mainCode(s Service) int {
 		return 2
 	}
 	log := process.Logger(s.Name)
+	// The stores' own warnings (an event ignored because the orchestrator
+	// drives its order) go through slog's default: make it this one.
+	slog.SetDefault(log)
 	// The live heap is a few MB, so collecting at 5x it instead of 2x costs
 	// little memory and most of the collector's CPU. GOGC, when set, still
 	// decides.

@@ -94,29 +94,29 @@ func (s *Store) cancelChoreographed(ctx context.Context, id, why string) error {
 // ExpireChoreographed cancels the choreographed orders still PENDING after
 // deadline: a saga that makes no progress is cancelled, and its
 // compensations follow on OrderCancelled, as the orchestrator gives up on a
-// step after its deadline. It returns how many it cancelled.
-func (s *Store) ExpireChoreographed(ctx context.Context, deadline time.Duration) (int, error) {
+// step after its deadline. It returns the orders it cancelled.
+func (s *Store) ExpireChoreographed(ctx context.Context, deadline time.Duration) ([]string, error) {
 	var ids []string
 	err := s.db.WithContext(ctx).Model(&Order{}).
 		Where("status = ? AND mode = ? AND created_at < ?", StatusPending, ModeChoreography, s.db.NowFunc().Add(-deadline)).
 		Order("created_at").Limit(100).Pluck("id", &ids).Error
 	if err != nil {
-		return 0, fmt.Errorf("find expired orders: %w", err)
+		return nil, fmt.Errorf("find expired orders: %w", err)
 	}
-	n := 0
+	var cancelled []string
 	for _, id := range ids {
 		o, err := s.Cancel(ctx, id, fmt.Sprintf("no progress within %s: the choreographed saga's deadline passed", deadline))
 		switch {
 		case errors.Is(err, fault.ErrIllegalTransition):
 			continue // approved meanwhile
 		case err != nil:
-			return n, err
+			return cancelled, err
 		}
 		if o.Status == StatusCancelled {
-			n++
+			cancelled = append(cancelled, id)
 		}
 	}
-	return n, nil
+	return cancelled, nil
 }
 
 // RunDeadline runs ExpireChoreographed every tick until ctx ends.
@@ -129,12 +129,12 @@ func (s *Store) RunDeadline(ctx context.Context, log *slog.Logger, deadline time
 			return
 		case <-tick.C:
 		}
-		n, err := s.ExpireChoreographed(ctx, deadline)
+		cancelled, err := s.ExpireChoreographed(ctx, deadline)
 		if err != nil && ctx.Err() == nil {
 			log.Warn("saga deadline check failed", "err", err)
 		}
-		if n > 0 {
-			log.Info("choreographed sagas past their deadline cancelled", "count", n, "deadline", deadline)
+		for _, id := range cancelled {
+			log.Info("choreographed saga past its deadline cancelled", "order_id", id, "deadline", deadline)
 		}
 	}
 }

@@ -249,12 +249,12 @@ func TestChoreographedOrderPastItsDeadlineIsCancelled(t *testing.T) {
 	if _, err := f.store.Approve(ctx, "c-done"); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := f.store.ExpireChoreographed(ctx, time.Hour); err != nil || n != 0 {
-		t.Fatalf("expired %d (%v) an hour early, want none", n, err)
+	if ids, err := f.store.ExpireChoreographed(ctx, time.Hour); err != nil || len(ids) != 0 {
+		t.Fatalf("expired %v (%v) an hour early, want none", ids, err)
 	}
-	n, err := f.store.ExpireChoreographed(ctx, -time.Second) // every order is past it
-	if err != nil || n != 1 {
-		t.Fatalf("expired %d (%v), want only c-stuck", n, err)
+	ids, err := f.store.ExpireChoreographed(ctx, -time.Second) // every order is past it
+	if err != nil || len(ids) != 1 || ids[0] != "c-stuck" {
+		t.Fatalf("expired %v (%v), want only c-stuck", ids, err)
 	}
 	for id, want := range map[string]order.Status{"c-stuck": order.StatusCancelled, "o-slow": order.StatusPending, "c-done": order.StatusApproved} {
 		o, err := f.store.Get(ctx, id)
