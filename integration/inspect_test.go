@@ -69,7 +69,7 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	if err := tc.GetWorkflow(ctx, purchase.WorkflowID("cancel-me"), "").Get(ctx, &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Status != purchase.StatusCancelled || strings.Join(res.Compensations, ",") != "refund payment,release stock,cancel order" {
+	if res.Status != purchase.StatusCancelled || strings.Join(res.Compensations, ",") != "cancel order,refund payment,release stock" {
 		t.Fatalf("cancelled saga: %+v", res)
 	}
 	if r, err := c.stock.Reservation(ctx, "cancel-me"); err != nil || r.Status != inventory.Released {

@@ -116,18 +116,33 @@ func (p Purchase) Run(ctx workflow.Context, in purchase.Input) (purchase.Result,
 
 func (s *saga) run(ctx workflow.Context, in purchase.Input) (purchase.Result, error) {
 	var created purchase.CreateOrderOutput
+	cancelOrder := undo{
+		Name:     purchase.CompensationCancelOrder,
+		Summary:  func() string { return "Cancel order " + in.OrderID + ": " + s.result.Reason },
+		Activity: purchase.ActivityCancelOrder,
+		Input:    func() any { return purchase.CancelOrderInput{OrderID: in.OrderID, Reason: s.result.Reason} },
+	}
+	releaseStock := undo{
+		Name:     purchase.CompensationReleaseStock,
+		Summary:  func() string { return "Release " + items(in.Items) },
+		Activity: purchase.ActivityReleaseStock,
+		Input:    func() any { return purchase.ReleaseStockInput{OrderID: in.OrderID, Reason: s.result.Reason} },
+	}
+	refundPayment := undo{
+		Name:     purchase.CompensationRefundPayment,
+		Summary:  func() string { return "Refund " + created.TotalCents.String() + " to " + in.CustomerID },
+		Activity: purchase.ActivityRefundPayment,
+		Input:    func() any { return purchase.OrderRef{OrderID: in.OrderID} },
+	}
+	s.everyUndo = []undo{cancelOrder, releaseStock, refundPayment}
+
 	if err := s.compensatable(step{
 		Name:     purchase.StepCreateOrder,
 		Summary:  "Create order " + in.OrderID + " for " + in.CustomerID + ": " + items(in.Items),
 		Activity: purchase.ActivityCreateOrder,
 		Input:    purchase.CreateOrderInput{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items},
 		Output:   &created,
-		Undo: undo{
-			Name:     purchase.CompensationCancelOrder,
-			Summary:  func() string { return "Cancel order " + in.OrderID + ": " + s.result.Reason },
-			Activity: purchase.ActivityCancelOrder,
-			Input:    func() any { return purchase.CancelOrderInput{OrderID: in.OrderID, Reason: s.result.Reason} },
-		},
+		Undo:     cancelOrder,
 	}); err != nil {
 		return s.abort(ctx, err)
 	}
@@ -139,12 +154,7 @@ func (s *saga) run(ctx workflow.Context, in purchase.Input) (purchase.Result, er
 		Summary:  "Reserve " + items(in.Items),
 		Activity: purchase.ActivityReserveStock,
 		Input:    purchase.ReserveStockInput{OrderID: in.OrderID, Items: in.Items},
-		Undo: undo{
-			Name:     purchase.CompensationReleaseStock,
-			Summary:  func() string { return "Release " + items(in.Items) },
-			Activity: purchase.ActivityReleaseStock,
-			Input:    func() any { return purchase.ReleaseStockInput{OrderID: in.OrderID, Reason: s.result.Reason} },
-		},
+		Undo:     releaseStock,
 	}); err != nil {
 		return s.abort(ctx, err)
 	}
@@ -154,12 +164,7 @@ func (s *saga) run(ctx workflow.Context, in purchase.Input) (purchase.Result, er
 		Summary:  "Charge " + created.TotalCents.String() + " to " + in.CustomerID,
 		Activity: purchase.ActivityChargePayment,
 		Input:    purchase.ChargePaymentInput{OrderID: in.OrderID, CustomerID: in.CustomerID, AmountCents: created.TotalCents},
-		Undo: undo{
-			Name:     purchase.CompensationRefundPayment,
-			Summary:  func() string { return "Refund " + created.TotalCents.String() + " to " + in.CustomerID },
-			Activity: purchase.ActivityRefundPayment,
-			Input:    func() any { return purchase.OrderRef{OrderID: in.OrderID} },
-		},
+		Undo:     refundPayment,
 	}); err != nil {
 		return s.abort(ctx, err)
 	}
@@ -284,6 +289,7 @@ type saga struct {
 	result           purchase.Result
 	state            purchase.State
 	compensations    []undo
+	everyUndo        []undo // every compensatable step's undo, in step order
 	searchAttributes bool   // this run upserts search attributes (version >= 1)
 	cancelReason     string // set by the cancel update
 	forwardOnly      bool   // the pivot has started: no cancel is taken
@@ -386,9 +392,24 @@ func (s *saga) execute(ctx workflow.Context, st step) error {
 	return nil
 }
 
-// abort records why the saga stopped and runs the compensations in reverse
-// order on a disconnected context, so that cancelling the workflow cannot
-// stop the undo half-way.
+// fenceVersion guards the fenced abort: histories recorded before it ran
+// only the compensations their execution had registered, in reverse order.
+const fenceVersion = "fenced-abort"
+
+// abort records why the saga stopped and runs the compensations on a
+// disconnected context, so that cancelling the workflow cannot stop the undo
+// half-way.
+//
+// With local steps, a workflow task that ran steps and was then lost (its
+// worker or the server killed before it completed) left their effects, but
+// no record: its retry may take another path (a cancel arrived meanwhile,
+// or a step now times out) and never register their compensations, and the
+// lost task may even have approved the order. So unless the cause is a
+// refusal, which every retry meets again at the same step, the abort is
+// fenced: the order is cancelled first (once cancelled it can never be
+// approved; found approved, the saga was approved and goes forward), then
+// every compensatable step is undone, reached or not, since an undo of what
+// never happened only leaves a tombstone.
 func (s *saga) abort(ctx workflow.Context, cause error) (purchase.Result, error) {
 	s.result.Reason = reason(cause)
 	if s.cancelReason != "" && errors.As(cause, new(*temporal.CanceledError)) {
@@ -397,13 +418,26 @@ func (s *saga) abort(ctx workflow.Context, cause error) (purchase.Result, error)
 	s.state.Reason = s.result.Reason
 	s.setStatus(ctx, purchase.SagaCompensating)
 	undoCtx, _ := workflow.NewDisconnectedContext(ctx)
-	var failed []error
+	undos := make([]undo, 0, len(s.everyUndo))
 	for i := len(s.compensations) - 1; i >= 0; i-- {
-		c := s.compensations[i]
+		undos = append(undos, s.compensations[i])
+	}
+	if s.policy.LocalSteps && !definite(cause) && workflow.GetVersion(ctx, fenceVersion, workflow.DefaultVersion, 1) >= 1 {
+		undos = append(undos[:0], s.everyUndo[0])
+		for i := len(s.everyUndo) - 1; i >= 1; i-- {
+			undos = append(undos, s.everyUndo[i])
+		}
+	}
+	var failed []error
+	for i, c := range undos {
 		s.state.CurrentStep = c.Name
 		opts := s.policy.compensationOptions()
 		opts.Summary = c.Summary()
-		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(undoCtx, opts), c.Activity, c.Input()).Get(undoCtx, nil); err != nil {
+		err := workflow.ExecuteActivity(workflow.WithActivityOptions(undoCtx, opts), c.Activity, c.Input()).Get(undoCtx, nil)
+		if i == 0 && c.Name == purchase.CompensationCancelOrder && len(undos) == len(s.everyUndo) && refusedAsApproved(err) {
+			return s.approvedEarlier(undoCtx)
+		}
+		if err != nil {
 			s.log.Error("compensation failed", "compensation", c.Name, "error", err)
 			failed = append(failed, fmt.Errorf("%s: %w", c.Name, err))
 			continue
@@ -433,6 +467,25 @@ func items(its []purchase.Item) string {
 		parts[i] = fmt.Sprintf("%d x %s", it.Quantity, it.SKU)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// refusedAsApproved tells whether a cancel of the order was refused because
+// the order is approved.
+func refusedAsApproved(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == fault.TypeOf(fault.ErrIllegalTransition)
+}
+
+// approvedEarlier ends the saga APPROVED: a fenced abort found the order
+// approved by an earlier, lost attempt of this saga's workflow task, so
+// every step was done and the purchase stands.
+func (s *saga) approvedEarlier(ctx workflow.Context) (purchase.Result, error) {
+	s.log.Warn("order found approved by an earlier attempt; the saga goes forward", "reason", s.result.Reason)
+	s.result.Status, s.result.Reason = purchase.StatusApproved, ""
+	s.result.Steps = []string{purchase.StepCreateOrder, purchase.StepReserveStock, purchase.StepChargePayment, purchase.StepApproveOrder}
+	s.state.Steps, s.state.Reason = s.result.Steps, ""
+	s.setStatus(ctx, purchase.SagaApproved)
+	return s.result, nil
 }
 
 // leftNoEffect tells whether err is a refusal after which the service holds

@@ -400,8 +400,15 @@ func TestStepThatTimesOutAfterDoingItsWorkIsCompensated(t *testing.T) {
 	if res.Status != purchase.StatusCancelled || !(strings.Contains(res.Reason, "timed out") || strings.Contains(res.Reason, "deadline exceeded")) {
 		t.Fatalf("result %+v, want CANCELLED after a timeout", res)
 	}
-	if !slices.Equal(res.Compensations, []string{purchase.CompensationRefundPayment, purchase.CompensationReleaseStock, purchase.CompensationCancelOrder}) {
-		t.Fatalf("compensations %v, want the charge refunded even though it never answered", res.Compensations)
+	// With local steps, not a refusal means a fenced abort: the order
+	// first, then every compensatable step; regular activities undo what
+	// they registered, in reverse order.
+	want := []string{purchase.CompensationCancelOrder, purchase.CompensationRefundPayment, purchase.CompensationReleaseStock}
+	if !localSteps {
+		want = []string{purchase.CompensationRefundPayment, purchase.CompensationReleaseStock, purchase.CompensationCancelOrder}
+	}
+	if !slices.Equal(res.Compensations, want) {
+		t.Fatalf("compensations %v, want the order cancelled, then the charge refunded even though it never answered", res.Compensations)
 	}
 	if s.balance["alice"] != 1_000_000 || s.stock["SKU-2"] != 100 || s.orders["o-1"] != "CANCELLED" {
 		t.Fatalf("state: alice %s, SKU-2 %d, order %s; want everything undone", s.balance["alice"], s.stock["SKU-2"], s.orders["o-1"])
@@ -568,4 +575,48 @@ func TestIdempotencyConflictOnCreateCompensatesNothing(t *testing.T) {
 		t.Fatalf("result %+v, want CANCELLED with no compensation", res)
 	}
 	wantCalls(t, s, purchase.ActivityCreateOrder)
+}
+
+// With local steps, a workflow task that ran the steps and was then lost
+// leaves their effects but no record, and its retry may take another path.
+// Here the lost task charged and approved; the retry finds the reserve
+// service down past the deadline. The fenced abort finds the order approved
+// and goes forward instead of failing on refusals to undo a sale.
+func TestAbortAfterALostApprovalGoesForward(t *testing.T) {
+	if !localSteps {
+		t.Skip("regular activities are recorded when scheduled; no task is lost with its steps")
+	}
+	s := newShop()
+	s.orders["o-1"], s.charged["o-1"], s.balance["alice"] = "APPROVED", 4990, 1_000_000-4990
+	s.transientFailures[purchase.ActivityReserveStock] = 1000
+	res, err := run(t, s, alice(item("SKU-1", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || len(res.Steps) != 4 {
+		t.Fatalf("result %+v, want APPROVED with every step and nothing compensated", res)
+	}
+	if s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-4990 {
+		t.Fatalf("state: order %s, alice %s; want the sale to stand", s.orders["o-1"], s.balance["alice"])
+	}
+}
+
+// A cancel that reaches a retried task before its lost steps ran again
+// still undoes them: every compensatable step is undone, reached or not.
+func TestCancelUndoesStepsALostTaskMayHaveDone(t *testing.T) {
+	if !localSteps {
+		t.Skip("regular activities are recorded when scheduled")
+	}
+	s := newShop()
+	s.reserved["o-1"] = []purchase.Item{item("SKU-1", 1)} // done by the lost task
+	s.stock["SKU-1"] = 999
+	s.cancelWorkflowOn = purchase.ActivityCreateOrder
+	s.hangAfterWork[purchase.ActivityCreateOrder] = 1
+	res, err := run(t, s, alice(item("SKU-1", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != purchase.StatusCancelled || s.stock["SKU-1"] != 1000 || len(s.reserved) != 0 || s.orders["o-1"] != "CANCELLED" {
+		t.Fatalf("result %+v, SKU-1 %d, reserved %v, order %s; want the lost reservation released", res, s.stock["SKU-1"], s.reserved, s.orders["o-1"])
+	}
 }
