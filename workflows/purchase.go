@@ -422,7 +422,8 @@ func (s *saga) abort(ctx workflow.Context, cause error) (purchase.Result, error)
 	for i := len(s.compensations) - 1; i >= 0; i-- {
 		undos = append(undos, s.compensations[i])
 	}
-	if s.policy.LocalSteps && !definite(cause) && workflow.GetVersion(ctx, fenceVersion, workflow.DefaultVersion, 1) >= 1 {
+	fenced := s.policy.LocalSteps && !definite(cause) && workflow.GetVersion(ctx, fenceVersion, workflow.DefaultVersion, 1) >= 1
+	if fenced {
 		undos = append(undos[:0], s.everyUndo[0])
 		for i := len(s.everyUndo) - 1; i >= 1; i-- {
 			undos = append(undos, s.everyUndo[i])
@@ -434,7 +435,7 @@ func (s *saga) abort(ctx workflow.Context, cause error) (purchase.Result, error)
 		opts := s.policy.compensationOptions()
 		opts.Summary = c.Summary()
 		err := workflow.ExecuteActivity(workflow.WithActivityOptions(undoCtx, opts), c.Activity, c.Input()).Get(undoCtx, nil)
-		if i == 0 && c.Name == purchase.CompensationCancelOrder && len(undos) == len(s.everyUndo) && refusedAsApproved(err) {
+		if fenced && i == 0 && refusedAsApproved(err) {
 			return s.approvedEarlier(undoCtx)
 		}
 		if err != nil {

@@ -64,20 +64,8 @@ type Envelope struct {
 // follows it.
 const SourceConsumers = "/sagaforge/consumers/"
 
-// Topic is where an event of this source goes.
-func (e Envelope) Topic() string {
-	if e.Type == EventDeadLettered {
-		return TopicDeadLetter
-	}
-	switch e.Source {
-	case SourceOrder:
-		return TopicOrder
-	case SourceInventory:
-		return TopicInventory
-	default:
-		return TopicPayment
-	}
-}
+// Topic is where the event goes (TopicOf its type).
+func (e Envelope) Topic() string { return TopicOf(e.Type) }
 
 // New builds an envelope with a fresh ID. data must be one of the *Data
 // types below, which always encode.

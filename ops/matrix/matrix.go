@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -156,11 +157,11 @@ func Cells(modes, ops, faults []string, t Timing) []*Cell {
 func Check(cells []*Cell) error {
 	for _, c := range cells {
 		switch {
-		case !contains(Modes, c.Mode):
+		case !slices.Contains(Modes, c.Mode):
 			return fmt.Errorf("unknown mode %q: want %s", c.Mode, strings.Join(Modes, ", "))
-		case !contains(faultplan.Ops, c.Op):
+		case !slices.Contains(faultplan.Ops, c.Op):
 			return fmt.Errorf("unknown step %q: want %s", c.Op, strings.Join(faultplan.Ops, ", "))
-		case !contains(Faults, c.Fault):
+		case !slices.Contains(Faults, c.Fault):
 			return fmt.Errorf("unknown fault %q: want %s", c.Fault, strings.Join(Faults, ", "))
 		}
 	}
@@ -559,10 +560,10 @@ func (r Report) Print(w io.Writer) {
 		var faults, ops []string
 		cellAt := map[[2]string]*Cell{}
 		for _, c := range byMode[m] {
-			if !contains(faults, c.Fault) {
+			if !slices.Contains(faults, c.Fault) {
 				faults = append(faults, c.Fault)
 			}
-			if !contains(ops, c.Op) {
+			if !slices.Contains(ops, c.Op) {
 				ops = append(ops, c.Op)
 			}
 			cellAt[[2]string{c.Op, c.Fault}] = c
@@ -616,13 +617,4 @@ func cellText(c *Cell) string {
 		return c.Status + " ✓"
 	}
 	return c.Status + " ✗"
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
