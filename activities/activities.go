@@ -14,23 +14,24 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/inventory"
-	"github.com/sagaforge/saga/services/order"
-	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/services/payment/paymentapi"
 )
 
 // Activities calls the three services.
 type Activities struct {
-	orders    *order.Client
-	inventory *inventory.Client
-	payments  *payment.Client
+	orders    orderapi.Client
+	inventory inventoryapi.Client
+	payments  paymentapi.Client
 }
 
 // New returns the activities over the given service clients.
-func New(orders *order.Client, inv *inventory.Client, payments *payment.Client) *Activities {
+func New(orders orderapi.Client, inv inventoryapi.Client, payments paymentapi.Client) *Activities {
 	return &Activities{orders: orders, inventory: inv, payments: payments}
 }
 
@@ -52,11 +53,11 @@ func Register(r worker.ActivityRegistry, a *Activities) {
 
 // CreateOrder creates the PENDING order and returns its total.
 func (a *Activities) CreateOrder(ctx context.Context, in purchase.CreateOrderInput) (purchase.CreateOrderOutput, error) {
-	items := make([]order.Item, len(in.Items))
+	items := make([]orderapi.Item, len(in.Items))
 	for i, it := range in.Items {
-		items[i] = order.Item{SKU: it.SKU, Quantity: it.Quantity}
+		items[i] = orderapi.Item{SKU: it.SKU, Quantity: it.Quantity}
 	}
-	o, err := a.orders.Create(ctx, order.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items, Mode: order.ModeOrchestration})
+	o, err := a.orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items, Mode: events.Orchestration})
 	if err != nil {
 		return purchase.CreateOrderOutput{}, classify(err)
 	}
@@ -84,29 +85,29 @@ func (a *Activities) CancelOrder(ctx context.Context, in purchase.CancelOrderInp
 	if reason == "" {
 		reason = "purchase saga compensated"
 	}
-	_, err := a.orders.Cancel(ctx, in.OrderID, order.CancelOrderRequest{Reason: reason})
+	_, err := a.orders.Cancel(ctx, in.OrderID, orderapi.CancelOrderRequest{Reason: reason})
 	return classify(err)
 }
 
 // ReserveStock reserves every line of the order.
 func (a *Activities) ReserveStock(ctx context.Context, in purchase.ReserveStockInput) error {
-	items := make([]inventory.Item, len(in.Items))
+	items := make([]inventoryapi.Item, len(in.Items))
 	for i, it := range in.Items {
-		items[i] = inventory.Item{SKU: it.SKU, Quantity: it.Quantity}
+		items[i] = inventoryapi.Item{SKU: it.SKU, Quantity: it.Quantity}
 	}
-	_, err := a.inventory.Reserve(ctx, inventory.ReserveRequest{OrderID: in.OrderID, Items: items})
+	_, err := a.inventory.Reserve(ctx, inventoryapi.ReserveRequest{OrderID: in.OrderID, Items: items})
 	return classify(err)
 }
 
 // ReleaseStock is the compensation of ReserveStock.
 func (a *Activities) ReleaseStock(ctx context.Context, in purchase.ReleaseStockInput) error {
-	_, err := a.inventory.Release(ctx, in.OrderID, inventory.ReleaseRequest{Reason: in.Reason})
+	_, err := a.inventory.Release(ctx, in.OrderID, inventoryapi.ReleaseRequest{Reason: in.Reason})
 	return classify(err)
 }
 
 // ChargePayment charges the customer.
 func (a *Activities) ChargePayment(ctx context.Context, in purchase.ChargePaymentInput) error {
-	_, err := a.payments.Charge(ctx, payment.ChargeRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, AmountCents: in.AmountCents})
+	_, err := a.payments.Charge(ctx, paymentapi.ChargeRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, AmountCents: in.AmountCents})
 	return classify(err)
 }
 

@@ -18,8 +18,11 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/services/payment/paymentapi"
 )
 
 // services starts the three real services on real databases (dbtest).
@@ -52,7 +55,7 @@ func newEnv(t *testing.T, orderURL, inventoryURL, paymentURL string) *testsuite.
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
 	activities.Register(env, activities.New(
-		order.NewClient(orderURL, nil, ""), inventory.NewClient(inventoryURL, nil, ""), payment.NewClient(paymentURL, nil, "")))
+		orderapi.NewClient(orderURL, nil, ""), inventoryapi.NewClient(inventoryURL, nil, ""), paymentapi.NewClient(paymentURL, nil, "")))
 	return env
 }
 

@@ -10,12 +10,16 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/ops/stack"
 	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/services/payment/paymentapi"
 )
 
 // scaleOrders is how many orders the audit must get right: more than one
@@ -52,7 +56,7 @@ func TestAuditOnAStackWith100000Orders(t *testing.T) {
 
 	// One approved order deep in the list loses its payment.
 	victim := fmt.Sprintf("scale-%06d", scaleOrders-7)
-	if err := payDB.Model(&payment.Payment{}).Where("order_id = ?", victim).Update("status", payment.Refunded).Error; err != nil {
+	if err := payDB.Model(&payment.Payment{}).Where("order_id = ?", victim).Update("status", paymentapi.Refunded).Error; err != nil {
 		t.Fatal(err)
 	}
 	if err := payDB.Model(&payment.Account{}).Where("customer_id = ?", "alice").Update("balance", gorm.Expr("balance + 4990")).Error; err != nil {
@@ -78,13 +82,13 @@ func fill(t *testing.T, orderDB, invDB, payDB *gorm.DB, n int) {
 		var ps []payment.Payment
 		for i := from; i < min(from+batch, n); i++ {
 			id := fmt.Sprintf("scale-%06d", i)
-			st, rst, pst := order.StatusApproved, inventory.Reserved, payment.Captured
+			st, rst, pst := orderapi.StatusApproved, inventoryapi.Reserved, paymentapi.Captured
 			if i%10 == 9 {
-				st, rst, pst = order.StatusCancelled, inventory.Released, payment.Refunded
+				st, rst, pst = orderapi.StatusCancelled, inventoryapi.Released, paymentapi.Refunded
 			} else {
 				approved++
 			}
-			os = append(os, order.Order{ID: id, CustomerID: "alice", Status: st, Mode: order.ModeOrchestration, Total: 4990,
+			os = append(os, order.Order{ID: id, CustomerID: "alice", Status: st, Mode: events.Orchestration, Total: 4990,
 				Lines: []order.Line{{OrderID: id, SKU: "SKU-1", Quantity: 1, UnitPrice: 4990}}, CreatedAt: now, UpdatedAt: now})
 			rs = append(rs, inventory.Reservation{OrderID: id, Status: rst, Lines: []inventory.ReservationLine{{OrderID: id, SKU: "SKU-1", Quantity: 1}}, CreatedAt: now, UpdatedAt: now})
 			ps = append(ps, payment.Payment{OrderID: id, CustomerID: "alice", Amount: 4990, Status: pst, CreatedAt: now, UpdatedAt: now})

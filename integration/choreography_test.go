@@ -13,8 +13,8 @@ import (
 	"github.com/sagaforge/saga/ops/stack"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/services/order"
-	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/services/payment/paymentapi"
 )
 
 func TestChoreographedPurchasesReachEveryOutcome(t *testing.T) {
@@ -67,17 +67,17 @@ func TestChoreographyFinishesAfterAConsumerIsKilledMidFlow(t *testing.T) {
 	// The saga gets as far as it can without payment: stock reserved, and
 	// StockReserved waiting on Kafka for a payment consumer.
 	waitForEvents(t, s, "mid-flow", "OrderCreated StockReserved")
-	if o, err := c.orders.Get(ctx, "mid-flow"); err != nil || o.Status != order.StatusPending {
+	if o, err := c.orders.Get(ctx, "mid-flow"); err != nil || o.Status != orderapi.StatusPending {
 		t.Fatalf("order while payment is down: %+v, %v", o, err)
 	}
 	if err := s.Restart(ctx, "payment"); err != nil {
 		t.Fatal(err)
 	}
 	o, err := c.orders.AwaitSettled(ctx, "mid-flow", 20*time.Second)
-	if err != nil || o.Status != order.StatusApproved {
+	if err != nil || o.Status != orderapi.StatusApproved {
 		t.Fatalf("after payment came back: %+v, %v; want APPROVED", o, err)
 	}
-	if p, err := c.payments.Payment(ctx, "mid-flow"); err != nil || p.Status != payment.Captured || p.AmountCents != 2*19900 {
+	if p, err := c.payments.Payment(ctx, "mid-flow"); err != nil || p.Status != paymentapi.Captured || p.AmountCents != 2*19900 {
 		t.Fatalf("payment %+v, %v", p, err)
 	}
 	waitForEvents(t, s, "mid-flow", "OrderCreated StockReserved PaymentCaptured OrderApproved")
@@ -88,7 +88,7 @@ func TestChoreographyFinishesAfterAConsumerIsKilledMidFlow(t *testing.T) {
 type state struct {
 	OrderStatus, OrderReason string
 	Total                    money.Cents
-	Lines                    []order.LineResponse
+	Lines                    []orderapi.LineResponse
 	Reservation              string // status, items and reason; "none" if absent
 	Payment                  string // status, amount and reason; "none" if absent
 }
@@ -111,7 +111,7 @@ func snapshot(t *testing.T, c clients, orderID string) state {
 	// A tombstone holds nothing: choreography leaves one where payment
 	// cannot know that no charge will come, orchestration never needs it.
 	if p, err := c.payments.Payment(ctx, orderID); err == nil {
-		if p.Status != payment.Voided {
+		if p.Status != paymentapi.Voided {
 			st.Payment = fmt.Sprintf("%s %s %q", p.Status, p.AmountCents, p.Reason)
 		}
 	} else if !errors.Is(err, fault.ErrNotFound) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/ops/stack"
-	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/order/orderapi"
 )
 
 // eventsOf reads an order's events through `starter events`, in the order
@@ -102,9 +102,9 @@ func TestEventCommittedBeforeACrashIsPublishedAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The order commits (and its event with it) while nothing can publish...
-	orders := order.NewClient(s.OrderURL(), nil, "")
-	if _, err := orders.Create(ctx, order.CreateOrderRequest{OrderID: "crash-1", CustomerID: "alice",
-		Items: []order.Item{{SKU: "SKU-1", Quantity: 1}}}); err != nil {
+	orders := orderapi.NewClient(s.OrderURL(), nil, "")
+	if _, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: "crash-1", CustomerID: "alice",
+		Items: []orderapi.Item{{SKU: "SKU-1", Quantity: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	// ...and the service dies before its relay gets the chance.

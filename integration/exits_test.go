@@ -11,23 +11,22 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/messaging/outbox"
 	"github.com/sagaforge/saga/ops/stack"
 	"github.com/sagaforge/saga/platform/temporalx"
 	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/inventory"
-	"github.com/sagaforge/saga/services/order"
-	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/services/payment/paymentapi"
 	"github.com/sagaforge/saga/starter"
 )
 
 // wantConsistent checks what each service holds for a settled order:
 // APPROVED with the stock reserved and the money captured, or CANCELLED
 // holding neither.
-func wantConsistent(t *testing.T, c clients, orderID string, want order.Status) {
+func wantConsistent(t *testing.T, c clients, orderID string, want orderapi.Status) {
 	t.Helper()
 	ctx := context.Background()
-	var o order.OrderResponse
+	var o orderapi.OrderResponse
 	waitFor(t, 30*time.Second, orderID+" "+string(want)+" with its holds settled", func() bool {
 		var err error
 		if o, err = c.orders.Get(ctx, orderID); err != nil || o.Status != want {
@@ -35,10 +34,10 @@ func wantConsistent(t *testing.T, c clients, orderID string, want order.Status) 
 		}
 		r, rerr := c.stock.Reservation(ctx, orderID)
 		p, perr := c.payments.Payment(ctx, orderID)
-		if want == order.StatusApproved {
-			return rerr == nil && r.Status == inventory.Reserved && perr == nil && p.Status == payment.Captured && p.AmountCents == o.TotalCents
+		if want == orderapi.StatusApproved {
+			return rerr == nil && r.Status == inventoryapi.Reserved && perr == nil && p.Status == paymentapi.Captured && p.AmountCents == o.TotalCents
 		}
-		return (rerr != nil || r.Status != inventory.Reserved) && (perr != nil || p.Status != payment.Captured)
+		return (rerr != nil || r.Status != inventoryapi.Reserved) && (perr != nil || p.Status != paymentapi.Captured)
 	})
 }
 
@@ -76,7 +75,7 @@ func TestApprovalAnswerLostPastTheStepDeadlineEndsApproved(t *testing.T) {
 	if rep.Status != string(purchase.StatusApproved) || len(rep.Compensations) != 0 {
 		t.Fatalf("report %+v, want APPROVED with nothing compensated", rep)
 	}
-	wantConsistent(t, c, "o-pivot", order.StatusApproved)
+	wantConsistent(t, c, "o-pivot", orderapi.StatusApproved)
 
 	code, _, stderr := runStarter(t, s, "purchase", "--order-id", "o-pivot-cancelled", "--customer", "alice", "--item", "SKU-2:1")
 	if code != 0 {
@@ -96,7 +95,7 @@ func TestApprovalAnswerLostPastTheStepDeadlineEndsApproved(t *testing.T) {
 	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 {
 		t.Fatalf("result %+v, want APPROVED: a cancel must not interrupt the pivot", res)
 	}
-	wantConsistent(t, c, "o-pivot-cancelled", order.StatusApproved)
+	wantConsistent(t, c, "o-pivot-cancelled", orderapi.StatusApproved)
 	auditPasses(t, s)
 }
 
@@ -128,14 +127,14 @@ func TestChoreographyCancelledInFlightHoldsNothing(t *testing.T) {
 	if err := s.Restart(ctx, "payment"); err != nil {
 		t.Fatal(err)
 	}
-	wantConsistent(t, c, "c-x", order.StatusCancelled)
+	wantConsistent(t, c, "c-x", orderapi.StatusCancelled)
 	// Payment saw StockReserved after the cancel: its tombstone refused the
 	// charge, so no money ever moved.
 	waitFor(t, 30*time.Second, "payment's tombstone for c-x", func() bool {
 		p, err := c.payments.Payment(ctx, "c-x")
-		return err == nil && p.Status == payment.Voided
+		return err == nil && p.Status == paymentapi.Voided
 	})
-	if r, err := c.stock.Reservation(ctx, "c-x"); err != nil || r.Status != inventory.Released {
+	if r, err := c.stock.Reservation(ctx, "c-x"); err != nil || r.Status != inventoryapi.Released {
 		t.Fatalf("reservation %+v (%v), want RELEASED", r, err)
 	}
 	auditPasses(t, s)
@@ -156,12 +155,12 @@ func TestChoreographyPastItsDeadlineIsCompensated(t *testing.T) {
 	}
 	waitFor(t, 30*time.Second, "c-late cancelled at its deadline", func() bool {
 		o, err := c.orders.Get(ctx, "c-late")
-		return err == nil && o.Status == order.StatusCancelled && strings.Contains(o.Reason, "deadline")
+		return err == nil && o.Status == orderapi.StatusCancelled && strings.Contains(o.Reason, "deadline")
 	})
 	if err := s.Restart(ctx, "payment"); err != nil {
 		t.Fatal(err)
 	}
-	wantConsistent(t, c, "c-late", order.StatusCancelled)
+	wantConsistent(t, c, "c-late", orderapi.StatusCancelled)
 	auditPasses(t, s)
 }
 
@@ -185,19 +184,19 @@ func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
 		Reason: "failed 40 times in 1m0s: database is locked", Attempts: 40, FailedAt: time.Now().UTC(), Payload: string(payload)}
 	e := events.New(events.SourceConsumers+dl.Consumer, events.EventDeadLettered, "c-dead", events.Choreography, dl, dl.FailedAt)
 	value, _ := json.Marshal(e)
-	w := outbox.NewWriter([]string{s.BrokerAddr()})
+	w := events.NewWriter([]string{s.BrokerAddr()})
 	defer w.Close()
 	if err := w.WriteMessages(ctx, kafka.Message{Topic: events.TopicDeadLetter, Key: []byte("c-dead"), Value: value}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 30*time.Second, "c-dead cancelled for its dead letter", func() bool {
 		o, err := c.orders.Get(ctx, "c-dead")
-		return err == nil && o.Status == order.StatusCancelled && strings.Contains(o.Reason, "payment.on-inventory could not handle StockReserved")
+		return err == nil && o.Status == orderapi.StatusCancelled && strings.Contains(o.Reason, "payment.on-inventory could not handle StockReserved")
 	})
 	if err := s.Restart(ctx, "payment"); err != nil {
 		t.Fatal(err)
 	}
-	wantConsistent(t, c, "c-dead", order.StatusCancelled)
+	wantConsistent(t, c, "c-dead", orderapi.StatusCancelled)
 
 	// The operator's view, and a second try: the event goes back to its
 	// topic; payment's tombstone now refuses the charge.
@@ -222,7 +221,7 @@ func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
 		}
 		return false
 	})
-	wantConsistent(t, c, "c-dead", order.StatusCancelled)
+	wantConsistent(t, c, "c-dead", orderapi.StatusCancelled)
 	auditPasses(t, s)
 }
 
@@ -242,7 +241,7 @@ func TestStarterRefusesAnOrderIDOfTheOtherMode(t *testing.T) {
 			t.Fatalf("%v: exit %d, stdout %q, stderr %q; want exit 2 and one line", args, code, stdout, stderr)
 		}
 	}
-	wantConsistent(t, c, "c-mine", order.StatusApproved)
-	wantConsistent(t, c, "o-mine", order.StatusApproved)
+	wantConsistent(t, c, "c-mine", orderapi.StatusApproved)
+	wantConsistent(t, c, "o-mine", orderapi.StatusApproved)
 	auditPasses(t, s)
 }

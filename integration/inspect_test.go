@@ -13,8 +13,8 @@ import (
 
 	"github.com/sagaforge/saga/platform/temporalx"
 	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/inventory"
-	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/payment/paymentapi"
 	"github.com/sagaforge/saga/starter"
 )
 
@@ -33,7 +33,7 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	}
 	waitFor(t, 30*time.Second, "the saga to reserve stock", func() bool {
 		r, err := c.stock.Reservation(ctx, "cancel-me")
-		return err == nil && r.Status == inventory.Reserved
+		return err == nil && r.Status == inventoryapi.Reserved
 	})
 
 	// The customer cancels. The refund must wait for payment, so the saga
@@ -72,10 +72,10 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	if res.Status != purchase.StatusCancelled || strings.Join(res.Compensations, ",") != "cancel order,refund payment,release stock" {
 		t.Fatalf("cancelled saga: %+v", res)
 	}
-	if r, err := c.stock.Reservation(ctx, "cancel-me"); err != nil || r.Status != inventory.Released {
+	if r, err := c.stock.Reservation(ctx, "cancel-me"); err != nil || r.Status != inventoryapi.Released {
 		t.Fatalf("reservation after cancel: %+v, %v", r, err)
 	}
-	if p, err := c.payments.Payment(ctx, "cancel-me"); err == nil && p.Status == payment.Captured {
+	if p, err := c.payments.Payment(ctx, "cancel-me"); err == nil && p.Status == paymentapi.Captured {
 		t.Fatalf("payment after cancel: %+v", p)
 	}
 

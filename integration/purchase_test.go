@@ -11,15 +11,15 @@ import (
 	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/platform/temporalx"
 	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/inventory"
-	"github.com/sagaforge/saga/services/order"
-	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/services/payment/paymentapi"
 )
 
 type clients struct {
-	orders   *order.Client
-	stock    *inventory.Client
-	payments *payment.Client
+	orders   orderapi.Client
+	stock    inventoryapi.Client
+	payments paymentapi.Client
 }
 
 func clientsOf(urls interface {
@@ -27,7 +27,7 @@ func clientsOf(urls interface {
 	InventoryURL() string
 	PaymentURL() string
 }) clients {
-	return clients{order.NewClient(urls.OrderURL(), nil, ""), inventory.NewClient(urls.InventoryURL(), nil, ""), payment.NewClient(urls.PaymentURL(), nil, "")}
+	return clients{orderapi.NewClient(urls.OrderURL(), nil, ""), inventoryapi.NewClient(urls.InventoryURL(), nil, ""), paymentapi.NewClient(urls.PaymentURL(), nil, "")}
 }
 
 func TestPurchasesLeaveAllThreeDatabasesConsistent(t *testing.T) {
@@ -55,16 +55,16 @@ func TestPurchasesLeaveAllThreeDatabasesConsistent(t *testing.T) {
 	}
 
 	// The order service agrees with the sagas.
-	for id, want := range map[string]order.Status{approved.OrderID: order.StatusApproved,
-		outOfStock.OrderID: order.StatusCancelled, declined.OrderID: order.StatusCancelled} {
+	for id, want := range map[string]orderapi.Status{approved.OrderID: orderapi.StatusApproved,
+		outOfStock.OrderID: orderapi.StatusCancelled, declined.OrderID: orderapi.StatusCancelled} {
 		o, err := c.orders.Get(ctx, id)
 		if err != nil || o.Status != want {
 			t.Fatalf("order %s: %+v, %v; want %s", id, o, err, want)
 		}
 	}
 	// Inventory: the approved order holds its stock; the others hold none.
-	for id, want := range map[string]inventory.ReservationStatus{approved.OrderID: inventory.Reserved,
-		outOfStock.OrderID: inventory.Rejected, declined.OrderID: inventory.Released} {
+	for id, want := range map[string]inventoryapi.Status{approved.OrderID: inventoryapi.Reserved,
+		outOfStock.OrderID: inventoryapi.Rejected, declined.OrderID: inventoryapi.Released} {
 		r, err := c.stock.Reservation(ctx, id)
 		if err != nil || r.Status != want {
 			t.Fatalf("reservation %s: %+v, %v; want %s", id, r, err, want)
@@ -82,10 +82,10 @@ func TestPurchasesLeaveAllThreeDatabasesConsistent(t *testing.T) {
 	}
 	// Payment: captured once for the approved order, declined for bob, never
 	// attempted for the out-of-stock order; balances add up.
-	if p, err := c.payments.Payment(ctx, approved.OrderID); err != nil || p.Status != payment.Captured || p.AmountCents != approved.TotalCents {
+	if p, err := c.payments.Payment(ctx, approved.OrderID); err != nil || p.Status != paymentapi.Captured || p.AmountCents != approved.TotalCents {
 		t.Fatalf("payment of the approved order: %+v, %v", p, err)
 	}
-	if p, err := c.payments.Payment(ctx, declined.OrderID); err != nil || p.Status != payment.Declined {
+	if p, err := c.payments.Payment(ctx, declined.OrderID); err != nil || p.Status != paymentapi.Declined {
 		t.Fatalf("payment of the declined order: %+v, %v", p, err)
 	}
 	if _, err := c.payments.Payment(ctx, outOfStock.OrderID); !errors.Is(err, fault.ErrNotFound) {
@@ -146,7 +146,7 @@ func TestSagaRidesOutAKilledService(t *testing.T) {
 	stock := clientsOf(s).stock
 	waitFor(t, 30*time.Second, "the saga to reach the charge", func() bool {
 		r, err := stock.Reservation(ctx, "while-down")
-		return err == nil && r.Status == inventory.Reserved
+		return err == nil && r.Status == inventoryapi.Reserved
 	})
 	desc, err := c.DescribeWorkflowExecution(ctx, purchase.WorkflowID("while-down"), "")
 	if err != nil || desc.GetWorkflowExecutionInfo().GetStatus().String() != "Running" {
@@ -217,9 +217,9 @@ func TestAuditPassesAfterSagasAndCatchesABypass(t *testing.T) {
 		t.Fatalf("audit after sagas: exit %d\n%s%s", code, stdout, stderr)
 	}
 	// An order approved behind the sagas' back holds neither stock nor money.
-	orders := order.NewClient(s.OrderURL(), nil, "")
+	orders := orderapi.NewClient(s.OrderURL(), nil, "")
 	ctx := context.Background()
-	if _, err := orders.Create(ctx, order.CreateOrderRequest{OrderID: "bypass", CustomerID: "alice", Items: []order.Item{{SKU: "SKU-1", Quantity: 1}}}); err != nil {
+	if _, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: "bypass", CustomerID: "alice", Items: []orderapi.Item{{SKU: "SKU-1", Quantity: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := orders.Approve(ctx, "bypass"); err != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/sagaforge/saga/platform/temporalx"
 	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/order/orderapi"
 )
 
 // TestServiceTokenGuardsMutationsEndToEnd runs the stack with
@@ -44,7 +44,7 @@ func TestServiceTokenGuardsMutationsEndToEnd(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	orders := order.NewClient(s.OrderURL(), nil, "") // reads need no token
+	orders := orderapi.NewClient(s.OrderURL(), nil, "") // reads need no token
 	if _, err := orders.Get(ctx, "intruder"); err == nil {
 		t.Error("a refused create left an order")
 	}

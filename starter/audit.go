@@ -11,9 +11,9 @@ import (
 
 	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/platform/web"
-	"github.com/sagaforge/saga/services/inventory"
-	"github.com/sagaforge/saga/services/order"
-	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/services/payment/paymentapi"
 )
 
 // Check is one invariant of the three databases and whether it holds.
@@ -25,11 +25,11 @@ type Check struct {
 
 // snapshot is everything the audit reads from the three services.
 type snapshot struct {
-	orders       []order.OrderResponse
-	reservations map[string]inventory.ReservationResponse
-	stock        []inventory.StockResponse
-	payments     map[string]payment.PaymentResponse
-	accounts     []payment.AccountResponse
+	orders       []orderapi.OrderResponse
+	reservations map[string]inventoryapi.ReservationResponse
+	stock        []inventoryapi.StockResponse
+	payments     map[string]paymentapi.PaymentResponse
+	accounts     []paymentapi.AccountResponse
 }
 
 // runAudit checks the invariants a saga exists to keep, across all three
@@ -78,9 +78,9 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 func Audit(ctx context.Context, s Services, settle time.Duration) ([]Check, int, error) {
 	httpClient := web.DefaultHTTPClient()
 	snap, err := read(ctx,
-		order.NewClient(s.Order, httpClient, s.Token),
-		inventory.NewClient(s.Inventory, httpClient, s.Token),
-		payment.NewClient(s.Payment, httpClient, s.Token))
+		orderapi.NewClient(s.Order, httpClient, s.Token),
+		inventoryapi.NewClient(s.Inventory, httpClient, s.Token),
+		paymentapi.NewClient(s.Payment, httpClient, s.Token))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -114,8 +114,8 @@ func PrintChecks(w io.Writer, checks []Check) {
 	}
 }
 
-func read(ctx context.Context, orders *order.Client, stock *inventory.Client, payments *payment.Client) (snapshot, error) {
-	snap := snapshot{reservations: map[string]inventory.ReservationResponse{}, payments: map[string]payment.PaymentResponse{}}
+func read(ctx context.Context, orders orderapi.Client, stock inventoryapi.Client, payments paymentapi.Client) (snapshot, error) {
+	snap := snapshot{reservations: map[string]inventoryapi.ReservationResponse{}, payments: map[string]paymentapi.PaymentResponse{}}
 	err := pages(ctx, func(p web.Page) (string, error) {
 		page, err := orders.Page(ctx, p)
 		snap.orders = append(snap.orders, page.Orders...)
@@ -144,11 +144,11 @@ func read(ctx context.Context, orders *order.Client, stock *inventory.Client, pa
 	if err != nil {
 		return snap, fmt.Errorf("cannot read payments: %w", err)
 	}
-	st, err := retry(ctx, func() (inventory.ListStockResponse, error) { return stock.Stock(ctx) })
+	st, err := retry(ctx, func() (inventoryapi.ListStockResponse, error) { return stock.Stock(ctx) })
 	if err != nil {
 		return snap, fmt.Errorf("cannot read stock: %w", err)
 	}
-	as, err := retry(ctx, func() (payment.ListAccountsResponse, error) { return payments.Accounts(ctx) })
+	as, err := retry(ctx, func() (paymentapi.ListAccountsResponse, error) { return payments.Accounts(ctx) })
 	if err != nil {
 		return snap, fmt.Errorf("cannot read accounts: %w", err)
 	}
@@ -185,16 +185,16 @@ func audit(s snapshot, now time.Time, settle time.Duration) []Check {
 		r, hasR := s.reservations[o.OrderID]
 		p, hasP := s.payments[o.OrderID]
 		switch o.Status {
-		case order.StatusApproved:
-			if !hasR || r.Status != inventory.Reserved || !sameLines(o.Lines, r.Items) ||
-				!hasP || p.Status != payment.Captured || p.AmountCents != o.TotalCents || p.CustomerID != o.CustomerID {
+		case orderapi.StatusApproved:
+			if !hasR || r.Status != inventoryapi.Reserved || !sameLines(o.Lines, r.Items) ||
+				!hasP || p.Status != paymentapi.Captured || p.AmountCents != o.TotalCents || p.CustomerID != o.CustomerID {
 				approved.Offenders = append(approved.Offenders, o.OrderID)
 			}
-		case order.StatusCancelled:
-			if (hasR && r.Status == inventory.Reserved) || (hasP && p.Status == payment.Captured) {
+		case orderapi.StatusCancelled:
+			if (hasR && r.Status == inventoryapi.Reserved) || (hasP && p.Status == paymentapi.Captured) {
 				cancelled.Offenders = append(cancelled.Offenders, o.OrderID)
 			}
-		case order.StatusPending:
+		case orderapi.StatusPending:
 			if now.Sub(o.UpdatedAt) > settle {
 				pending.Offenders = append(pending.Offenders, o.OrderID)
 			}
@@ -213,7 +213,7 @@ func audit(s snapshot, now time.Time, settle time.Duration) []Check {
 
 	held := map[string]int{}
 	for _, r := range s.reservations {
-		if r.Status == inventory.Reserved {
+		if r.Status == inventoryapi.Reserved {
 			for _, it := range r.Items {
 				held[it.SKU] += it.Quantity
 			}
@@ -227,7 +227,7 @@ func audit(s snapshot, now time.Time, settle time.Duration) []Check {
 	}
 	captured := map[string]money.Cents{}
 	for _, p := range s.payments {
-		if p.Status == payment.Captured {
+		if p.Status == paymentapi.Captured {
 			captured[p.CustomerID] += p.AmountCents
 		}
 	}
@@ -248,7 +248,7 @@ func audit(s snapshot, now time.Time, settle time.Duration) []Check {
 	return checks
 }
 
-func sameLines(lines []order.LineResponse, items []inventory.Item) bool {
+func sameLines(lines []orderapi.LineResponse, items []inventoryapi.Item) bool {
 	if len(lines) != len(items) {
 		return false
 	}

@@ -5,28 +5,28 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/services/inventory"
-	"github.com/sagaforge/saga/services/order"
-	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/services/payment/paymentapi"
 )
 
 // consistent is alice's approved order and bob's declined one.
 func consistent(now time.Time) snapshot {
 	return snapshot{
-		orders: []order.OrderResponse{
-			{OrderID: "a", CustomerID: "alice", Status: order.StatusApproved, TotalCents: 9980, Lines: []order.LineResponse{{SKU: "SKU-1", Quantity: 2}}, UpdatedAt: now},
-			{OrderID: "b", CustomerID: "bob", Status: order.StatusCancelled, TotalCents: 19900, Lines: []order.LineResponse{{SKU: "SKU-2", Quantity: 1}}, UpdatedAt: now},
+		orders: []orderapi.OrderResponse{
+			{OrderID: "a", CustomerID: "alice", Status: orderapi.StatusApproved, TotalCents: 9980, Lines: []orderapi.LineResponse{{SKU: "SKU-1", Quantity: 2}}, UpdatedAt: now},
+			{OrderID: "b", CustomerID: "bob", Status: orderapi.StatusCancelled, TotalCents: 19900, Lines: []orderapi.LineResponse{{SKU: "SKU-2", Quantity: 1}}, UpdatedAt: now},
 		},
-		reservations: map[string]inventory.ReservationResponse{
-			"a": {OrderID: "a", Status: inventory.Reserved, Items: []inventory.Item{{SKU: "SKU-1", Quantity: 2}}},
-			"b": {OrderID: "b", Status: inventory.Released, Items: []inventory.Item{{SKU: "SKU-2", Quantity: 1}}},
+		reservations: map[string]inventoryapi.ReservationResponse{
+			"a": {OrderID: "a", Status: inventoryapi.Reserved, Items: []inventoryapi.Item{{SKU: "SKU-1", Quantity: 2}}},
+			"b": {OrderID: "b", Status: inventoryapi.Released, Items: []inventoryapi.Item{{SKU: "SKU-2", Quantity: 1}}},
 		},
-		stock: []inventory.StockResponse{{SKU: "SKU-1", Available: 998, Reserved: 2, Initial: 1000}, {SKU: "SKU-2", Available: 100, Initial: 100}},
-		payments: map[string]payment.PaymentResponse{
-			"a": {OrderID: "a", CustomerID: "alice", AmountCents: 9980, Status: payment.Captured},
-			"b": {OrderID: "b", CustomerID: "bob", AmountCents: 19900, Status: payment.Declined},
+		stock: []inventoryapi.StockResponse{{SKU: "SKU-1", Available: 998, Reserved: 2, Initial: 1000}, {SKU: "SKU-2", Available: 100, Initial: 100}},
+		payments: map[string]paymentapi.PaymentResponse{
+			"a": {OrderID: "a", CustomerID: "alice", AmountCents: 9980, Status: paymentapi.Captured},
+			"b": {OrderID: "b", CustomerID: "bob", AmountCents: 19900, Status: paymentapi.Declined},
 		},
-		accounts: []payment.AccountResponse{{CustomerID: "alice", BalanceCents: 1_000_000 - 9980, InitialCents: 1_000_000}, {CustomerID: "bob", BalanceCents: 5000, InitialCents: 5000}},
+		accounts: []paymentapi.AccountResponse{{CustomerID: "alice", BalanceCents: 1_000_000 - 9980, InitialCents: 1_000_000}, {CustomerID: "bob", BalanceCents: 5000, InitialCents: 5000}},
 	}
 }
 
@@ -63,16 +63,16 @@ func TestAuditNamesEachBrokenInvariant(t *testing.T) {
 		}, "APPROVED", "a"},
 		{"cancelled but stock still held", func(s *snapshot) {
 			r := s.reservations["b"]
-			r.Status = inventory.Reserved
+			r.Status = inventoryapi.Reserved
 			s.reservations["b"] = r
 		}, "CANCELLED", "b"},
 		{"stock lost", func(s *snapshot) { s.stock[0].Available = 990 }, "stock is conserved", "SKU-1"},
 		{"money created", func(s *snapshot) { s.accounts[1].BalanceCents = 6000 }, "money is conserved", "bob"},
 		{"stuck pending", func(s *snapshot) {
-			s.orders = append(s.orders, order.OrderResponse{OrderID: "c", Status: order.StatusPending, UpdatedAt: now.Add(-time.Hour)})
+			s.orders = append(s.orders, orderapi.OrderResponse{OrderID: "c", Status: orderapi.StatusPending, UpdatedAt: now.Add(-time.Hour)})
 		}, "PENDING", "c"},
 		{"payment without order", func(s *snapshot) {
-			s.payments["ghost"] = payment.PaymentResponse{OrderID: "ghost", Status: payment.Voided}
+			s.payments["ghost"] = paymentapi.PaymentResponse{OrderID: "ghost", Status: paymentapi.Voided}
 		}, "without its order", "payment ghost"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,11 +14,12 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/inventory"
-	"github.com/sagaforge/saga/services/order"
-	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/services/payment/paymentapi"
 	"github.com/sagaforge/saga/starter/bench"
 )
 
@@ -66,12 +67,12 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	}
 
 	httpClient := web.DefaultHTTPClient()
-	orders := order.NewClient(env.Services.Order, httpClient, env.Services.Token)
-	if _, err := orders.List(ctx, order.StatusApproved); err != nil {
+	orders := orderapi.NewClient(env.Services.Order, httpClient, env.Services.Token)
+	if _, err := orders.List(ctx, orderapi.StatusApproved); err != nil {
 		return fmt.Errorf("cannot reach the order service at %s: %w", env.Services.Order, err)
 	}
 	purchasers := map[string]bench.Purchaser{
-		"direct": bench.Direct(orders, inventory.NewClient(env.Services.Inventory, httpClient, env.Services.Token), payment.NewClient(env.Services.Payment, httpClient, env.Services.Token)),
+		"direct": bench.Direct(orders, inventoryapi.NewClient(env.Services.Inventory, httpClient, env.Services.Token), paymentapi.NewClient(env.Services.Payment, httpClient, env.Services.Token)),
 		"choreography": func(ctx context.Context, in purchase.Input) (string, error) {
 			return purchaseChoreographedStatus(ctx, orders, in)
 		},
@@ -157,12 +158,12 @@ func orchestrated(c client.Client) bench.Purchaser {
 
 // purchaseChoreographedStatus creates a choreography order and waits for the
 // services to settle it.
-func purchaseChoreographedStatus(ctx context.Context, orders *order.Client, in purchase.Input) (string, error) {
-	items := make([]order.Item, len(in.Items))
+func purchaseChoreographedStatus(ctx context.Context, orders orderapi.Client, in purchase.Input) (string, error) {
+	items := make([]orderapi.Item, len(in.Items))
 	for i, it := range in.Items {
-		items[i] = order.Item{SKU: it.SKU, Quantity: it.Quantity}
+		items[i] = orderapi.Item{SKU: it.SKU, Quantity: it.Quantity}
 	}
-	if _, err := orders.Create(ctx, order.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items, Mode: order.ModeChoreography}); err != nil {
+	if _, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items, Mode: events.Choreography}); err != nil {
 		return "", err
 	}
 	for {
@@ -170,7 +171,7 @@ func purchaseChoreographedStatus(ctx context.Context, orders *order.Client, in p
 		if err != nil {
 			return "", err
 		}
-		if o.Status != order.StatusPending {
+		if o.Status != orderapi.StatusPending {
 			return string(o.Status), nil
 		}
 	}

@@ -9,10 +9,11 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/order/orderapi"
 )
 
 // runCancel asks a purchase in flight to stop and undo what it did, and
@@ -38,8 +39,8 @@ func runCancel(ctx context.Context, env *Env, args []string) error {
 	if len(*reason) > 200 {
 		return usagef("--reason holds at most 200 characters")
 	}
-	orders := order.NewClient(env.Services.Order, nil, env.Services.Token)
-	if o, err := retry(ctx, func() (order.OrderResponse, error) { return orders.Get(ctx, id) }); err == nil && o.Mode == order.ModeChoreography {
+	orders := orderapi.NewClient(env.Services.Order, nil, env.Services.Token)
+	if o, err := retry(ctx, func() (orderapi.OrderResponse, error) { return orders.Get(ctx, id) }); err == nil && o.Mode == events.Choreography {
 		return cancelChoreographed(ctx, env, orders, o, *reason, strings.Split(env.Brokers, ","), *asJSON)
 	}
 	c, err := dial(ctx, env)
@@ -75,8 +76,8 @@ func runCancel(ctx context.Context, env *Env, args []string) error {
 
 // cancelChoreographed cancels a choreographed order at the order service
 // and reports once the compensations its OrderCancelled set off are in.
-func cancelChoreographed(ctx context.Context, env *Env, orders *order.Client, o order.OrderResponse, why string, brokers []string, asJSON bool) error {
-	if o.Status != order.StatusPending {
+func cancelChoreographed(ctx context.Context, env *Env, orders orderapi.Client, o orderapi.OrderResponse, why string, brokers []string, asJSON bool) error {
+	if o.Status != orderapi.StatusPending {
 		return fmt.Errorf("order %s is already %s and can no longer be cancelled", o.OrderID, o.Status)
 	}
 	full := "cancelled by the customer"
@@ -84,8 +85,8 @@ func cancelChoreographed(ctx context.Context, env *Env, orders *order.Client, o 
 		full += ": " + why
 	}
 	id := o.OrderID
-	o, err := retry(ctx, func() (order.OrderResponse, error) {
-		return orders.Cancel(ctx, id, order.CancelOrderRequest{Reason: full})
+	o, err := retry(ctx, func() (orderapi.OrderResponse, error) {
+		return orders.Cancel(ctx, id, orderapi.CancelOrderRequest{Reason: full})
 	})
 	if errors.Is(err, fault.ErrIllegalTransition) {
 		return fmt.Errorf("cancel refused: order %s was approved meanwhile", id)

@@ -11,25 +11,25 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/order/orderapi"
 )
 
 // purchaseChoreographed creates a choreography order; from there the
 // services carry the saga by reacting to each other's events. With wait it
 // waits up to waitFor for the order to settle, saying on stderr which step
 // it is waiting for.
-func purchaseChoreographed(ctx context.Context, env *Env, in purchase.Input, orders *order.Client, brokers []string, wait bool, waitFor time.Duration) (Report, error) {
-	items := make([]order.Item, len(in.Items))
+func purchaseChoreographed(ctx context.Context, env *Env, in purchase.Input, orders orderapi.Client, brokers []string, wait bool, waitFor time.Duration) (Report, error) {
+	items := make([]orderapi.Item, len(in.Items))
 	for i, it := range in.Items {
-		items[i] = order.Item{SKU: it.SKU, Quantity: it.Quantity}
+		items[i] = orderapi.Item{SKU: it.SKU, Quantity: it.Quantity}
 	}
-	_, err := retry(ctx, func() (order.OrderResponse, error) {
-		return orders.Create(ctx, order.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items, Mode: order.ModeChoreography})
+	_, err := retry(ctx, func() (orderapi.OrderResponse, error) {
+		return orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items, Mode: events.Choreography})
 	})
 	if errors.Is(err, fault.ErrCompensated) {
 		// A cancel overtook the create: the order was cancelled before it
 		// existed, and its tombstone refused the create.
-		return Report{OrderID: in.OrderID, Mode: "choreography", Status: string(order.StatusCancelled),
+		return Report{OrderID: in.OrderID, Mode: "choreography", Status: string(orderapi.StatusCancelled),
 			Reason: "cancelled before it was created", Steps: []string{}, Compensations: []string{purchase.CompensationCancelOrder}}, nil
 	}
 	if errors.Is(err, fault.ErrIdempotencyConflict) {
@@ -45,16 +45,18 @@ func purchaseChoreographed(ctx context.Context, env *Env, in purchase.Input, ord
 	waitCtx, cancel := context.WithTimeout(ctx, waitFor)
 	defer cancel()
 	started := time.Now()
-	var o order.OrderResponse
-	for o.Status == "" || o.Status == order.StatusPending {
-		if o, err = retry(waitCtx, func() (order.OrderResponse, error) { return orders.AwaitSettled(waitCtx, in.OrderID, 10*time.Second) }); err != nil {
+	var o orderapi.OrderResponse
+	for o.Status == "" || o.Status == orderapi.StatusPending {
+		if o, err = retry(waitCtx, func() (orderapi.OrderResponse, error) {
+			return orders.AwaitSettled(waitCtx, in.OrderID, 10*time.Second)
+		}); err != nil {
 			if waitCtx.Err() != nil && ctx.Err() == nil {
 				return Report{}, fmt.Errorf("order %s is still PENDING after %s, %s; it goes on (starter status %s)",
 					in.OrderID, waitFor, waitingFor(ctx, brokers, in.OrderID), in.OrderID)
 			}
 			return Report{}, orderServiceError(orders.BaseURL(), err)
 		}
-		if o.Status == order.StatusPending {
+		if o.Status == orderapi.StatusPending {
 			fmt.Fprintf(env.Stderr, "order %s PENDING for %s, %s\n", in.OrderID, time.Since(started).Round(time.Second), waitingFor(ctx, brokers, in.OrderID))
 		}
 	}
@@ -82,10 +84,10 @@ func waitingFor(ctx context.Context, brokers []string, orderID string) string {
 
 // choreographyReport tells a settled choreography order's story from its
 // events, the only record the saga has.
-func choreographyReport(ctx context.Context, o order.OrderResponse, brokers []string) (Report, error) {
+func choreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers []string) (Report, error) {
 	rep := Report{OrderID: o.OrderID, Mode: "choreography", Status: string(o.Status), Reason: o.Reason,
 		TotalCents: o.TotalCents, Steps: []string{}, Compensations: []string{}}
-	if o.Status == order.StatusPending {
+	if o.Status == orderapi.StatusPending {
 		rep.Status = "RUNNING"
 	}
 	// The final event trails the order's commit by its relay's latency.
@@ -98,7 +100,7 @@ func choreographyReport(ctx context.Context, o order.OrderResponse, brokers []st
 		}
 		saga := events.Summarize(evs)
 		rep.Steps, rep.Compensations = saga.Steps, saga.Compensations
-		if saga.Settled || o.Status == order.StatusPending {
+		if saga.Settled || o.Status == orderapi.StatusPending {
 			return rep, nil
 		}
 		select {

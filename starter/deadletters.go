@@ -11,7 +11,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/messaging/outbox"
 )
 
 // DeadLetterRow is one dead letter as "deadletters" prints it.
@@ -79,7 +78,7 @@ func runDeadletters(ctx context.Context, env *Env, args []string) error {
 		if found == nil {
 			return usagef("no dead letter %s on %s", *replay, events.TopicDeadLetter)
 		}
-		w := outbox.NewWriter(brokerList)
+		w := events.NewWriter(brokerList)
 		defer w.Close()
 		if err := w.WriteMessages(ctx, kafka.Message{Topic: found.Topic, Key: []byte(found.Key), Value: []byte(found.Payload)}); err != nil {
 			return fmt.Errorf("cannot send the event back to %s: %w", found.Topic, err)

@@ -14,10 +14,11 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/order/orderapi"
 )
 
 // itemFlags collects repeated --item SKU:QTY flags.
@@ -88,8 +89,8 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 	if *mode != "orchestration" && *mode != "choreography" {
 		return usagef("--mode must be orchestration or choreography, got %q", *mode)
 	}
-	orders := order.NewClient(env.Services.Order, nil, env.Services.Token)
-	if err := sameMode(ctx, orders, in.OrderID, order.Mode(*mode)); err != nil {
+	orders := orderapi.NewClient(env.Services.Order, nil, env.Services.Token)
+	if err := sameMode(ctx, orders, in.OrderID, events.Mode(*mode)); err != nil {
 		return err
 	}
 	var rep Report
@@ -121,7 +122,7 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 // sameMode refuses, as bad input, an order ID that the order service holds
 // for a purchase of the other mode: attaching to it would run a second saga
 // over another saga's order.
-func sameMode(ctx context.Context, orders *order.Client, id string, mode order.Mode) error {
+func sameMode(ctx context.Context, orders orderapi.Client, id string, mode events.Mode) error {
 	o, err := orders.Get(ctx, id)
 	if err != nil || o.Mode == mode || o.Mode == "" {
 		return nil // unknown here: the saga's own create decides

@@ -10,9 +10,10 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/order/orderapi"
 )
 
 func runStatus(ctx context.Context, env *Env, args []string) error {
@@ -31,8 +32,8 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 	}
 	// A choreographed order has no workflow: the order service and the
 	// events tell its story. Anything else is asked of Temporal.
-	orders := order.NewClient(env.Services.Order, nil, env.Services.Token)
-	if o, err := retry(ctx, func() (order.OrderResponse, error) { return orders.Get(ctx, id) }); err == nil && o.Mode == order.ModeChoreography {
+	orders := orderapi.NewClient(env.Services.Order, nil, env.Services.Token)
+	if o, err := retry(ctx, func() (orderapi.OrderResponse, error) { return orders.Get(ctx, id) }); err == nil && o.Mode == events.Choreography {
 		rep, err := choreographyReport(ctx, o, strings.Split(env.Brokers, ","))
 		if err != nil {
 			return err

@@ -21,8 +21,8 @@ import (
 	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/platform/temporalx"
 	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/inventory"
-	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/starter"
 )
 
@@ -96,11 +96,11 @@ var scenarios = []scenario{
 	{"approve-failure", func(ctx context.Context, r *recorder, orderID string) error {
 		// The order exists and was cancelled behind the saga's back: create
 		// finds it, stock and payment go through, approval is refused.
-		orders := order.NewClient(r.s.OrderURL(), nil, "")
-		if _, err := orders.Create(ctx, order.CreateOrderRequest{OrderID: orderID, CustomerID: "alice", Items: []order.Item{{SKU: "SKU-2", Quantity: 1}}}); err != nil {
+		orders := orderapi.NewClient(r.s.OrderURL(), nil, "")
+		if _, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: orderID, CustomerID: "alice", Items: []orderapi.Item{{SKU: "SKU-2", Quantity: 1}}}); err != nil {
 			return err
 		}
-		if _, err := orders.Cancel(ctx, orderID, order.CancelOrderRequest{Reason: "cancelled at the counter"}); err != nil {
+		if _, err := orders.Cancel(ctx, orderID, orderapi.CancelOrderRequest{Reason: "cancelled at the counter"}); err != nil {
 			return err
 		}
 		return buy("alice", purchase.Item{SKU: "SKU-2", Quantity: 1})(ctx, r, orderID)
@@ -148,9 +148,9 @@ var scenarios = []scenario{
 // waitReserved waits until the saga has reserved the stock, so its next
 // step is the charge.
 func waitReserved(ctx context.Context, r *recorder, orderID string) {
-	stock := inventory.NewClient(r.s.InventoryURL(), nil, "")
+	stock := inventoryapi.NewClient(r.s.InventoryURL(), nil, "")
 	for ctx.Err() == nil {
-		if res, err := stock.Reservation(ctx, orderID); err == nil && res.Status == inventory.Reserved {
+		if res, err := stock.Reservation(ctx, orderID); err == nil && res.Status == inventoryapi.Reserved {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)

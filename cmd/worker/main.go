@@ -18,9 +18,9 @@ import (
 	"github.com/sagaforge/saga/platform/temporalx"
 	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/inventory"
-	"github.com/sagaforge/saga/services/order"
-	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/services/payment/paymentapi"
 	"github.com/sagaforge/saga/workers"
 	"github.com/sagaforge/saga/workflows"
 )
@@ -59,9 +59,9 @@ func main() {
 	httpClient := web.DefaultHTTPClient()
 	token := os.Getenv("SAGA_SERVICE_TOKEN")
 	w := workers.New(c, policy, activities.New(
-		order.NewClient(*orderURL, httpClient, token),
-		inventory.NewClient(*inventoryURL, httpClient, token),
-		payment.NewClient(*paymentURL, httpClient, token)))
+		orderapi.NewClient(*orderURL, httpClient, token),
+		inventoryapi.NewClient(*inventoryURL, httpClient, token),
+		paymentapi.NewClient(*paymentURL, httpClient, token)))
 	if err := w.Start(); err != nil {
 		log.Error("start failed", "err", err)
 		os.Exit(1)

@@ -56,7 +56,7 @@ func TestInventoryConsumerHandlesEachEventOnceAndDeadLettersWhatItCannotRead(t *
 		}
 		msgs = append(msgs, kafka.Message{Topic: events.TopicOrder, Value: value})
 	}
-	w := outbox.NewWriter(brokers)
+	w := events.NewWriter(brokers)
 	defer w.Close()
 	if err := w.WriteMessages(ctx, msgs...); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
 )
 
@@ -109,10 +110,7 @@ func NewID() string {
 }
 
 // Line is one SKU and quantity in an event.
-type Line struct {
-	SKU      string `json:"sku"`
-	Quantity int    `json:"quantity"`
-}
+type Line = input.Item
 
 // The data of each event type.
 type (

@@ -129,7 +129,7 @@ func TestRelayPublishesEveryCommittedEventInOrder(t *testing.T) {
 	defer c.Close()
 	addr := c.ListenAddrs()[0]
 	ob := openOutbox(t, dbtest.DSN(t, "svc"))
-	w := outbox.NewWriter([]string{addr})
+	w := events.NewWriter([]string{addr})
 	defer w.Close()
 	runRelay(t, ob, w)
 
@@ -166,7 +166,7 @@ func TestBrokerDownForAWhileLosesAndReordersNothing(t *testing.T) {
 	c := broker(t, port, dataDir)
 	addr := c.ListenAddrs()[0]
 	ob := openOutbox(t, dbtest.DSN(t, "svc"))
-	w := outbox.NewWriter([]string{addr})
+	w := events.NewWriter([]string{addr})
 	defer w.Close()
 	runRelay(t, ob, w)
 
@@ -219,7 +219,7 @@ func TestRowsLeftByACrashArePublishedByTheNextProcess(t *testing.T) {
 
 	// Next process over the same file: its relay finds the rows.
 	next := openOutbox(t, path)
-	w := outbox.NewWriter([]string{addr})
+	w := events.NewWriter([]string{addr})
 	defer w.Close()
 	runRelay(t, next, w)
 	waitPublished(t, next, 10*time.Second)

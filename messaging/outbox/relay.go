@@ -9,6 +9,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"gorm.io/gorm"
 
+	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/process"
 )
 
@@ -18,29 +19,8 @@ type Publisher interface {
 	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
 }
 
-// NewWriter returns a kafka-go writer tuned for the relay: acknowledged by
-// every in-sync replica, synchronous, and flushed after 10 µs instead of
-// kafka-go's default 1 s batching window. The relay already hands it whole
-// batches, and one call's messages for a partition all join one batch before
-// its timer can flush it; a longer window only adds its length to every
-// event's latency (docs/bench/tuning.md). Messages carry their own topic.
-func NewWriter(brokers []string) *kafka.Writer {
-	return &kafka.Writer{
-		Addr:            kafka.TCP(brokers...),
-		Balancer:        &kafka.Hash{},
-		RequiredAcks:    kafka.RequireAll,
-		BatchTimeout:    10 * time.Microsecond,
-		BatchSize:       BatchSize,
-		MaxAttempts:     3,
-		WriteBackoffMin: 20 * time.Millisecond,
-		WriteBackoffMax: 500 * time.Millisecond,
-		ReadTimeout:     5 * time.Second,
-		WriteTimeout:    5 * time.Second,
-	}
-}
-
-// BatchSize is how many rows the relay publishes at once.
-const BatchSize = 100
+// BatchSize is how many rows the relay publishes at once: one write.
+const BatchSize = events.MaxBatch
 
 // Relay publishes an outbox's committed rows in ID order and marks them
 // published. A crash between publish and mark publishes the rows again, so

@@ -23,7 +23,7 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/process"
-	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/starter"
 )
 
@@ -52,13 +52,13 @@ var DefaultVictims = []string{"worker", "order", "inventory", "payment", "tempor
 type scenario struct {
 	name   string
 	args   []string
-	expect order.Status
+	expect orderapi.Status
 }
 
 var scenarios = []scenario{
-	{"approved", []string{"--customer", "alice", "--item", "SKU-1:1"}, order.StatusApproved},
-	{"declined", []string{"--customer", "bob", "--item", "SKU-2:1"}, order.StatusCancelled},
-	{"out of stock", []string{"--customer", "alice", "--item", "SKU-OUT:1"}, order.StatusCancelled},
+	{"approved", []string{"--customer", "alice", "--item", "SKU-1:1"}, orderapi.StatusApproved},
+	{"declined", []string{"--customer", "bob", "--item", "SKU-2:1"}, orderapi.StatusCancelled},
+	{"out of stock", []string{"--customer", "alice", "--item", "SKU-OUT:1"}, orderapi.StatusCancelled},
 }
 
 var modes = []string{"orchestration", "choreography"}
@@ -227,11 +227,11 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config, faults *FaultCounter) 
 	for _, r := range runs {
 		o, ok := final[r.id]
 		switch {
-		case !ok || o.Status == order.StatusPending:
+		case !ok || o.Status == orderapi.StatusPending:
 			rep.Stuck = append(rep.Stuck, r.id)
 		case !expected(r, o):
 			rep.Unexpected = append(rep.Unexpected, fmt.Sprintf("%s (%s, %s, cancel %v): %s %q", r.id, r.mode, r.scenario.name, r.cancel, o.Status, o.Reason))
-		case r.scenario.expect == order.StatusApproved && o.Status == order.StatusCancelled && !r.cancel:
+		case r.scenario.expect == orderapi.StatusApproved && o.Status == orderapi.StatusCancelled && !r.cancel:
 			rep.GaveUp++
 		}
 		if ok && r.cancel && strings.Contains(o.Reason, "cancelled by the customer") {
@@ -272,14 +272,14 @@ func gaveUp(reason string) bool {
 // scenarios always CANCELLED; an approvable one APPROVED, or CANCELLED by
 // its customer (a cancel after the pivot is refused, so APPROVED is fine
 // then too) or because a long outage outlasted a deadline.
-func expected(r purchaseRun, o order.OrderResponse) bool {
-	if r.scenario.expect == order.StatusCancelled {
-		return o.Status == order.StatusCancelled
+func expected(r purchaseRun, o orderapi.OrderResponse) bool {
+	if r.scenario.expect == orderapi.StatusCancelled {
+		return o.Status == orderapi.StatusCancelled
 	}
 	switch o.Status {
-	case order.StatusApproved:
+	case orderapi.StatusApproved:
 		return true
-	case order.StatusCancelled:
+	case orderapi.StatusCancelled:
 		return r.cancel || gaveUp(o.Reason)
 	}
 	return false
@@ -367,19 +367,19 @@ func kill(ctx context.Context, s *stack.Stack, cfg Config, killed func(name stri
 // settle polls the order service until no order of the run is pending (or
 // unknown yet: an orchestrated order is created by its workflow) or limit
 // has passed, and returns each order.
-func settle(ctx context.Context, s *stack.Stack, runs []purchaseRun, limit time.Duration) (map[string]order.OrderResponse, error) {
-	orders := order.NewClient(s.OrderURL(), nil, "")
+func settle(ctx context.Context, s *stack.Stack, runs []purchaseRun, limit time.Duration) (map[string]orderapi.OrderResponse, error) {
+	orders := orderapi.NewClient(s.OrderURL(), nil, "")
 	deadline := time.Now().Add(limit)
 	for {
 		list, err := orders.List(ctx, "")
 		if err == nil {
-			final := map[string]order.OrderResponse{}
+			final := map[string]orderapi.OrderResponse{}
 			for _, o := range list.Orders {
 				final[o.OrderID] = o
 			}
 			pending := slices.ContainsFunc(runs, func(r purchaseRun) bool {
 				o, ok := final[r.id]
-				return !ok || o.Status == order.StatusPending
+				return !ok || o.Status == orderapi.StatusPending
 			})
 			if !pending || time.Now().After(deadline) {
 				return final, nil

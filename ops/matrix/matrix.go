@@ -22,9 +22,9 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/faultplan"
 	"github.com/sagaforge/saga/platform/process"
-	"github.com/sagaforge/saga/services/inventory"
-	"github.com/sagaforge/saga/services/order"
-	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/services/payment/paymentapi"
 	"github.com/sagaforge/saga/starter"
 )
 
@@ -446,7 +446,7 @@ func act(ctx context.Context, s *stack.Stack, c *Cell, a action) error {
 			// The order service's cancel is what "starter cancel" calls
 			// for a choreographed order; called directly it also covers an
 			// order whose create is still held (a tombstone refuses it).
-			_, err := order.NewClient(s.OrderURL(), nil, "").Cancel(ctx, c.OrderID, order.CancelOrderRequest{Reason: "cancelled by the customer: matrix"})
+			_, err := orderapi.NewClient(s.OrderURL(), nil, "").Cancel(ctx, c.OrderID, orderapi.CancelOrderRequest{Reason: "cancelled by the customer: matrix"})
 			if err != nil && !errors.Is(err, fault.ErrIllegalTransition) {
 				return fmt.Errorf("cancel: %w", err)
 			}
@@ -457,7 +457,7 @@ func act(ctx context.Context, s *stack.Stack, c *Cell, a action) error {
 		s.Starter(&stdout, &stderr).Run(ctx, []string{"cancel", c.OrderID, "--reason", "matrix", "--json"})
 		return nil
 	case "operator-cancel":
-		_, err := order.NewClient(s.OrderURL(), nil, "").Cancel(ctx, c.OrderID, order.CancelOrderRequest{Reason: "cancelled by an operator"})
+		_, err := orderapi.NewClient(s.OrderURL(), nil, "").Cancel(ctx, c.OrderID, orderapi.CancelOrderRequest{Reason: "cancelled by an operator"})
 		if err != nil && !errors.Is(err, fault.ErrIllegalTransition) {
 			return fmt.Errorf("operator cancel: %w", err)
 		}
@@ -494,9 +494,9 @@ func launch(ctx context.Context, s *stack.Stack, c *Cell) (code int, stdout, std
 // with its status (compensations may trail a choreographed cancel), and
 // returns the status and whether it is.
 func settle(ctx context.Context, s *stack.Stack, id string) (status string, consistent bool, detail string) {
-	orders := order.NewClient(s.OrderURL(), nil, "")
-	stock := inventory.NewClient(s.InventoryURL(), nil, "")
-	payments := payment.NewClient(s.PaymentURL(), nil, "")
+	orders := orderapi.NewClient(s.OrderURL(), nil, "")
+	stock := inventoryapi.NewClient(s.InventoryURL(), nil, "")
+	payments := paymentapi.NewClient(s.PaymentURL(), nil, "")
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		status, consistent, detail = check(ctx, orders, stock, payments, id)
@@ -506,7 +506,7 @@ func settle(ctx context.Context, s *stack.Stack, id string) (status string, cons
 	}
 }
 
-func check(ctx context.Context, orders *order.Client, stock *inventory.Client, payments *payment.Client, id string) (string, bool, string) {
+func check(ctx context.Context, orders orderapi.Client, stock inventoryapi.Client, payments paymentapi.Client, id string) (string, bool, string) {
 	o, err := orders.Get(ctx, id)
 	status := string(o.Status)
 	switch {
@@ -518,9 +518,9 @@ func check(ctx context.Context, orders *order.Client, stock *inventory.Client, p
 		status = "NONE"
 	}
 	r, rerr := stock.Reservation(ctx, id)
-	reserved := rerr == nil && r.Status == inventory.Reserved
+	reserved := rerr == nil && r.Status == inventoryapi.Reserved
 	p, perr := payments.Payment(ctx, id)
-	captured := perr == nil && p.Status == payment.Captured
+	captured := perr == nil && p.Status == paymentapi.Captured
 	held := fmt.Sprintf("reservation %s, payment %s", orNone(string(r.Status), rerr), orNone(string(p.Status), perr))
 	switch status {
 	case "APPROVED":

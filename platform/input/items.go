@@ -28,16 +28,17 @@ func ValidateName(what, value string) error {
 	return nil
 }
 
-// Line is one SKU and its quantity.
-type Line struct {
-	SKU      string
-	Quantity int
+// Item is one SKU and its quantity: a line of a purchase, an order, a
+// reservation and their events.
+type Item struct {
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
 }
 
-// Validate refuses an empty cart, too many lines, a malformed SKU, a
+// ValidateItems refuses an empty cart, too many lines, a malformed SKU, a
 // quantity out of range and the same SKU twice (a client bug we would rather
 // surface than sum). noun names the cart in messages, e.g. "an order".
-func ValidateItems[T any](noun string, items []T, line func(T) Line) error {
+func ValidateItems(noun string, items []Item) error {
 	if len(items) == 0 {
 		return fmt.Errorf("%w: %s needs at least one item", fault.ErrInvalid, noun)
 	}
@@ -45,8 +46,7 @@ func ValidateItems[T any](noun string, items []T, line func(T) Line) error {
 		return fmt.Errorf("%w: %s holds at most %d lines, got %d", fault.ErrInvalid, noun, MaxLines, len(items))
 	}
 	seen := make(map[string]bool, len(items))
-	for _, it := range items {
-		l := line(it)
+	for _, l := range items {
 		if err := ValidateName("SKU", l.SKU); err != nil {
 			return err
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+
+	"github.com/sagaforge/saga/platform/fault"
 )
 
 // Page asks a list endpoint for the items whose key comes after After, at
@@ -27,7 +29,7 @@ func PageFrom(q url.Values) (Page, error) {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n <= 0 || n > MaxPageLimit {
-			return Page{}, fmt.Errorf("limit must be an integer from 1 to %d, got %q", MaxPageLimit, s)
+			return Page{}, fmt.Errorf("%w: limit must be an integer from 1 to %d, got %q", fault.ErrInvalid, MaxPageLimit, s)
 		}
 		p.Limit = n
 	}

@@ -96,10 +96,7 @@ const (
 )
 
 // Item is one SKU and quantity of a purchase.
-type Item struct {
-	SKU      string `json:"sku"`
-	Quantity int    `json:"quantity"`
-}
+type Item = input.Item
 
 // Input starts a purchase saga.
 type Input struct {
@@ -180,5 +177,5 @@ func (in Input) Validate() error {
 	if err := input.ValidateName("customer ID", in.CustomerID); err != nil {
 		return err
 	}
-	return input.ValidateItems("a purchase", in.Items, func(it Item) input.Line { return input.Line{SKU: it.SKU, Quantity: it.Quantity} })
+	return input.ValidateItems("a purchase", in.Items)
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 )
 
 // BenchmarkReserveRelease is inventory's hot path through HTTP and a
@@ -17,10 +17,10 @@ func BenchmarkReserveRelease(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		id := fmt.Sprintf("b-%d", i)
-		if _, err := f.client.Reserve(ctx, reserve(id, inventory.Item{SKU: "SKU-1", Quantity: 1})); err != nil {
+		if _, err := f.client.Reserve(ctx, reserve(id, inventoryapi.Item{SKU: "SKU-1", Quantity: 1})); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := f.client.Release(ctx, id, inventory.ReleaseRequest{}); err != nil {
+		if _, err := f.client.Release(ctx, id, inventoryapi.ReleaseRequest{}); err != nil {
 			b.Fatal(err)
 		}
 	}

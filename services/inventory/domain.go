@@ -12,21 +12,7 @@ import (
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
-)
-
-// ReservationStatus is where a reservation is in its life.
-type ReservationStatus string
-
-const (
-	// Reserved holds stock for the order.
-	Reserved ReservationStatus = "RESERVED"
-	// Rejected records an out-of-stock refusal, so a repeat gets the same answer.
-	Rejected ReservationStatus = "REJECTED"
-	// Released gave the stock back (the compensation ran).
-	Released ReservationStatus = "RELEASED"
-	// Voided is a tombstone: the release came before any reserve, and a late
-	// reserve will be refused.
-	Voided ReservationStatus = "VOIDED"
+	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
 )
 
 // Stock is one SKU's stock. Available is what can still be reserved; Reserved
@@ -44,10 +30,10 @@ type Stock struct {
 
 // Reservation is the stock held for one order.
 type Reservation struct {
-	OrderID string            `gorm:"primaryKey;size:64"`
-	Status  ReservationStatus `gorm:"size:16;index"`
-	Mode    events.Mode       `gorm:"size:16"`
-	Reason  string            `gorm:"size:512"`
+	OrderID string      `gorm:"primaryKey;size:64"`
+	Status  api.Status  `gorm:"size:16;index"`
+	Mode    events.Mode `gorm:"size:16"`
+	Reason  string      `gorm:"size:512"`
 	// Approved is set once the order is approved (the saga's pivot): the
 	// hold is then final, and a release is refused.
 	Approved  bool              `gorm:"not null;default:false"`
@@ -63,30 +49,24 @@ type ReservationLine struct {
 	Quantity int    `gorm:"not null"`
 }
 
-// Item is a requested SKU and quantity.
-type Item struct {
-	SKU      string `json:"sku"`
-	Quantity int    `json:"quantity"`
-}
-
 // validateReserve checks the shape of a reserve request.
-func validateReserve(orderID string, items []Item) error {
+func validateReserve(orderID string, items []api.Item) error {
 	if err := input.ValidateOrderID(orderID); err != nil {
 		return err
 	}
-	return input.ValidateItems("a reservation", items, func(it Item) input.Line { return input.Line{SKU: it.SKU, Quantity: it.Quantity} })
+	return input.ValidateItems("a reservation", items)
 }
 
-func sortedItems(items []Item) []Item {
+func sortedItems(items []api.Item) []api.Item {
 	out := slices.Clone(items)
-	slices.SortFunc(out, func(a, b Item) int { return strings.Compare(a.SKU, b.SKU) })
+	slices.SortFunc(out, func(a, b api.Item) int { return strings.Compare(a.SKU, b.SKU) })
 	return out
 }
 
 // sameRequest tells whether a repeated reserve asks for what the first did.
 // A tombstone has no lines and matches anything: it refuses regardless.
-func (r *Reservation) sameRequest(items []Item) bool {
-	if r.Status == Voided {
+func (r *Reservation) sameRequest(items []api.Item) bool {
+	if r.Status == api.Voided {
 		return true
 	}
 	if len(r.Lines) != len(items) {
@@ -105,9 +85,9 @@ func (r *Reservation) sameRequest(items []Item) bool {
 // recorded: the first result, or a refusal if it has been compensated.
 func (r *Reservation) repeatOutcome() error {
 	switch r.Status {
-	case Reserved:
+	case api.Reserved:
 		return nil
-	case Rejected:
+	case api.Rejected:
 		return fmt.Errorf("%w: %s", fault.ErrOutOfStock, r.Reason)
 	default:
 		return fmt.Errorf("%w: reservation for order %s is %s", fault.ErrCompensated, r.OrderID, r.Status)
@@ -130,12 +110,12 @@ func (r *Reservation) event(now time.Time) events.Envelope {
 	var typ events.Type
 	var data any
 	switch r.Status {
-	case Reserved:
+	case api.Reserved:
 		typ, data = events.StockReserved, events.StockReservedData{OrderID: r.OrderID, Items: lines}
-	case Rejected:
+	case api.Rejected:
 		typ, data = events.StockRejected, events.StockRejectedData{OrderID: r.OrderID, Items: lines, Reason: r.Reason}
 	default:
-		typ, data = events.StockReleased, events.StockReleasedData{OrderID: r.OrderID, Items: lines, Reason: r.Reason, Voided: r.Status == Voided}
+		typ, data = events.StockReleased, events.StockReleasedData{OrderID: r.OrderID, Items: lines, Reason: r.Reason, Voided: r.Status == api.Voided}
 	}
 	return events.New(events.SourceInventory, typ, r.OrderID, r.Mode, data, now)
 }

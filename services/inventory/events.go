@@ -9,6 +9,7 @@ import (
 	"github.com/sagaforge/saga/messaging/consumer"
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/fault"
+	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
 )
 
 // Subscriptions are inventory's part of the choreographed saga: reserve when
@@ -22,9 +23,9 @@ func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 			if err := consumer.Decode(e, &d); err != nil {
 				return err
 			}
-			items := make([]Item, len(d.Items))
+			items := make([]api.Item, len(d.Items))
 			for i, l := range d.Items {
-				items[i] = Item{SKU: l.SKU, Quantity: l.Quantity}
+				items[i] = api.Item{SKU: l.SKU, Quantity: l.Quantity}
 			}
 			_, err := store.Reserve(ctx, e.Subject, items, events.Choreography)
 			return err

@@ -6,119 +6,70 @@ import (
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/web"
+	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
 )
 
 // NewHandler serves the inventory API, the one the orchestrator calls (its
 // events say sagamode "orchestration"):
 //
-//	POST /reservations                    reserve all lines or none (201/200, 409 out of stock)
-//	GET  /reservations                    list
+//	POST /reservations                    reserve all lines or none (200, 409 out of stock)
+//	GET  /reservations?after=&limit=      a page in order ID order
 //	GET  /reservations/{order_id}         read
 //	POST /reservations/{order_id}/release compensation (tombstone if unknown), optional {reason}
 //	GET  /stock, GET /stock/{sku}
 //	GET  /healthz
 func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
-	h := &handler{store: store, log: log}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /reservations", h.reserve)
-	mux.HandleFunc("GET /reservations", h.list)
-	mux.HandleFunc("GET /reservations/{order_id}", h.get)
-	mux.HandleFunc("POST /reservations/{order_id}/release", h.release)
-	mux.HandleFunc("GET /stock", h.allStock)
-	mux.HandleFunc("GET /stock/{sku}", h.stock)
-	mux.HandleFunc("GET /healthz", web.Health(store.Ping))
-	return web.Middleware(log, token, mux)
+	return web.API(log, token, store.Ping, web.Routes{
+		"POST /reservations": web.Endpoint(log, "reserve", func(r *http.Request, req api.ReserveRequest) (api.ReservationResponse, error) {
+			res, err := store.Reserve(r.Context(), req.OrderID, req.Items, events.Orchestration)
+			if err == nil {
+				log.Info("stock reserved", "order_id", req.OrderID, "lines", len(res.Lines))
+			}
+			return res.wire(), err
+		}),
+		"POST /reservations/{order_id}/release": web.Endpoint(log, "release", func(r *http.Request, req api.ReleaseRequest) (api.ReservationResponse, error) {
+			res, err := store.Release(r.Context(), r.PathValue("order_id"), events.Orchestration, req.Reason)
+			if err == nil {
+				log.Info("stock released", "order_id", res.OrderID, "status", res.Status)
+			}
+			return res.wire(), err
+		}),
+		"GET /reservations/{order_id}": web.Endpoint(log, "get", func(r *http.Request, _ web.NoBody) (api.ReservationResponse, error) {
+			res, err := store.Get(r.Context(), r.PathValue("order_id"))
+			return res.wire(), err
+		}),
+		"GET /reservations": web.Endpoint(log, "list", func(r *http.Request, _ web.NoBody) (out api.ListReservationsResponse, err error) {
+			page, err := web.PageFrom(r.URL.Query())
+			if err != nil {
+				return out, err
+			}
+			all, err := store.Reservations(r.Context(), page)
+			out.Reservations, out.Next = web.PageOf(page, all, func(res Reservation) string { return res.OrderID }, Reservation.wire)
+			return out, err
+		}),
+		"GET /stock/{sku}": web.Endpoint(log, "stock", func(r *http.Request, _ web.NoBody) (api.StockResponse, error) {
+			st, err := store.Stock(r.Context(), r.PathValue("sku"))
+			return st.wire(), err
+		}),
+		"GET /stock": web.Endpoint(log, "stock", func(r *http.Request, _ web.NoBody) (out api.ListStockResponse, err error) {
+			all, err := store.AllStock(r.Context())
+			out.Stock = web.Render(all, Stock.wire)
+			return out, err
+		}),
+	})
 }
 
-type handler struct {
-	store *Store
-	log   *slog.Logger
+// wire renders a reservation for the API.
+func (r Reservation) wire() api.ReservationResponse {
+	out := api.ReservationResponse{OrderID: r.OrderID, Status: r.Status, Reason: r.Reason,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Items: make([]api.Item, 0, len(r.Lines))}
+	for _, l := range r.Lines {
+		out.Items = append(out.Items, api.Item{SKU: l.SKU, Quantity: l.Quantity})
+	}
+	return out
 }
 
-func (h *handler) reserve(w http.ResponseWriter, r *http.Request) {
-	var req ReserveRequest
-	if err := web.DecodeJSON(w, r, &req); err != nil {
-		web.WriteProblem(w, r, web.ProblemFrom(err))
-		return
-	}
-	res, err := h.store.Reserve(r.Context(), req.OrderID, req.Items, events.Orchestration)
-	if err != nil {
-		web.Fail(h.log, w, r, req.OrderID, "reserve", err)
-		return
-	}
-	h.log.Info("stock reserved", "order_id", req.OrderID, "lines", len(res.Lines))
-	web.WriteJSON(w, http.StatusOK, NewReservationResponse(res))
-}
-
-func (h *handler) release(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("order_id")
-	var req ReleaseRequest
-	if r.ContentLength != 0 {
-		if err := web.DecodeJSON(w, r, &req); err != nil {
-			web.WriteProblem(w, r, web.ProblemFrom(err))
-			return
-		}
-	}
-	if len(req.Reason) > 512 {
-		web.WriteProblem(w, r, web.Invalid("reason is longer than 512 bytes"))
-		return
-	}
-	res, err := h.store.Release(r.Context(), id, events.Orchestration, req.Reason)
-	if err != nil {
-		web.Fail(h.log, w, r, id, "release", err)
-		return
-	}
-	h.log.Info("stock released", "order_id", id, "status", res.Status)
-	web.WriteJSON(w, http.StatusOK, NewReservationResponse(res))
-}
-
-func (h *handler) get(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("order_id")
-	res, err := h.store.Get(r.Context(), id)
-	if err != nil {
-		web.Fail(h.log, w, r, id, "get", err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, NewReservationResponse(res))
-}
-
-func (h *handler) list(w http.ResponseWriter, r *http.Request) {
-	page, err := web.PageFrom(r.URL.Query())
-	if err != nil {
-		web.WriteProblem(w, r, web.Invalid("%v", err))
-		return
-	}
-	all, err := h.store.Reservations(r.Context(), page)
-	if err != nil {
-		web.Fail(h.log, w, r, "", "list", err)
-		return
-	}
-	out := ListReservationsResponse{Reservations: make([]ReservationResponse, 0, len(all))}
-	for _, res := range all {
-		out.Reservations = append(out.Reservations, NewReservationResponse(res))
-		out.Next = page.Next(len(all), res.OrderID)
-	}
-	web.WriteJSON(w, http.StatusOK, out)
-}
-
-func (h *handler) stock(w http.ResponseWriter, r *http.Request) {
-	st, err := h.store.Stock(r.Context(), r.PathValue("sku"))
-	if err != nil {
-		web.Fail(h.log, w, r, "", "stock", err)
-		return
-	}
-	web.WriteJSON(w, http.StatusOK, NewStockResponse(st))
-}
-
-func (h *handler) allStock(w http.ResponseWriter, r *http.Request) {
-	all, err := h.store.AllStock(r.Context())
-	if err != nil {
-		web.Fail(h.log, w, r, "", "stock", err)
-		return
-	}
-	out := ListStockResponse{Stock: make([]StockResponse, 0, len(all))}
-	for _, st := range all {
-		out.Stock = append(out.Stock, NewStockResponse(st))
-	}
-	web.WriteJSON(w, http.StatusOK, out)
+// wire renders stock for the API.
+func (s Stock) wire() api.StockResponse {
+	return api.StockResponse{SKU: s.SKU, Name: s.Name, Available: s.Available, Reserved: s.Reserved, Initial: s.Initial}
 }

@@ -17,12 +17,13 @@ import (
 	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 )
 
 type fixture struct {
 	outbox *outbox.Outbox
 	store  *inventory.Store
-	client *inventory.Client
+	client inventoryapi.Client
 	url    string
 }
 
@@ -37,7 +38,7 @@ func newFixture(t testing.TB) fixture {
 	}
 	srv := httptest.NewServer(inventory.NewHandler(store, slog.New(slog.DiscardHandler), ""))
 	t.Cleanup(srv.Close)
-	return fixture{outbox: ob, store: store, client: inventory.NewClient(srv.URL, srv.Client(), ""), url: srv.URL}
+	return fixture{outbox: ob, store: store, client: inventoryapi.NewClient(srv.URL, srv.Client(), ""), url: srv.URL}
 }
 
 func (f fixture) stock(t *testing.T, sku string) inventory.Stock {
@@ -49,24 +50,24 @@ func (f fixture) stock(t *testing.T, sku string) inventory.Stock {
 	return st
 }
 
-func reserve(id string, items ...inventory.Item) inventory.ReserveRequest {
-	return inventory.ReserveRequest{OrderID: id, Items: items}
+func reserve(id string, items ...inventoryapi.Item) inventoryapi.ReserveRequest {
+	return inventoryapi.ReserveRequest{OrderID: id, Items: items}
 }
 
 func TestReserveIsIdempotent(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	req := reserve("o-1", inventory.Item{SKU: "SKU-1", Quantity: 2}, inventory.Item{SKU: "SKU-2", Quantity: 1})
+	req := reserve("o-1", inventoryapi.Item{SKU: "SKU-1", Quantity: 2}, inventoryapi.Item{SKU: "SKU-2", Quantity: 1})
 	for range 3 {
 		res, err := f.client.Reserve(ctx, req)
-		if err != nil || res.Status != inventory.Reserved {
+		if err != nil || res.Status != inventoryapi.Reserved {
 			t.Fatalf("reserve: %+v, %v", res, err)
 		}
 	}
 	if st := f.stock(t, "SKU-1"); st.Available != 998 || st.Reserved != 2 {
 		t.Fatalf("SKU-1 after three identical reserves: %+v, want 998 available / 2 reserved", st)
 	}
-	if _, err := f.client.Reserve(ctx, reserve("o-1", inventory.Item{SKU: "SKU-1", Quantity: 9})); !errors.Is(err, fault.ErrIdempotencyConflict) {
+	if _, err := f.client.Reserve(ctx, reserve("o-1", inventoryapi.Item{SKU: "SKU-1", Quantity: 9})); !errors.Is(err, fault.ErrIdempotencyConflict) {
 		t.Fatalf("same order, other items: %v, want idempotency conflict", err)
 	}
 	wantEvents(t, f, "o-1:StockReserved")
@@ -75,7 +76,7 @@ func TestReserveIsIdempotent(t *testing.T) {
 func TestReserveIsAllOrNothingAndRefusalIsRecorded(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	req := reserve("short", inventory.Item{SKU: "SKU-1", Quantity: 2}, inventory.Item{SKU: "SKU-OUT", Quantity: 1})
+	req := reserve("short", inventoryapi.Item{SKU: "SKU-1", Quantity: 2}, inventoryapi.Item{SKU: "SKU-OUT", Quantity: 1})
 	_, err := f.client.Reserve(ctx, req)
 	if !errors.Is(err, fault.ErrOutOfStock) {
 		t.Fatalf("reserve with a sold-out line: %v, want out of stock", err)
@@ -87,10 +88,10 @@ func TestReserveIsAllOrNothingAndRefusalIsRecorded(t *testing.T) {
 		t.Fatalf("repeat of a refused reservation: %v, want the same refusal", err)
 	}
 	res, err := f.client.Reservation(ctx, "short")
-	if err != nil || res.Status != inventory.Rejected {
+	if err != nil || res.Status != inventoryapi.Rejected {
 		t.Fatalf("recorded reservation: %+v, %v; want REJECTED", res, err)
 	}
-	if res, err := f.client.Release(ctx, "short", inventory.ReleaseRequest{}); err != nil || res.Status != inventory.Rejected {
+	if res, err := f.client.Release(ctx, "short", inventoryapi.ReleaseRequest{}); err != nil || res.Status != inventoryapi.Rejected {
 		t.Fatalf("release of a rejected reservation: %+v, %v; want success with nothing changed", res, err)
 	}
 	if st := f.stock(t, "SKU-1"); st.Available != 1000 {
@@ -102,27 +103,27 @@ func TestReserveIsAllOrNothingAndRefusalIsRecorded(t *testing.T) {
 func TestReleaseRestoresOnceAndTombstoneRefusesLateReserve(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.client.Reserve(ctx, reserve("o-2", inventory.Item{SKU: "SKU-2", Quantity: 4})); err != nil {
+	if _, err := f.client.Reserve(ctx, reserve("o-2", inventoryapi.Item{SKU: "SKU-2", Quantity: 4})); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		res, err := f.client.Release(ctx, "o-2", inventory.ReleaseRequest{})
-		if err != nil || res.Status != inventory.Released {
+		res, err := f.client.Release(ctx, "o-2", inventoryapi.ReleaseRequest{})
+		if err != nil || res.Status != inventoryapi.Released {
 			t.Fatalf("release: %+v, %v", res, err)
 		}
 	}
 	if st := f.stock(t, "SKU-2"); st.Available != 100 || st.Reserved != 0 {
 		t.Fatalf("SKU-2 after release twice: %+v, want 100 / 0", st)
 	}
-	if _, err := f.client.Reserve(ctx, reserve("o-2", inventory.Item{SKU: "SKU-2", Quantity: 4})); !errors.Is(err, fault.ErrCompensated) {
+	if _, err := f.client.Reserve(ctx, reserve("o-2", inventoryapi.Item{SKU: "SKU-2", Quantity: 4})); !errors.Is(err, fault.ErrCompensated) {
 		t.Fatalf("reserve after release: %v, want already compensated", err)
 	}
 
-	res, err := f.client.Release(ctx, "never-reserved", inventory.ReleaseRequest{})
-	if err != nil || res.Status != inventory.Voided {
+	res, err := f.client.Release(ctx, "never-reserved", inventoryapi.ReleaseRequest{})
+	if err != nil || res.Status != inventoryapi.Voided {
 		t.Fatalf("release before reserve: %+v, %v; want a VOIDED tombstone", res, err)
 	}
-	if _, err := f.client.Reserve(ctx, reserve("never-reserved", inventory.Item{SKU: "SKU-2", Quantity: 1})); !errors.Is(err, fault.ErrCompensated) {
+	if _, err := f.client.Reserve(ctx, reserve("never-reserved", inventoryapi.Item{SKU: "SKU-2", Quantity: 1})); !errors.Is(err, fault.ErrCompensated) {
 		t.Fatalf("late reserve after tombstone: %v, want already compensated", err)
 	}
 	if st := f.stock(t, "SKU-2"); st.Available != 100 {
@@ -142,7 +143,7 @@ func TestConcurrentReservationsNeverOversell(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := f.client.Reserve(ctx, reserve(fmt.Sprintf("c-%d", i), inventory.Item{SKU: "SKU-2", Quantity: 3}))
+			_, err := f.client.Reserve(ctx, reserve(fmt.Sprintf("c-%d", i), inventoryapi.Item{SKU: "SKU-2", Quantity: 3}))
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -226,21 +227,21 @@ func TestRacingRepeatsOfOneOrderReserveAndReleaseOnce(t *testing.T) {
 	const racers = 8
 	race := func(call func() error) { dbtest.Race(t, racers, call) }
 	race(func() error {
-		_, err := f.client.Reserve(ctx, reserve("o-race", inventory.Item{SKU: "SKU-2", Quantity: 5}))
+		_, err := f.client.Reserve(ctx, reserve("o-race", inventoryapi.Item{SKU: "SKU-2", Quantity: 5}))
 		return err
 	})
 	if st := f.stock(t, "SKU-2"); st.Available != 95 || st.Reserved != 5 {
 		t.Fatalf("after %d racing reserves: %+v, want 95 / 5", racers, st)
 	}
 	race(func() error {
-		_, err := f.client.Release(ctx, "o-race", inventory.ReleaseRequest{})
+		_, err := f.client.Release(ctx, "o-race", inventoryapi.ReleaseRequest{})
 		return err
 	})
 	if st := f.stock(t, "SKU-2"); st.Available != 100 || st.Reserved != 0 {
 		t.Fatalf("after %d racing releases: %+v, want 100 / 0", racers, st)
 	}
 	race(func() error {
-		_, err := f.client.Release(ctx, "o-never", inventory.ReleaseRequest{})
+		_, err := f.client.Release(ctx, "o-never", inventoryapi.ReleaseRequest{})
 		return err
 	})
 	wantEvents(t, f, "o-race:StockReserved", "o-race:StockReleased", "o-never:StockReleased")
@@ -251,7 +252,7 @@ func TestRacingRepeatsOfOneOrderReserveAndReleaseOnce(t *testing.T) {
 func TestReleaseOfAnApprovedOrderIsRefused(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.client.Reserve(ctx, reserve("o-ok", inventory.Item{SKU: "SKU-2", Quantity: 3})); err != nil {
+	if _, err := f.client.Reserve(ctx, reserve("o-ok", inventoryapi.Item{SKU: "SKU-2", Quantity: 3})); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 { // idempotent
@@ -259,7 +260,7 @@ func TestReleaseOfAnApprovedOrderIsRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := f.client.Release(ctx, "o-ok", inventory.ReleaseRequest{Reason: "too late"})
+	_, err := f.client.Release(ctx, "o-ok", inventoryapi.ReleaseRequest{Reason: "too late"})
 	if !errors.Is(err, fault.ErrIllegalTransition) || !strings.Contains(err.Error(), "approved") {
 		t.Fatalf("release of an approved order: %v, want an illegal transition that says it is approved", err)
 	}

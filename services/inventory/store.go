@@ -16,6 +16,7 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/web"
+	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
 )
 
 // Store keeps stock and reservations in the service's own database.
@@ -62,7 +63,7 @@ func (e *errShortage) Error() string { return e.reason }
 // records a REJECTED reservation and returns fault.ErrOutOfStock. A repeat
 // returns the first outcome; a reserve after the release is refused. mode is
 // the saga driving the call, recorded on the reservation and its events.
-func (s *Store) Reserve(ctx context.Context, orderID string, items []Item, mode events.Mode) (Reservation, error) {
+func (s *Store) Reserve(ctx context.Context, orderID string, items []api.Item, mode events.Mode) (Reservation, error) {
 	if err := validateReserve(orderID, items); err != nil {
 		return Reservation{}, err
 	}
@@ -80,7 +81,7 @@ func (s *Store) Reserve(ctx context.Context, orderID string, items []Item, mode 
 		case !errors.Is(err, fault.ErrNotFound):
 			return err
 		}
-		res = Reservation{OrderID: orderID, Status: Reserved, Mode: mode}
+		res = Reservation{OrderID: orderID, Status: api.Reserved, Mode: mode}
 		// A shortage returns an error, which rolls back every decrement.
 		if err := takeStock(tx, items, &res); err != nil {
 			return err
@@ -105,7 +106,7 @@ func (s *Store) Reserve(ctx context.Context, orderID string, items []Item, mode 
 
 // takeStock moves each line's quantity from available to reserved, guarded so
 // that stock never goes negative even under concurrent reservations.
-func takeStock(tx *gorm.DB, items []Item, res *Reservation) error {
+func takeStock(tx *gorm.DB, items []api.Item, res *Reservation) error {
 	var short []string
 	for _, it := range sortedItems(items) {
 		var st Stock
@@ -135,7 +136,7 @@ func takeStock(tx *gorm.DB, items []Item, res *Reservation) error {
 	return nil
 }
 
-func (s *Store) recordRejection(ctx context.Context, orderID string, items []Item, mode events.Mode, reason string) (Reservation, error) {
+func (s *Store) recordRejection(ctx context.Context, orderID string, items []api.Item, mode events.Mode, reason string) (Reservation, error) {
 	var res Reservation
 	var refusal error
 	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
@@ -147,7 +148,7 @@ func (s *Store) recordRejection(ctx context.Context, orderID string, items []Ite
 		if !errors.Is(err, fault.ErrNotFound) {
 			return err
 		}
-		res = Reservation{OrderID: orderID, Status: Rejected, Mode: mode, Reason: reason}
+		res = Reservation{OrderID: orderID, Status: api.Rejected, Mode: mode, Reason: reason}
 		for _, it := range sortedItems(items) {
 			res.Lines = append(res.Lines, ReservationLine{OrderID: orderID, SKU: it.SKU, Quantity: it.Quantity})
 		}
@@ -179,14 +180,14 @@ func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, w
 		var err error
 		res, err = find(database.ForUpdate(tx), orderID)
 		if errors.Is(err, fault.ErrNotFound) {
-			res = Reservation{OrderID: orderID, Status: Voided, Mode: mode, Reason: why}
+			res = Reservation{OrderID: orderID, Status: api.Voided, Mode: mode, Reason: why}
 			if err := tx.Create(&res).Error; err != nil {
 				return fmt.Errorf("insert tombstone: %w", err)
 			}
 			emit(res.event(tx.NowFunc()))
 			return nil
 		}
-		if err != nil || res.Status != Reserved {
+		if err != nil || res.Status != api.Reserved {
 			return err
 		}
 		if res.Approved {
@@ -202,10 +203,10 @@ func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, w
 				return fmt.Errorf("release %s: %w", l.SKU, upd.Error)
 			}
 		}
-		res.Status, res.Reason, res.UpdatedAt = Released, why, tx.NowFunc()
+		res.Status, res.Reason, res.UpdatedAt = api.Released, why, tx.NowFunc()
 		emit(res.event(tx.NowFunc()))
 		return tx.Model(&Reservation{}).Where("order_id = ?", orderID).
-			Updates(map[string]any{"status": Released, "reason": why, "updated_at": res.UpdatedAt}).Error
+			Updates(map[string]any{"status": api.Released, "reason": why, "updated_at": res.UpdatedAt}).Error
 	})
 	return res, err
 }
@@ -218,7 +219,7 @@ func (s *Store) MarkApproved(ctx context.Context, orderID string) error {
 		return err
 	}
 	return s.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
-		return tx.Model(&Reservation{}).Where("order_id = ? AND status = ? AND NOT approved", orderID, Reserved).
+		return tx.Model(&Reservation{}).Where("order_id = ? AND status = ? AND NOT approved", orderID, api.Reserved).
 			Updates(map[string]any{"approved": true, "updated_at": tx.NowFunc()}).Error
 	})
 }

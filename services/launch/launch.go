@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/messaging/consumer"
+	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/messaging/outbox"
 	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/faultplan"
@@ -161,7 +162,7 @@ func run(ctx context.Context, s Service, cfg runConfig) error {
 	}
 	log.Info("database ready", "engine", database.KindOf(dsn), "dsn", database.Redact(dsn))
 
-	writer := outbox.NewWriter(brokers)
+	writer := events.NewWriter(brokers)
 	defer writer.Close()
 	relay := outbox.NewRelay(ob, writer, log.With("component", "relay"))
 	relay.Published = func(msgs []outbox.Message, at time.Time) {

@@ -13,23 +13,7 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
-)
-
-// Status is where an order is in its life.
-type Status string
-
-const (
-	StatusPending   Status = "PENDING"
-	StatusApproved  Status = "APPROVED"
-	StatusCancelled Status = "CANCELLED"
-)
-
-// Mode says which saga drives the order.
-type Mode string
-
-const (
-	ModeOrchestration Mode = "orchestration"
-	ModeChoreography  Mode = "choreography"
+	api "github.com/sagaforge/saga/services/order/orderapi"
 )
 
 // Order is one purchase. A tombstone is an order that was cancelled before it
@@ -38,8 +22,8 @@ const (
 type Order struct {
 	ID         string      `gorm:"primaryKey;size:64"`
 	CustomerID string      `gorm:"size:64;index"`
-	Status     Status      `gorm:"size:16;index"`
-	Mode       Mode        `gorm:"size:16"`
+	Status     api.Status  `gorm:"size:16;index"`
+	Mode       events.Mode `gorm:"size:16"`
 	Reason     string      `gorm:"size:512"`
 	Total      money.Cents `gorm:"not null"`
 	Tombstone  bool        `gorm:"not null;default:false"`
@@ -69,24 +53,18 @@ type Customer struct {
 	Name string `gorm:"size:128"`
 }
 
-// Item is a requested SKU and quantity.
-type Item struct {
-	SKU      string `json:"sku"`
-	Quantity int    `json:"quantity"`
-}
-
 // NewOrder is what a create asks for.
 type NewOrder struct {
 	ID         string
 	CustomerID string
-	Items      []Item
-	Mode       Mode
+	Items      []api.Item
+	Mode       events.Mode
 }
 
 // withDefaults is the order as created: orchestrated unless it says.
 func (n NewOrder) withDefaults() NewOrder {
 	if n.Mode == "" {
-		n.Mode = ModeOrchestration
+		n.Mode = events.Orchestration
 	}
 	return n
 }
@@ -100,23 +78,23 @@ func (n NewOrder) Validate() error {
 		return fmt.Errorf("%w: customer_id is required", fault.ErrInvalid)
 	}
 	switch n.Mode {
-	case "", ModeOrchestration, ModeChoreography:
+	case "", events.Orchestration, events.Choreography:
 	default:
-		return fmt.Errorf("%w: mode must be %q or %q, got %q", fault.ErrInvalid, ModeOrchestration, ModeChoreography, n.Mode)
+		return fmt.Errorf("%w: mode must be %q or %q, got %q", fault.ErrInvalid, events.Orchestration, events.Choreography, n.Mode)
 	}
 	return ValidateItems(n.Items)
 }
 
 // ValidateItems checks the lines of an order (see cart.Validate).
-func ValidateItems(items []Item) error {
-	return input.ValidateItems("an order", items, func(it Item) input.Line { return input.Line{SKU: it.SKU, Quantity: it.Quantity} })
+func ValidateItems(items []api.Item) error {
+	return input.ValidateItems("an order", items)
 }
 
 // SortedItems returns the items ordered by SKU, the canonical form used to
 // compare a repeated request with the first one.
-func SortedItems(items []Item) []Item {
+func SortedItems(items []api.Item) []api.Item {
 	out := slices.Clone(items)
-	slices.SortFunc(out, func(a, b Item) int { return strings.Compare(a.SKU, b.SKU) })
+	slices.SortFunc(out, func(a, b api.Item) int { return strings.Compare(a.SKU, b.SKU) })
 	return out
 }
 
@@ -138,10 +116,10 @@ func (o *Order) sameRequest(n NewOrder) bool {
 // nothing; approving a cancelled one is refused.
 func (o *Order) approve() (changed bool, err error) {
 	switch o.Status {
-	case StatusPending:
-		o.Status = StatusApproved
+	case api.StatusPending:
+		o.Status = api.StatusApproved
 		return true, nil
-	case StatusApproved:
+	case api.StatusApproved:
 		return false, nil
 	default:
 		return false, fmt.Errorf("%w: order %s is %s and cannot be approved", fault.ErrIllegalTransition, o.ID, o.Status)
@@ -152,11 +130,11 @@ func (o *Order) approve() (changed bool, err error) {
 // order keeps the first reason; cancelling an approved one is refused.
 func (o *Order) cancel(reason string) (changed bool, err error) {
 	switch o.Status {
-	case StatusPending:
-		o.Status = StatusCancelled
+	case api.StatusPending:
+		o.Status = api.StatusCancelled
 		o.Reason = reason
 		return true, nil
-	case StatusCancelled:
+	case api.StatusCancelled:
 		return false, nil
 	default:
 		return false, fmt.Errorf("%w: order %s is %s and cannot be cancelled", fault.ErrIllegalTransition, o.ID, o.Status)

@@ -10,6 +10,7 @@ import (
 	"github.com/sagaforge/saga/messaging/consumer"
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/fault"
+	api "github.com/sagaforge/saga/services/order/orderapi"
 )
 
 // Subscriptions are the order service's part of the choreographed saga:
@@ -70,7 +71,7 @@ func (s *Store) choreographed(ctx context.Context, id string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if o.Mode != ModeChoreography {
+	if o.Mode != events.Choreography {
 		slog.WarnContext(ctx, "event ignored: the orchestrator drives this order", "order_id", id)
 		return false, nil
 	}
@@ -98,7 +99,7 @@ func (s *Store) cancelChoreographed(ctx context.Context, id, why string) error {
 func (s *Store) ExpireChoreographed(ctx context.Context, deadline time.Duration) ([]string, error) {
 	var ids []string
 	err := s.db.WithContext(ctx).Model(&Order{}).
-		Where("status = ? AND mode = ? AND created_at < ?", StatusPending, ModeChoreography, s.db.NowFunc().Add(-deadline)).
+		Where("status = ? AND mode = ? AND created_at < ?", api.StatusPending, events.Choreography, s.db.NowFunc().Add(-deadline)).
 		Order("created_at").Limit(100).Pluck("id", &ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("find expired orders: %w", err)
@@ -112,7 +113,7 @@ func (s *Store) ExpireChoreographed(ctx context.Context, deadline time.Duration)
 		case err != nil:
 			return cancelled, err
 		}
-		if o.Status == StatusCancelled {
+		if o.Status == api.StatusCancelled {
 			cancelled = append(cancelled, id)
 		}
 	}

@@ -10,157 +10,126 @@ import (
 
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/web"
+	api "github.com/sagaforge/saga/services/order/orderapi"
 )
+
+// MaxWait bounds GET /orders/{order_id}?wait=.
+const MaxWait = 20 * time.Second
 
 // NewHandler serves the order API:
 //
-//	POST /orders                  create (201 new, 200 repeat)
-//	GET  /orders/{id}[?wait=10s]  read; with wait, once no longer PENDING
+//	POST /orders                        create (201 new, 200 repeat)
+//	GET  /orders/{order_id}[?wait=10s]  read; with wait, once no longer PENDING
 //	GET  /orders?customer_id=&status=&limit=   newest first
 //	GET  /orders?after=&limit=                 a page in ID order
-//	POST /orders/{id}/approve     PENDING -> APPROVED
-//	POST /orders/{id}/cancel      PENDING -> CANCELLED (tombstone if unknown)
+//	POST /orders/{order_id}/approve     PENDING -> APPROVED
+//	POST /orders/{order_id}/cancel      PENDING -> CANCELLED (tombstone if unknown)
 //	GET  /healthz
 func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
-	h := &handler{store: store, log: log}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /orders", h.create)
-	mux.HandleFunc("GET /orders", h.list)
-	mux.HandleFunc("GET /orders/{id}", h.get)
-	mux.HandleFunc("POST /orders/{id}/approve", h.approve)
-	mux.HandleFunc("POST /orders/{id}/cancel", h.cancel)
-	mux.HandleFunc("GET /healthz", web.Health(store.Ping))
-	return web.Middleware(log, token, mux)
+	return web.API(log, token, store.Ping, web.Routes{
+		"POST /orders": web.Endpoint(log, "create", func(r *http.Request, req api.CreateOrderRequest) (created, error) {
+			o, isNew, err := store.Create(r.Context(), NewOrder{ID: req.OrderID, CustomerID: req.CustomerID, Items: req.Items, Mode: req.Mode})
+			if err == nil && isNew {
+				log.Info("order created", "order_id", o.ID, "customer_id", o.CustomerID, "total", o.Total.String(), "mode", o.Mode)
+			}
+			return created{o.wire(), isNew}, err
+		}),
+		"GET /orders/{order_id}": web.Endpoint(log, "get", func(r *http.Request, _ web.NoBody) (api.OrderResponse, error) {
+			o, err := get(r, store)
+			return o.wire(), err
+		}),
+		"GET /orders": web.Endpoint(log, "list", func(r *http.Request, _ web.NoBody) (out api.ListOrdersResponse, err error) {
+			f, err := filterFrom(r)
+			if err != nil {
+				return out, err
+			}
+			all, err := store.List(r.Context(), f)
+			if f.Page == nil {
+				out.Orders = web.Render(all, Order.wire)
+				return out, err
+			}
+			out.Orders, out.Next = web.PageOf(*f.Page, all, func(o Order) string { return o.ID }, Order.wire)
+			return out, err
+		}),
+		"POST /orders/{order_id}/approve": web.Endpoint(log, "approve", func(r *http.Request, _ web.NoBody) (api.OrderResponse, error) {
+			o, err := store.Approve(r.Context(), r.PathValue("order_id"))
+			if err == nil {
+				log.Info("order approved", "order_id", o.ID)
+			}
+			return o.wire(), err
+		}),
+		"POST /orders/{order_id}/cancel": web.Endpoint(log, "cancel", func(r *http.Request, req api.CancelOrderRequest) (api.OrderResponse, error) {
+			o, err := store.Cancel(r.Context(), r.PathValue("order_id"), req.Reason)
+			if err == nil {
+				log.Info("order cancelled", "order_id", o.ID, "reason", o.Reason, "tombstone", o.Tombstone)
+			}
+			return o.wire(), err
+		}),
+	})
 }
 
-type handler struct {
-	store *Store
-	log   *slog.Logger
+// created answers a create: 201 for a new order, 200 for a repeat.
+type created struct {
+	api.OrderResponse
+	isNew bool
 }
 
-func (h *handler) create(w http.ResponseWriter, r *http.Request) {
-	var req CreateOrderRequest
-	if err := web.DecodeJSON(w, r, &req); err != nil {
-		web.WriteProblem(w, r, web.ProblemFrom(err))
-		return
+func (c created) StatusCode() int {
+	if c.isNew {
+		return http.StatusCreated
 	}
-	o, created, err := h.store.Create(r.Context(), NewOrder{ID: req.OrderID, CustomerID: req.CustomerID, Items: req.Items, Mode: req.Mode})
-	if err != nil {
-		web.Fail(h.log, w, r, req.OrderID, "create", err)
-		return
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-		h.log.Info("order created", "order_id", o.ID, "customer_id", o.CustomerID, "total", o.Total.String(), "mode", o.Mode)
-	}
-	web.WriteJSON(w, status, NewOrderResponse(o))
+	return http.StatusOK
 }
 
-// MaxWait bounds GET /orders/{id}?wait=.
-const MaxWait = 20 * time.Second
-
-func (h *handler) get(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if s := r.URL.Query().Get("wait"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 || d > MaxWait {
-			web.WriteProblem(w, r, web.Invalid("wait must be a duration up to %s, e.g. 10s; got %q", MaxWait, s))
-			return
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), d)
-		defer cancel()
-		o, err := h.store.AwaitSettled(ctx, id)
-		if err != nil {
-			web.Fail(h.log, w, r, id, "get", err)
-			return
-		}
-		web.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
-		return
+// get reads an order, with ?wait= once it is no longer PENDING.
+func get(r *http.Request, store *Store) (Order, error) {
+	id, s := r.PathValue("order_id"), r.URL.Query().Get("wait")
+	if s == "" {
+		return store.Get(r.Context(), id)
 	}
-	o, err := h.store.Get(r.Context(), id)
-	if err != nil {
-		web.Fail(h.log, w, r, r.PathValue("id"), "get", err)
-		return
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 || d > MaxWait {
+		return Order{}, fmt.Errorf("%w: wait must be a duration up to %s, e.g. 10s; got %q", fault.ErrInvalid, MaxWait, s)
 	}
-	web.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
+	ctx, cancel := context.WithTimeout(r.Context(), d)
+	defer cancel()
+	return store.AwaitSettled(ctx, id)
 }
 
-func (h *handler) list(w http.ResponseWriter, r *http.Request) {
+// filterFrom reads a list's query: a page in ID order with ?after=, else
+// the newest first.
+func filterFrom(r *http.Request) (ListFilter, error) {
 	q := r.URL.Query()
-	f := ListFilter{CustomerID: q.Get("customer_id"), Status: Status(q.Get("status"))}
+	f := ListFilter{CustomerID: q.Get("customer_id"), Status: api.Status(q.Get("status"))}
+	switch f.Status {
+	case "", api.StatusPending, api.StatusApproved, api.StatusCancelled:
+	default:
+		return f, fmt.Errorf("%w: unknown status %q", fault.ErrInvalid, f.Status)
+	}
 	if q.Has("after") {
 		page, err := web.PageFrom(q)
-		if err != nil {
-			web.WriteProblem(w, r, web.Invalid("%v", err))
-			return
-		}
 		f.Page = &page
-	} else if s := q.Get("limit"); s != "" {
+		return f, err
+	}
+	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n <= 0 {
-			web.WriteProblem(w, r, web.Invalid("limit must be a positive integer, got %q", s))
-			return
+			return f, fmt.Errorf("%w: limit must be a positive integer, got %q", fault.ErrInvalid, s)
 		}
 		f.Limit = n
 	}
-	switch f.Status {
-	case "", StatusPending, StatusApproved, StatusCancelled:
-	default:
-		web.WriteProblem(w, r, web.Invalid("unknown status %q", f.Status))
-		return
-	}
-	orders, err := h.store.List(r.Context(), f)
-	if err != nil {
-		web.Fail(h.log, w, r, "", "list", err)
-		return
-	}
-	resp := ListOrdersResponse{Orders: make([]OrderResponse, 0, len(orders))}
-	for _, o := range orders {
-		resp.Orders = append(resp.Orders, NewOrderResponse(o))
-		if f.Page != nil {
-			resp.Next = f.Page.Next(len(orders), o.ID)
-		}
-	}
-	web.WriteJSON(w, http.StatusOK, resp)
+	return f, nil
 }
 
-func (h *handler) approve(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if !emptyBody(w, r) {
-		return
+// wire renders an order for the API.
+func (o Order) wire() api.OrderResponse {
+	r := api.OrderResponse{
+		OrderID: o.ID, CustomerID: o.CustomerID, Status: o.Status, Mode: o.Mode, Reason: o.Reason,
+		TotalCents: o.Total, Tombstone: o.Tombstone, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+		Lines: make([]api.LineResponse, 0, len(o.Lines)),
 	}
-	o, err := h.store.Approve(r.Context(), id)
-	if err != nil {
-		web.Fail(h.log, w, r, id, "approve", err)
-		return
+	for _, l := range o.Lines {
+		r.Lines = append(r.Lines, api.LineResponse{SKU: l.SKU, Quantity: l.Quantity, UnitPriceCents: l.UnitPrice})
 	}
-	h.log.Info("order approved", "order_id", id)
-	web.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
-}
-
-func (h *handler) cancel(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	var req CancelOrderRequest
-	if err := web.DecodeJSON(w, r, &req); err != nil {
-		web.WriteProblem(w, r, web.ProblemFrom(err))
-		return
-	}
-	o, err := h.store.Cancel(r.Context(), id, req.Reason)
-	if err != nil {
-		web.Fail(h.log, w, r, id, "cancel", err)
-		return
-	}
-	h.log.Info("order cancelled", "order_id", id, "reason", o.Reason, "tombstone", o.Tombstone)
-	web.WriteJSON(w, http.StatusOK, NewOrderResponse(o))
-}
-
-// emptyBody refuses a body on endpoints that take none, so a client that
-// thinks it is sending parameters learns it is not.
-func emptyBody(w http.ResponseWriter, r *http.Request) bool {
-	if r.ContentLength > 0 {
-		web.WriteProblem(w, r, web.ProblemFrom(fmt.Errorf("%w: this endpoint takes no body", fault.ErrInvalid)))
-		return false
-	}
-	return true
+	return r
 }

@@ -18,12 +18,13 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/order/orderapi"
 )
 
 type fixture struct {
 	outbox *outbox.Outbox
 	store  *order.Store
-	client *order.Client
+	client orderapi.Client
 	url    string
 	path   string
 }
@@ -49,12 +50,12 @@ func openFixture(t testing.TB, path string) fixture {
 	}
 	srv := httptest.NewServer(order.NewHandler(store, slog.New(slog.DiscardHandler), ""))
 	t.Cleanup(srv.Close)
-	return fixture{outbox: ob, store: store, client: order.NewClient(srv.URL, srv.Client(), ""), url: srv.URL, path: path}
+	return fixture{outbox: ob, store: store, client: orderapi.NewClient(srv.URL, srv.Client(), ""), url: srv.URL, path: path}
 }
 
-func createReq(id string) order.CreateOrderRequest {
-	return order.CreateOrderRequest{OrderID: id, CustomerID: "alice",
-		Items: []order.Item{{SKU: "SKU-2", Quantity: 1}, {SKU: "SKU-1", Quantity: 2}}}
+func createReq(id string) orderapi.CreateOrderRequest {
+	return orderapi.CreateOrderRequest{OrderID: id, CustomerID: "alice",
+		Items: []orderapi.Item{{SKU: "SKU-2", Quantity: 1}, {SKU: "SKU-1", Quantity: 2}}}
 }
 
 func TestCreateIsIdempotentAndPricedFromCatalog(t *testing.T) {
@@ -64,7 +65,7 @@ func TestCreateIsIdempotentAndPricedFromCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Status != order.StatusPending || first.TotalCents != 2*4990+19900 || first.Mode != order.ModeOrchestration {
+	if first.Status != orderapi.StatusPending || first.TotalCents != 2*4990+19900 || first.Mode != events.Orchestration {
 		t.Fatalf("created %+v, want PENDING orchestration order of 298.80", first)
 	}
 	again, err := f.client.Create(ctx, createReq("o-1"))
@@ -97,20 +98,20 @@ func TestStateMachineRefusesIllegalTransitions(t *testing.T) {
 	if _, err := f.client.Approve(ctx, "approved"); err != nil {
 		t.Fatal(err)
 	}
-	if o, err := f.client.Approve(ctx, "approved"); err != nil || o.Status != order.StatusApproved {
+	if o, err := f.client.Approve(ctx, "approved"); err != nil || o.Status != orderapi.StatusApproved {
 		t.Fatalf("approving twice: %+v, %v; want APPROVED and no error", o, err)
 	}
-	if _, err := f.client.Cancel(ctx, "cancelled", order.CancelOrderRequest{Reason: "out of stock"}); err != nil {
+	if _, err := f.client.Cancel(ctx, "cancelled", orderapi.CancelOrderRequest{Reason: "out of stock"}); err != nil {
 		t.Fatal(err)
 	}
-	o, err := f.client.Cancel(ctx, "cancelled", order.CancelOrderRequest{Reason: "second reason"})
+	o, err := f.client.Cancel(ctx, "cancelled", orderapi.CancelOrderRequest{Reason: "second reason"})
 	if err != nil || o.Reason != "out of stock" {
 		t.Fatalf("cancelling twice: %+v, %v; want the first reason kept", o, err)
 	}
 	if _, err := f.client.Approve(ctx, "cancelled"); !errors.Is(err, fault.ErrIllegalTransition) {
 		t.Fatalf("approve a cancelled order: %v, want illegal transition", err)
 	}
-	if _, err := f.client.Cancel(ctx, "approved", order.CancelOrderRequest{Reason: "late"}); !errors.Is(err, fault.ErrIllegalTransition) {
+	if _, err := f.client.Cancel(ctx, "approved", orderapi.CancelOrderRequest{Reason: "late"}); !errors.Is(err, fault.ErrIllegalTransition) {
 		t.Fatalf("cancel an approved order: %v, want illegal transition", err)
 	}
 	if status, p := webtest.Send(t, http.MethodPost, f.url+"/orders/cancelled/approve", "", ""); status != http.StatusConflict || p.Code != "illegal-transition" {
@@ -125,18 +126,18 @@ func TestStateMachineRefusesIllegalTransitions(t *testing.T) {
 func TestCancelBeforeCreateLeavesTombstoneThatRefusesLateCreate(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	o, err := f.client.Cancel(ctx, "early", order.CancelOrderRequest{Reason: "saga compensated"})
+	o, err := f.client.Cancel(ctx, "early", orderapi.CancelOrderRequest{Reason: "saga compensated"})
 	if err != nil {
 		t.Fatalf("cancel of an unknown order must succeed: %v", err)
 	}
-	if !o.Tombstone || o.Status != order.StatusCancelled {
+	if !o.Tombstone || o.Status != orderapi.StatusCancelled {
 		t.Fatalf("got %+v, want a CANCELLED tombstone", o)
 	}
 	if _, err := f.client.Create(ctx, createReq("early")); !errors.Is(err, fault.ErrCompensated) {
 		t.Fatalf("late create after tombstone: %v, want already compensated", err)
 	}
 	got, err := f.client.Get(ctx, "early")
-	if err != nil || got.Status != order.StatusCancelled || len(got.Lines) != 0 {
+	if err != nil || got.Status != orderapi.StatusCancelled || len(got.Lines) != 0 {
 		t.Fatalf("after the late create: %+v, %v; want the tombstone unchanged", got, err)
 	}
 	wantEvents(t, f, "early:OrderCancelled")
@@ -150,7 +151,7 @@ func TestOrdersSurviveRestart(t *testing.T) {
 	}
 	reopened := openFixture(t, f.path)
 	got, err := reopened.client.Get(ctx, "durable")
-	if err != nil || got.Status != order.StatusPending || len(got.Lines) != 2 {
+	if err != nil || got.Status != orderapi.StatusPending || len(got.Lines) != 2 {
 		t.Fatalf("after reopening the file: %+v, %v", got, err)
 	}
 }
@@ -239,7 +240,7 @@ func TestCancelReasonIsStoredClean(t *testing.T) {
 func TestChoreographedOrderPastItsDeadlineIsCancelled(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	for id, mode := range map[string]order.Mode{"c-stuck": order.ModeChoreography, "o-slow": order.ModeOrchestration, "c-done": order.ModeChoreography} {
+	for id, mode := range map[string]events.Mode{"c-stuck": events.Choreography, "o-slow": events.Orchestration, "c-done": events.Choreography} {
 		req := createReq(id)
 		req.Mode = mode
 		if _, err := f.client.Create(ctx, req); err != nil {
@@ -256,7 +257,7 @@ func TestChoreographedOrderPastItsDeadlineIsCancelled(t *testing.T) {
 	if err != nil || len(ids) != 1 || ids[0] != "c-stuck" {
 		t.Fatalf("expired %v (%v), want only c-stuck", ids, err)
 	}
-	for id, want := range map[string]order.Status{"c-stuck": order.StatusCancelled, "o-slow": order.StatusPending, "c-done": order.StatusApproved} {
+	for id, want := range map[string]orderapi.Status{"c-stuck": orderapi.StatusCancelled, "o-slow": orderapi.StatusPending, "c-done": orderapi.StatusApproved} {
 		o, err := f.store.Get(ctx, id)
 		if err != nil || o.Status != want {
 			t.Fatalf("%s: %s (%v), want %s", id, o.Status, err, want)
@@ -274,12 +275,12 @@ func TestEventsActOnlyOnOrdersWhoseOwnModeIsChoreography(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	req := createReq("o-orch")
-	req.Mode = order.ModeOrchestration
+	req.Mode = events.Orchestration
 	if _, err := f.client.Create(ctx, req); err != nil {
 		t.Fatal(err)
 	}
 	req = createReq("c-chor")
-	req.Mode = order.ModeChoreography
+	req.Mode = events.Choreography
 	if _, err := f.client.Create(ctx, req); err != nil {
 		t.Fatal(err)
 	}
@@ -307,10 +308,10 @@ func TestEventsActOnlyOnOrdersWhoseOwnModeIsChoreography(t *testing.T) {
 			t.Fatalf("%s for %s: %v", e.Type, e.Subject, err)
 		}
 	}
-	if o, _ := f.store.Get(ctx, "o-orch"); o.Status != order.StatusPending {
+	if o, _ := f.store.Get(ctx, "o-orch"); o.Status != orderapi.StatusPending {
 		t.Fatalf("orchestrated order after forged choreography events: %s, want PENDING", o.Status)
 	}
-	if o, _ := f.store.Get(ctx, "c-chor"); o.Status != order.StatusApproved {
+	if o, _ := f.store.Get(ctx, "c-chor"); o.Status != orderapi.StatusApproved {
 		t.Fatalf("choreographed order after PaymentCaptured: %s, want APPROVED", o.Status)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/platform/watch"
 	"github.com/sagaforge/saga/platform/web"
+	api "github.com/sagaforge/saga/services/order/orderapi"
 )
 
 // Store keeps orders in the service's own database. Every change runs in one
@@ -51,7 +52,7 @@ func (s *Store) AwaitSettled(ctx context.Context, id string) (Order, error) {
 			release()
 			return Order{}, err
 		}
-		if err == nil && o.Status != StatusPending {
+		if err == nil && o.Status != api.StatusPending {
 			release()
 			return o, nil
 		}
@@ -61,7 +62,7 @@ func (s *Store) AwaitSettled(ctx context.Context, id string) (Order, error) {
 			// A settled order never changes again, so the woken value is
 			// the answer even if notifications of two commits crossed. A
 			// PENDING one may be stale: read again.
-			if o := next.Value(); o.Status != StatusPending {
+			if o := next.Value(); o.Status != api.StatusPending {
 				return o, nil
 			}
 		case <-time.After(recheckEvery):
@@ -128,7 +129,7 @@ func (s *Store) Create(ctx context.Context, in NewOrder) (o Order, created bool,
 			}
 			return fmt.Errorf("load customer: %w", err)
 		}
-		o = Order{ID: in.ID, CustomerID: in.CustomerID, Status: StatusPending, Mode: in.Mode}
+		o = Order{ID: in.ID, CustomerID: in.CustomerID, Status: api.StatusPending, Mode: in.Mode}
 		for _, it := range SortedItems(in.Items) {
 			var p Product
 			if err := tx.Take(&p, "sku = ?", it.SKU).Error; err != nil {
@@ -165,7 +166,7 @@ func (s *Store) Get(ctx context.Context, id string) (Order, error) {
 // ListFilter selects orders for List.
 type ListFilter struct {
 	CustomerID string
-	Status     Status
+	Status     api.Status
 	Limit      int
 	// Page, when set, lists in order ID order after Page.After, up to
 	// Page.Limit (Limit is then ignored).
@@ -237,7 +238,7 @@ func (s *Store) Cancel(ctx context.Context, id, why string) (Order, error) {
 		var err error
 		o, err = find(database.ForUpdate(tx), id)
 		if errors.Is(err, fault.ErrNotFound) {
-			o = Order{ID: id, Status: StatusCancelled, Reason: why, Tombstone: true}
+			o = Order{ID: id, Status: api.StatusCancelled, Reason: why, Tombstone: true}
 			if err := tx.Create(&o).Error; err != nil {
 				return fmt.Errorf("insert tombstone: %w", err)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sagaforge/saga/messaging/outbox"
 	"github.com/sagaforge/saga/platform/database/dbtest"
+	api "github.com/sagaforge/saga/services/order/orderapi"
 )
 
 // A waiter answers with the order it was woken with instead of reading it
@@ -19,7 +20,7 @@ func TestWokenOrderIsWhatAReadReturns(t *testing.T) {
 	if err := s.Migrate(ctx, "demo"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Create(ctx, NewOrder{ID: "w-1", CustomerID: "alice", Items: []Item{{SKU: "SKU-2", Quantity: 1}, {SKU: "SKU-1", Quantity: 2}}}); err != nil {
+	if _, _, err := s.Create(ctx, NewOrder{ID: "w-1", CustomerID: "alice", Items: []api.Item{{SKU: "SKU-2", Quantity: 1}, {SKU: "SKU-1", Quantity: 2}}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -41,8 +42,8 @@ func TestWokenOrderIsWhatAReadReturns(t *testing.T) {
 		}
 		// Compared as clients get them: PostgreSQL reads times back in
 		// another *time.Location for the same instant.
-		woken, _ := json.Marshal(NewOrderResponse(next.Value()))
-		want, _ := json.Marshal(NewOrderResponse(read))
+		woken, _ := json.Marshal(next.Value().wire())
+		want, _ := json.Marshal(read.wire())
 		if string(woken) != string(want) {
 			t.Errorf("%s: woken with\n%s\nbut a read returns\n%s", c.id, woken, want)
 		}

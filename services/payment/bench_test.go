@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/services/payment/paymentapi"
 )
 
 // BenchmarkChargeRefund is payment's hot path through HTTP and a
@@ -16,7 +16,7 @@ func BenchmarkChargeRefund(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		id := fmt.Sprintf("b-%d", i)
-		if _, err := f.client.Charge(ctx, payment.ChargeRequest{OrderID: id, CustomerID: "alice", AmountCents: 1}); err != nil {
+		if _, err := f.client.Charge(ctx, paymentapi.ChargeRequest{OrderID: id, CustomerID: "alice", AmountCents: 1}); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := f.client.Refund(ctx, id); err != nil {

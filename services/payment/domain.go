@@ -12,21 +12,7 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
-)
-
-// Status is where a payment is in its life.
-type Status string
-
-const (
-	// Captured took the money.
-	Captured Status = "CAPTURED"
-	// Declined records the refusal, so a repeat gets the same answer.
-	Declined Status = "DECLINED"
-	// Refunded gave the money back (the compensation ran).
-	Refunded Status = "REFUNDED"
-	// Voided is a tombstone: the refund came before any charge, and a late
-	// charge will be refused.
-	Voided Status = "VOIDED"
+	api "github.com/sagaforge/saga/services/payment/paymentapi"
 )
 
 // MaxAmount bounds one charge (1,000,000.00) so overflow is never a question.
@@ -47,7 +33,7 @@ type Payment struct {
 	OrderID    string      `gorm:"primaryKey;size:64"`
 	CustomerID string      `gorm:"size:64;index"`
 	Amount     money.Cents `gorm:"not null"`
-	Status     Status      `gorm:"size:16;index"`
+	Status     api.Status  `gorm:"size:16;index"`
 	Mode       events.Mode `gorm:"size:16"`
 	Reason     string      `gorm:"size:512"`
 	// Approved is set once the order is approved (the saga's pivot): the
@@ -81,16 +67,16 @@ func (c Charge) validate() error {
 // sameRequest tells whether a repeated charge asks for what the first did. A
 // tombstone carries no charge and matches anything: it refuses regardless.
 func (p *Payment) sameRequest(c Charge) bool {
-	return p.Status == Voided || (p.CustomerID == c.CustomerID && p.Amount == c.Amount)
+	return p.Status == api.Voided || (p.CustomerID == c.CustomerID && p.Amount == c.Amount)
 }
 
 // repeatOutcome is the answer to a charge that finds a payment already
 // recorded: the first result, or a refusal if it has been compensated.
 func (p *Payment) repeatOutcome() error {
 	switch p.Status {
-	case Captured:
+	case api.Captured:
 		return nil
-	case Declined:
+	case api.Declined:
 		return fmt.Errorf("%w: %s", fault.ErrInsufficientFunds, p.Reason)
 	default:
 		return fmt.Errorf("%w: payment for order %s is %s", fault.ErrCompensated, p.OrderID, p.Status)
@@ -108,12 +94,12 @@ func (p *Payment) event(now time.Time) events.Envelope {
 	var typ events.Type
 	var data any
 	switch p.Status {
-	case Captured:
+	case api.Captured:
 		typ, data = events.PaymentCaptured, events.PaymentCapturedData{OrderID: p.OrderID, CustomerID: p.CustomerID, AmountCents: p.Amount}
-	case Declined:
+	case api.Declined:
 		typ, data = events.PaymentDeclined, events.PaymentDeclinedData{OrderID: p.OrderID, CustomerID: p.CustomerID, AmountCents: p.Amount, Reason: p.Reason}
 	default:
-		typ, data = events.PaymentRefunded, events.PaymentRefundedData{OrderID: p.OrderID, CustomerID: p.CustomerID, AmountCents: p.Amount, Voided: p.Status == Voided}
+		typ, data = events.PaymentRefunded, events.PaymentRefundedData{OrderID: p.OrderID, CustomerID: p.CustomerID, AmountCents: p.Amount, Voided: p.Status == api.Voided}
 	}
 	return events.New(events.SourcePayment, typ, p.OrderID, p.Mode, data, now)
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/platform/web/webtest"
-	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/services/payment/paymentapi"
 )
 
 // FuzzPaymentRequests sends arbitrary bodies to the charge and refund
@@ -40,7 +40,7 @@ func FuzzPaymentRequests(f *testing.F) {
 		}
 		captured := map[string]money.Cents{}
 		for _, pay := range payments {
-			if pay.Status == payment.Captured {
+			if pay.Status == paymentapi.Captured {
 				captured[pay.CustomerID] += pay.Amount
 			}
 		}

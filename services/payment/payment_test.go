@@ -16,12 +16,13 @@ import (
 	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/services/payment/paymentapi"
 )
 
 type fixture struct {
 	outbox *outbox.Outbox
 	store  *payment.Store
-	client *payment.Client
+	client paymentapi.Client
 	url    string
 }
 
@@ -36,7 +37,7 @@ func newFixture(t testing.TB) fixture {
 	}
 	srv := httptest.NewServer(payment.NewHandler(store, slog.New(slog.DiscardHandler), ""))
 	t.Cleanup(srv.Close)
-	return fixture{outbox: ob, store: store, client: payment.NewClient(srv.URL, srv.Client(), ""), url: srv.URL}
+	return fixture{outbox: ob, store: store, client: paymentapi.NewClient(srv.URL, srv.Client(), ""), url: srv.URL}
 }
 
 func (f fixture) balance(t *testing.T, customer string) money.Cents {
@@ -51,10 +52,10 @@ func (f fixture) balance(t *testing.T, customer string) money.Cents {
 func TestChargeIsIdempotent(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	req := payment.ChargeRequest{OrderID: "o-1", CustomerID: "alice", AmountCents: 9980}
+	req := paymentapi.ChargeRequest{OrderID: "o-1", CustomerID: "alice", AmountCents: 9980}
 	for range 3 {
 		p, err := f.client.Charge(ctx, req)
-		if err != nil || p.Status != payment.Captured {
+		if err != nil || p.Status != paymentapi.Captured {
 			t.Fatalf("charge: %+v, %v", p, err)
 		}
 	}
@@ -71,7 +72,7 @@ func TestChargeIsIdempotent(t *testing.T) {
 func TestDeclineIsRecordedAndRepeated(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	req := payment.ChargeRequest{OrderID: "o-bob", CustomerID: "bob", AmountCents: 19900}
+	req := paymentapi.ChargeRequest{OrderID: "o-bob", CustomerID: "bob", AmountCents: 19900}
 	if _, err := f.client.Charge(ctx, req); !errors.Is(err, fault.ErrInsufficientFunds) {
 		t.Fatalf("charge over balance: %v, want insufficient funds", err)
 	}
@@ -80,10 +81,10 @@ func TestDeclineIsRecordedAndRepeated(t *testing.T) {
 		t.Fatalf("repeat over HTTP: %d %+v, want 402 insufficient-funds", status, p)
 	}
 	p, err := f.client.Payment(ctx, "o-bob")
-	if err != nil || p.Status != payment.Declined {
+	if err != nil || p.Status != paymentapi.Declined {
 		t.Fatalf("recorded payment: %+v, %v; want DECLINED", p, err)
 	}
-	if p, err := f.client.Refund(ctx, "o-bob"); err != nil || p.Status != payment.Declined {
+	if p, err := f.client.Refund(ctx, "o-bob"); err != nil || p.Status != paymentapi.Declined {
 		t.Fatalf("refund of a declined payment: %+v, %v; want success, nothing changed", p, err)
 	}
 	if got := f.balance(t, "bob"); got != 5000 {
@@ -95,27 +96,27 @@ func TestDeclineIsRecordedAndRepeated(t *testing.T) {
 func TestRefundRestoresOnceAndTombstoneRefusesLateCharge(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.client.Charge(ctx, payment.ChargeRequest{OrderID: "o-2", CustomerID: "alice", AmountCents: 19900}); err != nil {
+	if _, err := f.client.Charge(ctx, paymentapi.ChargeRequest{OrderID: "o-2", CustomerID: "alice", AmountCents: 19900}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
 		p, err := f.client.Refund(ctx, "o-2")
-		if err != nil || p.Status != payment.Refunded {
+		if err != nil || p.Status != paymentapi.Refunded {
 			t.Fatalf("refund: %+v, %v", p, err)
 		}
 	}
 	if got := f.balance(t, "alice"); got != 1_000_000 {
 		t.Fatalf("alice after refund twice: %s, want 10000.00", got)
 	}
-	if _, err := f.client.Charge(ctx, payment.ChargeRequest{OrderID: "o-2", CustomerID: "alice", AmountCents: 19900}); !errors.Is(err, fault.ErrCompensated) {
+	if _, err := f.client.Charge(ctx, paymentapi.ChargeRequest{OrderID: "o-2", CustomerID: "alice", AmountCents: 19900}); !errors.Is(err, fault.ErrCompensated) {
 		t.Fatalf("charge after refund: %v, want already compensated", err)
 	}
 
 	p, err := f.client.Refund(ctx, "never-charged")
-	if err != nil || p.Status != payment.Voided {
+	if err != nil || p.Status != paymentapi.Voided {
 		t.Fatalf("refund before charge: %+v, %v; want a VOIDED tombstone", p, err)
 	}
-	if _, err := f.client.Charge(ctx, payment.ChargeRequest{OrderID: "never-charged", CustomerID: "alice", AmountCents: 100}); !errors.Is(err, fault.ErrCompensated) {
+	if _, err := f.client.Charge(ctx, paymentapi.ChargeRequest{OrderID: "never-charged", CustomerID: "alice", AmountCents: 100}); !errors.Is(err, fault.ErrCompensated) {
 		t.Fatalf("late charge after tombstone: %v, want already compensated", err)
 	}
 	if got := f.balance(t, "alice"); got != 1_000_000 {
@@ -187,7 +188,7 @@ func TestRacingRepeatsOfOneOrderChargeAndRefundOnce(t *testing.T) {
 	const racers = 8
 	race := func(call func() error) { dbtest.Race(t, racers, call) }
 	race(func() error {
-		_, err := f.client.Charge(ctx, payment.ChargeRequest{OrderID: "o-race", CustomerID: "alice", AmountCents: 19900})
+		_, err := f.client.Charge(ctx, paymentapi.ChargeRequest{OrderID: "o-race", CustomerID: "alice", AmountCents: 19900})
 		return err
 	})
 	if got := f.balance(t, "alice"); got != 1_000_000-19900 {
@@ -212,7 +213,7 @@ func TestRacingRepeatsOfOneOrderChargeAndRefundOnce(t *testing.T) {
 func TestRefundOfAnApprovedOrderIsRefused(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.client.Charge(ctx, payment.ChargeRequest{OrderID: "o-ok", CustomerID: "alice", AmountCents: 19900}); err != nil {
+	if _, err := f.client.Charge(ctx, paymentapi.ChargeRequest{OrderID: "o-ok", CustomerID: "alice", AmountCents: 19900}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 { // idempotent

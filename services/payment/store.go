@@ -15,6 +15,7 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/web"
+	api "github.com/sagaforge/saga/services/payment/paymentapi"
 )
 
 // Store keeps balances and payments in the service's own database.
@@ -81,7 +82,7 @@ func (s *Store) Charge(ctx context.Context, c Charge) (Payment, error) {
 			}
 			return fmt.Errorf("load account: %w", err)
 		}
-		p = Payment{OrderID: c.OrderID, CustomerID: c.CustomerID, Amount: c.Amount, Status: Captured, Mode: c.Mode}
+		p = Payment{OrderID: c.OrderID, CustomerID: c.CustomerID, Amount: c.Amount, Status: api.Captured, Mode: c.Mode}
 		// The guard in the WHERE clause keeps balances non-negative even when
 		// two charges of one customer race.
 		upd := tx.Model(&Account{}).Where("customer_id = ? AND balance >= ?", c.CustomerID, c.Amount).
@@ -90,7 +91,7 @@ func (s *Store) Charge(ctx context.Context, c Charge) (Payment, error) {
 			return fmt.Errorf("debit %s: %w", c.CustomerID, upd.Error)
 		}
 		if upd.RowsAffected == 0 {
-			p.Status = Declined
+			p.Status = api.Declined
 			p.Reason = fmt.Sprintf("balance %s of %s does not cover %s", acct.Balance, c.CustomerID, c.Amount)
 			refusal = fmt.Errorf("%w: %s", fault.ErrInsufficientFunds, p.Reason)
 		}
@@ -120,14 +121,14 @@ func (s *Store) Refund(ctx context.Context, orderID string, mode events.Mode) (P
 		var err error
 		p, err = find(database.ForUpdate(tx), orderID)
 		if errors.Is(err, fault.ErrNotFound) {
-			p = Payment{OrderID: orderID, Status: Voided, Mode: mode, Reason: "refunded before any charge"}
+			p = Payment{OrderID: orderID, Status: api.Voided, Mode: mode, Reason: "refunded before any charge"}
 			if err := tx.Create(&p).Error; err != nil {
 				return fmt.Errorf("insert tombstone: %w", err)
 			}
 			emit(p.event(tx.NowFunc()))
 			return nil
 		}
-		if err != nil || p.Status != Captured {
+		if err != nil || p.Status != api.Captured {
 			return err
 		}
 		if p.Approved {
@@ -138,10 +139,10 @@ func (s *Store) Refund(ctx context.Context, orderID string, mode events.Mode) (P
 		if upd.Error != nil {
 			return fmt.Errorf("credit %s: %w", p.CustomerID, upd.Error)
 		}
-		p.Status, p.UpdatedAt = Refunded, tx.NowFunc()
+		p.Status, p.UpdatedAt = api.Refunded, tx.NowFunc()
 		emit(p.event(tx.NowFunc()))
 		return tx.Model(&Payment{}).Where("order_id = ?", orderID).
-			Updates(map[string]any{"status": Refunded, "updated_at": p.UpdatedAt}).Error
+			Updates(map[string]any{"status": api.Refunded, "updated_at": p.UpdatedAt}).Error
 	})
 	return p, err
 }
@@ -154,7 +155,7 @@ func (s *Store) MarkApproved(ctx context.Context, orderID string) error {
 		return err
 	}
 	return s.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
-		return tx.Model(&Payment{}).Where("order_id = ? AND status = ? AND NOT approved", orderID, Captured).
+		return tx.Model(&Payment{}).Where("order_id = ? AND status = ? AND NOT approved", orderID, api.Captured).
 			Updates(map[string]any{"approved": true, "updated_at": tx.NowFunc()}).Error
 	})
 }

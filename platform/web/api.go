@@ -1,0 +1,90 @@
+package web
+
+// A service's API as a table of routes, each route one operation: decode
+// the input, run it, answer with its result or its problem.
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/sagaforge/saga/platform/fault"
+)
+
+// Routes maps a ServeMux pattern ("POST /orders") to its handler.
+type Routes map[string]http.Handler
+
+// API serves routes behind Middleware, with GET /healthz answered by ping.
+func API(log *slog.Logger, token string, ping func(context.Context) error, routes Routes) http.Handler {
+	mux := http.NewServeMux()
+	for pattern, h := range routes {
+		mux.Handle(pattern, h)
+	}
+	mux.Handle("GET /healthz", Health(ping))
+	return Middleware(log, token, mux)
+}
+
+// NoBody is the input of an operation that takes no request body: one is
+// refused, so a client that thinks it sends parameters learns it does not.
+type NoBody struct{}
+
+// An IdempotencyKeyed input names the order it is about, for the log.
+type IdempotencyKeyed interface{ IdempotencyKey() string }
+
+// A StatusCoder is an answer with its own status code instead of 200 OK.
+type StatusCoder interface{ StatusCode() int }
+
+// Endpoint serves one operation, named op in the log. The JSON body is
+// decoded into In (an empty body is the zero In, which the operation's
+// validation then judges); the answer is written as JSON, a failure as its
+// problem document, logged with the order it concerns: the {order_id} path
+// value, else the input's idempotency key.
+func Endpoint[In, Out any](log *slog.Logger, op string, run func(r *http.Request, in In) (Out, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in In
+		if r.ContentLength != 0 {
+			if _, none := any(in).(NoBody); none {
+				WriteProblem(w, r, ProblemFrom(fmt.Errorf("%w: this endpoint takes no body", fault.ErrInvalid)))
+				return
+			}
+			if err := DecodeJSON(w, r, &in); err != nil {
+				WriteProblem(w, r, ProblemFrom(err))
+				return
+			}
+		}
+		out, err := run(r, in)
+		if err != nil {
+			orderID := r.PathValue("order_id")
+			if k, ok := any(in).(IdempotencyKeyed); ok && orderID == "" {
+				orderID = k.IdempotencyKey()
+			}
+			Fail(log, w, r, orderID, op, err)
+			return
+		}
+		status := http.StatusOK
+		if s, ok := any(out).(StatusCoder); ok {
+			status = s.StatusCode()
+		}
+		WriteJSON(w, status, out)
+	}
+}
+
+// PageOf renders one page of rows for the wire and returns the key to ask
+// after for the next page (see Page.Next).
+func PageOf[Row, Wire any](page Page, rows []Row, key func(Row) string, render func(Row) Wire) ([]Wire, string) {
+	next := ""
+	if n := len(rows); n > 0 {
+		next = page.Next(n, key(rows[n-1]))
+	}
+	return Render(rows, render), next
+}
+
+// Render renders rows for the wire; never nil, so a list is [] in JSON.
+func Render[Row, Wire any](rows []Row, render func(Row) Wire) []Wire {
+	out := make([]Wire, 0, len(rows))
+	for _, row := range rows {
+		out = append(out, render(row))
+	}
+	return out
+}
