@@ -69,7 +69,9 @@ func TestImportsFollowTheLayers(t *testing.T) {
 	}
 	folder := func(pkg string) string { top, _, _ := strings.Cut(strings.TrimPrefix(pkg, module), "/"); return top }
 	// service is "services/order" for the order service and its api package.
-	service := func(rel string) string { return strings.Join(strings.SplitN(rel, "/", 3)[:min(2, strings.Count(rel, "/")+1)], "/") }
+	service := func(rel string) string {
+		return strings.Join(strings.SplitN(rel, "/", 3)[:min(2, strings.Count(rel, "/")+1)], "/")
+	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		path, imports, _ := strings.Cut(line, "|")
 		pkg, _, _ := strings.Cut(path, " ")
