@@ -43,10 +43,11 @@ func New(db *gorm.DB) *Outbox {
 	return &Outbox{db: db, wake: make(chan struct{}, 1)}
 }
 
-// Migrate creates the outbox table.
-func (o *Outbox) Migrate(ctx context.Context) error {
-	if err := o.db.WithContext(ctx).AutoMigrate(&Message{}, &ProcessedEvent{}); err != nil {
-		return fmt.Errorf("migrate outbox: %w", err)
+// Migrate creates the tables of the service's models and, beside them, the
+// outbox and its inbox of consumed events.
+func (o *Outbox) Migrate(ctx context.Context, models ...any) error {
+	if err := o.db.WithContext(ctx).AutoMigrate(append(models, &Message{}, &ProcessedEvent{})...); err != nil {
+		return fmt.Errorf("migrate schema: %w", err)
 	}
 	return nil
 }

@@ -200,3 +200,17 @@ func Take[T any](tx *gorm.DB, what string, query string, args ...any) (T, error)
 	}
 	return v, nil
 }
+
+// Seed inserts each slice of rows in one transaction, leaving the rows whose
+// key is already there as they are: a restart, or a second replica, seeds
+// nothing twice.
+func Seed(ctx context.Context, db *gorm.DB, rows ...any) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, r := range rows {
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(r).Error; err != nil {
+				return fmt.Errorf("seed %T: %w", r, err)
+			}
+		}
+		return nil
+	})
+}

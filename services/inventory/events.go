@@ -9,7 +9,6 @@ import (
 	"github.com/sagaforge/saga/messaging/consumer"
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/fault"
-	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
 )
 
 // Subscriptions are inventory's part of the choreographed saga: reserve when
@@ -23,11 +22,7 @@ func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 			if err := consumer.Decode(e, &d); err != nil {
 				return err
 			}
-			items := make([]api.Item, len(d.Items))
-			for i, l := range d.Items {
-				items[i] = api.Item{SKU: l.SKU, Quantity: l.Quantity}
-			}
-			_, err := store.Reserve(ctx, e.Subject, items, events.Choreography)
+			_, err := store.Reserve(ctx, e.Subject, d.Items, events.Choreography)
 			return err
 		},
 		events.OrderCancelled: func(ctx context.Context, e events.Envelope) error {

@@ -25,8 +25,8 @@ func FuzzInventoryRequests(f *testing.F) {
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, op uint8, id, body string) {
 		path := webtest.FuzzPath(op, "/reservations", id, "release")
-		webtest.Mutation(t, fx.url+path, body, func() int { return len(fx.events(t)) }, "out-of-stock")
-		all, err := fx.store.AllStock(ctx)
+		webtest.Mutation(t, fx.URL+path, body, func() int { return len(fx.Events(t)) }, "out-of-stock")
+		all, err := fx.Store.AllStock(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

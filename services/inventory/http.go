@@ -7,7 +7,14 @@ import (
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/web"
 	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/launch"
 )
+
+// Service is the inventory service as launch runs it (cmd/inventory).
+var Service = launch.Service[*Store]{
+	Name: "inventory", DefaultAddr: "127.0.0.1:8082",
+	NewStore: NewStore, NewHandler: NewHandler, Subscriptions: Subscriptions,
+}
 
 // NewHandler serves the inventory API, the one the orchestrator calls (its
 // events say sagamode "orchestration"):

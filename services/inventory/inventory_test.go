@@ -4,46 +4,37 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/sagaforge/saga/messaging/outbox"
 	"github.com/sagaforge/saga/platform/database/dbtest"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/services/inventory"
 	"github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/servicetest"
 )
 
 type fixture struct {
-	outbox *outbox.Outbox
-	store  *inventory.Store
+	servicetest.Fixture[*inventory.Store]
 	client inventoryapi.Client
-	url    string
 }
 
 func newFixture(t testing.TB) fixture {
 	t.Helper()
-	ctx := context.Background()
-	db := dbtest.Open(t, "inventory")
-	ob := outbox.New(db)
-	store := inventory.NewStore(db, ob)
-	if err := store.Migrate(ctx, "demo"); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(inventory.NewHandler(store, slog.New(slog.DiscardHandler), ""))
-	t.Cleanup(srv.Close)
-	return fixture{outbox: ob, store: store, client: inventoryapi.NewClient(srv.URL, srv.Client(), ""), url: srv.URL}
+	return withClient(servicetest.Start(t, inventory.Service))
+}
+
+func withClient(f servicetest.Fixture[*inventory.Store]) fixture {
+	return fixture{f, inventoryapi.NewClient(f.URL, f.HTTP, "")}
 }
 
 func (f fixture) stock(t *testing.T, sku string) inventory.Stock {
 	t.Helper()
-	st, err := f.store.Stock(context.Background(), sku)
+	st, err := f.Store.Stock(context.Background(), sku)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +61,7 @@ func TestReserveIsIdempotent(t *testing.T) {
 	if _, err := f.client.Reserve(ctx, reserve("o-1", inventoryapi.Item{SKU: "SKU-1", Quantity: 9})); !errors.Is(err, fault.ErrIdempotencyConflict) {
 		t.Fatalf("same order, other items: %v, want idempotency conflict", err)
 	}
-	wantEvents(t, f, "o-1:StockReserved")
+	f.WantEvents(t, "o-1:StockReserved")
 }
 
 func TestReserveIsAllOrNothingAndRefusalIsRecorded(t *testing.T) {
@@ -97,7 +88,7 @@ func TestReserveIsAllOrNothingAndRefusalIsRecorded(t *testing.T) {
 	if st := f.stock(t, "SKU-1"); st.Available != 1000 {
 		t.Fatalf("release of a rejection changed stock: %+v", st)
 	}
-	wantEvents(t, f, "short:StockRejected")
+	f.WantEvents(t, "short:StockRejected")
 }
 
 func TestReleaseRestoresOnceAndTombstoneRefusesLateReserve(t *testing.T) {
@@ -129,7 +120,7 @@ func TestReleaseRestoresOnceAndTombstoneRefusesLateReserve(t *testing.T) {
 	if st := f.stock(t, "SKU-2"); st.Available != 100 {
 		t.Fatalf("late reserve took stock: %+v", st)
 	}
-	wantEvents(t, f, "o-2:StockReserved", "o-2:StockReleased", "never-reserved:StockReleased")
+	f.WantEvents(t, "o-2:StockReserved", "o-2:StockReleased", "never-reserved:StockReleased")
 }
 
 func TestConcurrentReservationsNeverOversell(t *testing.T) {
@@ -180,41 +171,20 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 		{"release bad id", "/reservations/a%20b/release", ``},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, p := webtest.Send(t, http.MethodPost, f.url+tc.path, "application/json", tc.body)
+			status, p := webtest.Send(t, http.MethodPost, f.URL+tc.path, "application/json", tc.body)
 			if status != http.StatusBadRequest || p.Code != "invalid-request" {
 				t.Fatalf("got %d %+v, want 400 invalid-request", status, p)
 			}
 		})
 	}
-	all, err := f.store.Reservations(context.Background(), web.Page{Limit: web.MaxPageLimit})
+	all, err := f.Store.Reservations(context.Background(), web.Page{Limit: web.MaxPageLimit})
 	if err != nil || len(all) != 0 {
 		t.Fatalf("bad input wrote %d reservations (err %v), want none", len(all), err)
 	}
 	if st := f.stock(t, "SKU-1"); st.Available != 1000 || st.Reserved != 0 {
 		t.Fatalf("bad input changed stock: %+v", st)
 	}
-	wantEvents(t, f)
-}
-
-// events lists the outbox's event types in publication order.
-func (f fixture) events(t *testing.T) []string {
-	t.Helper()
-	rows, err := f.outbox.Messages(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	types := make([]string, len(rows))
-	for i, r := range rows {
-		types[i] = r.Key + ":" + r.Type
-	}
-	return types
-}
-
-func wantEvents(t *testing.T, f fixture, want ...string) {
-	t.Helper()
-	if got := f.events(t); strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Fatalf("outbox events\n got %v\nwant %v", got, want)
-	}
+	f.WantEvents(t)
 }
 
 // Retries of one order's calls can arrive together (a timed-out call and
@@ -244,7 +214,7 @@ func TestRacingRepeatsOfOneOrderReserveAndReleaseOnce(t *testing.T) {
 		_, err := f.client.Release(ctx, "o-never", inventoryapi.ReleaseRequest{})
 		return err
 	})
-	wantEvents(t, f, "o-race:StockReserved", "o-race:StockReleased", "o-never:StockReleased")
+	f.WantEvents(t, "o-race:StockReserved", "o-race:StockReleased", "o-never:StockReleased")
 }
 
 // Once the order is approved (the saga's pivot) its stock stays reserved: a
@@ -256,7 +226,7 @@ func TestReleaseOfAnApprovedOrderIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 { // idempotent
-		if err := f.store.MarkApproved(ctx, "o-ok"); err != nil {
+		if err := f.Store.MarkApproved(ctx, "o-ok"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -267,7 +237,7 @@ func TestReleaseOfAnApprovedOrderIsRefused(t *testing.T) {
 	if st := f.stock(t, "SKU-2"); st.Reserved != 3 || st.Available != 97 {
 		t.Fatalf("SKU-2 after the refused release: %+v, want 3 still reserved", st)
 	}
-	if err := f.store.MarkApproved(ctx, "o-unknown"); err != nil {
+	if err := f.Store.MarkApproved(ctx, "o-unknown"); err != nil {
 		t.Fatalf("approval of an order with no reservation: %v, want nothing to do", err)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/messaging/outbox"
@@ -31,11 +30,7 @@ func NewStore(db *gorm.DB, ob *outbox.Outbox) *Store { return &Store{db: db, out
 // Migrate creates the schema and seeds the stock once; seed "bench" stocks
 // the keyboard deep enough for long benchmark runs.
 func (s *Store) Migrate(ctx context.Context, seed string) error {
-	db := s.db.WithContext(ctx)
-	if err := db.AutoMigrate(&Stock{}, &Reservation{}, &ReservationLine{}); err != nil {
-		return fmt.Errorf("migrate inventory schema: %w", err)
-	}
-	if err := s.outbox.Migrate(ctx); err != nil {
+	if err := s.outbox.Migrate(ctx, &Stock{}, &Reservation{}, &ReservationLine{}); err != nil {
 		return err
 	}
 	stock := slices.Clone(SeedStock)
@@ -45,10 +40,7 @@ func (s *Store) Migrate(ctx context.Context, seed string) error {
 	for i := range stock {
 		stock[i].Initial = stock[i].Available
 	}
-	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&stock).Error; err != nil {
-		return fmt.Errorf("seed stock: %w", err)
-	}
-	return nil
+	return database.Seed(ctx, s.db, &stock)
 }
 
 // Ping checks the database answers.

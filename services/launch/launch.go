@@ -27,17 +27,30 @@ import (
 	"github.com/sagaforge/saga/platform/web"
 )
 
-// Service describes one service binary.
-type Service struct {
+// A Store is a service's store as launch needs it.
+type Store interface {
+	// Migrate creates the schema (the outbox's too) and seeds it: seed
+	// "demo" is the README's data, "bench" deep stock and balances.
+	Migrate(ctx context.Context, seed string) error
+}
+
+// Service describes one service: how its store opens on its own database,
+// and what it runs over that store.
+type Service[S Store] struct {
 	// Name is the service's name, also the prefix of its environment
 	// variables (ORDER_ADDR, ORDER_DB).
 	Name        string
 	DefaultAddr string
-	// Build migrates the schema (the outbox's too) and returns the parts.
-	Build func(ctx context.Context, deps Deps) (Parts, error)
+	NewStore    func(db *gorm.DB, ob *outbox.Outbox) S
+	// NewHandler serves the store's HTTP API; token, when set, is required
+	// on mutating calls.
+	NewHandler    func(store S, log *slog.Logger, token string) http.Handler
+	Subscriptions func(store S) ([]consumer.Subscription, error)
+	// Background, when set, runs beside the API until the service stops.
+	Background func(ctx context.Context, store S, d Deps)
 }
 
-// Deps is what Build gets to work with.
+// Deps is what a service is built with.
 type Deps struct {
 	DB     *gorm.DB
 	Outbox *outbox.Outbox
@@ -54,15 +67,32 @@ type Parts struct {
 	Handler       http.Handler
 	Subscriptions []consumer.Subscription
 	// Background runs beside the API until the service stops.
-	Background []func(ctx context.Context)
+	Background func(ctx context.Context)
+}
+
+// Build opens and migrates the store and returns it with the parts to run.
+func (s Service[S]) Build(ctx context.Context, d Deps) (S, Parts, error) {
+	store := s.NewStore(d.DB, d.Outbox)
+	if err := store.Migrate(ctx, d.Seed); err != nil {
+		return store, Parts{}, fmt.Errorf("start %s: %w", s.Name, err)
+	}
+	subs, err := s.Subscriptions(store)
+	if err != nil {
+		return store, Parts{}, fmt.Errorf("start %s: %w", s.Name, err)
+	}
+	parts := Parts{Handler: s.NewHandler(store, d.Log, d.Token), Subscriptions: subs}
+	if s.Background != nil {
+		parts.Background = func(ctx context.Context) { s.Background(ctx, store, d) }
+	}
+	return store, parts, nil
 }
 
 // Main runs the service and exits the process when it stops.
-func Main(s Service) { os.Exit(mainCode(s)) }
+func Main[S Store](s Service[S]) { os.Exit(mainCode(s)) }
 
 // mainCode is Main returning its exit code, so that deferred work (the CPU
 // profile) runs before the process exits.
-func mainCode(s Service) int {
+func mainCode[S Store](s Service[S]) int {
 	prefix := strings.ToUpper(s.Name)
 	fs := flag.NewFlagSet(s.Name, flag.ContinueOnError)
 	addr := fs.String("addr", process.Env(prefix+"_ADDR", s.DefaultAddr), "listen address (env "+prefix+"_ADDR)")
@@ -146,7 +176,7 @@ type runConfig struct {
 	deps         Deps // without the database and outbox, which run opens
 }
 
-func run(ctx context.Context, s Service, cfg runConfig) error {
+func run[S Store](ctx context.Context, s Service[S], cfg runConfig) error {
 	log, addr, dsn, brokers, faults := cfg.deps.Log, cfg.addr, cfg.dsn, cfg.brokers, cfg.faults
 	db, err := database.Open(ctx, dsn)
 	if err != nil {
@@ -156,9 +186,9 @@ func run(ctx context.Context, s Service, cfg runConfig) error {
 	ob := outbox.New(db)
 	deps := cfg.deps
 	deps.DB, deps.Outbox = db, ob
-	parts, err := s.Build(ctx, deps)
+	_, parts, err := s.Build(ctx, deps)
 	if err != nil {
-		return fmt.Errorf("start %s: %w", s.Name, err)
+		return err
 	}
 	log.Info("database ready", "engine", database.KindOf(dsn), "dsn", database.Redact(dsn))
 
@@ -184,8 +214,8 @@ func run(ctx context.Context, s Service, cfg runConfig) error {
 	for _, sub := range parts.Subscriptions {
 		consumers.Go(func() { _ = runner.Run(ctx, sub) })
 	}
-	for _, bg := range parts.Background {
-		consumers.Go(func() { bg(ctx) })
+	if parts.Background != nil {
+		consumers.Go(func() { parts.Background(ctx) })
 	}
 	defer consumers.Wait()
 	return web.Serve(ctx, log, addr, faults.Wrap(log, cfg.plan.Wrap(log, parts.Handler)), nil)

@@ -28,17 +28,17 @@ func FuzzOrderRequests(f *testing.F) {
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, op uint8, id, body string) {
 		path := webtest.FuzzPath(op, "/orders", id, "approve", "cancel")
-		ordersBefore, err := fx.store.List(ctx, order.ListFilter{})
+		ordersBefore, err := fx.Store.List(ctx, order.ListFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		eventsBefore := len(fx.events(t))
-		status, _ := webtest.Mutation(t, fx.url+path, body, func() int { return len(fx.events(t)) }, "")
-		ordersAfter, err := fx.store.List(ctx, order.ListFilter{})
+		eventsBefore := len(fx.Events(t))
+		status, _ := webtest.Mutation(t, fx.URL+path, body, func() int { return len(fx.Events(t)) }, "")
+		ordersAfter, err := fx.Store.List(ctx, order.ListFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		eventsAfter := len(fx.events(t))
+		eventsAfter := len(fx.Events(t))
 		switch {
 		case status >= 400 && len(ordersAfter) != len(ordersBefore):
 			t.Fatalf("POST %s %q refused with %d but wrote orders: %d -> %d", path, body, status, len(ordersBefore), len(ordersAfter))

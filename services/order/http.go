@@ -10,11 +10,20 @@ import (
 
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/services/launch"
 	api "github.com/sagaforge/saga/services/order/orderapi"
 )
 
 // MaxWait bounds GET /orders/{order_id}?wait=.
 const MaxWait = 20 * time.Second
+
+// Service is the order service as launch runs it (cmd/order).
+var Service = launch.Service[*Store]{
+	Name: "order", DefaultAddr: "127.0.0.1:8081",
+	NewStore: NewStore, NewHandler: NewHandler, Subscriptions: Subscriptions,
+	// The deadline sweeper cancels choreographed sagas stuck PENDING.
+	Background: func(ctx context.Context, store *Store, d launch.Deps) { store.RunDeadline(ctx, d.Log, d.SagaDeadline) },
+}
 
 // NewHandler serves the order API:
 //

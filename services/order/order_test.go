@@ -3,54 +3,32 @@ package order_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sagaforge/saga/messaging/consumer"
 	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/messaging/outbox"
-	"github.com/sagaforge/saga/platform/database"
-	"github.com/sagaforge/saga/platform/database/dbtest"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/services/order"
 	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/services/servicetest"
 )
 
 type fixture struct {
-	outbox *outbox.Outbox
-	store  *order.Store
+	servicetest.Fixture[*order.Store]
 	client orderapi.Client
-	url    string
-	path   string
 }
 
 func newFixture(t testing.TB) fixture {
 	t.Helper()
-	path := dbtest.DSN(t, "order")
-	return openFixture(t, path)
+	return withClient(servicetest.Start(t, order.Service))
 }
 
-func openFixture(t testing.TB, path string) fixture {
-	t.Helper()
-	ctx := context.Background()
-	db, err := database.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = database.Close(db) })
-	ob := outbox.New(db)
-	store := order.NewStore(db, ob)
-	if err := store.Migrate(ctx, "demo"); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(order.NewHandler(store, slog.New(slog.DiscardHandler), ""))
-	t.Cleanup(srv.Close)
-	return fixture{outbox: ob, store: store, client: orderapi.NewClient(srv.URL, srv.Client(), ""), url: srv.URL, path: path}
+func withClient(f servicetest.Fixture[*order.Store]) fixture {
+	return fixture{f, orderapi.NewClient(f.URL, f.HTTP, "")}
 }
 
 func createReq(id string) orderapi.CreateOrderRequest {
@@ -84,7 +62,7 @@ func TestCreateIsIdempotentAndPricedFromCatalog(t *testing.T) {
 	if _, err := f.client.Create(ctx, other); !errors.Is(err, fault.ErrIdempotencyConflict) {
 		t.Fatalf("same ID, other items: err %v, want idempotency conflict", err)
 	}
-	wantEvents(t, f, "o-1:OrderCreated")
+	f.WantEvents(t, "o-1:OrderCreated")
 }
 
 func TestStateMachineRefusesIllegalTransitions(t *testing.T) {
@@ -114,13 +92,13 @@ func TestStateMachineRefusesIllegalTransitions(t *testing.T) {
 	if _, err := f.client.Cancel(ctx, "approved", orderapi.CancelOrderRequest{Reason: "late"}); !errors.Is(err, fault.ErrIllegalTransition) {
 		t.Fatalf("cancel an approved order: %v, want illegal transition", err)
 	}
-	if status, p := webtest.Send(t, http.MethodPost, f.url+"/orders/cancelled/approve", "", ""); status != http.StatusConflict || p.Code != "illegal-transition" {
+	if status, p := webtest.Send(t, http.MethodPost, f.URL+"/orders/cancelled/approve", "", ""); status != http.StatusConflict || p.Code != "illegal-transition" {
 		t.Fatalf("approve cancelled over HTTP: %d %+v, want 409 illegal-transition", status, p)
 	}
 	if _, err := f.client.Approve(ctx, "never-created"); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("approve unknown order: %v, want not found", err)
 	}
-	wantEvents(t, f, "approved:OrderCreated", "cancelled:OrderCreated", "approved:OrderApproved", "cancelled:OrderCancelled")
+	f.WantEvents(t, "approved:OrderCreated", "cancelled:OrderCreated", "approved:OrderApproved", "cancelled:OrderCancelled")
 }
 
 func TestCancelBeforeCreateLeavesTombstoneThatRefusesLateCreate(t *testing.T) {
@@ -140,7 +118,7 @@ func TestCancelBeforeCreateLeavesTombstoneThatRefusesLateCreate(t *testing.T) {
 	if err != nil || got.Status != orderapi.StatusCancelled || len(got.Lines) != 0 {
 		t.Fatalf("after the late create: %+v, %v; want the tombstone unchanged", got, err)
 	}
-	wantEvents(t, f, "early:OrderCancelled")
+	f.WantEvents(t, "early:OrderCancelled")
 }
 
 func TestOrdersSurviveRestart(t *testing.T) {
@@ -149,7 +127,7 @@ func TestOrdersSurviveRestart(t *testing.T) {
 	if _, err := f.client.Create(ctx, createReq("durable")); err != nil {
 		t.Fatal(err)
 	}
-	reopened := openFixture(t, f.path)
+	reopened := withClient(servicetest.StartOn(t, order.Service, f.DSN))
 	got, err := reopened.client.Get(ctx, "durable")
 	if err != nil || got.Status != orderapi.StatusPending || len(got.Lines) != 2 {
 		t.Fatalf("after reopening the file: %+v, %v", got, err)
@@ -184,38 +162,17 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 		{"list bad status", "GET", "/orders?status=LOST", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, p := webtest.Send(t, tc.method, f.url+tc.path, tc.contentType, tc.body)
+			status, p := webtest.Send(t, tc.method, f.URL+tc.path, tc.contentType, tc.body)
 			if status != http.StatusBadRequest || p.Code != "invalid-request" {
 				t.Fatalf("got %d %+v, want 400 invalid-request", status, p)
 			}
 		})
 	}
-	all, err := f.store.List(context.Background(), order.ListFilter{})
+	all, err := f.Store.List(context.Background(), order.ListFilter{})
 	if err != nil || len(all) != 0 {
 		t.Fatalf("bad input wrote %d orders (err %v), want none", len(all), err)
 	}
-	wantEvents(t, f)
-}
-
-// events lists the outbox's event types in publication order.
-func (f fixture) events(t *testing.T) []string {
-	t.Helper()
-	rows, err := f.outbox.Messages(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	types := make([]string, len(rows))
-	for i, r := range rows {
-		types[i] = r.Key + ":" + r.Type
-	}
-	return types
-}
-
-func wantEvents(t *testing.T, f fixture, want ...string) {
-	t.Helper()
-	if got := f.events(t); strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Fatalf("outbox events\n got %v\nwant %v", got, want)
-	}
+	f.WantEvents(t)
 }
 
 // A reason is stored fit for either engine and for a log line: PostgreSQL
@@ -226,11 +183,11 @@ func TestCancelReasonIsStoredClean(t *testing.T) {
 	if _, err := f.client.Create(ctx, createReq("o-nul")); err != nil {
 		t.Fatal(err)
 	}
-	o, err := f.store.Cancel(ctx, "o-nul", "bad\x00card\nlevel=ERROR")
+	o, err := f.Store.Cancel(ctx, "o-nul", "bad\x00card\nlevel=ERROR")
 	if err != nil || o.Reason != "bad card level=ERROR" {
 		t.Fatalf("cancel: %q, %v", o.Reason, err)
 	}
-	if o, _ := f.store.Get(ctx, "o-nul"); o.Reason != "bad card level=ERROR" {
+	if o, _ := f.Store.Get(ctx, "o-nul"); o.Reason != "bad card level=ERROR" {
 		t.Fatalf("stored reason %q", o.Reason)
 	}
 }
@@ -247,23 +204,23 @@ func TestChoreographedOrderPastItsDeadlineIsCancelled(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.store.Approve(ctx, "c-done"); err != nil {
+	if _, err := f.Store.Approve(ctx, "c-done"); err != nil {
 		t.Fatal(err)
 	}
-	if ids, err := f.store.ExpireChoreographed(ctx, time.Hour); err != nil || len(ids) != 0 {
+	if ids, err := f.Store.ExpireChoreographed(ctx, time.Hour); err != nil || len(ids) != 0 {
 		t.Fatalf("expired %v (%v) an hour early, want none", ids, err)
 	}
-	ids, err := f.store.ExpireChoreographed(ctx, -time.Second) // every order is past it
+	ids, err := f.Store.ExpireChoreographed(ctx, -time.Second) // every order is past it
 	if err != nil || len(ids) != 1 || ids[0] != "c-stuck" {
 		t.Fatalf("expired %v (%v), want only c-stuck", ids, err)
 	}
 	for id, want := range map[string]orderapi.Status{"c-stuck": orderapi.StatusCancelled, "o-slow": orderapi.StatusPending, "c-done": orderapi.StatusApproved} {
-		o, err := f.store.Get(ctx, id)
+		o, err := f.Store.Get(ctx, id)
 		if err != nil || o.Status != want {
 			t.Fatalf("%s: %s (%v), want %s", id, o.Status, err, want)
 		}
 	}
-	o, _ := f.store.Get(ctx, "c-stuck")
+	o, _ := f.Store.Get(ctx, "c-stuck")
 	if !strings.Contains(o.Reason, "deadline") {
 		t.Fatalf("reason %q does not say the deadline passed", o.Reason)
 	}
@@ -285,7 +242,7 @@ func TestEventsActOnlyOnOrdersWhoseOwnModeIsChoreography(t *testing.T) {
 		t.Fatal(err)
 	}
 	handlers := map[events.Type]consumer.Handler{}
-	subs, err := order.Subscriptions(f.store)
+	subs, err := order.Subscriptions(f.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,10 +265,10 @@ func TestEventsActOnlyOnOrdersWhoseOwnModeIsChoreography(t *testing.T) {
 			t.Fatalf("%s for %s: %v", e.Type, e.Subject, err)
 		}
 	}
-	if o, _ := f.store.Get(ctx, "o-orch"); o.Status != orderapi.StatusPending {
+	if o, _ := f.Store.Get(ctx, "o-orch"); o.Status != orderapi.StatusPending {
 		t.Fatalf("orchestrated order after forged choreography events: %s, want PENDING", o.Status)
 	}
-	if o, _ := f.store.Get(ctx, "c-chor"); o.Status != orderapi.StatusApproved {
+	if o, _ := f.Store.Get(ctx, "c-chor"); o.Status != orderapi.StatusApproved {
 		t.Fatalf("choreographed order after PaymentCaptured: %s, want APPROVED", o.Status)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/messaging/outbox"
@@ -76,23 +75,11 @@ func (s *Store) AwaitSettled(ctx context.Context, id string) (Order, error) {
 
 // Migrate creates the schema and seeds the catalog and customers once. The
 // catalog and customers are the same in every seed.
-func (s *Store) Migrate(ctx context.Context, seed string) error {
-	db := s.db.WithContext(ctx)
-	if err := db.AutoMigrate(&Order{}, &Line{}, &Product{}, &Customer{}); err != nil {
-		return fmt.Errorf("migrate order schema: %w", err)
-	}
-	if err := s.outbox.Migrate(ctx); err != nil {
+func (s *Store) Migrate(ctx context.Context, _ string) error {
+	if err := s.outbox.Migrate(ctx, &Order{}, &Line{}, &Product{}, &Customer{}); err != nil {
 		return err
 	}
-	return db.Transaction(func(tx *gorm.DB) error {
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&SeedCustomers).Error; err != nil {
-			return fmt.Errorf("seed customers: %w", err)
-		}
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&SeedProducts).Error; err != nil {
-			return fmt.Errorf("seed products: %w", err)
-		}
-		return nil
-	})
+	return database.Seed(ctx, s.db, &SeedCustomers, &SeedProducts)
 }
 
 // Ping checks the database answers.

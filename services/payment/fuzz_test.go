@@ -29,12 +29,12 @@ func FuzzPaymentRequests(f *testing.F) {
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, op uint8, id, body string) {
 		path := webtest.FuzzPath(op, "/payments", id, "refund")
-		webtest.Mutation(t, fx.url+path, body, func() int { return len(fx.events(t)) }, "insufficient-funds")
-		accounts, err := fx.store.Accounts(ctx)
+		webtest.Mutation(t, fx.URL+path, body, func() int { return len(fx.Events(t)) }, "insufficient-funds")
+		accounts, err := fx.Store.Accounts(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		payments, err := fx.store.Payments(ctx, "", web.Page{Limit: web.MaxPageLimit})
+		payments, err := fx.Store.Payments(ctx, "", web.Page{Limit: web.MaxPageLimit})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,8 +6,15 @@ import (
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/services/launch"
 	api "github.com/sagaforge/saga/services/payment/paymentapi"
 )
+
+// Service is the payment service as launch runs it (cmd/payment).
+var Service = launch.Service[*Store]{
+	Name: "payment", DefaultAddr: "127.0.0.1:8083",
+	NewStore: NewStore, NewHandler: NewHandler, Subscriptions: Subscriptions,
+}
 
 // NewHandler serves the payment API, the one the orchestrator calls (its
 // events say sagamode "orchestration"):

@@ -3,13 +3,10 @@ package payment_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/sagaforge/saga/messaging/outbox"
 	"github.com/sagaforge/saga/platform/database/dbtest"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/money"
@@ -17,32 +14,26 @@ import (
 	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/services/payment"
 	"github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/sagaforge/saga/services/servicetest"
 )
 
 type fixture struct {
-	outbox *outbox.Outbox
-	store  *payment.Store
+	servicetest.Fixture[*payment.Store]
 	client paymentapi.Client
-	url    string
 }
 
 func newFixture(t testing.TB) fixture {
 	t.Helper()
-	ctx := context.Background()
-	db := dbtest.Open(t, "payment")
-	ob := outbox.New(db)
-	store := payment.NewStore(db, ob)
-	if err := store.Migrate(ctx, "demo"); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(payment.NewHandler(store, slog.New(slog.DiscardHandler), ""))
-	t.Cleanup(srv.Close)
-	return fixture{outbox: ob, store: store, client: paymentapi.NewClient(srv.URL, srv.Client(), ""), url: srv.URL}
+	return withClient(servicetest.Start(t, payment.Service))
+}
+
+func withClient(f servicetest.Fixture[*payment.Store]) fixture {
+	return fixture{f, paymentapi.NewClient(f.URL, f.HTTP, "")}
 }
 
 func (f fixture) balance(t *testing.T, customer string) money.Cents {
 	t.Helper()
-	a, err := f.store.Account(context.Background(), customer)
+	a, err := f.Store.Account(context.Background(), customer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +57,7 @@ func TestChargeIsIdempotent(t *testing.T) {
 	if _, err := f.client.Charge(ctx, req); !errors.Is(err, fault.ErrIdempotencyConflict) {
 		t.Fatalf("same order, other amount: %v, want idempotency conflict", err)
 	}
-	wantEvents(t, f, "o-1:PaymentCaptured")
+	f.WantEvents(t, "o-1:PaymentCaptured")
 }
 
 func TestDeclineIsRecordedAndRepeated(t *testing.T) {
@@ -76,7 +67,7 @@ func TestDeclineIsRecordedAndRepeated(t *testing.T) {
 	if _, err := f.client.Charge(ctx, req); !errors.Is(err, fault.ErrInsufficientFunds) {
 		t.Fatalf("charge over balance: %v, want insufficient funds", err)
 	}
-	if status, p := webtest.Send(t, http.MethodPost, f.url+"/payments", "application/json",
+	if status, p := webtest.Send(t, http.MethodPost, f.URL+"/payments", "application/json",
 		`{"order_id":"o-bob","customer_id":"bob","amount_cents":19900}`); status != http.StatusPaymentRequired || p.Code != "insufficient-funds" {
 		t.Fatalf("repeat over HTTP: %d %+v, want 402 insufficient-funds", status, p)
 	}
@@ -90,7 +81,7 @@ func TestDeclineIsRecordedAndRepeated(t *testing.T) {
 	if got := f.balance(t, "bob"); got != 5000 {
 		t.Fatalf("bob's balance moved to %s", got)
 	}
-	wantEvents(t, f, "o-bob:PaymentDeclined")
+	f.WantEvents(t, "o-bob:PaymentDeclined")
 }
 
 func TestRefundRestoresOnceAndTombstoneRefusesLateCharge(t *testing.T) {
@@ -122,7 +113,7 @@ func TestRefundRestoresOnceAndTombstoneRefusesLateCharge(t *testing.T) {
 	if got := f.balance(t, "alice"); got != 1_000_000 {
 		t.Fatalf("late charge moved money: %s", got)
 	}
-	wantEvents(t, f, "o-2:PaymentCaptured", "o-2:PaymentRefunded", "never-charged:PaymentRefunded")
+	f.WantEvents(t, "o-2:PaymentCaptured", "o-2:PaymentRefunded", "never-charged:PaymentRefunded")
 }
 
 func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
@@ -142,41 +133,20 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 		{"refund with a body", "/payments/b1/refund", `{"amount_cents":1}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, p := webtest.Send(t, http.MethodPost, f.url+tc.path, "application/json", tc.body)
+			status, p := webtest.Send(t, http.MethodPost, f.URL+tc.path, "application/json", tc.body)
 			if status != http.StatusBadRequest || p.Code != "invalid-request" {
 				t.Fatalf("got %d %+v, want 400 invalid-request", status, p)
 			}
 		})
 	}
-	all, err := f.store.Payments(context.Background(), "", web.Page{Limit: web.MaxPageLimit})
+	all, err := f.Store.Payments(context.Background(), "", web.Page{Limit: web.MaxPageLimit})
 	if err != nil || len(all) != 0 {
 		t.Fatalf("bad input wrote %d payments (err %v), want none", len(all), err)
 	}
 	if got := f.balance(t, "alice"); got != 1_000_000 {
 		t.Fatalf("bad input moved money: %s", got)
 	}
-	wantEvents(t, f)
-}
-
-// events lists the outbox's event types in publication order.
-func (f fixture) events(t *testing.T) []string {
-	t.Helper()
-	rows, err := f.outbox.Messages(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	types := make([]string, len(rows))
-	for i, r := range rows {
-		types[i] = r.Key + ":" + r.Type
-	}
-	return types
-}
-
-func wantEvents(t *testing.T, f fixture, want ...string) {
-	t.Helper()
-	if got := f.events(t); strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Fatalf("outbox events\n got %v\nwant %v", got, want)
-	}
+	f.WantEvents(t)
 }
 
 // Retries of one order's calls can arrive together (a timed-out call and
@@ -205,7 +175,7 @@ func TestRacingRepeatsOfOneOrderChargeAndRefundOnce(t *testing.T) {
 		_, err := f.client.Refund(ctx, "o-never")
 		return err
 	})
-	wantEvents(t, f, "o-race:PaymentCaptured", "o-race:PaymentRefunded", "o-never:PaymentRefunded")
+	f.WantEvents(t, "o-race:PaymentCaptured", "o-race:PaymentRefunded", "o-never:PaymentRefunded")
 }
 
 // Once the order is approved (the saga's pivot) its payment stays captured:
@@ -217,7 +187,7 @@ func TestRefundOfAnApprovedOrderIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 { // idempotent
-		if err := f.store.MarkApproved(ctx, "o-ok"); err != nil {
+		if err := f.Store.MarkApproved(ctx, "o-ok"); err != nil {
 			t.Fatal(err)
 		}
 	}

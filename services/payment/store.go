@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/messaging/outbox"
@@ -31,11 +30,7 @@ func NewStore(db *gorm.DB, ob *outbox.Outbox) *Store { return &Store{db: db, out
 // gives alice a balance deep enough for long benchmark runs (bob stays poor,
 // so declines still happen).
 func (s *Store) Migrate(ctx context.Context, seed string) error {
-	db := s.db.WithContext(ctx)
-	if err := db.AutoMigrate(&Account{}, &Payment{}, &PendingCharge{}); err != nil {
-		return fmt.Errorf("migrate payment schema: %w", err)
-	}
-	if err := s.outbox.Migrate(ctx); err != nil {
+	if err := s.outbox.Migrate(ctx, &Account{}, &Payment{}, &PendingCharge{}); err != nil {
 		return err
 	}
 	accounts := slices.Clone(SeedAccounts)
@@ -45,10 +40,7 @@ func (s *Store) Migrate(ctx context.Context, seed string) error {
 	for i := range accounts {
 		accounts[i].Initial = accounts[i].Balance
 	}
-	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&accounts).Error; err != nil {
-		return fmt.Errorf("seed accounts: %w", err)
-	}
-	return nil
+	return database.Seed(ctx, s.db, &accounts)
 }
 
 // Ping checks the database answers.
