@@ -1,20 +1,15 @@
 package activities_test
 
 import (
-	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
-	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/activities"
-	"github.com/sagaforge/saga/messaging/outbox"
-	"github.com/sagaforge/saga/platform/database/dbtest"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/inventory"
@@ -23,39 +18,22 @@ import (
 	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/services/payment"
 	"github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/sagaforge/saga/services/servicetest"
 )
 
-// services starts the three real services on real databases (dbtest).
-func services(t *testing.T) (orderURL, inventoryURL, paymentURL string) {
-	t.Helper()
-	ctx := context.Background()
-	quiet := slog.New(slog.DiscardHandler)
-	open := func(name string) *gorm.DB {
-		db := dbtest.Open(t, name)
-		return db
-	}
-	orderDB, stockDB, paymentDB := open("order"), open("inventory"), open("payment")
-	orders := order.NewStore(orderDB, outbox.New(orderDB))
-	stock := inventory.NewStore(stockDB, outbox.New(stockDB))
-	payments := payment.NewStore(paymentDB, outbox.New(paymentDB))
-	for _, m := range []func(context.Context, string) error{orders.Migrate, stock.Migrate, payments.Migrate} {
-		if err := m(ctx, "demo"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	serve := func(h http.Handler) string {
-		srv := httptest.NewServer(h)
-		t.Cleanup(srv.Close)
-		return srv.URL
-	}
-	return serve(order.NewHandler(orders, quiet, "")), serve(inventory.NewHandler(stock, quiet, "")), serve(payment.NewHandler(payments, quiet, ""))
+// newEnv runs the three real services on real databases (dbtest) and
+// the activities against them.
+func newEnv(t *testing.T) *testsuite.TestActivityEnvironment {
+	return activityEnv(activities.New(
+		servicetest.Start(t, order.Service, orderapi.NewClient).Client,
+		servicetest.Start(t, inventory.Service, inventoryapi.NewClient).Client,
+		servicetest.Start(t, payment.Service, paymentapi.NewClient).Client))
 }
 
-func newEnv(t *testing.T, orderURL, inventoryURL, paymentURL string) *testsuite.TestActivityEnvironment {
+func activityEnv(acts *activities.Activities) *testsuite.TestActivityEnvironment {
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
-	activities.Register(env, activities.New(
-		orderapi.NewClient(orderURL, nil, ""), inventoryapi.NewClient(inventoryURL, nil, ""), paymentapi.NewClient(paymentURL, nil, "")))
+	activities.Register(env, acts)
 	return env
 }
 
@@ -69,8 +47,7 @@ func appError(t *testing.T, err error) *temporal.ApplicationError {
 }
 
 func TestRefusalsAreNonRetryableAndTyped(t *testing.T) {
-	o, i, p := services(t)
-	env := newEnv(t, o, i, p)
+	env := newEnv(t)
 	if _, err := env.ExecuteActivity(purchase.ActivityCreateOrder, purchase.CreateOrderInput{
 		OrderID: "o-1", CustomerID: "bob", Items: []purchase.Item{{SKU: "SKU-2", Quantity: 1}}}); err != nil {
 		t.Fatal(err)
@@ -104,8 +81,7 @@ func TestRefusalsAreNonRetryableAndTyped(t *testing.T) {
 }
 
 func TestCompensationsSucceedWithNothingToUndo(t *testing.T) {
-	o, i, p := services(t)
-	env := newEnv(t, o, i, p)
+	env := newEnv(t)
 	for _, c := range []struct {
 		activity string
 		input    any
@@ -132,7 +108,8 @@ func TestServerErrorsAndOutagesStayRetryable(t *testing.T) {
 	defer broken.Close()
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close() // nothing listens here any more
-	env := newEnv(t, down.URL, broken.URL, broken.URL)
+	env := activityEnv(activities.New(orderapi.NewClient(down.URL, nil, ""),
+		inventoryapi.NewClient(broken.URL, nil, ""), paymentapi.NewClient(broken.URL, nil, "")))
 	for _, tc := range []struct {
 		name     string
 		activity string

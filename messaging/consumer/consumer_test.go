@@ -14,8 +14,9 @@ import (
 	"github.com/sagaforge/saga/messaging/consumer"
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/messaging/outbox"
-	"github.com/sagaforge/saga/platform/database/dbtest"
 	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/servicetest"
 )
 
 func orderCreated(orderID string, mode events.Mode, qty int) events.Envelope {
@@ -33,12 +34,8 @@ func TestInventoryConsumerHandlesEachEventOnceAndDeadLettersWhatItCannotRead(t *
 	brokers := c.ListenAddrs()
 
 	ctx := context.Background()
-	db := dbtest.Open(t, "inventory")
-	ob := outbox.New(db)
-	store := inventory.NewStore(db, ob)
-	if err := store.Migrate(ctx, "demo"); err != nil {
-		t.Fatal(err)
-	}
+	svc := servicetest.Start(t, inventory.Service, inventoryapi.NewClient)
+	store, ob := svc.Store, svc.Outbox
 
 	first := orderCreated("c-1", events.Choreography, 2)
 	last := orderCreated("c-2", events.Choreography, 3)
@@ -97,7 +94,7 @@ func TestInventoryConsumerHandlesEachEventOnceAndDeadLettersWhatItCannotRead(t *
 		t.Fatal("the consumer acted on an orchestrated order")
 	}
 	var processed []outbox.ProcessedEvent
-	if err := db.Order("event_id").Find(&processed).Error; err != nil {
+	if err := ob.DB(ctx).Order("event_id").Find(&processed).Error; err != nil {
 		t.Fatal(err)
 	}
 	if len(processed) != 2 {

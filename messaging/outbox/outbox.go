@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/platform/database"
 )
 
 // Message is one outbox row. ID orders publication: the relay publishes in
@@ -42,6 +43,13 @@ type Outbox struct {
 func New(db *gorm.DB) *Outbox {
 	return &Outbox{db: db, wake: make(chan struct{}, 1)}
 }
+
+// DB is the database the outbox lives in, for the service's own reads and
+// writes; changes that emit events go through Transact.
+func (o *Outbox) DB(ctx context.Context) *gorm.DB { return o.db.WithContext(ctx) }
+
+// Ping checks the database answers.
+func (o *Outbox) Ping(ctx context.Context) error { return database.Ping(ctx, o.db) }
 
 // Migrate creates the tables of the service's models and, beside them, the
 // outbox and its inbox of consumed events.

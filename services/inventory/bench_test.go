@@ -17,10 +17,10 @@ func BenchmarkReserveRelease(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		id := fmt.Sprintf("b-%d", i)
-		if _, err := f.client.Reserve(ctx, reserve(id, inventoryapi.Item{SKU: "SKU-1", Quantity: 1})); err != nil {
+		if _, err := f.Client.Reserve(ctx, reserve(id, inventoryapi.Item{SKU: "SKU-1", Quantity: 1})); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := f.client.Release(ctx, id, inventoryapi.ReleaseRequest{}); err != nil {
+		if _, err := f.Client.Release(ctx, id, inventoryapi.ReleaseRequest{}); err != nil {
 			b.Fatal(err)
 		}
 	}

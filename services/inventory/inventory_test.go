@@ -18,21 +18,14 @@ import (
 	"github.com/sagaforge/saga/services/servicetest"
 )
 
-type fixture struct {
-	servicetest.Fixture[*inventory.Store]
-	client inventoryapi.Client
-}
+type fixture = servicetest.Fixture[*inventory.Store, inventoryapi.Client]
 
 func newFixture(t testing.TB) fixture {
 	t.Helper()
-	return withClient(servicetest.Start(t, inventory.Service))
+	return servicetest.Start(t, inventory.Service, inventoryapi.NewClient)
 }
 
-func withClient(f servicetest.Fixture[*inventory.Store]) fixture {
-	return fixture{f, inventoryapi.NewClient(f.URL, f.HTTP, "")}
-}
-
-func (f fixture) stock(t *testing.T, sku string) inventory.Stock {
+func stock(t *testing.T, f fixture, sku string) inventory.Stock {
 	t.Helper()
 	st, err := f.Store.Stock(context.Background(), sku)
 	if err != nil {
@@ -50,15 +43,15 @@ func TestReserveIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	req := reserve("o-1", inventoryapi.Item{SKU: "SKU-1", Quantity: 2}, inventoryapi.Item{SKU: "SKU-2", Quantity: 1})
 	for range 3 {
-		res, err := f.client.Reserve(ctx, req)
+		res, err := f.Client.Reserve(ctx, req)
 		if err != nil || res.Status != inventoryapi.Reserved {
 			t.Fatalf("reserve: %+v, %v", res, err)
 		}
 	}
-	if st := f.stock(t, "SKU-1"); st.Available != 998 || st.Reserved != 2 {
+	if st := stock(t, f, "SKU-1"); st.Available != 998 || st.Reserved != 2 {
 		t.Fatalf("SKU-1 after three identical reserves: %+v, want 998 available / 2 reserved", st)
 	}
-	if _, err := f.client.Reserve(ctx, reserve("o-1", inventoryapi.Item{SKU: "SKU-1", Quantity: 9})); !errors.Is(err, fault.ErrIdempotencyConflict) {
+	if _, err := f.Client.Reserve(ctx, reserve("o-1", inventoryapi.Item{SKU: "SKU-1", Quantity: 9})); !errors.Is(err, fault.ErrIdempotencyConflict) {
 		t.Fatalf("same order, other items: %v, want idempotency conflict", err)
 	}
 	f.WantEvents(t, "o-1:StockReserved")
@@ -68,24 +61,24 @@ func TestReserveIsAllOrNothingAndRefusalIsRecorded(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	req := reserve("short", inventoryapi.Item{SKU: "SKU-1", Quantity: 2}, inventoryapi.Item{SKU: "SKU-OUT", Quantity: 1})
-	_, err := f.client.Reserve(ctx, req)
+	_, err := f.Client.Reserve(ctx, req)
 	if !errors.Is(err, fault.ErrOutOfStock) {
 		t.Fatalf("reserve with a sold-out line: %v, want out of stock", err)
 	}
-	if st := f.stock(t, "SKU-1"); st.Available != 1000 || st.Reserved != 0 {
+	if st := stock(t, f, "SKU-1"); st.Available != 1000 || st.Reserved != 0 {
 		t.Fatalf("SKU-1 after a refused reservation: %+v, want untouched", st)
 	}
-	if _, err := f.client.Reserve(ctx, req); !errors.Is(err, fault.ErrOutOfStock) {
+	if _, err := f.Client.Reserve(ctx, req); !errors.Is(err, fault.ErrOutOfStock) {
 		t.Fatalf("repeat of a refused reservation: %v, want the same refusal", err)
 	}
-	res, err := f.client.Reservation(ctx, "short")
+	res, err := f.Client.Reservation(ctx, "short")
 	if err != nil || res.Status != inventoryapi.Rejected {
 		t.Fatalf("recorded reservation: %+v, %v; want REJECTED", res, err)
 	}
-	if res, err := f.client.Release(ctx, "short", inventoryapi.ReleaseRequest{}); err != nil || res.Status != inventoryapi.Rejected {
+	if res, err := f.Client.Release(ctx, "short", inventoryapi.ReleaseRequest{}); err != nil || res.Status != inventoryapi.Rejected {
 		t.Fatalf("release of a rejected reservation: %+v, %v; want success with nothing changed", res, err)
 	}
-	if st := f.stock(t, "SKU-1"); st.Available != 1000 {
+	if st := stock(t, f, "SKU-1"); st.Available != 1000 {
 		t.Fatalf("release of a rejection changed stock: %+v", st)
 	}
 	f.WantEvents(t, "short:StockRejected")
@@ -94,30 +87,30 @@ func TestReserveIsAllOrNothingAndRefusalIsRecorded(t *testing.T) {
 func TestReleaseRestoresOnceAndTombstoneRefusesLateReserve(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.client.Reserve(ctx, reserve("o-2", inventoryapi.Item{SKU: "SKU-2", Quantity: 4})); err != nil {
+	if _, err := f.Client.Reserve(ctx, reserve("o-2", inventoryapi.Item{SKU: "SKU-2", Quantity: 4})); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		res, err := f.client.Release(ctx, "o-2", inventoryapi.ReleaseRequest{})
+		res, err := f.Client.Release(ctx, "o-2", inventoryapi.ReleaseRequest{})
 		if err != nil || res.Status != inventoryapi.Released {
 			t.Fatalf("release: %+v, %v", res, err)
 		}
 	}
-	if st := f.stock(t, "SKU-2"); st.Available != 100 || st.Reserved != 0 {
+	if st := stock(t, f, "SKU-2"); st.Available != 100 || st.Reserved != 0 {
 		t.Fatalf("SKU-2 after release twice: %+v, want 100 / 0", st)
 	}
-	if _, err := f.client.Reserve(ctx, reserve("o-2", inventoryapi.Item{SKU: "SKU-2", Quantity: 4})); !errors.Is(err, fault.ErrCompensated) {
+	if _, err := f.Client.Reserve(ctx, reserve("o-2", inventoryapi.Item{SKU: "SKU-2", Quantity: 4})); !errors.Is(err, fault.ErrCompensated) {
 		t.Fatalf("reserve after release: %v, want already compensated", err)
 	}
 
-	res, err := f.client.Release(ctx, "never-reserved", inventoryapi.ReleaseRequest{})
+	res, err := f.Client.Release(ctx, "never-reserved", inventoryapi.ReleaseRequest{})
 	if err != nil || res.Status != inventoryapi.Voided {
 		t.Fatalf("release before reserve: %+v, %v; want a VOIDED tombstone", res, err)
 	}
-	if _, err := f.client.Reserve(ctx, reserve("never-reserved", inventoryapi.Item{SKU: "SKU-2", Quantity: 1})); !errors.Is(err, fault.ErrCompensated) {
+	if _, err := f.Client.Reserve(ctx, reserve("never-reserved", inventoryapi.Item{SKU: "SKU-2", Quantity: 1})); !errors.Is(err, fault.ErrCompensated) {
 		t.Fatalf("late reserve after tombstone: %v, want already compensated", err)
 	}
-	if st := f.stock(t, "SKU-2"); st.Available != 100 {
+	if st := stock(t, f, "SKU-2"); st.Available != 100 {
 		t.Fatalf("late reserve took stock: %+v", st)
 	}
 	f.WantEvents(t, "o-2:StockReserved", "o-2:StockReleased", "never-reserved:StockReleased")
@@ -134,7 +127,7 @@ func TestConcurrentReservationsNeverOversell(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := f.client.Reserve(ctx, reserve(fmt.Sprintf("c-%d", i), inventoryapi.Item{SKU: "SKU-2", Quantity: 3}))
+			_, err := f.Client.Reserve(ctx, reserve(fmt.Sprintf("c-%d", i), inventoryapi.Item{SKU: "SKU-2", Quantity: 3}))
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -148,7 +141,7 @@ func TestConcurrentReservationsNeverOversell(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	st := f.stock(t, "SKU-2")
+	st := stock(t, f, "SKU-2")
 	if granted != 33 || refused != 7 || st.Available != 1 || st.Reserved != 99 {
 		t.Fatalf("granted %d refused %d, stock %+v; want 33 granted, 7 refused, 1 available, 99 reserved", granted, refused, st)
 	}
@@ -181,7 +174,7 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 	if err != nil || len(all) != 0 {
 		t.Fatalf("bad input wrote %d reservations (err %v), want none", len(all), err)
 	}
-	if st := f.stock(t, "SKU-1"); st.Available != 1000 || st.Reserved != 0 {
+	if st := stock(t, f, "SKU-1"); st.Available != 1000 || st.Reserved != 0 {
 		t.Fatalf("bad input changed stock: %+v", st)
 	}
 	f.WantEvents(t)
@@ -197,21 +190,21 @@ func TestRacingRepeatsOfOneOrderReserveAndReleaseOnce(t *testing.T) {
 	const racers = 8
 	race := func(call func() error) { dbtest.Race(t, racers, call) }
 	race(func() error {
-		_, err := f.client.Reserve(ctx, reserve("o-race", inventoryapi.Item{SKU: "SKU-2", Quantity: 5}))
+		_, err := f.Client.Reserve(ctx, reserve("o-race", inventoryapi.Item{SKU: "SKU-2", Quantity: 5}))
 		return err
 	})
-	if st := f.stock(t, "SKU-2"); st.Available != 95 || st.Reserved != 5 {
+	if st := stock(t, f, "SKU-2"); st.Available != 95 || st.Reserved != 5 {
 		t.Fatalf("after %d racing reserves: %+v, want 95 / 5", racers, st)
 	}
 	race(func() error {
-		_, err := f.client.Release(ctx, "o-race", inventoryapi.ReleaseRequest{})
+		_, err := f.Client.Release(ctx, "o-race", inventoryapi.ReleaseRequest{})
 		return err
 	})
-	if st := f.stock(t, "SKU-2"); st.Available != 100 || st.Reserved != 0 {
+	if st := stock(t, f, "SKU-2"); st.Available != 100 || st.Reserved != 0 {
 		t.Fatalf("after %d racing releases: %+v, want 100 / 0", racers, st)
 	}
 	race(func() error {
-		_, err := f.client.Release(ctx, "o-never", inventoryapi.ReleaseRequest{})
+		_, err := f.Client.Release(ctx, "o-never", inventoryapi.ReleaseRequest{})
 		return err
 	})
 	f.WantEvents(t, "o-race:StockReserved", "o-race:StockReleased", "o-never:StockReleased")
@@ -222,7 +215,7 @@ func TestRacingRepeatsOfOneOrderReserveAndReleaseOnce(t *testing.T) {
 func TestReleaseOfAnApprovedOrderIsRefused(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.client.Reserve(ctx, reserve("o-ok", inventoryapi.Item{SKU: "SKU-2", Quantity: 3})); err != nil {
+	if _, err := f.Client.Reserve(ctx, reserve("o-ok", inventoryapi.Item{SKU: "SKU-2", Quantity: 3})); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 { // idempotent
@@ -230,11 +223,11 @@ func TestReleaseOfAnApprovedOrderIsRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := f.client.Release(ctx, "o-ok", inventoryapi.ReleaseRequest{Reason: "too late"})
+	_, err := f.Client.Release(ctx, "o-ok", inventoryapi.ReleaseRequest{Reason: "too late"})
 	if !errors.Is(err, fault.ErrIllegalTransition) || !strings.Contains(err.Error(), "approved") {
 		t.Fatalf("release of an approved order: %v, want an illegal transition that says it is approved", err)
 	}
-	if st := f.stock(t, "SKU-2"); st.Reserved != 3 || st.Available != 97 {
+	if st := stock(t, f, "SKU-2"); st.Reserved != 3 || st.Available != 97 {
 		t.Fatalf("SKU-2 after the refused release: %+v, want 3 still reserved", st)
 	}
 	if err := f.Store.MarkApproved(ctx, "o-unknown"); err != nil {

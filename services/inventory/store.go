@@ -20,12 +20,11 @@ import (
 
 // Store keeps stock and reservations in the service's own database.
 type Store struct {
-	db     *gorm.DB
 	outbox *outbox.Outbox
 }
 
-// NewStore wraps an open database and the outbox in it; call Migrate before use.
-func NewStore(db *gorm.DB, ob *outbox.Outbox) *Store { return &Store{db: db, outbox: ob} }
+// NewStore keeps its tables beside ob, in ob's database; call Migrate before use.
+func NewStore(ob *outbox.Outbox) *Store { return &Store{outbox: ob} }
 
 // Migrate creates the schema and seeds the stock once; seed "bench" stocks
 // the keyboard deep enough for long benchmark runs.
@@ -40,11 +39,11 @@ func (s *Store) Migrate(ctx context.Context, seed string) error {
 	for i := range stock {
 		stock[i].Initial = stock[i].Available
 	}
-	return database.Seed(ctx, s.db, &stock)
+	return database.Seed(ctx, s.outbox.DB(ctx), &stock)
 }
 
 // Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error { return database.Ping(ctx, s.db) }
+func (s *Store) Ping(ctx context.Context) error { return s.outbox.Ping(ctx) }
 
 // errShortage aborts the reserving transaction so every decrement rolls back.
 type errShortage struct{ reason string }
@@ -221,13 +220,13 @@ func (s *Store) Get(ctx context.Context, orderID string) (Reservation, error) {
 	if err := input.ValidateOrderID(orderID); err != nil {
 		return Reservation{}, err
 	}
-	return find(s.db.WithContext(ctx), orderID)
+	return find(s.outbox.DB(ctx), orderID)
 }
 
 // Reservations lists a page of reservations in order ID order.
 func (s *Store) Reservations(ctx context.Context, page web.Page) ([]Reservation, error) {
 	var out []Reservation
-	err := s.db.WithContext(ctx).Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") }).
+	err := s.outbox.DB(ctx).Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") }).
 		Where("order_id > ?", page.After).Order("order_id").Limit(page.Limit).Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list reservations: %w", err)
@@ -237,13 +236,13 @@ func (s *Store) Reservations(ctx context.Context, page web.Page) ([]Reservation,
 
 // Stock returns one SKU's stock.
 func (s *Store) Stock(ctx context.Context, sku string) (Stock, error) {
-	return database.Take[Stock](s.db.WithContext(ctx), fmt.Sprintf("sku %q", sku), "sku = ?", sku)
+	return database.Take[Stock](s.outbox.DB(ctx), fmt.Sprintf("sku %q", sku), "sku = ?", sku)
 }
 
 // AllStock returns every SKU's stock, by SKU.
 func (s *Store) AllStock(ctx context.Context) ([]Stock, error) {
 	var out []Stock
-	if err := s.db.WithContext(ctx).Order("sku").Find(&out).Error; err != nil {
+	if err := s.outbox.DB(ctx).Order("sku").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list stock: %w", err)
 	}
 	return out, nil

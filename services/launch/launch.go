@@ -41,7 +41,7 @@ type Service[S Store] struct {
 	// variables (ORDER_ADDR, ORDER_DB).
 	Name        string
 	DefaultAddr string
-	NewStore    func(db *gorm.DB, ob *outbox.Outbox) S
+	NewStore    func(ob *outbox.Outbox) S
 	// NewHandler serves the store's HTTP API; token, when set, is required
 	// on mutating calls.
 	NewHandler    func(store S, log *slog.Logger, token string) http.Handler
@@ -72,7 +72,7 @@ type Parts struct {
 
 // Build opens and migrates the store and returns it with the parts to run.
 func (s Service[S]) Build(ctx context.Context, d Deps) (S, Parts, error) {
-	store := s.NewStore(d.DB, d.Outbox)
+	store := s.NewStore(d.Outbox)
 	if err := store.Migrate(ctx, d.Seed); err != nil {
 		return store, Parts{}, fmt.Errorf("start %s: %w", s.Name, err)
 	}

@@ -14,10 +14,10 @@ func BenchmarkCreateApprove(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		id := fmt.Sprintf("b-%d", i)
-		if _, err := f.client.Create(ctx, createReq(id)); err != nil {
+		if _, err := f.Client.Create(ctx, createReq(id)); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := f.client.Approve(ctx, id); err != nil {
+		if _, err := f.Client.Approve(ctx, id); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -98,8 +98,8 @@ func (s *Store) cancelChoreographed(ctx context.Context, id, why string) error {
 // step after its deadline. It returns the orders it cancelled.
 func (s *Store) ExpireChoreographed(ctx context.Context, deadline time.Duration) ([]string, error) {
 	var ids []string
-	err := s.db.WithContext(ctx).Model(&Order{}).
-		Where("status = ? AND mode = ? AND created_at < ?", api.StatusPending, events.Choreography, s.db.NowFunc().Add(-deadline)).
+	err := s.outbox.DB(ctx).Model(&Order{}).
+		Where("status = ? AND mode = ? AND created_at < ?", api.StatusPending, events.Choreography, s.outbox.DB(ctx).NowFunc().Add(-deadline)).
 		Order("created_at").Limit(100).Pluck("id", &ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("find expired orders: %w", err)

@@ -17,18 +17,11 @@ import (
 	"github.com/sagaforge/saga/services/servicetest"
 )
 
-type fixture struct {
-	servicetest.Fixture[*order.Store]
-	client orderapi.Client
-}
+type fixture = servicetest.Fixture[*order.Store, orderapi.Client]
 
 func newFixture(t testing.TB) fixture {
 	t.Helper()
-	return withClient(servicetest.Start(t, order.Service))
-}
-
-func withClient(f servicetest.Fixture[*order.Store]) fixture {
-	return fixture{f, orderapi.NewClient(f.URL, f.HTTP, "")}
+	return servicetest.Start(t, order.Service, orderapi.NewClient)
 }
 
 func createReq(id string) orderapi.CreateOrderRequest {
@@ -39,27 +32,27 @@ func createReq(id string) orderapi.CreateOrderRequest {
 func TestCreateIsIdempotentAndPricedFromCatalog(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	first, err := f.client.Create(ctx, createReq("o-1"))
+	first, err := f.Client.Create(ctx, createReq("o-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if first.Status != orderapi.StatusPending || first.TotalCents != 2*4990+19900 || first.Mode != events.Orchestration {
 		t.Fatalf("created %+v, want PENDING orchestration order of 298.80", first)
 	}
-	again, err := f.client.Create(ctx, createReq("o-1"))
+	again, err := f.Client.Create(ctx, createReq("o-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if again.CreatedAt != first.CreatedAt || again.TotalCents != first.TotalCents {
 		t.Fatalf("repeat returned %+v, want the first result %+v", again, first)
 	}
-	all, err := f.client.List(ctx, "")
+	all, err := f.Client.List(ctx, "")
 	if err != nil || len(all.Orders) != 1 {
 		t.Fatalf("after a repeated create: %d orders, err %v; want 1", len(all.Orders), err)
 	}
 	other := createReq("o-1")
 	other.Items[0].Quantity = 5
-	if _, err := f.client.Create(ctx, other); !errors.Is(err, fault.ErrIdempotencyConflict) {
+	if _, err := f.Client.Create(ctx, other); !errors.Is(err, fault.ErrIdempotencyConflict) {
 		t.Fatalf("same ID, other items: err %v, want idempotency conflict", err)
 	}
 	f.WantEvents(t, "o-1:OrderCreated")
@@ -69,33 +62,33 @@ func TestStateMachineRefusesIllegalTransitions(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	for _, id := range []string{"approved", "cancelled"} {
-		if _, err := f.client.Create(ctx, createReq(id)); err != nil {
+		if _, err := f.Client.Create(ctx, createReq(id)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.client.Approve(ctx, "approved"); err != nil {
+	if _, err := f.Client.Approve(ctx, "approved"); err != nil {
 		t.Fatal(err)
 	}
-	if o, err := f.client.Approve(ctx, "approved"); err != nil || o.Status != orderapi.StatusApproved {
+	if o, err := f.Client.Approve(ctx, "approved"); err != nil || o.Status != orderapi.StatusApproved {
 		t.Fatalf("approving twice: %+v, %v; want APPROVED and no error", o, err)
 	}
-	if _, err := f.client.Cancel(ctx, "cancelled", orderapi.CancelOrderRequest{Reason: "out of stock"}); err != nil {
+	if _, err := f.Client.Cancel(ctx, "cancelled", orderapi.CancelOrderRequest{Reason: "out of stock"}); err != nil {
 		t.Fatal(err)
 	}
-	o, err := f.client.Cancel(ctx, "cancelled", orderapi.CancelOrderRequest{Reason: "second reason"})
+	o, err := f.Client.Cancel(ctx, "cancelled", orderapi.CancelOrderRequest{Reason: "second reason"})
 	if err != nil || o.Reason != "out of stock" {
 		t.Fatalf("cancelling twice: %+v, %v; want the first reason kept", o, err)
 	}
-	if _, err := f.client.Approve(ctx, "cancelled"); !errors.Is(err, fault.ErrIllegalTransition) {
+	if _, err := f.Client.Approve(ctx, "cancelled"); !errors.Is(err, fault.ErrIllegalTransition) {
 		t.Fatalf("approve a cancelled order: %v, want illegal transition", err)
 	}
-	if _, err := f.client.Cancel(ctx, "approved", orderapi.CancelOrderRequest{Reason: "late"}); !errors.Is(err, fault.ErrIllegalTransition) {
+	if _, err := f.Client.Cancel(ctx, "approved", orderapi.CancelOrderRequest{Reason: "late"}); !errors.Is(err, fault.ErrIllegalTransition) {
 		t.Fatalf("cancel an approved order: %v, want illegal transition", err)
 	}
 	if status, p := webtest.Send(t, http.MethodPost, f.URL+"/orders/cancelled/approve", "", ""); status != http.StatusConflict || p.Code != "illegal-transition" {
 		t.Fatalf("approve cancelled over HTTP: %d %+v, want 409 illegal-transition", status, p)
 	}
-	if _, err := f.client.Approve(ctx, "never-created"); !errors.Is(err, fault.ErrNotFound) {
+	if _, err := f.Client.Approve(ctx, "never-created"); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("approve unknown order: %v, want not found", err)
 	}
 	f.WantEvents(t, "approved:OrderCreated", "cancelled:OrderCreated", "approved:OrderApproved", "cancelled:OrderCancelled")
@@ -104,17 +97,17 @@ func TestStateMachineRefusesIllegalTransitions(t *testing.T) {
 func TestCancelBeforeCreateLeavesTombstoneThatRefusesLateCreate(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	o, err := f.client.Cancel(ctx, "early", orderapi.CancelOrderRequest{Reason: "saga compensated"})
+	o, err := f.Client.Cancel(ctx, "early", orderapi.CancelOrderRequest{Reason: "saga compensated"})
 	if err != nil {
 		t.Fatalf("cancel of an unknown order must succeed: %v", err)
 	}
 	if !o.Tombstone || o.Status != orderapi.StatusCancelled {
 		t.Fatalf("got %+v, want a CANCELLED tombstone", o)
 	}
-	if _, err := f.client.Create(ctx, createReq("early")); !errors.Is(err, fault.ErrCompensated) {
+	if _, err := f.Client.Create(ctx, createReq("early")); !errors.Is(err, fault.ErrCompensated) {
 		t.Fatalf("late create after tombstone: %v, want already compensated", err)
 	}
-	got, err := f.client.Get(ctx, "early")
+	got, err := f.Client.Get(ctx, "early")
 	if err != nil || got.Status != orderapi.StatusCancelled || len(got.Lines) != 0 {
 		t.Fatalf("after the late create: %+v, %v; want the tombstone unchanged", got, err)
 	}
@@ -124,11 +117,11 @@ func TestCancelBeforeCreateLeavesTombstoneThatRefusesLateCreate(t *testing.T) {
 func TestOrdersSurviveRestart(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.client.Create(ctx, createReq("durable")); err != nil {
+	if _, err := f.Client.Create(ctx, createReq("durable")); err != nil {
 		t.Fatal(err)
 	}
-	reopened := withClient(servicetest.StartOn(t, order.Service, f.DSN))
-	got, err := reopened.client.Get(ctx, "durable")
+	reopened := f.Restart(t)
+	got, err := reopened.Client.Get(ctx, "durable")
 	if err != nil || got.Status != orderapi.StatusPending || len(got.Lines) != 2 {
 		t.Fatalf("after reopening the file: %+v, %v", got, err)
 	}
@@ -180,7 +173,7 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 func TestCancelReasonIsStoredClean(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.client.Create(ctx, createReq("o-nul")); err != nil {
+	if _, err := f.Client.Create(ctx, createReq("o-nul")); err != nil {
 		t.Fatal(err)
 	}
 	o, err := f.Store.Cancel(ctx, "o-nul", "bad\x00card\nlevel=ERROR")
@@ -200,7 +193,7 @@ func TestChoreographedOrderPastItsDeadlineIsCancelled(t *testing.T) {
 	for id, mode := range map[string]events.Mode{"c-stuck": events.Choreography, "o-slow": events.Orchestration, "c-done": events.Choreography} {
 		req := createReq(id)
 		req.Mode = mode
-		if _, err := f.client.Create(ctx, req); err != nil {
+		if _, err := f.Client.Create(ctx, req); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -233,12 +226,12 @@ func TestEventsActOnlyOnOrdersWhoseOwnModeIsChoreography(t *testing.T) {
 	ctx := context.Background()
 	req := createReq("o-orch")
 	req.Mode = events.Orchestration
-	if _, err := f.client.Create(ctx, req); err != nil {
+	if _, err := f.Client.Create(ctx, req); err != nil {
 		t.Fatal(err)
 	}
 	req = createReq("c-chor")
 	req.Mode = events.Choreography
-	if _, err := f.client.Create(ctx, req); err != nil {
+	if _, err := f.Client.Create(ctx, req); err != nil {
 		t.Fatal(err)
 	}
 	handlers := map[events.Type]consumer.Handler{}

@@ -23,7 +23,6 @@ import (
 // transaction that re-reads the order first, so a retried call sees the
 // result of the first one.
 type Store struct {
-	db     *gorm.DB
 	outbox *outbox.Outbox
 	// changes wakes the status waiters of one order, and only them, with
 	// the order as its change committed it, so a waiter need not read it
@@ -31,9 +30,9 @@ type Store struct {
 	changes watch.Set[Order]
 }
 
-// NewStore wraps an open database and the outbox in it; call Migrate before use.
-func NewStore(db *gorm.DB, ob *outbox.Outbox) *Store {
-	return &Store{db: db, outbox: ob}
+// NewStore keeps its tables beside ob, in ob's database; call Migrate before use.
+func NewStore(ob *outbox.Outbox) *Store {
+	return &Store{outbox: ob}
 }
 
 // recheckEvery bounds the wait for a change made by another replica of the
@@ -79,11 +78,11 @@ func (s *Store) Migrate(ctx context.Context, _ string) error {
 	if err := s.outbox.Migrate(ctx, &Order{}, &Line{}, &Product{}, &Customer{}); err != nil {
 		return err
 	}
-	return database.Seed(ctx, s.db, &SeedCustomers, &SeedProducts)
+	return database.Seed(ctx, s.outbox.DB(ctx), &SeedCustomers, &SeedProducts)
 }
 
 // Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error { return database.Ping(ctx, s.db) }
+func (s *Store) Ping(ctx context.Context) error { return s.outbox.Ping(ctx) }
 
 // Create creates a PENDING order priced from the catalog. A repeat with the
 // same request returns the existing order with created=false; a different
@@ -147,7 +146,7 @@ func (s *Store) Get(ctx context.Context, id string) (Order, error) {
 	if err := input.ValidateOrderID(id); err != nil {
 		return Order{}, err
 	}
-	return find(s.db.WithContext(ctx), id)
+	return find(s.outbox.DB(ctx), id)
 }
 
 // ListFilter selects orders for List.
@@ -162,7 +161,7 @@ type ListFilter struct {
 
 // List returns orders, newest first, or a page of them in ID order.
 func (s *Store) List(ctx context.Context, f ListFilter) ([]Order, error) {
-	q := s.db.WithContext(ctx).Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") })
+	q := s.outbox.DB(ctx).Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") })
 	if f.Page != nil {
 		q = q.Where("id > ?", f.Page.After).Order("id")
 		f.Limit = f.Page.Limit

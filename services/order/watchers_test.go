@@ -5,9 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/sagaforge/saga/messaging/outbox"
-	"github.com/sagaforge/saga/platform/database/dbtest"
 	api "github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/services/servicetest"
 )
 
 // A waiter answers with the order it was woken with instead of reading it
@@ -15,11 +14,7 @@ import (
 // approve, and after a cancel that left a tombstone.
 func TestWokenOrderIsWhatAReadReturns(t *testing.T) {
 	ctx := context.Background()
-	db := dbtest.Open(t, "order")
-	s := NewStore(db, outbox.New(db))
-	if err := s.Migrate(ctx, "demo"); err != nil {
-		t.Fatal(err)
-	}
+	s := servicetest.Start(t, Service, api.NewClient).Store
 	if _, _, err := s.Create(ctx, NewOrder{ID: "w-1", CustomerID: "alice", Items: []api.Item{{SKU: "SKU-2", Quantity: 1}, {SKU: "SKU-1", Quantity: 2}}}); err != nil {
 		t.Fatal(err)
 	}

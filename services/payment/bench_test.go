@@ -16,10 +16,10 @@ func BenchmarkChargeRefund(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		id := fmt.Sprintf("b-%d", i)
-		if _, err := f.client.Charge(ctx, paymentapi.ChargeRequest{OrderID: id, CustomerID: "alice", AmountCents: 1}); err != nil {
+		if _, err := f.Client.Charge(ctx, paymentapi.ChargeRequest{OrderID: id, CustomerID: "alice", AmountCents: 1}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := f.client.Refund(ctx, id); err != nil {
+		if _, err := f.Client.Refund(ctx, id); err != nil {
 			b.Fatal(err)
 		}
 	}

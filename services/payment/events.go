@@ -118,7 +118,7 @@ func awaitPendingCharge(ctx context.Context, seen *watch.Set[struct{}], orderID 
 // errOrderNotSeenYet.
 func (s *Store) pendingCharge(ctx context.Context, orderID string) (PendingCharge, error) {
 	var req PendingCharge
-	err := s.db.WithContext(ctx).Take(&req, "order_id = ?", orderID).Error
+	err := s.outbox.DB(ctx).Take(&req, "order_id = ?", orderID).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return PendingCharge{}, fmt.Errorf("charge for %s: %w", orderID, errOrderNotSeenYet)
 	}

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/sagaforge/saga/messaging/outbox"
-	"github.com/sagaforge/saga/platform/database/dbtest"
 	"github.com/sagaforge/saga/platform/watch"
+	api "github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/sagaforge/saga/services/servicetest"
 )
 
 // A StockReserved that overtook its OrderCreated waits for it in-process and
@@ -47,15 +47,11 @@ func TestOvertakingStockReservedWaitsForOrderCreated(t *testing.T) {
 // for that.
 func TestPendingChargeNotSeenYet(t *testing.T) {
 	ctx := context.Background()
-	db := dbtest.Open(t, "payment")
-	store := NewStore(db, outbox.New(db))
-	if err := store.Migrate(ctx, "demo"); err != nil {
-		t.Fatal(err)
-	}
+	store := servicetest.Start(t, Service, api.NewClient).Store
 	if _, err := store.pendingCharge(ctx, "ord-x"); !errors.Is(err, errOrderNotSeenYet) {
 		t.Fatalf("missing request: %v, want errOrderNotSeenYet", err)
 	}
-	if err := db.Create(&PendingCharge{OrderID: "ord-x", CustomerID: "bob", Amount: 100}).Error; err != nil {
+	if err := store.outbox.DB(ctx).Create(&PendingCharge{OrderID: "ord-x", CustomerID: "bob", Amount: 100}).Error; err != nil {
 		t.Fatal(err)
 	}
 	if req, err := store.pendingCharge(ctx, "ord-x"); err != nil || req.CustomerID != "bob" {

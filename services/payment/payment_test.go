@@ -17,21 +17,14 @@ import (
 	"github.com/sagaforge/saga/services/servicetest"
 )
 
-type fixture struct {
-	servicetest.Fixture[*payment.Store]
-	client paymentapi.Client
-}
+type fixture = servicetest.Fixture[*payment.Store, paymentapi.Client]
 
 func newFixture(t testing.TB) fixture {
 	t.Helper()
-	return withClient(servicetest.Start(t, payment.Service))
+	return servicetest.Start(t, payment.Service, paymentapi.NewClient)
 }
 
-func withClient(f servicetest.Fixture[*payment.Store]) fixture {
-	return fixture{f, paymentapi.NewClient(f.URL, f.HTTP, "")}
-}
-
-func (f fixture) balance(t *testing.T, customer string) money.Cents {
+func balance(t *testing.T, f fixture, customer string) money.Cents {
 	t.Helper()
 	a, err := f.Store.Account(context.Background(), customer)
 	if err != nil {
@@ -45,16 +38,16 @@ func TestChargeIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	req := paymentapi.ChargeRequest{OrderID: "o-1", CustomerID: "alice", AmountCents: 9980}
 	for range 3 {
-		p, err := f.client.Charge(ctx, req)
+		p, err := f.Client.Charge(ctx, req)
 		if err != nil || p.Status != paymentapi.Captured {
 			t.Fatalf("charge: %+v, %v", p, err)
 		}
 	}
-	if got := f.balance(t, "alice"); got != 1_000_000-9980 {
+	if got := balance(t, f, "alice"); got != 1_000_000-9980 {
 		t.Fatalf("alice after three identical charges: %s, want 9900.20", got)
 	}
 	req.AmountCents = 1
-	if _, err := f.client.Charge(ctx, req); !errors.Is(err, fault.ErrIdempotencyConflict) {
+	if _, err := f.Client.Charge(ctx, req); !errors.Is(err, fault.ErrIdempotencyConflict) {
 		t.Fatalf("same order, other amount: %v, want idempotency conflict", err)
 	}
 	f.WantEvents(t, "o-1:PaymentCaptured")
@@ -64,21 +57,21 @@ func TestDeclineIsRecordedAndRepeated(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	req := paymentapi.ChargeRequest{OrderID: "o-bob", CustomerID: "bob", AmountCents: 19900}
-	if _, err := f.client.Charge(ctx, req); !errors.Is(err, fault.ErrInsufficientFunds) {
+	if _, err := f.Client.Charge(ctx, req); !errors.Is(err, fault.ErrInsufficientFunds) {
 		t.Fatalf("charge over balance: %v, want insufficient funds", err)
 	}
 	if status, p := webtest.Send(t, http.MethodPost, f.URL+"/payments", "application/json",
 		`{"order_id":"o-bob","customer_id":"bob","amount_cents":19900}`); status != http.StatusPaymentRequired || p.Code != "insufficient-funds" {
 		t.Fatalf("repeat over HTTP: %d %+v, want 402 insufficient-funds", status, p)
 	}
-	p, err := f.client.Payment(ctx, "o-bob")
+	p, err := f.Client.Payment(ctx, "o-bob")
 	if err != nil || p.Status != paymentapi.Declined {
 		t.Fatalf("recorded payment: %+v, %v; want DECLINED", p, err)
 	}
-	if p, err := f.client.Refund(ctx, "o-bob"); err != nil || p.Status != paymentapi.Declined {
+	if p, err := f.Client.Refund(ctx, "o-bob"); err != nil || p.Status != paymentapi.Declined {
 		t.Fatalf("refund of a declined payment: %+v, %v; want success, nothing changed", p, err)
 	}
-	if got := f.balance(t, "bob"); got != 5000 {
+	if got := balance(t, f, "bob"); got != 5000 {
 		t.Fatalf("bob's balance moved to %s", got)
 	}
 	f.WantEvents(t, "o-bob:PaymentDeclined")
@@ -87,30 +80,30 @@ func TestDeclineIsRecordedAndRepeated(t *testing.T) {
 func TestRefundRestoresOnceAndTombstoneRefusesLateCharge(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.client.Charge(ctx, paymentapi.ChargeRequest{OrderID: "o-2", CustomerID: "alice", AmountCents: 19900}); err != nil {
+	if _, err := f.Client.Charge(ctx, paymentapi.ChargeRequest{OrderID: "o-2", CustomerID: "alice", AmountCents: 19900}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		p, err := f.client.Refund(ctx, "o-2")
+		p, err := f.Client.Refund(ctx, "o-2")
 		if err != nil || p.Status != paymentapi.Refunded {
 			t.Fatalf("refund: %+v, %v", p, err)
 		}
 	}
-	if got := f.balance(t, "alice"); got != 1_000_000 {
+	if got := balance(t, f, "alice"); got != 1_000_000 {
 		t.Fatalf("alice after refund twice: %s, want 10000.00", got)
 	}
-	if _, err := f.client.Charge(ctx, paymentapi.ChargeRequest{OrderID: "o-2", CustomerID: "alice", AmountCents: 19900}); !errors.Is(err, fault.ErrCompensated) {
+	if _, err := f.Client.Charge(ctx, paymentapi.ChargeRequest{OrderID: "o-2", CustomerID: "alice", AmountCents: 19900}); !errors.Is(err, fault.ErrCompensated) {
 		t.Fatalf("charge after refund: %v, want already compensated", err)
 	}
 
-	p, err := f.client.Refund(ctx, "never-charged")
+	p, err := f.Client.Refund(ctx, "never-charged")
 	if err != nil || p.Status != paymentapi.Voided {
 		t.Fatalf("refund before charge: %+v, %v; want a VOIDED tombstone", p, err)
 	}
-	if _, err := f.client.Charge(ctx, paymentapi.ChargeRequest{OrderID: "never-charged", CustomerID: "alice", AmountCents: 100}); !errors.Is(err, fault.ErrCompensated) {
+	if _, err := f.Client.Charge(ctx, paymentapi.ChargeRequest{OrderID: "never-charged", CustomerID: "alice", AmountCents: 100}); !errors.Is(err, fault.ErrCompensated) {
 		t.Fatalf("late charge after tombstone: %v, want already compensated", err)
 	}
-	if got := f.balance(t, "alice"); got != 1_000_000 {
+	if got := balance(t, f, "alice"); got != 1_000_000 {
 		t.Fatalf("late charge moved money: %s", got)
 	}
 	f.WantEvents(t, "o-2:PaymentCaptured", "o-2:PaymentRefunded", "never-charged:PaymentRefunded")
@@ -143,7 +136,7 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 	if err != nil || len(all) != 0 {
 		t.Fatalf("bad input wrote %d payments (err %v), want none", len(all), err)
 	}
-	if got := f.balance(t, "alice"); got != 1_000_000 {
+	if got := balance(t, f, "alice"); got != 1_000_000 {
 		t.Fatalf("bad input moved money: %s", got)
 	}
 	f.WantEvents(t)
@@ -158,21 +151,21 @@ func TestRacingRepeatsOfOneOrderChargeAndRefundOnce(t *testing.T) {
 	const racers = 8
 	race := func(call func() error) { dbtest.Race(t, racers, call) }
 	race(func() error {
-		_, err := f.client.Charge(ctx, paymentapi.ChargeRequest{OrderID: "o-race", CustomerID: "alice", AmountCents: 19900})
+		_, err := f.Client.Charge(ctx, paymentapi.ChargeRequest{OrderID: "o-race", CustomerID: "alice", AmountCents: 19900})
 		return err
 	})
-	if got := f.balance(t, "alice"); got != 1_000_000-19900 {
+	if got := balance(t, f, "alice"); got != 1_000_000-19900 {
 		t.Fatalf("alice after %d racing charges: %s, want 9801.00", racers, got)
 	}
 	race(func() error {
-		_, err := f.client.Refund(ctx, "o-race")
+		_, err := f.Client.Refund(ctx, "o-race")
 		return err
 	})
-	if got := f.balance(t, "alice"); got != 1_000_000 {
+	if got := balance(t, f, "alice"); got != 1_000_000 {
 		t.Fatalf("alice after %d racing refunds: %s, want 10000.00", racers, got)
 	}
 	race(func() error {
-		_, err := f.client.Refund(ctx, "o-never")
+		_, err := f.Client.Refund(ctx, "o-never")
 		return err
 	})
 	f.WantEvents(t, "o-race:PaymentCaptured", "o-race:PaymentRefunded", "o-never:PaymentRefunded")
@@ -183,7 +176,7 @@ func TestRacingRepeatsOfOneOrderChargeAndRefundOnce(t *testing.T) {
 func TestRefundOfAnApprovedOrderIsRefused(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.client.Charge(ctx, paymentapi.ChargeRequest{OrderID: "o-ok", CustomerID: "alice", AmountCents: 19900}); err != nil {
+	if _, err := f.Client.Charge(ctx, paymentapi.ChargeRequest{OrderID: "o-ok", CustomerID: "alice", AmountCents: 19900}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 { // idempotent
@@ -191,11 +184,11 @@ func TestRefundOfAnApprovedOrderIsRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := f.client.Refund(ctx, "o-ok")
+	_, err := f.Client.Refund(ctx, "o-ok")
 	if !errors.Is(err, fault.ErrIllegalTransition) || !strings.Contains(err.Error(), "approved") {
 		t.Fatalf("refund of an approved order: %v, want an illegal transition that says it is approved", err)
 	}
-	if got := f.balance(t, "alice"); got != 1_000_000-19900 {
+	if got := balance(t, f, "alice"); got != 1_000_000-19900 {
 		t.Fatalf("alice after the refused refund: %s, want still charged", got)
 	}
 }

@@ -19,12 +19,11 @@ import (
 
 // Store keeps balances and payments in the service's own database.
 type Store struct {
-	db     *gorm.DB
 	outbox *outbox.Outbox
 }
 
-// NewStore wraps an open database and the outbox in it; call Migrate before use.
-func NewStore(db *gorm.DB, ob *outbox.Outbox) *Store { return &Store{db: db, outbox: ob} }
+// NewStore keeps its tables beside ob, in ob's database; call Migrate before use.
+func NewStore(ob *outbox.Outbox) *Store { return &Store{outbox: ob} }
 
 // Migrate creates the schema and seeds the balances once; seed "bench"
 // gives alice a balance deep enough for long benchmark runs (bob stays poor,
@@ -40,11 +39,11 @@ func (s *Store) Migrate(ctx context.Context, seed string) error {
 	for i := range accounts {
 		accounts[i].Initial = accounts[i].Balance
 	}
-	return database.Seed(ctx, s.db, &accounts)
+	return database.Seed(ctx, s.outbox.DB(ctx), &accounts)
 }
 
 // Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error { return database.Ping(ctx, s.db) }
+func (s *Store) Ping(ctx context.Context) error { return s.outbox.Ping(ctx) }
 
 // Charge takes the amount from the customer's balance for the order. A balance
 // too small records a DECLINED payment and returns fault.ErrInsufficientFunds.
@@ -157,13 +156,13 @@ func (s *Store) Get(ctx context.Context, orderID string) (Payment, error) {
 	if err := input.ValidateOrderID(orderID); err != nil {
 		return Payment{}, err
 	}
-	return find(s.db.WithContext(ctx), orderID)
+	return find(s.outbox.DB(ctx), orderID)
 }
 
 // Payments lists a page of payments in order ID order; customerID may be
 // empty for all customers.
 func (s *Store) Payments(ctx context.Context, customerID string, page web.Page) ([]Payment, error) {
-	q := s.db.WithContext(ctx).Where("order_id > ?", page.After).Order("order_id").Limit(page.Limit)
+	q := s.outbox.DB(ctx).Where("order_id > ?", page.After).Order("order_id").Limit(page.Limit)
 	if customerID != "" {
 		q = q.Where("customer_id = ?", customerID)
 	}
@@ -176,13 +175,13 @@ func (s *Store) Payments(ctx context.Context, customerID string, page web.Page) 
 
 // Account returns a customer's balance.
 func (s *Store) Account(ctx context.Context, customerID string) (Account, error) {
-	return database.Take[Account](s.db.WithContext(ctx), fmt.Sprintf("customer %q", customerID), "customer_id = ?", customerID)
+	return database.Take[Account](s.outbox.DB(ctx), fmt.Sprintf("customer %q", customerID), "customer_id = ?", customerID)
 }
 
 // Accounts returns every balance, by customer.
 func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 	var out []Account
-	if err := s.db.WithContext(ctx).Order("customer_id").Find(&out).Error; err != nil {
+	if err := s.outbox.DB(ctx).Order("customer_id").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
 	return out, nil

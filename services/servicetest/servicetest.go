@@ -17,43 +17,51 @@ import (
 	"github.com/sagaforge/saga/services/launch"
 )
 
-// Fixture is a service under test.
-type Fixture[S launch.Store] struct {
+// Fixture is a service under test, with a client C of its API.
+type Fixture[S launch.Store, C any] struct {
 	Store  S
 	Outbox *outbox.Outbox
+	Client C
 	URL    string       // the API's base URL
 	HTTP   *http.Client // a client for URL
-	DSN    string       // the database, to open it again as a restart would
+	DSN    string       // the database
+
+	svc       launch.Service[S]
+	newClient func(baseURL string, httpClient *http.Client, token string) C
 }
 
-// Start runs svc on a new, empty database.
-func Start[S launch.Store](t testing.TB, svc launch.Service[S]) Fixture[S] {
+// Start runs svc on a new, empty database; newClient is its API package's
+// NewClient.
+func Start[S launch.Store, C any](t testing.TB, svc launch.Service[S], newClient func(string, *http.Client, string) C) Fixture[S, C] {
 	t.Helper()
-	return StartOn(t, svc, dbtest.DSN(t, svc.Name))
+	return Fixture[S, C]{svc: svc, newClient: newClient, DSN: dbtest.DSN(t, svc.Name)}.Restart(t)
 }
 
-// StartOn runs svc on the database at dsn, closed when t ends.
-func StartOn[S launch.Store](t testing.TB, svc launch.Service[S], dsn string) Fixture[S] {
+// Restart runs the service again on the same database, as a restarted
+// process would; the database is closed when t ends.
+func (f Fixture[S, C]) Restart(t testing.TB) Fixture[S, C] {
 	t.Helper()
 	ctx := context.Background()
-	db, err := database.Open(ctx, dsn)
+	db, err := database.Open(ctx, f.DSN)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = database.Close(db) })
-	ob := outbox.New(db)
-	store, parts, err := svc.Build(ctx, launch.Deps{DB: db, Outbox: ob, Log: slog.New(slog.DiscardHandler), Seed: "demo"})
+	f.Outbox = outbox.New(db)
+	store, parts, err := f.svc.Build(ctx, launch.Deps{DB: db, Outbox: f.Outbox, Log: slog.New(slog.DiscardHandler), Seed: "demo"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(parts.Handler)
 	t.Cleanup(srv.Close)
-	return Fixture[S]{Store: store, Outbox: ob, URL: srv.URL, HTTP: srv.Client(), DSN: dsn}
+	f.Store, f.URL, f.HTTP = store, srv.URL, srv.Client()
+	f.Client = f.newClient(f.URL, f.HTTP, "")
+	return f
 }
 
 // Events lists the outbox's events in publication order, each as
 // "ORDER_ID:Type".
-func (f Fixture[S]) Events(t testing.TB) []string {
+func (f Fixture[S, C]) Events(t testing.TB) []string {
 	t.Helper()
 	rows, err := f.Outbox.Messages(context.Background())
 	if err != nil {
@@ -67,7 +75,7 @@ func (f Fixture[S]) Events(t testing.TB) []string {
 }
 
 // WantEvents fails t unless the outbox holds exactly want, in order.
-func (f Fixture[S]) WantEvents(t testing.TB, want ...string) {
+func (f Fixture[S, C]) WantEvents(t testing.TB, want ...string) {
 	t.Helper()
 	if got := f.Events(t); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("outbox events\n got %v\nwant %v", got, want)
