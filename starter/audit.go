@@ -38,13 +38,10 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("audit", env)
 	asJSON := fs.Bool("json", false, "print the checks as JSON")
 	settle := fs.Duration("settle", 2*time.Minute, "an order PENDING for longer than this is stuck")
-	positional, err := parse(fs, args)
-	if err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
 	}
 	switch {
-	case len(positional) > 0:
-		return usagef("unexpected argument %q", positional[0])
 	case *settle <= 0:
 		return usagef("--settle must be a positive duration such as 2m, got %s", *settle)
 	}

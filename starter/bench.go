@@ -39,12 +39,8 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	repeat := fs.Int("repeat", 1, "runs of each mode and concurrency, interleaved; the table shows medians and ranges")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	out := fs.String("out", "bench-results", "directory for bench.json and latency.svg; empty writes none")
-	positional, err := parse(fs, args)
-	if err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	}
-	if len(positional) > 0 {
-		return usagef("unexpected argument %q", positional[0])
 	}
 	modes := []string{*mode}
 	switch *mode {

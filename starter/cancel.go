@@ -11,7 +11,6 @@ import (
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/order/orderapi"
 )
@@ -25,16 +24,9 @@ func runCancel(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("cancel", env)
 	reason := fs.String("reason", "", "why the customer cancels (shown in the order's reason)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	positional, err := parse(fs, args)
+	id, err := parseOrderID(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(positional) != 1 {
-		return usagef("want exactly one ORDER_ID, got %d arguments", len(positional))
-	}
-	id := positional[0]
-	if err := input.ValidateOrderID(id); err != nil {
-		return usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
 	}
 	if len(*reason) > 200 {
 		return usagef("--reason holds at most 200 characters")

@@ -15,6 +15,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/platform/temporalx"
 )
@@ -158,6 +159,31 @@ func newFlags(name string, env *Env) *flag.FlagSet {
 	fs.StringVar(&env.Services.Payment, "payment-url", env.Services.Payment, "payment service (env PAYMENT_URL)")
 	fs.StringVar(&env.Brokers, "brokers", env.Brokers, "Kafka bootstrap brokers, comma-separated (env KAFKA_BROKERS)")
 	return fs
+}
+
+// parseNone parses flags and refuses positional arguments.
+func parseNone(fs *flag.FlagSet, args []string) error {
+	positional, err := parse(fs, args)
+	if err == nil && len(positional) > 0 {
+		return usagef("unexpected argument %q", positional[0])
+	}
+	return err
+}
+
+// parseOrderID parses flags around exactly one positional ORDER_ID and
+// checks its shape.
+func parseOrderID(fs *flag.FlagSet, args []string) (string, error) {
+	positional, err := parse(fs, args)
+	switch {
+	case err != nil:
+		return "", err
+	case len(positional) != 1:
+		return "", usagef("want exactly one ORDER_ID, got %d arguments", len(positional))
+	}
+	if err := input.ValidateOrderID(positional[0]); err != nil {
+		return "", usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
+	}
+	return positional[0], nil
 }
 
 // parse parses flags that may come before or after positional arguments

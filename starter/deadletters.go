@@ -33,12 +33,8 @@ func runDeadletters(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("deadletters", env)
 	asJSON := fs.Bool("json", false, "print one JSON object per dead letter")
 	replay := fs.String("replay", "", "PARTITION:OFFSET of a dead letter whose event to send back to its topic")
-	positional, err := parse(fs, args)
-	if err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	}
-	if len(positional) > 0 {
-		return usagef("unexpected argument %q", positional[0])
 	}
 	var replayPart, replayOffset int
 	if *replay != "" {

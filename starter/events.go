@@ -22,12 +22,8 @@ func runEvents(ctx context.Context, env *Env, args []string) error {
 	only := fs.String("order", "", "show one order's events")
 	asJSON := fs.Bool("json", false, "print each event's envelope as one JSON line")
 	group := fs.String("group", "", "consumer group; a fresh one (reading from the start) by default, a named one resumes where it stopped")
-	positional, err := parse(fs, args)
-	if err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	}
-	if len(positional) > 0 {
-		return usagef("unexpected argument %q", positional[0])
 	}
 	if *only != "" {
 		if err := input.ValidateOrderID(*only); err != nil {

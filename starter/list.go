@@ -18,12 +18,8 @@ func runList(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("list", env)
 	status := fs.String("status", "", "RUNNING, COMPENSATING, APPROVED, CANCELLED or FAILED")
 	limit := fs.Int("limit", 50, "at most this many")
-	positional, err := parse(fs, args)
-	if err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	}
-	if len(positional) > 0 {
-		return usagef("unexpected argument %q", positional[0])
 	}
 	query := fmt.Sprintf("WorkflowType = '%s'", purchase.WorkflowType)
 	switch s := purchase.SagaStatus(strings.ToUpper(*status)); s {

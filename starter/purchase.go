@@ -65,13 +65,10 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 	waitFor := fs.Duration("wait-timeout", 5*time.Minute, "with --wait, give up waiting after this long (the saga goes on)")
 	var items itemFlags
 	fs.Var(&items, "item", "SKU:QTY, repeatable")
-	positional, err := parse(fs, args)
-	if err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
 	}
 	switch {
-	case len(positional) > 0:
-		return usagef("unexpected argument %q", positional[0])
 	case strings.TrimSpace(*customer) == "":
 		return usagef("--customer is required")
 	case len(items) == 0:

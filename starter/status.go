@@ -11,7 +11,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/order/orderapi"
 )
@@ -19,16 +18,9 @@ import (
 func runStatus(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags("status", env)
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	positional, err := parse(fs, args)
+	id, err := parseOrderID(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(positional) != 1 {
-		return usagef("want exactly one ORDER_ID, got %d arguments", len(positional))
-	}
-	id := positional[0]
-	if err := input.ValidateOrderID(id); err != nil {
-		return usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
 	}
 	// A choreographed order has no workflow: the order service and the
 	// events tell its story. Anything else is asked of Temporal.

@@ -1,4 +1,4 @@
-package workflows_test
+package workflows
 
 import (
 	"path/filepath"
@@ -9,8 +9,23 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/workflows"
 )
+
+// replay replays the history recorded in file against w.
+func replay(file string, w Purchase) error {
+	replayer := worker.NewWorkflowReplayer()
+	replayer.RegisterWorkflowWithOptions(w.Run, workflow.RegisterOptions{Name: purchase.WorkflowType})
+	return replayer.ReplayWorkflowHistoryFromJSONFile(nil, file)
+}
+
+func histories(t *testing.T, pattern string) []string {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no recorded histories at %s (%v); run make histories", pattern, err)
+	}
+	return files
+}
 
 // TestReplayRecordedHistories replays every history recorded from real runs
 // on the dev server (make histories) against today's workflow code: any
@@ -18,18 +33,25 @@ import (
 // recorded before the search attributes were added (see GetVersion in
 // purchase.go) and must keep replaying.
 func TestReplayRecordedHistories(t *testing.T) {
-	files, err := filepath.Glob("testdata/*/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no recorded histories (%v); run make histories", err)
-	}
-	for _, file := range files {
+	for _, file := range histories(t, "testdata/*/*.json") {
 		t.Run(strings.TrimPrefix(file, "testdata/"), func(t *testing.T) {
-			replayer := worker.NewWorkflowReplayer()
-			replayer.RegisterWorkflowWithOptions(workflows.Purchase{Policy: workflows.DefaultPolicy()}.Run,
-				workflow.RegisterOptions{Name: purchase.WorkflowType})
-			if err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, file); err != nil {
+			if err := replay(file, Purchase{Policy: DefaultPolicy()}); err != nil {
 				t.Fatalf("replay %s: %v", file, err)
 			}
 		})
+	}
+}
+
+// TestUnguardedChangeIsCaughtAsNonDeterminism replays the histories recorded
+// before the search attributes were added against the same change without
+// its workflow.GetVersion guard: the replayer must refuse every one, which is
+// what a running saga would hit after such a deploy.
+func TestUnguardedChangeIsCaughtAsNonDeterminism(t *testing.T) {
+	for _, file := range histories(t, "testdata/v0/*.json") {
+		err := replay(file, Purchase{Policy: DefaultPolicy(), skipVersionGuard: true})
+		// TMPRL1100 is the SDK's code for a non-deterministic replay.
+		if err == nil || !(strings.Contains(err.Error(), "TMPRL1100") || strings.Contains(strings.ToLower(err.Error()), "nondetermin")) {
+			t.Errorf("%s replayed against the unguarded change: %v; want a non-determinism error", file, err)
+		}
 	}
 }

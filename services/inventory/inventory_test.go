@@ -234,3 +234,17 @@ func TestReleaseOfAnApprovedOrderIsRefused(t *testing.T) {
 		t.Fatalf("approval of an order with no reservation: %v, want nothing to do", err)
 	}
 }
+
+// BenchmarkReserveRelease is inventory's hot path through HTTP and a
+// file-backed SQLite database: a reservation and its release (two write
+// transactions, each with its outbox row).
+func BenchmarkReserveRelease(b *testing.B) {
+	f := newFixture(b)
+	servicetest.Bench(b, func(ctx context.Context, id string) error {
+		if _, err := f.Client.Reserve(ctx, reserve(id, inventoryapi.Item{SKU: "SKU-1", Quantity: 1})); err != nil {
+			return err
+		}
+		_, err := f.Client.Release(ctx, id, inventoryapi.ReleaseRequest{})
+		return err
+	})
+}

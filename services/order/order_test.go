@@ -265,3 +265,16 @@ func TestEventsActOnlyOnOrdersWhoseOwnModeIsChoreography(t *testing.T) {
 		t.Fatalf("choreographed order after PaymentCaptured: %s, want APPROVED", o.Status)
 	}
 }
+
+// BenchmarkCreateApprove is the order service's hot path through HTTP and a
+// file-backed SQLite database: create an order and approve it.
+func BenchmarkCreateApprove(b *testing.B) {
+	f := newFixture(b)
+	servicetest.Bench(b, func(ctx context.Context, id string) error {
+		if _, err := f.Client.Create(ctx, createReq(id)); err != nil {
+			return err
+		}
+		_, err := f.Client.Approve(ctx, id)
+		return err
+	})
+}

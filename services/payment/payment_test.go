@@ -192,3 +192,16 @@ func TestRefundOfAnApprovedOrderIsRefused(t *testing.T) {
 		t.Fatalf("alice after the refused refund: %s, want still charged", got)
 	}
 }
+
+// BenchmarkChargeRefund is payment's hot path through HTTP and a
+// file-backed SQLite database: a charge and its refund.
+func BenchmarkChargeRefund(b *testing.B) {
+	f := newFixture(b)
+	servicetest.Bench(b, func(ctx context.Context, id string) error {
+		if _, err := f.Client.Charge(ctx, paymentapi.ChargeRequest{OrderID: id, CustomerID: "alice", AmountCents: 1}); err != nil {
+			return err
+		}
+		_, err := f.Client.Refund(ctx, id)
+		return err
+	})
+}

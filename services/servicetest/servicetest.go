@@ -5,6 +5,7 @@ package servicetest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"github.com/sagaforge/saga/messaging/outbox"
 	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/database/dbtest"
+	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/services/launch"
 )
 
@@ -80,4 +82,41 @@ func (f Fixture[S, C]) WantEvents(t testing.TB, want ...string) {
 	if got := f.Events(t); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("outbox events\n got %v\nwant %v", got, want)
 	}
+}
+
+// Bench times op, given a new order ID ("b-N") on each iteration.
+func Bench(b *testing.B, op func(ctx context.Context, orderID string) error) {
+	b.Helper()
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := op(ctx, fmt.Sprintf("b-%d", i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Fuzz describes a fuzz target over a service's mutating endpoints.
+type Fuzz struct {
+	Collection string   // the create's path, e.g. "/payments"
+	Actions    []string // the actions on one order, e.g. "refund"
+	// Recorded is the code of the refusal the service records, with its
+	// event (e.g. "insufficient-funds"); any other refusal writes none.
+	Recorded string
+	Seeds    []string // bodies to start from
+	// Check asserts the service's own invariant after each request.
+	Check func(t *testing.T, ctx context.Context)
+}
+
+// Fuzz posts arbitrary bodies to the endpoints fz names, on arbitrary order
+// IDs: every answer must be a success or a 4xx problem, and a refusal
+// writes no event but a recorded refusal's own (webtest.Mutation); then
+// fz.Check must hold.
+func (f Fixture[S, C]) Fuzz(target *testing.F, fz Fuzz) {
+	webtest.FuzzSeed(target, uint8(1+len(fz.Actions)), fz.Seeds...)
+	target.Fuzz(func(t *testing.T, op uint8, id, body string) {
+		path := webtest.FuzzPath(op, fz.Collection, id, fz.Actions...)
+		webtest.Mutation(t, f.URL+path, body, func() int { return len(f.Events(t)) }, fz.Recorded)
+		fz.Check(t, context.Background())
+	})
 }
