@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/services/inventory/inventoryapi"
@@ -113,7 +114,7 @@ func PrintChecks(w io.Writer, checks []Check) {
 
 func read(ctx context.Context, orders orderapi.Client, stock inventoryapi.Client, payments paymentapi.Client) (snapshot, error) {
 	snap := snapshot{reservations: map[string]inventoryapi.ReservationResponse{}, payments: map[string]paymentapi.PaymentResponse{}}
-	err := pages(ctx, func(p web.Page) (string, error) {
+	err := pages(ctx, func(p keyset.Page) (string, error) {
 		page, err := orders.Page(ctx, p)
 		snap.orders = append(snap.orders, page.Orders...)
 		return page.Next, err
@@ -121,7 +122,7 @@ func read(ctx context.Context, orders orderapi.Client, stock inventoryapi.Client
 	if err != nil {
 		return snap, fmt.Errorf("cannot read orders: %w", err)
 	}
-	err = pages(ctx, func(p web.Page) (string, error) {
+	err = pages(ctx, func(p keyset.Page) (string, error) {
 		page, err := stock.Reservations(ctx, p)
 		for _, r := range page.Reservations {
 			snap.reservations[r.OrderID] = r
@@ -131,7 +132,7 @@ func read(ctx context.Context, orders orderapi.Client, stock inventoryapi.Client
 	if err != nil {
 		return snap, fmt.Errorf("cannot read reservations: %w", err)
 	}
-	err = pages(ctx, func(p web.Page) (string, error) {
+	err = pages(ctx, func(p keyset.Page) (string, error) {
 		page, err := payments.Payments(ctx, p)
 		for _, p := range page.Payments {
 			snap.payments[p.OrderID] = p
@@ -156,8 +157,8 @@ func read(ctx context.Context, orders orderapi.Client, stock inventoryapi.Client
 // pages reads every page of a list: read gets the page after a key and
 // returns the key of the next one, empty at the end. Each page is retried
 // on its own, so a transient failure does not restart the walk.
-func pages(ctx context.Context, read func(web.Page) (next string, err error)) error {
-	p := web.Page{Limit: web.DefaultPageLimit}
+func pages(ctx context.Context, read func(keyset.Page) (next string, err error)) error {
+	p := keyset.Page{Limit: keyset.DefaultLimit}
 	for {
 		next, err := retry(ctx, func() (string, error) { return read(p) })
 		if err != nil || next == "" {

@@ -70,16 +70,6 @@ func Endpoint[In, Out any](log *slog.Logger, op string, run func(r *http.Request
 	}
 }
 
-// PageOf renders one page of rows for the wire and returns the key to ask
-// after for the next page (see Page.Next).
-func PageOf[Row, Wire any](page Page, rows []Row, key func(Row) string, render func(Row) Wire) ([]Wire, string) {
-	next := ""
-	if n := len(rows); n > 0 {
-		next = page.Next(n, key(rows[n-1]))
-	}
-	return Render(rows, render), next
-}
-
 // Render renders rows for the wire; never nil, so a list is [] in JSON.
 func Render[Row, Wire any](rows []Row, render func(Row) Wire) []Wire {
 	out := make([]Wire, 0, len(rows))

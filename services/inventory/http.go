@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/web"
 	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/launch"
@@ -13,6 +14,8 @@ import (
 // Service is the inventory service as launch runs it (cmd/inventory).
 var Service = launch.Service[*Store]{
 	Name: "inventory", DefaultAddr: "127.0.0.1:8082",
+	Models:   []any{&Stock{}, &Reservation{}, &ReservationLine{}},
+	Seed:     seed,
 	NewStore: NewStore, NewHandler: NewHandler, Subscriptions: Subscriptions,
 }
 
@@ -46,12 +49,12 @@ func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
 			return res.wire(), err
 		}),
 		"GET /reservations": web.Endpoint(log, "list", func(r *http.Request, _ web.NoBody) (out api.ListReservationsResponse, err error) {
-			page, err := web.PageFrom(r.URL.Query())
+			page, err := keyset.From(r.URL.Query())
 			if err != nil {
 				return out, err
 			}
 			all, err := store.Reservations(r.Context(), page)
-			out.Reservations, out.Next = web.PageOf(page, all, func(res Reservation) string { return res.OrderID }, Reservation.wire)
+			out.Reservations, out.Next = keyset.Of(page, all, func(res Reservation) string { return res.OrderID }, Reservation.wire)
 			return out, err
 		}),
 		"GET /stock/{sku}": web.Endpoint(log, "stock", func(r *http.Request, _ web.NoBody) (api.StockResponse, error) {

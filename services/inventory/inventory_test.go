@@ -11,7 +11,7 @@ import (
 
 	"github.com/sagaforge/saga/platform/database/dbtest"
 	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/services/inventory"
 	"github.com/sagaforge/saga/services/inventory/inventoryapi"
@@ -20,10 +20,7 @@ import (
 
 type fixture = servicetest.Fixture[*inventory.Store, inventoryapi.Client]
 
-func newFixture(t testing.TB) fixture {
-	t.Helper()
-	return servicetest.Start(t, inventory.Service, inventoryapi.NewClient)
-}
+var newFixture = servicetest.Starter(inventory.Service, inventoryapi.NewClient)
 
 func stock(t *testing.T, f fixture, sku string) inventory.Stock {
 	t.Helper()
@@ -170,7 +167,7 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 			}
 		})
 	}
-	all, err := f.Store.Reservations(context.Background(), web.Page{Limit: web.MaxPageLimit})
+	all, err := f.Store.Reservations(context.Background(), keyset.Page{Limit: keyset.MaxLimit})
 	if err != nil || len(all) != 0 {
 		t.Fatalf("bad input wrote %d reservations (err %v), want none", len(all), err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"gorm.io/gorm"
@@ -14,7 +13,7 @@ import (
 	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
-	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/platform/keyset"
 	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
 )
 
@@ -25,22 +24,6 @@ type Store struct {
 
 // NewStore keeps its tables beside ob, in ob's database; call Migrate before use.
 func NewStore(ob *outbox.Outbox) *Store { return &Store{outbox: ob} }
-
-// Migrate creates the schema and seeds the stock once; seed "bench" stocks
-// the keyboard deep enough for long benchmark runs.
-func (s *Store) Migrate(ctx context.Context, seed string) error {
-	if err := s.outbox.Migrate(ctx, &Stock{}, &Reservation{}, &ReservationLine{}); err != nil {
-		return err
-	}
-	stock := slices.Clone(SeedStock)
-	if seed == "bench" {
-		stock[0].Available = 100_000_000
-	}
-	for i := range stock {
-		stock[i].Initial = stock[i].Available
-	}
-	return database.Seed(ctx, s.outbox.DB(ctx), &stock)
-}
 
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.outbox.Ping(ctx) }
@@ -224,7 +207,7 @@ func (s *Store) Get(ctx context.Context, orderID string) (Reservation, error) {
 }
 
 // Reservations lists a page of reservations in order ID order.
-func (s *Store) Reservations(ctx context.Context, page web.Page) ([]Reservation, error) {
+func (s *Store) Reservations(ctx context.Context, page keyset.Page) ([]Reservation, error) {
 	var out []Reservation
 	err := s.outbox.DB(ctx).Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") }).
 		Where("order_id > ?", page.After).Order("order_id").Limit(page.Limit).Find(&out).Error

@@ -27,21 +27,20 @@ import (
 	"github.com/sagaforge/saga/platform/web"
 )
 
-// A Store is a service's store as launch needs it.
-type Store interface {
-	// Migrate creates the schema (the outbox's too) and seeds it: seed
-	// "demo" is the README's data, "bench" deep stock and balances.
-	Migrate(ctx context.Context, seed string) error
-}
-
 // Service describes one service: how its store opens on its own database,
 // and what it runs over that store.
-type Service[S Store] struct {
+type Service[S any] struct {
 	// Name is the service's name, also the prefix of its environment
 	// variables (ORDER_ADDR, ORDER_DB).
 	Name        string
 	DefaultAddr string
-	NewStore    func(ob *outbox.Outbox) S
+	// Models are the service's tables, created beside the outbox's.
+	Models []any
+	// Seed is what a new database starts with, each a pointer to a slice
+	// of rows: seed "demo" is the README's data, "bench" deep stock and
+	// balances for long benchmark runs.
+	Seed     func(seed string) []any
+	NewStore func(ob *outbox.Outbox) S
 	// NewHandler serves the store's HTTP API; token, when set, is required
 	// on mutating calls.
 	NewHandler    func(store S, log *slog.Logger, token string) http.Handler
@@ -70,10 +69,14 @@ type Parts struct {
 	Background func(ctx context.Context)
 }
 
-// Build opens and migrates the store and returns it with the parts to run.
+// Build migrates and seeds the service's database and returns its store
+// with the parts to run.
 func (s Service[S]) Build(ctx context.Context, d Deps) (S, Parts, error) {
 	store := s.NewStore(d.Outbox)
-	if err := store.Migrate(ctx, d.Seed); err != nil {
+	if err := d.Outbox.Migrate(ctx, s.Models...); err != nil {
+		return store, Parts{}, fmt.Errorf("start %s: %w", s.Name, err)
+	}
+	if err := database.Seed(ctx, d.DB, s.Seed(d.Seed)...); err != nil {
 		return store, Parts{}, fmt.Errorf("start %s: %w", s.Name, err)
 	}
 	subs, err := s.Subscriptions(store)
@@ -88,11 +91,11 @@ func (s Service[S]) Build(ctx context.Context, d Deps) (S, Parts, error) {
 }
 
 // Main runs the service and exits the process when it stops.
-func Main[S Store](s Service[S]) { os.Exit(mainCode(s)) }
+func Main[S any](s Service[S]) { os.Exit(mainCode(s)) }
 
 // mainCode is Main returning its exit code, so that deferred work (the CPU
 // profile) runs before the process exits.
-func mainCode[S Store](s Service[S]) int {
+func mainCode[S any](s Service[S]) int {
 	prefix := strings.ToUpper(s.Name)
 	fs := flag.NewFlagSet(s.Name, flag.ContinueOnError)
 	addr := fs.String("addr", process.Env(prefix+"_ADDR", s.DefaultAddr), "listen address (env "+prefix+"_ADDR)")
@@ -176,7 +179,7 @@ type runConfig struct {
 	deps         Deps // without the database and outbox, which run opens
 }
 
-func run[S Store](ctx context.Context, s Service[S], cfg runConfig) error {
+func run[S any](ctx context.Context, s Service[S], cfg runConfig) error {
 	log, addr, dsn, brokers, faults := cfg.deps.Log, cfg.addr, cfg.dsn, cfg.brokers, cfg.faults
 	db, err := database.Open(ctx, dsn)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/services/launch"
 	api "github.com/sagaforge/saga/services/order/orderapi"
@@ -20,6 +21,8 @@ const MaxWait = 20 * time.Second
 // Service is the order service as launch runs it (cmd/order).
 var Service = launch.Service[*Store]{
 	Name: "order", DefaultAddr: "127.0.0.1:8081",
+	Models:   []any{&Order{}, &Line{}, &Product{}, &Customer{}},
+	Seed:     func(string) []any { return []any{&SeedCustomers, &SeedProducts} },
 	NewStore: NewStore, NewHandler: NewHandler, Subscriptions: Subscriptions,
 	// The deadline sweeper cancels choreographed sagas stuck PENDING.
 	Background: func(ctx context.Context, store *Store, d launch.Deps) { store.RunDeadline(ctx, d.Log, d.SagaDeadline) },
@@ -57,7 +60,7 @@ func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
 				out.Orders = web.Render(all, Order.wire)
 				return out, err
 			}
-			out.Orders, out.Next = web.PageOf(*f.Page, all, func(o Order) string { return o.ID }, Order.wire)
+			out.Orders, out.Next = keyset.Of(*f.Page, all, func(o Order) string { return o.ID }, Order.wire)
 			return out, err
 		}),
 		"POST /orders/{order_id}/approve": web.Endpoint(log, "approve", func(r *http.Request, _ web.NoBody) (api.OrderResponse, error) {
@@ -116,7 +119,7 @@ func filterFrom(r *http.Request) (ListFilter, error) {
 		return f, fmt.Errorf("%w: unknown status %q", fault.ErrInvalid, f.Status)
 	}
 	if q.Has("after") {
-		page, err := web.PageFrom(q)
+		page, err := keyset.From(q)
 		f.Page = &page
 		return f, err
 	}

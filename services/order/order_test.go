@@ -19,10 +19,7 @@ import (
 
 type fixture = servicetest.Fixture[*order.Store, orderapi.Client]
 
-func newFixture(t testing.TB) fixture {
-	t.Helper()
-	return servicetest.Start(t, order.Service, orderapi.NewClient)
-}
+var newFixture = servicetest.Starter(order.Service, orderapi.NewClient)
 
 func createReq(id string) orderapi.CreateOrderRequest {
 	return orderapi.CreateOrderRequest{OrderID: id, CustomerID: "alice",

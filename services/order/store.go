@@ -13,9 +13,9 @@ import (
 	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
+	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/platform/watch"
-	"github.com/sagaforge/saga/platform/web"
 	api "github.com/sagaforge/saga/services/order/orderapi"
 )
 
@@ -70,15 +70,6 @@ func (s *Store) AwaitSettled(ctx context.Context, id string) (Order, error) {
 			return o, err
 		}
 	}
-}
-
-// Migrate creates the schema and seeds the catalog and customers once. The
-// catalog and customers are the same in every seed.
-func (s *Store) Migrate(ctx context.Context, _ string) error {
-	if err := s.outbox.Migrate(ctx, &Order{}, &Line{}, &Product{}, &Customer{}); err != nil {
-		return err
-	}
-	return database.Seed(ctx, s.outbox.DB(ctx), &SeedCustomers, &SeedProducts)
 }
 
 // Ping checks the database answers.
@@ -156,7 +147,7 @@ type ListFilter struct {
 	Limit      int
 	// Page, when set, lists in order ID order after Page.After, up to
 	// Page.Limit (Limit is then ignored).
-	Page *web.Page
+	Page *keyset.Page
 }
 
 // List returns orders, newest first, or a page of them in ID order.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/services/payment/paymentapi"
 	"github.com/sagaforge/saga/services/servicetest"
 )
@@ -32,7 +32,7 @@ func FuzzPaymentRequests(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			payments, err := fx.Store.Payments(ctx, "", web.Page{Limit: web.MaxPageLimit})
+			payments, err := fx.Store.Payments(ctx, "", keyset.Page{Limit: keyset.MaxLimit})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/services/launch"
 	api "github.com/sagaforge/saga/services/payment/paymentapi"
@@ -13,6 +14,8 @@ import (
 // Service is the payment service as launch runs it (cmd/payment).
 var Service = launch.Service[*Store]{
 	Name: "payment", DefaultAddr: "127.0.0.1:8083",
+	Models:   []any{&Account{}, &Payment{}, &PendingCharge{}},
+	Seed:     seed,
 	NewStore: NewStore, NewHandler: NewHandler, Subscriptions: Subscriptions,
 }
 
@@ -46,12 +49,12 @@ func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
 			return p.wire(), err
 		}),
 		"GET /payments": web.Endpoint(log, "list", func(r *http.Request, _ web.NoBody) (out api.ListPaymentsResponse, err error) {
-			page, err := web.PageFrom(r.URL.Query())
+			page, err := keyset.From(r.URL.Query())
 			if err != nil {
 				return out, err
 			}
 			all, err := store.Payments(r.Context(), r.URL.Query().Get("customer_id"), page)
-			out.Payments, out.Next = web.PageOf(page, all, func(p Payment) string { return p.OrderID }, Payment.wire)
+			out.Payments, out.Next = keyset.Of(page, all, func(p Payment) string { return p.OrderID }, Payment.wire)
 			return out, err
 		}),
 		"GET /accounts/{customer_id}": web.Endpoint(log, "account", func(r *http.Request, _ web.NoBody) (api.AccountResponse, error) {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/sagaforge/saga/platform/database/dbtest"
 	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/services/payment"
 	"github.com/sagaforge/saga/services/payment/paymentapi"
@@ -19,10 +19,7 @@ import (
 
 type fixture = servicetest.Fixture[*payment.Store, paymentapi.Client]
 
-func newFixture(t testing.TB) fixture {
-	t.Helper()
-	return servicetest.Start(t, payment.Service, paymentapi.NewClient)
-}
+var newFixture = servicetest.Starter(payment.Service, paymentapi.NewClient)
 
 func balance(t *testing.T, f fixture, customer string) money.Cents {
 	t.Helper()
@@ -132,7 +129,7 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 			}
 		})
 	}
-	all, err := f.Store.Payments(context.Background(), "", web.Page{Limit: web.MaxPageLimit})
+	all, err := f.Store.Payments(context.Background(), "", keyset.Page{Limit: keyset.MaxLimit})
 	if err != nil || len(all) != 0 {
 		t.Fatalf("bad input wrote %d payments (err %v), want none", len(all), err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"gorm.io/gorm"
 
@@ -13,7 +12,7 @@ import (
 	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
-	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/platform/keyset"
 	api "github.com/sagaforge/saga/services/payment/paymentapi"
 )
 
@@ -24,23 +23,6 @@ type Store struct {
 
 // NewStore keeps its tables beside ob, in ob's database; call Migrate before use.
 func NewStore(ob *outbox.Outbox) *Store { return &Store{outbox: ob} }
-
-// Migrate creates the schema and seeds the balances once; seed "bench"
-// gives alice a balance deep enough for long benchmark runs (bob stays poor,
-// so declines still happen).
-func (s *Store) Migrate(ctx context.Context, seed string) error {
-	if err := s.outbox.Migrate(ctx, &Account{}, &Payment{}, &PendingCharge{}); err != nil {
-		return err
-	}
-	accounts := slices.Clone(SeedAccounts)
-	if seed == "bench" {
-		accounts[0].Balance = MaxAmount * 1000
-	}
-	for i := range accounts {
-		accounts[i].Initial = accounts[i].Balance
-	}
-	return database.Seed(ctx, s.outbox.DB(ctx), &accounts)
-}
 
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.outbox.Ping(ctx) }
@@ -161,7 +143,7 @@ func (s *Store) Get(ctx context.Context, orderID string) (Payment, error) {
 
 // Payments lists a page of payments in order ID order; customerID may be
 // empty for all customers.
-func (s *Store) Payments(ctx context.Context, customerID string, page web.Page) ([]Payment, error) {
+func (s *Store) Payments(ctx context.Context, customerID string, page keyset.Page) ([]Payment, error) {
 	q := s.outbox.DB(ctx).Where("order_id > ?", page.After).Order("order_id").Limit(page.Limit)
 	if customerID != "" {
 		q = q.Where("customer_id = ?", customerID)

@@ -20,7 +20,7 @@ import (
 )
 
 // Fixture is a service under test, with a client C of its API.
-type Fixture[S launch.Store, C any] struct {
+type Fixture[S, C any] struct {
 	Store  S
 	Outbox *outbox.Outbox
 	Client C
@@ -34,9 +34,18 @@ type Fixture[S launch.Store, C any] struct {
 
 // Start runs svc on a new, empty database; newClient is its API package's
 // NewClient.
-func Start[S launch.Store, C any](t testing.TB, svc launch.Service[S], newClient func(string, *http.Client, string) C) Fixture[S, C] {
+func Start[S, C any](t testing.TB, svc launch.Service[S], newClient func(string, *http.Client, string) C) Fixture[S, C] {
 	t.Helper()
 	return Fixture[S, C]{svc: svc, newClient: newClient, DSN: dbtest.DSN(t, svc.Name)}.Restart(t)
+}
+
+// Starter is Start for one service and client, as a test file's
+// newFixture.
+func Starter[S, C any](svc launch.Service[S], newClient func(string, *http.Client, string) C) func(testing.TB) Fixture[S, C] {
+	return func(t testing.TB) Fixture[S, C] {
+		t.Helper()
+		return Start(t, svc, newClient)
+	}
 }
 
 // Restart runs the service again on the same database, as a restarted

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/platform/input"
+	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/web"
 )
 
@@ -101,7 +102,7 @@ func (c Client) Reservation(ctx context.Context, orderID string) (ReservationRes
 }
 
 // Reservations reads a page of reservations in order ID order.
-func (c Client) Reservations(ctx context.Context, page web.Page) (ListReservationsResponse, error) {
+func (c Client) Reservations(ctx context.Context, page keyset.Page) (ListReservationsResponse, error) {
 	return web.Call[ListReservationsResponse](ctx, c.Client, http.MethodGet, "/reservations?"+page.Query(), nil)
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/input"
+	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/platform/web"
 )
@@ -109,7 +110,7 @@ func (c Client) List(ctx context.Context, status Status) (ListOrdersResponse, er
 }
 
 // Page reads a page of orders in ID order.
-func (c Client) Page(ctx context.Context, page web.Page) (ListOrdersResponse, error) {
+func (c Client) Page(ctx context.Context, page keyset.Page) (ListOrdersResponse, error) {
 	return web.Call[ListOrdersResponse](ctx, c.Client, http.MethodGet, "/orders?"+page.Query(), nil)
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/platform/web"
 )
@@ -92,7 +93,7 @@ func (c Client) Payment(ctx context.Context, orderID string) (PaymentResponse, e
 }
 
 // Payments reads a page of payments in order ID order.
-func (c Client) Payments(ctx context.Context, page web.Page) (ListPaymentsResponse, error) {
+func (c Client) Payments(ctx context.Context, page keyset.Page) (ListPaymentsResponse, error) {
 	return web.Call[ListPaymentsResponse](ctx, c.Client, http.MethodGet, "/payments?"+page.Query(), nil)
 }
 
