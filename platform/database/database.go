@@ -201,6 +201,16 @@ func Take[T any](tx *gorm.DB, what string, query string, args ...any) (T, error)
 	return v, nil
 }
 
+// Known loads the row a request names, such as its customer: no row is the
+// request's fault, fault.ErrInvalid "unknown <what>".
+func Known[T any](tx *gorm.DB, what string, query string, args ...any) (T, error) {
+	v, err := Take[T](tx, what, query, args...)
+	if errors.Is(err, fault.ErrNotFound) {
+		return v, fmt.Errorf("%w: unknown %s", fault.ErrInvalid, what)
+	}
+	return v, err
+}
+
 // Seed inserts each slice of rows in one transaction, leaving the rows whose
 // key is already there as they are: a restart, or a second replica, seeds
 // nothing twice.

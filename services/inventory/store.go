@@ -83,12 +83,9 @@ func (s *Store) Reserve(ctx context.Context, orderID string, items []api.Item, m
 func takeStock(tx *gorm.DB, items []api.Item, res *Reservation) error {
 	var short []string
 	for _, it := range sortedItems(items) {
-		var st Stock
-		if err := tx.Take(&st, "sku = ?", it.SKU).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return fmt.Errorf("%w: unknown sku %q", fault.ErrInvalid, it.SKU)
-			}
-			return fmt.Errorf("load stock %s: %w", it.SKU, err)
+		st, err := database.Known[Stock](tx, fmt.Sprintf("sku %q", it.SKU), "sku = ?", it.SKU)
+		if err != nil {
+			return err
 		}
 		upd := tx.Model(&Stock{}).Where("sku = ? AND available >= ?", it.SKU, it.Quantity).
 			Updates(map[string]any{

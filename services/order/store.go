@@ -99,21 +99,14 @@ func (s *Store) Create(ctx context.Context, in NewOrder) (o Order, created bool,
 		case !errors.Is(err, fault.ErrNotFound):
 			return err
 		}
-		var customer Customer
-		if err := tx.Take(&customer, "id = ?", in.CustomerID).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return fmt.Errorf("%w: unknown customer %q", fault.ErrInvalid, in.CustomerID)
-			}
-			return fmt.Errorf("load customer: %w", err)
+		if _, err := database.Known[Customer](tx, fmt.Sprintf("customer %q", in.CustomerID), "id = ?", in.CustomerID); err != nil {
+			return err
 		}
 		o = Order{ID: in.ID, CustomerID: in.CustomerID, Status: api.StatusPending, Mode: in.Mode}
 		for _, it := range SortedItems(in.Items) {
-			var p Product
-			if err := tx.Take(&p, "sku = ?", it.SKU).Error; err != nil {
-				if errors.Is(err, gorm.ErrRecordNotFound) {
-					return fmt.Errorf("%w: unknown sku %q", fault.ErrInvalid, it.SKU)
-				}
-				return fmt.Errorf("load product: %w", err)
+			p, err := database.Known[Product](tx, fmt.Sprintf("sku %q", it.SKU), "sku = ?", it.SKU)
+			if err != nil {
+				return err
 			}
 			o.Lines = append(o.Lines, Line{OrderID: in.ID, SKU: it.SKU, Quantity: it.Quantity, UnitPrice: p.Price})
 			o.Total += p.Price * money.Cents(it.Quantity)

@@ -48,12 +48,9 @@ func (s *Store) Charge(ctx context.Context, c Charge) (Payment, error) {
 		case !errors.Is(err, fault.ErrNotFound):
 			return err
 		}
-		var acct Account
-		if err := tx.Take(&acct, "customer_id = ?", c.CustomerID).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return fmt.Errorf("%w: unknown customer %q", fault.ErrInvalid, c.CustomerID)
-			}
-			return fmt.Errorf("load account: %w", err)
+		acct, err := database.Known[Account](tx, fmt.Sprintf("customer %q", c.CustomerID), "customer_id = ?", c.CustomerID)
+		if err != nil {
+			return err
 		}
 		p = Payment{OrderID: c.OrderID, CustomerID: c.CustomerID, Amount: c.Amount, Status: api.Captured, Mode: c.Mode}
 		// The guard in the WHERE clause keeps balances non-negative even when
