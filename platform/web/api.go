@@ -38,8 +38,10 @@ type StatusCoder interface{ StatusCode() int }
 // Endpoint serves one operation, named op in the log. The JSON body is
 // decoded into In (an empty body is the zero In, which the operation's
 // validation then judges); the answer is written as JSON, a failure as its
-// problem document, logged with the order it concerns: the {order_id} path
-// value, else the input's idempotency key.
+// problem document. Both are logged with the order they concern (the
+// {order_id} path value, else the input's idempotency key): a failure by
+// Fail, a change at info level with the answer when it is a
+// slog.LogValuer. Reads are not logged here.
 func Endpoint[In, Out any](log *slog.Logger, op string, run func(r *http.Request, in In) (Out, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var in In
@@ -55,19 +57,33 @@ func Endpoint[In, Out any](log *slog.Logger, op string, run func(r *http.Request
 		}
 		out, err := run(r, in)
 		if err != nil {
-			orderID := r.PathValue("order_id")
-			if k, ok := any(in).(IdempotencyKeyed); ok && orderID == "" {
-				orderID = k.IdempotencyKey()
-			}
-			Fail(log, w, r, orderID, op, err)
+			Fail(log, w, r, orderOf(r, in), op, err)
 			return
 		}
 		status := http.StatusOK
 		if s, ok := any(out).(StatusCoder); ok {
 			status = s.StatusCode()
 		}
+		if r.Method != http.MethodGet {
+			attrs := []any{"order_id", orderOf(r, in), "status", status}
+			if v, ok := any(out).(slog.LogValuer); ok {
+				attrs = append(attrs, "result", v)
+			}
+			log.Info(op, attrs...)
+		}
 		WriteJSON(w, status, out)
 	}
+}
+
+// orderOf is the order a request concerns, for the log.
+func orderOf(r *http.Request, in any) string {
+	if id := r.PathValue("order_id"); id != "" {
+		return id
+	}
+	if k, ok := in.(IdempotencyKeyed); ok {
+		return k.IdempotencyKey()
+	}
+	return ""
 }
 
 // Render renders rows for the wire; never nil, so a list is [] in JSON.

@@ -32,16 +32,10 @@ func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
 	return web.API(log, token, store.Ping, web.Routes{
 		"POST /reservations": web.Endpoint(log, "reserve", func(r *http.Request, req api.ReserveRequest) (api.ReservationResponse, error) {
 			res, err := store.Reserve(r.Context(), req.OrderID, req.Items, events.Orchestration)
-			if err == nil {
-				log.Info("stock reserved", "order_id", req.OrderID, "lines", len(res.Lines))
-			}
 			return res.wire(), err
 		}),
 		"POST /reservations/{order_id}/release": web.Endpoint(log, "release", func(r *http.Request, req api.ReleaseRequest) (api.ReservationResponse, error) {
 			res, err := store.Release(r.Context(), r.PathValue("order_id"), events.Orchestration, req.Reason)
-			if err == nil {
-				log.Info("stock released", "order_id", res.OrderID, "status", res.Status)
-			}
 			return res.wire(), err
 		}),
 		"GET /reservations/{order_id}": web.Endpoint(log, "get", func(r *http.Request, _ web.NoBody) (api.ReservationResponse, error) {

@@ -41,9 +41,6 @@ func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
 	return web.API(log, token, store.Ping, web.Routes{
 		"POST /orders": web.Endpoint(log, "create", func(r *http.Request, req api.CreateOrderRequest) (created, error) {
 			o, isNew, err := store.Create(r.Context(), NewOrder{ID: req.OrderID, CustomerID: req.CustomerID, Items: req.Items, Mode: req.Mode})
-			if err == nil && isNew {
-				log.Info("order created", "order_id", o.ID, "customer_id", o.CustomerID, "total", o.Total.String(), "mode", o.Mode)
-			}
 			return created{o.wire(), isNew}, err
 		}),
 		"GET /orders/{order_id}": web.Endpoint(log, "get", func(r *http.Request, _ web.NoBody) (api.OrderResponse, error) {
@@ -65,16 +62,10 @@ func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
 		}),
 		"POST /orders/{order_id}/approve": web.Endpoint(log, "approve", func(r *http.Request, _ web.NoBody) (api.OrderResponse, error) {
 			o, err := store.Approve(r.Context(), r.PathValue("order_id"))
-			if err == nil {
-				log.Info("order approved", "order_id", o.ID)
-			}
 			return o.wire(), err
 		}),
 		"POST /orders/{order_id}/cancel": web.Endpoint(log, "cancel", func(r *http.Request, req api.CancelOrderRequest) (api.OrderResponse, error) {
 			o, err := store.Cancel(r.Context(), r.PathValue("order_id"), req.Reason)
-			if err == nil {
-				log.Info("order cancelled", "order_id", o.ID, "reason", o.Reason, "tombstone", o.Tombstone)
-			}
 			return o.wire(), err
 		}),
 	})

@@ -32,16 +32,10 @@ func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
 	return web.API(log, token, store.Ping, web.Routes{
 		"POST /payments": web.Endpoint(log, "charge", func(r *http.Request, req api.ChargeRequest) (api.PaymentResponse, error) {
 			p, err := store.Charge(r.Context(), Charge{OrderID: req.OrderID, CustomerID: req.CustomerID, Amount: req.AmountCents, Mode: events.Orchestration})
-			if err == nil {
-				log.Info("payment captured", "order_id", p.OrderID, "customer_id", p.CustomerID, "amount", p.Amount.String())
-			}
 			return p.wire(), err
 		}),
 		"POST /payments/{order_id}/refund": web.Endpoint(log, "refund", func(r *http.Request, _ web.NoBody) (api.PaymentResponse, error) {
 			p, err := store.Refund(r.Context(), r.PathValue("order_id"), events.Orchestration)
-			if err == nil {
-				log.Info("payment refunded", "order_id", p.OrderID, "status", p.Status, "amount", p.Amount.String())
-			}
 			return p.wire(), err
 		}),
 		"GET /payments/{order_id}": web.Endpoint(log, "get", func(r *http.Request, _ web.NoBody) (api.PaymentResponse, error) {

@@ -4,6 +4,7 @@ package inventoryapi
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
@@ -54,6 +55,11 @@ type ReservationResponse struct {
 	Items     []Item    `json:"items"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// LogValue is what a log line says of a reservation.
+func (r ReservationResponse) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("status", string(r.Status)), slog.Int("lines", len(r.Items)), slog.String("reason", r.Reason))
 }
 
 // ListReservationsResponse is the body of GET /reservations?after=&limit=,

@@ -5,6 +5,7 @@ package orderapi
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
@@ -65,6 +66,12 @@ type LineResponse struct {
 	SKU            string      `json:"sku"`
 	Quantity       int         `json:"quantity"`
 	UnitPriceCents money.Cents `json:"unit_price_cents"`
+}
+
+// LogValue is what a log line says of an order.
+func (r OrderResponse) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("status", string(r.Status)), slog.String("mode", string(r.Mode)),
+		slog.String("total", r.TotalCents.String()), slog.String("reason", r.Reason), slog.Bool("tombstone", r.Tombstone))
 }
 
 // ListOrdersResponse is the body of GET /orders.

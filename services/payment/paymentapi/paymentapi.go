@@ -4,6 +4,7 @@ package paymentapi
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
@@ -47,6 +48,12 @@ type PaymentResponse struct {
 	Reason      string      `json:"reason,omitempty"`
 	CreatedAt   time.Time   `json:"created_at"`
 	UpdatedAt   time.Time   `json:"updated_at"`
+}
+
+// LogValue is what a log line says of a payment.
+func (r PaymentResponse) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("status", string(r.Status)), slog.String("customer_id", r.CustomerID),
+		slog.String("amount", r.AmountCents.String()), slog.String("reason", r.Reason))
 }
 
 // ListPaymentsResponse is the body of GET /payments?after=&limit=, a page in
