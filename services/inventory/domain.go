@@ -12,6 +12,7 @@ import (
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
+	"github.com/sagaforge/saga/services/fence"
 	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"gorm.io/gorm"
 )
@@ -35,9 +36,9 @@ type Reservation struct {
 	Status  api.Status  `gorm:"size:16;index"`
 	Mode    events.Mode `gorm:"size:16"`
 	Reason  string      `gorm:"size:512"`
-	// Approved is set once the order is approved (the saga's pivot): the
-	// hold is then final, and a release is refused.
-	Approved  bool              `gorm:"not null;default:false"`
+	// The fence: once the order is approved the hold is final, and a
+	// release is refused.
+	fence.Fence
 	Lines     []ReservationLine `gorm:"foreignKey:OrderID;constraint:OnDelete:CASCADE"`
 	CreatedAt time.Time
 	UpdatedAt time.Time

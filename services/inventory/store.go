@@ -14,6 +14,7 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/keyset"
+	"github.com/sagaforge/saga/services/fence"
 	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
 )
 
@@ -161,8 +162,8 @@ func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, w
 		if err != nil || res.Status != api.Reserved {
 			return err
 		}
-		if res.Approved {
-			return fmt.Errorf("%w: order %s is approved; its stock stays reserved", fault.ErrIllegalTransition, orderID)
+		if err := res.Check(orderID, "its stock stays reserved"); err != nil {
+			return err
 		}
 		for _, l := range res.Lines {
 			upd := tx.Model(&Stock{}).Where("sku = ?", l.SKU).Updates(map[string]any{
@@ -182,17 +183,10 @@ func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, w
 	return res, err
 }
 
-// MarkApproved records that the order is approved, so that its hold is
-// final and a release is refused from now on. It changes nothing for a
-// reservation that holds nothing, and nothing for an unknown order.
+// MarkApproved sets the approval fence on the order's reservation, when it
+// holds stock: its hold is final and a release is refused from now on.
 func (s *Store) MarkApproved(ctx context.Context, orderID string) error {
-	if err := input.ValidateOrderID(orderID); err != nil {
-		return err
-	}
-	return s.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
-		return tx.Model(&Reservation{}).Where("order_id = ? AND status = ? AND NOT approved", orderID, api.Reserved).
-			Updates(map[string]any{"approved": true, "updated_at": tx.NowFunc()}).Error
-	})
+	return fence.Mark(ctx, s.outbox, &Reservation{}, orderID, api.Reserved)
 }
 
 // Get returns one reservation.

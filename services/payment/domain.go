@@ -13,6 +13,7 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/services/fence"
 	api "github.com/sagaforge/saga/services/payment/paymentapi"
 	"gorm.io/gorm"
 )
@@ -39,9 +40,9 @@ type Payment struct {
 	Status     api.Status  `gorm:"size:16;index"`
 	Mode       events.Mode `gorm:"size:16"`
 	Reason     string      `gorm:"size:512"`
-	// Approved is set once the order is approved (the saga's pivot): the
-	// capture is then final, and a refund is refused.
-	Approved  bool `gorm:"not null;default:false"`
+	// The fence: once the order is approved the capture is final, and a
+	// refund is refused.
+	fence.Fence
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/keyset"
+	"github.com/sagaforge/saga/services/fence"
 	api "github.com/sagaforge/saga/services/payment/paymentapi"
 )
 
@@ -101,8 +102,8 @@ func (s *Store) Refund(ctx context.Context, orderID string, mode events.Mode) (P
 		if err != nil || p.Status != api.Captured {
 			return err
 		}
-		if p.Approved {
-			return fmt.Errorf("%w: order %s is approved; its payment stays captured", fault.ErrIllegalTransition, orderID)
+		if err := p.Check(orderID, "its payment stays captured"); err != nil {
+			return err
 		}
 		upd := tx.Model(&Account{}).Where("customer_id = ?", p.CustomerID).
 			Updates(map[string]any{"balance": gorm.Expr("balance + ?", p.Amount), "updated_at": tx.NowFunc()})
@@ -117,17 +118,10 @@ func (s *Store) Refund(ctx context.Context, orderID string, mode events.Mode) (P
 	return p, err
 }
 
-// MarkApproved records that the order is approved, so that its capture is
-// final and a refund is refused from now on. It changes nothing for a payment
-// that took no money, and nothing for an unknown order.
+// MarkApproved sets the approval fence on the order's payment, when it
+// took money: its capture is final and a refund is refused from now on.
 func (s *Store) MarkApproved(ctx context.Context, orderID string) error {
-	if err := input.ValidateOrderID(orderID); err != nil {
-		return err
-	}
-	return s.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
-		return tx.Model(&Payment{}).Where("order_id = ? AND status = ? AND NOT approved", orderID, api.Captured).
-			Updates(map[string]any{"approved": true, "updated_at": tx.NowFunc()}).Error
-	})
+	return fence.Mark(ctx, s.outbox, &Payment{}, orderID, api.Captured)
 }
 
 // Get returns one order's payment.
