@@ -16,10 +16,10 @@ var Service = launch.Service[*Store]{
 	Name: "inventory", DefaultAddr: "127.0.0.1:8082",
 	Models:   []any{&Stock{}, &Reservation{}, &ReservationLine{}},
 	Seed:     seed,
-	NewStore: NewStore, NewHandler: NewHandler, Subscriptions: Subscriptions,
+	NewStore: NewStore, Routes: Routes, Subscriptions: Subscriptions,
 }
 
-// NewHandler serves the inventory API, the one the orchestrator calls (its
+// Routes are the inventory API, the one the orchestrator calls (its
 // events say sagamode "orchestration"):
 //
 //	POST /reservations                    reserve all lines or none (200, 409 out of stock)
@@ -27,9 +27,8 @@ var Service = launch.Service[*Store]{
 //	GET  /reservations/{order_id}         read
 //	POST /reservations/{order_id}/release compensation (tombstone if unknown), optional {reason}
 //	GET  /stock, GET /stock/{sku}
-//	GET  /healthz
-func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
-	return web.API(log, token, store.Ping, web.Routes{
+func Routes(store *Store, log *slog.Logger) web.Routes {
+	return web.Routes{
 		"POST /reservations": web.Endpoint(log, "reserve", func(r *http.Request, req api.ReserveRequest) (api.ReservationResponse, error) {
 			res, err := store.Reserve(r.Context(), req.OrderID, req.Items, events.Orchestration)
 			return res.wire(), err
@@ -60,7 +59,7 @@ func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
 			out.Stock = web.Render(all, Stock.wire)
 			return out, err
 		}),
-	})
+	}
 }
 
 // wire renders a reservation for the API.

@@ -23,11 +23,9 @@ type Store struct {
 	outbox *outbox.Outbox
 }
 
-// NewStore keeps its tables beside ob, in ob's database; call Migrate before use.
+// NewStore keeps its tables beside ob, in ob's database (launch migrates
+// them).
 func NewStore(ob *outbox.Outbox) *Store { return &Store{outbox: ob} }
-
-// Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.outbox.Ping(ctx) }
 
 // errShortage aborts the reserving transaction so every decrement rolls back.
 type errShortage struct{ reason string }

@@ -41,9 +41,9 @@ type Service[S any] struct {
 	// balances for long benchmark runs.
 	Seed     func(seed string) []any
 	NewStore func(ob *outbox.Outbox) S
-	// NewHandler serves the store's HTTP API; token, when set, is required
-	// on mutating calls.
-	NewHandler    func(store S, log *slog.Logger, token string) http.Handler
+	// Routes are the store's HTTP API; launch serves them behind the
+	// shared middleware (the token on mutating calls) with GET /healthz.
+	Routes        func(store S, log *slog.Logger) web.Routes
 	Subscriptions func(store S) ([]consumer.Subscription, error)
 	// Background, when set, runs beside the API until the service stops.
 	Background func(ctx context.Context, store S, d Deps)
@@ -83,7 +83,7 @@ func (s Service[S]) Build(ctx context.Context, d Deps) (S, Parts, error) {
 	if err != nil {
 		return store, Parts{}, fmt.Errorf("start %s: %w", s.Name, err)
 	}
-	parts := Parts{Handler: s.NewHandler(store, d.Log, d.Token), Subscriptions: subs}
+	parts := Parts{Handler: web.API(d.Log, d.Token, d.Outbox.Ping, s.Routes(store, d.Log)), Subscriptions: subs}
 	if s.Background != nil {
 		parts.Background = func(ctx context.Context) { s.Background(ctx, store, d) }
 	}

@@ -23,12 +23,12 @@ var Service = launch.Service[*Store]{
 	Name: "order", DefaultAddr: "127.0.0.1:8081",
 	Models:   []any{&Order{}, &Line{}, &Product{}, &Customer{}},
 	Seed:     func(string) []any { return []any{&SeedCustomers, &SeedProducts} },
-	NewStore: NewStore, NewHandler: NewHandler, Subscriptions: Subscriptions,
+	NewStore: NewStore, Routes: Routes, Subscriptions: Subscriptions,
 	// The deadline sweeper cancels choreographed sagas stuck PENDING.
 	Background: func(ctx context.Context, store *Store, d launch.Deps) { store.RunDeadline(ctx, d.Log, d.SagaDeadline) },
 }
 
-// NewHandler serves the order API:
+// Routes are the order API:
 //
 //	POST /orders                        create (201 new, 200 repeat)
 //	GET  /orders/{order_id}[?wait=10s]  read; with wait, once no longer PENDING
@@ -36,9 +36,8 @@ var Service = launch.Service[*Store]{
 //	GET  /orders?after=&limit=                 a page in ID order
 //	POST /orders/{order_id}/approve     PENDING -> APPROVED
 //	POST /orders/{order_id}/cancel      PENDING -> CANCELLED (tombstone if unknown)
-//	GET  /healthz
-func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
-	return web.API(log, token, store.Ping, web.Routes{
+func Routes(store *Store, log *slog.Logger) web.Routes {
+	return web.Routes{
 		"POST /orders": web.Endpoint(log, "create", func(r *http.Request, req api.CreateOrderRequest) (created, error) {
 			o, isNew, err := store.Create(r.Context(), NewOrder{ID: req.OrderID, CustomerID: req.CustomerID, Items: req.Items, Mode: req.Mode})
 			return created{o.wire(), isNew}, err
@@ -68,7 +67,7 @@ func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
 			o, err := store.Cancel(r.Context(), r.PathValue("order_id"), req.Reason)
 			return o.wire(), err
 		}),
-	})
+	}
 }
 
 // created answers a create: 201 for a new order, 200 for a repeat.

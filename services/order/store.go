@@ -30,7 +30,8 @@ type Store struct {
 	changes watch.Set[Order]
 }
 
-// NewStore keeps its tables beside ob, in ob's database; call Migrate before use.
+// NewStore keeps its tables beside ob, in ob's database (launch migrates
+// them).
 func NewStore(ob *outbox.Outbox) *Store {
 	return &Store{outbox: ob}
 }
@@ -71,9 +72,6 @@ func (s *Store) AwaitSettled(ctx context.Context, id string) (Order, error) {
 		}
 	}
 }
-
-// Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.outbox.Ping(ctx) }
 
 // Create creates a PENDING order priced from the catalog. A repeat with the
 // same request returns the existing order with created=false; a different

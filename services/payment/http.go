@@ -16,10 +16,10 @@ var Service = launch.Service[*Store]{
 	Name: "payment", DefaultAddr: "127.0.0.1:8083",
 	Models:   []any{&Account{}, &Payment{}, &PendingCharge{}},
 	Seed:     seed,
-	NewStore: NewStore, NewHandler: NewHandler, Subscriptions: Subscriptions,
+	NewStore: NewStore, Routes: Routes, Subscriptions: Subscriptions,
 }
 
-// NewHandler serves the payment API, the one the orchestrator calls (its
+// Routes are the payment API, the one the orchestrator calls (its
 // events say sagamode "orchestration"):
 //
 //	POST /payments                    charge (200, 402 declined)
@@ -27,9 +27,8 @@ var Service = launch.Service[*Store]{
 //	GET  /payments/{order_id}         read
 //	POST /payments/{order_id}/refund  compensation (tombstone if unknown)
 //	GET  /accounts, GET /accounts/{customer_id}
-//	GET  /healthz
-func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
-	return web.API(log, token, store.Ping, web.Routes{
+func Routes(store *Store, log *slog.Logger) web.Routes {
+	return web.Routes{
 		"POST /payments": web.Endpoint(log, "charge", func(r *http.Request, req api.ChargeRequest) (api.PaymentResponse, error) {
 			p, err := store.Charge(r.Context(), Charge{OrderID: req.OrderID, CustomerID: req.CustomerID, Amount: req.AmountCents, Mode: events.Orchestration})
 			return p.wire(), err
@@ -60,7 +59,7 @@ func NewHandler(store *Store, log *slog.Logger, token string) http.Handler {
 			out.Accounts = web.Render(all, Account.wire)
 			return out, err
 		}),
-	})
+	}
 }
 
 // wire renders a payment for the API.

@@ -22,11 +22,9 @@ type Store struct {
 	outbox *outbox.Outbox
 }
 
-// NewStore keeps its tables beside ob, in ob's database; call Migrate before use.
+// NewStore keeps its tables beside ob, in ob's database (launch migrates
+// them).
 func NewStore(ob *outbox.Outbox) *Store { return &Store{outbox: ob} }
-
-// Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.outbox.Ping(ctx) }
 
 // Charge takes the amount from the customer's balance for the order. A balance
 // too small records a DECLINED payment and returns fault.ErrInsufficientFunds.
