@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sagaforge/saga/platform/process"
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -83,16 +84,7 @@ func (s *Sessions) observe(req kmsg.Request) {
 
 // Run checks the groups every s.Every until ctx is done.
 func (s *Sessions) Run(ctx context.Context) {
-	tick := time.NewTicker(s.Every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			s.Expire(ctx)
-		}
-	}
+	process.Every(ctx, s.Every, func() { s.Expire(ctx) })
 }
 
 // Expire removes the members that have been silent too long, and returns

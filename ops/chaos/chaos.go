@@ -167,24 +167,18 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config, faults *FaultCounter) 
 			})
 		})
 	}
-	progressDone := make(chan struct{})
+	progressCtx, progressDone := context.WithCancel(ctx)
+	defer progressDone()
 	var progress sync.WaitGroup
 	if cfg.Progress != nil {
 		progress.Go(func() {
-			tick := time.NewTicker(2 * time.Second)
-			defer tick.Stop()
-			for {
-				select {
-				case <-progressDone:
-					return
-				case <-tick.C:
-					killsMu.Lock()
-					kills := total(rep.Kills)
-					killsMu.Unlock()
-					fmt.Fprintf(cfg.Progress, "chaos | %s  done %d/%d  kills %d  faults %d\n",
-						time.Since(started).Round(time.Second), finished.Load(), cfg.Purchases, kills, count(faults))
-				}
-			}
+			process.Every(progressCtx, 2*time.Second, func() {
+				killsMu.Lock()
+				kills := total(rep.Kills)
+				killsMu.Unlock()
+				fmt.Fprintf(cfg.Progress, "chaos | %s  done %d/%d  kills %d  faults %d\n",
+					time.Since(started).Round(time.Second), finished.Load(), cfg.Purchases, kills, count(faults))
+			})
 		})
 	}
 
@@ -210,7 +204,7 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config, faults *FaultCounter) 
 	stopChaos()
 	killer.Wait()
 	if startErr != nil || killErr != nil {
-		close(progressDone)
+		progressDone()
 		progress.Wait()
 		return rep, errors.Join(startErr, killErr)
 	}
@@ -219,7 +213,7 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config, faults *FaultCounter) 
 	settleStart := time.Now()
 	final, err := settle(ctx, s, runs, cfg.Settle)
 	rep.SettleElapsed = time.Since(settleStart)
-	close(progressDone)
+	progressDone()
 	progress.Wait()
 	if err != nil {
 		return rep, err

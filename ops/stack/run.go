@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/starter"
 )
 
@@ -67,32 +68,24 @@ func Run(ctx context.Context, cfg Config, opts Options, out io.Writer) int {
 		say("up; try: bin/starter purchase --customer alice --item SKU-1:1 --wait   (Ctrl-C stops everything)")
 		// A process that dies is reported, not mourned: killing a service
 		// and watching the sagas cope is the point of the exercise.
-		ticker := time.NewTicker(time.Second)
 		reported := map[string]bool{}
-	wait:
-		for {
-			select {
-			case <-ctx.Done():
-				break wait
-			case <-ticker.C:
-				down := s.Down()
-				for _, name := range down {
-					if !reported[name] {
-						say("%s is down; the rest keeps running. Start it again with: %s", name, s.Command(name))
-					}
-				}
-				for name := range reported {
-					if !slices.Contains(down, name) {
-						say("%s is up again", name)
-					}
-				}
-				reported = map[string]bool{}
-				for _, name := range down {
-					reported[name] = true
+		process.Every(ctx, time.Second, func() {
+			down := s.Down()
+			for _, name := range down {
+				if !reported[name] {
+					say("%s is down; the rest keeps running. Start it again with: %s", name, s.Command(name))
 				}
 			}
-		}
-		ticker.Stop()
+			for name := range reported {
+				if !slices.Contains(down, name) {
+					say("%s is up again", name)
+				}
+			}
+			reported = map[string]bool{}
+			for _, name := range down {
+				reported[name] = true
+			}
+		})
 	}
 	say("stopping")
 	if err := s.Stop(); err != nil {

@@ -69,7 +69,7 @@ var Processes = []string{"temporal", "broker", "order", "inventory", "payment", 
 // Stack is a running system.
 type Stack struct {
 	cfg   Config
-	procs map[string]*process
+	procs map[string]*child
 	out   *prefixWriter // the children's lines and the stack's own
 }
 
@@ -99,7 +99,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	s := &Stack{cfg: cfg, procs: map[string]*process{}, out: &prefixWriter{w: cfg.Output, pad: 9}}
+	s := &Stack{cfg: cfg, procs: map[string]*child{}, out: &prefixWriter{w: cfg.Output, pad: 9}}
 	for _, p := range s.define() {
 		p.out = s.out
 		s.procs[p.name] = p
@@ -118,18 +118,18 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	return s, nil
 }
 
-func (s *Stack) define() []*process {
+func (s *Stack) define() []*child {
 	c := s.cfg
 	bin := func(name string) string { return filepath.Join(c.BinDir, name) }
 	data := func(name string) string { return filepath.Join(c.DataDir, name) }
 	addr := func(port int) string { return net.JoinHostPort(c.Host, strconv.Itoa(port)) }
 	env := withDefault(c.Env, "GOMAXPROCS", strconv.Itoa(ProcsEach()))
-	svc := func(name string, port int) *process {
-		return &process{name: name, path: bin(name), env: env,
+	svc := func(name string, port int) *child {
+		return &child{name: name, path: bin(name), env: env,
 			args:  []string{"--addr", addr(port), "--db", cmp.Or(c.Databases[name], data(name+".db")), "--brokers", addr(c.BrokerPort), "--seed", cmp.Or(c.Seed, "demo")},
 			ready: httpReady("http://" + addr(port) + "/healthz")}
 	}
-	return []*process{
+	return []*child{
 		// At GOGC 200 the dev server's collector runs half as often, for a
 		// heap of a few hundred MB at most (docs/bench/tuning.md).
 		{name: "temporal", path: bin("temporal"), env: withDefault(env, "GOGC", "200"), args: TemporalArgs(c.Host, c.TemporalPort, c.UIPort, data("temporal.db")),

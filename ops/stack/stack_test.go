@@ -109,9 +109,9 @@ func TestCommandSurvivesAShell(t *testing.T) {
 
 // Every process that died is reported, not only the first.
 func TestDownListsEveryDeadProcess(t *testing.T) {
-	s := &Stack{procs: map[string]*process{}}
+	s := &Stack{procs: map[string]*child{}}
 	for _, name := range Processes {
-		s.procs[name] = &process{name: name}
+		s.procs[name] = &child{name: name}
 	}
 	// Never started, as good as dead; stopped on purpose is not a crash.
 	s.procs["temporal"].stopped = true

@@ -68,6 +68,20 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// Every calls fn every d until ctx is done.
+func Every(ctx context.Context, d time.Duration, fn func()) {
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			fn()
+		}
+	}
+}
+
 // CPUProfile writes a CPU profile to path until the returned stop is called.
 func CPUProfile(path string) (stop func(), err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

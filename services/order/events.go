@@ -10,6 +10,7 @@ import (
 	"github.com/sagaforge/saga/messaging/consumer"
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/process"
 	api "github.com/sagaforge/saga/services/order/orderapi"
 )
 
@@ -122,14 +123,7 @@ func (s *Store) ExpireChoreographed(ctx context.Context, deadline time.Duration)
 
 // RunDeadline runs ExpireChoreographed every tick until ctx ends.
 func (s *Store) RunDeadline(ctx context.Context, log *slog.Logger, deadline time.Duration) {
-	tick := time.NewTicker(min(max(deadline/10, 100*time.Millisecond), 5*time.Second))
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	process.Every(ctx, min(max(deadline/10, 100*time.Millisecond), 5*time.Second), func() {
 		cancelled, err := s.ExpireChoreographed(ctx, deadline)
 		if err != nil && ctx.Err() == nil {
 			log.Warn("saga deadline check failed", "err", err)
@@ -137,5 +131,5 @@ func (s *Store) RunDeadline(ctx context.Context, log *slog.Logger, deadline time
 		for _, id := range cancelled {
 			log.Info("choreographed saga past its deadline cancelled", "order_id", id, "deadline", deadline)
 		}
-	}
+	})
 }

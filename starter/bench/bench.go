@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/platform/input"
+	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/saga/purchase"
 )
 
@@ -82,21 +83,15 @@ func run(ctx context.Context, n, concurrency int, buy Purchaser, progress io.Wri
 	samples := make([]sample, n)
 	var next, done atomic.Int64
 	start := time.Now()
-	stopProgress := make(chan struct{})
+	progressCtx, stopProgress := context.WithCancel(ctx)
+	defer stopProgress()
 	var progressDone sync.WaitGroup
 	if progress != nil {
 		progressDone.Go(func() {
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			for {
-				select {
-				case <-stopProgress:
-					return
-				case <-t.C:
-					d := done.Load()
-					fmt.Fprintf(progress, "  %s: %d/%d done, %.0f/s\n", label, d, n, float64(d)/time.Since(start).Seconds())
-				}
-			}
+			process.Every(progressCtx, time.Second, func() {
+				d := done.Load()
+				fmt.Fprintf(progress, "  %s: %d/%d done, %.0f/s\n", label, d, n, float64(d)/time.Since(start).Seconds())
+			})
 		})
 	}
 	var wg sync.WaitGroup
@@ -116,7 +111,7 @@ func run(ctx context.Context, n, concurrency int, buy Purchaser, progress io.Wri
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	close(stopProgress)
+	stopProgress()
 	progressDone.Wait()
 	if err := ctx.Err(); err != nil {
 		return Result{}, err

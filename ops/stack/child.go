@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// process is one child of the stack, with its output prefixed by its name.
-type process struct {
+// child is one process of the stack, with its output prefixed by its name.
+type child struct {
 	name  string
 	path  string
 	args  []string
@@ -32,11 +32,11 @@ type process struct {
 }
 
 // terminate sends SIGTERM and waits out the process's grace.
-func (p *process) terminate() error {
+func (p *child) terminate() error {
 	return p.signal(syscall.SIGTERM, cmp.Or(p.grace, 10*time.Second))
 }
 
-func (p *process) start() error {
+func (p *child) start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	cmd := exec.Command(p.path, p.args...)
@@ -66,7 +66,7 @@ func (p *process) start() error {
 }
 
 // running tells whether the process is up.
-func (p *process) running() bool {
+func (p *child) running() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.done == nil {
@@ -82,7 +82,7 @@ func (p *process) running() bool {
 
 // signal sends sig and, when wait > 0, waits that long for the exit before
 // killing it.
-func (p *process) signal(sig syscall.Signal, wait time.Duration) error {
+func (p *child) signal(sig syscall.Signal, wait time.Duration) error {
 	p.mu.Lock()
 	cmd, done := p.cmd, p.done
 	p.stopped = true
@@ -114,7 +114,7 @@ func (p *process) signal(sig syscall.Signal, wait time.Duration) error {
 
 // waitReady polls the readiness check until it passes, the process exits or
 // the timeout runs out.
-func (p *process) waitReady(ctx context.Context, timeout time.Duration) error {
+func (p *child) waitReady(ctx context.Context, timeout time.Duration) error {
 	if p.ready == nil {
 		return nil
 	}
