@@ -18,6 +18,7 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/endpoints"
 	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/services/payment/paymentapi"
@@ -31,8 +32,8 @@ type Activities struct {
 }
 
 // New returns the activities over the given service clients.
-func New(orders orderapi.Client, inv inventoryapi.Client, payments paymentapi.Client) *Activities {
-	return &Activities{orders: orders, inventory: inv, payments: payments}
+func New(c endpoints.Clients) *Activities {
+	return &Activities{orders: c.Orders, inventory: c.Inventory, payments: c.Payments}
 }
 
 // Register registers every activity under its purchase.Activity* name.

@@ -12,6 +12,7 @@ import (
 	"github.com/sagaforge/saga/activities"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/endpoints"
 	"github.com/sagaforge/saga/services/inventory"
 	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/order"
@@ -24,10 +25,10 @@ import (
 // newEnv runs the three real services on real databases (dbtest) and
 // the activities against them.
 func newEnv(t *testing.T) *testsuite.TestActivityEnvironment {
-	return activityEnv(activities.New(
-		servicetest.Start(t, order.Service, orderapi.NewClient).Client,
-		servicetest.Start(t, inventory.Service, inventoryapi.NewClient).Client,
-		servicetest.Start(t, payment.Service, paymentapi.NewClient).Client))
+	return activityEnv(activities.New(endpoints.Clients{
+		Orders:    servicetest.Start(t, order.Service, orderapi.NewClient).Client,
+		Inventory: servicetest.Start(t, inventory.Service, inventoryapi.NewClient).Client,
+		Payments:  servicetest.Start(t, payment.Service, paymentapi.NewClient).Client}))
 }
 
 func activityEnv(acts *activities.Activities) *testsuite.TestActivityEnvironment {
@@ -108,8 +109,7 @@ func TestServerErrorsAndOutagesStayRetryable(t *testing.T) {
 	defer broken.Close()
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close() // nothing listens here any more
-	env := activityEnv(activities.New(orderapi.NewClient(down.URL, nil, ""),
-		inventoryapi.NewClient(broken.URL, nil, ""), paymentapi.NewClient(broken.URL, nil, "")))
+	env := activityEnv(activities.New(endpoints.Endpoints{Order: down.URL, Inventory: broken.URL, Payment: broken.URL}.Clients(nil)))
 	for _, tc := range []struct {
 		name     string
 		activity string

@@ -12,6 +12,7 @@ import (
 	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/services/endpoints"
 	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/services/payment/paymentapi"
@@ -73,12 +74,8 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 // Audit reads the three services and evaluates the invariants; an order
 // PENDING for longer than settle counts as stuck. It returns the checks
 // and how many orders it read.
-func Audit(ctx context.Context, s Services, settle time.Duration) ([]Check, int, error) {
-	httpClient := web.DefaultHTTPClient()
-	snap, err := read(ctx,
-		orderapi.NewClient(s.Order, httpClient, s.Token),
-		inventoryapi.NewClient(s.Inventory, httpClient, s.Token),
-		paymentapi.NewClient(s.Payment, httpClient, s.Token))
+func Audit(ctx context.Context, s endpoints.Endpoints, settle time.Duration) ([]Check, int, error) {
+	snap, err := read(ctx, s.Clients(web.DefaultHTTPClient()))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -112,7 +109,8 @@ func PrintChecks(w io.Writer, checks []Check) {
 	}
 }
 
-func read(ctx context.Context, orders orderapi.Client, stock inventoryapi.Client, payments paymentapi.Client) (snapshot, error) {
+func read(ctx context.Context, c endpoints.Clients) (snapshot, error) {
+	orders, stock, payments := c.Orders, c.Inventory, c.Payments
 	snap := snapshot{reservations: map[string]inventoryapi.ReservationResponse{}, payments: map[string]paymentapi.PaymentResponse{}}
 	err := pages(ctx, func(p keyset.Page) (string, error) {
 		page, err := orders.Page(ctx, p)

@@ -17,9 +17,7 @@ import (
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/order/orderapi"
-	"github.com/sagaforge/saga/services/payment/paymentapi"
 	"github.com/sagaforge/saga/starter/bench"
 )
 
@@ -63,12 +61,13 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	}
 
 	httpClient := web.DefaultHTTPClient()
-	orders := orderapi.NewClient(env.Services.Order, httpClient, env.Services.Token)
+	clients := env.Services.Clients(httpClient)
+	orders := clients.Orders
 	if _, err := orders.List(ctx, orderapi.StatusApproved); err != nil {
 		return fmt.Errorf("cannot reach the order service at %s: %w", env.Services.Order, err)
 	}
 	purchasers := map[string]bench.Purchaser{
-		"direct": bench.Direct(orders, inventoryapi.NewClient(env.Services.Inventory, httpClient, env.Services.Token), paymentapi.NewClient(env.Services.Payment, httpClient, env.Services.Token)),
+		"direct": bench.Direct(clients),
 		"choreography": func(ctx context.Context, in purchase.Input) (string, error) {
 			return purchaseChoreographedStatus(ctx, orders, in)
 		},

@@ -31,7 +31,7 @@ func runCancel(ctx context.Context, env *Env, args []string) error {
 	if len(*reason) > 200 {
 		return usagef("--reason holds at most 200 characters")
 	}
-	orders := orderapi.NewClient(env.Services.Order, nil, env.Services.Token)
+	orders := env.Services.Clients(nil).Orders
 	if o, err := retry(ctx, func() (orderapi.OrderResponse, error) { return orders.Get(ctx, id) }); err == nil && o.Mode == events.Choreography {
 		return cancelChoreographed(ctx, env, orders, o, *reason, strings.Split(env.Brokers, ","), *asJSON)
 	}

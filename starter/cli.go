@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/platform/temporalx"
+	"github.com/sagaforge/saga/services/endpoints"
 )
 
 // Exit codes.
@@ -40,26 +40,15 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 type Env struct {
 	Stdout, Stderr io.Writer
 	Temporal       temporalx.Config
-	Services       Services
+	Services       endpoints.Endpoints
 	Brokers        string // Kafka bootstrap brokers, comma-separated
-}
-
-// Services says where the three services are.
-type Services struct {
-	Order, Inventory, Payment string // base URLs
-	Token                     string // SAGA_SERVICE_TOKEN, sent as a bearer token
 }
 
 // NewEnv reads the starter's configuration from the environment.
 func NewEnv(stdout, stderr io.Writer) Env {
 	return Env{Stdout: stdout, Stderr: stderr, Temporal: temporalx.FromEnv(),
-		Services: Services{
-			Order:     process.Env("ORDER_URL", "http://127.0.0.1:8081"),
-			Inventory: process.Env("INVENTORY_URL", "http://127.0.0.1:8082"),
-			Payment:   process.Env("PAYMENT_URL", "http://127.0.0.1:8083"),
-			Token:     os.Getenv("SAGA_SERVICE_TOKEN"),
-		},
-		Brokers: process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")),
+		Services: endpoints.FromEnv(),
+		Brokers:  process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")),
 	}
 }
 
@@ -154,9 +143,7 @@ func newFlags(name string, env *Env) *flag.FlagSet {
 	fs.StringVar(&env.Temporal.Address, "temporal-address", env.Temporal.Address, "Temporal frontend host:port")
 	fs.StringVar(&env.Temporal.Namespace, "namespace", env.Temporal.Namespace, "Temporal namespace")
 	fs.StringVar(&env.Temporal.UIURL, "ui-url", env.Temporal.UIURL, "Temporal Web UI base URL")
-	fs.StringVar(&env.Services.Order, "order-url", env.Services.Order, "order service (env ORDER_URL)")
-	fs.StringVar(&env.Services.Inventory, "inventory-url", env.Services.Inventory, "inventory service (env INVENTORY_URL)")
-	fs.StringVar(&env.Services.Payment, "payment-url", env.Services.Payment, "payment service (env PAYMENT_URL)")
+	env.Services.Flags(fs)
 	fs.StringVar(&env.Brokers, "brokers", env.Brokers, "Kafka bootstrap brokers, comma-separated (env KAFKA_BROKERS)")
 	return fs
 }

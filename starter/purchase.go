@@ -86,7 +86,7 @@ func runPurchase(ctx context.Context, env *Env, args []string) error {
 	if *mode != "orchestration" && *mode != "choreography" {
 		return usagef("--mode must be orchestration or choreography, got %q", *mode)
 	}
-	orders := orderapi.NewClient(env.Services.Order, nil, env.Services.Token)
+	orders := env.Services.Clients(nil).Orders
 	if err := sameMode(ctx, orders, in.OrderID, events.Mode(*mode)); err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func runStatus(ctx context.Context, env *Env, args []string) error {
 	}
 	// A choreographed order has no workflow: the order service and the
 	// events tell its story. Anything else is asked of Temporal.
-	orders := orderapi.NewClient(env.Services.Order, nil, env.Services.Token)
+	orders := env.Services.Clients(nil).Orders
 	if o, err := retry(ctx, func() (orderapi.OrderResponse, error) { return orders.Get(ctx, id) }); err == nil && o.Mode == events.Choreography {
 		rep, err := choreographyReport(ctx, o, strings.Split(env.Brokers, ","))
 		if err != nil {

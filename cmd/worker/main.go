@@ -18,9 +18,7 @@ import (
 	"github.com/sagaforge/saga/platform/temporalx"
 	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/inventory/inventoryapi"
-	"github.com/sagaforge/saga/services/order/orderapi"
-	"github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/sagaforge/saga/services/endpoints"
 	"github.com/sagaforge/saga/workers"
 	"github.com/sagaforge/saga/workflows"
 )
@@ -30,9 +28,8 @@ func main() {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	fs.StringVar(&cfg.Address, "temporal-address", cfg.Address, "Temporal frontend host:port (env TEMPORAL_ADDRESS)")
 	fs.StringVar(&cfg.Namespace, "namespace", cfg.Namespace, "Temporal namespace (env TEMPORAL_NAMESPACE)")
-	orderURL := fs.String("order-url", process.Env("ORDER_URL", "http://127.0.0.1:8081"), "order service (env ORDER_URL)")
-	inventoryURL := fs.String("inventory-url", process.Env("INVENTORY_URL", "http://127.0.0.1:8082"), "inventory service (env INVENTORY_URL)")
-	paymentURL := fs.String("payment-url", process.Env("PAYMENT_URL", "http://127.0.0.1:8083"), "payment service (env PAYMENT_URL)")
+	services := endpoints.FromEnv()
+	services.Flags(fs)
 	policy := workflows.DefaultPolicy()
 	stepDeadline, err := process.DurationFlag(fs, "step-deadline", "SAGA_STEP_DEADLINE", policy.StepDeadline,
 		"how long a forward step is retried before the saga gives up and compensates")
@@ -56,12 +53,7 @@ func main() {
 	}
 	defer c.Close()
 
-	httpClient := web.DefaultHTTPClient()
-	token := os.Getenv("SAGA_SERVICE_TOKEN")
-	w := workers.New(c, policy, activities.New(
-		orderapi.NewClient(*orderURL, httpClient, token),
-		inventoryapi.NewClient(*inventoryURL, httpClient, token),
-		paymentapi.NewClient(*paymentURL, httpClient, token)))
+	w := workers.New(c, policy, activities.New(services.Clients(web.DefaultHTTPClient())))
 	if err := w.Start(); err != nil {
 		log.Error("start failed", "err", err)
 		os.Exit(1)

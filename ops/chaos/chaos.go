@@ -389,7 +389,7 @@ func settle(ctx context.Context, s *stack.Stack, runs []purchaseRun, limit time.
 
 // audit runs the starter's audit against the stack.
 func audit(ctx context.Context, s *stack.Stack) ([]starter.Check, bool, error) {
-	checks, _, err := starter.Audit(ctx, starter.Services{Order: s.OrderURL(), Inventory: s.InventoryURL(), Payment: s.PaymentURL()}, 2*time.Minute)
+	checks, _, err := starter.Audit(ctx, s.Endpoints(), 2*time.Minute)
 	return checks, starter.Passed(checks), err
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/faultplan"
 	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/services/endpoints"
 	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/services/payment/paymentapi"
@@ -494,20 +495,18 @@ func launch(ctx context.Context, s *stack.Stack, c *Cell) (code int, stdout, std
 // with its status (compensations may trail a choreographed cancel), and
 // returns the status and whether it is.
 func settle(ctx context.Context, s *stack.Stack, id string) (status string, consistent bool, detail string) {
-	orders := orderapi.NewClient(s.OrderURL(), nil, "")
-	stock := inventoryapi.NewClient(s.InventoryURL(), nil, "")
-	payments := paymentapi.NewClient(s.PaymentURL(), nil, "")
+	c := s.Endpoints().Clients(nil)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		status, consistent, detail = check(ctx, orders, stock, payments, id)
+		status, consistent, detail = check(ctx, c, id)
 		if consistent || time.Now().After(deadline) || !process.Sleep(ctx, 100*time.Millisecond) {
 			return status, consistent, detail
 		}
 	}
 }
 
-func check(ctx context.Context, orders orderapi.Client, stock inventoryapi.Client, payments paymentapi.Client, id string) (string, bool, string) {
-	o, err := orders.Get(ctx, id)
+func check(ctx context.Context, c endpoints.Clients, id string) (string, bool, string) {
+	o, err := c.Orders.Get(ctx, id)
 	status := string(o.Status)
 	switch {
 	case errors.Is(err, fault.ErrNotFound):
@@ -517,9 +516,9 @@ func check(ctx context.Context, orders orderapi.Client, stock inventoryapi.Clien
 	case o.Tombstone:
 		status = "NONE"
 	}
-	r, rerr := stock.Reservation(ctx, id)
+	r, rerr := c.Inventory.Reservation(ctx, id)
 	reserved := rerr == nil && r.Status == inventoryapi.Reserved
-	p, perr := payments.Payment(ctx, id)
+	p, perr := c.Payments.Payment(ctx, id)
 	captured := perr == nil && p.Status == paymentapi.Captured
 	held := fmt.Sprintf("reservation %s, payment %s", orNone(string(r.Status), rerr), orNone(string(p.Status), perr))
 	switch status {
@@ -540,7 +539,7 @@ func orNone(s string, err error) string {
 
 // audit runs the starter's audit against the stack.
 func audit(ctx context.Context, s *stack.Stack) ([]starter.Check, bool, error) {
-	checks, _, err := starter.Audit(ctx, starter.Services{Order: s.OrderURL(), Inventory: s.InventoryURL(), Payment: s.PaymentURL()}, 2*time.Minute)
+	checks, _, err := starter.Audit(ctx, s.Endpoints(), 2*time.Minute)
 	return checks, starter.Passed(checks), err
 }
 

@@ -28,6 +28,7 @@ import (
 
 	"github.com/sagaforge/saga/platform/temporalx"
 	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/endpoints"
 	"github.com/sagaforge/saga/starter"
 )
 
@@ -342,23 +343,27 @@ func (s *Stack) Temporal() temporalx.Config {
 // addresses, plus the Config's Env (which may hold SAGA_SERVICE_TOKEN).
 func (s *Stack) Env() []string {
 	t := s.Temporal()
-	return append([]string{"TEMPORAL_ADDRESS=" + t.Address, "TEMPORAL_NAMESPACE=" + t.Namespace, "TEMPORAL_UI_URL=" + t.UIURL,
-		"ORDER_URL=" + s.OrderURL(), "INVENTORY_URL=" + s.InventoryURL(), "PAYMENT_URL=" + s.PaymentURL(),
-		"BROKER_ADDR=" + s.BrokerAddr()}, s.cfg.Env...)
+	env := []string{"TEMPORAL_ADDRESS=" + t.Address, "TEMPORAL_NAMESPACE=" + t.Namespace, "TEMPORAL_UI_URL=" + t.UIURL, "BROKER_ADDR=" + s.BrokerAddr()}
+	return append(append(env, s.Endpoints().Environ()...), s.cfg.Env...)
+}
+
+// Endpoints are where this stack's services are, with the token of the
+// Config's Env (SAGA_SERVICE_TOKEN), if any.
+func (s *Stack) Endpoints() endpoints.Endpoints {
+	e := endpoints.Endpoints{Order: s.OrderURL(), Inventory: s.InventoryURL(), Payment: s.PaymentURL()}
+	for _, kv := range s.cfg.Env {
+		if token, ok := strings.CutPrefix(kv, endpoints.EnvToken+"="); ok {
+			e.Token = token
+		}
+	}
+	return e
 }
 
 // Starter is the starter's configuration for this stack, writing to stdout
 // and stderr: its commands run in this process reach this stack without
 // flags or environment variables.
 func (s *Stack) Starter(stdout, stderr io.Writer) starter.Env {
-	env := starter.Env{Stdout: stdout, Stderr: stderr, Temporal: s.Temporal(), Brokers: s.BrokerAddr(),
-		Services: starter.Services{Order: s.OrderURL(), Inventory: s.InventoryURL(), Payment: s.PaymentURL()}}
-	for _, kv := range s.cfg.Env {
-		if token, ok := strings.CutPrefix(kv, "SAGA_SERVICE_TOKEN="); ok {
-			env.Services.Token = token
-		}
-	}
-	return env
+	return starter.Env{Stdout: stdout, Stderr: stderr, Temporal: s.Temporal(), Brokers: s.BrokerAddr(), Services: s.Endpoints()}
 }
 
 // temporalReady passes once the frontend answers for the default namespace.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/endpoints"
 	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/services/payment/paymentapi"
@@ -15,15 +16,10 @@ import (
 // from the caller, compensating inline, with no durability at all. A crash
 // half-way leaves the databases disagreeing; that is what the other modes
 // pay for.
-func Direct(orders orderapi.Client, stock inventoryapi.Client, payments paymentapi.Client) Purchaser {
+func Direct(c endpoints.Clients) Purchaser {
+	orders, stock, payments := c.Orders, c.Inventory, c.Payments
 	return func(ctx context.Context, in purchase.Input) (string, error) {
-		items := make([]orderapi.Item, len(in.Items))
-		reserve := make([]inventoryapi.Item, len(in.Items))
-		for i, it := range in.Items {
-			items[i] = orderapi.Item{SKU: it.SKU, Quantity: it.Quantity}
-			reserve[i] = inventoryapi.Item{SKU: it.SKU, Quantity: it.Quantity}
-		}
-		o, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items})
+		o, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items})
 		if err != nil {
 			return "", err
 		}
@@ -33,7 +29,7 @@ func Direct(orders orderapi.Client, stock inventoryapi.Client, payments paymenta
 			}
 			return string(purchase.StatusCancelled), nil
 		}
-		if _, err := stock.Reserve(ctx, inventoryapi.ReserveRequest{OrderID: in.OrderID, Items: reserve}); err != nil {
+		if _, err := stock.Reserve(ctx, inventoryapi.ReserveRequest{OrderID: in.OrderID, Items: in.Items}); err != nil {
 			if errors.Is(err, fault.ErrOutOfStock) {
 				return cancel(err.Error())
 			}
