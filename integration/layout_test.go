@@ -90,8 +90,10 @@ func TestImportsFollowTheLayers(t *testing.T) {
 			switch {
 			case from == "workflows" && to != "saga" && to != "platform":
 				t.Errorf("%s imports %s: the workflow is deterministic and imports only saga/ and platform/", rel, irel)
-			case from == "services" && to == "services" && isService[service(irel)] && service(rel) != service(irel):
+			case from == "services" && to == "services" && isService[service(rel)] && isService[service(irel)] && service(rel) != service(irel):
 				t.Errorf("%s imports %s: a service does not import another", rel, irel)
+			case from == "services" && !isService[service(rel)] && isService[service(irel)] && !strings.HasSuffix(irel, "api"):
+				t.Errorf("%s imports %s: shared code reaches a service through its api package only", rel, irel)
 			case layers[to] > layers[from]:
 				t.Errorf("%s imports %s: %s/ sits above %s/", rel, irel, to, from)
 			}
