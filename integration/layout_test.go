@@ -100,19 +100,3 @@ func TestImportsFollowTheLayers(t *testing.T) {
 		}
 	}
 }
-
-// Every page the README and docs/ link to exists.
-func TestDocLinksResolve(t *testing.T) {
-	for _, page := range []string{"../README.md", "../docs/architecture.md", "../docs/failures.md", "../docs/deploy.md", "../docs/bench/tuning.md", "../docs/bench/history.md"} {
-		text, err := os.ReadFile(page)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir := page[:strings.LastIndex(page, "/")]
-		for _, m := range regexp.MustCompile(`\]\(([^)#:]+\.(?:md|svg))\)`).FindAllStringSubmatch(string(text), -1) {
-			if _, err := os.Stat(dir + "/" + m[1]); err != nil {
-				t.Errorf("%s links to %s, which does not exist", page, m[1])
-			}
-		}
-	}
-}

@@ -3,30 +3,8 @@ package fault
 import (
 	"fmt"
 	"net/http"
-	"os"
-	"strings"
 	"testing"
 )
-
-// The table is the policy; docs/failures.md shows it to people. Every row
-// must be there as the code has it.
-func TestDocsShowEveryMeaning(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/failures.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	yesNo := map[bool]string{true: "yes", false: "no"}
-	for _, m := range Meanings {
-		noEffect := yesNo[m.NoEffect]
-		if m.Retryable {
-			noEffect = "unknown"
-		}
-		row := fmt.Sprintf("| `%s` | %d | `%s` | %s | %s | %s", m.Code, m.Status, m.ErrType, yesNo[m.Retryable], noEffect, yesNo[m.Event])
-		if !strings.Contains(string(doc), row) {
-			t.Errorf("docs/failures.md has no row for %s: want one containing\n%s", m.Code, row)
-		}
-	}
-}
 
 // Every refusal is final and leaves nothing to undo; only an unavailable
 // service is worth another try. The workflow, the activities and the

@@ -202,3 +202,44 @@ func BenchmarkChargeRefund(b *testing.B) {
 		return err
 	})
 }
+
+// FuzzPaymentRequests sends arbitrary bodies to the charge and refund
+// endpoints (see servicetest.Fuzz); whatever happened, money is conserved:
+// each balance plus what is captured from it adds up to the seeded
+// balance, never below zero.
+func FuzzPaymentRequests(f *testing.F) {
+	fx := newFixture(f)
+	fx.Fuzz(f, servicetest.Fuzz{
+		Collection: "/payments", Actions: []string{"refund"}, Recorded: "insufficient-funds",
+		Seeds: []string{
+			`{"order_id":"f1","customer_id":"alice","amount_cents":9980}`,
+			`{"order_id":"f2","customer_id":"bob","amount_cents":999999}`,
+			`{"order_id":"f1","customer_id":"alice","amount_cents":-1}`,
+			`{"order_id":"f1","customer_id":"alice","amount_cents":0}`,
+			`{"order_id":"f1","customer_id":"alice","amount_cents":1e30}`,
+			`{"order_id":"f1","customer_id":"mallory","amount_cents":1}`,
+			`{"order_id":`, `[]`, `null`, ``,
+		},
+		Check: func(t *testing.T, ctx context.Context) {
+			accounts, err := fx.Store.Accounts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			payments, err := fx.Store.Payments(ctx, "", keyset.Page{Limit: keyset.MaxLimit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			captured := map[string]money.Cents{}
+			for _, pay := range payments {
+				if pay.Status == paymentapi.Captured {
+					captured[pay.CustomerID] += pay.Amount
+				}
+			}
+			for _, a := range accounts {
+				if a.Balance < 0 || a.Balance+captured[a.CustomerID] != a.Initial {
+					t.Fatalf("%s has %s with %s captured, seeded %s", a.CustomerID, a.Balance, captured[a.CustomerID], a.Initial)
+				}
+			}
+		},
+	})
+}
