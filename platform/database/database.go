@@ -26,6 +26,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/keyset"
 )
 
 // Kind is the database engine a DSN names.
@@ -209,6 +210,27 @@ func Known[T any](tx *gorm.DB, what string, query string, args ...any) (T, error
 		return v, fmt.Errorf("%w: unknown %s", fault.ErrInvalid, what)
 	}
 	return v, err
+}
+
+// List loads every row of T that q selects; a failure names what.
+func List[T any](q *gorm.DB, what string) ([]T, error) {
+	var out []T
+	if err := q.Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// Page narrows q to one keyset page over its key column: the rows after
+// p.After, in key order, at most p.Limit of them.
+func Page(q *gorm.DB, key string, p keyset.Page) *gorm.DB {
+	return q.Where(key+" > ?", p.After).Order(key).Limit(p.Limit)
+}
+
+// Lines loads each row's Lines association with it, in SKU order: an order's
+// or a reservation's lines.
+func Lines(tx *gorm.DB) *gorm.DB {
+	return tx.Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") })
 }
 
 // Seed inserts each slice of rows in one transaction, leaving the rows whose

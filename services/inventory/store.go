@@ -197,13 +197,7 @@ func (s *Store) Get(ctx context.Context, orderID string) (Reservation, error) {
 
 // Reservations lists a page of reservations in order ID order.
 func (s *Store) Reservations(ctx context.Context, page keyset.Page) ([]Reservation, error) {
-	var out []Reservation
-	err := s.outbox.DB(ctx).Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") }).
-		Where("order_id > ?", page.After).Order("order_id").Limit(page.Limit).Find(&out).Error
-	if err != nil {
-		return nil, fmt.Errorf("list reservations: %w", err)
-	}
-	return out, nil
+	return database.List[Reservation](database.Page(database.Lines(s.outbox.DB(ctx)), "order_id", page), "reservations")
 }
 
 // Stock returns one SKU's stock.
@@ -213,13 +207,9 @@ func (s *Store) Stock(ctx context.Context, sku string) (Stock, error) {
 
 // AllStock returns every SKU's stock, by SKU.
 func (s *Store) AllStock(ctx context.Context) ([]Stock, error) {
-	var out []Stock
-	if err := s.outbox.DB(ctx).Order("sku").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("list stock: %w", err)
-	}
-	return out, nil
+	return database.List[Stock](s.outbox.DB(ctx).Order("sku"), "stock")
 }
 
 func find(tx *gorm.DB, orderID string) (Reservation, error) {
-	return database.Take[Reservation](tx.Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") }), "reservation for order "+orderID, "order_id = ?", orderID)
+	return database.Take[Reservation](database.Lines(tx), "reservation for order "+orderID, "order_id = ?", orderID)
 }

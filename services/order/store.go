@@ -143,9 +143,9 @@ type ListFilter struct {
 
 // List returns orders, newest first, or a page of them in ID order.
 func (s *Store) List(ctx context.Context, f ListFilter) ([]Order, error) {
-	q := s.outbox.DB(ctx).Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") })
+	q := database.Lines(s.outbox.DB(ctx))
 	if f.Page != nil {
-		q = q.Where("id > ?", f.Page.After).Order("id")
+		q = database.Page(q, "id", *f.Page)
 		f.Limit = f.Page.Limit
 	} else {
 		q = q.Order("created_at DESC, id")
@@ -159,11 +159,7 @@ func (s *Store) List(ctx context.Context, f ListFilter) ([]Order, error) {
 	if f.Limit <= 0 || f.Limit > 10_000 {
 		f.Limit = 10_000
 	}
-	var out []Order
-	if err := q.Limit(f.Limit).Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("list orders: %w", err)
-	}
-	return out, nil
+	return database.List[Order](q.Limit(f.Limit), "orders")
 }
 
 // Approve moves a PENDING order to APPROVED.
@@ -230,7 +226,7 @@ func (s *Store) Cancel(ctx context.Context, id, why string) (Order, error) {
 }
 
 func find(tx *gorm.DB, id string) (Order, error) {
-	return database.Take[Order](tx.Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") }), "order "+id, "id = ?", id)
+	return database.Take[Order](database.Lines(tx), "order "+id, "id = ?", id)
 }
 
 func save(tx *gorm.DB, o *Order) error {

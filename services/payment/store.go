@@ -133,15 +133,11 @@ func (s *Store) Get(ctx context.Context, orderID string) (Payment, error) {
 // Payments lists a page of payments in order ID order; customerID may be
 // empty for all customers.
 func (s *Store) Payments(ctx context.Context, customerID string, page keyset.Page) ([]Payment, error) {
-	q := s.outbox.DB(ctx).Where("order_id > ?", page.After).Order("order_id").Limit(page.Limit)
+	q := database.Page(s.outbox.DB(ctx), "order_id", page)
 	if customerID != "" {
 		q = q.Where("customer_id = ?", customerID)
 	}
-	var out []Payment
-	if err := q.Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("list payments: %w", err)
-	}
-	return out, nil
+	return database.List[Payment](q, "payments")
 }
 
 // Account returns a customer's balance.
@@ -151,11 +147,7 @@ func (s *Store) Account(ctx context.Context, customerID string) (Account, error)
 
 // Accounts returns every balance, by customer.
 func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
-	var out []Account
-	if err := s.outbox.DB(ctx).Order("customer_id").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("list accounts: %w", err)
-	}
-	return out, nil
+	return database.List[Account](s.outbox.DB(ctx).Order("customer_id"), "accounts")
 }
 
 func find(tx *gorm.DB, orderID string) (Payment, error) {
