@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -38,12 +39,7 @@ func TestChaosKeepsTheDatabasesConsistent(t *testing.T) {
 		}
 		t.Fatalf("%v\n%s", err, strings.Join(story, "\n"))
 	}
-	var table strings.Builder
-	rep.Print(&table)
-	t.Log(table.String())
-	if !rep.Passed() {
-		t.Fatalf("chaos broke the saga:\n%s", table.String())
-	}
+	wantPassed(t, rep, "chaos broke the saga")
 	// Without kills and faults the run above proves nothing.
 	kills := 0
 	for _, n := range rep.Kills {
@@ -55,6 +51,24 @@ func TestChaosKeepsTheDatabasesConsistent(t *testing.T) {
 }
 
 // logWriter streams progress lines into the test log.
+// A report is a run's outcome: a table to print and whether it passed.
+type report interface {
+	Print(w io.Writer)
+	Passed() bool
+}
+
+// wantPassed logs rep's table and fails t, saying what broke, unless it
+// passed.
+func wantPassed(t *testing.T, rep report, what string) {
+	t.Helper()
+	var table strings.Builder
+	rep.Print(&table)
+	t.Log(table.String())
+	if !rep.Passed() {
+		t.Fatalf("%s:\n%s", what, table.String())
+	}
+}
+
 type logWriter struct{ t *testing.T }
 
 func (w logWriter) Write(p []byte) (int, error) {

@@ -33,10 +33,5 @@ func TestBothModesOnPostgreSQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var table strings.Builder
-	rep.Print(&table)
-	t.Log(table.String())
-	if !rep.Passed() {
-		t.Fatalf("on PostgreSQL the saga broke:\n%s", table.String())
-	}
+	wantPassed(t, rep, "on PostgreSQL the saga broke")
 }

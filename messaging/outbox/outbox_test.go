@@ -49,6 +49,14 @@ func openOutbox(t testing.TB, path string) *outbox.Outbox {
 }
 
 // runRelay runs a relay until the test ends.
+// relayTo runs ob's relay into the broker at addr until t ends.
+func relayTo(t *testing.T, ob *outbox.Outbox, addr string) {
+	t.Helper()
+	w := events.NewWriter([]string{addr})
+	t.Cleanup(func() { _ = w.Close() })
+	runRelay(t, ob, w)
+}
+
 func runRelay(t *testing.T, ob *outbox.Outbox, p outbox.Publisher) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -129,9 +137,7 @@ func TestRelayPublishesEveryCommittedEventInOrder(t *testing.T) {
 	defer c.Close()
 	addr := c.ListenAddrs()[0]
 	ob := openOutbox(t, dbtest.DSN(t, "svc"))
-	w := events.NewWriter([]string{addr})
-	defer w.Close()
-	runRelay(t, ob, w)
+	relayTo(t, ob, addr)
 
 	want := map[string][]string{}
 	for _, id := range []string{"a", "b", "c"} {
@@ -166,9 +172,7 @@ func TestBrokerDownForAWhileLosesAndReordersNothing(t *testing.T) {
 	c := broker(t, port, dataDir)
 	addr := c.ListenAddrs()[0]
 	ob := openOutbox(t, dbtest.DSN(t, "svc"))
-	w := events.NewWriter([]string{addr})
-	defer w.Close()
-	runRelay(t, ob, w)
+	relayTo(t, ob, addr)
 
 	want := map[string][]string{}
 	want["a"] = commit(t, ob, "a", 5)
@@ -219,9 +223,7 @@ func TestRowsLeftByACrashArePublishedByTheNextProcess(t *testing.T) {
 
 	// Next process over the same file: its relay finds the rows.
 	next := openOutbox(t, path)
-	w := events.NewWriter([]string{addr})
-	defer w.Close()
-	runRelay(t, next, w)
+	relayTo(t, next, addr)
 	waitPublished(t, next, 10*time.Second)
 	if got := readAll(t, addr)["o"]; !slices.Equal(got, want) {
 		t.Fatalf("after restart read %v, want %v", got, want)
