@@ -16,6 +16,7 @@ import (
 	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/spf13/cobra"
 )
 
 // Check is one invariant of the three databases and whether it holds.
@@ -34,41 +35,43 @@ type snapshot struct {
 	accounts     []paymentapi.AccountResponse
 }
 
-// runAudit checks the invariants a saga exists to keep, across all three
+// newAuditCmd is the audit command: it checks the invariants a saga exists to keep, across all three
 // services, and exits 1 if any does not hold.
-func runAudit(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags("audit", env)
-	asJSON := fs.Bool("json", false, "print the checks as JSON")
-	settle := fs.Duration("settle", 2*time.Minute, "an order PENDING for longer than this is stuck")
-	if err := parseNone(fs, args); err != nil {
-		return err
-	}
-	switch {
-	case *settle <= 0:
-		return usagef("--settle must be a positive duration such as 2m, got %s", *settle)
-	}
-	checks, orders, err := Audit(ctx, env.Services, *settle)
-	if err != nil {
-		return err
-	}
-	failed := 0
-	for _, c := range checks {
-		if !c.Pass {
-			failed++
+func newAuditCmd(env *Env) *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "check the invariants across the three services", Args: noArgs}
+	f := cmd.Flags()
+	asJSON := f.Bool("json", false, "print the checks as JSON")
+	settle := f.Duration("settle", 2*time.Minute, "an order PENDING for longer than this is stuck")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		switch {
+		case *settle <= 0:
+			return usagef("--settle must be a positive duration such as 2m, got %s", *settle)
 		}
-	}
-	if *asJSON {
-		if err := json.NewEncoder(env.Stdout).Encode(map[string]any{"checks": checks, "orders": orders, "pass": failed == 0}); err != nil {
+		checks, orders, err := Audit(ctx, env.Services, *settle)
+		if err != nil {
 			return err
 		}
-	} else {
-		PrintChecks(env.Stdout, checks)
-		fmt.Fprintf(env.Stdout, "%d orders audited\n", orders)
+		failed := 0
+		for _, c := range checks {
+			if !c.Pass {
+				failed++
+			}
+		}
+		if *asJSON {
+			if err := json.NewEncoder(env.Stdout).Encode(map[string]any{"checks": checks, "orders": orders, "pass": failed == 0}); err != nil {
+				return err
+			}
+		} else {
+			PrintChecks(env.Stdout, checks)
+			fmt.Fprintf(env.Stdout, "%d orders audited\n", orders)
+		}
+		if failed > 0 {
+			return fmt.Errorf("%d of %d invariants do not hold", failed, len(checks))
+		}
+		return nil
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d invariants do not hold", failed, len(checks))
-	}
-	return nil
+	return cmd
 }
 
 // Audit reads the three services and evaluates the invariants; an order

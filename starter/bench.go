@@ -19,6 +19,7 @@ import (
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/starter/bench"
+	"github.com/spf13/cobra"
 )
 
 // benchReport is the JSON a bench run writes.
@@ -28,102 +29,105 @@ type benchReport struct {
 	Runs    []bench.Result    `json:"runs"`
 }
 
-func runBench(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags("bench", env)
-	mode := fs.String("mode", "all", "orchestration, choreography, direct, or all (direct first, for the ratios)")
-	n := fs.Int("n", 500, "purchases per run")
-	concurrencies := fs.String("concurrency", "1", "purchases in flight; a comma-separated list runs each")
-	warmup := fs.Int("warmup", 20, "purchases run first and not measured")
-	repeat := fs.Int("repeat", 1, "runs of each mode and concurrency, interleaved; the table shows medians and ranges")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
-	out := fs.String("out", "bench-results", "directory for bench.json and latency.svg; empty writes none")
-	if err := parseNone(fs, args); err != nil {
-		return err
-	}
-	modes := []string{*mode}
-	switch *mode {
-	case "all":
-		modes = []string{"direct", "orchestration", "choreography"}
-	case "direct", "orchestration", "choreography":
-	default:
-		return usagef("--mode must be orchestration, choreography, direct or all, got %q", *mode)
-	}
-	if *n <= 0 || *warmup < 0 || *repeat <= 0 {
-		return usagef("--n and --repeat must be positive and --warmup not negative")
-	}
-	var levels []int
-	for _, c := range strings.Split(*concurrencies, ",") {
-		v, err := strconv.Atoi(strings.TrimSpace(c))
-		if err != nil || v <= 0 || v > 1024 {
-			return usagef("--concurrency wants whole numbers from 1 to 1024, got %q", c)
+// newBenchCmd is the bench command.
+func newBenchCmd(env *Env) *cobra.Command {
+	cmd := &cobra.Command{Use: "bench", Short: "measure throughput and latency of each mode against the direct baseline", Args: noArgs}
+	f := cmd.Flags()
+	mode := f.String("mode", "all", "orchestration, choreography, direct, or all (direct first, for the ratios)")
+	n := f.Int("n", 500, "purchases per run")
+	concurrencies := f.String("concurrency", "1", "purchases in flight; a comma-separated list runs each")
+	warmup := f.Int("warmup", 20, "purchases run first and not measured")
+	repeat := f.Int("repeat", 1, "runs of each mode and concurrency, interleaved; the table shows medians and ranges")
+	asJSON := f.Bool("json", false, "print the result as JSON")
+	out := f.String("out", "bench-results", "directory for bench.json and latency.svg; empty writes none")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		modes := []string{*mode}
+		switch *mode {
+		case "all":
+			modes = []string{"direct", "orchestration", "choreography"}
+		case "direct", "orchestration", "choreography":
+		default:
+			return usagef("--mode must be orchestration, choreography, direct or all, got %q", *mode)
 		}
-		levels = append(levels, v)
-	}
-
-	httpClient := web.DefaultHTTPClient()
-	clients := env.Services.Clients(httpClient)
-	orders := clients.Orders
-	if _, err := orders.List(ctx, orderapi.StatusApproved); err != nil {
-		return fmt.Errorf("cannot reach the order service at %s: %w", env.Services.Order, err)
-	}
-	purchasers := map[string]bench.Purchaser{
-		"direct": bench.Direct(clients),
-		"choreography": func(ctx context.Context, in purchase.Input) (string, error) {
-			return purchaseChoreographedStatus(ctx, orders, in)
-		},
-	}
-	for _, m := range modes {
-		if m == "orchestration" {
-			c, err := dial(ctx, env)
-			if err != nil {
-				return err
+		if *n <= 0 || *warmup < 0 || *repeat <= 0 {
+			return usagef("--n and --repeat must be positive and --warmup not negative")
+		}
+		var levels []int
+		for _, c := range strings.Split(*concurrencies, ",") {
+			v, err := strconv.Atoi(strings.TrimSpace(c))
+			if err != nil || v <= 0 || v > 1024 {
+				return usagef("--concurrency wants whole numbers from 1 to 1024, got %q", c)
 			}
-			defer c.Close()
-			purchasers["orchestration"] = orchestrated(c)
+			levels = append(levels, v)
 		}
-	}
 
-	report := benchReport{Setup: setup()}
-	fmt.Fprintf(env.Stderr, "bench: %s\n", report.Setup["machine"])
-	// Interleaved (every mode once, then again) so that a slow spell of a
-	// shared machine hits every mode alike instead of one mode's runs.
-	for round := 1; round <= *repeat; round++ {
-		for _, c := range levels {
-			for _, m := range modes {
-				if *repeat > 1 {
-					fmt.Fprintf(env.Stderr, "bench: round %d/%d, %s c=%d\n", round, *repeat, m, c)
-				}
-				waited, err := bench.AwaitQuiet(ctx, quietBelow, maxQuietWait)
+		httpClient := web.DefaultHTTPClient()
+		clients := env.Services.Clients(httpClient)
+		orders := clients.Orders
+		if _, err := orders.List(ctx, orderapi.StatusApproved); err != nil {
+			return fmt.Errorf("cannot reach the order service at %s: %w", env.Services.Order, err)
+		}
+		purchasers := map[string]bench.Purchaser{
+			"direct": bench.Direct(clients),
+			"choreography": func(ctx context.Context, in purchase.Input) (string, error) {
+				return purchaseChoreographedStatus(ctx, orders, in)
+			},
+		}
+		for _, m := range modes {
+			if m == "orchestration" {
+				c, err := dial(ctx, env)
 				if err != nil {
 					return err
 				}
-				if waited >= time.Second {
-					fmt.Fprintf(env.Stderr, "bench: waited %s for the machine to quiet down after the last run\n", waited.Round(100*time.Millisecond))
-				}
-				r, err := bench.Run(ctx, bench.Config{Mode: m, N: *n, Concurrency: c, Warmup: *warmup}, purchasers[m], env.Stderr)
-				if err != nil {
-					return fmt.Errorf("bench %s: %w", m, err)
-				}
-				r.Mode, r.Concurrency = m, c
-				report.Runs = append(report.Runs, r)
-				if r.Errors > 0 {
-					fmt.Fprintf(env.Stderr, "bench: %s c=%d: %d purchases failed, first: %s\n", m, c, r.Errors, r.FirstError)
+				defer c.Close()
+				purchasers["orchestration"] = orchestrated(c)
+			}
+		}
+
+		report := benchReport{Setup: setup()}
+		fmt.Fprintf(env.Stderr, "bench: %s\n", report.Setup["machine"])
+		// Interleaved (every mode once, then again) so that a slow spell of a
+		// shared machine hits every mode alike instead of one mode's runs.
+		for round := 1; round <= *repeat; round++ {
+			for _, c := range levels {
+				for _, m := range modes {
+					if *repeat > 1 {
+						fmt.Fprintf(env.Stderr, "bench: round %d/%d, %s c=%d\n", round, *repeat, m, c)
+					}
+					waited, err := bench.AwaitQuiet(ctx, quietBelow, maxQuietWait)
+					if err != nil {
+						return err
+					}
+					if waited >= time.Second {
+						fmt.Fprintf(env.Stderr, "bench: waited %s for the machine to quiet down after the last run\n", waited.Round(100*time.Millisecond))
+					}
+					r, err := bench.Run(ctx, bench.Config{Mode: m, N: *n, Concurrency: c, Warmup: *warmup}, purchasers[m], env.Stderr)
+					if err != nil {
+						return fmt.Errorf("bench %s: %w", m, err)
+					}
+					r.Mode, r.Concurrency = m, c
+					report.Runs = append(report.Runs, r)
+					if r.Errors > 0 {
+						fmt.Fprintf(env.Stderr, "bench: %s c=%d: %d purchases failed, first: %s\n", m, c, r.Errors, r.FirstError)
+					}
 				}
 			}
 		}
-	}
-	report.Summary = bench.Summarize(report.Runs)
-	if *out != "" {
-		if err := writeBench(*out, report); err != nil {
-			return err
+		report.Summary = bench.Summarize(report.Runs)
+		if *out != "" {
+			if err := writeBench(*out, report); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stderr, "bench: wrote %s and %s\n", filepath.Join(*out, "bench.json"), filepath.Join(*out, "latency.svg"))
 		}
-		fmt.Fprintf(env.Stderr, "bench: wrote %s and %s\n", filepath.Join(*out, "bench.json"), filepath.Join(*out, "latency.svg"))
+		if *asJSON {
+			return json.NewEncoder(env.Stdout).Encode(report)
+		}
+		printBench(env, *n, report.Summary)
+		return nil
 	}
-	if *asJSON {
-		return json.NewEncoder(env.Stdout).Encode(report)
-	}
-	printBench(env, *n, report.Summary)
-	return nil
+	return cmd
 }
 
 // A run starts once the machine is less than 30% busy (an idle stack polls

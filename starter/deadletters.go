@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/spf13/cobra"
 
 	"github.com/sagaforge/saga/messaging/events"
 )
@@ -25,80 +26,82 @@ type DeadLetterRow struct {
 	Reason    string      `json:"reason"`
 }
 
-// runDeadletters lists the dead-letter topic: the events a consumer could
+// newDeadlettersCmd is the deadletters command: it lists the dead-letter topic: the events a consumer could
 // not handle, and why. --replay PARTITION:OFFSET sends one event back to the
 // topic it came from, for its consumer to try again; every other consumer
 // has it in its inbox and ignores the repeat.
-func runDeadletters(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags("deadletters", env)
-	asJSON := fs.Bool("json", false, "print one JSON object per dead letter")
-	replay := fs.String("replay", "", "PARTITION:OFFSET of a dead letter whose event to send back to its topic")
-	if err := parseNone(fs, args); err != nil {
-		return err
-	}
-	var replayPart, replayOffset int
-	if *replay != "" {
-		p, o, ok := strings.Cut(*replay, ":")
-		var perr, oerr error
-		replayPart, perr = strconv.Atoi(p)
-		replayOffset, oerr = strconv.Atoi(o)
-		if !ok || perr != nil || oerr != nil || replayPart < 0 || replayOffset < 0 {
-			return usagef("--replay wants PARTITION:OFFSET as the list shows it, e.g. 0:3; got %q", *replay)
-		}
-	}
-	brokerList := strings.Split(env.Brokers, ",")
-	readCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	msgs, err := events.ReadTopic(readCtx, brokerList, events.TopicDeadLetter)
-	if err != nil {
-		return fmt.Errorf("cannot read %s from Kafka at %s: %w", events.TopicDeadLetter, env.Brokers, err)
-	}
-	rows := make([]DeadLetterRow, 0, len(msgs))
-	var found *events.DeadLetter
-	for _, m := range msgs {
-		e, dl, err := events.DecodeDeadLetter(m.Value)
-		if err != nil {
-			continue // not ours to explain
-		}
-		row := DeadLetterRow{ID: fmt.Sprintf("%d:%d", m.Partition, m.Offset), OrderID: e.Subject, Consumer: dl.Consumer, Topic: dl.Topic,
-			Attempts: dl.Attempts, FailedAt: dl.FailedAt, Reason: dl.Reason}
-		if orig, err := events.Decode([]byte(dl.Payload)); err == nil {
-			row.EventType = orig.Type
-		}
-		rows = append(rows, row)
-		if *replay != "" && m.Partition == replayPart && m.Offset == int64(replayOffset) {
-			found = &dl
-		}
-	}
-	if *replay != "" {
-		if found == nil {
-			return usagef("no dead letter %s on %s", *replay, events.TopicDeadLetter)
-		}
-		w := events.NewWriter(brokerList)
-		defer w.Close()
-		if err := w.WriteMessages(ctx, kafka.Message{Topic: found.Topic, Key: []byte(found.Key), Value: []byte(found.Payload)}); err != nil {
-			return fmt.Errorf("cannot send the event back to %s: %w", found.Topic, err)
-		}
-		fmt.Fprintf(env.Stdout, "sent dead letter %s back to %s for %s to try again\n", *replay, found.Topic, found.Consumer)
-		return nil
-	}
-	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		for _, r := range rows {
-			if err := enc.Encode(r); err != nil {
-				return err
+func newDeadlettersCmd(env *Env) *cobra.Command {
+	cmd := &cobra.Command{Use: "deadletters", Short: "list the events consumers could not handle; send one back", Args: noArgs}
+	f := cmd.Flags()
+	asJSON := f.Bool("json", false, "print one JSON object per dead letter")
+	replay := f.String("replay", "", "PARTITION:OFFSET of a dead letter whose event to send back to its topic")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		var replayPart, replayOffset int
+		if *replay != "" {
+			p, o, ok := strings.Cut(*replay, ":")
+			var perr, oerr error
+			replayPart, perr = strconv.Atoi(p)
+			replayOffset, oerr = strconv.Atoi(o)
+			if !ok || perr != nil || oerr != nil || replayPart < 0 || replayOffset < 0 {
+				return usagef("--replay wants PARTITION:OFFSET as the list shows it, e.g. 0:3; got %q", *replay)
 			}
 		}
+		brokerList := strings.Split(env.Brokers, ",")
+		readCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		msgs, err := events.ReadTopic(readCtx, brokerList, events.TopicDeadLetter)
+		if err != nil {
+			return fmt.Errorf("cannot read %s from Kafka at %s: %w", events.TopicDeadLetter, env.Brokers, err)
+		}
+		rows := make([]DeadLetterRow, 0, len(msgs))
+		var found *events.DeadLetter
+		for _, m := range msgs {
+			e, dl, err := events.DecodeDeadLetter(m.Value)
+			if err != nil {
+				continue // not ours to explain
+			}
+			row := DeadLetterRow{ID: fmt.Sprintf("%d:%d", m.Partition, m.Offset), OrderID: e.Subject, Consumer: dl.Consumer, Topic: dl.Topic,
+				Attempts: dl.Attempts, FailedAt: dl.FailedAt, Reason: dl.Reason}
+			if orig, err := events.Decode([]byte(dl.Payload)); err == nil {
+				row.EventType = orig.Type
+			}
+			rows = append(rows, row)
+			if *replay != "" && m.Partition == replayPart && m.Offset == int64(replayOffset) {
+				found = &dl
+			}
+		}
+		if *replay != "" {
+			if found == nil {
+				return usagef("no dead letter %s on %s", *replay, events.TopicDeadLetter)
+			}
+			w := events.NewWriter(brokerList)
+			defer w.Close()
+			if err := w.WriteMessages(ctx, kafka.Message{Topic: found.Topic, Key: []byte(found.Key), Value: []byte(found.Payload)}); err != nil {
+				return fmt.Errorf("cannot send the event back to %s: %w", found.Topic, err)
+			}
+			fmt.Fprintf(env.Stdout, "sent dead letter %s back to %s for %s to try again\n", *replay, found.Topic, found.Consumer)
+			return nil
+		}
+		if *asJSON {
+			enc := json.NewEncoder(env.Stdout)
+			for _, r := range rows {
+				if err := enc.Encode(r); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if len(rows) == 0 {
+			fmt.Fprintln(env.Stdout, "no dead letters")
+			return nil
+		}
+		fmt.Fprintf(env.Stdout, "%-8s %-24s %-18s %-22s %-8s %-20s %s\n", "ID", "ORDER", "EVENT", "CONSUMER", "ATTEMPTS", "FAILED AT", "REASON")
+		for _, r := range rows {
+			fmt.Fprintf(env.Stdout, "%-8s %-24s %-18s %-22s %-8d %-20s %s\n", r.ID, r.OrderID, r.EventType, r.Consumer, r.Attempts,
+				r.FailedAt.Local().Format(time.DateTime), oneLine(r.Reason))
+		}
 		return nil
 	}
-	if len(rows) == 0 {
-		fmt.Fprintln(env.Stdout, "no dead letters")
-		return nil
-	}
-	fmt.Fprintf(env.Stdout, "%-8s %-24s %-18s %-22s %-8s %-20s %s\n", "ID", "ORDER", "EVENT", "CONSUMER", "ATTEMPTS", "FAILED AT", "REASON")
-	for _, r := range rows {
-		fmt.Fprintf(env.Stdout, "%-8s %-24s %-18s %-22s %-8d %-20s %s\n", r.ID, r.OrderID, r.EventType, r.Consumer, r.Attempts,
-			r.FailedAt.Local().Format(time.DateTime), oneLine(r.Reason))
-	}
-	return nil
+	return cmd
 }

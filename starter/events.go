@@ -11,81 +11,84 @@ import (
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/input"
+	"github.com/spf13/cobra"
 )
 
-// runEvents follows the domain events of all three services as a consumer
+// newEventsCmd is the events command: it follows the domain events of all three services as a consumer
 // group. Without --follow it reads everything published so far and prints a
 // timeline per order; with --follow it prints each event as it arrives.
-func runEvents(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags("events", env)
-	follow := fs.Bool("follow", false, "keep printing events as they arrive (Ctrl-C stops)")
-	only := fs.String("order", "", "show one order's events")
-	asJSON := fs.Bool("json", false, "print each event's envelope as one JSON line")
-	group := fs.String("group", "", "consumer group; a fresh one (reading from the start) by default, a named one resumes where it stopped")
-	if err := parseNone(fs, args); err != nil {
-		return err
-	}
-	if *only != "" {
-		if err := input.ValidateOrderID(*only); err != nil {
-			return usagef("--order: %s", strings.TrimPrefix(err.Error(), "invalid request: "))
+func newEventsCmd(env *Env) *cobra.Command {
+	cmd := &cobra.Command{Use: "events", Short: "show the domain events on Kafka, as a timeline per order", Args: noArgs}
+	f := cmd.Flags()
+	follow := f.Bool("follow", false, "keep printing events as they arrive (Ctrl-C stops)")
+	only := f.String("order", "", "show one order's events")
+	asJSON := f.Bool("json", false, "print each event's envelope as one JSON line")
+	group := f.String("group", "", "consumer group; a fresh one (reading from the start) by default, a named one resumes where it stopped")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		if *only != "" {
+			if err := input.ValidateOrderID(*only); err != nil {
+				return usagef("--order: %s", strings.TrimPrefix(err.Error(), "invalid request: "))
+			}
 		}
-	}
-	brokerList := strings.Split(env.Brokers, ",")
-	topics := []string{events.TopicOrder, events.TopicInventory, events.TopicPayment}
+		brokerList := strings.Split(env.Brokers, ",")
+		topics := []string{events.TopicOrder, events.TopicInventory, events.TopicPayment}
 
-	probe, cancel := context.WithTimeout(ctx, 5*time.Second)
-	ends, err := events.Ends(probe, brokerList, topics)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("cannot reach Kafka at %s: %w", env.Brokers, err)
-	}
-	progress := events.NewProgress(ends)
-	if !*follow && progress.Done() {
-		fmt.Fprintln(env.Stdout, "no events yet")
-		return nil
-	}
-	groupID, commit := *group, true
-	if groupID == "" {
-		groupID, commit = "starter-events-"+events.NewID(), false
-	}
-	reader := events.NewGroupReader(brokerList, groupID, topics, 0)
-	defer reader.Close()
-
-	seen := events.NewDedupe(100_000)
-	var timeline []events.Envelope
-	for !(!*follow && progress.Done()) {
-		m, err := reader.FetchMessage(ctx)
+		probe, cancel := context.WithTimeout(ctx, 5*time.Second)
+		ends, err := events.Ends(probe, brokerList, topics)
+		cancel()
 		if err != nil {
-			if events.IsEnd(err) {
+			return fmt.Errorf("cannot reach Kafka at %s: %w", env.Brokers, err)
+		}
+		progress := events.NewProgress(ends)
+		if !*follow && progress.Done() {
+			fmt.Fprintln(env.Stdout, "no events yet")
+			return nil
+		}
+		groupID, commit := *group, true
+		if groupID == "" {
+			groupID, commit = "starter-events-"+events.NewID(), false
+		}
+		reader := events.NewGroupReader(brokerList, groupID, topics, 0)
+		defer reader.Close()
+
+		seen := events.NewDedupe(100_000)
+		var timeline []events.Envelope
+		for !(!*follow && progress.Done()) {
+			m, err := reader.FetchMessage(ctx)
+			if err != nil {
+				if events.IsEnd(err) {
+					break
+				}
+				return fmt.Errorf("read events: %w", err)
+			}
+			caughtUp := progress.Saw(m)
+			e, err := events.Decode(m.Value)
+			switch {
+			case err != nil:
+				fmt.Fprintf(env.Stderr, "starter events: skipping %s/%d@%d: %v\n", m.Topic, m.Partition, m.Offset, err)
+			case (*only == "" || e.Subject == *only) && seen.First(e.ID):
+				if *follow {
+					printEvent(env.Stdout, e, *asJSON)
+				} else {
+					timeline = append(timeline, e)
+				}
+			}
+			if commit {
+				if err := reader.CommitMessages(ctx, m); err != nil && !events.IsEnd(err) {
+					return fmt.Errorf("commit offset: %w", err)
+				}
+			}
+			if caughtUp && !*follow {
 				break
 			}
-			return fmt.Errorf("read events: %w", err)
 		}
-		caughtUp := progress.Saw(m)
-		e, err := events.Decode(m.Value)
-		switch {
-		case err != nil:
-			fmt.Fprintf(env.Stderr, "starter events: skipping %s/%d@%d: %v\n", m.Topic, m.Partition, m.Offset, err)
-		case (*only == "" || e.Subject == *only) && seen.First(e.ID):
-			if *follow {
-				printEvent(env.Stdout, e, *asJSON)
-			} else {
-				timeline = append(timeline, e)
-			}
+		if !*follow {
+			printTimeline(env.Stdout, timeline, *asJSON)
 		}
-		if commit {
-			if err := reader.CommitMessages(ctx, m); err != nil && !events.IsEnd(err) {
-				return fmt.Errorf("commit offset: %w", err)
-			}
-		}
-		if caughtUp && !*follow {
-			break
-		}
+		return nil
 	}
-	if !*follow {
-		printTimeline(env.Stdout, timeline, *asJSON)
-	}
-	return nil
+	return cmd
 }
 
 func printEvent(w io.Writer, e events.Envelope, asJSON bool) {

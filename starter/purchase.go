@@ -19,12 +19,21 @@ import (
 	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/spf13/cobra"
 )
 
 // itemFlags collects repeated --item SKU:QTY flags.
 type itemFlags []purchase.Item
 
-func (f *itemFlags) String() string { return fmt.Sprint(*f) }
+func (f *itemFlags) String() string {
+	if len(*f) == 0 {
+		return ""
+	}
+	return fmt.Sprint(*f)
+}
+
+// Type names the flag's value in help.
+func (f *itemFlags) Type() string { return "SKU:QTY" }
 
 func (f *itemFlags) Set(v string) error {
 	sku, qtyText, ok := strings.Cut(v, ":")
@@ -55,65 +64,68 @@ type Report struct {
 	Compensations []string    `json:"compensations"`
 }
 
-func runPurchase(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags("purchase", env)
-	customer := fs.String("customer", "", "customer ID (alice, bob)")
-	orderID := fs.String("order-id", "", "order ID; a new one by default. Reusing one attaches to its saga")
-	wait := fs.Bool("wait", false, "wait for the outcome")
-	mode := fs.String("mode", "orchestration", "orchestration (a Temporal workflow) or choreography (services react to events)")
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	waitFor := fs.Duration("wait-timeout", 5*time.Minute, "with --wait, give up waiting after this long (the saga goes on)")
+// newPurchaseCmd is the purchase command.
+func newPurchaseCmd(env *Env) *cobra.Command {
+	cmd := &cobra.Command{Use: "purchase --customer ID --item SKU:QTY [--item SKU:QTY ...]", Short: "start a purchase saga, in either mode", Args: noArgs}
+	f := cmd.Flags()
+	customer := f.String("customer", "", "customer ID (alice, bob)")
+	orderID := f.String("order-id", "", "order ID; a new one by default. Reusing one attaches to its saga")
+	wait := f.Bool("wait", false, "wait for the outcome")
+	mode := f.String("mode", "orchestration", "orchestration (a Temporal workflow) or choreography (services react to events)")
+	asJSON := f.Bool("json", false, "print one JSON object")
+	waitFor := f.Duration("wait-timeout", 5*time.Minute, "with --wait, give up waiting after this long (the saga goes on)")
 	var items itemFlags
-	fs.Var(&items, "item", "SKU:QTY, repeatable")
-	if err := parseNone(fs, args); err != nil {
-		return err
-	}
-	switch {
-	case strings.TrimSpace(*customer) == "":
-		return usagef("--customer is required")
-	case len(items) == 0:
-		return usagef("at least one --item SKU:QTY is required")
-	case *waitFor <= 0:
-		return usagef("--wait-timeout must be a positive duration such as 5m, got %s", *waitFor)
-	}
-	if *orderID == "" {
-		*orderID = input.NewOrderID()
-	}
-	in := purchase.Input{OrderID: *orderID, CustomerID: *customer, Items: items}
-	if err := in.Validate(); err != nil {
-		return usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
-	}
-	if *mode != "orchestration" && *mode != "choreography" {
-		return usagef("--mode must be orchestration or choreography, got %q", *mode)
-	}
-	orders := env.Services.Clients(nil).Orders
-	if err := sameMode(ctx, orders, in.OrderID, events.Mode(*mode)); err != nil {
-		return err
-	}
-	var rep Report
-	switch *mode {
-	case "orchestration":
-		r, err := purchaseOrchestrated(ctx, env, in, *wait)
-		if err != nil {
+	f.Var(&items, "item", "SKU:QTY, repeatable")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		switch {
+		case strings.TrimSpace(*customer) == "":
+			return usagef("--customer is required")
+		case len(items) == 0:
+			return usagef("at least one --item SKU:QTY is required")
+		case *waitFor <= 0:
+			return usagef("--wait-timeout must be a positive duration such as 5m, got %s", *waitFor)
+		}
+		if *orderID == "" {
+			*orderID = input.NewOrderID()
+		}
+		in := purchase.Input{OrderID: *orderID, CustomerID: *customer, Items: items}
+		if err := in.Validate(); err != nil {
+			return usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
+		}
+		if *mode != "orchestration" && *mode != "choreography" {
+			return usagef("--mode must be orchestration or choreography, got %q", *mode)
+		}
+		orders := env.Services.Clients(nil).Orders
+		if err := sameMode(ctx, orders, in.OrderID, events.Mode(*mode)); err != nil {
 			return err
 		}
-		rep = r
-	case "choreography":
-		r, err := purchaseChoreographed(ctx, env, in, orders, strings.Split(env.Brokers, ","), *wait, *waitFor)
-		if err != nil {
+		var rep Report
+		switch *mode {
+		case "orchestration":
+			r, err := purchaseOrchestrated(ctx, env, in, *wait)
+			if err != nil {
+				return err
+			}
+			rep = r
+		case "choreography":
+			r, err := purchaseChoreographed(ctx, env, in, orders, strings.Split(env.Brokers, ","), *wait, *waitFor)
+			if err != nil {
+				return err
+			}
+			rep = r
+		default:
+			return usagef("--mode must be orchestration or choreography, got %q", *mode)
+		}
+		if err := printReport(env, rep, *asJSON); err != nil {
 			return err
 		}
-		rep = r
-	default:
-		return usagef("--mode must be orchestration or choreography, got %q", *mode)
+		if rep.Status == string(purchase.StatusFailed) {
+			return errors.New("the saga failed: " + rep.Reason)
+		}
+		return nil
 	}
-	if err := printReport(env, rep, *asJSON); err != nil {
-		return err
-	}
-	if rep.Status == string(purchase.StatusFailed) {
-		return errors.New("the saga failed: " + rep.Reason)
-	}
-	return nil
+	return cmd
 }
 
 // sameMode refuses, as bad input, an order ID that the order service holds

@@ -1,5 +1,5 @@
 // Command starter launches purchase sagas and reports on them; see
-// "starter help".
+// "starter --help".
 package main
 
 import (
