@@ -125,13 +125,6 @@ func (o *Outbox) Wake() {
 	}
 }
 
-// Pending counts rows not yet published.
-func (o *Outbox) Pending(ctx context.Context) (int64, error) {
-	var n int64
-	err := o.db.WithContext(ctx).Model(&Message{}).Where("published_at IS NULL").Count(&n).Error
-	return n, err
-}
-
 // Messages returns every row in publication order (for tests and audits).
 func (o *Outbox) Messages(ctx context.Context) ([]Message, error) {
 	var rows []Message
