@@ -100,3 +100,26 @@ func TestImportsFollowTheLayers(t *testing.T) {
 		}
 	}
 }
+
+// The worker and the starter reach the services through their api
+// packages only: they link no store, no gorm and no database driver, and
+// build without cgo.
+func TestClientsLinkNoStore(t *testing.T) {
+	list := exec.Command("go", "list", "-deps", "./cmd/starter", "./cmd/worker")
+	list.Dir = ".."
+	out, err := list.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasPrefix(dep, "gorm.io/") || strings.Contains(dep, "sqlite") || strings.Contains(dep, "jackc/pgx") {
+			t.Errorf("the worker or the starter links %s", dep)
+		}
+	}
+	build := exec.Command("go", "build", "./cmd/starter", "./cmd/worker")
+	build.Dir = ".."
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("CGO_ENABLED=0 go build ./cmd/starter ./cmd/worker: %v\n%s", err, out)
+	}
+}
