@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -17,6 +19,7 @@ import (
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/platform/telemetry"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/spf13/cobra"
@@ -62,7 +65,10 @@ type Report struct {
 	TotalCents    money.Cents `json:"total_cents"`
 	Steps         []string    `json:"steps"`
 	Compensations []string    `json:"compensations"`
+	TraceID       string      `json:"trace_id,omitempty"` // when spans are exported
 }
+
+var tracer = telemetry.Tracer("starter")
 
 // newPurchaseCmd is the purchase command.
 func newPurchaseCmd(env *Env) *cobra.Command {
@@ -100,6 +106,10 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 		if err := sameMode(ctx, orders, in.OrderID, events.Mode(*mode)); err != nil {
 			return err
 		}
+		// The purchase's trace starts here, in both modes.
+		ctx, span := tracer.Start(ctx, "purchase", trace.WithAttributes(
+			attribute.String("saga.order_id", in.OrderID), attribute.String("saga.mode", *mode)))
+		defer span.End()
 		var rep Report
 		switch *mode {
 		case "orchestration":
@@ -117,6 +127,10 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 		default:
 			return usagef("--mode must be orchestration or choreography, got %q", *mode)
 		}
+		if sc := span.SpanContext(); sc.IsSampled() {
+			rep.TraceID = sc.TraceID().String()
+		}
+		span.SetAttributes(attribute.String("saga.status", rep.Status))
 		if err := printReport(env, rep, *asJSON); err != nil {
 			return err
 		}
@@ -229,6 +243,9 @@ func printReport(env *Env, rep Report, asJSON bool) error {
 		fmt.Fprintf(w, "saga      %s: no coordinator; follow it with: starter events --order %s\n", rep.Mode, rep.OrderID)
 	}
 	fmt.Fprintf(w, "status    %s\n", rep.Status)
+	if rep.TraceID != "" {
+		fmt.Fprintf(w, "trace     %s\n", rep.TraceID)
+	}
 	if rep.CurrentStep != "" {
 		fmt.Fprintf(w, "now       %s\n", rep.CurrentStep)
 	}

@@ -3,15 +3,23 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/telemetry"
 	"github.com/sagaforge/saga/starter"
 )
 
 func main() {
 	ctx, stop := process.SignalContext()
+	stopTracing, err := telemetry.Setup(ctx, "starter")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starter:", err)
+		os.Exit(starter.ExitFailure)
+	}
 	code := starter.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	telemetry.Flush(stopTracing)
 	stop()
 	os.Exit(code)
 }

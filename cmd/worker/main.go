@@ -15,6 +15,7 @@ import (
 
 	"github.com/sagaforge/saga/activities"
 	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/telemetry"
 	"github.com/sagaforge/saga/platform/temporalx"
 	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/saga/purchase"
@@ -45,6 +46,12 @@ func main() {
 	log := process.Logger("worker")
 	ctx, stop := process.SignalContext()
 	defer stop()
+	stopTracing, err := telemetry.Setup(ctx, "worker")
+	if err != nil {
+		log.Error("tracing", "err", err)
+		os.Exit(2)
+	}
+	defer telemetry.Flush(stopTracing)
 
 	c, err := dialWithRetry(ctx, cfg, log)
 	if err != nil {

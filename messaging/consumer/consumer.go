@@ -14,12 +14,17 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/messaging/outbox"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/faultplan"
 	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/telemetry"
 )
 
 // Handler reacts to one event. It runs the service's domain operation under
@@ -153,6 +158,15 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 		return
 	}
 	log = log.With("order_id", e.Subject, "event", e.Type, "event_id", e.ID)
+	// The handler's span continues the trace of the change that published
+	// the event, so a choreographed saga is one trace across the services.
+	ctx, span := tracer.Start(otel.GetTextMapPropagator().Extract(ctx, events.Headers{Msg: &m}), "process "+string(e.Type),
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.String("messaging.system", "kafka"), attribute.String("messaging.operation.type", "process"),
+			attribute.String("messaging.destination.name", m.Topic), attribute.String("messaging.consumer.group.name", sub.Name),
+			attribute.Int("messaging.destination.partition.id", m.Partition), attribute.Int64("messaging.kafka.offset", m.Offset),
+			attribute.String("messaging.message.id", e.ID), attribute.String("saga.order_id", e.Subject)))
+	defer span.End()
 	hctx := outbox.Consuming(ctx, sub.Name, e.ID)
 	op := opOf(sub.Name, e.Type)
 	wait, start := r.Backoff, time.Now()
@@ -161,7 +175,7 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 		meaning, refused := fault.Of(err)
 		switch {
 		case err == nil:
-			log.Debug("handled")
+			log.DebugContext(ctx, "handled")
 			return
 		case errors.Is(err, outbox.ErrAlreadyProcessed):
 			log.Info("duplicate delivery ignored")
@@ -172,15 +186,18 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 			log.Info("refused", "reason", err)
 			return
 		case (refused && !meaning.Retryable) || errors.Is(err, ErrPermanent):
+			span.SetStatus(codes.Error, err.Error())
 			r.deadLetter(ctx, log, sub, m, e, err.Error(), attempt)
 			return
 		case ctx.Err() != nil:
 			return // shutting down: not committed, so it is redelivered
 		case time.Since(start) >= retryFor:
+			span.SetStatus(codes.Error, err.Error())
 			r.deadLetter(ctx, log, sub, m, e, fmt.Sprintf("failed %d times in %s: %v", attempt, time.Since(start).Round(time.Millisecond), err), attempt)
 			return
 		}
-		log.Warn("handler failed; retrying", "attempt", attempt, "err", err)
+		span.AddEvent("retry", trace.WithAttributes(attribute.Int("attempt", attempt), attribute.String("error", err.Error())))
+		log.WarnContext(ctx, "handler failed; retrying", "attempt", attempt, "err", err)
 		if !process.Sleep(ctx, wait) {
 			return
 		}
@@ -213,10 +230,13 @@ func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscript
 		return
 	}
 	msg := kafka.Message{Topic: events.TopicDeadLetter, Key: m.Key, Value: value}
+	// The dead letter continues the failed event's trace: the order
+	// service's cancel and the compensations after it join it.
+	otel.GetTextMapPropagator().Inject(ctx, events.Headers{Msg: &msg})
 	for {
 		err := r.dlq.WriteMessages(ctx, msg)
 		if err == nil {
-			log.Error("event dead-lettered", "order_id", string(m.Key), "offset", m.Offset, "reason", reason)
+			log.ErrorContext(ctx, "event dead-lettered", "order_id", string(m.Key), "offset", m.Offset, "reason", reason)
 			return
 		}
 		log.Warn("dead-letter publish failed; retrying", "err", err)
@@ -285,3 +305,5 @@ func Wire(service string, handlers map[events.Type]Handler) ([]Subscription, err
 	}
 	return subs, nil
 }
+
+var tracer = telemetry.Tracer("messaging/consumer")

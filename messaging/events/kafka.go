@@ -176,3 +176,37 @@ func (d *Dedupe) First(id string) bool {
 func IsEnd(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, kafka.ErrGroupClosed)
 }
+
+// Headers carries trace context in a Kafka message's headers, as the
+// OpenTelemetry propagators read and write it (the traceparent header).
+type Headers struct{ Msg *kafka.Message }
+
+// Get returns the value of the header key, empty without one.
+func (h Headers) Get(key string) string {
+	for _, kv := range h.Msg.Headers {
+		if kv.Key == key {
+			return string(kv.Value)
+		}
+	}
+	return ""
+}
+
+// Set sets the header key, replacing any value it had.
+func (h Headers) Set(key, value string) {
+	for i, kv := range h.Msg.Headers {
+		if kv.Key == key {
+			h.Msg.Headers[i].Value = []byte(value)
+			return
+		}
+	}
+	h.Msg.Headers = append(h.Msg.Headers, kafka.Header{Key: key, Value: []byte(value)})
+}
+
+// Keys lists the headers' keys.
+func (h Headers) Keys() []string {
+	keys := make([]string, len(h.Msg.Headers))
+	for i, kv := range h.Msg.Headers {
+		keys[i] = kv.Key
+	}
+	return keys
+}

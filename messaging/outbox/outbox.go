@@ -15,17 +15,21 @@ import (
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/database"
+	"github.com/sagaforge/saga/platform/telemetry"
 )
 
 // Message is one outbox row. ID orders publication: the relay publishes in
 // ID order, so an order's events leave in the order they were committed.
 type Message struct {
-	ID          int64  `gorm:"primaryKey;autoIncrement"`
-	EventID     string `gorm:"size:36;uniqueIndex"`
-	Topic       string `gorm:"size:128"`
-	Key         string `gorm:"size:64"`
-	Type        string `gorm:"size:64"`
-	Payload     []byte
+	ID      int64  `gorm:"primaryKey;autoIncrement"`
+	EventID string `gorm:"size:36;uniqueIndex"`
+	Topic   string `gorm:"size:128"`
+	Key     string `gorm:"size:64"`
+	Type    string `gorm:"size:64"`
+	Payload []byte
+	// Traceparent is the W3C trace context of the change that wrote the
+	// row: the relay's publish span, and so the consumers', continue it.
+	Traceparent string `gorm:"size:55"`
 	CreatedAt   time.Time
 	PublishedAt *time.Time `gorm:"index"`
 }
@@ -83,7 +87,7 @@ func (o *Outbox) Transact(ctx context.Context, fn func(tx *gorm.DB, emit Emit) e
 			if err := fn(tx, func(e events.Envelope) { pending = append(pending, e) }); err != nil {
 				return err
 			}
-			return appendRows(tx, pending)
+			return appendRows(tx, pending, telemetry.Traceparent(ctx))
 		})
 		if !errors.Is(err, gorm.ErrDuplicatedKey) {
 			break
@@ -99,7 +103,7 @@ func (o *Outbox) Transact(ctx context.Context, fn func(tx *gorm.DB, emit Emit) e
 // race; a second run reads the winner's row, so two would do.
 const insertRaceAttempts = 3
 
-func appendRows(tx *gorm.DB, evs []events.Envelope) error {
+func appendRows(tx *gorm.DB, evs []events.Envelope, traceparent string) error {
 	if len(evs) == 0 {
 		return nil
 	}
@@ -109,7 +113,7 @@ func appendRows(tx *gorm.DB, evs []events.Envelope) error {
 		if err != nil {
 			return fmt.Errorf("encode %s: %w", e.Type, err)
 		}
-		rows = append(rows, Message{EventID: e.ID, Topic: e.Topic(), Key: e.Subject, Type: string(e.Type), Payload: payload})
+		rows = append(rows, Message{EventID: e.ID, Topic: e.Topic(), Key: e.Subject, Type: string(e.Type), Payload: payload, Traceparent: traceparent})
 	}
 	if err := tx.Create(&rows).Error; err != nil {
 		return fmt.Errorf("append to outbox: %w", err)

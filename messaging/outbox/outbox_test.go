@@ -13,6 +13,12 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/messaging/events"
@@ -338,5 +344,49 @@ func TestReplicasRelaysShareOneOutbox(t *testing.T) {
 		if !slices.Equal(got[o], ids) {
 			t.Errorf("%s: published %d events %v..., want %d in commit order", o, len(got[o]), got[o][:min(3, len(got[o]))], len(ids))
 		}
+	}
+}
+
+// The relay publishes later, in another goroutine: the row keeps the trace
+// context of the change that wrote it, and the published message carries
+// the relay's producer span, a child of that change, so the consumer
+// continues the same trace.
+func TestPublishedEventContinuesTheTraceOfItsChange(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	otel.SetTracerProvider(tp)
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()); _ = tp.Shutdown(context.Background()) })
+
+	ob := openOutbox(t, dbtest.DSN(t, "svc"))
+	ctx, change := tp.Tracer("test").Start(context.Background(), "POST /orders")
+	e := events.New(events.SourceOrder, events.OrderCreated, "o-t", events.Choreography, events.OrderCreatedData{OrderID: "o-t"}, time.Now())
+	if err := ob.Transact(ctx, func(_ *gorm.DB, emit outbox.Emit) error { emit(e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	change.End()
+	pub := &recorder{}
+	runRelay(t, ob, pub)
+	waitPublished(t, ob, 10*time.Second)
+
+	pub.mu.Lock()
+	msg := pub.msgs[0]
+	pub.mu.Unlock()
+	remote := trace.SpanContextFromContext(otel.GetTextMapPropagator().Extract(context.Background(), events.Headers{Msg: &msg}))
+	var publish sdktrace.ReadOnlySpan
+	for _, s := range spans.Ended() {
+		if s.Name() == "publish OrderCreated" {
+			publish = s
+		}
+	}
+	switch {
+	case publish == nil:
+		t.Fatal("the relay made no publish span")
+	case publish.Parent().SpanID() != change.SpanContext().SpanID() || publish.SpanContext().TraceID() != change.SpanContext().TraceID():
+		t.Fatalf("publish span's parent %v, want the change %v", publish.Parent(), change.SpanContext())
+	case publish.SpanKind() != trace.SpanKindProducer:
+		t.Fatalf("publish span kind %v", publish.SpanKind())
+	case remote.SpanID() != publish.SpanContext().SpanID() || remote.TraceID() != change.SpanContext().TraceID():
+		t.Fatalf("the message's traceparent names %v, want the publish span %v", remote, publish.SpanContext())
 	}
 }

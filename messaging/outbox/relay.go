@@ -7,10 +7,15 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/telemetry"
 )
 
 // Publisher sends messages and returns once the broker acknowledged them.
@@ -119,12 +124,24 @@ func (r *Relay) publishRows(ctx context.Context, conn *gorm.DB) (int, error) {
 	}
 	msgs := make([]kafka.Message, len(rows))
 	ids := make([]int64, len(rows))
+	spans := make([]trace.Span, 0, len(rows))
 	for i, row := range rows {
 		ids[i] = row.ID
 		msgs[i] = kafka.Message{Topic: row.Topic, Key: []byte(row.Key), Value: row.Payload,
 			Headers: []kafka.Header{{Key: "ce_id", Value: []byte(row.EventID)}, {Key: "ce_type", Value: []byte(row.Type)}}}
+		if row.Traceparent != "" {
+			spans = append(spans, publishSpan(ctx, row, &msgs[i]))
+		}
 	}
-	if err := r.publisher.WriteMessages(ctx, msgs...); err != nil {
+	err := r.publisher.WriteMessages(ctx, msgs...)
+	for _, span := range spans {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "publish failed")
+		}
+		span.End()
+	}
+	if err != nil {
 		return 0, fmt.Errorf("publish %d events: %w", len(msgs), err)
 	}
 	now := time.Now().UTC()
@@ -140,6 +157,21 @@ func (r *Relay) publishRows(ctx context.Context, conn *gorm.DB) (int, error) {
 	}
 	return len(rows), nil
 }
+
+// publishSpan starts the producer span of row's event as a child of the
+// change that wrote it, and writes its trace context into msg's headers so
+// that the consumers continue it.
+func publishSpan(ctx context.Context, row Message, msg *kafka.Message) trace.Span {
+	ctx, span := tracer.Start(telemetry.WithTraceparent(ctx, row.Traceparent), "publish "+row.Type,
+		trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.String("messaging.system", "kafka"), attribute.String("messaging.operation.type", "send"),
+			attribute.String("messaging.destination.name", row.Topic), attribute.String("messaging.message.id", row.EventID),
+			attribute.String("saga.order_id", row.Key)))
+	otel.GetTextMapPropagator().Inject(ctx, events.Headers{Msg: msg})
+	return span
+}
+
+var tracer = telemetry.Tracer("messaging/outbox")
 
 type backoff struct{ d time.Duration }
 

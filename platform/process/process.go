@@ -14,6 +14,8 @@ import (
 	"runtime/pprof"
 	"syscall"
 	"time"
+
+	"github.com/sagaforge/saga/platform/telemetry"
 )
 
 // Env returns the environment variable key, or def when it is unset.
@@ -38,7 +40,8 @@ func DurationFlag(fs *flag.FlagSet, name, env string, def time.Duration, usage s
 }
 
 // Logger writes text logs to stderr; SAGA_LOG_FORMAT=json switches to JSON and
-// SAGA_LOG_LEVEL=debug|warn|error changes the level.
+// SAGA_LOG_LEVEL=debug|warn|error changes the level. A record logged with a
+// context carries its trace_id and span_id.
 func Logger(name string) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(Env("SAGA_LOG_LEVEL", "info")))
@@ -47,7 +50,7 @@ func Logger(name string) *slog.Logger {
 	if Env("SAGA_LOG_FORMAT", "text") == "json" {
 		h = slog.NewJSONHandler(os.Stderr, opts)
 	}
-	return slog.New(h).With("service", name)
+	return slog.New(telemetry.LogHandler(h)).With("service", name)
 }
 
 // SignalContext is cancelled on SIGINT or SIGTERM.

@@ -1,6 +1,7 @@
 // Package temporalx connects the stack's binaries to Temporal the same way:
 // one address and namespace from flags or TEMPORAL_ADDRESS/TEMPORAL_NAMESPACE,
-// the SDK logging through slog, and Web UI links for a workflow.
+// the SDK logging through slog, OpenTelemetry tracing through the workflow
+// and its activities, and Web UI links for a workflow.
 package temporalx
 
 import (
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
+	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/sagaforge/saga/platform/process"
@@ -37,7 +40,13 @@ func FromEnv() Config {
 func Dial(ctx context.Context, cfg Config, log *slog.Logger, timeout time.Duration) (client.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	opts := client.Options{HostPort: cfg.Address, Namespace: cfg.Namespace}
+	// The tracing interceptor carries the caller's trace into the workflow
+	// and its activities (and, on a worker, spans each of them).
+	tracing, err := temporalotel.NewTracingInterceptor(temporalotel.TracerOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("temporal tracing: %w", err)
+	}
+	opts := client.Options{HostPort: cfg.Address, Namespace: cfg.Namespace, Interceptors: []interceptor.ClientInterceptor{tracing}}
 	if log != nil {
 		opts.Logger = tlog.NewStructuredLogger(log)
 	}

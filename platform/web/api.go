@@ -10,19 +10,29 @@ import (
 	"net/http"
 
 	"github.com/sagaforge/saga/platform/fault"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 )
 
 // Routes maps a ServeMux pattern ("POST /orders") to its handler.
 type Routes map[string]http.Handler
 
 // API serves routes behind Middleware, with GET /healthz answered by ping.
+// Each request is a server span named for its route ("POST /orders"),
+// continuing the caller's trace.
 func API(log *slog.Logger, token string, ping func(context.Context) error, routes Routes) http.Handler {
 	mux := http.NewServeMux()
 	for pattern, h := range routes {
 		mux.Handle(pattern, h)
 	}
 	mux.Handle("GET /healthz", Health(ping))
-	return Middleware(log, token, mux)
+	return otelhttp.NewHandler(Middleware(log, token, mux), "http",
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+			if r.Pattern != "" {
+				return r.Pattern
+			}
+			return r.Method
+		}),
+		otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/healthz" }))
 }
 
 // NoBody is the input of an operation that takes no request body: one is
@@ -69,7 +79,7 @@ func Endpoint[In, Out any](log *slog.Logger, op string, run func(r *http.Request
 			if v, ok := any(out).(slog.LogValuer); ok {
 				attrs = append(attrs, "result", v)
 			}
-			log.Info(op, attrs...)
+			log.InfoContext(r.Context(), op, attrs...)
 		}
 		WriteJSON(w, status, out)
 	}

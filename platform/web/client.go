@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 )
 
 // Client calls one service.
@@ -36,12 +38,13 @@ func NewClient(baseURL string, httpClient *http.Client, token string) *Client {
 func DefaultHTTPClient() *http.Client {
 	return &http.Client{
 		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
+		// Each call is a client span that carries the trace to the service.
+		Transport: otelhttp.NewTransport(&http.Transport{
 			DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConns:        256,
 			MaxIdleConnsPerHost: 64,
 			IdleConnTimeout:     90 * time.Second,
-		},
+		}),
 	}
 }
 

@@ -1,11 +1,12 @@
 package web_test
 
 import (
-	"github.com/sagaforge/saga/platform/web"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/sagaforge/saga/platform/web"
 
 	"github.com/sagaforge/saga/platform/web/webtest"
 )

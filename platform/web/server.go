@@ -164,9 +164,9 @@ func Health(ping func(context.Context) error) http.HandlerFunc {
 func Fail(log *slog.Logger, w http.ResponseWriter, r *http.Request, orderID, op string, err error) {
 	p := ProblemFrom(err)
 	if p.Status >= 500 {
-		log.Error(op+" failed", "order_id", orderID, "err", err)
+		log.ErrorContext(r.Context(), op+" failed", "order_id", orderID, "err", err)
 	} else {
-		log.Info(op+" refused", "order_id", orderID, "code", p.Code, "detail", p.Detail)
+		log.InfoContext(r.Context(), op+" refused", "order_id", orderID, "code", p.Code, "detail", p.Detail)
 	}
 	WriteProblem(w, r, p)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/faultplan"
 	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/telemetry"
 	"github.com/sagaforge/saga/platform/web"
 )
 
@@ -159,6 +160,12 @@ func mainCode[S any](s Service[S]) int {
 	}
 	ctx, stop := process.SignalContext()
 	defer stop()
+	stopTracing, err := telemetry.Setup(ctx, s.Name)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", s.Name, err)
+		return 2
+	}
+	defer telemetry.Flush(stopTracing)
 	cfg := runConfig{addr: *addr, dsn: *dsn, brokers: strings.Split(*brokers, ","), faults: faults, plan: plan, stepDeadline: *stepDeadline,
 		deps: Deps{Log: log, Token: os.Getenv("SAGA_SERVICE_TOKEN"), Seed: *seed, SagaDeadline: *sagaDeadline}}
 	if err := run(ctx, s, cfg); err != nil {
