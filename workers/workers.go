@@ -5,6 +5,7 @@ package workers
 
 import (
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -16,8 +17,13 @@ import (
 // New returns a worker that runs the purchase workflow with policy and its
 // activities over the service clients in acts; Start it, and Stop it when
 // done.
-func New(c client.Client, policy workflows.Policy, acts *activities.Activities) worker.Worker {
+func New(c client.Client, policy workflows.Policy, acts *activities.Activities) (worker.Worker, error) {
+	steps, err := newStepMetrics()
+	if err != nil {
+		return nil, err
+	}
 	w := worker.New(c, purchase.TaskQueue, worker.Options{
+		Interceptors: []interceptor.WorkerInterceptor{steps},
 		// A new saga's first workflow task goes straight to a waiting poll
 		// (sync match) or into the task queue's backlog in the server's
 		// database, to be read back later; with the SDK's two pollers, split
@@ -27,5 +33,5 @@ func New(c client.Client, policy workflows.Policy, acts *activities.Activities) 
 	})
 	w.RegisterWorkflowWithOptions(workflows.Purchase{Policy: policy}.Run, workflow.RegisterOptions{Name: purchase.WorkflowType})
 	activities.Register(w, acts)
-	return w
+	return w, nil
 }

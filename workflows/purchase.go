@@ -109,6 +109,9 @@ func (p Purchase) Run(ctx workflow.Context, in purchase.Input) (purchase.Result,
 
 	result, err := s.run(ctx, in)
 	s.done = true
+	// The SDK's metrics handler counts once, not again on replay.
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{purchase.MetricMode: string(purchase.Orchestration), purchase.MetricOutcome: string(result.Status)}).
+		Counter(purchase.MetricPurchases).Inc(1)
 	// Let a cancel update that is waiting for the outcome return it.
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 	return result, err

@@ -13,13 +13,13 @@ import (
 
 func main() {
 	ctx, stop := process.SignalContext()
-	stopTracing, err := telemetry.Setup(ctx, "starter")
+	tel, err := telemetry.Setup(ctx, "starter")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starter:", err)
 		os.Exit(starter.ExitFailure)
 	}
 	code := starter.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	telemetry.Flush(stopTracing)
+	tel.Flush()
 	stop()
 	os.Exit(code)
 }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"time"
 
@@ -31,6 +32,7 @@ func main() {
 	fs.StringVar(&cfg.Namespace, "namespace", cfg.Namespace, "Temporal namespace (env TEMPORAL_NAMESPACE)")
 	services := endpoints.FromEnv()
 	services.Flags(fs)
+	addr := fs.String("addr", process.Env("WORKER_ADDR", "127.0.0.1:8080"), "listen address of GET /metrics and /healthz (env WORKER_ADDR)")
 	policy := workflows.DefaultPolicy()
 	stepDeadline, err := process.DurationFlag(fs, "step-deadline", "SAGA_STEP_DEADLINE", policy.StepDeadline,
 		"how long a forward step is retried before the saga gives up and compensates")
@@ -46,12 +48,12 @@ func main() {
 	log := process.Logger("worker")
 	ctx, stop := process.SignalContext()
 	defer stop()
-	stopTracing, err := telemetry.Setup(ctx, "worker")
+	tel, err := telemetry.Setup(ctx, "worker")
 	if err != nil {
 		log.Error("tracing", "err", err)
 		os.Exit(2)
 	}
-	defer telemetry.Flush(stopTracing)
+	defer tel.Flush()
 
 	c, err := dialWithRetry(ctx, cfg, log)
 	if err != nil {
@@ -60,14 +62,25 @@ func main() {
 	}
 	defer c.Close()
 
-	w := workers.New(c, policy, activities.New(services.Clients(web.DefaultHTTPClient())))
+	w, err := workers.New(c, policy, activities.New(services.Clients(web.DefaultHTTPClient())))
+	if err != nil {
+		log.Error("start failed", "err", err)
+		os.Exit(1)
+	}
 	if err := w.Start(); err != nil {
 		log.Error("start failed", "err", err)
 		os.Exit(1)
 	}
 	log.Info("polling", "task_queue", purchase.TaskQueue, "temporal", cfg.Address, "namespace", cfg.Namespace)
-	<-ctx.Done()
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", tel.Metrics)
+	mux.Handle("GET /healthz", web.Health(func(ctx context.Context) error { _, err := c.CheckHealth(ctx, nil); return err }))
+	err = web.Serve(ctx, log, *addr, web.Middleware(log, "", mux), nil)
 	w.Stop()
+	if err != nil {
+		log.Error("stopped", "err", err)
+		os.Exit(1)
+	}
 	log.Info("stopped")
 }
 

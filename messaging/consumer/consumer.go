@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sagaforge/saga/messaging/events"
@@ -25,6 +26,7 @@ import (
 	"github.com/sagaforge/saga/platform/faultplan"
 	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/platform/telemetry"
+	"github.com/sagaforge/saga/saga/purchase"
 )
 
 // Handler reacts to one event. It runs the service's domain operation under
@@ -169,10 +171,18 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 	defer span.End()
 	hctx := outbox.Consuming(ctx, sub.Name, e.ID)
 	op := opOf(sub.Name, e.Type)
+	group := attribute.String("messaging.consumer.group.name", sub.Name)
+	// How far behind the partition's end this consumer is, after this one.
+	metrics.lag.Record(ctx, max(m.HighWaterMark-m.Offset-1, 0), metric.WithAttributes(group,
+		attribute.String("messaging.destination.name", m.Topic), attribute.Int("messaging.destination.partition.id", m.Partition)))
 	wait, start := r.Backoff, time.Now()
 	for attempt := 1; ; attempt++ {
 		err := r.Plan.Do(hctx, log, op, e.Subject, func() error { return handler(hctx, e) })
 		meaning, refused := fault.Of(err)
+		if outcome := stepOutcome(err, refused, meaning.Retryable); outcome != "" && op != "" {
+			metrics.steps.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String(purchase.MetricStep, op),
+				attribute.String(purchase.MetricMode, string(events.Choreography)), attribute.String(purchase.MetricOutcome, outcome)))
+		}
 		switch {
 		case err == nil:
 			log.DebugContext(ctx, "handled")
@@ -197,6 +207,7 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 			return
 		}
 		span.AddEvent("retry", trace.WithAttributes(attribute.Int("attempt", attempt), attribute.String("error", err.Error())))
+		metrics.retries.Add(ctx, 1, metric.WithAttributes(group))
 		log.WarnContext(ctx, "handler failed; retrying", "attempt", attempt, "err", err)
 		if !process.Sleep(ctx, wait) {
 			return
@@ -236,6 +247,7 @@ func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscript
 	for {
 		err := r.dlq.WriteMessages(ctx, msg)
 		if err == nil {
+			metrics.deadLetters.Add(ctx, 1, metric.WithAttributes(attribute.String("messaging.consumer.group.name", sub.Name)))
 			log.ErrorContext(ctx, "event dead-lettered", "order_id", string(m.Key), "offset", m.Offset, "reason", reason)
 			return
 		}
@@ -307,3 +319,34 @@ func Wire(service string, handlers map[events.Type]Handler) ([]Subscription, err
 }
 
 var tracer = telemetry.Tracer("messaging/consumer")
+
+// metrics are the consumers': OpenTelemetry names, on /metrics with
+// underscores (saga_consumer_retries_total).
+var metrics = func() (m struct {
+	steps                metric.Float64Histogram
+	retries, deadLetters metric.Int64Counter
+	lag                  metric.Int64Gauge
+}) {
+	meter := telemetry.Meter("messaging/consumer")
+	m.steps, _ = meter.Float64Histogram(purchase.MetricStepDuration, metric.WithUnit("s"),
+		metric.WithDescription("How long a saga step or compensation took, by step, mode and outcome."))
+	m.retries, _ = meter.Int64Counter("saga.consumer.retries", metric.WithDescription("Handler tries that failed and were tried again, by consumer group."))
+	m.deadLetters, _ = meter.Int64Counter("saga.consumer.dead_letters", metric.WithDescription("Events given up on and dead-lettered, by consumer group."))
+	m.lag, _ = meter.Int64Gauge("messaging.kafka.consumer.lag", metric.WithUnit("{message}"),
+		metric.WithDescription("Messages behind the partition's end after the last one handled, by group, topic and partition."))
+	return m
+}()
+
+// stepOutcome names how a try ended for the step metric: ok, refused, or
+// failed; empty for a try that is not an outcome (a duplicate).
+func stepOutcome(err error, refused, retryable bool) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, outbox.ErrAlreadyProcessed):
+		return ""
+	case refused && !retryable:
+		return "refused"
+	}
+	return "failed"
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/saga/purchase"
 )
 
 // Type names a domain event.
@@ -32,11 +33,12 @@ const (
 )
 
 // Mode says which saga drove the change an event reports.
-type Mode string
+type Mode = purchase.Mode
 
+// The two modes, as events name them.
 const (
-	Orchestration Mode = "orchestration"
-	Choreography  Mode = "choreography"
+	Orchestration = purchase.Orchestration
+	Choreography  = purchase.Choreography
 )
 
 // Sources, one per service.

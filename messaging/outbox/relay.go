@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 	"gorm.io/gorm"
 
@@ -39,11 +40,26 @@ type Relay struct {
 	Poll time.Duration
 	// Published, if set, is called after each acknowledged batch.
 	Published func(msgs []Message, at time.Time)
+	lag       metric.Float64Histogram
 }
 
-// NewRelay returns a relay from o to p.
+// NewRelay returns a relay from o to p. Its metrics are the outbox's
+// backlog and each event's lag from commit to publication.
 func NewRelay(o *Outbox, p Publisher, log *slog.Logger) *Relay {
-	return &Relay{outbox: o, publisher: p, log: log, Poll: time.Second}
+	meter := telemetry.Meter("messaging/outbox")
+	lag, _ := meter.Float64Histogram("outbox.publish.lag", metric.WithUnit("s"),
+		metric.WithDescription("Time from an event's commit to its publication."))
+	_, _ = meter.Int64ObservableGauge("outbox.backlog", metric.WithUnit("{event}"),
+		metric.WithDescription("Committed events not published yet."),
+		metric.WithInt64Callback(func(ctx context.Context, obs metric.Int64Observer) error {
+			var n int64
+			err := o.db.WithContext(ctx).Model(&Message{}).Where("published_at IS NULL").Count(&n).Error
+			if err == nil {
+				obs.Observe(n)
+			}
+			return err
+		}))
+	return &Relay{outbox: o, publisher: p, log: log, Poll: time.Second, lag: lag}
 }
 
 // Run publishes until ctx is done. While the broker is down it retries with
@@ -151,6 +167,9 @@ func (r *Relay) publishRows(ctx context.Context, conn *gorm.DB) (int, error) {
 	defer cancel()
 	if err := conn.WithContext(markCtx).Model(&Message{}).Where("id IN ?", ids).Update("published_at", now).Error; err != nil {
 		return 0, fmt.Errorf("mark published: %w", err)
+	}
+	for _, row := range rows {
+		r.lag.Record(ctx, now.Sub(row.CreatedAt).Seconds(), metric.WithAttributes(attribute.String("messaging.destination.name", row.Topic)))
 	}
 	if r.Published != nil {
 		r.Published(rows, now)

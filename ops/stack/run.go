@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/telemetry"
 	"github.com/sagaforge/saga/starter"
 )
 
@@ -51,6 +52,10 @@ func Run(ctx context.Context, cfg Config, opts Options, out io.Writer) int {
 	say("ready in %s", time.Since(started).Round(100*time.Millisecond))
 	say("Temporal Web UI  %s", t.UIURL)
 	say("order %s  inventory %s  payment %s  kafka %s", s.OrderURL(), s.InventoryURL(), s.PaymentURL(), s.BrokerAddr())
+	say("metrics (Prometheus text)  %s", strings.Join(s.MetricsURLs(), "  "))
+	if telemetry.Enabled() {
+		say("traces go to OTEL_EXPORTER_OTLP_ENDPOINT: each purchase's report names its trace ID")
+	}
 
 	code := 0
 	if opts.Demo && !runDemo(ctx, s, out) {

@@ -41,6 +41,7 @@ type Config struct {
 	TemporalPort, UIPort                  int
 	OrderPort, InventoryPort, PaymentPort int
 	BrokerPort                            int
+	WorkerPort                            int // the worker's /metrics
 
 	// Seed is the services' seed data: "demo" (default) or "bench".
 	Seed string
@@ -59,7 +60,7 @@ func DefaultConfig() Config {
 	return Config{
 		BinDir: "bin", DataDir: ".data", Host: "127.0.0.1",
 		TemporalPort: 7233, UIPort: 8233,
-		OrderPort: 8081, InventoryPort: 8082, PaymentPort: 8083, BrokerPort: 9092,
+		OrderPort: 8081, InventoryPort: 8082, PaymentPort: 8083, BrokerPort: 9092, WorkerPort: 8080,
 	}
 }
 
@@ -147,7 +148,7 @@ func (s *Stack) define() []*child {
 		svc("inventory", c.InventoryPort),
 		svc("payment", c.PaymentPort),
 		{name: "worker", path: bin("worker"), args: []string{
-			"--temporal-address", addr(c.TemporalPort),
+			"--temporal-address", addr(c.TemporalPort), "--addr", addr(c.WorkerPort),
 			"--order-url", s.OrderURL(), "--inventory-url", s.InventoryURL(), "--payment-url", s.PaymentURL()},
 			env: env, ready: s.workerReady},
 	}
@@ -325,6 +326,18 @@ func (s *Stack) OrderURL() string     { return s.url(s.cfg.OrderPort) }
 func (s *Stack) InventoryURL() string { return s.url(s.cfg.InventoryPort) }
 func (s *Stack) PaymentURL() string   { return s.url(s.cfg.PaymentPort) }
 
+// WorkerURL is the worker's HTTP address (GET /metrics).
+func (s *Stack) WorkerURL() string { return s.url(s.cfg.WorkerPort) }
+
+// MetricsURLs are the /metrics endpoints of the services and the worker.
+func (s *Stack) MetricsURLs() []string {
+	var urls []string
+	for _, base := range []string{s.OrderURL(), s.InventoryURL(), s.PaymentURL(), s.WorkerURL()} {
+		urls = append(urls, base+"/metrics")
+	}
+	return urls
+}
+
 // BrokerAddr is the Kafka bootstrap address.
 func (s *Stack) BrokerAddr() string {
 	return net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.BrokerPort))
@@ -474,7 +487,7 @@ type namedPort struct {
 
 func (c *Config) ports() []namedPort {
 	return []namedPort{{"temporal", &c.TemporalPort}, {"Web UI", &c.UIPort}, {"order", &c.OrderPort},
-		{"inventory", &c.InventoryPort}, {"payment", &c.PaymentPort}, {"broker", &c.BrokerPort}}
+		{"inventory", &c.InventoryPort}, {"payment", &c.PaymentPort}, {"broker", &c.BrokerPort}, {"worker", &c.WorkerPort}}
 }
 
 // freePort picks a port nothing listens on, and none of taken. It picks

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -27,6 +29,7 @@ import (
 
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/keyset"
+	"github.com/sagaforge/saga/platform/telemetry"
 )
 
 // Kind is the database engine a DSN names.
@@ -245,4 +248,46 @@ func Seed(ctx context.Context, db *gorm.DB, rows ...any) error {
 		}
 		return nil
 	})
+}
+
+// Observe reports the connection pool of db on the process's metrics, as
+// OpenTelemetry's database conventions name it: connections in use and
+// idle, the most allowed, and the waits for one.
+func Observe(db *gorm.DB, name string) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	meter := telemetry.Meter("platform/database")
+	pool := attribute.String("db.client.connection.pool.name", name)
+	count, err := meter.Int64ObservableUpDownCounter("db.client.connection.count", metric.WithUnit("{connection}"),
+		metric.WithDescription("Connections in the pool, by state (used, idle)."))
+	if err != nil {
+		return err
+	}
+	most, err := meter.Int64ObservableUpDownCounter("db.client.connection.max", metric.WithUnit("{connection}"),
+		metric.WithDescription("The most connections the pool opens."))
+	if err != nil {
+		return err
+	}
+	waits, err := meter.Int64ObservableCounter("db.client.connection.waits", metric.WithUnit("{wait}"),
+		metric.WithDescription("Times a caller waited for a free connection."))
+	if err != nil {
+		return err
+	}
+	waited, err := meter.Float64ObservableCounter("db.client.connection.wait_time", metric.WithUnit("s"),
+		metric.WithDescription("Time callers spent waiting for a free connection."))
+	if err != nil {
+		return err
+	}
+	_, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		st := sqlDB.Stats()
+		o.ObserveInt64(count, int64(st.InUse), metric.WithAttributes(pool, attribute.String("db.client.connection.state", "used")))
+		o.ObserveInt64(count, int64(st.Idle), metric.WithAttributes(pool, attribute.String("db.client.connection.state", "idle")))
+		o.ObserveInt64(most, int64(st.MaxOpenConnections), metric.WithAttributes(pool))
+		o.ObserveInt64(waits, st.WaitCount, metric.WithAttributes(pool))
+		o.ObserveFloat64(waited, st.WaitDuration.Seconds(), metric.WithAttributes(pool))
+		return nil
+	}, count, most, waits, waited)
+	return err
 }

@@ -33,7 +33,10 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/telemetry"
 	"github.com/sagaforge/saga/platform/web"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // The operations a plan names.
@@ -144,10 +147,12 @@ func (p *Plan) Do(ctx context.Context, log *slog.Logger, op, orderID string, wor
 	for _, r := range rules {
 		switch r.kind {
 		case Before, Down:
-			log.Info("fault injected", "fault_plan", r.kind, "op", op, "order_id", orderID)
+			log.InfoContext(ctx, "fault injected", "fault_plan", r.kind, "op", op, "order_id", orderID)
+			injected.Add(ctx, 1, metric.WithAttributes(attribute.String("saga.fault", string(r.kind)), attribute.String("saga.step", op)))
 			return fmt.Errorf("%w: fault plan: %s %s before the work", fault.ErrUnavailable, r.kind, op)
 		case Hold:
-			log.Info("fault injected", "fault_plan", r.kind, "op", op, "order_id", orderID, "for", r.d)
+			log.InfoContext(ctx, "fault injected", "fault_plan", r.kind, "op", op, "order_id", orderID, "for", r.d)
+			injected.Add(ctx, 1, metric.WithAttributes(attribute.String("saga.fault", string(r.kind)), attribute.String("saga.step", op)))
 			if !sleep(ctx, r.d) {
 				return ctx.Err()
 			}
@@ -158,11 +163,13 @@ func (p *Plan) Do(ctx context.Context, log *slog.Logger, op, orderID string, wor
 		switch r.kind {
 		case After:
 			if err == nil {
-				log.Info("fault injected", "fault_plan", r.kind, "op", op, "order_id", orderID)
+				log.InfoContext(ctx, "fault injected", "fault_plan", r.kind, "op", op, "order_id", orderID)
+				injected.Add(ctx, 1, metric.WithAttributes(attribute.String("saga.fault", string(r.kind)), attribute.String("saga.step", op)))
 				return fmt.Errorf("%w: fault plan: answer of %s lost after the work", fault.ErrUnavailable, op)
 			}
 		case HoldAfter:
-			log.Info("fault injected", "fault_plan", r.kind, "op", op, "order_id", orderID, "for", r.d)
+			log.InfoContext(ctx, "fault injected", "fault_plan", r.kind, "op", op, "order_id", orderID, "for", r.d)
+			injected.Add(ctx, 1, metric.WithAttributes(attribute.String("saga.fault", string(r.kind)), attribute.String("saga.step", op)))
 			if !sleep(ctx, r.d) {
 				return ctx.Err()
 			}
@@ -256,3 +263,7 @@ func bodyOrderID(r *http.Request) string {
 	_ = json.Unmarshal(b, &v)
 	return v.OrderID
 }
+
+// injected counts the faults the plan injected, by kind and step.
+var injected, _ = telemetry.Meter("platform/faultplan").Int64Counter("saga.faults.injected",
+	metric.WithDescription("Faults injected by the fault plan (SAGA_FAULT_PLAN), by kind and step."))

@@ -10,12 +10,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -27,35 +34,59 @@ func Enabled() bool {
 	return os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
 }
 
-// Setup installs the propagators and, when Enabled, a tracer provider that
-// exports service's spans, as the OpenTelemetry globals. shutdown flushes
-// the spans not exported yet. Without an endpoint spans are not recorded,
-// but an incoming trace context still flows on through this process.
-func Setup(ctx context.Context, service string) (shutdown func(context.Context) error, err error) {
+// Telemetry is a process's tracing and metrics, installed as the
+// OpenTelemetry globals.
+type Telemetry struct {
+	// Metrics serves the process's metrics in the Prometheus text format:
+	// what its code records, the Go runtime's and the process's.
+	Metrics  http.Handler
+	shutdown []func(context.Context) error
+}
+
+// Setup installs the propagators, a meter provider read by Metrics and,
+// when Enabled, a tracer provider that exports service's spans. Without an
+// endpoint spans are not recorded, but an incoming trace context still
+// flows on through this process.
+func Setup(ctx context.Context, service string) (*Telemetry, error) {
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	res, err := resource.Merge(resource.Default(), resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(service)))
+	if err != nil && !errors.Is(err, resource.ErrSchemaURLConflict) {
+		return nil, fmt.Errorf("telemetry resource: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	exporter, err := otelprom.New(otelprom.WithRegisterer(reg))
+	if err != nil {
+		return nil, fmt.Errorf("metrics exporter: %w", err)
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter), sdkmetric.WithResource(res))
+	otel.SetMeterProvider(mp)
+	t := &Telemetry{Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), shutdown: []func(context.Context) error{mp.Shutdown}}
 	if !Enabled() {
-		return func(context.Context) error { return nil }, nil
+		return t, nil
 	}
 	exp, err := otlptracehttp.New(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("OTLP trace exporter: %w", err)
 	}
-	res, err := resource.Merge(resource.Default(), resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(service)))
-	if err != nil && !errors.Is(err, resource.ErrSchemaURLConflict) {
-		return nil, fmt.Errorf("trace resource: %w", err)
-	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	otel.SetTracerProvider(tp)
-	return tp.Shutdown, nil
+	t.shutdown = append(t.shutdown, tp.Shutdown)
+	return t, nil
 }
 
-// Flush runs a Setup's shutdown, exporting the spans not exported yet;
-// it gives up after five seconds.
-func Flush(shutdown func(context.Context) error) {
+// Flush exports the spans not exported yet and stops; it gives up after
+// five seconds.
+func (t *Telemetry) Flush() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = shutdown(ctx)
+	for _, stop := range t.shutdown {
+		_ = stop(ctx)
+	}
 }
+
+// Meter is the meter of one of our packages.
+func Meter(name string) metric.Meter { return otel.Meter("github.com/sagaforge/saga/" + name) }
 
 // Tracer is the tracer of one of our packages.
 func Tracer(name string) trace.Tracer { return otel.Tracer("github.com/sagaforge/saga/" + name) }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.temporal.io/sdk/client"
 	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 	"go.temporal.io/sdk/interceptor"
@@ -46,7 +47,11 @@ func Dial(ctx context.Context, cfg Config, log *slog.Logger, timeout time.Durati
 	if err != nil {
 		return nil, fmt.Errorf("temporal tracing: %w", err)
 	}
-	opts := client.Options{HostPort: cfg.Address, Namespace: cfg.Namespace, Interceptors: []interceptor.ClientInterceptor{tracing}}
+	opts := client.Options{HostPort: cfg.Address, Namespace: cfg.Namespace, Interceptors: []interceptor.ClientInterceptor{tracing},
+		// The SDK's own metrics (task latencies, poll results, activity
+		// failures) join the process's, on its /metrics.
+		MetricsHandler: temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{Meter: otel.Meter("go.temporal.io/sdk"),
+			UseMonotonicCounters: true, OnError: func(err error) { slog.Warn("temporal metric not recorded", "err", err) }})}
 	if log != nil {
 		opts.Logger = tlog.NewStructuredLogger(log)
 	}

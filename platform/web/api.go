@@ -32,7 +32,8 @@ func API(log *slog.Logger, token string, ping func(context.Context) error, route
 			}
 			return r.Method
 		}),
-		otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/healthz" }))
+		// Probes and scrapes are not the saga's work.
+		otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/healthz" && r.URL.Path != "/metrics" }))
 }
 
 // NoBody is the input of an operation that takes no request body: one is

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/telemetry"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Faults injects transient failures into a service, so that retries can be
@@ -100,13 +103,20 @@ func (f *Faults) Wrap(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		f.Injected.Add(1)
 		if rand.IntN(2) == 0 {
-			log.Info("fault injected", "method", r.Method, "path", r.URL.Path, "when", "before")
+			log.InfoContext(r.Context(), "fault injected", "method", r.Method, "path", r.URL.Path, "when", "before")
+			faultsInjected.Add(r.Context(), 1, metric.WithAttributes(attribute.String("saga.fault", "before")))
 			WriteProblem(w, r, ProblemFrom(fmt.Errorf("%w: injected fault before the request was handled", fault.ErrUnavailable)))
 			return
 		}
 		// Do the work, then lose the answer.
 		next.ServeHTTP(NewHeld(), r)
-		log.Info("fault injected", "method", r.Method, "path", r.URL.Path, "when", "after")
+		log.InfoContext(r.Context(), "fault injected", "method", r.Method, "path", r.URL.Path, "when", "after")
+		faultsInjected.Add(r.Context(), 1, metric.WithAttributes(attribute.String("saga.fault", "after")))
 		WriteProblem(w, r, ProblemFrom(fmt.Errorf("%w: injected fault after the request was handled", fault.ErrUnavailable)))
 	})
 }
+
+// faultsInjected counts the faults injected, so that a chaos run reads how
+// many it caused from /metrics.
+var faultsInjected, _ = telemetry.Meter("platform/web").Int64Counter("saga.faults.injected",
+	metric.WithDescription("Faults injected into requests (SAGA_FAULTS), by when: before or after the handler."))

@@ -5,6 +5,7 @@
 package purchase
 
 import (
+	"github.com/sagaforge/saga/platform/faultplan"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
 )
@@ -14,6 +15,15 @@ const (
 	TaskQueue = "purchase-saga"
 	// WorkflowType is the registered name of the purchase workflow.
 	WorkflowType = "PurchaseWorkflow"
+)
+
+// Mode says which saga drives a purchase: a Temporal workflow, or the
+// services reacting to each other's events.
+type Mode string
+
+const (
+	Orchestration Mode = "orchestration"
+	Choreography  Mode = "choreography"
 )
 
 // WorkflowID is the ID of an order's saga. Deriving it from the order ID is
@@ -61,6 +71,28 @@ const (
 	SagaCancelled    SagaStatus = "CANCELLED"
 	SagaFailed       SagaStatus = "FAILED"
 )
+
+// The saga's metrics, the same in both modes (OpenTelemetry names; on
+// /metrics they read saga_purchases_total and saga_step_duration_seconds).
+// Their attributes: MetricMode (orchestration or choreography),
+// MetricOutcome (a Status; for a step ok, refused or failed) and
+// MetricStep (a faultplan op: create, reserve, charge, approve, cancel,
+// release, refund, or status).
+const (
+	MetricPurchases    = "saga.purchases"
+	MetricStepDuration = "saga.step.duration"
+	MetricMode         = "saga.mode"
+	MetricOutcome      = "saga.outcome"
+	MetricStep         = "saga.step"
+)
+
+// StepOf names each activity's step as the fault plan and the metrics do.
+var StepOf = map[string]string{
+	ActivityCreateOrder: faultplan.OpCreate, ActivityReserveStock: faultplan.OpReserve,
+	ActivityChargePayment: faultplan.OpCharge, ActivityApproveOrder: faultplan.OpApprove,
+	ActivityCancelOrder: faultplan.OpCancel, ActivityReleaseStock: faultplan.OpRelease,
+	ActivityRefundPayment: faultplan.OpRefund, ActivityOrderStatus: "status",
+}
 
 // QueryState is the query that returns a State.
 const QueryState = "state"

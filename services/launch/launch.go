@@ -26,6 +26,7 @@ import (
 	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/platform/telemetry"
 	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/services/endpoints"
 )
 
 // Service describes one service: how its store opens on its own database,
@@ -60,6 +61,8 @@ type Deps struct {
 	// SagaDeadline is how long a choreographed saga may stay PENDING before
 	// it is cancelled and compensated (SAGA_DEADLINE).
 	SagaDeadline time.Duration
+	// Metrics, when set, is served at GET /metrics.
+	Metrics http.Handler
 }
 
 // Parts are what a service runs: its HTTP API and its event handlers.
@@ -84,7 +87,11 @@ func (s Service[S]) Build(ctx context.Context, d Deps) (S, Parts, error) {
 	if err != nil {
 		return store, Parts{}, fmt.Errorf("start %s: %w", s.Name, err)
 	}
-	parts := Parts{Handler: web.API(d.Log, d.Token, d.Outbox.Ping, s.Routes(store, d.Log)), Subscriptions: subs}
+	routes := s.Routes(store, d.Log)
+	if d.Metrics != nil {
+		routes["GET /metrics"] = d.Metrics
+	}
+	parts := Parts{Handler: web.API(d.Log, d.Token, d.Outbox.Ping, routes), Subscriptions: subs}
 	if s.Background != nil {
 		parts.Background = func(ctx context.Context) { s.Background(ctx, store, d) }
 	}
@@ -160,14 +167,14 @@ func mainCode[S any](s Service[S]) int {
 	}
 	ctx, stop := process.SignalContext()
 	defer stop()
-	stopTracing, err := telemetry.Setup(ctx, s.Name)
+	tel, err := telemetry.Setup(ctx, s.Name)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", s.Name, err)
 		return 2
 	}
-	defer telemetry.Flush(stopTracing)
+	defer tel.Flush()
 	cfg := runConfig{addr: *addr, dsn: *dsn, brokers: strings.Split(*brokers, ","), faults: faults, plan: plan, stepDeadline: *stepDeadline,
-		deps: Deps{Log: log, Token: os.Getenv("SAGA_SERVICE_TOKEN"), Seed: *seed, SagaDeadline: *sagaDeadline}}
+		deps: Deps{Log: log, Token: os.Getenv(endpoints.EnvToken), Seed: *seed, SagaDeadline: *sagaDeadline, Metrics: tel.Metrics}}
 	if err := run(ctx, s, cfg); err != nil {
 		log.Error("stopped", "err", err)
 		return 1
@@ -193,6 +200,9 @@ func run[S any](ctx context.Context, s Service[S], cfg runConfig) error {
 		return err
 	}
 	defer database.Close(db)
+	if err := database.Observe(db, s.Name); err != nil {
+		return fmt.Errorf("pool metrics: %w", err)
+	}
 	ob := outbox.New(db)
 	deps := cfg.deps
 	deps.DB, deps.Outbox = db, ob

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/messaging/events"
@@ -15,7 +17,9 @@ import (
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/platform/telemetry"
 	"github.com/sagaforge/saga/platform/watch"
+	"github.com/sagaforge/saga/saga/purchase"
 	api "github.com/sagaforge/saga/services/order/orderapi"
 )
 
@@ -168,20 +172,20 @@ func (s *Store) Approve(ctx context.Context, id string) (Order, error) {
 		return Order{}, err
 	}
 	var o Order
+	var settled bool
 	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		var err error
 		if o, err = find(database.ForUpdate(tx), id); err != nil {
 			return err
 		}
-		changed, err := o.approve()
-		if err != nil || !changed {
+		if settled, err = o.approve(); err != nil || !settled {
 			return err
 		}
 		emit(o.event(events.OrderApproved, tx.NowFunc()))
 		return save(tx, &o)
 	})
 	if err == nil {
-		s.changes.Notify(o.ID, o)
+		s.settled(ctx, o, settled)
 	}
 	return o, err
 }
@@ -198,6 +202,7 @@ func (s *Store) Cancel(ctx context.Context, id, why string) (Order, error) {
 		return Order{}, fmt.Errorf("%w: a cancellation needs a reason", fault.ErrInvalid)
 	}
 	var o Order
+	var settled bool
 	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		var err error
 		o, err = find(database.ForUpdate(tx), id)
@@ -212,18 +217,31 @@ func (s *Store) Cancel(ctx context.Context, id, why string) (Order, error) {
 		if err != nil {
 			return err
 		}
-		changed, err := o.cancel(why)
-		if err != nil || !changed {
+		if settled, err = o.cancel(why); err != nil || !settled {
 			return err
 		}
 		emit(o.event(events.OrderCancelled, tx.NowFunc()))
 		return save(tx, &o)
 	})
 	if err == nil {
-		s.changes.Notify(o.ID, o)
+		s.settled(ctx, o, settled)
 	}
 	return o, err
 }
+
+// settled wakes the order's waiters after a committed change and, when it
+// settled a choreographed saga, counts the purchase; the orchestrator
+// counts its own.
+func (s *Store) settled(ctx context.Context, o Order, now bool) {
+	s.changes.Notify(o.ID, o)
+	if now && o.Mode == events.Choreography {
+		purchases.Add(ctx, 1, metric.WithAttributes(attribute.String(purchase.MetricMode, string(o.Mode)),
+			attribute.String(purchase.MetricOutcome, string(o.Status))))
+	}
+}
+
+var purchases, _ = telemetry.Meter("services/order").Int64Counter(purchase.MetricPurchases,
+	metric.WithDescription("Purchases settled, by mode and outcome."))
 
 func find(tx *gorm.DB, id string) (Order, error) {
 	return database.Take[Order](database.Lines(tx), "order "+id, "id = ?", id)

@@ -1,0 +1,113 @@
+package integration
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// scrape reads a /metrics page and sums the samples of each series name
+// whose labels hold every one of match ("saga_mode=\"choreography\"").
+type scrape string
+
+func scrapeOf(t *testing.T, url string) scrape {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("GET %s: %d %s %v", url, resp.StatusCode, resp.Header.Get("Content-Type"), err)
+	}
+	return scrape(body)
+}
+
+func (s scrape) sum(name string, match ...string) float64 {
+	total := 0.0
+	for _, line := range strings.Split(string(s), "\n") {
+		series, value, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(line, "#") || (series != name && !strings.HasPrefix(series, name+"{")) {
+			continue
+		}
+		all := true
+		for _, m := range match {
+			all = all && strings.Contains(series, m)
+		}
+		if v, err := strconv.ParseFloat(strings.Fields(value)[0], 64); all && err == nil {
+			total += v
+		}
+	}
+	return total
+}
+
+// Every service and the worker serve the saga's metrics, the HTTP, outbox,
+// consumer and pool metrics and, on the worker, the Temporal SDK's; the
+// saga's counters move with each purchase, in both modes.
+func TestMetricsMoveWithThePurchases(t *testing.T) {
+	s := startStack(t)
+	urls := map[string]string{"order": s.OrderURL() + "/metrics", "inventory": s.InventoryURL() + "/metrics",
+		"payment": s.PaymentURL() + "/metrics", "worker": s.WorkerURL() + "/metrics"}
+	before := map[string]scrape{}
+	for name, url := range urls {
+		before[name] = scrapeOf(t, url)
+	}
+	for _, args := range [][]string{
+		{"--customer", "alice", "--item", "SKU-1:1"},
+		{"--customer", "bob", "--item", "SKU-2:1"},
+		{"--customer", "alice", "--item", "SKU-1:1", "--mode", "choreography"},
+		{"--customer", "bob", "--item", "SKU-2:1", "--mode", "choreography"},
+	} {
+		buy(t, s, args...)
+	}
+	// Each check is a series that must have grown: service, name, labels.
+	checks := [][]string{
+		{"worker", "saga_purchases_total", `saga_mode="orchestration"`, `saga_outcome="APPROVED"`},
+		{"worker", "saga_purchases_total", `saga_mode="orchestration"`, `saga_outcome="CANCELLED"`},
+		{"worker", "saga_step_duration_seconds_count", `saga_step="charge"`, `saga_outcome="refused"`},
+		{"worker", "saga_step_duration_seconds_count", `saga_step="release"`, `saga_outcome="ok"`},
+		{"worker", "temporal_workflow_completed_total"},
+		{"order", "saga_purchases_total", `saga_mode="choreography"`, `saga_outcome="APPROVED"`},
+		{"order", "saga_purchases_total", `saga_mode="choreography"`, `saga_outcome="CANCELLED"`},
+		{"order", "http_server_request_duration_seconds_count", `http_request_method="POST"`, `http_route="/orders"`},
+		{"order", "outbox_publish_lag_seconds_count"},
+		{"inventory", "saga_step_duration_seconds_count", `saga_mode="choreography"`, `saga_step="reserve"`},
+		{"inventory", "saga_step_duration_seconds_count", `saga_mode="choreography"`, `saga_step="release"`},
+		{"payment", "saga_step_duration_seconds_count", `saga_mode="choreography"`, `saga_step="charge"`, `saga_outcome="refused"`},
+		{"payment", "http_server_request_duration_seconds_count", `http_route="/payments"`, `http_response_status_code="402"`},
+	}
+	var after map[string]scrape
+	var still []string
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		after, still = map[string]scrape{}, nil
+		for name, url := range urls {
+			after[name] = scrapeOf(t, url)
+		}
+		for _, c := range checks {
+			if after[c[0]].sum(c[1], c[2:]...) <= before[c[0]].sum(c[1], c[2:]...) {
+				still = append(still, strings.Join(c, " "))
+			}
+		}
+		if len(still) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("these did not move:\n  %s", strings.Join(still, "\n  "))
+		}
+		time.Sleep(100 * time.Millisecond) // polling a state, as waitFor does
+	}
+	// Gauges that need not move but must be there.
+	for _, c := range [][]string{
+		{"order", "outbox_backlog"}, {"order", "db_client_connection_count", `db_client_connection_state="used"`},
+		{"payment", "messaging_kafka_consumer_lag"}, {"worker", "go_goroutines"},
+	} {
+		if !strings.Contains(string(after[c[0]]), "\n"+c[1]) {
+			t.Errorf("%s /metrics has no %s", c[0], c[1])
+		}
+	}
+}

@@ -1,0 +1,56 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/sagaforge/saga/platform/telemetry"
+	"github.com/sagaforge/saga/saga/purchase"
+)
+
+// stepMetrics times every activity as a step of the orchestrated saga
+// (purchase.MetricStepDuration), with its outcome: ok, refused (a
+// non-retryable refusal) or failed (to be retried).
+type stepMetrics struct {
+	interceptor.WorkerInterceptorBase
+	duration metric.Float64Histogram
+}
+
+func newStepMetrics() (*stepMetrics, error) {
+	h, err := telemetry.Meter("workers").Float64Histogram(purchase.MetricStepDuration, metric.WithUnit("s"),
+		metric.WithDescription("How long one try of a saga step or compensation took, by step, mode and outcome."))
+	return &stepMetrics{duration: h}, err
+}
+
+func (m *stepMetrics) InterceptActivity(ctx context.Context, next interceptor.ActivityInboundInterceptor) interceptor.ActivityInboundInterceptor {
+	return &timedActivity{ActivityInboundInterceptorBase: interceptor.ActivityInboundInterceptorBase{Next: next}, duration: m.duration}
+}
+
+type timedActivity struct {
+	interceptor.ActivityInboundInterceptorBase
+	duration metric.Float64Histogram
+}
+
+func (a *timedActivity) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
+	start := time.Now()
+	out, err := a.Next.ExecuteActivity(ctx, in)
+	outcome := "ok"
+	var appErr *temporal.ApplicationError
+	switch {
+	case errors.As(err, &appErr) && appErr.NonRetryable():
+		outcome = "refused"
+	case err != nil:
+		outcome = "failed"
+	}
+	a.duration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(
+		attribute.String(purchase.MetricStep, purchase.StepOf[activity.GetInfo(ctx).ActivityType.Name]),
+		attribute.String(purchase.MetricMode, string(purchase.Orchestration)), attribute.String(purchase.MetricOutcome, outcome)))
+	return out, err
+}
