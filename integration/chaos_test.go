@@ -18,7 +18,7 @@ import (
 // the purchases in flight, and 10% of service calls fail. Every purchase
 // must end as its run allows and the audit must hold.
 func TestChaosKeepsTheDatabasesConsistent(t *testing.T) {
-	s, logs, faults := startStackCountingFaults(t, nil, "SAGA_FAULTS=*=0.1", "SAGA_STEP_DEADLINE=4s", "SAGA_DEADLINE=30s")
+	s, logs := startStackWithEnv(t, nil, "SAGA_FAULTS=*=0.1", "SAGA_STEP_DEADLINE=4s", "SAGA_DEADLINE=30s")
 	rep, err := chaos.Run(context.Background(), s, chaos.Config{
 		Purchases: 60, Concurrency: 4, KillEvery: 2500 * time.Millisecond, Down: 300 * time.Millisecond,
 		LongDown: 6 * time.Second, LongEvery: 3, CancelShare: 0.2,
@@ -26,7 +26,7 @@ func TestChaosKeepsTheDatabasesConsistent(t *testing.T) {
 		// recovers and finishes; make chaos has no bound.
 		MaxKills: 6,
 		Settle:   2 * time.Minute, Progress: logWriter{t},
-	}, faults)
+	})
 	if err != nil {
 		// Tell the story of the order that got stuck, from every process.
 		var story []string

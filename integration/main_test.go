@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/ops/chaos"
 	"github.com/sagaforge/saga/ops/stack"
 	"github.com/sagaforge/saga/starter"
 )
@@ -97,19 +96,15 @@ func startStackWithLogs(t *testing.T, env ...string) (*stack.Stack, *syncBuffer)
 	return startStackWithConfig(t, func(cfg *stack.Config) { cfg.Env = env })
 }
 
-// startStackCountingFaults starts a stack with env (and configure, if not
-// nil) whose log also counts the faults its services inject.
-func startStackCountingFaults(t *testing.T, configure func(*stack.Config), env ...string) (*stack.Stack, *syncBuffer, *chaos.FaultCounter) {
+// startStackWithEnv starts a stack with env (and configure, if not nil).
+func startStackWithEnv(t *testing.T, configure func(*stack.Config), env ...string) (*stack.Stack, *syncBuffer) {
 	t.Helper()
-	var faults *chaos.FaultCounter
-	s, logs := startStackWithConfig(t, func(cfg *stack.Config) {
-		faults = chaos.NewFaultCounter(cfg.Output)
-		cfg.Output, cfg.Env = faults, env
+	return startStackWithConfig(t, func(cfg *stack.Config) {
+		cfg.Env = env
 		if configure != nil {
 			configure(cfg)
 		}
 	})
-	return s, logs, faults
 }
 
 // startStackWithConfig is startStackWithLogs with the configuration changed

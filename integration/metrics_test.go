@@ -1,48 +1,21 @@
 package integration
 
 import (
-	"io"
-	"net/http"
-	"strconv"
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sagaforge/saga/ops/scrape"
 )
 
-// scrape reads a /metrics page and sums the samples of each series name
-// whose labels hold every one of match ("saga_mode=\"choreography\"").
-type scrape string
-
-func scrapeOf(t *testing.T, url string) scrape {
+func scrapeOf(t *testing.T, url string) scrape.Page {
 	t.Helper()
-	resp, err := http.Get(url)
+	page, err := scrape.Get(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
-		t.Fatalf("GET %s: %d %s %v", url, resp.StatusCode, resp.Header.Get("Content-Type"), err)
-	}
-	return scrape(body)
-}
-
-func (s scrape) sum(name string, match ...string) float64 {
-	total := 0.0
-	for _, line := range strings.Split(string(s), "\n") {
-		series, value, ok := strings.Cut(line, " ")
-		if !ok || strings.HasPrefix(line, "#") || (series != name && !strings.HasPrefix(series, name+"{")) {
-			continue
-		}
-		all := true
-		for _, m := range match {
-			all = all && strings.Contains(series, m)
-		}
-		if v, err := strconv.ParseFloat(strings.Fields(value)[0], 64); all && err == nil {
-			total += v
-		}
-	}
-	return total
+	return page
 }
 
 // Every service and the worker serve the saga's metrics, the HTTP, outbox,
@@ -52,7 +25,7 @@ func TestMetricsMoveWithThePurchases(t *testing.T) {
 	s := startStack(t)
 	urls := map[string]string{"order": s.OrderURL() + "/metrics", "inventory": s.InventoryURL() + "/metrics",
 		"payment": s.PaymentURL() + "/metrics", "worker": s.WorkerURL() + "/metrics"}
-	before := map[string]scrape{}
+	before := map[string]scrape.Page{}
 	for name, url := range urls {
 		before[name] = scrapeOf(t, url)
 	}
@@ -80,16 +53,16 @@ func TestMetricsMoveWithThePurchases(t *testing.T) {
 		{"payment", "saga_step_duration_seconds_count", `saga_mode="choreography"`, `saga_step="charge"`, `saga_outcome="refused"`},
 		{"payment", "http_server_request_duration_seconds_count", `http_route="/payments"`, `http_response_status_code="402"`},
 	}
-	var after map[string]scrape
+	var after map[string]scrape.Page
 	var still []string
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		after, still = map[string]scrape{}, nil
+		after, still = map[string]scrape.Page{}, nil
 		for name, url := range urls {
 			after[name] = scrapeOf(t, url)
 		}
 		for _, c := range checks {
-			if after[c[0]].sum(c[1], c[2:]...) <= before[c[0]].sum(c[1], c[2:]...) {
+			if after[c[0]].Sum(c[1], c[2:]...) <= before[c[0]].Sum(c[1], c[2:]...) {
 				still = append(still, strings.Join(c, " "))
 			}
 		}
@@ -106,7 +79,7 @@ func TestMetricsMoveWithThePurchases(t *testing.T) {
 		{"order", "outbox_backlog"}, {"order", "db_client_connection_count", `db_client_connection_state="used"`},
 		{"payment", "messaging_kafka_consumer_lag"}, {"worker", "go_goroutines"},
 	} {
-		if !strings.Contains(string(after[c[0]]), "\n"+c[1]) {
+		if !after[c[0]].Has(c[1]) {
 			t.Errorf("%s /metrics has no %s", c[0], c[1])
 		}
 	}

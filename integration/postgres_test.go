@@ -22,14 +22,14 @@ func TestBothModesOnPostgreSQL(t *testing.T) {
 	for _, name := range []string{"order", "inventory", "payment"} {
 		dbs[name] = dbtest.DSN(t, name)
 	}
-	s, logs, faults := startStackCountingFaults(t, func(cfg *stack.Config) { cfg.Databases = dbs }, "SAGA_FAULTS=*=0.05")
+	s, logs := startStackWithEnv(t, func(cfg *stack.Config) { cfg.Databases = dbs }, "SAGA_FAULTS=*=0.05")
 	if got := strings.Count(logs.String(), "engine=postgres"); got != 3 {
 		t.Fatalf("%d services on PostgreSQL, want 3", got)
 	}
 	rep, err := chaos.Run(context.Background(), s, chaos.Config{
 		Purchases: 30, Concurrency: 4, KillEvery: 2 * time.Second, Down: 300 * time.Millisecond,
 		MaxKills: 3, Settle: 2 * time.Minute, Progress: logWriter{t},
-	}, faults)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

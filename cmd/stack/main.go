@@ -92,8 +92,7 @@ func main() {
 			os.Exit(1)
 		}
 		defer logFile.Close()
-		counter := chaos.NewFaultCounter(logFile)
-		cfg.Output = counter
+		cfg.Output = logFile
 		if *faults == "" {
 			*faults = "*=0.1:2ms"
 		}
@@ -103,7 +102,7 @@ func main() {
 			fmt.Printf("chaos | %d purchases, %d at once, %.0f%% cancelled in flight; a kill every ~%s of %v (down %s, every %dth %s; step deadline %s), faults %q; logs in %s\n",
 				chaosCfg.Purchases, chaosCfg.Concurrency, 100*chaosCfg.CancelShare, chaosCfg.KillEvery, chaos.DefaultVictims, chaosCfg.Down,
 				chaosCfg.LongEvery, chaosCfg.LongDown, *stepDeadline, *faults, logPath)
-			rep, err := chaos.Run(ctx, s, chaosCfg, counter)
+			rep, err := chaos.Run(ctx, s, chaosCfg)
 			if err != nil {
 				fmt.Println("chaos | failed:", err)
 				return false

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sagaforge/saga/ops/scrape"
 	"github.com/sagaforge/saga/ops/stack"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
@@ -74,9 +75,10 @@ type Report struct {
 	Cancels       int             `json:"customer_cancels"`   // purchases a customer tried to cancel in flight
 	Cancelled     int             `json:"customer_cancelled"` // of those, the ones the cancel stopped
 	GaveUp        int             `json:"gave_up"`            // purchases cancelled because a step passed its deadline
-	Faults        int64           `json:"faults_injected"`
-	Unexpected    []string        `json:"unexpected"` // orders that did not end as their scenario must
-	Stuck         []string        `json:"stuck"`      // orders not settled within Settle
+	Faults        int64           `json:"faults_injected"`    // read from the processes' /metrics
+	StepRetries   int64           `json:"step_retries"`       // tries of a step that failed and were retried, from /metrics
+	Unexpected    []string        `json:"unexpected"`         // orders that did not end as their scenario must
+	Stuck         []string        `json:"stuck"`              // orders not settled within Settle
 	Audit         []starter.Check `json:"audit"`
 	AuditPassed   bool            `json:"audit_passed"`
 	Duration      time.Duration   `json:"duration_ns"`
@@ -87,24 +89,6 @@ type Report struct {
 func (r Report) Passed() bool {
 	return r.AuditPassed && len(r.Unexpected) == 0 && len(r.Stuck) == 0
 }
-
-// FaultCounter counts the "fault injected" lines in the stack's log; give it
-// as (part of) the stack's Output.
-type FaultCounter struct {
-	next io.Writer
-	n    atomic.Int64
-}
-
-// NewFaultCounter counts fault lines and passes everything on to next.
-func NewFaultCounter(next io.Writer) *FaultCounter { return &FaultCounter{next: next} }
-
-func (c *FaultCounter) Write(p []byte) (int, error) {
-	c.n.Add(int64(bytes.Count(p, []byte("fault injected"))))
-	return c.next.Write(p)
-}
-
-// Count is the number of faults seen so far.
-func (c *FaultCounter) Count() int64 { return c.n.Load() }
 
 type purchaseRun struct {
 	id       string
@@ -122,12 +106,19 @@ func (cfg Config) Validate() error {
 	return nil
 }
 
-// Run makes the chaos on a running stack and reports. faults, if not nil,
-// counts the faults the services injected.
-func Run(ctx context.Context, s *stack.Stack, cfg Config, faults *FaultCounter) (Report, error) {
+// Run makes the chaos on a running stack and reports. It counts the faults
+// the services injected and the steps' failed tries from their /metrics,
+// read twice a second so that a kill loses little.
+func Run(ctx context.Context, s *stack.Stack, cfg Config) (Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return Report{}, err
 	}
+	faults := scrape.NewCounter(s.MetricsURLs(), "saga_faults_injected_total")
+	stepRetries := scrape.NewCounter(s.MetricsURLs(), "saga_step_duration_seconds_count", `saga_outcome="failed"`)
+	scrapeCtx, stopScraping := context.WithCancel(ctx)
+	defer stopScraping()
+	go faults.Follow(scrapeCtx, 500*time.Millisecond)
+	go stepRetries.Follow(scrapeCtx, 500*time.Millisecond)
 	if len(cfg.Victims) == 0 {
 		cfg.Victims = DefaultVictims
 	}
@@ -177,7 +168,7 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config, faults *FaultCounter) 
 				kills := total(rep.Kills)
 				killsMu.Unlock()
 				fmt.Fprintf(cfg.Progress, "chaos | %s  done %d/%d  kills %d  faults %d\n",
-					time.Since(started).Round(time.Second), finished.Load(), cfg.Purchases, kills, count(faults))
+					time.Since(started).Round(time.Second), finished.Load(), cfg.Purchases, kills, faults.Total())
 			})
 		})
 	}
@@ -245,7 +236,9 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config, faults *FaultCounter) 
 		}
 	}
 	rep.Retries = retries.Load()
-	rep.Faults = count(faults)
+	faults.Read(ctx)
+	stepRetries.Read(ctx)
+	rep.Faults, rep.StepRetries = faults.Total(), stepRetries.Total()
 	rep.Duration = time.Since(started)
 	return rep, err
 }
@@ -393,13 +386,6 @@ func audit(ctx context.Context, s *stack.Stack) ([]starter.Check, bool, error) {
 	return checks, starter.Passed(checks), err
 }
 
-func count(c *FaultCounter) int64 {
-	if c == nil {
-		return 0
-	}
-	return c.Count()
-}
-
 func total(m map[string]int) int {
 	n := 0
 	for _, v := range m {
@@ -416,7 +402,7 @@ func (r Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "outcomes      %s\n", pairs(r.Outcomes))
 	fmt.Fprintf(w, "kills         %d (%s), %d of them down past the step deadline\n", total(r.Kills), pairs(r.Kills), r.LongOutages)
 	fmt.Fprintf(w, "cancels       %d purchases their customer cancelled in flight, %d of them before the pivot; %d approvable ones cancelled at a deadline\n", r.Cancels, r.Cancelled, r.GaveUp)
-	fmt.Fprintf(w, "faults        %d injected by the services\n", r.Faults)
+	fmt.Fprintf(w, "faults        %d injected by the services; %d failed tries of a step were tried again\n", r.Faults, r.StepRetries)
 	fmt.Fprintf(w, "retries       %d starter runs repeated with the same order ID while a service was down\n", r.Retries)
 	fmt.Fprintf(w, "unexpected    %d %s\n", len(r.Unexpected), strings.Join(r.Unexpected[:min(5, len(r.Unexpected))], "; "))
 	fmt.Fprintf(w, "stuck         %d %s\n", len(r.Stuck), strings.Join(r.Stuck[:min(5, len(r.Stuck))], ", "))
