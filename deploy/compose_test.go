@@ -57,12 +57,13 @@ func env(s types.ServiceConfig, key string) string {
 // its dependants start has a health check.
 func TestComposeHasTheWholeTopology(t *testing.T) {
 	p := load(t)
-	for _, name := range []string{"postgresql", "temporal", "temporal-setup", "temporal-ui", "kafka", "kafka-init", "order", "inventory", "payment", "worker", "starter"} {
+	for _, name := range []string{"postgresql", "temporal", "temporal-setup", "temporal-ui", "kafka", "kafka-init", "order", "inventory", "payment", "worker", "starter",
+		"jaeger", "prometheus", "grafana"} {
 		s := service(t, p, name)
 		if s.Image == "" && s.Build == nil {
 			t.Errorf("%s: neither image nor build", name)
 		}
-		if s.Image != "" && s.Build == nil && !regexp.MustCompile(`:[0-9][0-9A-Za-z.\-]*$`).MatchString(s.Image) {
+		if s.Image != "" && s.Build == nil && !regexp.MustCompile(`:v?[0-9][0-9A-Za-z.\-]*$`).MatchString(s.Image) {
 			t.Errorf("%s: image %q is not pinned to a version", name, s.Image)
 		}
 	}
@@ -239,5 +240,46 @@ func TestComposeKeepsStateInVolumes(t *testing.T) {
 	kafka := service(t, p, "kafka")
 	if dir := env(kafka, "KAFKA_LOG_DIRS"); dir == "" || !onVolume(kafka, dir) {
 		t.Errorf("Kafka's log (KAFKA_LOG_DIRS=%q) is not on a volume; the image's default is /tmp", dir)
+	}
+}
+
+// Every process exports its spans to Jaeger, Prometheus scrapes every
+// process's /metrics where it listens, and Grafana has both as data sources
+// and the dashboard kept in deploy/grafana.
+func TestComposeObservesEveryProcess(t *testing.T) {
+	p := load(t)
+	scrapeConfig, err := os.ReadFile(filepath.Join(root, "deploy", "prometheus", "prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listens := map[string]string{"order": "ORDER_ADDR", "inventory": "INVENTORY_ADDR", "payment": "PAYMENT_ADDR", "worker": "WORKER_ADDR"}
+	dockerfile, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, addrVar := range listens {
+		s := service(t, p, name)
+		if got := env(s, "OTEL_EXPORTER_OTLP_ENDPOINT"); got != "http://jaeger:4318" {
+			t.Errorf("%s exports traces to %q, want Jaeger's OTLP/HTTP endpoint", name, got)
+		}
+		// Where it listens: its compose environment, else the image's.
+		addr := env(s, addrVar)
+		if addr == "" {
+			m := regexp.MustCompile(addrVar + `=(\S+)`).FindStringSubmatch(string(dockerfile))
+			if m == nil {
+				t.Errorf("%s: no %s in compose or the Dockerfile, so it listens on loopback only", name, addrVar)
+				continue
+			}
+			addr = m[1]
+		}
+		_, port, _ := strings.Cut(addr, ":")
+		if !strings.HasPrefix(addr, "0.0.0.0:") || !strings.Contains(string(scrapeConfig), `"`+name+":"+port+`"`) {
+			t.Errorf("%s listens on %s; prometheus.yml must scrape %s:%s", name, addr, name, port)
+		}
+	}
+	for _, f := range []string{"provisioning/datasources/datasources.yml", "provisioning/dashboards/dashboards.yml", "dashboards/saga.json"} {
+		if _, err := os.Stat(filepath.Join(root, "deploy", "grafana", f)); err != nil {
+			t.Errorf("grafana: %v", err)
+		}
 	}
 }

@@ -2,6 +2,8 @@ package integration
 
 import (
 	"context"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +24,7 @@ func scrapeOf(t *testing.T, url string) scrape.Page {
 // consumer and pool metrics and, on the worker, the Temporal SDK's; the
 // saga's counters move with each purchase, in both modes.
 func TestMetricsMoveWithThePurchases(t *testing.T) {
-	s := startStack(t)
+	s, _ := startStackWithEnv(t, nil, "SAGA_FAULTS=*=0.05")
 	urls := map[string]string{"order": s.OrderURL() + "/metrics", "inventory": s.InventoryURL() + "/metrics",
 		"payment": s.PaymentURL() + "/metrics", "worker": s.WorkerURL() + "/metrics"}
 	before := map[string]scrape.Page{}
@@ -81,6 +83,21 @@ func TestMetricsMoveWithThePurchases(t *testing.T) {
 	} {
 		if !after[c[0]].Has(c[1]) {
 			t.Errorf("%s /metrics has no %s", c[0], c[1])
+		}
+	}
+	// The dashboard compose provisions asks only for series and labels
+	// that the processes serve.
+	dashboard, err := os.ReadFile("../deploy/grafana/dashboards/saga.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
+	for _, page := range after {
+		all.WriteString(string(page))
+	}
+	for _, name := range regexp.MustCompile(`\b(?:saga|outbox|messaging|http|db|temporal)_[a-z0-9_]+`).FindAllString(string(dashboard), -1) {
+		if !regexp.MustCompile(`(^|[\n{,])` + name + `[{ =]`).MatchString(all.String()) {
+			t.Errorf("the dashboard asks for %s, which no /metrics page has", name)
 		}
 	}
 }

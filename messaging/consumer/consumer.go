@@ -103,6 +103,11 @@ func (r *Runner) Run(ctx context.Context, sub Subscription) error {
 	// is caught by the inbox, so a synchronous commit per event would buy
 	// nothing but latency.
 	log := r.log.With("consumer", sub.Name, "topic", sub.Topic)
+	// The group's counters start at zero, so that their rates exist
+	// before the first retry or dead letter.
+	group := metric.WithAttributes(attribute.String("messaging.consumer.group.name", sub.Name))
+	metrics.retries.Add(ctx, 0, group)
+	metrics.deadLetters.Add(ctx, 0, group)
 	cfg := events.GroupReaderConfig(r.brokers, sub.Name, []string{sub.Topic}, 100*time.Millisecond)
 	// The group's joins, assignments and offsets are what one needs to see
 	// when an event seems not to arrive.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -87,6 +88,9 @@ func (f *Faults) rule(r *http.Request) (faultRule, bool) {
 func (f *Faults) Wrap(log *slog.Logger, next http.Handler) http.Handler {
 	if f == nil || len(f.rules) == 0 {
 		return next
+	}
+	for _, when := range []string{"before", "after"} {
+		faultsInjected.Add(context.Background(), 0, metric.WithAttributes(attribute.String("saga.fault", when)))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rule, ok := f.rule(r)
