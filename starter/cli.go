@@ -106,7 +106,7 @@ them. Every failure is one line on stderr: exit 2 for bad flags or input,
 	f.StringVar(&env.Brokers, "brokers", env.Brokers, "Kafka bootstrap brokers, comma-separated (env KAFKA_BROKERS)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	root.AddCommand(newPurchaseCmd(env), newStatusCmd(env), newCancelCmd(env), newListCmd(env),
-		newAuditCmd(env), newEventsCmd(env), newDeadlettersCmd(env), newBenchCmd(env))
+		newAuditCmd(env), newEventsCmd(env), newDeadlettersCmd(env), newBenchCmd(env), newTraceCmd(env))
 	return root
 }
 

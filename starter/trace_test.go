@@ -1,0 +1,51 @@
+package starter_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/sagaforge/saga/starter"
+)
+
+// The trace command finds an order's trace through Jaeger's search, reads
+// it whole, and draws its spans nested under their parents in start order.
+func TestTraceDrawsTheOrdersSpansAsAWaterfall(t *testing.T) {
+	const whole = `{"data":[{"traceID":"t1","spans":[
+		{"spanID":"c","operationName":"process OrderCreated","references":[{"refType":"CHILD_OF","spanID":"b"}],"startTime":1000300,"duration":200,"processID":"p3"},
+		{"spanID":"a","operationName":"purchase","references":[],"startTime":1000000,"duration":1000,"processID":"p1"},
+		{"spanID":"b","operationName":"POST /orders","references":[{"refType":"CHILD_OF","spanID":"a"}],"startTime":1000100,"duration":100,"processID":"p2"}],
+		"processes":{"p1":{"serviceName":"starter"},"p2":{"serviceName":"order"},"p3":{"serviceName":"inventory"}}}]}`
+	jaeger := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/api/traces" && r.URL.Query().Get("service") == "starter" && strings.Contains(r.URL.Query().Get("tags"), `"saga.order_id":"ord-1"`):
+			_, _ = w.Write([]byte(`{"data":[{"traceID":"t1","spans":[]}]}`))
+		case r.URL.Path == "/api/traces/t1":
+			_, _ = w.Write([]byte(whole))
+		default:
+			_, _ = w.Write([]byte(`{"data":[]}`))
+		}
+	}))
+	defer jaeger.Close()
+	var stdout, stderr bytes.Buffer
+	if code := starter.Run(context.Background(), []string{"trace", "ord-1", "--jaeger-url", jaeger.URL, "--width", "10"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	want := []string{"trace t1  order ord-1  3 spans  1ms", "|██████████| starter   purchase", "| █        | order       POST /orders", "|   ██     | inventory     process OrderCreated"}
+	if len(lines) != len(want) {
+		t.Fatalf("got\n%s", stdout.String())
+	}
+	for i, w := range want {
+		if !strings.Contains(lines[i], w) {
+			t.Errorf("line %d: %q, want it to contain %q", i, lines[i], w)
+		}
+	}
+	stdout.Reset()
+	if code := starter.Run(context.Background(), []string{"trace", "ord-2", "--jaeger-url", jaeger.URL}, &stdout, &stderr); code != starter.ExitFailure {
+		t.Fatalf("an order with no trace: exit %d", code)
+	}
+}
