@@ -8,6 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -180,4 +183,34 @@ func describe(spans []span) string {
 		fmt.Fprintf(&b, "  %s (%s, parent %s)\n", s, s.id, s.parent)
 	}
 	return b.String()
+}
+
+// The one-command stack keeps traces in a real Jaeger (stack up --traces)
+// and starter trace draws a purchase's whole trace from it: a choreographed
+// purchase shows the three services, each Kafka hop under its publisher.
+func TestStackShowsAPurchasesTraceFromJaeger(t *testing.T) {
+	jaeger, err := filepath.Abs("../bin/jaeger")
+	if err == nil {
+		_, err = os.Stat(jaeger)
+	}
+	if err != nil {
+		t.Skip("needs bin/jaeger (make jaeger; .ci/run builds it)")
+	}
+	s, _ := startStackWithConfig(t, func(cfg *stack.Config) {
+		if err := os.Symlink(jaeger, filepath.Join(cfg.BinDir, "jaeger")); err != nil && !os.IsExist(err) {
+			t.Fatal(err)
+		}
+		cfg.Traces = true
+		cfg.Env = append(cfg.Env, "OTEL_BSP_SCHEDULE_DELAY=50")
+	})
+	rep := buy(t, s, "--customer", "bob", "--item", "SKU-2:1", "--mode", "choreography")
+	var out string
+	waitFor(t, 30*time.Second, "the whole trace in Jaeger", func() bool {
+		_, out, _ = runStarter(t, s, "trace", rep.OrderID)
+		return strings.Contains(out, "trace "+rep.TraceID) &&
+			regexp.MustCompile(`(?m)\| starter +purchase$`).MatchString(out) &&
+			regexp.MustCompile(`(?m)\| inventory +  +process PaymentDeclined$`).MatchString(out) &&
+			regexp.MustCompile(`(?m)\| order +  +process StockReleased$`).MatchString(out)
+	})
+	t.Logf("starter trace %s:\n%s", rep.OrderID, out)
 }

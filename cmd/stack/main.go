@@ -34,7 +34,7 @@ import (
 	"github.com/sagaforge/saga/platform/process"
 )
 
-const usage = "usage: stack up | stack demo [--exit] | stack bench [-- starter bench flags] | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC] | stack matrix [--modes M,M --ops OP,OP --faults F,F --parallel N]  [--bin-dir bin] [--data-dir .data]"
+const usage = "usage: stack up [--traces] | stack demo [--exit] | stack bench [-- starter bench flags] | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC] | stack matrix [--modes M,M --ops OP,OP --faults F,F --parallel N]  [--bin-dir bin] [--data-dir .data]"
 
 func main() {
 	if len(os.Args) < 2 {
@@ -54,6 +54,7 @@ func main() {
 	fs.StringVar(&cfg.BinDir, "bin-dir", cfg.BinDir, "where the binaries are")
 	fs.StringVar(&cfg.DataDir, "data-dir", process.Env("SAGA_DATA_DIR", cfg.DataDir), "where the databases are kept")
 	exit := fs.Bool("exit", false, "demo: stop after the demo; exit 0 only if both outcomes were as expected")
+	fs.BoolVar(&cfg.Traces, "traces", false, "start Jaeger (bin/jaeger: make jaeger) and trace every purchase into it; starter trace ORDER_ID draws one")
 	chaosCfg := chaos.Config{Progress: os.Stdout}
 	fs.IntVar(&chaosCfg.Purchases, "n", 300, "chaos: purchases to run, half in each mode")
 	fs.IntVar(&chaosCfg.Concurrency, "concurrency", 8, "chaos: purchases started at once")

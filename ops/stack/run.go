@@ -53,7 +53,11 @@ func Run(ctx context.Context, cfg Config, opts Options, out io.Writer) int {
 	say("Temporal Web UI  %s", t.UIURL)
 	say("order %s  inventory %s  payment %s  kafka %s", s.OrderURL(), s.InventoryURL(), s.PaymentURL(), s.BrokerAddr())
 	say("metrics (Prometheus text)  %s", strings.Join(s.MetricsURLs(), "  "))
-	if telemetry.Enabled() {
+	switch {
+	case s.TracesURL() != "":
+		say("traces in Jaeger, query API %s; in your shell: export %s JAEGER_URL=%s; then bin/starter trace ORDER_ID",
+			s.TracesURL(), "OTEL_EXPORTER_OTLP_ENDPOINT="+s.OTLPEndpoint(), s.TracesURL())
+	case telemetry.Enabled():
 		say("traces go to OTEL_EXPORTER_OTLP_ENDPOINT: each purchase's report names its trace ID")
 	}
 

@@ -8,6 +8,7 @@ package stack
 import (
 	"cmp"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,6 +44,11 @@ type Config struct {
 	OrderPort, InventoryPort, PaymentPort int
 	BrokerPort                            int
 	WorkerPort                            int // the worker's /metrics
+	// Traces starts Jaeger (BinDir/jaeger, from make jaeger) as the stack's
+	// trace store, first, and has every process export its spans to it:
+	// its query API on TracesPort, OTLP/HTTP on OTLPPort.
+	Traces                          bool
+	TracesPort, OTLPPort, traceGRPC int
 
 	// Seed is the services' seed data: "demo" (default) or "bench".
 	Seed string
@@ -61,6 +68,7 @@ func DefaultConfig() Config {
 		BinDir: "bin", DataDir: ".data", Host: "127.0.0.1",
 		TemporalPort: 7233, UIPort: 8233,
 		OrderPort: 8081, InventoryPort: 8082, PaymentPort: 8083, BrokerPort: 9092, WorkerPort: 8080,
+		TracesPort: 16686, OTLPPort: 4318, traceGRPC: 16685,
 	}
 }
 
@@ -101,12 +109,18 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
+	if cfg.Traces {
+		if err := os.WriteFile(filepath.Join(cfg.DataDir, "jaeger.yaml"), jaegerConfig, 0o644); err != nil {
+			return nil, fmt.Errorf("write Jaeger's configuration: %w", err)
+		}
+		cfg.Env = append(slices.Clone(cfg.Env), "OTEL_EXPORTER_OTLP_ENDPOINT="+(&Stack{cfg: cfg}).OTLPEndpoint())
+	}
 	s := &Stack{cfg: cfg, procs: map[string]*child{}, out: &prefixWriter{w: cfg.Output, pad: 9}}
 	for _, p := range s.define() {
 		p.out = s.out
 		s.procs[p.name] = p
 	}
-	for _, name := range Processes {
+	for _, name := range s.names() {
 		p := s.procs[name]
 		if err := p.start(); err != nil {
 			s.Stop()
@@ -120,6 +134,20 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	return s, nil
 }
 
+// names are the stack's processes in start order: Processes, after Jaeger
+// when the stack keeps traces.
+func (s *Stack) names() []string {
+	if s.cfg.Traces {
+		return append([]string{"jaeger"}, Processes...)
+	}
+	return Processes
+}
+
+// jaegerConfig runs Jaeger v2 as the stack's trace store.
+//
+//go:embed jaeger.yaml
+var jaegerConfig []byte
+
 func (s *Stack) define() []*child {
 	c := s.cfg
 	bin := func(name string) string { return filepath.Join(c.BinDir, name) }
@@ -131,7 +159,13 @@ func (s *Stack) define() []*child {
 			args:  []string{"--addr", addr(port), "--db", cmp.Or(c.Databases[name], data(name+".db")), "--brokers", addr(c.BrokerPort), "--seed", cmp.Or(c.Seed, "demo")},
 			ready: httpReady("http://" + addr(port) + "/healthz")}
 	}
-	return []*child{
+	var jaeger []*child
+	if c.Traces {
+		jaeger = append(jaeger, &child{name: "jaeger", path: bin("jaeger"), args: []string{"--config", data("jaeger.yaml")},
+			env:   append(slices.Clone(env), "SAGA_JAEGER_QUERY="+addr(c.TracesPort), "SAGA_JAEGER_OTLP="+addr(c.OTLPPort), "SAGA_JAEGER_GRPC="+addr(c.traceGRPC)),
+			ready: httpReady("http://" + addr(c.TracesPort) + "/api/services")})
+	}
+	return append(jaeger, []*child{
 		// At GOGC 200 the dev server's collector runs half as often, for a
 		// heap of a few hundred MB at most (docs/bench/tuning.md).
 		{name: "temporal", path: bin("temporal"), env: withDefault(env, "GOGC", "200"), args: TemporalArgs(c.Host, c.TemporalPort, c.UIPort, data("temporal.db")),
@@ -151,7 +185,7 @@ func (s *Stack) define() []*child {
 			"--temporal-address", addr(c.TemporalPort), "--addr", addr(c.WorkerPort),
 			"--order-url", s.OrderURL(), "--inventory-url", s.InventoryURL(), "--payment-url", s.PaymentURL()},
 			env: env, ready: s.workerReady},
-	}
+	}...)
 }
 
 // ProcsEach is the GOMAXPROCS each process of a stack gets, the stack's
@@ -236,8 +270,9 @@ func TemporalArgs(host string, port, uiPort int, dbFile string) []string {
 // each one's grace (10 s; the dev server 30 s).
 func (s *Stack) Stop() error {
 	var errs []error
-	for i := len(Processes) - 1; i >= 0; i-- {
-		if p := s.procs[Processes[i]]; p != nil {
+	names := s.names()
+	for i := len(names) - 1; i >= 0; i-- {
+		if p := s.procs[names[i]]; p != nil {
 			errs = append(errs, p.terminate())
 		}
 	}
@@ -305,7 +340,7 @@ func shellQuote(w string) string {
 // to, in start order; none when all are running.
 func (s *Stack) Down() []string {
 	var down []string
-	for _, name := range Processes {
+	for _, name := range s.names() {
 		p := s.procs[name]
 		p.mu.Lock()
 		stopped := p.stopped
@@ -325,6 +360,23 @@ func (s *Stack) url(port int) string {
 func (s *Stack) OrderURL() string     { return s.url(s.cfg.OrderPort) }
 func (s *Stack) InventoryURL() string { return s.url(s.cfg.InventoryPort) }
 func (s *Stack) PaymentURL() string   { return s.url(s.cfg.PaymentPort) }
+
+// OTLPEndpoint is where the stack's processes export their spans (Jaeger's
+// OTLP/HTTP receiver), empty when the stack keeps no traces.
+func (s *Stack) OTLPEndpoint() string {
+	if !s.cfg.Traces {
+		return ""
+	}
+	return s.url(s.cfg.OTLPPort)
+}
+
+// TracesURL is Jaeger's query API, empty when the stack keeps no traces.
+func (s *Stack) TracesURL() string {
+	if !s.cfg.Traces {
+		return ""
+	}
+	return s.url(s.cfg.TracesPort)
+}
 
 // WorkerURL is the worker's HTTP address (GET /metrics).
 func (s *Stack) WorkerURL() string { return s.url(s.cfg.WorkerPort) }
@@ -357,6 +409,9 @@ func (s *Stack) Temporal() temporalx.Config {
 func (s *Stack) Env() []string {
 	t := s.Temporal()
 	env := []string{"TEMPORAL_ADDRESS=" + t.Address, "TEMPORAL_NAMESPACE=" + t.Namespace, "TEMPORAL_UI_URL=" + t.UIURL, "BROKER_ADDR=" + s.BrokerAddr()}
+	if s.cfg.Traces {
+		env = append(env, "JAEGER_URL="+s.TracesURL())
+	}
 	return append(append(env, s.Endpoints().Environ()...), s.cfg.Env...)
 }
 
@@ -486,8 +541,12 @@ type namedPort struct {
 }
 
 func (c *Config) ports() []namedPort {
-	return []namedPort{{"temporal", &c.TemporalPort}, {"Web UI", &c.UIPort}, {"order", &c.OrderPort},
+	ports := []namedPort{{"temporal", &c.TemporalPort}, {"Web UI", &c.UIPort}, {"order", &c.OrderPort},
 		{"inventory", &c.InventoryPort}, {"payment", &c.PaymentPort}, {"broker", &c.BrokerPort}, {"worker", &c.WorkerPort}}
+	if c.Traces {
+		ports = append(ports, namedPort{"Jaeger", &c.TracesPort}, namedPort{"OTLP", &c.OTLPPort}, namedPort{"Jaeger gRPC", &c.traceGRPC})
+	}
+	return ports
 }
 
 // freePort picks a port nothing listens on, and none of taken. It picks
