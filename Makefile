@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin
 GOFLAGS ?=
 
-.PHONY: all build jaeger demo up traces test vet fuzz chaos matrix bench histories clean
+.PHONY: all build jaeger demo up traces test vet fuzz chaos matrix bench bench-traces histories clean
 
 all: build
 
@@ -45,6 +45,11 @@ bench: build
 	$(BIN)/stack bench -- --mode all --n $(BENCH_N) --concurrency $(BENCH_C) --repeat $(BENCH_REPEAT) --warmup 50 --out bench-results
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./services/order ./services/inventory ./services/payment
 	$(GO) test -run '^$$' -bench RelayLatency -benchtime 30x ./messaging/outbox
+
+# What tracing costs: rounds of the benchmark on a stack without traces and
+# on one with Jaeger and every span exported, alternating; medians side by side.
+bench-traces: build jaeger
+	$(BIN)/stack bench --traces-ab 3 -- --mode all --n 1000 --concurrency 8 --warmup 50
 
 # Hundreds of purchases in both modes while the worker and the services are
 # SIGKILLed and restarted at random, with fault injection on; then the audit.

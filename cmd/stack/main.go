@@ -54,6 +54,7 @@ func main() {
 	fs.StringVar(&cfg.BinDir, "bin-dir", cfg.BinDir, "where the binaries are")
 	fs.StringVar(&cfg.DataDir, "data-dir", process.Env("SAGA_DATA_DIR", cfg.DataDir), "where the databases are kept")
 	exit := fs.Bool("exit", false, "demo: stop after the demo; exit 0 only if both outcomes were as expected")
+	tracesAB := fs.Int("traces-ab", 0, "bench: this many rounds of the benchmark without and with tracing (Jaeger: make jaeger), alternating; prints what tracing costs")
 	fs.BoolVar(&cfg.Traces, "traces", false, "start Jaeger (bin/jaeger: make jaeger) and trace every purchase into it; starter trace ORDER_ID draws one")
 	chaosCfg := chaos.Config{Progress: os.Stdout}
 	fs.IntVar(&chaosCfg.Purchases, "n", 300, "chaos: purchases to run, half in each mode")
@@ -79,6 +80,12 @@ func main() {
 		cfg.Seed, cfg.Output = "bench", io.Discard
 		cfg.Env = append(cfg.Env, "SAGA_LOG_LEVEL=warn")
 		opts.Bench, opts.ExitAfter = append([]string{}, fs.Args()...), true
+		if *tracesAB > 0 {
+			ctx, stop := process.SignalContext()
+			code := benchTracesAB(ctx, cfg, opts.Bench, *tracesAB, "bench-results")
+			stop()
+			os.Exit(code)
+		}
 	case "chaos":
 		// Refused before a stack is started for nothing.
 		if err := chaosCfg.Validate(); err != nil {

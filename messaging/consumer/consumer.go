@@ -193,12 +193,12 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 			log.DebugContext(ctx, "handled")
 			return
 		case errors.Is(err, outbox.ErrAlreadyProcessed):
-			log.Info("duplicate delivery ignored")
+			log.InfoContext(ctx, "duplicate delivery ignored")
 			return
 		case refused && meaning.Event:
 			// The refusal's own event (or the state it refers to, which
 			// was published when it was reached) carries the saga on.
-			log.Info("refused", "reason", err)
+			log.InfoContext(ctx, "refused", "reason", err)
 			return
 		case (refused && !meaning.Retryable) || errors.Is(err, ErrPermanent):
 			span.SetStatus(codes.Error, err.Error())
@@ -230,7 +230,7 @@ var ErrPermanent = errors.New("permanent failure")
 // failures are logged.
 func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscription, m kafka.Message, failed events.Envelope, reason string, attempts int) {
 	if sub.Topic == events.TopicDeadLetter {
-		log.Error("dead letter not handled", "order_id", string(m.Key), "offset", m.Offset, "reason", reason)
+		log.ErrorContext(ctx, "dead letter not handled", "order_id", string(m.Key), "offset", m.Offset, "reason", reason)
 		return
 	}
 	dl := events.DeadLetter{Consumer: sub.Name, Topic: m.Topic, Partition: m.Partition, Offset: m.Offset,
@@ -256,7 +256,7 @@ func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscript
 			log.ErrorContext(ctx, "event dead-lettered", "order_id", string(m.Key), "offset", m.Offset, "reason", reason)
 			return
 		}
-		log.Warn("dead-letter publish failed; retrying", "err", err)
+		log.WarnContext(ctx, "dead-letter publish failed; retrying", "err", err)
 		if !process.Sleep(ctx, time.Second) {
 			return
 		}
