@@ -83,7 +83,9 @@ func benchTracesAB(ctx context.Context, cfg stack.Config, benchArgs []string, ro
 		r.ThroughputCost = 1 - r.OnPerSecond/r.OffPerSecond
 		rows = append(rows, r)
 	}
-	slices.SortFunc(rows, func(a, b row) int { return cmp.Or(cmp.Compare(a.Mode, b.Mode), cmp.Compare(a.Concurrency, b.Concurrency)) })
+	slices.SortFunc(rows, func(a, b row) int {
+		return cmp.Or(cmp.Compare(a.Mode, b.Mode), cmp.Compare(a.Concurrency, b.Concurrency))
+	})
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "mode\tin flight\toff sagas/s\ton sagas/s\tthroughput cost\toff p50 ms\ton p50 ms\t\n")
 	for _, r := range rows {
