@@ -15,7 +15,7 @@ import (
 
 // Every page the README and docs/ link to exists.
 func TestDocLinksResolve(t *testing.T) {
-	for _, page := range []string{"../README.md", "../docs/architecture.md", "../docs/failures.md", "../docs/deploy.md", "../docs/bench/tuning.md", "../docs/bench/history.md"} {
+	for _, page := range []string{"../README.md", "../docs/architecture.md", "../docs/failures.md", "../docs/deploy.md", "../docs/bench/tuning.md", "../docs/bench/history.md", "../docs/bench/tracing.md"} {
 		text, err := os.ReadFile(page)
 		if err != nil {
 			t.Fatal(err)
