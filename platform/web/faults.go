@@ -84,7 +84,8 @@ func (f *Faults) rule(r *http.Request) (faultRule, bool) {
 	return faultRule{}, false
 }
 
-// Wrap injects faults into next; health checks are never touched.
+// Wrap injects faults into next; health checks and metric scrapes are never
+// touched: they are how a run watches the faults, not the saga's work.
 func (f *Faults) Wrap(log *slog.Logger, next http.Handler) http.Handler {
 	if f == nil || len(f.rules) == 0 {
 		return next
@@ -94,7 +95,7 @@ func (f *Faults) Wrap(log *slog.Logger, next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rule, ok := f.rule(r)
-		if !ok || r.URL.Path == "/healthz" {
+		if !ok || r.URL.Path == "/healthz" || r.URL.Path == "/metrics" {
 			next.ServeHTTP(w, r)
 			return
 		}

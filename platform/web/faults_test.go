@@ -46,6 +46,19 @@ func TestFaultsFailBeforeOrAfterTheWork(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("rate 0 failed a request: %d", rec.Code)
 	}
+	// Probes and scrapes pass even under a rule for every path.
+	all, err := web.ParseFaults("*=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = all.Wrap(slog.New(slog.DiscardHandler), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }))
+	for _, path := range []string{"/healthz", "/metrics"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK {
+			t.Errorf("GET %s under *=1: %d, want it untouched", path, rec.Code)
+		}
+	}
 }
 
 func TestUnroutedRequestsAreProblems(t *testing.T) {
