@@ -20,6 +20,7 @@ import (
 	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/services/payment"
 	"github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/sagaforge/saga/starter"
 )
 
 // scaleOrders is how many orders the audit must get right: more than one
@@ -63,7 +64,7 @@ func TestAuditOnAStackWith100000Orders(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, _ = runStarter(t, s, "audit")
-	if code != 1 || !strings.Contains(stdout, "FAIL   "+victim) {
+	if code != starter.ExitNo || !strings.Contains(stdout, "FAIL   "+victim) {
 		t.Fatalf("audit with %s unpaid: exit %d\n%s", victim, code, stdout)
 	}
 }

@@ -81,7 +81,7 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 
 	// After approval the saga refuses, with the reason, and nothing changes.
 	code, _, stderr := runStarter(t, s, "cancel", approved.OrderID)
-	if code != 1 || !strings.Contains(stderr, "can no longer be cancelled") {
+	if code != starter.ExitNo || !strings.Contains(stderr, "can no longer be cancelled") {
 		t.Fatalf("cancel after approval: exit %d, %q", code, stderr)
 	}
 	waitFor(t, 30*time.Second, "list to show both outcomes", func() bool {

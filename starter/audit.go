@@ -67,7 +67,7 @@ func newAuditCmd(env *Env) *cobra.Command {
 			fmt.Fprintf(env.Stdout, "%d orders audited\n", orders)
 		}
 		if failed > 0 {
-			return fmt.Errorf("%d of %d invariants do not hold", failed, len(checks))
+			return verdictf("%d of %d invariants do not hold", failed, len(checks))
 		}
 		return nil
 	}

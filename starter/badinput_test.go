@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -89,4 +91,26 @@ func manyItems(n int) []string {
 		args = append(args, "--item", fmt.Sprintf("SKU-%d:1", i))
 	}
 	return args
+}
+
+// Ctrl-C ends a command with exit 130 and one line, whatever it was
+// waiting for.
+func TestInterruptedIsExit130(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		<-r.Context().Done()
+	}))
+	defer slow.Close()
+	t.Setenv("ORDER_URL", slow.URL)
+	ctx, interrupt := context.WithCancel(context.Background())
+	go func() { <-arrived; interrupt() }()
+	var stdout, stderr bytes.Buffer
+	code := starter.Run(ctx, []string{"audit"}, &stdout, &stderr)
+	if code != starter.ExitInterrupted || stderr.String() != "starter audit: interrupted\n" {
+		t.Fatalf("exit %d, stderr %q; want 130 and one line", code, stderr.String())
+	}
 }

@@ -52,7 +52,7 @@ func newCancelCmd(env *Env) *cobra.Command {
 			// The saga has ended (or never was): say which.
 			var res purchase.Result
 			if gerr := c.GetWorkflow(ctx, wid, "").Get(ctx, &res); gerr == nil {
-				return fmt.Errorf("order %s is already %s and can no longer be cancelled", id, res.Status)
+				return verdictf("order %s is already %s and can no longer be cancelled", id, res.Status)
 			}
 			return fmt.Errorf("no running purchase saga for order %s", id)
 		case err != nil:
@@ -73,7 +73,7 @@ func newCancelCmd(env *Env) *cobra.Command {
 // and reports once the compensations its OrderCancelled set off are in.
 func cancelChoreographed(ctx context.Context, env *Env, orders orderapi.Client, o orderapi.OrderResponse, why string, brokers []string, asJSON bool) error {
 	if o.Status != orderapi.StatusPending {
-		return fmt.Errorf("order %s is already %s and can no longer be cancelled", o.OrderID, o.Status)
+		return verdictf("order %s is already %s and can no longer be cancelled", o.OrderID, o.Status)
 	}
 	full := "cancelled by the customer"
 	if why != "" {

@@ -1,6 +1,6 @@
 // Package starter is the starter command: it launches purchases and reports
-// on them. Every failure is one line on stderr: exit code 2 for bad flags or
-// input, 1 when something it needs cannot be reached or a saga failed.
+// on them. Every failure is one line on stderr, with a distinct exit code
+// (see ExitOK and the others).
 package starter
 
 import (
@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -23,8 +24,11 @@ import (
 // Exit codes.
 const (
 	ExitOK      = 0
-	ExitFailure = 1
-	ExitUsage   = 2
+	ExitFailure = 1 // something it needs cannot be reached, or an internal error
+	ExitUsage   = 2 // bad flags or input; nothing was called
+	ExitNo      = 3 // the saga or the audit says no: FAILED, not cancellable, invariants broken
+	// ExitInterrupted is Ctrl-C (SIGINT) or SIGTERM, as shells report it.
+	ExitInterrupted = 130
 )
 
 // usageError is bad flags or input: exit code 2.
@@ -33,6 +37,15 @@ type usageError struct{ msg string }
 func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// verdictError is the saga's or the audit's no: exit code 3.
+type verdictError struct{ msg string }
+
+func (e *verdictError) Error() string { return e.msg }
+
+func verdictf(format string, args ...any) error {
+	return &verdictError{fmt.Sprintf(format, args...)}
+}
 
 // Env is what a command runs with: where its output goes and where
 // everything it talks to is. NewEnv reads it from the environment once;
@@ -71,12 +84,19 @@ func (e Env) Run(ctx context.Context, args []string) int {
 	root.PersistentPreRun = func(*cobra.Command, []string) { ran = true }
 	cmd, err := root.ExecuteContextC(ctx)
 	var ue *usageError
+	var ve *verdictError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &ue) || !ran:
 		fmt.Fprintf(env.Stderr, "%s: %s\n", cmd.CommandPath(), oneLine(err.Error()))
 		return ExitUsage
+	case errors.As(err, &ve):
+		fmt.Fprintf(env.Stderr, "%s: %s\n", cmd.CommandPath(), oneLine(err.Error()))
+		return ExitNo
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		fmt.Fprintf(env.Stderr, "%s: interrupted\n", cmd.CommandPath())
+		return ExitInterrupted
 	default:
 		fmt.Fprintf(env.Stderr, "%s: %s\n", cmd.CommandPath(), oneLine(err.Error()))
 		return ExitFailure
@@ -90,8 +110,10 @@ func newRoot(env *Env) *cobra.Command {
 		Short: "Launch purchase sagas, in either mode, and report on them",
 		Long: `starter launches purchase sagas, orchestrated (a Temporal workflow) or
 choreographed (the services react to each other's events), and reports on
-them. Every failure is one line on stderr: exit 2 for bad flags or input,
-1 when something it needs cannot be reached or a saga failed.`,
+them. Every failure is one line on stderr. Exit codes: 0 ok; 1 something it
+needs cannot be reached (or an internal error); 2 bad flags or input; 3 the
+saga or the audit says no (FAILED, no longer cancellable, an invariant
+broken); 130 interrupted.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
@@ -132,7 +154,10 @@ func orderIDArg(_ *cobra.Command, args []string) error {
 // dial connects to Temporal, giving up after five seconds with one line that
 // says where it tried.
 func dial(ctx context.Context, env *Env) (client.Client, error) {
-	return temporalx.Dial(ctx, env.Temporal, nil, 5*time.Second)
+	// The SDK logs on stderr, at warn: stdout is the command's output
+	// (--json) and must hold nothing else.
+	sdkLog := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return temporalx.Dial(ctx, env.Temporal, sdkLog, 5*time.Second)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

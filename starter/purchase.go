@@ -135,7 +135,7 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 			return err
 		}
 		if rep.Status == string(purchase.StatusFailed) {
-			return errors.New("the saga failed: " + rep.Reason)
+			return verdictf("the saga failed: %s", rep.Reason)
 		}
 		return nil
 	}
