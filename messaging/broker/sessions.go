@@ -6,10 +6,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sagaforge/saga/platform/process"
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sagaforge/saga/platform/process"
 )
 
 // Sessions expires consumer group members that went silent, as Kafka does.

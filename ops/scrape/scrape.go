@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sagaforge/saga/platform/process"
 )
 
 // Page is one /metrics page.
@@ -99,18 +101,10 @@ func (c *Counter) Read(ctx context.Context) {
 	}
 }
 
-// Follow reads every interval until ctx ends.
+// Follow reads now and every interval until ctx ends.
 func (c *Counter) Follow(ctx context.Context, interval time.Duration) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		c.Read(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+	c.Read(ctx)
+	process.Every(ctx, interval, func() { c.Read(ctx) })
 }
 
 // Total is what the processes have counted so far.
