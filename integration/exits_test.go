@@ -128,11 +128,12 @@ func TestChoreographyCancelledInFlightHoldsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantConsistent(t, c, "c-x", orderapi.StatusCancelled)
-	// Payment saw StockReserved after the cancel: its tombstone refused the
-	// charge, so no money ever moved.
-	waitFor(t, 30*time.Second, "payment's tombstone for c-x", func() bool {
+	// Payment reads OrderCancelled and StockReserved from two topics, in
+	// either order: its tombstone refuses the charge, or the cancel refunds
+	// it. Either way it settles and holds no money.
+	waitFor(t, 30*time.Second, "payment for c-x settled", func() bool {
 		p, err := c.payments.Payment(ctx, "c-x")
-		return err == nil && p.Status == paymentapi.Voided
+		return err == nil && (p.Status == paymentapi.Voided || p.Status == paymentapi.Refunded)
 	})
 	if r, err := c.stock.Reservation(ctx, "c-x"); err != nil || r.Status != inventoryapi.Released {
 		t.Fatalf("reservation %+v (%v), want RELEASED", r, err)
@@ -199,7 +200,7 @@ func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
 	wantConsistent(t, c, "c-dead", orderapi.StatusCancelled)
 
 	// The operator's view, and a second try: the event goes back to its
-	// topic; payment's tombstone now refuses the charge.
+	// topic, and payment takes it for the delivery it is.
 	code, stdout, stderr := runStarter(t, s, "deadletters", "--json")
 	var row starter.DeadLetterRow
 	if code != 0 || json.Unmarshal([]byte(strings.TrimSpace(stdout)), &row) != nil ||
@@ -213,9 +214,12 @@ func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "back to inventory.events") {
 		t.Fatalf("deadletters --replay %s: exit %d: %s%s", row.ID, code, stdout, stderr)
 	}
-	waitFor(t, 30*time.Second, "payment to refuse the replayed StockReserved", func() bool {
+	// This dead letter was written by hand, so payment also read the
+	// original when it came back: the replay, behind it on the same
+	// partition, carries an event ID it has handled and moves nothing twice.
+	waitFor(t, 30*time.Second, "payment to ignore the replayed StockReserved", func() bool {
 		for _, line := range strings.Split(logs.String(), "\n") {
-			if strings.HasPrefix(line, "payment") && strings.Contains(line, "msg=refused") && strings.Contains(line, "order_id=c-dead") && strings.Contains(line, "event=StockReserved") {
+			if strings.HasPrefix(line, "payment") && strings.Contains(line, `msg="duplicate delivery ignored"`) && strings.Contains(line, "order_id=c-dead") && strings.Contains(line, "event=StockReserved") {
 				return true
 			}
 		}

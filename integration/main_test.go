@@ -125,7 +125,14 @@ func startStackWithConfig(t *testing.T, configure func(*stack.Config)) (*stack.S
 			t.Errorf("stop stack: %v", err)
 		}
 		if t.Failed() {
-			t.Logf("last stack log lines:\n%s", logs.tail(80))
+			// The whole log is kept with -artifacts (go test -artifacts
+			// -outputdir DIR); SAGA_LOG_LEVEL=debug adds the consumer
+			// groups' joins and assignments.
+			full := filepath.Join(t.ArtifactDir(), "stack.log")
+			if err := os.WriteFile(full, []byte(logs.String()), 0o644); err != nil {
+				t.Errorf("keep the stack's log: %v", err)
+			}
+			t.Logf("last stack log lines (all of them in %s):\n%s", full, logs.tail(80))
 		}
 	})
 	return s, logs

@@ -144,8 +144,11 @@ func TestEachPurchaseIsOneTraceAcrossTheServices(t *testing.T) {
 			if rep.TraceID == "" {
 				t.Fatalf("the starter reported no trace ID: %+v", rep)
 			}
+			// The spans come in batches from five processes: wait until the
+			// wanted ones are in and every consumer span's parent has come too.
 			var spans []span
-			waitFor(t, 30*time.Second, "the trace's spans", func() bool {
+			var dangling []string
+			complete := func() bool {
 				spans = rcv.trace(rep.TraceID)
 				for _, w := range tc.want {
 					service, name, _ := strings.Cut(w, ": ")
@@ -153,21 +156,22 @@ func TestEachPurchaseIsOneTraceAcrossTheServices(t *testing.T) {
 						return false
 					}
 				}
-				return true
-			})
-			// Every span but the root hangs off another span of the trace,
-			// so the Kafka hops are links in one chain, not new traces.
-			ids := map[string]bool{}
-			for _, sp := range spans {
-				ids[sp.id] = true
+				dangling = danglingConsumers(spans)
+				return len(dangling) == 0
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for !complete() && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if !complete() {
+				// Every span but the root hangs off another span of the
+				// trace, so the Kafka hops are links in one chain.
+				t.Fatalf("after 30s the trace lacks a wanted span or a consumer's parent: %s\n%s", strings.Join(dangling, "; "), describe(spans))
 			}
 			roots := 0
 			for _, sp := range spans {
-				switch {
-				case sp.parent == "" || sp.parent == strings.Repeat("0", 16):
+				if sp.parent == "" || sp.parent == strings.Repeat("0", 16) {
 					roots++
-				case sp.kind == tracepb.Span_SPAN_KIND_CONSUMER && !ids[sp.parent]:
-					t.Errorf("%s continues no span of the trace (parent %s)", sp, sp.parent)
 				}
 			}
 			if roots != 1 {
@@ -175,6 +179,21 @@ func TestEachPurchaseIsOneTraceAcrossTheServices(t *testing.T) {
 			}
 		})
 	}
+}
+
+// danglingConsumers names the consumer spans whose parent is not in spans.
+func danglingConsumers(spans []span) []string {
+	ids := map[string]bool{}
+	for _, sp := range spans {
+		ids[sp.id] = true
+	}
+	var out []string
+	for _, sp := range spans {
+		if sp.kind == tracepb.Span_SPAN_KIND_CONSUMER && sp.parent != "" && !ids[sp.parent] {
+			out = append(out, fmt.Sprintf("%s continues no span of the trace (parent %s)", sp, sp.parent))
+		}
+	}
+	return out
 }
 
 func describe(spans []span) string {
