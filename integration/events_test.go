@@ -16,13 +16,13 @@ import (
 // they happened.
 func eventsOf(t *testing.T, s *stack.Stack, orderID string) []events.Envelope {
 	t.Helper()
-	code, stdout, stderr := runStarter(t, s, "events", "--order", orderID, "--json")
+	code, stdout, stderr := runStarter(t, s, "events", "--order", orderID, "-o", "jsonl")
 	if code != 0 {
 		t.Fatalf("starter events: exit %d: %s", code, stderr)
 	}
 	var out []events.Envelope
 	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
-		if line == "" || line == "no events yet" {
+		if line == "" {
 			continue
 		}
 		e, err := events.Decode([]byte(line))

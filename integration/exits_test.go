@@ -201,7 +201,7 @@ func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
 
 	// The operator's view, and a second try: the event goes back to its
 	// topic, and payment takes it for the delivery it is.
-	code, stdout, stderr := runStarter(t, s, "deadletters", "--json")
+	code, stdout, stderr := runStarter(t, s, "deadletters", "-o", "jsonl")
 	var row starter.DeadLetterRow
 	if code != 0 || json.Unmarshal([]byte(strings.TrimSpace(stdout)), &row) != nil ||
 		row.OrderID != "c-dead" || row.EventType != events.StockReserved || row.Consumer != "payment.on-inventory" || !strings.Contains(row.Reason, "database is locked") {

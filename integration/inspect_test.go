@@ -61,6 +61,14 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 		_, stdout, _ := runStarter(t, s, "list", "--status", "COMPENSATING")
 		return strings.Contains(stdout, "cancel-me") && strings.Contains(stdout, "398.00")
 	})
+	// The same list as data, for scripts.
+	code, stdout, stderr := runStarter(t, s, "list", "--status", "COMPENSATING", "-o", "json")
+	var rows []starter.ListRow
+	if code != 0 || json.Unmarshal([]byte(stdout), &rows) != nil || len(rows) != 1 || rows[0].OrderID != "cancel-me" ||
+		rows[0].CustomerID != "alice" || rows[0].TotalCents != 39800 || rows[0].SagaStatus != string(purchase.SagaCompensating) ||
+		rows[0].WorkflowID != purchase.WorkflowID("cancel-me") {
+		t.Fatalf("list -o json: exit %d: %s%s", code, stdout, stderr)
+	}
 
 	if err := s.Restart(ctx, "payment"); err != nil {
 		t.Fatal(err)
@@ -80,7 +88,7 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	}
 
 	// After approval the saga refuses, with the reason, and nothing changes.
-	code, _, stderr := runStarter(t, s, "cancel", approved.OrderID)
+	code, _, stderr = runStarter(t, s, "cancel", approved.OrderID)
 	if code != starter.ExitNo || !strings.Contains(stderr, "can no longer be cancelled") {
 		t.Fatalf("cancel after approval: exit %d, %q", code, stderr)
 	}

@@ -2,7 +2,6 @@ package starter
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -26,6 +25,13 @@ type Check struct {
 	Offenders []string `json:"offenders"`
 }
 
+// AuditReport is what audit -o json prints.
+type AuditReport struct {
+	Checks []Check `json:"checks"`
+	Orders int     `json:"orders"` // how many orders were read
+	Pass   bool    `json:"pass"`   // every check holds
+}
+
 // snapshot is everything the audit reads from the three services.
 type snapshot struct {
 	orders       []orderapi.OrderResponse
@@ -40,10 +46,14 @@ type snapshot struct {
 func newAuditCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "check the invariants across the three services", Args: noArgs}
 	f := cmd.Flags()
-	asJSON := f.Bool("json", false, "print the checks as JSON")
+	out := addOutput(cmd)
 	settle := f.Duration("settle", 2*time.Minute, "an order PENDING for longer than this is stuck")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
+		format, err := out.Format()
+		if err != nil {
+			return err
+		}
 		switch {
 		case *settle <= 0:
 			return usagef("--settle must be a positive duration such as 2m, got %s", *settle)
@@ -58,8 +68,8 @@ func newAuditCmd(env *Env) *cobra.Command {
 				failed++
 			}
 		}
-		if *asJSON {
-			if err := json.NewEncoder(env.Stdout).Encode(map[string]any{"checks": checks, "orders": orders, "pass": failed == 0}); err != nil {
+		if machine(format) {
+			if err := writeOne(env.Stdout, AuditReport{Checks: checks, Orders: orders, Pass: failed == 0}); err != nil {
 				return err
 			}
 		} else {

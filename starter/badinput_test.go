@@ -73,6 +73,11 @@ func TestBadInputIsOneLineExitTwoBeforeAnyCall(t *testing.T) {
 		{"bench: malformed concurrency", []string{"bench", "--concurrency", "1,x"}, "concurrency"},
 		{"bench: unknown mode", []string{"bench", "--mode", "turbo"}, "--mode"},
 		{"bench: zero repeat", []string{"bench", "--repeat", "0"}, "--repeat"},
+		{"list: unknown output", []string{"list", "-o", "yaml"}, "-o must be text, json or jsonl"},
+		{"status: --json with jsonl", []string{"status", "a", "--json", "-o", "jsonl"}, "--json is -o json"},
+		{"events: follow as one document", []string{"events", "--follow", "-o", "json"}, "-o jsonl"},
+		{"audit: unknown output", []string{"audit", "--output=csv"}, "-o must be"},
+		{"trace: unknown output", []string{"trace", "a", "-o", "xml"}, "-o must be"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

@@ -38,10 +38,14 @@ func newBenchCmd(env *Env) *cobra.Command {
 	concurrencies := f.String("concurrency", "1", "purchases in flight; a comma-separated list runs each")
 	warmup := f.Int("warmup", 20, "purchases run first and not measured")
 	repeat := f.Int("repeat", 1, "runs of each mode and concurrency, interleaved; the table shows medians and ranges")
-	asJSON := f.Bool("json", false, "print the result as JSON")
-	out := f.String("out", "bench-results", "directory for bench.json and latency.svg; empty writes none")
+	out := addOutput(cmd)
+	dir := f.String("out", "bench-results", "directory for bench.json and latency.svg; empty writes none")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
+		format, err := out.Format()
+		if err != nil {
+			return err
+		}
 		modes := []string{*mode}
 		switch *mode {
 		case "all":
@@ -115,14 +119,14 @@ func newBenchCmd(env *Env) *cobra.Command {
 			}
 		}
 		report.Summary = bench.Summarize(report.Runs)
-		if *out != "" {
-			if err := writeBench(*out, report); err != nil {
+		if *dir != "" {
+			if err := writeBench(*dir, report); err != nil {
 				return err
 			}
-			fmt.Fprintf(env.Stderr, "bench: wrote %s and %s\n", filepath.Join(*out, "bench.json"), filepath.Join(*out, "latency.svg"))
+			fmt.Fprintf(env.Stderr, "bench: wrote %s and %s\n", filepath.Join(*dir, "bench.json"), filepath.Join(*dir, "latency.svg"))
 		}
-		if *asJSON {
-			return json.NewEncoder(env.Stdout).Encode(report)
+		if machine(format) {
+			return writeOne(env.Stdout, report)
 		}
 		printBench(env, *n, report.Summary)
 		return nil

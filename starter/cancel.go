@@ -25,16 +25,20 @@ func newCancelCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "cancel ORDER_ID", Short: "cancel a purchase in flight, in either mode", Args: orderIDArg}
 	f := cmd.Flags()
 	reason := f.String("reason", "", "why the customer cancels (shown in the order's reason)")
-	asJSON := f.Bool("json", false, "print one JSON object")
+	out := addOutput(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		id := args[0]
+		format, err := out.Format()
+		if err != nil {
+			return err
+		}
 		if len(*reason) > 200 {
 			return usagef("--reason holds at most 200 characters")
 		}
 		orders := env.Services.Clients(nil).Orders
 		if o, err := retry(ctx, func() (orderapi.OrderResponse, error) { return orders.Get(ctx, id) }); err == nil && o.Mode == events.Choreography {
-			return cancelChoreographed(ctx, env, orders, o, *reason, strings.Split(env.Brokers, ","), *asJSON)
+			return cancelChoreographed(ctx, env, orders, o, *reason, strings.Split(env.Brokers, ","), format)
 		}
 		c, err := dial(ctx, env)
 		if err != nil {
@@ -64,14 +68,14 @@ func newCancelCmd(env *Env) *cobra.Command {
 		}
 		rep := Report{OrderID: id, Mode: "orchestration", WorkflowID: wid, UIURL: env.Temporal.WorkflowURL(wid, ""),
 			Status: string(res.Status), Reason: res.Reason, TotalCents: res.TotalCents, Steps: res.Steps, Compensations: res.Compensations}
-		return printReport(env, rep, *asJSON)
+		return printReport(env, rep, format)
 	}
 	return cmd
 }
 
 // cancelChoreographed cancels a choreographed order at the order service
 // and reports once the compensations its OrderCancelled set off are in.
-func cancelChoreographed(ctx context.Context, env *Env, orders orderapi.Client, o orderapi.OrderResponse, why string, brokers []string, asJSON bool) error {
+func cancelChoreographed(ctx context.Context, env *Env, orders orderapi.Client, o orderapi.OrderResponse, why string, brokers []string, format string) error {
 	if o.Status != orderapi.StatusPending {
 		return verdictf("order %s is already %s and can no longer be cancelled", o.OrderID, o.Status)
 	}
@@ -93,5 +97,5 @@ func cancelChoreographed(ctx context.Context, env *Env, orders orderapi.Client, 
 	if err != nil {
 		return err
 	}
-	return printReport(env, rep, asJSON)
+	return printReport(env, rep, format)
 }

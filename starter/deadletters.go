@@ -2,7 +2,6 @@ package starter
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -33,10 +32,14 @@ type DeadLetterRow struct {
 func newDeadlettersCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "deadletters", Short: "list the events consumers could not handle; send one back", Args: noArgs}
 	f := cmd.Flags()
-	asJSON := f.Bool("json", false, "print one JSON object per dead letter")
+	out := addOutput(cmd)
 	replay := f.String("replay", "", "PARTITION:OFFSET of a dead letter whose event to send back to its topic")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
+		format, err := out.Format()
+		if err != nil {
+			return err
+		}
 		var replayPart, replayOffset int
 		if *replay != "" {
 			p, o, ok := strings.Cut(*replay, ":")
@@ -83,14 +86,8 @@ func newDeadlettersCmd(env *Env) *cobra.Command {
 			fmt.Fprintf(env.Stdout, "sent dead letter %s back to %s for %s to try again\n", *replay, found.Topic, found.Consumer)
 			return nil
 		}
-		if *asJSON {
-			enc := json.NewEncoder(env.Stdout)
-			for _, r := range rows {
-				if err := enc.Encode(r); err != nil {
-					return err
-				}
-			}
-			return nil
+		if machine(format) {
+			return writeList(env.Stdout, format, rows)
 		}
 		if len(rows) == 0 {
 			fmt.Fprintln(env.Stdout, "no dead letters")

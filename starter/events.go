@@ -2,7 +2,6 @@ package starter
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -22,10 +21,17 @@ func newEventsCmd(env *Env) *cobra.Command {
 	f := cmd.Flags()
 	follow := f.Bool("follow", false, "keep printing events as they arrive (Ctrl-C stops)")
 	only := f.String("order", "", "show one order's events")
-	asJSON := f.Bool("json", false, "print each event's envelope as one JSON line")
+	out := addOutput(cmd)
 	group := f.String("group", "", "consumer group; a fresh one (reading from the start) by default, a named one resumes where it stopped")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
+		format, err := out.Format()
+		if err != nil {
+			return err
+		}
+		if *follow && format == FormatJSON {
+			return usagef("--follow prints a stream: use -o jsonl, one envelope per line")
+		}
 		if *only != "" {
 			if err := input.ValidateOrderID(*only); err != nil {
 				return usagef("--order: %s", strings.TrimPrefix(err.Error(), "invalid request: "))
@@ -42,6 +48,9 @@ func newEventsCmd(env *Env) *cobra.Command {
 		}
 		progress := events.NewProgress(ends)
 		if !*follow && progress.Done() {
+			if machine(format) {
+				return writeList[events.Envelope](env.Stdout, format, nil)
+			}
 			fmt.Fprintln(env.Stdout, "no events yet")
 			return nil
 		}
@@ -69,7 +78,7 @@ func newEventsCmd(env *Env) *cobra.Command {
 				fmt.Fprintf(env.Stderr, "starter events: skipping %s/%d@%d: %v\n", m.Topic, m.Partition, m.Offset, err)
 			case (*only == "" || e.Subject == *only) && seen.First(e.ID):
 				if *follow {
-					printEvent(env.Stdout, e, *asJSON)
+					printEvent(env.Stdout, e, format)
 				} else {
 					timeline = append(timeline, e)
 				}
@@ -84,24 +93,24 @@ func newEventsCmd(env *Env) *cobra.Command {
 			}
 		}
 		if !*follow {
-			printTimeline(env.Stdout, timeline, *asJSON)
+			return printTimeline(env.Stdout, timeline, format)
 		}
 		return nil
 	}
 	return cmd
 }
 
-func printEvent(w io.Writer, e events.Envelope, asJSON bool) {
-	if asJSON {
-		_ = json.NewEncoder(w).Encode(e)
+func printEvent(w io.Writer, e events.Envelope, format string) {
+	if machine(format) {
+		_ = writeOne(w, e)
 		return
 	}
 	fmt.Fprintf(w, "%s  %-22s  %-9s  %-15s  %s\n", e.Time.Local().Format("15:04:05.000"), e.Subject, events.Service(e), e.Type, events.Describe(e))
 }
 
 // printTimeline prints each order's events in the order they happened,
-// orders by their first event.
-func printTimeline(w io.Writer, all []events.Envelope, asJSON bool) {
+// orders by their first event; as JSON, the envelopes in that order.
+func printTimeline(w io.Writer, all []events.Envelope, format string) error {
 	byOrder := map[string][]events.Envelope{}
 	var orders []string
 	for _, e := range all {
@@ -114,14 +123,15 @@ func printTimeline(w io.Writer, all []events.Envelope, asJSON bool) {
 		slices.SortStableFunc(byOrder[id], func(a, b events.Envelope) int { return a.Time.Compare(b.Time) })
 	}
 	slices.SortStableFunc(orders, func(a, b string) int { return byOrder[a][0].Time.Compare(byOrder[b][0].Time) })
+	if machine(format) {
+		flat := make([]events.Envelope, 0, len(all))
+		for _, id := range orders {
+			flat = append(flat, byOrder[id]...)
+		}
+		return writeList(w, format, flat)
+	}
 	for i, id := range orders {
 		evs := byOrder[id]
-		if asJSON {
-			for _, e := range evs {
-				printEvent(w, e, true)
-			}
-			continue
-		}
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
@@ -130,4 +140,5 @@ func printTimeline(w io.Writer, all []events.Envelope, asJSON bool) {
 			fmt.Fprintf(w, "  %s  %-9s  %-15s  %s\n", e.Time.Local().Format("15:04:05.000"), events.Service(e), e.Type, events.Describe(e))
 		}
 	}
+	return nil
 }

@@ -45,7 +45,7 @@ func TestEventsTimelineDropsRedeliveredEvents(t *testing.T) {
 	}
 
 	var stdout, stderr bytes.Buffer
-	code := starter.Run(context.Background(), []string{"events", "--brokers", addr, "--order", "o-1", "--json"}, &stdout, &stderr)
+	code := starter.Run(context.Background(), []string{"events", "--brokers", addr, "--order", "o-1", "-o", "jsonl"}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}

@@ -3,6 +3,7 @@ package starter
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
@@ -12,6 +13,17 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// ListRow is one saga of list -o json.
+type ListRow struct {
+	OrderID    string    `json:"order_id"`
+	CustomerID string    `json:"customer_id"`
+	TotalCents int64     `json:"total_cents"`
+	SagaStatus string    `json:"saga_status"`
+	WorkflowID string    `json:"workflow_id"`
+	RunID      string    `json:"run_id"`
+	StartedAt  time.Time `json:"started_at"`
+}
+
 // newListCmd is the list command: it lists purchase sagas through Temporal's visibility API, newest
 // first, filtered by the SagaStatus search attribute.
 func newListCmd(env *Env) *cobra.Command {
@@ -19,8 +31,13 @@ func newListCmd(env *Env) *cobra.Command {
 	f := cmd.Flags()
 	status := f.String("status", "", "RUNNING, COMPENSATING, APPROVED, CANCELLED or FAILED")
 	limit := f.Int("limit", 50, "at most this many")
+	out := addOutput(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
+		format, err := out.Format()
+		if err != nil {
+			return err
+		}
 		query := fmt.Sprintf("WorkflowType = '%s'", purchase.WorkflowType)
 		switch s := purchase.SagaStatus(strings.ToUpper(*status)); s {
 		case "":
@@ -41,21 +58,27 @@ func newListCmd(env *Env) *cobra.Command {
 		if err != nil {
 			return fmt.Errorf("list: %w", err)
 		}
-		w := env.Stdout
-		fmt.Fprintf(w, "%-26s %-8s %10s  %-12s %s\n", "ORDER", "CUSTOMER", "TOTAL", "SAGA", "STARTED")
 		dc := converter.GetDefaultDataConverter()
+		rows := make([]ListRow, 0, len(resp.GetExecutions()))
 		for _, e := range resp.GetExecutions() {
 			fields := e.GetSearchAttributes().GetIndexedFields()
-			var orderID, customer, saga string
-			var total int64
-			_ = dc.FromPayload(fields[purchase.SearchOrderID], &orderID)
-			_ = dc.FromPayload(fields[purchase.SearchCustomerID], &customer)
-			_ = dc.FromPayload(fields[purchase.SearchSagaStatus], &saga)
-			_ = dc.FromPayload(fields[purchase.SearchOrderTotal], &total)
-			if orderID == "" {
-				orderID = strings.TrimPrefix(e.GetExecution().GetWorkflowId(), "purchase-")
+			row := ListRow{WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(), StartedAt: e.GetStartTime().AsTime()}
+			_ = dc.FromPayload(fields[purchase.SearchOrderID], &row.OrderID)
+			_ = dc.FromPayload(fields[purchase.SearchCustomerID], &row.CustomerID)
+			_ = dc.FromPayload(fields[purchase.SearchSagaStatus], &row.SagaStatus)
+			_ = dc.FromPayload(fields[purchase.SearchOrderTotal], &row.TotalCents)
+			if row.OrderID == "" {
+				row.OrderID = strings.TrimPrefix(row.WorkflowID, "purchase-")
 			}
-			fmt.Fprintf(w, "%-26s %-8s %10s  %-12s %s\n", orderID, customer, money.Cents(total), saga, e.GetStartTime().AsTime().Local().Format("2006-01-02 15:04:05"))
+			rows = append(rows, row)
+		}
+		if machine(format) {
+			return writeList(env.Stdout, format, rows)
+		}
+		w := env.Stdout
+		fmt.Fprintf(w, "%-26s %-8s %10s  %-12s %s\n", "ORDER", "CUSTOMER", "TOTAL", "SAGA", "STARTED")
+		for _, r := range rows {
+			fmt.Fprintf(w, "%-26s %-8s %10s  %-12s %s\n", r.OrderID, r.CustomerID, money.Cents(r.TotalCents), r.SagaStatus, r.StartedAt.Local().Format(time.DateTime))
 		}
 		return nil
 	}

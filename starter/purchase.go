@@ -2,7 +2,6 @@ package starter
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -78,12 +77,16 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 	orderID := f.String("order-id", "", "order ID; a new one by default. Reusing one attaches to its saga")
 	wait := f.Bool("wait", false, "wait for the outcome")
 	mode := f.String("mode", "orchestration", "orchestration (a Temporal workflow) or choreography (services react to events)")
-	asJSON := f.Bool("json", false, "print one JSON object")
+	out := addOutput(cmd)
 	waitFor := f.Duration("wait-timeout", 5*time.Minute, "with --wait, give up waiting after this long (the saga goes on)")
 	var items itemFlags
 	f.Var(&items, "item", "SKU:QTY, repeatable")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
+		format, err := out.Format()
+		if err != nil {
+			return err
+		}
 		switch {
 		case strings.TrimSpace(*customer) == "":
 			return usagef("--customer is required")
@@ -131,7 +134,7 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 			rep.TraceID = sc.TraceID().String()
 		}
 		span.SetAttributes(attribute.String("saga.status", rep.Status))
-		if err := printReport(env, rep, *asJSON); err != nil {
+		if err := printReport(env, rep, format); err != nil {
 			return err
 		}
 		if rep.Status == string(purchase.StatusFailed) {
@@ -229,10 +232,9 @@ func outcome(ctx context.Context, run client.WorkflowRun, rep *Report) error {
 	return nil
 }
 
-func printReport(env *Env, rep Report, asJSON bool) error {
-	if asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		return enc.Encode(rep)
+func printReport(env *Env, rep Report, format string) error {
+	if machine(format) {
+		return writeOne(env.Stdout, rep)
 	}
 	w := env.Stdout
 	fmt.Fprintf(w, "order     %s\n", rep.OrderID)

@@ -19,11 +19,14 @@ import (
 // newStatusCmd is the status command.
 func newStatusCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "status ORDER_ID", Short: "show a purchase's status, in either mode", Args: orderIDArg}
-	f := cmd.Flags()
-	asJSON := f.Bool("json", false, "print one JSON object")
+	out := addOutput(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		id := args[0]
+		format, err := out.Format()
+		if err != nil {
+			return err
+		}
 		// A choreographed order has no workflow: the order service and the
 		// events tell its story. Anything else is asked of Temporal.
 		orders := env.Services.Clients(nil).Orders
@@ -32,7 +35,7 @@ func newStatusCmd(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printReport(env, rep, *asJSON)
+			return printReport(env, rep, format)
 		}
 		c, err := dial(ctx, env)
 		if err != nil {
@@ -56,7 +59,7 @@ func newStatusCmd(env *Env) *cobra.Command {
 			if err := outcome(ctx, c.GetWorkflow(ctx, wid, runID), &rep); err != nil {
 				return err
 			}
-			return printReport(env, rep, *asJSON)
+			return printReport(env, rep, format)
 		}
 		// Running: ask the saga itself where it is. A saga retrying a step
 		// holds its workflow task, and the query waits for it; then the
@@ -70,11 +73,11 @@ func newStatusCmd(env *Env) *cobra.Command {
 		}
 		if err != nil {
 			rep.CurrentStep = "busy retrying a step (see the Web UI)"
-			return printReport(env, rep, *asJSON)
+			return printReport(env, rep, format)
 		}
 		rep.Status, rep.CurrentStep, rep.Reason = string(st.Status), st.CurrentStep, st.Reason
 		rep.Steps, rep.Compensations = st.Steps, st.Compensations
-		return printReport(env, rep, *asJSON)
+		return printReport(env, rep, format)
 	}
 	return cmd
 }

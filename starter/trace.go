@@ -24,7 +24,12 @@ func newTraceCmd(env *Env) *cobra.Command {
 	f := cmd.Flags()
 	jaeger := f.String("jaeger-url", process.Env("JAEGER_URL", "http://127.0.0.1:16686"), "Jaeger's query API (env JAEGER_URL)")
 	width := f.Int("width", 40, "columns of the time bars")
+	out := addOutput(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		format, err := out.Format()
+		if err != nil {
+			return err
+		}
 		if *width < 10 || *width > 200 {
 			return usagef("--width must be from 10 to 200, got %d", *width)
 		}
@@ -32,7 +37,14 @@ func newTraceCmd(env *Env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		drawTrace(env.Stdout, args[0], tr, *width)
+		spans := waterfall(tr)
+		switch format {
+		case FormatJSON:
+			return writeOne(env.Stdout, TraceReport{TraceID: tr.TraceID, OrderID: args[0], Spans: spans})
+		case FormatJSONL:
+			return writeList(env.Stdout, format, spans)
+		}
+		drawTrace(env.Stdout, args[0], tr.TraceID, spans, *width)
 		return nil
 	}
 	return cmd
@@ -111,20 +123,38 @@ func getJSON(ctx context.Context, u string, out any) error {
 	return json.Unmarshal(body, out)
 }
 
-// drawTrace writes the spans in start order under their parents, each
-// with its start, its duration and a bar on the trace's time line.
-func drawTrace(w io.Writer, orderID string, tr jaegerTrace, width int) {
+// TraceReport is what trace -o json prints.
+type TraceReport struct {
+	TraceID string      `json:"trace_id"`
+	OrderID string      `json:"order_id"`
+	Spans   []TraceSpan `json:"spans"`
+}
+
+// TraceSpan is one span of the waterfall, in the order drawn: each under
+// its parent, siblings by start.
+type TraceSpan struct {
+	SpanID   string `json:"span_id"`
+	ParentID string `json:"parent_id,omitempty"`
+	Depth    int    `json:"depth"` // how deep under its root
+	Service  string `json:"service"`
+	Name     string `json:"name"`
+	StartUS  int64  `json:"start_us"` // since the trace's first span began
+	Duration int64  `json:"duration_us"`
+}
+
+// waterfall orders tr's spans under their parents, in start order.
+func waterfall(tr jaegerTrace) []TraceSpan {
 	if len(tr.Spans) == 0 {
-		fmt.Fprintf(w, "trace %s: no spans\n", tr.TraceID)
-		return
+		return nil
 	}
-	start, end := tr.Spans[0].StartTime, int64(0)
+	start := tr.Spans[0].StartTime
 	index := map[string]int{}
 	for i, s := range tr.Spans {
-		start, end = min(start, s.StartTime), max(end, s.StartTime+s.Duration)
+		start = min(start, s.StartTime)
 		index[s.SpanID] = i
 	}
 	children := map[int][]int{}
+	parents := map[int]string{}
 	var roots []int
 	for i, s := range tr.Spans {
 		parent := -1
@@ -137,19 +167,16 @@ func drawTrace(w io.Writer, orderID string, tr jaegerTrace, width int) {
 			roots = append(roots, i)
 		} else {
 			children[parent] = append(children[parent], i)
+			parents[i] = tr.Spans[parent].SpanID
 		}
 	}
 	byStart := func(a, b int) int { return int(tr.Spans[a].StartTime - tr.Spans[b].StartTime) }
-	total := max(end-start, 1)
-	fmt.Fprintf(w, "trace %s  order %s  %d spans  %s\n", tr.TraceID, orderID, len(tr.Spans), time.Duration(total)*time.Microsecond)
+	out := make([]TraceSpan, 0, len(tr.Spans))
 	var walk func(i, depth int)
 	walk = func(i, depth int) {
 		s := tr.Spans[i]
-		from := int((s.StartTime - start) * int64(width) / total)
-		to := max(from+1, int((s.StartTime+s.Duration-start)*int64(width)/total))
-		bar := strings.Repeat(" ", from) + strings.Repeat("█", min(to, width)-from) + strings.Repeat(" ", max(width-to, 0))
-		fmt.Fprintf(w, "%9s %9s |%s| %-9s %s%s\n", ms(s.StartTime-start), ms(s.Duration), bar,
-			tr.Processes[s.ProcessID].ServiceName, strings.Repeat("  ", depth), s.OperationName)
+		out = append(out, TraceSpan{SpanID: s.SpanID, ParentID: parents[i], Depth: depth, Service: tr.Processes[s.ProcessID].ServiceName,
+			Name: s.OperationName, StartUS: s.StartTime - start, Duration: s.Duration})
 		kids := children[i]
 		slices.SortFunc(kids, byStart)
 		for _, k := range kids {
@@ -159,6 +186,28 @@ func drawTrace(w io.Writer, orderID string, tr jaegerTrace, width int) {
 	slices.SortFunc(roots, byStart)
 	for _, r := range roots {
 		walk(r, 0)
+	}
+	return out
+}
+
+// drawTrace writes the spans of the waterfall, each with its start, its
+// duration and a bar on the trace's time line.
+func drawTrace(w io.Writer, orderID, traceID string, spans []TraceSpan, width int) {
+	if len(spans) == 0 {
+		fmt.Fprintf(w, "trace %s: no spans\n", traceID)
+		return
+	}
+	var end int64
+	for _, s := range spans {
+		end = max(end, s.StartUS+s.Duration)
+	}
+	total := max(end, 1)
+	fmt.Fprintf(w, "trace %s  order %s  %d spans  %s\n", traceID, orderID, len(spans), time.Duration(total)*time.Microsecond)
+	for _, s := range spans {
+		from := int(s.StartUS * int64(width) / total)
+		to := max(from+1, int((s.StartUS+s.Duration)*int64(width)/total))
+		bar := strings.Repeat(" ", from) + strings.Repeat("█", min(to, width)-from) + strings.Repeat(" ", max(width-to, 0))
+		fmt.Fprintf(w, "%9s %9s |%s| %-9s %s%s\n", ms(s.StartUS), ms(s.Duration), bar, s.Service, strings.Repeat("  ", s.Depth), s.Name)
 	}
 }
 

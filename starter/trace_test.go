@@ -3,6 +3,7 @@ package starter_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -42,6 +43,24 @@ func TestTraceDrawsTheOrdersSpansAsAWaterfall(t *testing.T) {
 	for i, w := range want {
 		if !strings.Contains(lines[i], w) {
 			t.Errorf("line %d: %q, want it to contain %q", i, lines[i], w)
+		}
+	}
+	// -o json is the same waterfall as data: each span under its parent.
+	stdout.Reset()
+	if code := starter.Run(context.Background(), []string{"trace", "ord-1", "--jaeger-url", jaeger.URL, "-o", "json"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("-o json: exit %d: %s", code, stderr.String())
+	}
+	var rep starter.TraceReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || rep.TraceID != "t1" || len(rep.Spans) != 3 {
+		t.Fatalf("-o json: %v\n%s", err, stdout.String())
+	}
+	for i, want := range []starter.TraceSpan{
+		{SpanID: "a", Depth: 0, Service: "starter", Name: "purchase", StartUS: 0, Duration: 1000},
+		{SpanID: "b", ParentID: "a", Depth: 1, Service: "order", Name: "POST /orders", StartUS: 100, Duration: 100},
+		{SpanID: "c", ParentID: "b", Depth: 2, Service: "inventory", Name: "process OrderCreated", StartUS: 300, Duration: 200},
+	} {
+		if rep.Spans[i] != want {
+			t.Errorf("span %d: %+v, want %+v", i, rep.Spans[i], want)
 		}
 	}
 	stdout.Reset()
