@@ -56,7 +56,7 @@ func main() {
 	exit := fs.Bool("exit", false, "demo: stop after the demo; exit 0 only if both outcomes were as expected")
 	tracesAB := fs.Int("traces-ab", 0, "bench: this many rounds of the benchmark without and with tracing (Jaeger: make jaeger), alternating; prints what tracing costs")
 	fs.BoolVar(&cfg.Traces, "traces", false, "start Jaeger (bin/jaeger: make jaeger) and trace every purchase into it; starter trace ORDER_ID draws one")
-	chaosCfg := chaos.Config{Progress: os.Stdout}
+	chaosCfg := chaos.Config{Progress: os.Stderr}
 	fs.IntVar(&chaosCfg.Purchases, "n", 300, "chaos: purchases to run, half in each mode")
 	fs.IntVar(&chaosCfg.Concurrency, "concurrency", 8, "chaos: purchases started at once")
 	fs.DurationVar(&chaosCfg.KillEvery, "kill-every", 2*time.Second, "chaos: mean time between kills (0: none)")
@@ -141,7 +141,7 @@ func main() {
 		opts.ExitAfter = true
 		opts.Then = func(ctx context.Context, s *stack.Stack) bool {
 			fmt.Printf("matrix | %d cells, %d at once; logs in %s\n", len(cells), *parallel, logPath)
-			rep, err := matrix.Run(ctx, s, watcher, cells, *parallel, os.Stdout)
+			rep, err := matrix.Run(ctx, s, watcher, cells, *parallel, os.Stderr)
 			if err != nil {
 				fmt.Println("matrix | failed:", err)
 				return false

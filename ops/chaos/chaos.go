@@ -24,6 +24,7 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/progress"
 	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/starter"
 )
@@ -160,15 +161,15 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config) (Report, error) {
 	}
 	progressCtx, progressDone := context.WithCancel(ctx)
 	defer progressDone()
-	var progress sync.WaitGroup
+	var reporter sync.WaitGroup
 	if cfg.Progress != nil {
-		progress.Go(func() {
+		reporter.Go(func() {
 			process.Every(progressCtx, 2*time.Second, func() {
 				killsMu.Lock()
 				kills := total(rep.Kills)
 				killsMu.Unlock()
-				fmt.Fprintf(cfg.Progress, "chaos | %s  done %d/%d  kills %d  faults %d\n",
-					time.Since(started).Round(time.Second), finished.Load(), cfg.Purchases, kills, faults.Total())
+				fmt.Fprintf(cfg.Progress, "chaos | %s  %s  kills %d  faults %d\n",
+					time.Since(started).Round(time.Second), progress.Line(int(finished.Load()), cfg.Purchases, time.Since(started)), kills, faults.Total())
 			})
 		})
 	}
@@ -196,7 +197,7 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config) (Report, error) {
 	killer.Wait()
 	if startErr != nil || killErr != nil {
 		progressDone()
-		progress.Wait()
+		reporter.Wait()
 		return rep, errors.Join(startErr, killErr)
 	}
 
@@ -205,7 +206,7 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config) (Report, error) {
 	final, err := settle(ctx, s, runs, cfg.Settle)
 	rep.SettleElapsed = time.Since(settleStart)
 	progressDone()
-	progress.Wait()
+	reporter.Wait()
 	if err != nil {
 		return rep, err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/faultplan"
 	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/progress"
 	"github.com/sagaforge/saga/services/endpoints"
 	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/order/orderapi"
@@ -324,9 +325,9 @@ func (r Report) Passed() bool {
 
 // Run runs cells on s, which must have been started with Env(cells, t) and
 // w in its Output: the cells without a kill in parallel (parallel at a
-// time), then the ones with a kill one by one, then the audit. progress,
+// time), then the ones with a kill one by one, then the audit. status,
 // if not nil, gets a line per cell.
-func Run(ctx context.Context, s *stack.Stack, w *Watcher, cells []*Cell, parallel int, progress io.Writer) (Report, error) {
+func Run(ctx context.Context, s *stack.Stack, w *Watcher, cells []*Cell, parallel int, status io.Writer) (Report, error) {
 	started := time.Now()
 	rep := Report{Cells: cells}
 	var mu sync.Mutex
@@ -341,12 +342,12 @@ func Run(ctx context.Context, s *stack.Stack, w *Watcher, cells []*Cell, paralle
 		mu.Lock()
 		defer mu.Unlock()
 		done++
-		if progress != nil {
+		if status != nil {
 			verdict := "ok"
 			if !c.Pass() {
 				verdict = "FAIL " + c.Detail
 			}
-			fmt.Fprintf(progress, "matrix | %3d/%d %3.0f%%  %-13s %-8s %-19s %-10s %s\n", done, total, 100*float64(done)/float64(total),
+			fmt.Fprintf(status, "matrix | %-28s  %-13s %-8s %-19s %-10s %s\n", progress.Line(done, total, time.Since(started)),
 				c.Mode, c.Op, c.Fault, c.Status, verdict)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/progress"
 	"github.com/sagaforge/saga/saga/purchase"
 )
 
@@ -60,8 +61,8 @@ func Mix(i int) purchase.Input {
 }
 
 // Run runs cfg.Warmup then cfg.N purchases on cfg.Concurrency workers,
-// printing progress to progress once a second.
-func Run(ctx context.Context, cfg Config, buy Purchaser, progress io.Writer) (Result, error) {
+// printing its progress to status once a second.
+func Run(ctx context.Context, cfg Config, buy Purchaser, status io.Writer) (Result, error) {
 	if cfg.N <= 0 || cfg.Concurrency <= 0 {
 		return Result{}, fmt.Errorf("n and concurrency must be positive")
 	}
@@ -70,7 +71,7 @@ func Run(ctx context.Context, cfg Config, buy Purchaser, progress io.Writer) (Re
 			return Result{}, fmt.Errorf("warm-up: %w", err)
 		}
 	}
-	return run(ctx, cfg.N, cfg.Concurrency, buy, progress, fmt.Sprintf("%s c=%d", cfg.Mode, cfg.Concurrency))
+	return run(ctx, cfg.N, cfg.Concurrency, buy, status, fmt.Sprintf("%s c=%d", cfg.Mode, cfg.Concurrency))
 }
 
 type sample struct {
@@ -79,18 +80,17 @@ type sample struct {
 	err     error
 }
 
-func run(ctx context.Context, n, concurrency int, buy Purchaser, progress io.Writer, label string) (Result, error) {
+func run(ctx context.Context, n, concurrency int, buy Purchaser, status io.Writer, label string) (Result, error) {
 	samples := make([]sample, n)
 	var next, done atomic.Int64
 	start := time.Now()
 	progressCtx, stopProgress := context.WithCancel(ctx)
 	defer stopProgress()
 	var progressDone sync.WaitGroup
-	if progress != nil {
+	if status != nil {
 		progressDone.Go(func() {
 			process.Every(progressCtx, time.Second, func() {
-				d := done.Load()
-				fmt.Fprintf(progress, "  %s: %d/%d done, %.0f/s\n", label, d, n, float64(d)/time.Since(start).Seconds())
+				fmt.Fprintf(status, "  %s: %s\n", label, progress.Line(int(done.Load()), n, time.Since(start)))
 			})
 		})
 	}
