@@ -21,9 +21,7 @@ func main() {
 	fs.StringVar(&cfg.Addr, "addr", process.Env("BROKER_ADDR", "127.0.0.1:9092"), "listen address (env BROKER_ADDR)")
 	fs.StringVar(&cfg.DataDir, "data-dir", process.Env("BROKER_DATA_DIR", ".data/broker"), "where the log is kept; empty keeps it in memory")
 	fs.IntVar(&cfg.Partitions, "partitions", 3, "partitions per topic")
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		os.Exit(2)
-	}
+	process.ParseFlags(fs, os.Args[1:])
 	log := process.Logger("broker")
 	b, err := broker.Start(cfg, log)
 	if err != nil {

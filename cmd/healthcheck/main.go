@@ -8,12 +8,21 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: healthcheck URL")
+	const usage = "usage: healthcheck URL: exit 0 when it answers 2xx within two seconds, else 1"
+	switch {
+	case len(os.Args) == 2 && (os.Args[1] == "-h" || os.Args[1] == "-help" || os.Args[1] == "--help"):
+		fmt.Println(usage)
+		os.Exit(0)
+	case len(os.Args) == 2 && strings.HasPrefix(os.Args[1], "-"):
+		fmt.Fprintf(os.Stderr, "healthcheck: unknown flag %s\n%s\n", os.Args[1], usage)
+		os.Exit(2)
+	case len(os.Args) != 2:
+		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
 	client := &http.Client{Timeout: 2 * time.Second}

@@ -27,9 +27,10 @@ import (
 )
 
 func main() {
-	out := flag.String("out", "workflows/testdata/v1", "directory for the histories")
-	binDir := flag.String("bin-dir", "bin", "where the stack's binaries are")
-	flag.Parse()
+	fs := flag.NewFlagSet("histories", flag.ContinueOnError)
+	out := fs.String("out", "workflows/testdata/v1", "directory for the histories")
+	binDir := fs.String("bin-dir", "bin", "where the stack's binaries are")
+	process.ParseFlags(fs, os.Args[1:])
 	ctx, stop := process.SignalContext()
 	defer stop()
 	if err := run(ctx, *binDir, *out); err != nil {

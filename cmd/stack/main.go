@@ -43,9 +43,12 @@ func main() {
 	}
 	verb := os.Args[1]
 	switch verb {
+	case "-h", "-help", "--help", "help":
+		fmt.Println(usage)
+		os.Exit(0)
 	case "up", "demo", "bench", "chaos", "matrix":
 	default:
-		fmt.Fprintln(os.Stderr, usage)
+		fmt.Fprintf(os.Stderr, "stack: unknown command %q\n%s\n", verb, usage)
 		os.Exit(2)
 	}
 	stack.TakeOwnShare()
@@ -69,9 +72,7 @@ func main() {
 	modes := fs.String("modes", "", "matrix: orchestration, choreography or both (default)")
 	ops := fs.String("ops", "", "matrix: the steps and compensations to run, comma-separated (default all): "+strings.Join(faultplan.Ops, ","))
 	parallel := fs.Int("parallel", 12, "matrix: cells run at once (those that kill a process run alone)")
-	if err := fs.Parse(os.Args[2:]); err != nil {
-		os.Exit(2)
-	}
+	process.ParseFlags(fs, os.Args[2:])
 	cfg.Output = os.Stdout
 	opts := stack.Options{Demo: verb == "demo", ExitAfter: *exit}
 	switch verb {

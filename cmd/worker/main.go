@@ -40,9 +40,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(2)
 	}
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		os.Exit(2)
-	}
+	process.ParseFlags(fs, os.Args[1:])
 	policy.StepDeadline = *stepDeadline
 	policy.StepTimeout = min(policy.StepTimeout, policy.StepDeadline)
 	log := process.Logger("worker")

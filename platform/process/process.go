@@ -5,8 +5,10 @@ package process
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -17,6 +19,26 @@ import (
 
 	"github.com/sagaforge/saga/platform/telemetry"
 )
+
+// ParseFlags parses args into fs as every binary here does: -h or --help
+// prints the usage on stdout and exits 0; a bad flag prints the error and
+// the usage on stderr and exits 2.
+func ParseFlags(fs *flag.FlagSet, args []string) {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(os.Stdout)
+		fs.Usage()
+		os.Exit(0)
+	case err != nil:
+		fs.SetOutput(os.Stderr)
+		fmt.Fprintln(os.Stderr, err)
+		fs.Usage()
+		os.Exit(2)
+	}
+	fs.SetOutput(os.Stderr)
+}
 
 // Env returns the environment variable key, or def when it is unset.
 func Env(key, def string) string {

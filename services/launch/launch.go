@@ -124,9 +124,7 @@ func mainCode[S any](s Service[S]) int {
 	}
 	faultSpec := fs.String("faults", process.Env("SAGA_FAULTS", ""), `inject transient faults, e.g. "POST /payments=0.2:50ms,*=0.05" (env SAGA_FAULTS)`)
 	planSpec := fs.String("fault-plan", process.Env("SAGA_FAULT_PLAN", ""), `inject exact faults into chosen steps of chosen orders, e.g. "approve@o-1=down:90s" (env SAGA_FAULT_PLAN; see package faultplan)`)
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		return 2
-	}
+	process.ParseFlags(fs, os.Args[1:])
 	faults, err := web.ParseFaults(*faultSpec)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: --faults: %v\n", s.Name, err)
