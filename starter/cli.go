@@ -19,6 +19,7 @@ import (
 	"github.com/sagaforge/saga/platform/temporalx"
 	"github.com/sagaforge/saga/services/endpoints"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes.
@@ -55,11 +56,22 @@ type Env struct {
 	Temporal       temporalx.Config
 	Services       endpoints.Endpoints
 	Brokers        string // Kafka bootstrap brokers, comma-separated
+
+	// temporalErr is why the Temporal client profile could not be read;
+	// a command that needs Temporal reports it.
+	temporalErr error
+	// profile and configFile are --profile and --config-file.
+	profile, configFile string
 }
 
-// NewEnv reads the starter's configuration from the environment.
+// NewEnv reads the starter's configuration from the environment, and
+// Temporal's as the temporal CLI does (temporalx.Load).
 func NewEnv(stdout, stderr io.Writer) Env {
-	return Env{Stdout: stdout, Stderr: stderr, Temporal: temporalx.FromEnv(),
+	t, err := temporalx.Load("", "")
+	if err != nil {
+		t = temporalx.Config{Address: temporalx.DefaultAddress, Namespace: temporalx.DefaultNamespace, UIURL: process.Env("TEMPORAL_UI_URL", "http://127.0.0.1:8233")}
+	}
+	return Env{Stdout: stdout, Stderr: stderr, Temporal: t, temporalErr: err,
 		Services: endpoints.FromEnv(),
 		Brokers:  process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")),
 	}
@@ -81,7 +93,10 @@ func (e Env) Run(ctx context.Context, args []string) int {
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	ran := false // whether a command's own work began: before it, every error is bad input
-	root.PersistentPreRun = func(*cobra.Command, []string) { ran = true }
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		ran = true
+		env.useProfile(cmd.Flags())
+	}
 	cmd, err := root.ExecuteContextC(ctx)
 	var ue *usageError
 	var ve *verdictError
@@ -119,8 +134,10 @@ broken); 130 interrupted.`,
 	}
 	root.CompletionOptions.HiddenDefaultCmd = true
 	f := root.PersistentFlags()
-	f.StringVar(&env.Temporal.Address, "temporal-address", env.Temporal.Address, "Temporal frontend host:port (env TEMPORAL_ADDRESS)")
-	f.StringVar(&env.Temporal.Namespace, "namespace", env.Temporal.Namespace, "Temporal namespace (env TEMPORAL_NAMESPACE)")
+	f.StringVar(&env.Temporal.Address, "temporal-address", env.Temporal.Address, "Temporal frontend host:port (env TEMPORAL_ADDRESS, or the profile's)")
+	f.StringVar(&env.Temporal.Namespace, "namespace", env.Temporal.Namespace, "Temporal namespace (env TEMPORAL_NAMESPACE, or the profile's)")
+	f.StringVar(&env.profile, "profile", "", "Temporal CLI client profile: address, namespace, TLS, API key (env TEMPORAL_PROFILE, else default)")
+	f.StringVar(&env.configFile, "config-file", "", "Temporal CLI config file (env TEMPORAL_CONFIG_FILE, else ~/.config/temporalio/temporal.toml)")
 	f.StringVar(&env.Temporal.UIURL, "ui-url", env.Temporal.UIURL, "Temporal Web UI base URL (env TEMPORAL_UI_URL)")
 	f.StringVar(&env.Services.Order, "order-url", env.Services.Order, "order service (env "+endpoints.EnvOrder+")")
 	f.StringVar(&env.Services.Inventory, "inventory-url", env.Services.Inventory, "inventory service (env "+endpoints.EnvInventory+")")
@@ -151,11 +168,35 @@ func orderIDArg(_ *cobra.Command, args []string) error {
 	return nil
 }
 
+// useProfile reloads Temporal's configuration when --profile or
+// --config-file names another; --temporal-address and --namespace, when
+// given, still win.
+func (e *Env) useProfile(f *pflag.FlagSet) {
+	if !f.Changed("profile") && !f.Changed("config-file") {
+		return
+	}
+	t, err := temporalx.Load(e.configFile, e.profile)
+	if e.temporalErr = err; err != nil {
+		return
+	}
+	if f.Changed("temporal-address") {
+		t.Address = e.Temporal.Address
+	}
+	if f.Changed("namespace") {
+		t.Namespace = e.Temporal.Namespace
+	}
+	t.UIURL = e.Temporal.UIURL
+	e.Temporal = t
+}
+
 // dial connects to Temporal, giving up after five seconds with one line that
 // says where it tried.
 func dial(ctx context.Context, env *Env) (client.Client, error) {
 	// The SDK logs on stderr, at warn: stdout is the command's output
 	// (--json) and must hold nothing else.
+	if env.temporalErr != nil {
+		return nil, usagef("%v", env.temporalErr)
+	}
 	sdkLog := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	return temporalx.Dial(ctx, env.Temporal, sdkLog, 5*time.Second)
 }

@@ -26,10 +26,11 @@ import (
 )
 
 func main() {
-	cfg := temporalx.FromEnv()
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	fs.StringVar(&cfg.Address, "temporal-address", cfg.Address, "Temporal frontend host:port (env TEMPORAL_ADDRESS)")
-	fs.StringVar(&cfg.Namespace, "namespace", cfg.Namespace, "Temporal namespace (env TEMPORAL_NAMESPACE)")
+	address := fs.String("temporal-address", "", "Temporal frontend host:port (default: the profile's, env TEMPORAL_ADDRESS, else "+temporalx.DefaultAddress+")")
+	namespace := fs.String("namespace", "", "Temporal namespace (default: the profile's, env TEMPORAL_NAMESPACE, else "+temporalx.DefaultNamespace+")")
+	profile := fs.String("profile", "", "Temporal CLI client profile: address, namespace, TLS, API key (env TEMPORAL_PROFILE, else default)")
+	configFile := fs.String("config-file", "", "Temporal CLI config file (env TEMPORAL_CONFIG_FILE, else ~/.config/temporalio/temporal.toml)")
 	services := endpoints.FromEnv()
 	services.Flags(fs)
 	addr := fs.String("addr", process.Env("WORKER_ADDR", "127.0.0.1:8080"), "listen address of GET /metrics and /healthz (env WORKER_ADDR)")
@@ -41,6 +42,17 @@ func main() {
 		os.Exit(2)
 	}
 	process.ParseFlags(fs, os.Args[1:])
+	cfg, err := temporalx.Load(*configFile, *profile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(2)
+	}
+	if *address != "" {
+		cfg.Address = *address
+	}
+	if *namespace != "" {
+		cfg.Namespace = *namespace
+	}
 	policy.StepDeadline = *stepDeadline
 	policy.StepTimeout = min(policy.StepTimeout, policy.StepDeadline)
 	log := process.Logger("worker")
@@ -69,7 +81,7 @@ func main() {
 		log.Error("start failed", "err", err)
 		os.Exit(1)
 	}
-	log.Info("polling", "task_queue", purchase.TaskQueue, "temporal", cfg.Address, "namespace", cfg.Namespace)
+	log.Info("polling", "task_queue", purchase.TaskQueue, "temporal", cfg.Address, "namespace", cfg.Namespace, "tls", cfg.Secure())
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", tel.Metrics)
 	mux.Handle("GET /healthz", web.Health(func(ctx context.Context) error { _, err := c.CheckHealth(ctx, nil); return err }))

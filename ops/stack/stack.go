@@ -184,7 +184,7 @@ func (s *Stack) define() []*child {
 		{name: "worker", path: bin("worker"), args: []string{
 			"--temporal-address", addr(c.TemporalPort), "--addr", addr(c.WorkerPort),
 			"--order-url", s.OrderURL(), "--inventory-url", s.InventoryURL(), "--payment-url", s.PaymentURL()},
-			env: env, ready: s.workerReady},
+			env: append(temporalx.PlainEnv(), env...), ready: s.workerReady},
 	}...)
 }
 
@@ -408,7 +408,7 @@ func (s *Stack) Temporal() temporalx.Config {
 // addresses, plus the Config's Env (which may hold SAGA_SERVICE_TOKEN).
 func (s *Stack) Env() []string {
 	t := s.Temporal()
-	env := []string{"TEMPORAL_ADDRESS=" + t.Address, "TEMPORAL_NAMESPACE=" + t.Namespace, "TEMPORAL_UI_URL=" + t.UIURL, "BROKER_ADDR=" + s.BrokerAddr()}
+	env := append(temporalx.PlainEnv(), "TEMPORAL_ADDRESS="+t.Address, "TEMPORAL_NAMESPACE="+t.Namespace, "TEMPORAL_UI_URL="+t.UIURL, "BROKER_ADDR="+s.BrokerAddr())
 	if s.cfg.Traces {
 		env = append(env, "JAEGER_URL="+s.TracesURL())
 	}
