@@ -87,6 +87,25 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 		t.Fatalf("payment after cancel: %+v", p)
 	}
 
+	// Shell completion asks the running services: order IDs with their
+	// status, SKUs with what is in stock, customers with their balance.
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"__complete", "status", ""}, []string{approved.OrderID + "\tAPPROVED orchestration, alice", "cancel-me\tCANCELLED orchestration, alice"}},
+		{[]string{"__complete", "cancel", "canc"}, []string{"cancel-me\t"}},
+		{[]string{"__complete", "purchase", "--item", "SKU-"}, []string{"SKU-1:\t", "available", ":6"}},
+		{[]string{"__complete", "purchase", "--customer", "b"}, []string{"bob\tbalance "}},
+	} {
+		code, stdout, stderr := runStarter(t, s, tc.args...)
+		for _, w := range tc.want {
+			if code != 0 || !strings.Contains(stdout, w) {
+				t.Errorf("starter %s: exit %d, want %q in:\n%s%s", strings.Join(tc.args, " "), code, w, stdout, stderr)
+			}
+		}
+	}
+
 	// After approval the saga refuses, with the reason, and nothing changes.
 	code, _, stderr = runStarter(t, s, "cancel", approved.OrderID)
 	if code != starter.ExitNo || !strings.Contains(stderr, "can no longer be cancelled") {

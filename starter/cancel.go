@@ -23,6 +23,7 @@ import (
 // both refuse.
 func newCancelCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "cancel ORDER_ID", Short: "cancel a purchase in flight, in either mode", Args: orderIDArg}
+	cmd.ValidArgsFunction = completeOrderIDs(env)
 	f := cmd.Flags()
 	reason := f.String("reason", "", "why the customer cancels (shown in the order's reason)")
 	out := addOutput(cmd)

@@ -21,6 +21,7 @@ func newEventsCmd(env *Env) *cobra.Command {
 	f := cmd.Flags()
 	follow := f.Bool("follow", false, "keep printing events as they arrive (Ctrl-C stops)")
 	only := f.String("order", "", "show one order's events")
+	_ = cmd.RegisterFlagCompletionFunc("order", completeOrderFlag(env))
 	out := addOutput(cmd)
 	group := f.String("group", "", "consumer group; a fresh one (reading from the start) by default, a named one resumes where it stopped")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {

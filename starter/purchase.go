@@ -81,6 +81,9 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 	waitFor := f.Duration("wait-timeout", 5*time.Minute, "with --wait, give up waiting after this long (the saga goes on)")
 	var items itemFlags
 	f.Var(&items, "item", "SKU:QTY, repeatable")
+	_ = cmd.RegisterFlagCompletionFunc("item", completeItems(env))
+	_ = cmd.RegisterFlagCompletionFunc("customer", completeCustomers(env))
+	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"orchestration", "choreography"}, noFiles))
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		format, err := out.Format()

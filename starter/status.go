@@ -19,6 +19,7 @@ import (
 // newStatusCmd is the status command.
 func newStatusCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "status ORDER_ID", Short: "show a purchase's status, in either mode", Args: orderIDArg}
+	cmd.ValidArgsFunction = completeOrderIDs(env)
 	out := addOutput(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()

@@ -21,6 +21,7 @@ import (
 // with each process's name, so that a choreographed saga can be seen whole.
 func newTraceCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "trace ORDER_ID", Short: "draw a purchase's trace from Jaeger as a waterfall, in either mode", Args: orderIDArg}
+	cmd.ValidArgsFunction = completeOrderIDs(env)
 	f := cmd.Flags()
 	jaeger := f.String("jaeger-url", process.Env("JAEGER_URL", "http://127.0.0.1:16686"), "Jaeger's query API (env JAEGER_URL)")
 	width := f.Int("width", 40, "columns of the time bars")
