@@ -80,7 +80,7 @@ func newDeadlettersCmd(env *Env) *cobra.Command {
 			}
 			w := events.NewWriter(brokerList)
 			defer w.Close()
-			if err := w.WriteMessages(ctx, kafka.Message{Topic: found.Topic, Key: []byte(found.Key), Value: []byte(found.Payload)}); err != nil {
+			if err := w.WriteMessages(ctx, kafka.Message{Topic: found.Topic, Key: []byte(found.Key), Value: []byte(found.Payload), Headers: events.MessageHeaders()}); err != nil {
 				return fmt.Errorf("cannot send the event back to %s: %w", found.Topic, err)
 			}
 			fmt.Fprintf(env.Stdout, "sent dead letter %s back to %s for %s to try again\n", *replay, found.Topic, found.Consumer)

@@ -245,7 +245,7 @@ func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscript
 		log.Error("dead letter not encoded", "err", err)
 		return
 	}
-	msg := kafka.Message{Topic: events.TopicDeadLetter, Key: m.Key, Value: value}
+	msg := kafka.Message{Topic: events.TopicDeadLetter, Key: m.Key, Value: value, Headers: events.MessageHeaders()}
 	// The dead letter continues the failed event's trace: the order
 	// service's cancel and the compensations after it join it.
 	otel.GetTextMapPropagator().Inject(ctx, events.Headers{Msg: &msg})

@@ -48,17 +48,18 @@ const (
 	SourcePayment   = "/sagaforge/payment"
 )
 
-// Envelope is an event on the wire: JSON with CloudEvents 1.0 attribute
-// names (structured mode), plus the "sagamode" extension. docs/events.md
-// describes every type and its data.
+// Envelope is an event: a CloudEvent 1.0 in JSON (structured mode, see
+// wire.go), plus the "sagamode" extension. docs/events.md describes every
+// type and its data; contracts/ holds their schemas.
 type Envelope struct {
 	SpecVersion     string          `json:"specversion"`
 	ID              string          `json:"id"`
-	Type            Type            `json:"type"`
+	Type            Type            `json:"type"` // on the wire, its versioned CloudEvents type
 	Source          string          `json:"source"`
 	Subject         string          `json:"subject"` // the order ID
 	Time            time.Time       `json:"time"`
 	DataContentType string          `json:"datacontenttype"`
+	DataSchema      string          `json:"dataschema,omitempty"`
 	SagaMode        Mode            `json:"sagamode"`
 	Data            json.RawMessage `json:"data"`
 }
@@ -81,7 +82,7 @@ func New(source string, typ Type, orderID string, mode Mode, data any, now time.
 		mode = Orchestration
 	}
 	return Envelope{SpecVersion: "1.0", ID: NewID(), Type: typ, Source: source, Subject: orderID,
-		Time: now.UTC(), DataContentType: "application/json", SagaMode: mode, Data: raw}
+		Time: now.UTC(), DataContentType: "application/json", DataSchema: typ.Schema(), SagaMode: mode, Data: raw}
 }
 
 // Decode parses and checks an envelope.

@@ -49,3 +49,42 @@ func TestDedupeForgetsOnlyTheOldest(t *testing.T) {
 		t.Fatal("the window must keep the newest IDs")
 	}
 }
+
+// On the wire a type is its versioned CloudEvents type with a dataschema;
+// the bare names of the events published before versions still decode,
+// and a type this code does not know passes through for consumers to
+// ignore.
+func TestEnvelopesCarryVersionedTypes(t *testing.T) {
+	e := New(SourceInventory, StockReserved, "o-1", Choreography, StockReservedData{OrderID: "o-1"}, time.Now())
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if raw["type"] != "io.sagaforge.inventory.stock_reserved.v1" ||
+		raw["dataschema"] != SchemaBase+"io.sagaforge.inventory.stock_reserved.v1.json" {
+		t.Fatalf("on the wire: %s", b)
+	}
+	back, err := Decode(b)
+	if err != nil || back.Type != StockReserved || back.DataSchema != e.DataSchema {
+		t.Fatalf("decoded %+v (%v)", back, err)
+	}
+	for wire, want := range map[string]Type{
+		"io.sagaforge.order.created.v1": OrderCreated,
+		"OrderCreated":                  OrderCreated, // before versions
+		"io.sagaforge.order.created.v2": "io.sagaforge.order.created.v2",
+	} {
+		got, err := Decode([]byte(`{"specversion":"1.0","id":"1","type":"` + wire + `","source":"/x","subject":"o-1","data":{}}`))
+		if err != nil || got.Type != want {
+			t.Errorf("type %q decoded as %q (%v), want %q", wire, got.Type, err, want)
+		}
+	}
+	for _, typ := range Types {
+		if typ.Wire() == string(typ) || typ.Schema() == "" {
+			t.Errorf("%s has no versioned type or schema", typ)
+		}
+	}
+}

@@ -143,8 +143,7 @@ func (r *Relay) publishRows(ctx context.Context, conn *gorm.DB) (int, error) {
 	spans := make([]trace.Span, 0, len(rows))
 	for i, row := range rows {
 		ids[i] = row.ID
-		msgs[i] = kafka.Message{Topic: row.Topic, Key: []byte(row.Key), Value: row.Payload,
-			Headers: []kafka.Header{{Key: "ce_id", Value: []byte(row.EventID)}, {Key: "ce_type", Value: []byte(row.Type)}}}
+		msgs[i] = kafka.Message{Topic: row.Topic, Key: []byte(row.Key), Value: row.Payload, Headers: events.MessageHeaders()}
 		if row.Traceparent != "" {
 			spans = append(spans, publishSpan(ctx, row, &msgs[i]))
 		}
