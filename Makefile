@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin
 GOFLAGS ?=
 
-.PHONY: all build jaeger demo up traces test vet fuzz chaos matrix bench bench-traces histories clean
+.PHONY: all build jaeger demo up traces test vet fuzz chaos matrix bench bench-traces histories contracts clean
 
 all: build
 
@@ -71,6 +71,13 @@ matrix: build
 # dev server. testdata/v0 (before search attributes) is kept as it is.
 histories: build
 	$(GO) run ./cmd/histories --out workflows/testdata/v1
+
+# The contracts (OpenAPI, AsyncAPI, the events' JSON Schemas) against the
+# code, then through the OpenAPI and AsyncAPI parsers (Node.js; versions
+# locked in tools/contracts). go test ./contracts -update regenerates them.
+contracts:
+	$(GO) test -count=1 ./contracts
+	cd tools/contracts && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && node check.mjs
 
 vet:
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
