@@ -58,7 +58,10 @@ func (o *Outbox) Ping(ctx context.Context) error { return database.Ping(ctx, o.d
 // Migrate creates the tables of the service's models and, beside them, the
 // outbox and its inbox of consumed events.
 func (o *Outbox) Migrate(ctx context.Context, models ...any) error {
-	if err := o.db.WithContext(ctx).AutoMigrate(append(models, &Message{}, &ProcessedEvent{})...); err != nil {
+	err := database.Exclusive(ctx, o.db, "sagaforge migrate", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(append(models, &Message{}, &ProcessedEvent{})...)
+	})
+	if err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}
 	return nil

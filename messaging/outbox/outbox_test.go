@@ -347,6 +347,44 @@ func TestReplicasRelaysShareOneOutbox(t *testing.T) {
 	}
 }
 
+// Replicas that start together on one PostgreSQL database migrate it one
+// at a time: without the advisory lock two of them create the same table
+// and one fails to start.
+func TestReplicasStartingTogetherMigrateOneAtATime(t *testing.T) {
+	if dbtest.Engine() != "postgres" {
+		t.Skip("replicas share a database only on PostgreSQL (SAGA_TEST_POSTGRES)")
+	}
+	dsn := dbtest.DSN(t, "migrate")
+	type order struct {
+		ID   string `gorm:"primaryKey"`
+		Note string
+	}
+	const replicas = 6
+	dbs := make([]*outbox.Outbox, replicas)
+	for i := range dbs {
+		db, err := database.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = database.Close(db) })
+		dbs[i] = outbox.New(db)
+	}
+	start := make(chan struct{})
+	errs := make(chan error, replicas)
+	for _, ob := range dbs {
+		go func() {
+			<-start
+			errs <- ob.Migrate(context.Background(), &order{})
+		}()
+	}
+	close(start)
+	for range replicas {
+		if err := <-errs; err != nil {
+			t.Errorf("a replica could not migrate: %v", err)
+		}
+	}
+}
+
 // The relay publishes later, in another goroutine: the row keeps the trace
 // context of the change that wrote it, and the published message carries
 // the relay's producer span, a child of that change, so the consumer

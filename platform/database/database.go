@@ -236,6 +236,22 @@ func Lines(tx *gorm.DB) *gorm.DB {
 	return tx.Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("sku") })
 }
 
+// Exclusive runs fn in a transaction that, on PostgreSQL, holds the
+// advisory lock named name until it ends: replicas that start together on
+// one database migrate one after the other instead of racing to create the
+// same table. On SQLite, whose file one process owns, fn just runs.
+func Exclusive(ctx context.Context, db *gorm.DB, name string, fn func(tx *gorm.DB) error) error {
+	if db.Dialector.Name() != "postgres" {
+		return fn(db.WithContext(ctx))
+	}
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", name).Error; err != nil {
+			return fmt.Errorf("lock %s: %w", name, err)
+		}
+		return fn(tx)
+	})
+}
+
 // Seed inserts each slice of rows in one transaction, leaving the rows whose
 // key is already there as they are: a restart, or a second replica, seeds
 // nothing twice.
