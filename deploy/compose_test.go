@@ -24,9 +24,15 @@ const root = ".."
 // loader: schema, interpolation, anchors, profiles).
 func load(t *testing.T) *types.Project {
 	t.Helper()
+	return loadWith(t)
+}
+
+// loadWith is load with env as the user's environment.
+func loadWith(t *testing.T, env ...string) *types.Project {
+	t.Helper()
 	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "docker-compose.yml")},
 		cli.WithWorkingDirectory(root), cli.WithName("saga"), cli.WithProfiles([]string{"tools"}),
-		cli.WithEnv([]string{}), cli.WithResolvedPaths(true))
+		cli.WithEnv(env), cli.WithResolvedPaths(true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +63,7 @@ func env(s types.ServiceConfig, key string) string {
 // its dependants start has a health check.
 func TestComposeHasTheWholeTopology(t *testing.T) {
 	p := load(t)
-	for _, name := range []string{"postgresql", "temporal", "temporal-setup", "temporal-ui", "kafka", "kafka-init", "order", "inventory", "payment", "worker", "starter",
+	for _, name := range []string{"postgresql", "temporal-schema", "temporal", "temporal-setup", "temporal-ui", "kafka", "kafka-init", "order", "inventory", "payment", "worker", "starter",
 		"jaeger", "prometheus", "grafana"} {
 		s := service(t, p, name)
 		if s.Image == "" && s.Build == nil {
@@ -89,6 +95,98 @@ func TestComposeHasTheWholeTopology(t *testing.T) {
 	}
 	if service(t, p, "worker").DependsOn["temporal-setup"].Condition != types.ServiceConditionCompletedSuccessfully {
 		t.Error("the worker may start before the search attributes are registered")
+	}
+}
+
+// The images are today's: Temporal's server with its admin tools doing the
+// schema, the namespace and the search attributes (auto-setup is no longer
+// built), the project's own image built here and never pulled, and a name
+// for the project.
+func TestComposeRunsWithTodaysImages(t *testing.T) {
+	p := load(t)
+	raw, err := os.ReadFile(filepath.Join(root, "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^name: \S+`).Match(raw) {
+		t.Error("docker-compose.yml has no top-level name:")
+	}
+	for name, s := range p.Services {
+		if strings.Contains(s.Image, "auto-setup") {
+			t.Errorf("%s uses %s, which Temporal no longer builds", name, s.Image)
+		}
+		if s.Build != nil && s.PullPolicy != types.PullPolicyBuild {
+			t.Errorf("%s is built here but its pull_policy is %q, not build", name, s.PullPolicy)
+		}
+	}
+	server, ui := service(t, p, "temporal").Image, service(t, p, "temporal-ui").Image
+	if !strings.HasPrefix(server, "temporalio/server:1.29.") || !strings.HasPrefix(ui, "temporalio/ui:2.42.") {
+		t.Errorf("Temporal %s and UI %s: want the server and UI the dev server here runs (1.29, 2.42)", server, ui)
+	}
+	for _, job := range []string{"temporal-schema", "temporal-setup"} {
+		if img := service(t, p, job).Image; !strings.HasPrefix(img, "temporalio/admin-tools:1.29.1") {
+			t.Errorf("%s runs %s, want the admin tools of the server's version", job, img)
+		}
+	}
+	if service(t, p, "temporal").DependsOn["temporal-schema"].Condition != types.ServiceConditionCompletedSuccessfully {
+		t.Error("the Temporal server may start before its schema exists")
+	}
+	schema, err := os.ReadFile(filepath.Join(root, "deploy", "temporal", "schema.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"temporal-sql-tool", "setup-schema", "update-schema", "schema/postgresql/v12", "/versioned"} {
+		if !strings.Contains(string(schema), want) {
+			t.Errorf("deploy/temporal/schema.sh does not run %s", want)
+		}
+	}
+	setup, err := os.ReadFile(filepath.Join(root, "deploy", "temporal", "setup.sh"))
+	if err != nil || !strings.Contains(string(setup), "operator namespace create") {
+		t.Errorf("deploy/temporal/setup.sh does not create the namespace (%v)", err)
+	}
+}
+
+// Everything long-running that something waits for, or that a user looks
+// at, says whether it is healthy, and no check starts a JVM.
+func TestComposeChecksHealthCheaply(t *testing.T) {
+	p := load(t)
+	for name, s := range p.Services {
+		if s.Restart == "no" || name == "jaeger" {
+			continue // one-shot jobs, and Jaeger, which nothing waits for
+		}
+		if s.HealthCheck == nil || len(s.HealthCheck.Test) == 0 {
+			t.Errorf("%s has no health check: docker compose ps cannot say it is healthy", name)
+			continue
+		}
+		if cmd := strings.Join(s.HealthCheck.Test, " "); strings.Contains(cmd, ".sh") || strings.Contains(cmd, "java") {
+			t.Errorf("%s checks its health with %q, a JVM at every check", name, cmd)
+		}
+	}
+	if hc := service(t, p, "worker").HealthCheck; hc == nil || !strings.Contains(strings.Join(hc.Test, " "), "/healthz") {
+		t.Error("the worker's health check does not ask its /healthz")
+	}
+}
+
+// Every port is published on the host's loopback unless the user opts in
+// (SAGA_BIND), and the services know where they are published, so that
+// they refuse to be reachable from elsewhere without a token.
+func TestComposePublishesOnLoopbackByDefault(t *testing.T) {
+	p := load(t)
+	for name, s := range p.Services {
+		for _, pc := range s.Ports {
+			if pc.HostIP != "127.0.0.1" {
+				t.Errorf("%s publishes %s on %q, want 127.0.0.1 by default", name, pc.Published, pc.HostIP)
+			}
+		}
+	}
+	for _, name := range []string{"order", "inventory", "payment"} {
+		if got := env(service(t, p, name), "SAGA_EXPOSED_ON"); got != "127.0.0.1" {
+			t.Errorf("%s: SAGA_EXPOSED_ON=%q, want where its port is published (127.0.0.1)", name, got)
+		}
+	}
+	opened := loadWith(t, "SAGA_BIND=0.0.0.0")
+	if got := env(service(t, opened, "order"), "SAGA_EXPOSED_ON"); got != "0.0.0.0" {
+		t.Errorf("with SAGA_BIND=0.0.0.0 the order service is told it is exposed on %q", got)
 	}
 }
 

@@ -1,10 +1,17 @@
 #!/bin/sh
-# Registers the search attributes the purchase workflow upserts, once the
-# Temporal server answers. Safe to run again: an attribute that exists is
-# left as it is.
+# Creates the namespace and registers the search attributes the purchase
+# workflow upserts, once the Temporal server answers. Safe to run again: a
+# namespace or an attribute that exists is left as it is.
 set -eu
 addr="${TEMPORAL_ADDRESS:-temporal:7233}"
 ns="${TEMPORAL_NAMESPACE:-default}"
+until temporal operator cluster health --address "$addr" >/dev/null 2>&1; do
+  echo "waiting for Temporal on $addr"
+  sleep 2
+done
+if ! temporal operator namespace describe --address "$addr" --namespace "$ns" >/dev/null 2>&1; then
+  temporal operator namespace create --address "$addr" --namespace "$ns" --retention 72h
+fi
 until temporal operator namespace describe --address "$addr" --namespace "$ns" >/dev/null 2>&1; do
   echo "waiting for namespace $ns on $addr"
   sleep 2
