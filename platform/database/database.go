@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -306,4 +307,33 @@ func Observe(db *gorm.DB, name string) error {
 		return nil
 	}, count, most, waits, waited)
 	return err
+}
+
+// LogSlowQueries has db log, through gorm's slog logger at warn, every
+// statement that takes longer than threshold, with its SQL (placeholders,
+// not values) and duration; 0 logs none. Failed statements are left to
+// their callers, which know whether one was expected (an insert that lost
+// a race is retried) and say so with the order it concerns.
+func LogSlowQueries(db *gorm.DB, log *slog.Logger, threshold time.Duration) {
+	if threshold <= 0 {
+		return
+	}
+	db.Logger = slowQueries{logger.NewSlogLogger(log, logger.Config{
+		SlowThreshold: threshold, LogLevel: logger.Warn, ParameterizedQueries: true, IgnoreRecordNotFoundError: true})}
+}
+
+// slowQueries is gorm's slog logger without its reports of errors.
+type slowQueries struct{ logger.Interface }
+
+func (s slowQueries) LogMode(level logger.LogLevel) logger.Interface {
+	return slowQueries{s.Interface.LogMode(level)}
+}
+
+func (s slowQueries) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), _ error) {
+	s.Interface.Trace(ctx, begin, fc, nil)
+}
+
+// ParamsFilter keeps the values out of the logged SQL.
+func (s slowQueries) ParamsFilter(ctx context.Context, sql string, params ...any) (string, []any) {
+	return s.Interface.(gorm.ParamsFilter).ParamsFilter(ctx, sql, params...)
 }

@@ -1,10 +1,13 @@
 package database
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestKindOfAndRedact(t *testing.T) {
@@ -46,4 +49,44 @@ func TestOpenRefusesWhatItCannotOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = Close(db)
+}
+
+// A statement slower than the threshold is logged at warn with its SQL,
+// placeholders rather than the customer's values; a failed one is left to
+// its caller, and a fast one is not logged.
+func TestSlowQueriesAreLoggedWithoutTheirValues(t *testing.T) {
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "slow.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Close(db)
+	type account struct {
+		ID      string `gorm:"primaryKey"`
+		Balance int64
+	}
+	if err := db.AutoMigrate(&account{}); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+
+	LogSlowQueries(db, log, time.Hour)
+	db.Create(&account{ID: "fast", Balance: 1})
+	if logs.Len() != 0 {
+		t.Fatalf("a fast statement was logged: %s", logs.String())
+	}
+
+	LogSlowQueries(db, log, time.Nanosecond)
+	db.Create(&account{ID: "alice-secret", Balance: 4242})
+	line := logs.String()
+	if !strings.Contains(line, "level=WARN") || !strings.Contains(line, "INSERT INTO") || strings.Contains(line, "alice-secret") || strings.Contains(line, "4242") {
+		t.Fatalf("slow statement logged as %q: want a warning with its SQL and without its values", line)
+	}
+	logs.Reset()
+	if err := db.Exec("SELECT * FROM no_such_table").Error; err == nil {
+		t.Fatal("the failing statement did not fail")
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("a failed statement was logged by gorm: %s", logs.String())
+	}
 }

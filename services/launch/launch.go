@@ -151,6 +151,12 @@ func mainCode[S any](s Service[S]) int {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", s.Name, err)
 		return 2
 	}
+	slowQuery, err := process.DurationFlag(fs, "slow-query", "SAGA_SLOW_QUERY", 200*time.Millisecond,
+		"log each database statement slower than this, at warn (0: none)")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", s.Name, err)
+		return 2
+	}
 	faultSpec := fs.String("faults", process.Env("SAGA_FAULTS", ""), `inject transient faults, e.g. "POST /payments=0.2:50ms,*=0.05" (env SAGA_FAULTS)`)
 	planSpec := fs.String("fault-plan", process.Env("SAGA_FAULT_PLAN", ""), `inject exact faults into chosen steps of chosen orders, e.g. "approve@o-1=down:90s" (env SAGA_FAULT_PLAN; see package faultplan)`)
 	process.ParseFlags(fs, os.Args[1:])
@@ -204,7 +210,7 @@ func mainCode[S any](s Service[S]) int {
 		return 2
 	}
 	defer tel.Flush()
-	cfg := runConfig{addr: *addr, dsn: *dsn, brokers: strings.Split(*brokers, ","), faults: faults, plan: plan, stepDeadline: *stepDeadline,
+	cfg := runConfig{addr: *addr, dsn: *dsn, brokers: strings.Split(*brokers, ","), faults: faults, plan: plan, stepDeadline: *stepDeadline, slowQuery: *slowQuery,
 		deps: Deps{Log: log, Token: os.Getenv(endpoints.EnvToken), Seed: *seed, SagaDeadline: *sagaDeadline, Metrics: tel.Metrics}}
 	if err := run(ctx, s, cfg); err != nil {
 		log.Error("stopped", "err", err)
@@ -221,6 +227,7 @@ type runConfig struct {
 	faults       *web.Faults
 	plan         *faultplan.Plan
 	stepDeadline time.Duration
+	slowQuery    time.Duration
 	deps         Deps // without the database and outbox, which run opens
 }
 
@@ -231,6 +238,7 @@ func run[S any](ctx context.Context, s Service[S], cfg runConfig) error {
 		return err
 	}
 	defer database.Close(db)
+	database.LogSlowQueries(db, log, cfg.slowQuery)
 	if err := database.Observe(db, s.Name); err != nil {
 		return fmt.Errorf("pool metrics: %w", err)
 	}
