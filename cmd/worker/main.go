@@ -98,6 +98,7 @@ func main() {
 // worker may come up before the server does.
 func dialWithRetry(ctx context.Context, cfg temporalx.Config, log *slog.Logger) (client.Client, error) {
 	sdkLog := slog.New(log.Handler()).With("component", "sdk")
+	backoff := process.Backoff{First: time.Second, Max: time.Second}
 	for attempt := 1; ; attempt++ {
 		c, err := temporalx.Dial(ctx, cfg, sdkLog, 5*time.Second)
 		if err == nil {
@@ -109,7 +110,7 @@ func dialWithRetry(ctx context.Context, cfg temporalx.Config, log *slog.Logger) 
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(time.Second):
+		case <-time.After(backoff.Next()):
 		}
 	}
 }

@@ -72,7 +72,7 @@ type Runner struct {
 	brokers    []string
 	dlq        outbox.Publisher
 	log        *slog.Logger
-	Backoff    time.Duration // first wait between tries; doubles up to MaxBackoff
+	Backoff    time.Duration // first wait between tries; doubles up to MaxBackoff, with jitter (process.Backoff)
 	MaxBackoff time.Duration
 	// RetryFor is how long a forward step's transient failure is retried
 	// before the event is dead-lettered (and the saga fails): the
@@ -121,6 +121,7 @@ func (r *Runner) Run(ctx context.Context, sub Subscription) error {
 	cfg.ErrorLogger = kafka.LoggerFunc(func(msg string, args ...any) { log.Warn("kafka: " + fmt.Sprintf(msg, args...)) })
 	reader := kafka.NewReader(cfg)
 	defer reader.Close()
+	fetchBackoff := process.Backoff{First: 200 * time.Millisecond, Max: 2 * time.Second}
 	for {
 		m, err := reader.FetchMessage(ctx)
 		if err != nil {
@@ -128,15 +129,17 @@ func (r *Runner) Run(ctx context.Context, sub Subscription) error {
 				return nil
 			}
 			log.Warn("fetch failed; retrying", "err", err)
-			if !process.Sleep(ctx, time.Second) {
+			if !process.Sleep(ctx, fetchBackoff.Next()) {
 				return nil
 			}
 			continue
 		}
+		fetchBackoff.Reset()
 		r.handle(ctx, log, sub, m)
 		if ctx.Err() != nil {
 			return nil // not committed: redelivered to the next consumer
 		}
+		commitBackoff := process.Backoff{First: 100 * time.Millisecond, Max: 2 * time.Second}
 		for {
 			err := reader.CommitMessages(ctx, m)
 			if err == nil || ctx.Err() != nil {
@@ -145,7 +148,7 @@ func (r *Runner) Run(ctx context.Context, sub Subscription) error {
 			// The effect is recorded in the inbox, so a redelivery after a
 			// lost commit is harmless; still, keep trying.
 			log.Warn("commit failed; retrying", "offset", m.Offset, "err", err)
-			if !process.Sleep(ctx, 200*time.Millisecond) {
+			if !process.Sleep(ctx, commitBackoff.Next()) {
 				return nil
 			}
 		}
@@ -180,7 +183,7 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 	// How far behind the partition's end this consumer is, after this one.
 	metrics.lag.Record(ctx, max(m.HighWaterMark-m.Offset-1, 0), metric.WithAttributes(group,
 		attribute.String("messaging.destination.name", m.Topic), attribute.Int("messaging.destination.partition.id", m.Partition)))
-	wait, start := r.Backoff, time.Now()
+	backoff, start := process.Backoff{First: r.Backoff, Max: r.MaxBackoff}, time.Now()
 	for attempt := 1; ; attempt++ {
 		err := r.Plan.Do(hctx, log, op, e.Subject, func() error { return handler(hctx, e) })
 		meaning, refused := fault.Of(err)
@@ -214,10 +217,9 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 		span.AddEvent("retry", trace.WithAttributes(attribute.Int("attempt", attempt), attribute.String("error", err.Error())))
 		metrics.retries.Add(ctx, 1, metric.WithAttributes(group))
 		log.WarnContext(ctx, "handler failed; retrying", "attempt", attempt, "err", err)
-		if !process.Sleep(ctx, wait) {
+		if !process.Sleep(ctx, backoff.Next()) {
 			return
 		}
-		wait = min(wait*2, r.MaxBackoff)
 	}
 }
 
@@ -249,6 +251,7 @@ func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscript
 	// The dead letter continues the failed event's trace: the order
 	// service's cancel and the compensations after it join it.
 	otel.GetTextMapPropagator().Inject(ctx, events.Headers{Msg: &msg})
+	backoff := process.Backoff{First: 200 * time.Millisecond, Max: 2 * time.Second}
 	for {
 		err := r.dlq.WriteMessages(ctx, msg)
 		if err == nil {
@@ -257,7 +260,7 @@ func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscript
 			return
 		}
 		log.WarnContext(ctx, "dead-letter publish failed; retrying", "err", err)
-		if !process.Sleep(ctx, time.Second) {
+		if !process.Sleep(ctx, backoff.Next()) {
 			return
 		}
 	}

@@ -65,7 +65,7 @@ func NewRelay(o *Outbox, p Publisher, log *slog.Logger) *Relay {
 // Run publishes until ctx is done. While the broker is down it retries with
 // backoff and never skips a row, so no event is lost or overtaken.
 func (r *Relay) Run(ctx context.Context) error {
-	backoff := newBackoff()
+	backoff := process.Backoff{First: 50 * time.Millisecond, Max: 2 * time.Second}
 	failing := false
 	for {
 		n, err := r.publishBatch(ctx)
@@ -77,7 +77,7 @@ func (r *Relay) Run(ctx context.Context) error {
 				r.log.Warn("publish failed; retrying until the broker is back", "err", err)
 			}
 			failing = true
-			if !process.Sleep(ctx, backoff.next()) {
+			if !process.Sleep(ctx, backoff.Next()) {
 				return nil
 			}
 			continue
@@ -86,7 +86,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			r.log.Info("publishing again")
 			failing = false
 		}
-		backoff.reset()
+		backoff.Reset()
 		if n == BatchSize {
 			continue // more rows are waiting
 		}
@@ -190,15 +190,3 @@ func publishSpan(ctx context.Context, row Message, msg *kafka.Message) trace.Spa
 }
 
 var tracer = telemetry.Tracer("messaging/outbox")
-
-type backoff struct{ d time.Duration }
-
-func newBackoff() *backoff { return &backoff{d: 50 * time.Millisecond} }
-
-func (b *backoff) next() time.Duration {
-	d := b.d
-	b.d = min(b.d*2, 2*time.Second)
-	return d
-}
-
-func (b *backoff) reset() { b.d = 50 * time.Millisecond }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -122,3 +123,29 @@ func CPUProfile(path string) (stop func(), err error) {
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
+
+// Backoff is the schedule of every retry loop here: waits that double from
+// First up to Max, each drawn between half and all of its step (equal
+// jitter), so that processes that failed together, say every consumer of a
+// broker that just came back, do not retry in lockstep. The zero value
+// waits nothing; First == Max is a steady wait with jitter.
+type Backoff struct {
+	First, Max time.Duration
+	step       time.Duration
+}
+
+// Next is how long to wait before the next try.
+func (b *Backoff) Next() time.Duration {
+	if b.step == 0 {
+		b.step = b.First
+	}
+	d := b.step
+	b.step = min(b.step*2, b.Max)
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// Reset starts the schedule again from First, after a success.
+func (b *Backoff) Reset() { b.step = 0 }

@@ -1,11 +1,13 @@
 package web_test
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/web"
 
 	"github.com/sagaforge/saga/platform/web/webtest"
@@ -78,5 +80,33 @@ func TestUnroutedRequestsAreProblems(t *testing.T) {
 		if status != tc.status || p.Code != tc.code {
 			t.Errorf("%s %s: %d %+v, want %d %s", tc.method, tc.path, status, p, tc.status, tc.code)
 		}
+	}
+}
+
+// A 503 says when to try again (Retry-After), and a client reads it into
+// the problem; a refusal, which no wait will change, says nothing of it.
+func TestUnavailableAnswersSayWhenToRetry(t *testing.T) {
+	f, err := web.ParseFaults("*=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(f.Wrap(slog.New(slog.DiscardHandler), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		web.WriteProblem(w, r, web.ProblemFrom(fault.ErrOutOfStock))
+	})))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/stock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = web.ReadResponse(resp, nil)
+	resp.Body.Close()
+	var p *web.Problem
+	if !errors.As(err, &p) || p.Status != http.StatusServiceUnavailable || p.RetryAfter != web.RetryAfter || resp.Header.Get("Retry-After") != "1" {
+		t.Fatalf("injected 503: %v, Retry-After %q", err, resp.Header.Get("Retry-After"))
+	}
+	rec := httptest.NewRecorder()
+	web.WriteProblem(rec, httptest.NewRequest(http.MethodPost, "/reservations", nil), web.ProblemFrom(fault.ErrOutOfStock))
+	if rec.Code != http.StatusConflict || rec.Header().Get("Retry-After") != "" {
+		t.Fatalf("out of stock: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sagaforge/saga/platform/fault"
 )
@@ -96,5 +98,8 @@ func ReadResponse(resp *http.Response, out any) error {
 			Detail: strings.TrimSpace(string(data))}
 	}
 	p.Status = resp.StatusCode
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
+		p.RetryAfter = time.Duration(s) * time.Second
+	}
 	return p
 }

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/sagaforge/saga/platform/fault"
 )
@@ -26,6 +28,9 @@ type Problem struct {
 	Detail   string `json:"detail,omitempty"`
 	Instance string `json:"instance,omitempty"`
 	Code     string `json:"code"`
+	// RetryAfter is the answer's Retry-After, when it had one: how long
+	// the server asked a client to wait before trying again.
+	RetryAfter time.Duration `json:"-"`
 }
 
 func (p *Problem) Error() string {
@@ -76,6 +81,9 @@ func Invalid(format string, args ...any) *Problem {
 	return ProblemFrom(fmt.Errorf("%w: "+format, append([]any{fault.ErrInvalid}, args...)...))
 }
 
+// RetryAfter is what a 503 or 429 answer asks a client to wait.
+const RetryAfter = time.Second
+
 // Write sends p as application/problem+json.
 func WriteProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 	if p.Instance == "" && r != nil {
@@ -83,6 +91,10 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 	}
 	w.Header().Set("Content-Type", ProblemContentType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if p.Status == http.StatusServiceUnavailable || p.Status == http.StatusTooManyRequests {
+		// The same request may succeed soon (RFC 9110): say when to try.
+		w.Header().Set("Retry-After", strconv.Itoa(int(RetryAfter/time.Second)))
+	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }
