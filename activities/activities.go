@@ -54,11 +54,7 @@ func Register(r worker.ActivityRegistry, a *Activities) {
 
 // CreateOrder creates the PENDING order and returns its total.
 func (a *Activities) CreateOrder(ctx context.Context, in purchase.CreateOrderInput) (purchase.CreateOrderOutput, error) {
-	items := make([]orderapi.Item, len(in.Items))
-	for i, it := range in.Items {
-		items[i] = orderapi.Item{SKU: it.SKU, Quantity: it.Quantity}
-	}
-	o, err := a.orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items, Mode: events.Orchestration})
+	o, err := a.orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items, Mode: events.Orchestration})
 	if err != nil {
 		return purchase.CreateOrderOutput{}, classify(err)
 	}
@@ -92,11 +88,7 @@ func (a *Activities) CancelOrder(ctx context.Context, in purchase.CancelOrderInp
 
 // ReserveStock reserves every line of the order.
 func (a *Activities) ReserveStock(ctx context.Context, in purchase.ReserveStockInput) error {
-	items := make([]inventoryapi.Item, len(in.Items))
-	for i, it := range in.Items {
-		items[i] = inventoryapi.Item{SKU: it.SKU, Quantity: it.Quantity}
-	}
-	_, err := a.inventory.Reserve(ctx, inventoryapi.ReserveRequest{OrderID: in.OrderID, Items: items})
+	_, err := a.inventory.Reserve(ctx, inventoryapi.ReserveRequest{OrderID: in.OrderID, Items: in.Items})
 	return classify(err)
 }
 

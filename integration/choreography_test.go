@@ -147,17 +147,6 @@ func totalsOf(t *testing.T, c clients) totals {
 	return out
 }
 
-func (a totals) minus(b totals) totals {
-	out := totals{Stock: map[string][2]int{}, Balances: map[string]money.Cents{}}
-	for k, v := range a.Stock {
-		out.Stock[k] = [2]int{v[0] - b.Stock[k][0], v[1] - b.Stock[k][1]}
-	}
-	for k, v := range a.Balances {
-		out.Balances[k] = v - b.Balances[k]
-	}
-	return out
-}
-
 func TestBothModesEndInIdenticalDatabaseStates(t *testing.T) {
 	scenarios := []struct {
 		name string

@@ -162,11 +162,7 @@ func orchestrated(c client.Client) bench.Purchaser {
 // purchaseChoreographedStatus creates a choreography order and waits for the
 // services to settle it.
 func purchaseChoreographedStatus(ctx context.Context, orders orderapi.Client, in purchase.Input) (string, error) {
-	items := make([]orderapi.Item, len(in.Items))
-	for i, it := range in.Items {
-		items[i] = orderapi.Item{SKU: it.SKU, Quantity: it.Quantity}
-	}
-	if _, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items, Mode: events.Choreography}); err != nil {
+	if _, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items, Mode: events.Choreography}); err != nil {
 		return "", err
 	}
 	for {

@@ -19,12 +19,8 @@ import (
 // waits up to waitFor for the order to settle, saying on stderr which step
 // it is waiting for.
 func purchaseChoreographed(ctx context.Context, env *Env, in purchase.Input, orders orderapi.Client, brokers []string, wait bool, waitFor time.Duration) (Report, error) {
-	items := make([]orderapi.Item, len(in.Items))
-	for i, it := range in.Items {
-		items[i] = orderapi.Item{SKU: it.SKU, Quantity: it.Quantity}
-	}
 	_, err := retry(ctx, func() (orderapi.OrderResponse, error) {
-		return orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: items, Mode: events.Choreography})
+		return orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items, Mode: events.Choreography})
 	})
 	if errors.Is(err, fault.ErrCompensated) {
 		// A cancel overtook the create: the order was cancelled before it

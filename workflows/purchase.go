@@ -143,7 +143,7 @@ func (s *saga) run(ctx workflow.Context, in purchase.Input) (purchase.Result, er
 		Name:     purchase.StepCreateOrder,
 		Summary:  "Create order " + in.OrderID + " for " + in.CustomerID + ": " + items(in.Items),
 		Activity: purchase.ActivityCreateOrder,
-		Input:    purchase.CreateOrderInput{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items},
+		Input:    purchase.CreateOrderInput(in),
 		Output:   &created,
 		Undo:     cancelOrder,
 	}); err != nil {

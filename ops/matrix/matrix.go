@@ -185,10 +185,6 @@ func owner(mode, op string) string {
 	return "order"
 }
 
-func isStep(op string) bool {
-	return op == faultplan.OpCreate || op == faultplan.OpReserve || op == faultplan.OpCharge || op == faultplan.OpApprove
-}
-
 func cell(mode, op, f string, t Timing) *Cell {
 	short := map[string]string{Refused: "ref", LostAfter: "after", LostBefore: "before", DownPast: "down", CancelBefore: "cb", CancelAfter: "ca", Killed: "kill"}[f]
 	c := &Cell{Mode: mode, Op: op, Fault: f, OrderID: fmt.Sprintf("mx-%s-%s-%s", mode[:4], op, short),

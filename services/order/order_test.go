@@ -17,8 +17,6 @@ import (
 	"github.com/sagaforge/saga/services/servicetest"
 )
 
-type fixture = servicetest.Fixture[*order.Store, orderapi.Client]
-
 var newFixture = servicetest.Starter(order.Service, orderapi.NewClient)
 
 func createReq(id string) orderapi.CreateOrderRequest {
