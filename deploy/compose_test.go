@@ -135,7 +135,7 @@ func TestComposeRunsWithTodaysImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"temporal-sql-tool", "setup-schema", "update-schema", "schema/postgresql/v12", "/versioned"} {
+	for _, want := range []string{"temporal-sql-tool", "setup-schema", "update-schema", "/etc/temporal/schema}/postgresql/v12", "/versioned"} {
 		if !strings.Contains(string(schema), want) {
 			t.Errorf("deploy/temporal/schema.sh does not run %s", want)
 		}
