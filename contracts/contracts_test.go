@@ -25,6 +25,7 @@ import (
 	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/services/payment"
 	"github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/sagaforge/saga/workers/purchases"
 )
 
 var update = flag.Bool("update", false, "write the contracts from the code")
@@ -164,9 +165,16 @@ var routes = map[string]route{
 		nil, reflect.TypeFor[paymentapi.AccountResponse](), http.StatusOK, nil},
 	"GET /accounts": {"payment", "Every customer's balance",
 		nil, reflect.TypeFor[paymentapi.ListAccountsResponse](), http.StatusOK, nil},
+	"POST /purchases": {"worker", "Start a purchase in either mode, or attach to the one its order_id names; Prefer: wait=N answers 200 with the outcome if it comes in time, else 202 with Location",
+		reflect.TypeFor[purchases.Request](), reflect.TypeFor[purchases.Report](), http.StatusOK, nil},
+	"GET /purchases/{order_id}": {"worker", "A purchase in either mode: status, current step, steps done, compensations, reason; ?wait= for its outcome",
+		nil, reflect.TypeFor[purchases.Report](), http.StatusOK, []string{"wait"}},
+	"POST /purchases/{order_id}/cancel": {"worker", "Cancel a purchase in flight; its compensations run before the answer; refused once the approval began",
+		reflect.TypeFor[purchases.CancelRequest](), reflect.TypeFor[purchases.Report](), http.StatusOK, nil},
 }
 
-var servers = map[string]string{"order": "http://127.0.0.1:8081", "inventory": "http://127.0.0.1:8082", "payment": "http://127.0.0.1:8083"}
+var servers = map[string]string{"order": "http://127.0.0.1:8081", "inventory": "http://127.0.0.1:8082", "payment": "http://127.0.0.1:8083",
+	"worker": "http://127.0.0.1:8080"}
 
 // openAPI is the OpenAPI 3.1 document of the three services.
 func openAPI() map[string]any {
@@ -194,7 +202,17 @@ func openAPI() map[string]any {
 					"content": map[string]any{"application/json": map[string]any{"schema": schemaOf(r.out, named)}}},
 				"4XX": problem, "5XX": problem,
 			}}
+		if pattern == "POST /purchases" {
+			op["responses"].(map[string]any)["202"] = map[string]any{"description": "Accepted: still running; follow it at Location",
+				"headers": map[string]any{"Location": map[string]any{"schema": map[string]any{"type": "string"}, "description": "/purchases/{order_id}"}},
+				"content": map[string]any{"application/json": map[string]any{"schema": schemaOf(r.out, named)}}}
+			op["parameters"] = []any{map[string]any{"name": "Prefer", "in": "header", "description": "RFC 7240 wait=N: wait up to N seconds (at most 60) for the outcome",
+				"schema": map[string]any{"type": "string"}}}
+		}
 		var params []any
+		if p, ok := op["parameters"].([]any); ok {
+			params = p
+		}
 		for _, seg := range strings.Split(path, "/") {
 			if name, ok := strings.CutPrefix(seg, "{"); ok {
 				params = append(params, map[string]any{"name": strings.TrimSuffix(name, "}"), "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
@@ -218,7 +236,7 @@ func openAPI() map[string]any {
 		item[strings.ToLower(method)] = op
 	}
 	var all []any
-	for _, s := range []string{"order", "inventory", "payment"} {
+	for _, s := range []string{"order", "inventory", "payment", "worker"} {
 		all = append(all, map[string]any{"url": servers[s], "description": "the " + s + " service"})
 	}
 	paths["/healthz"] = map[string]any{"servers": all, "get": map[string]any{"operationId": "healthz", "summary": "200 while the service's database answers",
@@ -226,7 +244,7 @@ func openAPI() map[string]any {
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "sagaforge services", "version": "1",
-			"description": "The HTTP APIs of the order, inventory and payment services that both saga modes call. Every mutating call is idempotent under retry. Errors are application/problem+json."},
+			"description": "The HTTP APIs of the order, inventory and payment services that both saga modes call, and the purchase API the worker serves to clients. Every mutating call is idempotent under retry. Errors are application/problem+json."},
 		"servers":    all,
 		"security":   []any{map[string]any{"bearer": []any{}}},
 		"paths":      paths,
@@ -416,7 +434,7 @@ func TestAsyncAPIIsTheCodes(t *testing.T) {
 // with their bodies' fields from the wire types.
 func TestOpenAPIIsTheCodes(t *testing.T) {
 	served := map[string]bool{}
-	for _, rs := range []web.Routes{order.Routes(nil, nil), inventory.Routes(nil, nil), payment.Routes(nil, nil)} {
+	for _, rs := range []web.Routes{order.Routes(nil, nil), inventory.Routes(nil, nil), payment.Routes(nil, nil), purchases.Routes(nil, nil)} {
 		for pattern := range rs {
 			served[pattern] = true
 			if _, ok := routes[pattern]; !ok {

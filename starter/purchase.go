@@ -10,17 +10,16 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
-	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/platform/telemetry"
+	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/workers/purchases"
 	"github.com/spf13/cobra"
 )
 
@@ -51,21 +50,8 @@ func (f *itemFlags) Set(v string) error {
 	return nil
 }
 
-// Report is what purchase and status print; --json prints it as is.
-type Report struct {
-	OrderID       string      `json:"order_id"`
-	Mode          string      `json:"mode"`
-	CurrentStep   string      `json:"current_step,omitempty"`
-	WorkflowID    string      `json:"workflow_id"`
-	RunID         string      `json:"run_id,omitempty"`
-	UIURL         string      `json:"ui_url"`
-	Status        string      `json:"status"`
-	Reason        string      `json:"reason"`
-	TotalCents    money.Cents `json:"total_cents"`
-	Steps         []string    `json:"steps"`
-	Compensations []string    `json:"compensations"`
-	TraceID       string      `json:"trace_id,omitempty"` // when spans are exported
-}
+// Report is what purchase, status and cancel print; -o json prints it as is.
+type Report = purchases.Report
 
 var tracer = telemetry.Tracer("starter")
 
@@ -79,6 +65,7 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 	mode := f.String("mode", "orchestration", "orchestration (a Temporal workflow) or choreography (services react to events)")
 	out := addOutput(cmd)
 	waitFor := f.Duration("wait-timeout", 5*time.Minute, "with --wait, give up waiting after this long (the saga goes on)")
+	api := f.String("api", process.Env("SAGA_API_URL", ""), "buy through the worker's purchase API at this URL, e.g. http://127.0.0.1:8080 (env SAGA_API_URL), instead of from here")
 	var items itemFlags
 	f.Var(&items, "item", "SKU:QTY, repeatable")
 	_ = cmd.RegisterFlagCompletionFunc("item", completeItems(env))
@@ -117,14 +104,20 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 			attribute.String("saga.order_id", in.OrderID), attribute.String("saga.mode", *mode)))
 		defer span.End()
 		var rep Report
-		switch *mode {
-		case "orchestration":
+		switch {
+		case *api != "":
+			r, err := purchaseThroughAPI(ctx, env, *api, purchases.Request{Input: in, Mode: events.Mode(*mode)}, *wait, *waitFor)
+			if err != nil {
+				return err
+			}
+			rep = r
+		case *mode == "orchestration":
 			r, err := purchaseOrchestrated(ctx, env, in, *wait)
 			if err != nil {
 				return err
 			}
 			rep = r
-		case "choreography":
+		case *mode == "choreography":
 			r, err := purchaseChoreographed(ctx, env, in, orders, strings.Split(env.Brokers, ","), *wait, *waitFor)
 			if err != nil {
 				return err
@@ -148,6 +141,30 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 	return cmd
 }
 
+// purchaseThroughAPI buys through the worker's purchase API and, with
+// wait, follows it there until it settles or waitFor runs out.
+func purchaseThroughAPI(ctx context.Context, env *Env, url string, req purchases.Request, wait bool, waitFor time.Duration) (Report, error) {
+	api := purchases.NewClient(url, nil, env.Services.Token)
+	rep, err := retry(ctx, func() (Report, error) { return api.Start(ctx, req) })
+	var p *web.Problem
+	switch {
+	case errors.As(err, &p) && (errors.Is(err, fault.ErrInvalid) || errors.Is(err, fault.ErrIdempotencyConflict)):
+		return Report{}, usagef("%s", p.Detail)
+	case err != nil:
+		return Report{}, fmt.Errorf("purchase API at %s: %w", url, err)
+	}
+	for deadline := time.Now().Add(waitFor); wait && !rep.Settled(); {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return Report{}, fmt.Errorf("order %s is still %s after %s; it goes on (starter status %s)", rep.OrderID, rep.Status, waitFor, rep.OrderID)
+		}
+		if rep, err = retry(ctx, func() (Report, error) { return api.Get(ctx, req.OrderID, left) }); err != nil {
+			return Report{}, fmt.Errorf("purchase API at %s: %w", url, err)
+		}
+	}
+	return rep, nil
+}
+
 // sameMode refuses, as bad input, an order ID that the order service holds
 // for a purchase of the other mode: attaching to it would run a second saga
 // over another saga's order.
@@ -160,79 +177,27 @@ func sameMode(ctx context.Context, orders orderapi.Client, id string, mode event
 }
 
 func purchaseOrchestrated(ctx context.Context, env *Env, in purchase.Input, wait bool) (Report, error) {
-
 	c, err := dial(ctx, env)
 	if err != nil {
 		return Report{}, err
 	}
 	defer c.Close()
-	run, err := start(ctx, c, in)
+	svc := &purchases.Service{Temporal: c, Links: env.Temporal}
+	run, err := svc.StartWorkflow(ctx, in)
+	if errors.Is(err, fault.ErrIdempotencyConflict) {
+		return Report{}, usagef("%s; use another --order-id", strings.TrimPrefix(err.Error(), fault.ErrIdempotencyConflict.Error()+": "))
+	}
 	if err != nil {
 		return Report{}, err
 	}
 	rep := Report{OrderID: in.OrderID, Mode: "orchestration", WorkflowID: run.GetID(), RunID: run.GetRunID(),
 		UIURL: env.Temporal.WorkflowURL(run.GetID(), run.GetRunID()), Status: "RUNNING", Steps: []string{}, Compensations: []string{}}
 	if wait {
-		if err := outcome(ctx, run, &rep); err != nil {
+		if err := purchases.Outcome(ctx, run, &rep); err != nil {
 			return Report{}, err
 		}
 	}
 	return rep, nil
-}
-
-// start starts the order's saga, or attaches to the one that exists: the
-// workflow ID is derived from the order ID, so one order has one saga.
-func start(ctx context.Context, c client.Client, in purchase.Input) (client.WorkflowRun, error) {
-	opts := client.StartWorkflowOptions{
-		ID:                       purchase.WorkflowID(in.OrderID),
-		TaskQueue:                purchase.TaskQueue,
-		StaticSummary:            Summary(in),
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}
-	run, err := c.ExecuteWorkflow(ctx, opts, purchase.WorkflowType, in)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
-		return c.GetWorkflow(ctx, opts.ID, ""), nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("start saga for order %s: %w", in.OrderID, err)
-	}
-	return run, nil
-}
-
-// Summary is the workflow's one-line summary in the Web UI.
-func Summary(in purchase.Input) string {
-	parts := make([]string, len(in.Items))
-	for i, it := range in.Items {
-		parts[i] = fmt.Sprintf("%d x %s", it.Quantity, it.SKU)
-	}
-	return fmt.Sprintf("%s buys %s (order %s)", in.CustomerID, strings.Join(parts, ", "), in.OrderID)
-}
-
-// outcome waits for the run and fills in its result.
-func outcome(ctx context.Context, run client.WorkflowRun, rep *Report) error {
-	var res purchase.Result
-	err := run.Get(ctx, &res)
-	var appErr *temporal.ApplicationError
-	switch {
-	case err == nil:
-	case errors.As(err, &appErr) && appErr.Type() == purchase.ErrTypeCompensationFailed:
-		_ = appErr.Details(&res)
-		res.Status, res.Reason = purchase.StatusFailed, appErr.Message()
-	case errors.As(err, new(*temporal.TerminatedError)):
-		res.Status, res.Reason = "TERMINATED", "the workflow was terminated"
-	default:
-		return fmt.Errorf("wait for order %s: %w", rep.OrderID, err)
-	}
-	rep.Status, rep.Reason, rep.TotalCents = string(res.Status), res.Reason, res.TotalCents
-	if res.Steps != nil {
-		rep.Steps = res.Steps
-	}
-	if res.Compensations != nil {
-		rep.Compensations = res.Compensations
-	}
-	return nil
 }
 
 func printReport(env *Env, rep Report, format string) error {

@@ -195,10 +195,7 @@ func (s *saga) handle(ctx workflow.Context, cancelSteps workflow.CancelFunc) err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, purchase.UpdateCancel,
 		func(ctx workflow.Context, req purchase.CancelRequest) (purchase.Result, error) {
-			s.cancelReason = "cancelled by the customer"
-			if req.Reason != "" {
-				s.cancelReason += ": " + req.Reason
-			}
+			s.cancelReason = req.OrderReason()
 			cancelSteps()
 			if err := workflow.Await(ctx, func() bool { return s.done }); err != nil {
 				return purchase.Result{}, err

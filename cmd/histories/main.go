@@ -23,7 +23,7 @@ import (
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/order/orderapi"
-	"github.com/sagaforge/saga/starter"
+	"github.com/sagaforge/saga/workers/purchases"
 )
 
 func main() {
@@ -160,7 +160,7 @@ func waitReserved(ctx context.Context, r *recorder, orderID string) {
 
 func (r *recorder) start(ctx context.Context, in purchase.Input) (client.WorkflowRun, error) {
 	return r.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: purchase.WorkflowID(in.OrderID), TaskQueue: purchase.TaskQueue,
-		StaticSummary: starter.Summary(in)}, purchase.WorkflowType, in)
+		StaticSummary: purchases.Summary(in)}, purchase.WorkflowType, in)
 }
 
 func (r *recorder) purchase(ctx context.Context, in purchase.Input) (purchase.Result, error) {

@@ -8,8 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -22,6 +22,7 @@ import (
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/endpoints"
 	"github.com/sagaforge/saga/workers"
+	"github.com/sagaforge/saga/workers/purchases"
 	"github.com/sagaforge/saga/workflows"
 )
 
@@ -33,7 +34,9 @@ func main() {
 	configFile := fs.String("config-file", "", "Temporal CLI config file (env TEMPORAL_CONFIG_FILE, else ~/.config/temporalio/temporal.toml)")
 	services := endpoints.FromEnv()
 	services.Flags(fs)
-	addr := fs.String("addr", process.Env("WORKER_ADDR", "127.0.0.1:8080"), "listen address of GET /metrics and /healthz (env WORKER_ADDR)")
+	addr := fs.String("addr", process.Env("WORKER_ADDR", "127.0.0.1:8080"), "listen address of the purchase API, GET /metrics and /healthz (env WORKER_ADDR)")
+	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka bootstrap brokers, comma-separated, where the API reads a choreographed purchase's events (env KAFKA_BROKERS)")
+	uiURL := fs.String("ui-url", process.Env("TEMPORAL_UI_URL", "http://127.0.0.1:8233"), "Temporal Web UI base URL, for the API's links (env TEMPORAL_UI_URL)")
 	policy := workflows.DefaultPolicy()
 	stepDeadline, err := process.DurationFlag(fs, "step-deadline", "SAGA_STEP_DEADLINE", policy.StepDeadline,
 		"how long a forward step is retried before the saga gives up and compensates")
@@ -42,11 +45,16 @@ func main() {
 		os.Exit(2)
 	}
 	process.ParseFlags(fs, os.Args[1:])
+	if err := web.Guarded(*addr, services.Token, os.Getenv(web.EnvExposedOn)); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(2)
+	}
 	cfg, err := temporalx.Load(*configFile, *profile)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(2)
 	}
+	cfg.UIURL = *uiURL
 	if *address != "" {
 		cfg.Address = *address
 	}
@@ -72,7 +80,8 @@ func main() {
 	}
 	defer c.Close()
 
-	w, err := workers.New(c, policy, activities.New(services.Clients(web.DefaultHTTPClient())))
+	clients := services.Clients(web.DefaultHTTPClient())
+	w, err := workers.New(c, policy, activities.New(clients))
 	if err != nil {
 		log.Error("start failed", "err", err)
 		os.Exit(1)
@@ -82,10 +91,13 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("polling", "task_queue", purchase.TaskQueue, "temporal", cfg.Address, "namespace", cfg.Namespace, "tls", cfg.Secure())
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", tel.Metrics)
-	mux.Handle("GET /healthz", web.Health(func(ctx context.Context) error { _, err := c.CheckHealth(ctx, nil); return err }))
-	err = web.Serve(ctx, log, *addr, web.Middleware(log, "", mux), nil)
+	// The orchestrator also answers clients: the purchase API, beside the
+	// process's metrics and health.
+	api := &purchases.Service{Temporal: c, Orders: clients.Orders, Brokers: strings.Split(*brokers, ","), Links: cfg}
+	routes := purchases.Routes(api, log)
+	routes["GET /metrics"] = tel.Metrics
+	health := func(ctx context.Context) error { _, err := c.CheckHealth(ctx, nil); return err }
+	err = web.Serve(ctx, log, *addr, web.API(log, services.Token, health, routes), nil)
 	w.Stop()
 	if err != nil {
 		log.Error("stopped", "err", err)

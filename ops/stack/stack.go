@@ -182,7 +182,7 @@ func (s *Stack) define() []*child {
 		svc("inventory", c.InventoryPort),
 		svc("payment", c.PaymentPort),
 		{name: "worker", path: bin("worker"), args: []string{
-			"--temporal-address", addr(c.TemporalPort), "--addr", addr(c.WorkerPort),
+			"--temporal-address", addr(c.TemporalPort), "--addr", addr(c.WorkerPort), "--brokers", addr(c.BrokerPort), "--ui-url", s.url(c.UIPort),
 			"--order-url", s.OrderURL(), "--inventory-url", s.InventoryURL(), "--payment-url", s.PaymentURL()},
 			env: append(temporalx.PlainEnv(), env...), ready: s.workerReady},
 	}...)

@@ -46,6 +46,9 @@ type IdempotencyKeyed interface{ IdempotencyKey() string }
 // A StatusCoder is an answer with its own status code instead of 200 OK.
 type StatusCoder interface{ StatusCode() int }
 
+// A HeaderWriter is an answer with headers of its own (Location).
+type HeaderWriter interface{ WriteHeaders(http.Header) }
+
 // Endpoint serves one operation, named op in the log. The JSON body is
 // decoded into In (an empty body is the zero In, which the operation's
 // validation then judges); the answer is written as JSON, a failure as its
@@ -81,6 +84,9 @@ func Endpoint[In, Out any](log *slog.Logger, op string, run func(r *http.Request
 				attrs = append(attrs, "result", v)
 			}
 			log.InfoContext(r.Context(), op, attrs...)
+		}
+		if h, ok := any(out).(HeaderWriter); ok {
+			h.WriteHeaders(w.Header())
 		}
 		WriteJSON(w, status, out)
 	}

@@ -170,3 +170,34 @@ func Fail(log *slog.Logger, w http.ResponseWriter, r *http.Request, orderID, op 
 	}
 	WriteProblem(w, r, p)
 }
+
+// EnvToken names the bearer token every mutating call needs, when set.
+const EnvToken = "SAGA_SERVICE_TOKEN"
+
+// EnvExposedOn is where a container's port is published on its host (as
+// compose's SAGA_BIND): a service listening on every interface of its
+// container is still reachable from no other machine when that is loopback.
+const EnvExposedOn = "SAGA_EXPOSED_ON"
+
+// Guarded refuses a listener other machines can reach when no token guards
+// it: anyone who reached it could move stock and money.
+func Guarded(addr, token, exposedOn string) error {
+	if token != "" || loopback(addr) || (exposedOn != "" && loopback(net.JoinHostPort(exposedOn, "0"))) {
+		return nil
+	}
+	return fmt.Errorf("refusing to listen on %s without %s: another machine could move stock and money; "+
+		"set a token, or listen on 127.0.0.1", addr, EnvToken)
+}
+
+// loopback reports whether addr's host is a loopback address or name.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

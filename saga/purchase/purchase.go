@@ -115,6 +115,15 @@ type CancelRequest struct {
 	Reason string `json:"reason"`
 }
 
+// OrderReason is the reason a customer's cancel gives the order, in
+// either mode.
+func (r CancelRequest) OrderReason() string {
+	if r.Reason == "" {
+		return "cancelled by the customer"
+	}
+	return "cancelled by the customer: " + r.Reason
+}
+
 // Step and compensation names, as they appear in a Result.
 const (
 	StepCreateOrder   = "create order"

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/web"
 	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/services/payment/paymentapi"
@@ -25,7 +26,7 @@ const (
 	EnvOrder     = "ORDER_URL"
 	EnvInventory = "INVENTORY_URL"
 	EnvPayment   = "PAYMENT_URL"
-	EnvToken     = "SAGA_SERVICE_TOKEN"
+	EnvToken     = web.EnvToken
 )
 
 // FromEnv reads Endpoints from the environment, with the local defaults.

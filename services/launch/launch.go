@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -99,34 +98,6 @@ func (s Service[S]) Build(ctx context.Context, d Deps) (S, Parts, error) {
 	return store, parts, nil
 }
 
-// EnvExposedOn is where a container's port is published on its host (as
-// compose's SAGA_BIND): a service listening on every interface of its
-// container is still reachable from no other machine when that is loopback.
-const EnvExposedOn = "SAGA_EXPOSED_ON"
-
-// guarded refuses a listener other machines can reach when no token guards
-// it: anyone who reached it could move stock and money.
-func guarded(addr, token, exposedOn string) error {
-	if token != "" || loopback(addr) || (exposedOn != "" && loopback(net.JoinHostPort(exposedOn, "0"))) {
-		return nil
-	}
-	return fmt.Errorf("refusing to listen on %s without %s: another machine could move stock and money; "+
-		"set a token, or listen on 127.0.0.1", addr, endpoints.EnvToken)
-}
-
-// loopback reports whether addr's host is a loopback address or name.
-func loopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // Main runs the service and exits the process when it stops.
 func Main[S any](s Service[S]) { os.Exit(mainCode(s)) }
 
@@ -178,7 +149,7 @@ func mainCode[S any](s Service[S]) int {
 		fmt.Fprintf(os.Stderr, "%s: --seed must be demo or bench, got %q\n", s.Name, *seed)
 		return 2
 	}
-	if err := guarded(*addr, os.Getenv(endpoints.EnvToken), os.Getenv(EnvExposedOn)); err != nil {
+	if err := web.Guarded(*addr, os.Getenv(endpoints.EnvToken), os.Getenv(web.EnvExposedOn)); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", s.Name, err)
 		return 2
 	}

@@ -1,4 +1,4 @@
-package launch
+package web
 
 import "testing"
 
@@ -20,7 +20,7 @@ func TestListenersOthersCanReachNeedAToken(t *testing.T) {
 		{"0.0.0.0:8081", "", "0.0.0.0", true},
 		{"0.0.0.0:8081", "", "192.168.1.10", true},
 	} {
-		err := guarded(tc.addr, tc.token, tc.exposedOn)
+		err := Guarded(tc.addr, tc.token, tc.exposedOn)
 		if (err != nil) != tc.refused {
 			t.Errorf("listen %s, token %q, exposed on %q: %v; want refused=%v", tc.addr, tc.token, tc.exposedOn, err, tc.refused)
 		}

@@ -1,0 +1,130 @@
+package purchases
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/input"
+	"github.com/sagaforge/saga/platform/web"
+)
+
+// MaxWait is the longest a request may wait for an outcome.
+const MaxWait = time.Minute
+
+// CancelRequest is the body of POST /purchases/{order_id}/cancel.
+type CancelRequest struct {
+	Reason string `json:"reason"`
+}
+
+// Routes are the purchase API:
+//
+//	POST /purchases {order_id?, customer_id, items, mode?}   Prefer: wait=N
+//	GET  /purchases/{order_id}[?wait=10s]
+//	POST /purchases/{order_id}/cancel {reason}
+//
+// A purchase that settles within the wait asked for is answered 200 with
+// its outcome; one still running 202 with Location: /purchases/{order_id}.
+func Routes(s *Service, log *slog.Logger) web.Routes {
+	return web.Routes{
+		"POST /purchases": web.Endpoint(log, "purchase", func(r *http.Request, req Request) (answer, error) {
+			wait, err := preferredWait(r.Header.Get("Prefer"))
+			if err != nil {
+				return answer{}, err
+			}
+			rep, err := s.Start(r.Context(), req)
+			if err != nil {
+				return answer{}, err
+			}
+			if rep, err = s.Wait(r.Context(), rep, wait); err != nil {
+				return answer{}, err
+			}
+			return answer{Report: rep, waited: wait}, nil
+		}),
+		"GET /purchases/{order_id}": web.Endpoint(log, "status", func(r *http.Request, _ web.NoBody) (answer, error) {
+			id := r.PathValue("order_id")
+			if err := input.ValidateOrderID(id); err != nil {
+				return answer{}, err
+			}
+			wait, err := waitParam(r.URL.Query().Get("wait"))
+			if err != nil {
+				return answer{}, err
+			}
+			rep, err := s.Get(r.Context(), id, wait)
+			return answer{Report: rep, read: true}, err
+		}),
+		"POST /purchases/{order_id}/cancel": web.Endpoint(log, "cancel", func(r *http.Request, req CancelRequest) (answer, error) {
+			id := r.PathValue("order_id")
+			if err := input.ValidateOrderID(id); err != nil {
+				return answer{}, err
+			}
+			rep, err := s.Cancel(r.Context(), id, req.Reason)
+			return answer{Report: rep, read: true}, err
+		}),
+	}
+}
+
+// answer is a purchase as the API answers it: 200 when it has its outcome
+// (or is read as it stands), else 202 Accepted with where to follow it.
+type answer struct {
+	Report
+	waited time.Duration
+	read   bool
+}
+
+func (a answer) StatusCode() int {
+	if a.read || a.Settled() {
+		return http.StatusOK
+	}
+	return http.StatusAccepted
+}
+
+func (a answer) WriteHeaders(h http.Header) {
+	if !a.read {
+		h.Set("Location", "/purchases/"+a.OrderID)
+	}
+	if a.waited > 0 {
+		h.Set("Preference-Applied", "wait="+strconv.Itoa(int(a.waited/time.Second)))
+	}
+}
+
+// LogValue is what the log says of a purchase.
+func (a answer) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("status", a.Status), slog.String("mode", a.Mode), slog.String("reason", a.Reason))
+}
+
+// IdempotencyKey names the order a purchase request is about, for the log.
+func (r Request) IdempotencyKey() string { return r.OrderID }
+
+// preferredWait reads RFC 7240's Prefer: wait=N (seconds); other
+// preferences are ignored, as the RFC asks.
+func preferredWait(prefer string) (time.Duration, error) {
+	for _, p := range strings.Split(prefer, ",") {
+		name, value, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if !strings.EqualFold(strings.TrimSpace(name), "wait") {
+			continue
+		}
+		n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(value), `"`))
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%w: Prefer: wait wants whole seconds, got %q", fault.ErrInvalid, value)
+		}
+		return min(time.Duration(n)*time.Second, MaxWait), nil
+	}
+	return 0, nil
+}
+
+// waitParam reads ?wait=10s, up to MaxWait.
+func waitParam(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 || d > MaxWait {
+		return 0, fmt.Errorf("%w: wait must be a duration up to %s, e.g. 10s; got %q", fault.ErrInvalid, MaxWait, s)
+	}
+	return d, nil
+}

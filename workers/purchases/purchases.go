@@ -1,0 +1,421 @@
+// Package purchases is the purchase API of the orchestrator process: start
+// a purchase in either mode, follow it to its outcome, cancel it. The
+// worker serves it over HTTP (http.go); the starter calls it directly, or
+// through the worker with --api (Client). Failures are fault sentinels, so
+// each caller words them its way: a problem+json answer, or an exit code.
+package purchases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/input"
+	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/platform/temporalx"
+	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/order/orderapi"
+)
+
+// Report is a purchase as the API answers it and the starter prints it.
+type Report struct {
+	OrderID       string      `json:"order_id"`
+	Mode          string      `json:"mode"`
+	CurrentStep   string      `json:"current_step,omitempty"`
+	WorkflowID    string      `json:"workflow_id"`
+	RunID         string      `json:"run_id,omitempty"`
+	UIURL         string      `json:"ui_url"`
+	Status        string      `json:"status"`
+	Reason        string      `json:"reason"`
+	TotalCents    money.Cents `json:"total_cents"`
+	Steps         []string    `json:"steps"`
+	Compensations []string    `json:"compensations"`
+	TraceID       string      `json:"trace_id,omitempty"` // when spans are exported
+}
+
+// Settled reports whether the purchase has its outcome.
+func (r Report) Settled() bool {
+	return r.Status != "" && r.Status != "RUNNING" && r.Status != string(purchase.SagaCompensating)
+}
+
+// Service runs purchases on Temporal (orchestration) or through the order
+// service and the events on Kafka (choreography).
+type Service struct {
+	Temporal client.Client
+	Orders   orderapi.Client
+	Brokers  []string
+	Links    temporalx.Config // where the Web UI is, for each run's link
+}
+
+// Request is a purchase to start.
+type Request struct {
+	purchase.Input
+	Mode events.Mode `json:"mode,omitempty"` // orchestration when empty
+}
+
+// Start starts the purchase, or attaches to the one its order ID already
+// names when that was started with the same request. A different request
+// under the same order ID, or the same ID in the other mode, is
+// fault.ErrIdempotencyConflict; bad input fault.ErrInvalid.
+func (s *Service) Start(ctx context.Context, req Request) (Report, error) {
+	if req.Mode == "" {
+		req.Mode = events.Orchestration
+	}
+	if req.OrderID == "" {
+		req.OrderID = input.NewOrderID()
+	}
+	if req.Mode != events.Orchestration && req.Mode != events.Choreography {
+		return Report{}, fmt.Errorf("%w: mode must be orchestration or choreography, got %q", fault.ErrInvalid, req.Mode)
+	}
+	if err := req.Input.Validate(); err != nil {
+		return Report{}, err
+	}
+	o, err := s.Orders.Get(ctx, req.OrderID)
+	switch {
+	case err == nil && o.Mode != "" && o.Mode != req.Mode:
+		return Report{}, fmt.Errorf("%w: order %s exists as a %s purchase", fault.ErrIdempotencyConflict, req.OrderID, o.Mode)
+	case err != nil && !errors.Is(err, fault.ErrNotFound):
+		return Report{}, fmt.Errorf("read order %s: %w", req.OrderID, err)
+	}
+	if req.Mode == events.Choreography {
+		return s.StartChoreographed(ctx, req.Input)
+	}
+	run, err := s.StartWorkflow(ctx, req.Input)
+	if err != nil {
+		return Report{}, err
+	}
+	return s.running(run.GetID(), run.GetRunID(), req.OrderID), nil
+}
+
+func (s *Service) running(workflowID, runID, orderID string) Report {
+	return Report{OrderID: orderID, Mode: string(events.Orchestration), WorkflowID: workflowID, RunID: runID,
+		UIURL: s.Links.WorkflowURL(workflowID, runID), Status: "RUNNING", Steps: []string{}, Compensations: []string{}}
+}
+
+// StartWorkflow starts the order's saga, or attaches to the one that exists
+// (running or ended): the workflow ID is derived from the order ID, so one
+// order has one saga. It attaches only when the saga was started with the
+// same input.
+func (s *Service) StartWorkflow(ctx context.Context, in purchase.Input) (client.WorkflowRun, error) {
+	opts := client.StartWorkflowOptions{
+		ID:                       purchase.WorkflowID(in.OrderID),
+		TaskQueue:                purchase.TaskQueue,
+		StaticSummary:            Summary(in),
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		// Told, not attached silently: the input decides whether to attach.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+	}
+	run, err := s.Temporal.ExecuteWorkflow(ctx, opts, purchase.WorkflowType, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		first, ferr := s.input(ctx, opts.ID)
+		if ferr != nil {
+			return nil, ferr
+		}
+		if !sameInput(first, in) {
+			return nil, fmt.Errorf("%w: order %s was bought by %s with other items", fault.ErrIdempotencyConflict, in.OrderID, first.CustomerID)
+		}
+		return s.Temporal.GetWorkflow(ctx, opts.ID, ""), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("start saga for order %s: %w", in.OrderID, err)
+	}
+	return run, nil
+}
+
+// input reads the input a saga was started with, from its first event.
+func (s *Service) input(ctx context.Context, workflowID string) (purchase.Input, error) {
+	it := s.Temporal.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	if !it.HasNext() {
+		return purchase.Input{}, fmt.Errorf("saga %s has no history", workflowID)
+	}
+	ev, err := it.Next()
+	if err != nil {
+		return purchase.Input{}, fmt.Errorf("read saga %s: %w", workflowID, err)
+	}
+	var in purchase.Input
+	payloads := ev.GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()
+	if len(payloads) == 0 || converter.GetDefaultDataConverter().FromPayload(payloads[0], &in) != nil {
+		return purchase.Input{}, fmt.Errorf("saga %s: unreadable input", workflowID)
+	}
+	return in, nil
+}
+
+// sameInput compares two purchases line by line, in any order.
+func sameInput(a, b purchase.Input) bool {
+	key := func(in purchase.Input) string {
+		lines := make([]string, len(in.Items))
+		for i, it := range in.Items {
+			lines[i] = fmt.Sprintf("%s:%d", it.SKU, it.Quantity)
+		}
+		slices.Sort(lines)
+		return in.OrderID + "|" + in.CustomerID + "|" + strings.Join(lines, ",")
+	}
+	return key(a) == key(b)
+}
+
+// Summary is the workflow's one-line summary in the Web UI.
+func Summary(in purchase.Input) string {
+	parts := make([]string, len(in.Items))
+	for i, it := range in.Items {
+		parts[i] = fmt.Sprintf("%d x %s", it.Quantity, it.SKU)
+	}
+	return fmt.Sprintf("%s buys %s (order %s)", in.CustomerID, strings.Join(parts, ", "), in.OrderID)
+}
+
+// StartChoreographed creates the order in choreography mode; from there the
+// services carry the saga by reacting to each other's events.
+func (s *Service) StartChoreographed(ctx context.Context, in purchase.Input) (Report, error) {
+	_, err := s.Orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items, Mode: events.Choreography})
+	if errors.Is(err, fault.ErrCompensated) {
+		// A cancel overtook the create: the order was cancelled before it
+		// existed, and its tombstone refused the create.
+		return Report{OrderID: in.OrderID, Mode: string(events.Choreography), Status: string(orderapi.StatusCancelled),
+			Reason: "cancelled before it was created", Steps: []string{}, Compensations: []string{purchase.CompensationCancelOrder}}, nil
+	}
+	if err != nil {
+		return Report{}, err
+	}
+	return Report{OrderID: in.OrderID, Mode: string(events.Choreography), Status: "RUNNING", Steps: []string{}, Compensations: []string{}}, nil
+}
+
+// Get reports the purchase, in either mode; with wait > 0 it first waits up
+// to wait for its outcome. An order no saga knows is fault.ErrNotFound.
+func (s *Service) Get(ctx context.Context, orderID string, wait time.Duration) (Report, error) {
+	// A choreographed order has no workflow: the order service and the
+	// events tell its story. Anything else is asked of Temporal.
+	o, err := s.Orders.Get(ctx, orderID)
+	if err != nil && !errors.Is(err, fault.ErrNotFound) {
+		return Report{}, fmt.Errorf("read order %s: %w", orderID, err)
+	}
+	if err == nil && o.Mode == events.Choreography {
+		// The order service holds a read up to its own bound; ask again
+		// until the wait asked for is spent.
+		for deadline := time.Now().Add(wait); o.Status == orderapi.StatusPending && time.Until(deadline) > 0; {
+			settled, err := s.Orders.AwaitSettled(ctx, orderID, min(time.Until(deadline), 10*time.Second).Round(time.Millisecond))
+			if err != nil {
+				break // what it said last stands
+			}
+			o = settled
+		}
+		return ChoreographyReport(ctx, o, s.Brokers)
+	}
+	return s.orchestrated(ctx, orderID, wait)
+}
+
+func (s *Service) orchestrated(ctx context.Context, orderID string, wait time.Duration) (Report, error) {
+	wid := purchase.WorkflowID(orderID)
+	desc, err := s.Temporal.DescribeWorkflowExecution(ctx, wid, "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return Report{}, fmt.Errorf("%w: no purchase saga for order %s", fault.ErrNotFound, orderID)
+	}
+	if err != nil {
+		return Report{}, fmt.Errorf("describe %s: %w", wid, err)
+	}
+	runID := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	rep := s.running(wid, runID, orderID)
+	run := s.Temporal.GetWorkflow(ctx, wid, runID)
+	if desc.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return rep, Outcome(ctx, run, &rep)
+	}
+	if wait > 0 {
+		waitCtx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		if err := Outcome(waitCtx, run, &rep); err == nil {
+			return rep, nil
+		} else if waitCtx.Err() == nil {
+			return Report{}, err
+		}
+	}
+	// Running: ask the saga itself where it is. A saga retrying a step
+	// holds its workflow task, and the query waits for it; then the
+	// history's word (running) is all there is to say.
+	queryCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	var st purchase.State
+	resp, err := s.Temporal.QueryWorkflow(queryCtx, wid, runID, purchase.QueryState)
+	if err == nil {
+		err = resp.Get(&st)
+	}
+	if err != nil {
+		rep.CurrentStep = "busy retrying a step (see the Web UI)"
+		return rep, nil
+	}
+	rep.Status, rep.CurrentStep, rep.Reason = string(st.Status), st.CurrentStep, st.Reason
+	rep.Steps, rep.Compensations = st.Steps, st.Compensations
+	return rep, nil
+}
+
+// Wait waits up to wait for a purchase just started to settle, and reports
+// it as it then stands.
+func (s *Service) Wait(ctx context.Context, rep Report, wait time.Duration) (Report, error) {
+	if rep.Settled() || wait <= 0 {
+		return rep, nil
+	}
+	return s.Get(ctx, rep.OrderID, wait)
+}
+
+// Cancel cancels a purchase in flight and reports it once its
+// compensations are done: an orchestrated one through its cancel update, a
+// choreographed one at the order service, whose OrderCancelled makes
+// inventory and payment compensate. After the approval began it is
+// fault.ErrIllegalTransition; an unknown order fault.ErrNotFound.
+func (s *Service) Cancel(ctx context.Context, orderID, why string) (Report, error) {
+	if len(why) > 200 {
+		return Report{}, fmt.Errorf("%w: a reason holds at most 200 characters", fault.ErrInvalid)
+	}
+	o, err := s.Orders.Get(ctx, orderID)
+	if err != nil && !errors.Is(err, fault.ErrNotFound) {
+		return Report{}, fmt.Errorf("read order %s: %w", orderID, err)
+	}
+	if err == nil && o.Mode == events.Choreography {
+		return s.cancelChoreographed(ctx, o, why)
+	}
+	wid := purchase.WorkflowID(orderID)
+	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: wid, UpdateName: purchase.UpdateCancel,
+		Args: []any{purchase.CancelRequest{Reason: why}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		// The saga has ended (or never was): say which.
+		var res purchase.Result
+		if gerr := s.Temporal.GetWorkflow(ctx, wid, "").Get(ctx, &res); gerr == nil {
+			if res.Status == purchase.StatusCancelled && res.Reason == orderReason(why) {
+				// This very cancel, repeated: its answer again.
+				rep := s.running(wid, "", orderID)
+				rep.Status, rep.Reason, rep.TotalCents, rep.Steps, rep.Compensations = string(res.Status), res.Reason, res.TotalCents, res.Steps, res.Compensations
+				return rep, nil
+			}
+			return Report{}, fmt.Errorf("%w: order %s is already %s and can no longer be cancelled", fault.ErrIllegalTransition, orderID, res.Status)
+		}
+		return Report{}, fmt.Errorf("%w: no running purchase saga for order %s", fault.ErrNotFound, orderID)
+	case err != nil:
+		return Report{}, cancelRefused(err)
+	}
+	var res purchase.Result
+	if err := handle.Get(ctx, &res); err != nil {
+		return Report{}, cancelRefused(err)
+	}
+	rep := s.running(wid, "", orderID)
+	rep.Status, rep.Reason, rep.TotalCents, rep.Steps, rep.Compensations = string(res.Status), res.Reason, res.TotalCents, res.Steps, res.Compensations
+	return rep, nil
+}
+
+// cancelRefused is the saga's refusal of a cancel: too late, once the
+// approval began.
+func cancelRefused(err error) error {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return fmt.Errorf("%w: %s", fault.ErrIllegalTransition, appErr.Message())
+	}
+	return fmt.Errorf("cancel refused: %w", err)
+}
+
+// orderReason is the reason a customer's cancel gives the order.
+func orderReason(why string) string { return purchase.CancelRequest{Reason: why}.OrderReason() }
+
+func (s *Service) cancelChoreographed(ctx context.Context, o orderapi.OrderResponse, why string) (Report, error) {
+	if o.Status == orderapi.StatusCancelled && o.Reason == orderReason(why) {
+		return ChoreographyReport(ctx, o, s.Brokers) // this very cancel, repeated
+	}
+	if o.Status != orderapi.StatusPending {
+		return Report{}, fmt.Errorf("%w: order %s is already %s and can no longer be cancelled", fault.ErrIllegalTransition, o.OrderID, o.Status)
+	}
+	id := o.OrderID
+	o, err := s.Orders.Cancel(ctx, id, orderapi.CancelOrderRequest{Reason: orderReason(why)})
+	if errors.Is(err, fault.ErrIllegalTransition) {
+		return Report{}, fmt.Errorf("%w: order %s was approved meanwhile", fault.ErrIllegalTransition, id)
+	}
+	if err != nil {
+		return Report{}, err
+	}
+	return ChoreographyReport(ctx, o, s.Brokers)
+}
+
+// Outcome waits for the run and fills in its result.
+func Outcome(ctx context.Context, run client.WorkflowRun, rep *Report) error {
+	var res purchase.Result
+	err := run.Get(ctx, &res)
+	var appErr *temporal.ApplicationError
+	switch {
+	case err == nil:
+	case errors.As(err, &appErr) && appErr.Type() == purchase.ErrTypeCompensationFailed:
+		_ = appErr.Details(&res)
+		res.Status, res.Reason = purchase.StatusFailed, appErr.Message()
+	case errors.As(err, new(*temporal.TerminatedError)):
+		res.Status, res.Reason = "TERMINATED", "the workflow was terminated"
+	default:
+		return fmt.Errorf("wait for order %s: %w", rep.OrderID, err)
+	}
+	rep.Status, rep.Reason, rep.TotalCents = string(res.Status), res.Reason, res.TotalCents
+	if res.Steps != nil {
+		rep.Steps = res.Steps
+	}
+	if res.Compensations != nil {
+		rep.Compensations = res.Compensations
+	}
+	return nil
+}
+
+// ChoreographyReport tells a choreographed order's story from its events,
+// the only record the saga has.
+func ChoreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers []string) (Report, error) {
+	rep := Report{OrderID: o.OrderID, Mode: string(events.Choreography), Status: string(o.Status), Reason: o.Reason,
+		TotalCents: o.TotalCents, Steps: []string{}, Compensations: []string{}}
+	if o.Status == orderapi.StatusPending {
+		rep.Status = "RUNNING"
+	}
+	// The final event trails the order's commit by its relay's latency.
+	deadline, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		evs, err := events.ReadOrder(deadline, brokers, o.OrderID)
+		if err != nil {
+			return Report{}, fmt.Errorf("cannot read events from Kafka at %v: %w", brokers, err)
+		}
+		saga := events.Summarize(evs)
+		rep.Steps, rep.Compensations = saga.Steps, saga.Compensations
+		if saga.Settled || o.Status == orderapi.StatusPending {
+			return rep, nil
+		}
+		select {
+		case <-deadline.Done():
+			return rep, nil // the order service's word stands; the steps may be short
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// WaitingFor says which step a choreographed saga waits for, from its events.
+func WaitingFor(ctx context.Context, brokers []string, orderID string) string {
+	readCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	evs, err := events.ReadOrder(readCtx, brokers, orderID)
+	if err != nil {
+		return "its events unreadable: " + err.Error()
+	}
+	saga := events.Summarize(evs)
+	next := []string{purchase.StepCreateOrder, purchase.StepReserveStock, purchase.StepChargePayment, purchase.StepApproveOrder}
+	if len(saga.Compensations) > 0 {
+		return fmt.Sprintf("compensating (done: %s)", strings.Join(saga.Compensations, ", "))
+	}
+	if n := len(saga.Steps); n < len(next) {
+		return "waiting for " + next[n]
+	}
+	return "waiting for its last event"
+}
