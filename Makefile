@@ -23,7 +23,7 @@ jaeger: $(BIN)/jaeger
 $(BIN)/jaeger: tools/jaeger/go.mod tools/jaeger/go.sum
 	$(GO) build -modfile=tools/jaeger/go.mod -o $(BIN)/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
 
-# make demo               run two purchases and keep the stack up until Ctrl-C
+# make demo               run three purchases and keep the stack up until Ctrl-C
 # make demo DEMO_EXIT=1   run them, stop, exit 0 only if both ended as expected
 demo: build
 	$(BIN)/stack demo $(if $(DEMO_EXIT),--exit)

@@ -20,11 +20,13 @@ type demoPurchase struct {
 	title  string
 	args   []string
 	expect string
+	api    bool // through the worker's purchase API (--api)
 }
 
 var demoPurchases = []demoPurchase{
-	{"alice buys 2 keyboards", []string{"--customer", "alice", "--item", "SKU-1:2"}, "APPROVED"},
-	{"bob's card is declined for a monitor", []string{"--customer", "bob", "--item", "SKU-2:1"}, "CANCELLED"},
+	{"alice buys 2 keyboards", []string{"--customer", "alice", "--item", "SKU-1:2"}, "APPROVED", false},
+	{"bob's card is declined for a monitor", []string{"--customer", "bob", "--item", "SKU-2:1"}, "CANCELLED", false},
+	{"alice buys a keyboard over HTTP, with no coordinator", []string{"--customer", "alice", "--item", "SKU-1:1", "--mode", "choreography"}, "APPROVED", true},
 }
 
 // Options say what Run does with the stack once it is up.
@@ -112,6 +114,9 @@ func runDemo(ctx context.Context, s *Stack, out io.Writer) bool {
 	var summary strings.Builder
 	for i, d := range demoPurchases {
 		args := append([]string{"purchase"}, d.args...)
+		if d.api {
+			args = append(args, "--api", s.WorkerURL())
+		}
 		args = append(args, "--wait", "--json")
 		var stdout, stderr bytes.Buffer
 		code := s.Starter(&stdout, &stderr).Run(ctx, args)
@@ -132,7 +137,11 @@ func runDemo(ctx context.Context, s *Stack, out io.Writer) bool {
 		if len(rep.Compensations) > 0 {
 			fmt.Fprintf(&summary, "\n     undone: %s", strings.Join(rep.Compensations, " -> "))
 		}
-		fmt.Fprintf(&summary, "\n     %s\n", rep.UIURL)
+		if rep.UIURL != "" {
+			fmt.Fprintf(&summary, "\n     %s\n", rep.UIURL)
+		} else {
+			fmt.Fprintf(&summary, "\n     no coordinator: bin/starter events --order %s\n", rep.OrderID)
+		}
 	}
 	fmt.Fprintf(out, "\n== demo ==\n%s\n", summary.String())
 	return ok
