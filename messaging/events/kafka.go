@@ -21,7 +21,7 @@ import (
 func NewWriter(brokers []string) *kafka.Writer {
 	return &kafka.Writer{
 		Addr:            kafka.TCP(brokers...),
-		Balancer:        &kafka.Hash{},
+		Balancer:        balancer,
 		RequiredAcks:    kafka.RequireAll,
 		BatchTimeout:    10 * time.Microsecond,
 		BatchSize:       MaxBatch,
@@ -32,6 +32,10 @@ func NewWriter(brokers []string) *kafka.Writer {
 		WriteTimeout:    5 * time.Second,
 	}
 }
+
+// balancer sends every message keyed with one order ID to one partition of
+// its topic; ReadOrder finds them there.
+var balancer = &kafka.Hash{}
 
 // MaxBatch is the most messages one write of NewWriter's carries.
 const MaxBatch = 100

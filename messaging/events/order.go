@@ -15,13 +15,16 @@ import (
 
 // ReadOrder returns one order's events published so far on the three
 // service topics, without duplicates, in the order they happened. It reads
-// the partitions directly (no consumer group), so it is cheap to repeat.
+// the partitions directly (no consumer group), and of each topic only the
+// one the order's key goes to (NewWriter's balancer), so it is cheap to
+// repeat.
 func ReadOrder(ctx context.Context, brokers []string, orderID string) ([]Envelope, error) {
 	topics := []string{TopicOrder, TopicInventory, TopicPayment}
-	ends, err := Ends(ctx, brokers, topics)
+	all, err := Ends(ctx, brokers, topics)
 	if err != nil {
 		return nil, err
 	}
+	ends := keyPartitions(all, orderID)
 	var (
 		mu       sync.Mutex
 		found    []Envelope
@@ -190,4 +193,20 @@ func voided(e Envelope) bool {
 		Voided bool `json:"voided"`
 	}
 	return json.Unmarshal(e.Data, &d) == nil && d.Voided
+}
+
+// keyPartitions keeps, of each topic's partitions, the one a message keyed
+// key is written to.
+func keyPartitions(ends map[TopicPartition]int64, key string) map[TopicPartition]int64 {
+	byTopic := map[string][]int{}
+	for tp := range ends {
+		byTopic[tp.Topic] = append(byTopic[tp.Topic], tp.Partition)
+	}
+	out := map[TopicPartition]int64{}
+	for topic, parts := range byTopic {
+		slices.Sort(parts)
+		tp := TopicPartition{Topic: topic, Partition: balancer.Balance(kafka.Message{Key: []byte(key)}, parts...)}
+		out[tp] = ends[tp]
+	}
+	return out
 }
