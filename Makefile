@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin
 GOFLAGS ?=
 
-.PHONY: all build jaeger demo up traces test vet fuzz chaos matrix bench bench-traces histories contracts clean
+.PHONY: all build jaeger demo up traces test vet fuzz chaos matrix bench bench-api bench-traces histories contracts clean
 
 all: build
 
@@ -45,6 +45,19 @@ bench: build
 	$(BIN)/stack bench -- --mode all --n $(BENCH_N) --concurrency $(BENCH_C) --repeat $(BENCH_REPEAT) --warmup 50 --out bench-results
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./services/order ./services/inventory ./services/payment
 	$(GO) test -run '^$$' -bench RelayLatency -benchtime 30x ./messaging/outbox
+
+# The purchase API under vegeta (pinned in tools/vegeta), a load tester
+# nobody here wrote: each mode at a fixed concurrency and a fixed rate,
+# beside the starter's direct baseline in the same run. Its reports go to
+# bench-results/vegeta/.
+LOAD_C ?= 8
+LOAD_RATE ?= 20
+LOAD_FOR ?= 20s
+bench-api: build $(BIN)/vegeta
+	$(BIN)/stack bench --vegeta $(BIN)/vegeta --load-concurrency $(LOAD_C) --load-rate $(LOAD_RATE) --load-duration $(LOAD_FOR)
+
+$(BIN)/vegeta: tools/vegeta/go.mod tools/vegeta/go.sum
+	$(GO) build -modfile=tools/vegeta/go.mod -o $(BIN)/vegeta github.com/tsenart/vegeta/v12
 
 # What tracing costs: rounds of the benchmark on a stack without traces and
 # on one with Jaeger and every span exported, alternating; medians side by side.

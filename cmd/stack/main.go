@@ -34,7 +34,7 @@ import (
 	"github.com/sagaforge/saga/platform/process"
 )
 
-const usage = "usage: stack up [--traces] | stack demo [--exit] | stack bench [-- starter bench flags] | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC] | stack matrix [--modes M,M --ops OP,OP --faults F,F --parallel N]  [--bin-dir bin] [--data-dir .data]"
+const usage = "usage: stack up [--traces] | stack demo [--exit] | stack bench [-- starter bench flags] | stack bench --vegeta bin/vegeta | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC] | stack matrix [--modes M,M --ops OP,OP --faults F,F --parallel N]  [--bin-dir bin] [--data-dir .data]"
 
 func main() {
 	if len(os.Args) < 2 {
@@ -57,6 +57,10 @@ func main() {
 	fs.StringVar(&cfg.BinDir, "bin-dir", cfg.BinDir, "where the binaries are")
 	fs.StringVar(&cfg.DataDir, "data-dir", process.Env("SAGA_DATA_DIR", cfg.DataDir), "where the databases are kept")
 	exit := fs.Bool("exit", false, "demo: stop after the demo; exit 0 only if both outcomes were as expected")
+	vegeta := fs.String("vegeta", "", "bench: drive the worker's purchase API with this vegeta binary (make bench-api builds bin/vegeta) instead of starter bench")
+	loadC := fs.Int("load-concurrency", 8, "bench with --vegeta: vegeta workers, and direct's purchases in flight")
+	loadRate := fs.Int("load-rate", 20, "bench with --vegeta: the fixed rate, purchases per second")
+	loadFor := fs.Duration("load-duration", 20*time.Second, "bench with --vegeta: how long each attack lasts")
 	tracesAB := fs.Int("traces-ab", 0, "bench: this many rounds of the benchmark without and with tracing (Jaeger: make jaeger), alternating; prints what tracing costs")
 	fs.BoolVar(&cfg.Traces, "traces", false, "start Jaeger (bin/jaeger: make jaeger) and trace every purchase into it; starter trace ORDER_ID draws one")
 	chaosCfg := chaos.Config{Progress: os.Stderr}
@@ -81,6 +85,14 @@ func main() {
 		cfg.Seed, cfg.Output = "bench", io.Discard
 		cfg.Env = append(cfg.Env, "SAGA_LOG_LEVEL=warn")
 		opts.Bench, opts.ExitAfter = append([]string{}, fs.Args()...), true
+		if *vegeta != "" {
+			if *loadC <= 0 || *loadRate <= 0 || *loadFor <= 0 {
+				fmt.Fprintln(os.Stderr, "stack bench: --load-concurrency, --load-rate and --load-duration must be positive")
+				os.Exit(2)
+			}
+			lt := loadTest{vegeta: *vegeta, c: *loadC, rate: *loadRate, duration: *loadFor, n: 1000, outDir: filepath.Join("bench-results", "vegeta")}
+			opts.Bench, opts.Then = nil, lt.run
+		}
 		if *tracesAB > 0 {
 			ctx, stop := process.SignalContext()
 			code := benchTracesAB(ctx, cfg, opts.Bench, *tracesAB, "bench-results")
