@@ -19,7 +19,19 @@ import (
 // one the order's key goes to (NewWriter's balancer), so it is cheap to
 // repeat.
 func ReadOrder(ctx context.Context, brokers []string, orderID string) ([]Envelope, error) {
+	return ReadOrderSince(ctx, brokers, orderID, time.Time{})
+}
+
+// ReadOrderSince is ReadOrder for an order created at since: each
+// partition is read from the first message written clockSlack before it
+// (the publishers' clocks may differ a little from the order service's),
+// so a read costs the events since the order, not the topic's whole
+// history. A zero since reads it all.
+func ReadOrderSince(ctx context.Context, brokers []string, orderID string, since time.Time) ([]Envelope, error) {
 	topics := []string{TopicOrder, TopicInventory, TopicPayment}
+	if !since.IsZero() {
+		since = since.Add(-clockSlack)
+	}
 	all, err := Ends(ctx, brokers, topics)
 	if err != nil {
 		return nil, err
@@ -36,7 +48,7 @@ func ReadOrder(ctx context.Context, brokers []string, orderID string) ([]Envelop
 			continue
 		}
 		wg.Go(func() {
-			evs, err := readPartition(ctx, brokers, tp, end, orderID)
+			evs, err := readPartition(ctx, brokers, tp, end, orderID, since)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && firstErr == nil {
@@ -104,13 +116,24 @@ func readMessages(ctx context.Context, brokers []string, tp TopicPartition, end 
 	}
 }
 
-func readPartition(ctx context.Context, brokers []string, tp TopicPartition, end int64, orderID string) ([]Envelope, error) {
+func readPartition(ctx context.Context, brokers []string, tp TopicPartition, end int64, orderID string, since time.Time) ([]Envelope, error) {
+	start := kafka.FirstOffset
+	if !since.IsZero() {
+		at, found, err := offsetAt(ctx, brokers, tp, since)
+		if err != nil {
+			return nil, err
+		}
+		if !found || at >= end {
+			return nil, nil // nothing written since
+		}
+		start = at
+	}
 	// A short MaxWait: Close waits for the fetch in flight, which the broker
 	// holds for MaxWait once the partition has nothing new.
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: tp.Topic, Partition: tp.Partition,
 		MinBytes: 1, MaxBytes: 10 << 20, MaxWait: 50 * time.Millisecond})
 	defer r.Close()
-	if err := r.SetOffset(kafka.FirstOffset); err != nil {
+	if err := r.SetOffset(start); err != nil {
 		return nil, err
 	}
 	var out []Envelope
@@ -209,4 +232,27 @@ func keyPartitions(ends map[TopicPartition]int64, key string) map[TopicPartition
 		out[tp] = ends[tp]
 	}
 	return out
+}
+
+// clockSlack is how far apart the clocks of the hosts that publish an
+// order's events are taken to be: NTP keeps servers within milliseconds.
+const clockSlack = 5 * time.Second
+
+// offsetAt is the offset of the first message of tp written at t or
+// later; found is false when there is none.
+func offsetAt(ctx context.Context, brokers []string, tp TopicPartition, t time.Time) (offset int64, found bool, err error) {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 5 * time.Second}
+	resp, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{tp.Topic: {kafka.TimeOffsetOf(tp.Partition, t)}}})
+	if err != nil {
+		return 0, false, fmt.Errorf("find %s/%d at %s: %w", tp.Topic, tp.Partition, t.Format(time.RFC3339), err)
+	}
+	for _, p := range resp.Topics[tp.Topic] {
+		if p.Error != nil {
+			return 0, false, fmt.Errorf("find %s/%d at %s: %w", tp.Topic, tp.Partition, t.Format(time.RFC3339), p.Error)
+		}
+		for o := range p.Offsets {
+			return o, o >= 0, nil
+		}
+	}
+	return 0, false, nil
 }

@@ -56,6 +56,10 @@ type Service struct {
 	Orders   orderapi.Client
 	Brokers  []string
 	Links    temporalx.Config // where the Web UI is, for each run's link
+	// EagerStart asks Temporal to hand the first workflow task back in the
+	// start's answer (eager workflow start), to the worker this process
+	// runs on the same client: one trip through matching less per saga.
+	EagerStart bool
 }
 
 // Request is a purchase to start.
@@ -116,6 +120,7 @@ func (s *Service) StartWorkflow(ctx context.Context, in purchase.Input) (client.
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		// Told, not attached silently: the input decides whether to attach.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		EnableEagerStart:                         s.EagerStart,
 	}
 	run, err := s.Temporal.ExecuteWorkflow(ctx, opts, purchase.WorkflowType, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
@@ -197,8 +202,12 @@ func (s *Service) Get(ctx context.Context, orderID string, wait time.Duration) (
 	// A choreographed order has no workflow: the order service and the
 	// events tell its story. Anything else is asked of Temporal.
 	o, err := s.Orders.Get(ctx, orderID)
+	orderErr := err
 	if err != nil && !errors.Is(err, fault.ErrNotFound) {
-		return Report{}, fmt.Errorf("read order %s: %w", orderID, err)
+		orderErr = fmt.Errorf("read order %s: %w", orderID, err)
+		if s.Temporal == nil {
+			return Report{}, orderErr
+		}
 	}
 	if err == nil && o.Mode == events.Choreography {
 		// The order service holds a read up to its own bound; ask again
@@ -212,7 +221,14 @@ func (s *Service) Get(ctx context.Context, orderID string, wait time.Duration) (
 		}
 		return ChoreographyReport(ctx, o, s.Brokers)
 	}
-	return s.orchestrated(ctx, orderID, wait)
+	// An orchestrated saga is Temporal's to tell, order service or not; an
+	// order Temporal does not know may be a choreographed one the order
+	// service could not say.
+	rep, err := s.orchestrated(ctx, orderID, wait)
+	if errors.Is(err, fault.ErrNotFound) && orderErr != nil && !errors.Is(orderErr, fault.ErrNotFound) {
+		return Report{}, orderErr
+	}
+	return rep, err
 }
 
 func (s *Service) orchestrated(ctx context.Context, orderID string, wait time.Duration) (Report, error) {
@@ -278,8 +294,12 @@ func (s *Service) Cancel(ctx context.Context, orderID, why string) (Report, erro
 		return Report{}, fmt.Errorf("%w: a reason holds at most 200 characters", fault.ErrInvalid)
 	}
 	o, err := s.Orders.Get(ctx, orderID)
+	orderErr := err
 	if err != nil && !errors.Is(err, fault.ErrNotFound) {
-		return Report{}, fmt.Errorf("read order %s: %w", orderID, err)
+		orderErr = fmt.Errorf("read order %s: %w", orderID, err)
+		if s.Temporal == nil {
+			return Report{}, orderErr
+		}
 	}
 	if err == nil && o.Mode == events.Choreography {
 		return s.cancelChoreographed(ctx, o, why)
@@ -384,7 +404,7 @@ func ChoreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers [
 	deadline, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	for {
-		evs, err := events.ReadOrder(deadline, brokers, o.OrderID)
+		evs, err := events.ReadOrderSince(deadline, brokers, o.OrderID, o.CreatedAt)
 		if err != nil {
 			return Report{}, fmt.Errorf("cannot read events from Kafka at %v: %w", brokers, err)
 		}
