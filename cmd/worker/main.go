@@ -36,6 +36,7 @@ func main() {
 	services.Flags(fs)
 	addr := fs.String("addr", process.Env("WORKER_ADDR", "127.0.0.1:8080"), "listen address of the purchase API, GET /metrics and /healthz (env WORKER_ADDR)")
 	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka bootstrap brokers, comma-separated, where the API reads a choreographed purchase's events (env KAFKA_BROKERS)")
+	eager := fs.Bool("eager-start", process.Env("SAGA_EAGER_START", "true") == "true", "the purchase API starts sagas eagerly: the first workflow task comes back in the start's answer to this worker (env SAGA_EAGER_START)")
 	uiURL := fs.String("ui-url", process.Env("TEMPORAL_UI_URL", "http://127.0.0.1:8233"), "Temporal Web UI base URL, for the API's links (env TEMPORAL_UI_URL)")
 	policy := workflows.DefaultPolicy()
 	stepDeadline, err := process.DurationFlag(fs, "step-deadline", "SAGA_STEP_DEADLINE", policy.StepDeadline,
@@ -93,7 +94,7 @@ func main() {
 	log.Info("polling", "task_queue", purchase.TaskQueue, "temporal", cfg.Address, "namespace", cfg.Namespace, "tls", cfg.Secure())
 	// The orchestrator also answers clients: the purchase API, beside the
 	// process's metrics and health.
-	api := &purchases.Service{Temporal: c, Orders: clients.Orders, Brokers: strings.Split(*brokers, ","), Links: cfg}
+	api := &purchases.Service{Temporal: c, Orders: clients.Orders, Brokers: strings.Split(*brokers, ","), Links: cfg, EagerStart: *eager}
 	routes := purchases.Routes(api, log)
 	routes["GET /metrics"] = tel.Metrics
 	health := func(ctx context.Context) error { _, err := c.CheckHealth(ctx, nil); return err }
