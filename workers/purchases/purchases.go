@@ -85,12 +85,12 @@ func (s *Service) Start(ctx context.Context, req Request) (Report, error) {
 	if err := req.Input.Validate(); err != nil {
 		return Report{}, err
 	}
-	o, err := s.Orders.Get(ctx, req.OrderID)
+	o, known, err := s.orderOf(ctx, req.OrderID)
 	switch {
-	case err == nil && o.Mode != "" && o.Mode != req.Mode:
+	case err != nil:
+		return Report{}, err
+	case known && o.Mode != "" && o.Mode != req.Mode:
 		return Report{}, fmt.Errorf("%w: order %s exists as a %s purchase", fault.ErrIdempotencyConflict, req.OrderID, o.Mode)
-	case err != nil && !errors.Is(err, fault.ErrNotFound):
-		return Report{}, fmt.Errorf("read order %s: %w", req.OrderID, err)
 	}
 	if req.Mode == events.Choreography {
 		return s.StartChoreographed(ctx, req.Input)
@@ -201,15 +201,11 @@ func (s *Service) StartChoreographed(ctx context.Context, in purchase.Input) (Re
 func (s *Service) Get(ctx context.Context, orderID string, wait time.Duration) (Report, error) {
 	// A choreographed order has no workflow: the order service and the
 	// events tell its story. Anything else is asked of Temporal.
-	o, err := s.Orders.Get(ctx, orderID)
-	orderErr := err
-	if err != nil && !errors.Is(err, fault.ErrNotFound) {
-		orderErr = fmt.Errorf("read order %s: %w", orderID, err)
-		if s.Temporal == nil {
-			return Report{}, orderErr
-		}
+	o, known, orderErr := s.orderOf(ctx, orderID)
+	if orderErr != nil && s.Temporal == nil {
+		return Report{}, orderErr
 	}
-	if err == nil && o.Mode == events.Choreography {
+	if known && o.Mode == events.Choreography {
 		// The order service holds a read up to its own bound; ask again
 		// until the wait asked for is spent.
 		for deadline := time.Now().Add(wait); o.Status == orderapi.StatusPending && time.Until(deadline) > 0; {
@@ -225,7 +221,7 @@ func (s *Service) Get(ctx context.Context, orderID string, wait time.Duration) (
 	// order Temporal does not know may be a choreographed one the order
 	// service could not say.
 	rep, err := s.orchestrated(ctx, orderID, wait)
-	if errors.Is(err, fault.ErrNotFound) && orderErr != nil && !errors.Is(orderErr, fault.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) && orderErr != nil {
 		return Report{}, orderErr
 	}
 	return rep, err
@@ -293,15 +289,11 @@ func (s *Service) Cancel(ctx context.Context, orderID, why string) (Report, erro
 	if len(why) > 200 {
 		return Report{}, fmt.Errorf("%w: a reason holds at most 200 characters", fault.ErrInvalid)
 	}
-	o, err := s.Orders.Get(ctx, orderID)
-	orderErr := err
-	if err != nil && !errors.Is(err, fault.ErrNotFound) {
-		orderErr = fmt.Errorf("read order %s: %w", orderID, err)
-		if s.Temporal == nil {
-			return Report{}, orderErr
-		}
+	o, known, err := s.orderOf(ctx, orderID)
+	if err != nil {
+		return Report{}, err // the mode decides the way: ask again
 	}
-	if err == nil && o.Mode == events.Choreography {
+	if known && o.Mode == events.Choreography {
 		return s.cancelChoreographed(ctx, o, why)
 	}
 	wid := purchase.WorkflowID(orderID)
@@ -318,7 +310,7 @@ func (s *Service) Cancel(ctx context.Context, orderID, why string) (Report, erro
 			if res.Status == purchase.StatusCancelled && res.Reason == orderReason(why) {
 				// This very cancel, repeated: its answer again.
 				rep := s.running(wid, "", orderID)
-				rep.Status, rep.Reason, rep.TotalCents, rep.Steps, rep.Compensations = string(res.Status), res.Reason, res.TotalCents, res.Steps, res.Compensations
+				fill(&rep, res)
 				return rep, nil
 			}
 			return Report{}, fmt.Errorf("%w: order %s is already %s and can no longer be cancelled", fault.ErrIllegalTransition, orderID, res.Status)
@@ -332,8 +324,21 @@ func (s *Service) Cancel(ctx context.Context, orderID, why string) (Report, erro
 		return Report{}, cancelRefused(err)
 	}
 	rep := s.running(wid, "", orderID)
-	rep.Status, rep.Reason, rep.TotalCents, rep.Steps, rep.Compensations = string(res.Status), res.Reason, res.TotalCents, res.Steps, res.Compensations
+	fill(&rep, res)
 	return rep, nil
+}
+
+// orderOf reads a purchase's order: known is false when the order service
+// has none; err when it could not say.
+func (s *Service) orderOf(ctx context.Context, orderID string) (o orderapi.OrderResponse, known bool, err error) {
+	o, err = s.Orders.Get(ctx, orderID)
+	switch {
+	case err == nil:
+		return o, true, nil
+	case errors.Is(err, fault.ErrNotFound):
+		return o, false, nil
+	}
+	return o, false, fmt.Errorf("read order %s: %w", orderID, err)
 }
 
 // cancelRefused is the saga's refusal of a cancel: too late, once the
@@ -382,6 +387,12 @@ func Outcome(ctx context.Context, run client.WorkflowRun, rep *Report) error {
 	default:
 		return fmt.Errorf("wait for order %s: %w", rep.OrderID, err)
 	}
+	fill(rep, res)
+	return nil
+}
+
+// fill puts a saga's result into its report.
+func fill(rep *Report, res purchase.Result) {
 	rep.Status, rep.Reason, rep.TotalCents = string(res.Status), res.Reason, res.TotalCents
 	if res.Steps != nil {
 		rep.Steps = res.Steps
@@ -389,7 +400,6 @@ func Outcome(ctx context.Context, run client.WorkflowRun, rep *Report) error {
 	if res.Compensations != nil {
 		rep.Compensations = res.Compensations
 	}
-	return nil
 }
 
 // ChoreographyReport tells a choreographed order's story from its events,
