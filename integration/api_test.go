@@ -71,6 +71,13 @@ func TestPurchaseAPIBuysFollowsAndCancels(t *testing.T) {
 				got.header.Get("Preference-Applied") != "wait=30" || got.header.Get("Location") != "/purchases/"+id {
 				t.Fatalf("purchase with Prefer: wait=30: %d %+v %v", got.status, got.report, got.header)
 			}
+			// The answer (given at the pivot, when orchestrated) is the
+			// saga's result as Temporal and the events tell it afterwards.
+			if after := callAPI(t, s, "GET", "/purchases/"+id+"?wait=30s", ""); after.status != http.StatusOK ||
+				after.report.Status != got.report.Status || after.report.TotalCents != got.report.TotalCents ||
+				strings.Join(after.report.Steps, ",") != strings.Join(got.report.Steps, ",") || len(after.report.Compensations) != 0 {
+				t.Fatalf("GET after the answer: %d %+v, answered %+v", after.status, after.report, got.report)
+			}
 			// The same request again attaches: the same outcome, no second saga.
 			if again := callAPI(t, s, "POST", "/purchases", body, "Prefer", "wait=30"); again.status != http.StatusOK || again.report.Status != "APPROVED" || again.report.RunID != got.report.RunID {
 				t.Fatalf("repeat: %d %+v, want the first saga's outcome", again.status, again.report)

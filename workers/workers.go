@@ -15,15 +15,16 @@ import (
 )
 
 // New returns a worker that runs the purchase workflow with policy and its
-// activities over the service clients in acts; Start it, and Stop it when
-// done.
-func New(c client.Client, policy workflows.Policy, acts *activities.Activities) (worker.Worker, error) {
+// activities over the service clients in acts, its steps also seen by the
+// observers (the purchase API's purchases.Pivots); Start it, and Stop it
+// when done.
+func New(c client.Client, policy workflows.Policy, acts *activities.Activities, observers ...interceptor.WorkerInterceptor) (worker.Worker, error) {
 	steps, err := newStepMetrics()
 	if err != nil {
 		return nil, err
 	}
 	w := worker.New(c, purchase.TaskQueue, worker.Options{
-		Interceptors: []interceptor.WorkerInterceptor{steps},
+		Interceptors: append([]interceptor.WorkerInterceptor{steps}, observers...),
 		// A new saga's first workflow task goes straight to a waiting poll
 		// (sync match) or into the task queue's backlog in the server's
 		// database, to be read back later; with the SDK's two pollers, split

@@ -82,7 +82,8 @@ func main() {
 	defer c.Close()
 
 	clients := services.Clients(web.DefaultHTTPClient())
-	w, err := workers.New(c, policy, activities.New(clients))
+	pivots := purchases.NewPivots()
+	w, err := workers.New(c, policy, activities.New(clients), pivots)
 	if err != nil {
 		log.Error("start failed", "err", err)
 		os.Exit(1)
@@ -94,7 +95,7 @@ func main() {
 	log.Info("polling", "task_queue", purchase.TaskQueue, "temporal", cfg.Address, "namespace", cfg.Namespace, "tls", cfg.Secure())
 	// The orchestrator also answers clients: the purchase API, beside the
 	// process's metrics and health.
-	api := &purchases.Service{Temporal: c, Orders: clients.Orders, Brokers: strings.Split(*brokers, ","), Links: cfg, EagerStart: *eager}
+	api := &purchases.Service{Temporal: c, Orders: clients.Orders, Brokers: strings.Split(*brokers, ","), Links: cfg, EagerStart: *eager, Pivots: pivots}
 	routes := purchases.Routes(api, log)
 	routes["GET /metrics"] = tel.Metrics
 	health := func(ctx context.Context) error { _, err := c.CheckHealth(ctx, nil); return err }

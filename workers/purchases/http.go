@@ -36,11 +36,8 @@ func Routes(s *Service, log *slog.Logger) web.Routes {
 			if err != nil {
 				return answer{}, err
 			}
-			rep, err := s.Start(r.Context(), req)
+			rep, err := s.Purchase(r.Context(), req, wait)
 			if err != nil {
-				return answer{}, err
-			}
-			if rep, err = s.Wait(r.Context(), rep, wait); err != nil {
 				return answer{}, err
 			}
 			return answer{Report: rep, waited: wait}, nil

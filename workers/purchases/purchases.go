@@ -60,6 +60,9 @@ type Service struct {
 	// start's answer (eager workflow start), to the worker this process
 	// runs on the same client: one trip through matching less per saga.
 	EagerStart bool
+	// Pivots, when this process also runs the sagas' steps, answers a
+	// waiting purchase as soon as its pivot is in (nil: when its result is).
+	Pivots *Pivots
 }
 
 // Request is a purchase to start.
@@ -73,10 +76,19 @@ type Request struct {
 // under the same order ID, or the same ID in the other mode, is
 // fault.ErrIdempotencyConflict; bad input fault.ErrInvalid.
 func (s *Service) Start(ctx context.Context, req Request) (Report, error) {
+	return s.Purchase(ctx, req, 0)
+}
+
+// Purchase starts the purchase as Start does, then waits up to wait for its
+// outcome and reports it as it then stands.
+func (s *Service) Purchase(ctx context.Context, req Request, wait time.Duration) (Report, error) {
 	if req.Mode == "" {
 		req.Mode = events.Orchestration
 	}
-	if req.OrderID == "" {
+	// An ID made here is 64 random bits: no order holds it yet, so there is
+	// no other mode's purchase to ask the order service about.
+	fresh := req.OrderID == ""
+	if fresh {
 		req.OrderID = input.NewOrderID()
 	}
 	if req.Mode != events.Orchestration && req.Mode != events.Choreography {
@@ -85,21 +97,64 @@ func (s *Service) Start(ctx context.Context, req Request) (Report, error) {
 	if err := req.Input.Validate(); err != nil {
 		return Report{}, err
 	}
-	o, known, err := s.orderOf(ctx, req.OrderID)
-	switch {
-	case err != nil:
-		return Report{}, err
-	case known && o.Mode != "" && o.Mode != req.Mode:
-		return Report{}, fmt.Errorf("%w: order %s exists as a %s purchase", fault.ErrIdempotencyConflict, req.OrderID, o.Mode)
+	if !fresh {
+		o, known, err := s.orderOf(ctx, req.OrderID)
+		switch {
+		case err != nil:
+			return Report{}, err
+		case known && o.Mode != "" && o.Mode != req.Mode:
+			return Report{}, fmt.Errorf("%w: order %s exists as a %s purchase", fault.ErrIdempotencyConflict, req.OrderID, o.Mode)
+		}
 	}
 	if req.Mode == events.Choreography {
-		return s.StartChoreographed(ctx, req.Input)
+		rep, err := s.StartChoreographed(ctx, req.Input)
+		if err != nil {
+			return Report{}, err
+		}
+		return s.Wait(ctx, rep, wait)
+	}
+	var pivot *pivotWatch
+	if s.Pivots != nil && wait > 0 {
+		w, stop := s.Pivots.watch(req.OrderID) // before the saga can reach it
+		defer stop()
+		pivot = w
 	}
 	run, err := s.StartWorkflow(ctx, req.Input)
 	if err != nil {
 		return Report{}, err
 	}
-	return s.running(run.GetID(), run.GetRunID(), req.OrderID), nil
+	rep := s.running(run.GetID(), run.GetRunID(), req.OrderID)
+	if wait <= 0 {
+		return rep, nil
+	}
+	return s.follow(ctx, rep, run, pivot, wait)
+}
+
+// follow waits up to wait for the saga just started or attached to: for
+// its pivot, when this process runs its steps, or for its result. It asks
+// neither the order service nor Temporal again what Purchase already knows.
+func (s *Service) follow(ctx context.Context, rep Report, run client.WorkflowRun, pivot *pivotWatch, wait time.Duration) (Report, error) {
+	waitCtx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	var approved <-chan struct{} // nil: never
+	if pivot != nil {
+		approved = pivot.approved
+	}
+	result, ended := rep, make(chan error, 1)
+	go func() { ended <- Outcome(waitCtx, run, &result) }()
+	select {
+	case <-approved:
+		return pivot.report(rep), nil
+	case err := <-ended:
+		switch {
+		case err == nil:
+			return result, nil
+		case waitCtx.Err() == nil:
+			return Report{}, err
+		}
+	}
+	// Still running after the wait: say where it is.
+	return s.Get(ctx, rep.OrderID, 0)
 }
 
 func (s *Service) running(workflowID, runID, orderID string) Report {

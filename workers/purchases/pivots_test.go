@@ -1,0 +1,110 @@
+package purchases
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/workflows"
+)
+
+// runSaga runs the purchase workflow with steps that succeed, except the
+// charge when declined, with pivots watching the order; it returns the
+// workflow's own report and the watch.
+func runSaga(t *testing.T, pivots *Pivots, declined bool) (Report, *pivotWatch) {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{pivots}})
+	env.RegisterWorkflowWithOptions(workflows.Purchase{Policy: workflows.DefaultPolicy()}.Run, workflow.RegisterOptions{Name: purchase.WorkflowType})
+	ok := func(context.Context, any) error { return nil }
+	for name, fn := range map[string]any{
+		purchase.ActivityCreateOrder: func(context.Context, purchase.CreateOrderInput) (purchase.CreateOrderOutput, error) {
+			return purchase.CreateOrderOutput{TotalCents: money.Cents(9980)}, nil
+		},
+		purchase.ActivityReserveStock: func(context.Context, purchase.ReserveStockInput) error { return nil },
+		purchase.ActivityChargePayment: func(context.Context, purchase.ChargePaymentInput) error {
+			if declined {
+				return temporal.NewNonRetryableApplicationError("insufficient funds", fault.TypeOf(fault.ErrInsufficientFunds), nil)
+			}
+			return nil
+		},
+		purchase.ActivityApproveOrder:  ok,
+		purchase.ActivityCancelOrder:   ok,
+		purchase.ActivityReleaseStock:  ok,
+		purchase.ActivityRefundPayment: ok,
+	} {
+		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
+	w, stop := pivots.watch("ord-1")
+	t.Cleanup(stop)
+	env.ExecuteWorkflow(purchase.WorkflowType, purchase.Input{OrderID: "ord-1", CustomerID: "alice", Items: []purchase.Item{{SKU: "SKU-1", Quantity: 2}}})
+	var res purchase.Result
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatalf("saga: %v", err)
+	}
+	var rep Report
+	fill(&rep, res)
+	return rep, w
+}
+
+// The answer given at the pivot is the workflow's result, field by field.
+func TestAnswerAtThePivotIsTheSagasResult(t *testing.T) {
+	want, w := runSaga(t, NewPivots(), false)
+	select {
+	case <-w.approved:
+	default:
+		t.Fatal("the approval went by unseen")
+	}
+	if got := w.report(Report{}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("answer at the pivot %+v, the saga's result %+v", got, want)
+	}
+}
+
+// A saga that never reaches its pivot is never answered early: its answer
+// is Temporal's result.
+func TestNoAnswerAtThePivotForADeclinedSaga(t *testing.T) {
+	rep, w := runSaga(t, NewPivots(), true)
+	select {
+	case <-w.approved:
+		t.Fatal("a declined saga was announced approved")
+	default:
+	}
+	if rep.Status != string(purchase.StatusCancelled) {
+		t.Fatalf("declined saga ended %s", rep.Status)
+	}
+}
+
+// Requests waiting for the same order share one watch, which goes when the
+// last of them stops; steps of orders nobody waits for are ignored.
+func TestPivotWatchesAreShared(t *testing.T) {
+	p := NewPivots()
+	a, stopA := p.watch("ord-1")
+	b, stopB := p.watch("ord-1")
+	if a != b {
+		t.Fatal("two watches of one order")
+	}
+	p.stepDone(purchase.ActivityApproveOrder, []any{purchase.OrderRef{OrderID: "ord-2"}}, nil)
+	stopA()
+	p.stepDone(purchase.ActivityApproveOrder, []any{purchase.OrderRef{OrderID: "ord-1"}}, nil)
+	p.stepDone(purchase.ActivityApproveOrder, []any{purchase.OrderRef{OrderID: "ord-1"}}, nil) // a retried task
+	select {
+	case <-b.approved:
+	default:
+		t.Fatal("the second request's watch went with the first")
+	}
+	stopB()
+	if len(p.waiting) != 0 {
+		t.Fatalf("watches left: %v", p.waiting)
+	}
+}
