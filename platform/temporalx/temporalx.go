@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"time"
@@ -34,6 +35,11 @@ type Config struct {
 	Address   string
 	Namespace string
 	UIURL     string
+	// Compression of gRPC requests (and so of the server's answers):
+	// "gzip", "none", or "" for gzip except to a loopback address, where it
+	// is CPU spent on both ends for no bytes that matter (the SDK's default
+	// is gzip everywhere). TEMPORAL_GRPC_COMPRESSION sets it.
+	Compression string
 	// Profile is the rest of a Temporal CLI client profile: TLS, API key,
 	// gRPC metadata. Address and Namespace above win over its own.
 	Profile envconfig.ClientConfigProfile
@@ -58,7 +64,25 @@ func Load(file, profile string) (Config, error) {
 	if cfg.Namespace == "" {
 		cfg.Namespace = DefaultNamespace
 	}
+	switch cfg.Compression = os.Getenv("TEMPORAL_GRPC_COMPRESSION"); cfg.Compression {
+	case "", "gzip", "none":
+	default:
+		return Config{}, fmt.Errorf("TEMPORAL_GRPC_COMPRESSION must be gzip or none, got %q", cfg.Compression)
+	}
 	return cfg, nil
+}
+
+// loopback reports whether host:port names this machine.
+func loopback(address string) bool {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // PlainEnv is the environment under which Load ignores the user's own
@@ -92,6 +116,9 @@ func Dial(ctx context.Context, cfg Config, log *slog.Logger, timeout time.Durati
 		return nil, fmt.Errorf("temporal client profile: %w", err)
 	}
 	opts.HostPort, opts.Namespace = cfg.Address, cfg.Namespace
+	if cfg.Compression == "none" || cfg.Compression == "" && loopback(cfg.Address) {
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	}
 	opts.Interceptors = []interceptor.ClientInterceptor{tracing}
 	// The SDK's own metrics (task latencies, poll results, activity
 	// failures) join the process's, on its /metrics.
