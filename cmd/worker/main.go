@@ -65,6 +65,12 @@ func main() {
 	policy.StepDeadline = *stepDeadline
 	policy.StepTimeout = min(policy.StepTimeout, policy.StepDeadline)
 	log := process.Logger("worker")
+	stopRuntime, err := process.TuneRuntime("worker")
+	if err != nil {
+		log.Error("start failed", "err", err)
+		os.Exit(2)
+	}
+	defer stopRuntime()
 	ctx, stop := process.SignalContext()
 	defer stop()
 	tel, err := telemetry.Setup(ctx, "worker")

@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -157,22 +155,12 @@ func mainCode[S any](s Service[S]) int {
 	// The stores' own warnings (an event ignored because the orchestrator
 	// drives its order) go through slog's default: make it this one.
 	slog.SetDefault(log)
-	// The live heap is a few MB, so collecting at 5x it instead of 2x costs
-	// little memory and most of the collector's CPU. GOGC, when set, still
-	// decides.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
+	stopRuntime, err := process.TuneRuntime(s.Name)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", s.Name, err)
+		return 2
 	}
-	// SAGA_CPUPROFILE_DIR=DIR writes DIR/NAME.cpu.pprof over the process's
-	// life, to see where a benchmark's time goes.
-	if dir := os.Getenv("SAGA_CPUPROFILE_DIR"); dir != "" {
-		stopProfile, err := process.CPUProfile(filepath.Join(dir, s.Name+".cpu.pprof"))
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s: SAGA_CPUPROFILE_DIR: %v\n", s.Name, err)
-			return 2
-		}
-		defer stopProfile()
-	}
+	defer stopRuntime()
 	ctx, stop := process.SignalContext()
 	defer stop()
 	tel, err := telemetry.Setup(ctx, s.Name)
