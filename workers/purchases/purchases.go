@@ -462,8 +462,15 @@ func fill(rep *Report, res purchase.Result) {
 func ChoreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers []string) (Report, error) {
 	rep := Report{OrderID: o.OrderID, Mode: string(events.Choreography), Status: string(o.Status), Reason: o.Reason,
 		TotalCents: o.TotalCents, Steps: []string{}, Compensations: []string{}}
-	if o.Status == orderapi.StatusPending {
+	switch o.Status {
+	case orderapi.StatusPending:
 		rep.Status = "RUNNING"
+	case orderapi.StatusApproved:
+		// The chain approves an order only on PaymentCaptured, which follows
+		// StockReserved, and nothing is undone after the approval: its story
+		// is every step and no compensation, with no need to read it.
+		rep.Steps = []string{purchase.StepCreateOrder, purchase.StepReserveStock, purchase.StepChargePayment, purchase.StepApproveOrder}
+		return rep, nil
 	}
 	// The final event trails the order's commit by its relay's latency.
 	deadline, cancel := context.WithTimeout(ctx, 10*time.Second)
