@@ -39,18 +39,23 @@ func (Message) TableName() string { return "outbox_messages" }
 
 // Outbox is one service's outbox (and inbox, see Consuming).
 type Outbox struct {
-	db   *gorm.DB
-	wake chan struct{}
+	db    *gorm.DB
+	reads *gorm.DB // for reads outside transactions (database.OpenReads)
+	wake  chan struct{}
 }
 
-// New returns the outbox stored in db; call Migrate before use.
-func New(db *gorm.DB) *Outbox {
-	return &Outbox{db: db, wake: make(chan struct{}, 1)}
+// New returns the outbox stored in db; call Migrate before use. Reads
+// outside transactions go to reads (nil: db too).
+func New(db, reads *gorm.DB) *Outbox {
+	if reads == nil {
+		reads = db
+	}
+	return &Outbox{db: db, reads: reads, wake: make(chan struct{}, 1)}
 }
 
-// DB is the database the outbox lives in, for the service's own reads and
-// writes; changes that emit events go through Transact.
-func (o *Outbox) DB(ctx context.Context) *gorm.DB { return o.db.WithContext(ctx) }
+// DB is the database the outbox lives in, for the service's reads outside
+// a transaction; changes go through Transact.
+func (o *Outbox) DB(ctx context.Context) *gorm.DB { return o.reads.WithContext(ctx) }
 
 // Ping checks the database answers.
 func (o *Outbox) Ping(ctx context.Context) error { return database.Ping(ctx, o.db) }

@@ -47,7 +47,14 @@ func openOutbox(t testing.TB, path string) *outbox.Outbox {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = database.Close(db) })
-	ob := outbox.New(db)
+	reads, err := database.OpenReads(context.Background(), db, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reads != db {
+		t.Cleanup(func() { _ = database.Close(reads) })
+	}
+	ob := outbox.New(db, reads)
 	if err := ob.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +374,7 @@ func TestReplicasStartingTogetherMigrateOneAtATime(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = database.Close(db) })
-		dbs[i] = outbox.New(db)
+		dbs[i] = outbox.New(db, nil)
 	}
 	start := make(chan struct{})
 	errs := make(chan error, replicas)

@@ -53,7 +53,7 @@ func NewRelay(o *Outbox, p Publisher, log *slog.Logger) *Relay {
 		metric.WithDescription("Committed events not published yet."),
 		metric.WithInt64Callback(func(ctx context.Context, obs metric.Int64Observer) error {
 			var n int64
-			err := o.db.WithContext(ctx).Model(&Message{}).Where("published_at IS NULL").Count(&n).Error
+			err := o.reads.WithContext(ctx).Model(&Message{}).Where("published_at IS NULL").Count(&n).Error
 			if err == nil {
 				obs.Observe(n)
 			}
@@ -107,7 +107,7 @@ func (r *Relay) Run(ctx context.Context) error {
 // taken and wait for their next wake-up or poll.
 func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 	if r.outbox.db.Dialector.Name() != "postgres" {
-		return r.publishRows(ctx, r.outbox.db)
+		return r.publishRows(ctx, r.outbox.reads, r.outbox.db)
 	}
 	n := 0
 	err := r.outbox.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -119,7 +119,7 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 			return nil
 		}
 		var err error
-		n, err = r.publishRows(ctx, tx)
+		n, err = r.publishRows(ctx, tx, tx)
 		return err
 	})
 	return n, err
@@ -129,9 +129,12 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 // own database, so one key serves them all.
 const relayLockKey = 0x6f7574626f78 // "outbox"
 
-func (r *Relay) publishRows(ctx context.Context, conn *gorm.DB) (int, error) {
+// publishRows reads the rows to publish from reads and marks them in
+// writes. The single SQLite writer commits in ID order, so any snapshot's
+// unpublished rows are a prefix of what is still to come.
+func (r *Relay) publishRows(ctx context.Context, reads, writes *gorm.DB) (int, error) {
 	var rows []Message
-	db := conn.WithContext(ctx)
+	db := reads.WithContext(ctx)
 	if err := db.Where("published_at IS NULL").Order("id").Limit(BatchSize).Find(&rows).Error; err != nil {
 		return 0, fmt.Errorf("read outbox: %w", err)
 	}
@@ -164,7 +167,7 @@ func (r *Relay) publishRows(ctx context.Context, conn *gorm.DB) (int, error) {
 	// to a shutdown would only publish them again.
 	markCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := conn.WithContext(markCtx).Model(&Message{}).Where("id IN ?", ids).Update("published_at", now).Error; err != nil {
+	if err := writes.WithContext(markCtx).Model(&Message{}).Where("id IN ?", ids).Update("published_at", now).Error; err != nil {
 		return 0, fmt.Errorf("mark published: %w", err)
 	}
 	for _, row := range rows {

@@ -87,6 +87,38 @@ func config() *gorm.Config {
 	}
 }
 
+// OpenReads opens a pool for reads outside transactions beside db, the
+// database dsn names. SQLite in WAL mode lets readers run while its one
+// writer writes, but db has one connection for both: a status read, the
+// relay's look for rows to publish or a metric's count waited for the
+// writer. So SQLite gets a few read-only connections of its own; PostgreSQL
+// already has a pool, and gets db back. Call it after Open (which made the
+// file WAL) and close what it returns unless it is db.
+func OpenReads(ctx context.Context, db *gorm.DB, dsn string) (*gorm.DB, error) {
+	if KindOf(dsn) == Postgres {
+		return db, nil
+	}
+	path := strings.TrimPrefix(dsn, "sqlite:")
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_stmt_cache_size", "64")
+	reads, err := gorm.Open(sqlite.Open("file:"+path+"?"+q.Encode()), config())
+	if err != nil {
+		return nil, fmt.Errorf("open %s for reads: %w", path, err)
+	}
+	sqlDB, err := reads.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s for reads: %w", path, err)
+	}
+	sqlDB.SetMaxOpenConns(4)
+	sqlDB.SetMaxIdleConns(4)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("open %s for reads: %w", path, err)
+	}
+	return reads, nil
+}
+
 func openSQLite(ctx context.Context, path string) (*gorm.DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -201,7 +201,14 @@ func run[S any](ctx context.Context, s Service[S], cfg runConfig) error {
 	if err := database.Observe(db, s.Name); err != nil {
 		return fmt.Errorf("pool metrics: %w", err)
 	}
-	ob := outbox.New(db)
+	reads, err := database.OpenReads(ctx, db, dsn)
+	if err != nil {
+		return err
+	}
+	if reads != db {
+		defer database.Close(reads)
+	}
+	ob := outbox.New(db, reads)
 	deps := cfg.deps
 	deps.DB, deps.Outbox = db, ob
 	_, parts, err := s.Build(ctx, deps)

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/sagaforge/saga/messaging/outbox"
 	"github.com/sagaforge/saga/platform/watch"
 	api "github.com/sagaforge/saga/services/payment/paymentapi"
 	"github.com/sagaforge/saga/services/servicetest"
+	"gorm.io/gorm"
 )
 
 // A StockReserved that overtook its OrderCreated waits for it in-process and
@@ -51,7 +53,9 @@ func TestPendingChargeNotSeenYet(t *testing.T) {
 	if _, err := store.pendingCharge(ctx, "ord-x"); !errors.Is(err, errOrderNotSeenYet) {
 		t.Fatalf("missing request: %v, want errOrderNotSeenYet", err)
 	}
-	if err := store.outbox.DB(ctx).Create(&PendingCharge{OrderID: "ord-x", CustomerID: "bob", Amount: 100}).Error; err != nil {
+	if err := store.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
+		return tx.Create(&PendingCharge{OrderID: "ord-x", CustomerID: "bob", Amount: 100}).Error
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if req, err := store.pendingCharge(ctx, "ord-x"); err != nil || req.CustomerID != "bob" {

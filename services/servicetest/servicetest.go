@@ -58,7 +58,14 @@ func (f Fixture[S, C]) Restart(t testing.TB) Fixture[S, C] {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = database.Close(db) })
-	f.Outbox = outbox.New(db)
+	reads, err := database.OpenReads(ctx, db, f.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reads != db {
+		t.Cleanup(func() { _ = database.Close(reads) })
+	}
+	f.Outbox = outbox.New(db, reads)
 	store, parts, err := f.svc.Build(ctx, launch.Deps{DB: db, Outbox: f.Outbox, Log: slog.New(slog.DiscardHandler), Seed: "demo"})
 	if err != nil {
 		t.Fatal(err)
