@@ -50,9 +50,9 @@ bench: build
 # nobody here wrote: each mode at a fixed concurrency and a fixed rate,
 # beside the starter's direct baseline in the same run. Its reports go to
 # bench-results/vegeta/.
-LOAD_C ?= 8
+LOAD_C ?= 1,8,64
 LOAD_RATE ?= 20
-LOAD_FOR ?= 20s
+LOAD_FOR ?= 15s
 bench-api: build $(BIN)/vegeta
 	$(BIN)/stack bench --vegeta $(BIN)/vegeta --load-concurrency $(LOAD_C) --load-rate $(LOAD_RATE) --load-duration $(LOAD_FOR)
 

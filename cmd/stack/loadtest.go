@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -17,15 +18,16 @@ import (
 )
 
 // loadTest drives the worker's purchase API with vegeta, a load tester
-// nobody here wrote, in both modes: at a fixed concurrency (as fast as c
+// nobody here wrote, in both modes: at each fixed concurrency (as fast as c
 // workers go) and at a fixed rate. Each request is a new purchase (no
 // order_id: the API makes one) that asks to wait for its outcome (Prefer:
-// wait=30), so a request's latency is the saga's. Beside it, in the same
-// run, the starter's direct baseline at the same concurrency. It prints the
-// table and leaves each vegeta report (text and JSON) in outDir.
+// wait=30), so a request's latency is the saga's. Beside each concurrency,
+// in the same run, the starter's direct baseline at that concurrency. It
+// prints the table and leaves each vegeta report (text and JSON) in outDir.
 type loadTest struct {
 	vegeta   string
-	c, rate  int
+	cs       []int // concurrencies
+	rate     int
 	duration time.Duration
 	n        int // direct's purchases
 	outDir   string
@@ -60,32 +62,50 @@ func (l loadTest) run(ctx context.Context, s *stack.Stack) bool {
 		return false
 	}
 	var rows []loadRow
-	direct, err := l.direct(ctx, s)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "stack bench: direct:", err)
-		return false
+	directs := map[string]loadRow{}
+	attack := func(mode, name, rate, workers string) bool {
+		fmt.Fprintf(os.Stderr, "bench | vegeta: %s at %s for %s\n", mode, name, l.duration)
+		m, err := l.attack(ctx, s, mode, name, rate, workers, l.duration)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "stack bench: vegeta %s %s: %v\n", mode, name, err)
+			return false
+		}
+		rows = append(rows, loadRow{Mode: mode, Load: name, Requests: m.Requests, PerSecond: m.Throughput,
+			P50: ms(m.Latencies.P50), P95: ms(m.Latencies.P95), P99: ms(m.Latencies.P99), Success: m.Success})
+		return true
 	}
-	rows = append(rows, direct)
+	// Each mode's first sagas pay for cold caches and connections.
 	for _, mode := range []string{"orchestration", "choreography"} {
-		for _, load := range []struct{ name, rate, workers string }{
-			{fmt.Sprintf("c=%d", l.c), "0", strconv.Itoa(l.c)},
-			{fmt.Sprintf("%d/s", l.rate), strconv.Itoa(l.rate), strconv.Itoa(l.c * 4)},
-		} {
-			fmt.Fprintf(os.Stderr, "bench | vegeta: %s at %s for %s\n", mode, load.name, l.duration)
-			m, err := l.attack(ctx, s, mode, load.name, load.rate, load.workers)
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "stack bench: vegeta %s %s: %v\n", mode, load.name, err)
+		fmt.Fprintf(os.Stderr, "bench | vegeta: %s warm-up\n", mode)
+		if _, err := l.attack(ctx, s, mode, "warmup", "0", "8", 2*time.Second); err != nil {
+			fmt.Fprintf(os.Stderr, "stack bench: vegeta %s warm-up: %v\n", mode, err)
+			return false
+		}
+	}
+	for _, c := range l.cs {
+		direct, err := l.direct(ctx, s, c)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "stack bench: direct:", err)
+			return false
+		}
+		rows, directs[direct.Load] = append(rows, direct), direct
+		for _, mode := range []string{"orchestration", "choreography"} {
+			if !attack(mode, fmt.Sprintf("c=%d", c), "0", strconv.Itoa(c)) {
 				return false
 			}
-			rows = append(rows, loadRow{Mode: mode, Load: load.name, Requests: m.Requests, PerSecond: m.Throughput,
-				P50: ms(m.Latencies.P50), P95: ms(m.Latencies.P95), P99: ms(m.Latencies.P99), Success: m.Success})
+		}
+	}
+	workers := strconv.Itoa(4 * slices.Max(l.cs))
+	for _, mode := range []string{"orchestration", "choreography"} {
+		if !attack(mode, fmt.Sprintf("%d/s", l.rate), strconv.Itoa(l.rate), workers) {
+			return false
 		}
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "mode\tload\trequests\tsagas/s\tp50 ms\tp95 ms\tp99 ms\tsuccess\tvs direct (p50, sagas/s)\t")
 	for _, r := range rows {
 		vs := ""
-		if r.Mode != "direct" && r.Load == direct.Load {
+		if direct, ok := directs[r.Load]; ok && r.Mode != "direct" {
 			vs = fmt.Sprintf("%.1fx, %.2fx", r.P50/direct.P50, r.PerSecond/direct.PerSecond)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f%%\t%s\t\n", r.Mode, r.Load, r.Requests, r.PerSecond, r.P50, r.P95, r.P99, 100*r.Success, vs)
@@ -97,10 +117,10 @@ func (l loadTest) run(ctx context.Context, s *stack.Stack) bool {
 	return true
 }
 
-// direct runs the starter's direct baseline at the same concurrency.
-func (l loadTest) direct(ctx context.Context, s *stack.Stack) (loadRow, error) {
+// direct runs the starter's direct baseline at concurrency c.
+func (l loadTest) direct(ctx context.Context, s *stack.Stack, c int) (loadRow, error) {
 	var stdout, stderr bytes.Buffer
-	args := []string{"bench", "--mode", "direct", "--n", strconv.Itoa(l.n), "--concurrency", strconv.Itoa(l.c), "--warmup", "20", "--out", "", "-o", "json"}
+	args := []string{"bench", "--mode", "direct", "--n", strconv.Itoa(max(l.n, 40*c)), "--concurrency", strconv.Itoa(c), "--warmup", "20", "--out", "", "-o", "json"}
 	if code := s.Starter(&stdout, &stderr).Run(ctx, args); code != 0 {
 		return loadRow{}, fmt.Errorf("exit %d: %s", code, stderr.String())
 	}
@@ -111,19 +131,19 @@ func (l loadTest) direct(ctx context.Context, s *stack.Stack) (loadRow, error) {
 		return loadRow{}, fmt.Errorf("its report: %v", err)
 	}
 	r := rep.Runs[0]
-	return loadRow{Mode: "direct", Load: fmt.Sprintf("c=%d", l.c), Requests: r.N, PerSecond: r.PerSecond, P50: r.P50Ms, P95: r.P95Ms, P99: r.P99Ms,
+	return loadRow{Mode: "direct", Load: fmt.Sprintf("c=%d", c), Requests: r.N, PerSecond: r.PerSecond, P50: r.P50Ms, P95: r.P95Ms, P99: r.P99Ms,
 		Success: 1 - float64(r.Errors)/float64(r.N)}, nil
 }
 
 // attack runs vegeta against POST /purchases and reads its JSON report.
-func (l loadTest) attack(ctx context.Context, s *stack.Stack, mode, load, rate, workers string) (vegetaMetrics, error) {
+func (l loadTest) attack(ctx context.Context, s *stack.Stack, mode, load, rate, workers string, duration time.Duration) (vegetaMetrics, error) {
 	body := filepath.Join(l.outDir, "purchase-"+mode+".json")
 	if err := os.WriteFile(body, []byte(`{"customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}],"mode":"`+mode+`"}`), 0o644); err != nil {
 		return vegetaMetrics{}, err
 	}
 	base := filepath.Join(l.outDir, fmt.Sprintf("vegeta-%s-%s", mode, sanitize(load)))
 	attack := exec.CommandContext(ctx, l.vegeta, "attack", "-rate", rate, "-workers", workers, "-max-workers", workers,
-		"-duration", l.duration.String(), "-timeout", "60s", "-body", body,
+		"-duration", duration.String(), "-timeout", "60s", "-body", body,
 		"-header", "Content-Type: application/json", "-header", "Prefer: wait=30", "-output", base+".bin")
 	attack.Stdin = bytes.NewBufferString("POST " + s.WorkerURL() + "/purchases\n")
 	if out, err := attack.CombinedOutput(); err != nil {

@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,7 +59,7 @@ func main() {
 	fs.StringVar(&cfg.DataDir, "data-dir", process.Env("SAGA_DATA_DIR", cfg.DataDir), "where the databases are kept")
 	exit := fs.Bool("exit", false, "demo: stop after the demo; exit 0 only if both outcomes were as expected")
 	vegeta := fs.String("vegeta", "", "bench: drive the worker's purchase API with this vegeta binary (make bench-api builds bin/vegeta) instead of starter bench")
-	loadC := fs.Int("load-concurrency", 8, "bench with --vegeta: vegeta workers, and direct's purchases in flight")
+	loadC := fs.String("load-concurrency", "1,8,64", "bench with --vegeta: vegeta workers, and direct's purchases in flight; a comma-separated list runs each")
 	loadRate := fs.Int("load-rate", 20, "bench with --vegeta: the fixed rate, purchases per second")
 	loadFor := fs.Duration("load-duration", 20*time.Second, "bench with --vegeta: how long each attack lasts")
 	tracesAB := fs.Int("traces-ab", 0, "bench: this many rounds of the benchmark without and with tracing (Jaeger: make jaeger), alternating; prints what tracing costs")
@@ -91,11 +92,12 @@ func main() {
 		cfg.Env = append(cfg.Env, "SAGA_LOG_LEVEL=warn")
 		opts.Bench, opts.ExitAfter = append([]string{}, fs.Args()...), true
 		if *vegeta != "" {
-			if *loadC <= 0 || *loadRate <= 0 || *loadFor <= 0 {
-				fmt.Fprintln(os.Stderr, "stack bench: --load-concurrency, --load-rate and --load-duration must be positive")
+			cs, err := positiveInts(*loadC)
+			if err != nil || *loadRate <= 0 || *loadFor <= 0 {
+				fmt.Fprintln(os.Stderr, "stack bench: --load-concurrency takes positive whole numbers, comma-separated; --load-rate and --load-duration must be positive")
 				os.Exit(2)
 			}
-			lt := loadTest{vegeta: *vegeta, c: *loadC, rate: *loadRate, duration: *loadFor, n: 1000, outDir: filepath.Join("bench-results", "vegeta")}
+			lt := loadTest{vegeta: *vegeta, cs: cs, rate: *loadRate, duration: *loadFor, n: 1000, outDir: filepath.Join("bench-results", "vegeta")}
 			opts.Bench, opts.Then = nil, lt.run
 		}
 		if *tracesAB > 0 {
@@ -200,4 +202,17 @@ func fresh(cfg *stack.Config, name string) {
 		fmt.Fprintf(os.Stderr, "stack %s: %v\n", name, err)
 		os.Exit(1)
 	}
+}
+
+// positiveInts reads "1,8,64".
+func positiveInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a positive whole number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -107,11 +107,11 @@ func (s *Service) Purchase(ctx context.Context, req Request, wait time.Duration)
 		}
 	}
 	if req.Mode == events.Choreography {
-		rep, err := s.StartChoreographed(ctx, req.Input)
-		if err != nil {
-			return Report{}, err
+		o, rep, err := s.startChoreographed(ctx, req.Input)
+		if err != nil || rep.Settled() || wait <= 0 {
+			return rep, err
 		}
-		return s.Wait(ctx, rep, wait)
+		return s.settleChoreographed(ctx, o, wait)
 	}
 	var pivot *pivotWatch
 	if s.Pivots != nil && wait > 0 {
@@ -238,17 +238,37 @@ func Summary(in purchase.Input) string {
 // StartChoreographed creates the order in choreography mode; from there the
 // services carry the saga by reacting to each other's events.
 func (s *Service) StartChoreographed(ctx context.Context, in purchase.Input) (Report, error) {
-	_, err := s.Orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items, Mode: events.Choreography})
+	_, rep, err := s.startChoreographed(ctx, in)
+	return rep, err
+}
+
+func (s *Service) startChoreographed(ctx context.Context, in purchase.Input) (orderapi.OrderResponse, Report, error) {
+	o, err := s.Orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items, Mode: events.Choreography})
 	if errors.Is(err, fault.ErrCompensated) {
 		// A cancel overtook the create: the order was cancelled before it
 		// existed, and its tombstone refused the create.
-		return Report{OrderID: in.OrderID, Mode: string(events.Choreography), Status: string(orderapi.StatusCancelled),
+		return o, Report{OrderID: in.OrderID, Mode: string(events.Choreography), Status: string(orderapi.StatusCancelled),
 			Reason: "cancelled before it was created", Steps: []string{}, Compensations: []string{purchase.CompensationCancelOrder}}, nil
 	}
 	if err != nil {
-		return Report{}, err
+		return o, Report{}, err
 	}
-	return Report{OrderID: in.OrderID, Mode: string(events.Choreography), Status: "RUNNING", Steps: []string{}, Compensations: []string{}}, nil
+	return o, Report{OrderID: in.OrderID, Mode: string(events.Choreography), Status: "RUNNING", Steps: []string{}, Compensations: []string{}}, nil
+}
+
+// settleChoreographed waits up to wait for a choreographed order to settle
+// and tells its story.
+func (s *Service) settleChoreographed(ctx context.Context, o orderapi.OrderResponse, wait time.Duration) (Report, error) {
+	// The order service holds a read up to its own bound; ask again until
+	// the wait asked for is spent.
+	for deadline := time.Now().Add(wait); o.Status == orderapi.StatusPending && time.Until(deadline) > 0; {
+		settled, err := s.Orders.AwaitSettled(ctx, o.OrderID, min(time.Until(deadline), 10*time.Second).Round(time.Millisecond))
+		if err != nil {
+			break // what it said last stands
+		}
+		o = settled
+	}
+	return ChoreographyReport(ctx, o, s.Brokers)
 }
 
 // Get reports the purchase, in either mode; with wait > 0 it first waits up
@@ -261,16 +281,7 @@ func (s *Service) Get(ctx context.Context, orderID string, wait time.Duration) (
 		return Report{}, orderErr
 	}
 	if known && o.Mode == events.Choreography {
-		// The order service holds a read up to its own bound; ask again
-		// until the wait asked for is spent.
-		for deadline := time.Now().Add(wait); o.Status == orderapi.StatusPending && time.Until(deadline) > 0; {
-			settled, err := s.Orders.AwaitSettled(ctx, orderID, min(time.Until(deadline), 10*time.Second).Round(time.Millisecond))
-			if err != nil {
-				break // what it said last stands
-			}
-			o = settled
-		}
-		return ChoreographyReport(ctx, o, s.Brokers)
+		return s.settleChoreographed(ctx, o, wait)
 	}
 	// An orchestrated saga is Temporal's to tell, order service or not; an
 	// order Temporal does not know may be a choreographed one the order
