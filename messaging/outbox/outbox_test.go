@@ -2,6 +2,7 @@ package outbox_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -433,5 +434,48 @@ func TestPublishedEventContinuesTheTraceOfItsChange(t *testing.T) {
 		t.Fatalf("publish span kind %v", publish.SpanKind())
 	case remote.SpanID() != publish.SpanContext().SpanID() || remote.TraceID() != change.SpanContext().TraceID():
 		t.Fatalf("the message's traceparent names %v, want the publish span %v", remote, publish.SpanContext())
+	}
+}
+
+// handing is a publisher that hands each message it takes to got.
+type handing struct{ got chan kafka.Message }
+
+func (r handing) WriteMessages(_ context.Context, msgs ...kafka.Message) error {
+	for _, m := range msgs {
+		r.got <- m
+	}
+	return nil
+}
+
+// A relay that stops marks what it published on the way out, however long
+// its MarkEvery, so the next one publishes only what came after.
+func TestStoppedRelayMarksWhatItPublished(t *testing.T) {
+	ob := openOutbox(t, dbtest.DSN(t, "svc"))
+	run := func(rec handing) (stop func()) {
+		relay := outbox.NewRelay(ob, rec, slog.New(slog.DiscardHandler))
+		relay.MarkEvery = time.Hour
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = relay.Run(ctx) }()
+		return func() { cancel(); <-done }
+	}
+	first := handing{got: make(chan kafka.Message, 10)}
+	stop := run(first)
+	commit(t, ob, "o", 3)
+	for range 3 {
+		<-first.got
+	}
+	stop()
+	if n := pending(t, ob); n != 0 {
+		t.Fatalf("%d published rows left unmarked by a relay that stopped", n)
+	}
+
+	next := handing{got: make(chan kafka.Message, 10)}
+	defer run(next)()
+	want := commit(t, ob, "o", 1)
+	m := <-next.got
+	var e events.Envelope
+	if err := json.Unmarshal(m.Value, &e); err != nil || e.ID != want[0] {
+		t.Fatalf("the next relay published %s (%v) first, want the new event %s", e.ID, err, want[0])
 	}
 }

@@ -40,7 +40,15 @@ type Relay struct {
 	Poll time.Duration
 	// Published, if set, is called after each acknowledged batch.
 	Published func(msgs []Message, at time.Time)
+	// MarkEvery is how long published SQLite rows may stay unmarked (see
+	// Run); 0 marks each batch as it is acknowledged.
+	MarkEvery time.Duration
 	lag       metric.Float64Histogram
+	// after is the last row published and not yet marked (SQLite); the next
+	// read starts past it.
+	after    int64
+	marked   int64
+	lastMark time.Time
 }
 
 // NewRelay returns a relay from o to p. Its metrics are the outbox's
@@ -50,7 +58,7 @@ func NewRelay(o *Outbox, p Publisher, log *slog.Logger) *Relay {
 	lag, _ := meter.Float64Histogram("outbox.publish.lag", metric.WithUnit("s"),
 		metric.WithDescription("Time from an event's commit to its publication."))
 	_, _ = meter.Int64ObservableGauge("outbox.backlog", metric.WithUnit("{event}"),
-		metric.WithDescription("Committed events not published yet."),
+		metric.WithDescription("Committed events not yet marked published (a relay marks what it published within its MarkEvery)."),
 		metric.WithInt64Callback(func(ctx context.Context, obs metric.Int64Observer) error {
 			var n int64
 			err := o.reads.WithContext(ctx).Model(&Message{}).Where("published_at IS NULL").Count(&n).Error
@@ -59,15 +67,28 @@ func NewRelay(o *Outbox, p Publisher, log *slog.Logger) *Relay {
 			}
 			return err
 		}))
-	return &Relay{outbox: o, publisher: p, log: log, Poll: time.Second, lag: lag}
+	return &Relay{outbox: o, publisher: p, log: log, Poll: time.Second, MarkEvery: 50 * time.Millisecond, lag: lag}
 }
 
 // Run publishes until ctx is done. While the broker is down it retries with
 // backoff and never skips a row, so no event is lost or overtaken.
+//
+// On SQLite it marks what it published at most every MarkEvery, and when it
+// runs out of rows, in one statement, rather than once per batch: the mark
+// is a write, and with one writer per database it queued behind the
+// service's own transactions while the next batch waited for it. It
+// remembers in memory where it got to; a crash before the mark publishes
+// those rows again, which delivery at least once already allows.
 func (r *Relay) Run(ctx context.Context) error {
 	backoff := process.Backoff{First: 50 * time.Millisecond, Max: 2 * time.Second}
 	failing := false
+	defer r.mark(context.WithoutCancel(ctx))
 	for {
+		if r.after > r.marked && time.Since(r.lastMark) >= r.MarkEvery {
+			if err := r.mark(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("mark published failed; retrying", "err", err)
+			}
+		}
 		n, err := r.publishBatch(ctx)
 		switch {
 		case ctx.Err() != nil:
@@ -90,13 +111,39 @@ func (r *Relay) Run(ctx context.Context) error {
 		if n == BatchSize {
 			continue // more rows are waiting
 		}
+		if r.after > r.marked && n == 0 {
+			// Caught up: nothing to publish, so the mark holds nothing up.
+			if err := r.mark(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("mark published failed; retrying", "err", err)
+			}
+		}
+		wait := r.Poll
+		if r.after > r.marked {
+			wait = min(wait, r.MarkEvery)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-r.outbox.wake:
-		case <-time.After(r.Poll):
+		case <-time.After(wait):
 		}
 	}
+}
+
+// mark records as published every SQLite row the relay has published.
+func (r *Relay) mark(ctx context.Context) error {
+	if r.after <= r.marked {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	err := r.outbox.db.WithContext(ctx).Model(&Message{}).Where("published_at IS NULL AND id <= ?", r.after).
+		Update("published_at", time.Now().UTC()).Error
+	if err != nil {
+		return fmt.Errorf("mark published: %w", err)
+	}
+	r.marked, r.lastMark = r.after, time.Now()
+	return nil
 }
 
 // publishBatch publishes the oldest unpublished rows and marks them.
@@ -107,7 +154,7 @@ func (r *Relay) Run(ctx context.Context) error {
 // taken and wait for their next wake-up or poll.
 func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 	if r.outbox.db.Dialector.Name() != "postgres" {
-		return r.publishRows(ctx, r.outbox.reads, r.outbox.db)
+		return r.publishRows(ctx, r.outbox.reads, nil)
 	}
 	n := 0
 	err := r.outbox.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -130,12 +177,13 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 const relayLockKey = 0x6f7574626f78 // "outbox"
 
 // publishRows reads the rows to publish from reads and marks them in
-// writes. The single SQLite writer commits in ID order, so any snapshot's
-// unpublished rows are a prefix of what is still to come.
+// writes, or, when writes is nil (SQLite), leaves them for mark. The single
+// SQLite writer commits in ID order, so any snapshot's unpublished rows are
+// a prefix of what is still to come.
 func (r *Relay) publishRows(ctx context.Context, reads, writes *gorm.DB) (int, error) {
 	var rows []Message
 	db := reads.WithContext(ctx)
-	if err := db.Where("published_at IS NULL").Order("id").Limit(BatchSize).Find(&rows).Error; err != nil {
+	if err := db.Where("published_at IS NULL AND id > ?", r.after).Order("id").Limit(BatchSize).Find(&rows).Error; err != nil {
 		return 0, fmt.Errorf("read outbox: %w", err)
 	}
 	if len(rows) == 0 {
@@ -163,12 +211,16 @@ func (r *Relay) publishRows(ctx context.Context, reads, writes *gorm.DB) (int, e
 		return 0, fmt.Errorf("publish %d events: %w", len(msgs), err)
 	}
 	now := time.Now().UTC()
-	// Marking uses a fresh context: the events are out, and losing the mark
-	// to a shutdown would only publish them again.
-	markCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := writes.WithContext(markCtx).Model(&Message{}).Where("id IN ?", ids).Update("published_at", now).Error; err != nil {
-		return 0, fmt.Errorf("mark published: %w", err)
+	if writes == nil {
+		r.after = ids[len(ids)-1]
+	} else {
+		// Marking uses a fresh context: the events are out, and losing the
+		// mark to a shutdown would only publish them again.
+		markCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := writes.WithContext(markCtx).Model(&Message{}).Where("id IN ?", ids).Update("published_at", now).Error; err != nil {
+			return 0, fmt.Errorf("mark published: %w", err)
+		}
 	}
 	for _, row := range rows {
 		r.lag.Record(ctx, now.Sub(row.CreatedAt).Seconds(), metric.WithAttributes(attribute.String("messaging.destination.name", row.Topic)))
