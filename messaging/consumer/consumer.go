@@ -87,8 +87,15 @@ type Runner struct {
 	// leaves the databases disagreeing.
 	CompensateFor time.Duration
 	// Plan injects faults into chosen handlers (the failure matrix); nil
-	// injects nothing.
+	// injects nothing. Events are handled one at a time while it has rules,
+	// so that a fault lands between the effect's commit and the offset's,
+	// as the matrix means.
 	Plan *faultplan.Plan
+	// Batches, when set, handles the events already fetched together, up
+	// to MaxBatch, in one transaction of that outbox (outbox.Batch); each
+	// is still recorded in the inbox and its effects are the same.
+	Batches  *outbox.Outbox
+	MaxBatch int
 }
 
 // NewRunner returns a runner that dead-letters through dlq.
@@ -121,37 +128,165 @@ func (r *Runner) Run(ctx context.Context, sub Subscription) error {
 	cfg.ErrorLogger = kafka.LoggerFunc(func(msg string, args ...any) { log.Warn("kafka: " + fmt.Sprintf(msg, args...)) })
 	reader := kafka.NewReader(cfg)
 	defer reader.Close()
-	fetchBackoff := process.Backoff{First: 200 * time.Millisecond, Max: 2 * time.Second}
+	fetched := make(chan kafka.Message, max(r.MaxBatch, 1))
+	fetchCtx, stopFetching := context.WithCancel(ctx)
+	defer stopFetching()
+	go fetch(fetchCtx, log, reader, fetched)
 	for {
-		m, err := reader.FetchMessage(ctx)
-		if err != nil {
-			if events.IsEnd(err) || ctx.Err() != nil {
+		var batch []kafka.Message
+		select {
+		case <-ctx.Done():
+			return nil
+		case m, ok := <-fetched:
+			if !ok {
 				return nil
 			}
-			log.Warn("fetch failed; retrying", "err", err)
-			if !process.Sleep(ctx, fetchBackoff.Next()) {
-				return nil
-			}
-			continue
+			batch = append(batch, m)
 		}
-		fetchBackoff.Reset()
-		r.handle(ctx, log, sub, m)
-		if ctx.Err() != nil {
-			return nil // not committed: redelivered to the next consumer
+	more:
+		for len(batch) < max(r.MaxBatch, 1) {
+			select {
+			case m, ok := <-fetched:
+				if !ok {
+					break more
+				}
+				batch = append(batch, m)
+			default:
+				break more
+			}
+		}
+		done := r.handleBatch(ctx, log, sub, batch)
+		for _, m := range batch[done:] {
+			r.handle(ctx, log, sub, m)
+			if ctx.Err() != nil {
+				return nil // not committed: redelivered to the next consumer
+			}
 		}
 		commitBackoff := process.Backoff{First: 100 * time.Millisecond, Max: 2 * time.Second}
 		for {
-			err := reader.CommitMessages(ctx, m)
+			err := reader.CommitMessages(ctx, batch...)
 			if err == nil || ctx.Err() != nil {
 				break
 			}
 			// The effect is recorded in the inbox, so a redelivery after a
 			// lost commit is harmless; still, keep trying.
-			log.Warn("commit failed; retrying", "offset", m.Offset, "err", err)
+			log.Warn("commit failed; retrying", "offset", batch[len(batch)-1].Offset, "err", err)
 			if !process.Sleep(ctx, commitBackoff.Next()) {
 				return nil
 			}
 		}
+	}
+}
+
+// fetch reads messages into fetched ahead of their handling, so that those
+// already there can be handled as one batch; it closes fetched when the
+// reader ends or ctx is done.
+func fetch(ctx context.Context, log *slog.Logger, reader *kafka.Reader, fetched chan<- kafka.Message) {
+	defer close(fetched)
+	backoff := process.Backoff{First: 200 * time.Millisecond, Max: 2 * time.Second}
+	for {
+		m, err := reader.FetchMessage(ctx)
+		if err != nil {
+			if events.IsEnd(err) || ctx.Err() != nil {
+				return
+			}
+			log.Warn("fetch failed; retrying", "err", err)
+			if !process.Sleep(ctx, backoff.Next()) {
+				return
+			}
+			continue
+		}
+		backoff.Reset()
+		select {
+		case fetched <- m:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// handleBatch handles batch's events in one transaction (outbox.Batch) up
+// to the first that fails or needs more than one try, which the caller
+// then handles alone, with the rest, one at a time; it returns how many it
+// dealt with. One event, or a fault plan, is handled alone from the start.
+func (r *Runner) handleBatch(ctx context.Context, log *slog.Logger, sub Subscription, batch []kafka.Message) int {
+	if r.Batches == nil || !r.Plan.Empty() || len(batch) < 2 {
+		return 0
+	}
+	type handled struct {
+		span  trace.Span
+		op    string
+		start time.Time
+		err   error
+	}
+	results := make([]handled, len(batch))
+	done, failed, err := r.Batches.Batch(ctx, len(batch), func(bctx context.Context, i int) error {
+		m := batch[i]
+		e, err := events.Decode(m.Value)
+		if err != nil {
+			return err // dead-lettered alone
+		}
+		handler, _, ok := r.handler(sub, e)
+		if !ok {
+			return nil
+		}
+		hctx, span := r.startSpan(bctx, sub, m, e)
+		h := handled{span: span, op: opOf(sub.Name, e.Type), start: time.Now()}
+		h.err = handler(outbox.Consuming(hctx, sub.Name, e.ID), e)
+		meaning, refused := fault.Of(h.err)
+		switch {
+		case h.err == nil, errors.Is(h.err, outbox.ErrAlreadyProcessed), refused && meaning.Event:
+			results[i] = h
+			return nil
+		}
+		span.End() // handled again alone, under a span of its own
+		return h.err
+	})
+	if err != nil {
+		log.Warn("batch not committed; handling its events one at a time", "events", len(batch), "err", err)
+		done = 0
+	}
+	for i, h := range results {
+		if h.span == nil {
+			continue
+		}
+		if i < done {
+			r.observe(ctx, sub, h.op, h.err, h.start)
+		}
+		h.span.End()
+	}
+	if done > 0 {
+		log.Debug("events handled in one transaction", "events", done, "fetched", len(batch))
+	}
+	if failed != nil && ctx.Err() == nil {
+		log.Debug("batch stopped at an event that failed; it is tried alone", "handled", done, "err", failed)
+	}
+	return done
+}
+
+// startSpan starts the span of handling e, continuing the trace of the
+// change that published it, so a choreographed saga is one trace across
+// the services; it records how far behind the partition's end the consumer
+// is.
+func (r *Runner) startSpan(ctx context.Context, sub Subscription, m kafka.Message, e events.Envelope) (context.Context, trace.Span) {
+	ctx, span := tracer.Start(otel.GetTextMapPropagator().Extract(ctx, events.Headers{Msg: &m}), "process "+string(e.Type),
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(attribute.String("messaging.system", "kafka"), attribute.String("messaging.operation.type", "process"),
+			attribute.String("messaging.destination.name", m.Topic), attribute.String("messaging.consumer.group.name", sub.Name),
+			attribute.Int("messaging.destination.partition.id", m.Partition), attribute.Int64("messaging.kafka.offset", m.Offset),
+			attribute.String("messaging.message.id", e.ID), attribute.String("saga.order_id", e.Subject)))
+	metrics.lag.Record(ctx, max(m.HighWaterMark-m.Offset-1, 0), metric.WithAttributes(
+		attribute.String("messaging.consumer.group.name", sub.Name),
+		attribute.String("messaging.destination.name", m.Topic), attribute.Int("messaging.destination.partition.id", m.Partition)))
+	return ctx, span
+}
+
+// observe records a step's outcome and how long it took since start.
+func (r *Runner) observe(ctx context.Context, sub Subscription, op string, err error, start time.Time) {
+	meaning, refused := fault.Of(err)
+	if outcome := stepOutcome(err, refused, meaning.Retryable); outcome != "" && op != "" {
+		metrics.steps.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String(purchase.MetricStep, op),
+			attribute.String(purchase.MetricMode, string(events.Choreography)), attribute.String(purchase.MetricOutcome, outcome)))
 	}
 }
 
@@ -168,29 +303,16 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 		return
 	}
 	log = log.With("order_id", e.Subject, "event", e.Type, "event_id", e.ID)
-	// The handler's span continues the trace of the change that published
-	// the event, so a choreographed saga is one trace across the services.
-	ctx, span := tracer.Start(otel.GetTextMapPropagator().Extract(ctx, events.Headers{Msg: &m}), "process "+string(e.Type),
-		trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(attribute.String("messaging.system", "kafka"), attribute.String("messaging.operation.type", "process"),
-			attribute.String("messaging.destination.name", m.Topic), attribute.String("messaging.consumer.group.name", sub.Name),
-			attribute.Int("messaging.destination.partition.id", m.Partition), attribute.Int64("messaging.kafka.offset", m.Offset),
-			attribute.String("messaging.message.id", e.ID), attribute.String("saga.order_id", e.Subject)))
+	ctx, span := r.startSpan(ctx, sub, m, e)
 	defer span.End()
 	hctx := outbox.Consuming(ctx, sub.Name, e.ID)
 	op := opOf(sub.Name, e.Type)
 	group := attribute.String("messaging.consumer.group.name", sub.Name)
-	// How far behind the partition's end this consumer is, after this one.
-	metrics.lag.Record(ctx, max(m.HighWaterMark-m.Offset-1, 0), metric.WithAttributes(group,
-		attribute.String("messaging.destination.name", m.Topic), attribute.Int("messaging.destination.partition.id", m.Partition)))
 	backoff, start := process.Backoff{First: r.Backoff, Max: r.MaxBackoff}, time.Now()
 	for attempt := 1; ; attempt++ {
 		err := r.Plan.Do(hctx, log, op, e.Subject, func() error { return handler(hctx, e) })
 		meaning, refused := fault.Of(err)
-		if outcome := stepOutcome(err, refused, meaning.Retryable); outcome != "" && op != "" {
-			metrics.steps.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String(purchase.MetricStep, op),
-				attribute.String(purchase.MetricMode, string(events.Choreography)), attribute.String(purchase.MetricOutcome, outcome)))
-		}
+		r.observe(ctx, sub, op, err, start)
 		switch {
 		case err == nil:
 			log.DebugContext(ctx, "handled")

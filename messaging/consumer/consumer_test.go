@@ -1,6 +1,7 @@
 package consumer_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -24,7 +25,14 @@ func orderCreated(orderID string, mode events.Mode, qty int) events.Envelope {
 		events.OrderCreatedData{OrderID: orderID, CustomerID: "alice", Items: []events.Line{{SKU: "SKU-2", Quantity: qty}}}, time.Now())
 }
 
+// The same, handled one at a time and in batches of what was fetched: a
+// batch stops at the undecodable message, which is dead-lettered alone.
 func TestInventoryConsumerHandlesEachEventOnceAndDeadLettersWhatItCannotRead(t *testing.T) {
+	t.Run("one at a time", func(t *testing.T) { consumeOnce(t, false) })
+	t.Run("in batches", func(t *testing.T) { consumeOnce(t, true) })
+}
+
+func consumeOnce(t *testing.T, batches bool) {
 	// One partition per topic, so the last message handled means all were.
 	c, err := kfake.NewCluster(kfake.SeedTopics(1, events.Topics...))
 	if err != nil {
@@ -61,7 +69,11 @@ func TestInventoryConsumerHandlesEachEventOnceAndDeadLettersWhatItCannotRead(t *
 
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
-	runner := consumer.NewRunner(brokers, w, slog.New(slog.DiscardHandler))
+	var logged bytes.Buffer
+	runner := consumer.NewRunner(brokers, w, slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if batches {
+		runner.Batches, runner.MaxBatch = ob, 32
+	}
 	subs, err := inventory.Subscriptions(store)
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +94,12 @@ func TestInventoryConsumerHandlesEachEventOnceAndDeadLettersWhatItCannotRead(t *
 	}
 	stop()
 	<-done
+	// All five were on the topic before the consumer started, so it
+	// fetched several at once: the first two (an event and its
+	// redelivery) at least went in one transaction.
+	if inOne := strings.Contains(logged.String(), "events handled in one transaction"); inOne != batches {
+		t.Fatalf("batched: %v, want %v; log:\n%s", inOne, batches, logged.String())
+	}
 
 	st, err := store.Stock(ctx, "SKU-2")
 	if err != nil {

@@ -54,8 +54,15 @@ func New(db, reads *gorm.DB) *Outbox {
 }
 
 // DB is the database the outbox lives in, for the service's reads outside
-// a transaction; changes go through Transact.
-func (o *Outbox) DB(ctx context.Context) *gorm.DB { return o.reads.WithContext(ctx) }
+// a transaction; changes go through Transact. Inside a Batch it is the
+// batch's transaction, so that a handler reads what the events before it
+// in the batch did, as it would have one event at a time.
+func (o *Outbox) DB(ctx context.Context) *gorm.DB {
+	if b, ok := ctx.Value(batchKey{}).(*batch); ok {
+		return b.tx.WithContext(ctx)
+	}
+	return o.reads.WithContext(ctx)
+}
 
 // Ping checks the database answers.
 func (o *Outbox) Ping(ctx context.Context) error { return database.Ping(ctx, o.db) }
@@ -79,11 +86,15 @@ type Emit func(events.Envelope)
 // outbox in that same transaction. After the commit it wakes the relay, so
 // publication does not wait for a poll. Under a context from Consuming, the
 // consumed event is recorded in the inbox in the same transaction first.
+// Under a context from Batch, it joins the batch's transaction instead.
 //
 // fn may run more than once: when two transactions both found a row absent
 // and both inserted it, the loser's unique violation rolls it back and it
 // runs again, now finding the winner's row (a repeat, or a tombstone).
 func (o *Outbox) Transact(ctx context.Context, fn func(tx *gorm.DB, emit Emit) error) error {
+	if b, ok := ctx.Value(batchKey{}).(*batch); ok {
+		return b.transact(ctx, fn)
+	}
 	var pending []events.Envelope
 	var err error
 	for attempt := 1; attempt <= insertRaceAttempts; attempt++ {

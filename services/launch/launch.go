@@ -235,6 +235,7 @@ func run[S any](ctx context.Context, s Service[S], cfg runConfig) error {
 
 	runner := consumer.NewRunner(brokers, writer, log.With("component", "consumer"))
 	runner.RetryFor, runner.Plan = cfg.stepDeadline, cfg.plan
+	runner.Batches, runner.MaxBatch = ob, 32
 	var consumers sync.WaitGroup
 	for _, sub := range parts.Subscriptions {
 		consumers.Go(func() { _ = runner.Run(ctx, sub) })

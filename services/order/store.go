@@ -185,7 +185,7 @@ func (s *Store) Approve(ctx context.Context, id string) (Order, error) {
 		return save(tx, &o)
 	})
 	if err == nil {
-		s.settled(ctx, o, settled)
+		outbox.AfterCommit(ctx, func() { s.settled(ctx, o, settled) })
 	}
 	return o, err
 }
@@ -224,7 +224,7 @@ func (s *Store) Cancel(ctx context.Context, id, why string) (Order, error) {
 		return save(tx, &o)
 	})
 	if err == nil {
-		s.settled(ctx, o, settled)
+		outbox.AfterCommit(ctx, func() { s.settled(ctx, o, settled) })
 	}
 	return o, err
 }

@@ -48,7 +48,7 @@ func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 					Create(&PendingCharge{OrderID: e.Subject, CustomerID: d.CustomerID, Amount: d.TotalCents}).Error
 			})
 			if err == nil {
-				seen.Notify(e.Subject, struct{}{})
+				outbox.AfterCommit(ctx, func() { seen.Notify(e.Subject, struct{}{}) })
 			}
 			return err
 		},
@@ -101,8 +101,8 @@ func awaitPendingCharge(ctx context.Context, seen *watch.Set[struct{}], orderID 
 	next, release := seen.Wait(orderID)
 	defer release()
 	req, err := load(ctx, orderID)
-	if !errors.Is(err, errOrderNotSeenYet) {
-		return req, err
+	if !errors.Is(err, errOrderNotSeenYet) || outbox.InBatch(ctx) {
+		return req, err // in a batch, waiting would hold the writer OrderCreated needs
 	}
 	select {
 	case <-next.Done():

@@ -62,3 +62,29 @@ func TestPendingChargeNotSeenYet(t *testing.T) {
 		t.Fatalf("got %+v, %v", req, err)
 	}
 }
+
+// Inside a batch of events the handler holds the one writer that the late
+// OrderCreated needs to commit, so it does not wait: it fails at once, and
+// the consumer handles it alone once the batch has committed.
+func TestOvertakingStockReservedDoesNotWaitInsideABatch(t *testing.T) {
+	ctx := context.Background()
+	ob := servicetest.Start(t, Service, api.NewClient).Outbox
+	var seen watch.Set[struct{}]
+	loads := 0
+	load := func(context.Context, string) (PendingCharge, error) {
+		if loads++; loads == 1 {
+			// OrderCreated commits elsewhere right after this read: a
+			// handler that waited would wake and read it.
+			go seen.Notify("ord-late", struct{}{})
+			return PendingCharge{}, fmt.Errorf("charge for ord-late: %w", errOrderNotSeenYet)
+		}
+		return PendingCharge{OrderID: "ord-late", CustomerID: "alice", Amount: 4990}, nil
+	}
+	done, failed, err := ob.Batch(ctx, 1, func(ctx context.Context, _ int) error {
+		_, err := awaitPendingCharge(ctx, &seen, "ord-late", load)
+		return err
+	})
+	if err != nil || done != 0 || !errors.Is(failed, errOrderNotSeenYet) || loads != 1 {
+		t.Fatalf("in a batch: done %d, failed %v, err %v after %d reads; want errOrderNotSeenYet after one read", done, failed, err, loads)
+	}
+}
