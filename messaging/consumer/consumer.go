@@ -234,13 +234,20 @@ func (r *Runner) handleBatch(ctx context.Context, log *slog.Logger, sub Subscrip
 		h := handled{span: span, op: opOf(sub.Name, e.Type), start: time.Now()}
 		h.err = handler(outbox.Consuming(hctx, sub.Name, e.ID), e)
 		meaning, refused := fault.Of(h.err)
+		elog := log.With("order_id", e.Subject, "event", e.Type, "event_id", e.ID)
 		switch {
-		case h.err == nil, errors.Is(h.err, outbox.ErrAlreadyProcessed), refused && meaning.Event:
-			results[i] = h
-			return nil
+		case h.err == nil:
+			elog.DebugContext(hctx, "handled")
+		case errors.Is(h.err, outbox.ErrAlreadyProcessed):
+			elog.InfoContext(hctx, "duplicate delivery ignored")
+		case refused && meaning.Event:
+			elog.InfoContext(hctx, "refused", "reason", h.err)
+		default:
+			span.End() // handled again alone, under a span of its own
+			return h.err
 		}
-		span.End() // handled again alone, under a span of its own
-		return h.err
+		results[i] = h
+		return nil
 	})
 	if err != nil {
 		log.Warn("batch not committed; handling its events one at a time", "events", len(batch), "err", err)
