@@ -111,8 +111,8 @@ test: vet
 	env -u SAGA_TEST_POSTGRES $(GO) test -race -count=1 -timeout 30m ./...
 	@if [ -n "$$SAGA_TEST_POSTGRES" ]; then \
 		echo "== the database packages again, on PostgreSQL"; \
-		$(GO) test -race -count=1 $(DB_PKGS); \
-		$(GO) test -race -count=1 -run PostgreSQL ./integration; \
+		$(GO) test -race -count=1 $(DB_PKGS) && \
+		$(GO) test -race -count=1 -run PostgreSQL ./integration || exit 1; \
 	else \
 		echo "== PostgreSQL not tested: SAGA_TEST_POSTGRES=\$$(.ci/postgres) make test runs the database packages on it too"; \
 	fi

@@ -157,7 +157,11 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 		return r.publishRows(ctx, r.outbox.reads, nil)
 	}
 	n := 0
-	err := r.outbox.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	// Once the batch is out, its mark must commit even if ctx ends: a
+	// shutdown would otherwise roll it back and publish the rows again.
+	txCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	err := r.outbox.db.WithContext(txCtx).Transaction(func(tx *gorm.DB) error {
 		var mine bool
 		if err := tx.Raw("SELECT pg_try_advisory_xact_lock(?)", relayLockKey).Scan(&mine).Error; err != nil {
 			return fmt.Errorf("take the relay lock: %w", err)
