@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"time"
@@ -22,6 +21,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/platform/web"
 )
 
 // The local dev server, for what neither a profile nor the environment says.
@@ -72,19 +72,6 @@ func Load(file, profile string) (Config, error) {
 	return cfg, nil
 }
 
-// loopback reports whether host:port names this machine.
-func loopback(address string) bool {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // PlainEnv is the environment under which Load ignores the user's own
 // Temporal profile and TLS variables: the stack's dev server is local and
 // plain, whatever the shell it was started from points at.
@@ -116,7 +103,7 @@ func Dial(ctx context.Context, cfg Config, log *slog.Logger, timeout time.Durati
 		return nil, fmt.Errorf("temporal client profile: %w", err)
 	}
 	opts.HostPort, opts.Namespace = cfg.Address, cfg.Namespace
-	if cfg.Compression == "none" || cfg.Compression == "" && loopback(cfg.Address) {
+	if cfg.Compression == "none" || cfg.Compression == "" && web.Loopback(cfg.Address) {
 		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
 	}
 	opts.Interceptors = []interceptor.ClientInterceptor{tracing}

@@ -182,15 +182,15 @@ const EnvExposedOn = "SAGA_EXPOSED_ON"
 // Guarded refuses a listener other machines can reach when no token guards
 // it: anyone who reached it could move stock and money.
 func Guarded(addr, token, exposedOn string) error {
-	if token != "" || loopback(addr) || (exposedOn != "" && loopback(net.JoinHostPort(exposedOn, "0"))) {
+	if token != "" || Loopback(addr) || (exposedOn != "" && Loopback(net.JoinHostPort(exposedOn, "0"))) {
 		return nil
 	}
 	return fmt.Errorf("refusing to listen on %s without %s: another machine could move stock and money; "+
 		"set a token, or listen on 127.0.0.1", addr, EnvToken)
 }
 
-// loopback reports whether addr's host is a loopback address or name.
-func loopback(addr string) bool {
+// Loopback reports whether addr's host is a loopback address or name.
+func Loopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return false
