@@ -21,7 +21,16 @@ func main() {
 	fs.StringVar(&cfg.Addr, "addr", process.Env("BROKER_ADDR", "127.0.0.1:9092"), "listen address (env BROKER_ADDR)")
 	fs.StringVar(&cfg.DataDir, "data-dir", process.Env("BROKER_DATA_DIR", ".data/broker"), "where the log is kept; empty keeps it in memory")
 	fs.IntVar(&cfg.Partitions, "partitions", 3, "partitions per topic")
+	topics := fs.String("topics", "", "a topics file (deploy/kafka/topics: NAME PARTITIONS per line) whose topics are created with their partition counts")
 	process.ParseFlags(fs, os.Args[1:])
+	if *topics != "" {
+		t, err := broker.ReadTopics(*topics)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "broker:", err)
+			os.Exit(2)
+		}
+		cfg.Topics = t
+	}
 	log := process.Logger("broker")
 	b, err := broker.Start(cfg, log)
 	if err != nil {

@@ -21,7 +21,10 @@ import (
 type Config struct {
 	Addr       string // host:port
 	DataDir    string // empty keeps the log in memory
-	Partitions int    // per topic
+	Partitions int    // per topic, for the stack's topics not in Topics
+	// Topics are created with their own partition counts (from a topics
+	// file, see ReadTopics); the stack's other topics get Partitions.
+	Topics []Topic
 }
 
 // ConfigError is a configuration the broker cannot start with.
@@ -52,9 +55,18 @@ func Start(cfg Config, log *slog.Logger) (*Broker, error) {
 		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
 			return net.Listen(network, net.JoinHostPort(host, portText))
 		}),
-		kfake.SeedTopics(int32(cfg.Partitions), events.Topics...),
 		kfake.DefaultNumPartitions(cfg.Partitions),
 		kfake.AllowAutoTopicCreation(),
+	}
+	listed := map[string]bool{}
+	for _, t := range cfg.Topics {
+		opts = append(opts, kfake.SeedTopics(int32(t.Partitions), t.Name))
+		listed[t.Name] = true
+	}
+	for _, name := range events.Topics {
+		if !listed[name] {
+			opts = append(opts, kfake.SeedTopics(int32(cfg.Partitions), name))
+		}
 	}
 	if cfg.DataDir != "" {
 		opts = append(opts, kfake.DataDir(cfg.DataDir))
