@@ -4,7 +4,8 @@ GO      ?= go
 BIN     := bin
 GOFLAGS ?=
 
-.PHONY: all build jaeger demo up traces test vet fuzz chaos matrix bench bench-api bench-traces histories contracts clean
+PHONY_CLUSTER := cluster cluster-tools cluster-test cluster-bench
+.PHONY: $(PHONY_CLUSTER) all build jaeger demo up traces test vet fuzz chaos matrix bench bench-api bench-traces histories contracts clean
 
 all: build
 
@@ -22,6 +23,29 @@ $(BIN)/temporal: tools/go.mod tools/go.sum
 jaeger: $(BIN)/jaeger
 $(BIN)/jaeger: tools/jaeger/go.mod tools/jaeger/go.sum
 	$(GO) build -modfile=tools/jaeger/go.mod -o $(BIN)/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
+
+# The cluster topology (stack up --topology cluster): a Temporal server on
+# PostgreSQL, its SQL tool and schema, and the Web UI, at compose's versions,
+# pinned in tools/temporal-cluster; HAProxy and PostgreSQL from Debian. The
+# first server build takes about seven minutes.
+TEMPORAL_SERVER_DIR = $(shell $(GO) list -modfile=tools/temporal-cluster/go.mod -m -f '{{.Dir}}' go.temporal.io/server)
+TEMPORAL_UI_DIR = $(shell $(GO) list -modfile=tools/temporal-cluster/go.mod -m -f '{{.Dir}}' github.com/temporalio/ui-server/v2)
+cluster-tools: $(BIN)/temporal-server $(BIN)/temporal-sql-tool $(BIN)/temporal-ui $(BIN)/temporal-files/stamp
+$(BIN)/temporal-server: tools/temporal-cluster/go.mod tools/temporal-cluster/go.sum
+	$(GO) build -modfile=tools/temporal-cluster/go.mod -o $@ go.temporal.io/server/cmd/server
+$(BIN)/temporal-sql-tool: tools/temporal-cluster/go.mod tools/temporal-cluster/go.sum
+	$(GO) build -modfile=tools/temporal-cluster/go.mod -o $@ go.temporal.io/server/cmd/tools/sql
+$(BIN)/temporal-ui: tools/temporal-cluster/go.mod tools/temporal-cluster/go.sum
+	$(GO) build -modfile=tools/temporal-cluster/go.mod -o $@ github.com/temporalio/ui-server/v2/cmd/server
+# The server's schema and the UI server's configuration, as the images hold them.
+$(BIN)/temporal-files/stamp: tools/temporal-cluster/go.mod
+	rm -rf $(BIN)/temporal-files && mkdir -p $(BIN)/temporal-files
+	cp -R $(TEMPORAL_SERVER_DIR)/schema $(BIN)/temporal-files/schema
+	cp -R $(TEMPORAL_UI_DIR)/config $(BIN)/temporal-files/ui
+	chmod -R u+w $(BIN)/temporal-files && touch $@
+
+cluster: build cluster-tools
+	$(BIN)/stack up --topology cluster
 
 # make demo               run three purchases and keep the stack up until Ctrl-C
 # make demo DEMO_EXIT=1   run them, stop, exit 0 only if both ended as expected

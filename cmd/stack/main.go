@@ -35,7 +35,7 @@ import (
 	"github.com/sagaforge/saga/platform/process"
 )
 
-const usage = "usage: stack up [--traces] [--seed bench] | stack demo [--exit] | stack bench [-- starter bench flags] | stack bench --vegeta bin/vegeta | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC] | stack matrix [--modes M,M --ops OP,OP --faults F,F --parallel N]  [--bin-dir bin] [--data-dir .data]"
+const usage = "usage: stack up [--topology cluster] [--traces] [--seed bench] | stack demo [--exit] | stack bench [-- starter bench flags] | stack bench --vegeta bin/vegeta | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC] | stack matrix [--modes M,M --ops OP,OP --faults F,F --parallel N]  [--bin-dir bin] [--data-dir .data]"
 
 func main() {
 	if len(os.Args) < 2 {
@@ -64,6 +64,7 @@ func main() {
 	loadFor := fs.Duration("load-duration", 20*time.Second, "bench with --vegeta: how long each attack lasts")
 	tracesAB := fs.Int("traces-ab", 0, "bench: this many rounds of the benchmark without and with tracing (Jaeger: make jaeger), alternating; prints what tracing costs")
 	fs.StringVar(&cfg.Seed, "seed", "demo", `up, demo: the services' seed data, "demo" (the README's) or "bench" (deep stock and balance)`)
+	fs.StringVar(&cfg.Topology, "topology", stack.Embedded, "embedded (the Temporal dev server, one process per service on SQLite) or cluster (a Temporal server on PostgreSQL, two replicas of each service behind HAProxy, two workers: make cluster-tools)")
 	fs.BoolVar(&cfg.Traces, "traces", false, "start Jaeger (bin/jaeger: make jaeger) and trace every purchase into it; starter trace ORDER_ID draws one")
 	chaosCfg := chaos.Config{Progress: os.Stderr}
 	fs.IntVar(&chaosCfg.Purchases, "n", 300, "chaos: purchases to run, half in each mode")
@@ -79,6 +80,13 @@ func main() {
 	ops := fs.String("ops", "", "matrix: the steps and compensations to run, comma-separated (default all): "+strings.Join(faultplan.Ops, ","))
 	parallel := fs.Int("parallel", 12, "matrix: cells run at once (those that kill a process run alone)")
 	process.ParseFlags(fs, os.Args[2:])
+	if cfg.Topology != stack.Embedded && cfg.Topology != stack.Cluster {
+		fmt.Fprintf(os.Stderr, "stack %s: --topology must be %s or %s, got %q\n", verb, stack.Embedded, stack.Cluster, cfg.Topology)
+		os.Exit(2)
+	}
+	if cfg.Topology == stack.Cluster {
+		cfg.UseClusterDefaults()
+	}
 	if cfg.Seed != "demo" && cfg.Seed != "bench" {
 		fmt.Fprintf(os.Stderr, "stack %s: --seed must be demo or bench, got %q\n", verb, cfg.Seed)
 		os.Exit(2)

@@ -12,7 +12,10 @@ done
 if ! temporal operator namespace describe --address "$addr" --namespace "$ns" >/dev/null 2>&1; then
   temporal operator namespace create --address "$addr" --namespace "$ns" --retention 72h
 fi
-until temporal operator namespace describe --address "$addr" --namespace "$ns" >/dev/null 2>&1; do
+# A new namespace reaches the server's other roles when they next refresh
+# their namespace cache (every few seconds): until then the search
+# attributes of it cannot be read.
+until temporal operator search-attribute list --address "$addr" --namespace "$ns" >/dev/null 2>&1; do
   echo "waiting for namespace $ns on $addr"
   sleep 2
 done

@@ -23,6 +23,11 @@ type child struct {
 	out   *prefixWriter
 	// grace is how long a SIGTERM may take before SIGKILL; 0 means 10 s.
 	grace time.Duration
+	// once is a step that runs to its end (a schema migration, a setup
+	// script) before the next process starts; it must exit 0.
+	once bool
+	// cred runs the process as another user (PostgreSQL refuses root).
+	cred *syscall.Credential
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -39,11 +44,7 @@ func (p *child) terminate() error {
 func (p *child) start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	cmd := exec.Command(p.path, p.args...)
-	cmd.Env = append(os.Environ(), p.env...)
-	// Own process group: Ctrl-C reaches the stack, which stops the children
-	// in order. Pdeathsig: if the stack dies, its children die with it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd := p.command()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
@@ -62,6 +63,43 @@ func (p *child) start() error {
 		p.mu.Unlock()
 		close(done)
 	}()
+	return nil
+}
+
+// command is the process's command, not started yet.
+func (p *child) command() *exec.Cmd {
+	cmd := exec.Command(p.path, p.args...)
+	cmd.Env = append(os.Environ(), p.env...)
+	// Own process group: Ctrl-C reaches the stack, which stops the children
+	// in order. Pdeathsig: if the stack dies, its children die with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: p.cred}
+	return cmd
+}
+
+// output runs the process to its end and returns what it printed.
+func (p *child) output() ([]byte, error) {
+	return p.command().CombinedOutput()
+}
+
+// finish waits for a step (once) to end, and fails unless it exited 0.
+func (p *child) finish(ctx context.Context, timeout time.Duration) error {
+	p.mu.Lock()
+	done := p.done
+	p.mu.Unlock()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(timeout):
+		_ = p.signal(syscall.SIGKILL, 0)
+		return fmt.Errorf("%s did not finish within %s", p.name, timeout)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopped = true
+	if p.waitErr != nil {
+		return fmt.Errorf("%s failed (%v); see its log lines above", p.name, p.waitErr)
+	}
 	return nil
 }
 

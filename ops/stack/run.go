@@ -43,7 +43,11 @@ type Options struct {
 // the demo or a benchmark first if asked. The result is the process exit code.
 func Run(ctx context.Context, cfg Config, opts Options, out io.Writer) int {
 	say := func(format string, args ...any) { fmt.Fprintf(out, "stack     | "+format+"\n", args...) }
-	say("starting temporal, broker, order, inventory, payment, worker (data in %s)", cfg.DataDir)
+	if cfg.Topology == Cluster {
+		say("starting the cluster topology: PostgreSQL, a Temporal server on it with its schema and Web UI, the broker, %d replicas of each service behind HAProxy, %d workers (data in %s)", Replicas, Replicas, cfg.DataDir)
+	} else {
+		say("starting temporal, broker, order, inventory, payment, worker (data in %s)", cfg.DataDir)
+	}
 	started := time.Now()
 	s, err := Start(ctx, cfg)
 	if err != nil {

@@ -55,6 +55,13 @@ type Config struct {
 	// Databases maps a service's name to its database DSN (a SQLite path
 	// or a postgres:// URL); a service not in it gets DataDir/NAME.db.
 	Databases map[string]string
+	// Topology is Embedded (the default) or Cluster (see cluster.go).
+	Topology string
+	// DeployDir is the repository's deploy/ folder, whose Temporal
+	// configuration, scripts, topics and init.sql the cluster topology
+	// runs as docker compose does; "deploy" when empty.
+	DeployDir string
+	cluster   clusterPorts
 	// Env is added to every child's environment (e.g. SAGA_LOG_LEVEL=debug).
 	Env []string
 	// Output receives every child's log lines, prefixed with its name.
@@ -80,6 +87,7 @@ var Processes = []string{"temporal", "broker", "order", "inventory", "payment", 
 type Stack struct {
 	cfg   Config
 	procs map[string]*child
+	order []string      // the processes' names in start order
 	out   *prefixWriter // the children's lines and the stack's own
 }
 
@@ -89,6 +97,14 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.Host == "" {
 		cfg.Host = "127.0.0.1"
 	}
+	switch cfg.Topology {
+	case "":
+		cfg.Topology = Embedded
+	case Embedded, Cluster:
+	default:
+		return nil, fmt.Errorf("topology %q: want %s or %s", cfg.Topology, Embedded, Cluster)
+	}
+	cfg.DeployDir = absolute(cmp.Or(cfg.DeployDir, "deploy"))
 	if err := portsFree(cfg); err != nil {
 		return nil, err
 	}
@@ -116,17 +132,29 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		cfg.Env = append(slices.Clone(cfg.Env), "OTEL_EXPORTER_OTLP_ENDPOINT="+(&Stack{cfg: cfg}).OTLPEndpoint())
 	}
 	s := &Stack{cfg: cfg, procs: map[string]*child{}, out: &prefixWriter{w: cfg.Output, pad: 9}}
-	for _, p := range s.define() {
-		p.out = s.out
-		s.procs[p.name] = p
-	}
-	for _, name := range s.names() {
-		p := s.procs[name]
-		if err := p.start(); err != nil {
-			s.Stop()
+	procs := s.define()
+	if cfg.Topology == Cluster {
+		cluster, err := s.defineCluster()
+		if err != nil {
 			return nil, err
 		}
-		if err := p.waitReady(ctx, 90*time.Second); err != nil {
+		procs = append(procs[:len(procs)-len(Processes)], cluster...)
+		s.out.pad = len("temporal-schema")
+	}
+	for _, p := range procs {
+		p.out = s.out
+		s.procs[p.name] = p
+		s.order = append(s.order, p.name)
+	}
+	for _, name := range s.order {
+		p := s.procs[name]
+		err := p.start()
+		if err == nil && p.once {
+			err = p.finish(ctx, 5*time.Minute)
+		} else if err == nil {
+			err = p.waitReady(ctx, 90*time.Second)
+		}
+		if err != nil {
 			s.Stop()
 			return nil, err
 		}
@@ -134,14 +162,13 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	return s, nil
 }
 
-// names are the stack's processes in start order: Processes, after Jaeger
-// when the stack keeps traces.
-func (s *Stack) names() []string {
-	if s.cfg.Traces {
-		return append([]string{"jaeger"}, Processes...)
-	}
-	return Processes
-}
+// names are the stack's processes in start order.
+func (s *Stack) names() []string { return s.order }
+
+// Names are the stack's processes in start order: in the cluster topology
+// the replicas of a service are NAME-1 and NAME-2, the workers worker-1
+// and worker-2, and "lb" is the load balancer.
+func (s *Stack) Names() []string { return slices.Clone(s.order) }
 
 // jaegerConfig runs Jaeger v2 as the stack's trace store.
 //
@@ -381,9 +408,21 @@ func (s *Stack) TracesURL() string {
 // WorkerURL is the worker's HTTP address (GET /metrics).
 func (s *Stack) WorkerURL() string { return s.url(s.cfg.WorkerPort) }
 
-// MetricsURLs are the /metrics endpoints of the services and the worker.
+// MetricsURLs are the /metrics endpoints of the services and the worker:
+// in the cluster topology, of each replica and worker.
 func (s *Stack) MetricsURLs() []string {
 	var urls []string
+	if s.cfg.Topology == Cluster {
+		for i := range serviceNames {
+			for _, port := range s.cfg.cluster.Services[i] {
+				urls = append(urls, s.url(port)+"/metrics")
+			}
+		}
+		for _, port := range s.cfg.cluster.Workers {
+			urls = append(urls, s.url(port)+"/metrics")
+		}
+		return urls
+	}
 	for _, base := range []string{s.OrderURL(), s.InventoryURL(), s.PaymentURL(), s.WorkerURL()} {
 		urls = append(urls, base+"/metrics")
 	}
@@ -543,6 +582,9 @@ type namedPort struct {
 func (c *Config) ports() []namedPort {
 	ports := []namedPort{{"temporal", &c.TemporalPort}, {"Web UI", &c.UIPort}, {"order", &c.OrderPort},
 		{"inventory", &c.InventoryPort}, {"payment", &c.PaymentPort}, {"broker", &c.BrokerPort}, {"worker", &c.WorkerPort}}
+	if c.Topology == Cluster {
+		ports = append(ports, c.clusterPortList()...)
+	}
 	if c.Traces {
 		ports = append(ports, namedPort{"Jaeger", &c.TracesPort}, namedPort{"OTLP", &c.OTLPPort}, namedPort{"Jaeger gRPC", &c.traceGRPC})
 	}
