@@ -47,6 +47,16 @@ $(BIN)/temporal-files/stamp: tools/temporal-cluster/go.mod
 cluster: build cluster-tools
 	$(BIN)/stack up --topology cluster
 
+# The failure tests on the cluster topology (integration/cluster, build tag
+# cluster): purchases through the load balancer, replicas, a worker and the
+# Temporal server killed mid-load, each with the audit. About five minutes.
+cluster-test: build cluster-tools
+	SAGA_CLUSTER_BIN=$(abspath $(BIN)) $(GO) test -tags cluster -count=1 -timeout 20m -v ./integration/cluster
+
+# make bench against the cluster topology, beside the embedded stack.
+cluster-bench: build cluster-tools
+	$(BIN)/stack bench --topology cluster -- --mode all --n $(BENCH_N) --concurrency $(BENCH_C) --repeat $(BENCH_REPEAT) --warmup 50 --out bench-results/cluster
+
 # make demo               run three purchases and keep the stack up until Ctrl-C
 # make demo DEMO_EXIT=1   run them, stop, exit 0 only if both ended as expected
 demo: build
@@ -120,8 +130,8 @@ contracts:
 # line must keep says why with //lint:ignore CHECK reason).
 vet: $(BIN)/staticcheck
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
-	$(GO) vet ./...
-	$(BIN)/staticcheck ./...
+	$(GO) vet -tags cluster ./...
+	$(BIN)/staticcheck -tags cluster ./...
 
 $(BIN)/staticcheck: tools/staticcheck/go.mod tools/staticcheck/go.sum
 	$(GO) build -modfile=tools/staticcheck/go.mod -o $(BIN)/staticcheck honnef.co/go/tools/cmd/staticcheck

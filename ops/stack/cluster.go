@@ -3,6 +3,8 @@ package stack
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -299,6 +301,9 @@ func (s *Stack) postgres() (*child, error) {
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
 		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		if dir, err = s.postgresDirForUser(dir); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data", "PG_VERSION")); err != nil {
 		if err := initdb(binDir, dir, cred); err != nil {
@@ -309,6 +314,36 @@ func (s *Stack) postgres() (*child, error) {
 		args: []string{"-D", filepath.Join(dir, "data"), "-p", strconv.Itoa(c.cluster.Postgres), "-k", dir,
 			"-c", "listen_addresses=" + c.Host, "-c", "max_connections=400"},
 		ready: s.postgresReady}, nil
+}
+
+// postgresDirForUser is where the postgres user keeps the cluster of
+// DataDir/postgres when the stack runs as root: DataDir may lie under a
+// folder that user cannot enter (root's home, a test's temporary folder),
+// so the cluster lives in the system's temporary folder, one per DataDir,
+// and DataDir/postgres links to it.
+func (s *Stack) postgresDirForUser(link string) (string, error) {
+	if target, err := os.Readlink(link); err == nil {
+		return target, nil
+	}
+	sum := sha256.Sum256([]byte(link))
+	dir := filepath.Join(os.TempDir(), "saga-postgres-"+hex.EncodeToString(sum[:6]))
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		return "", err
+	}
+	if err := os.Symlink(dir, link); err != nil {
+		return "", fmt.Errorf("link %s to the PostgreSQL folder: %w", link, err)
+	}
+	return dir, nil
+}
+
+// PostgresDir is the cluster topology's PostgreSQL folder (DataDir/postgres,
+// or where it links to when the stack runs as root).
+func (s *Stack) PostgresDir() string {
+	dir := absolute(filepath.Join(s.cfg.DataDir, "postgres"))
+	if target, err := os.Readlink(dir); err == nil {
+		return target
+	}
+	return dir
 }
 
 // postgresBin finds PostgreSQL's programs: SAGA_PG_BIN, or Debian's newest

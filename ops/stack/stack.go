@@ -315,6 +315,17 @@ func (s *Stack) Kill(name string) error {
 	return p.signal(syscall.SIGKILL, 0)
 }
 
+// PID is a running process's ID, 0 when it is not running.
+func (s *Stack) PID(name string) int {
+	p, ok := s.procs[name]
+	if !ok || !p.running() {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cmd.Process.Pid
+}
+
 // Restart starts a stopped or killed process again and waits until it is ready.
 func (s *Stack) Restart(ctx context.Context, name string) error {
 	p, ok := s.procs[name]
@@ -427,6 +438,24 @@ func (s *Stack) MetricsURLs() []string {
 		urls = append(urls, base+"/metrics")
 	}
 	return urls
+}
+
+// ProcessMetricsURL is the /metrics of one process of the cluster
+// topology (order-1, worker-2, ...), empty for another name.
+func (s *Stack) ProcessMetricsURL(name string) string {
+	for i, svc := range serviceNames {
+		for r, port := range s.cfg.cluster.Services[i] {
+			if replicaName(svc, r) == name {
+				return s.url(port) + "/metrics"
+			}
+		}
+	}
+	for r, port := range s.cfg.cluster.Workers {
+		if replicaName("worker", r) == name {
+			return s.url(port) + "/metrics"
+		}
+	}
+	return ""
 }
 
 // BrokerAddr is the Kafka bootstrap address.
