@@ -355,6 +355,45 @@ func TestReplicasRelaysShareOneOutbox(t *testing.T) {
 	}
 }
 
+// A relay that finds another replica's relay publishing tries again soon,
+// not at its next poll: the other may have read the outbox before this
+// replica's commit, and would leave its events for a whole poll.
+func TestARelayThatFindsTheLockTakenTriesAgainSoon(t *testing.T) {
+	if dbtest.Engine() != "postgres" {
+		t.Skip("the relay lock exists only on PostgreSQL (SAGA_TEST_POSTGRES)")
+	}
+	dsn := dbtest.DSN(t, "lock")
+	ob := openOutbox(t, dsn)
+	// The other replica's relay, mid-publish: it holds the lock.
+	other, err := database.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := other.Begin()
+	if err := holder.Exec("SELECT pg_advisory_xact_lock(?)", outbox.RelayLockKey).Error; err != nil {
+		t.Fatal(err)
+	}
+	commit(t, ob, "o-1", 1)
+	missed := make(chan struct{}, 1)
+	relay := outbox.NewRelay(ob, &recorder{}, slog.New(slog.DiscardHandler))
+	relay.Poll = time.Hour // only the retry after a lock miss can publish in time
+	relay.LockMissed = func() {
+		select {
+		case missed <- struct{}{}:
+		default:
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = relay.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-missed
+	if err := holder.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+	waitPublished(t, ob, 30*time.Second)
+}
+
 // Replicas that start together on one PostgreSQL database migrate it one
 // at a time: without the advisory lock two of them create the same table
 // and one fails to start.
