@@ -53,9 +53,11 @@ cluster: build cluster-tools
 cluster-test: build cluster-tools
 	SAGA_CLUSTER_BIN=$(abspath $(BIN)) $(GO) test -tags cluster -count=1 -timeout 20m -v ./integration/cluster
 
-# make bench against the cluster topology, beside the embedded stack.
+# make bench on the cluster topology beside the embedded stack: BENCH_REPEAT
+# rounds of each, alternating, fresh stacks; the medians side by side in
+# bench-results/topology-ab.json.
 cluster-bench: build cluster-tools
-	$(BIN)/stack bench --topology cluster -- --mode all --n $(BENCH_N) --concurrency $(BENCH_C) --repeat $(BENCH_REPEAT) --warmup 50 --out bench-results/cluster
+	$(BIN)/stack bench --topology-ab $(BENCH_REPEAT) -- --mode all --n $(BENCH_N) --concurrency $(BENCH_C) --warmup 50
 
 # make demo               run three purchases and keep the stack up until Ctrl-C
 # make demo DEMO_EXIT=1   run them, stop, exit 0 only if both ended as expected

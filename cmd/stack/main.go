@@ -35,7 +35,7 @@ import (
 	"github.com/sagaforge/saga/platform/process"
 )
 
-const usage = "usage: stack up [--topology cluster] [--traces] [--seed bench] | stack demo [--exit] | stack bench [-- starter bench flags] | stack bench --vegeta bin/vegeta | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC] | stack matrix [--modes M,M --ops OP,OP --faults F,F --parallel N]  [--bin-dir bin] [--data-dir .data]"
+const usage = "usage: stack up [--topology cluster] [--traces] [--seed bench] | stack demo [--exit] | stack bench [-- starter bench flags] | stack bench --vegeta bin/vegeta | stack bench --topology-ab N [-- ARGS] | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC] | stack matrix [--modes M,M --ops OP,OP --faults F,F --parallel N]  [--bin-dir bin] [--data-dir .data]"
 
 func main() {
 	if len(os.Args) < 2 {
@@ -62,6 +62,7 @@ func main() {
 	loadC := fs.String("load-concurrency", "1,8,64", "bench with --vegeta: vegeta workers, and direct's purchases in flight; a comma-separated list runs each")
 	loadRate := fs.Int("load-rate", 20, "bench with --vegeta: the fixed rate, purchases per second")
 	loadFor := fs.Duration("load-duration", 20*time.Second, "bench with --vegeta: how long each attack lasts")
+	topologyAB := fs.Int("topology-ab", 0, "bench: this many rounds of the benchmark on the embedded stack and on the cluster topology (make cluster-tools), alternating; prints them side by side")
 	tracesAB := fs.Int("traces-ab", 0, "bench: this many rounds of the benchmark without and with tracing (Jaeger: make jaeger), alternating; prints what tracing costs")
 	fs.StringVar(&cfg.Seed, "seed", "demo", `up, demo: the services' seed data, "demo" (the README's) or "bench" (deep stock and balance)`)
 	fs.StringVar(&cfg.Topology, "topology", stack.Embedded, "embedded (the Temporal dev server, one process per service on SQLite) or cluster (a Temporal server on PostgreSQL, two replicas of each service behind HAProxy, two workers: make cluster-tools)")
@@ -108,9 +109,15 @@ func main() {
 			lt := loadTest{vegeta: *vegeta, cs: cs, rate: *loadRate, duration: *loadFor, n: 1000, outDir: filepath.Join("bench-results", "vegeta")}
 			opts.Bench, opts.Then = nil, lt.run
 		}
-		if *tracesAB > 0 {
+		if *tracesAB > 0 || *topologyAB > 0 {
 			ctx, stop := process.SignalContext()
-			code := benchTracesAB(ctx, cfg, opts.Bench, *tracesAB, "bench-results")
+			code := 0
+			if *tracesAB > 0 {
+				code = benchTracesAB(ctx, cfg, opts.Bench, *tracesAB, "bench-results")
+			}
+			if code == 0 && *topologyAB > 0 {
+				code = benchTopologyAB(ctx, cfg, opts.Bench, *topologyAB, "bench-results")
+			}
 			stop()
 			os.Exit(code)
 		}
@@ -136,7 +143,7 @@ func main() {
 		opts.ExitAfter = true
 		opts.Then = func(ctx context.Context, s *stack.Stack) bool {
 			fmt.Printf("chaos | %d purchases, %d at once, %.0f%% cancelled in flight; a kill every ~%s of %v (down %s, every %dth %s; step deadline %s), faults %q; logs in %s\n",
-				chaosCfg.Purchases, chaosCfg.Concurrency, 100*chaosCfg.CancelShare, chaosCfg.KillEvery, chaos.DefaultVictims, chaosCfg.Down,
+				chaosCfg.Purchases, chaosCfg.Concurrency, 100*chaosCfg.CancelShare, chaosCfg.KillEvery, s.Victims(), chaosCfg.Down,
 				chaosCfg.LongEvery, chaosCfg.LongDown, *stepDeadline, *faults, logPath)
 			rep, err := chaos.Run(ctx, s, chaosCfg)
 			if err != nil {

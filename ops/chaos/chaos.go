@@ -40,15 +40,13 @@ type Config struct {
 	LongDown    time.Duration
 	LongEvery   int
 	CancelShare float64       // share of purchases a customer cancels in flight
-	Victims     []string      // processes to kill; all of them by default
+	Victims     []string      // processes to kill; the stack's Victims by default
 	MaxKills    int           // stop killing after this many; 0 for no limit
 	Modes       []string      // saga modes to run, alternating; both by default
 	Settle      time.Duration // how long to wait for quiet after the last purchase
 	Progress    io.Writer     // a line every two seconds; nil for none
 }
 
-// DefaultVictims are the processes a chaos run kills: all of them.
-var DefaultVictims = []string{"worker", "order", "inventory", "payment", "temporal", "broker"}
 
 // scenario is a purchase whose outcome is known in advance on the demo seed.
 type scenario struct {
@@ -121,7 +119,7 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config) (Report, error) {
 	go faults.Follow(scrapeCtx, 500*time.Millisecond)
 	go stepRetries.Follow(scrapeCtx, 500*time.Millisecond)
 	if len(cfg.Victims) == 0 {
-		cfg.Victims = DefaultVictims
+		cfg.Victims = s.Victims()
 	}
 	if len(cfg.Modes) == 0 {
 		cfg.Modes = modes

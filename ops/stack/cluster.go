@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"slices"
@@ -230,7 +231,11 @@ func (s *Stack) defineCluster() ([]*child, error) {
 	if err := os.WriteFile(data("haproxy.cfg"), []byte(s.haproxyConfig()), 0o644); err != nil {
 		return nil, fmt.Errorf("write the load balancer's configuration: %w", err)
 	}
-	procs = append(procs, &child{name: "lb", path: "haproxy", args: []string{"-f", data("haproxy.cfg"), "-db"}, env: env,
+	haproxy, err := haproxyPath()
+	if err != nil {
+		return nil, err
+	}
+	procs = append(procs, &child{name: "lb", path: haproxy, args: []string{"-f", data("haproxy.cfg"), "-db"}, env: env,
 		ready: allReady(httpReady(s.OrderURL()+"/healthz"), httpReady(s.InventoryURL()+"/healthz"), httpReady(s.PaymentURL()+"/healthz"))})
 	for r := range Replicas {
 		own := addr(c.cluster.Workers[r])
@@ -327,6 +332,11 @@ func (s *Stack) postgresDirForUser(link string) (string, error) {
 	}
 	sum := sha256.Sum256([]byte(link))
 	dir := filepath.Join(os.TempDir(), "saga-postgres-"+hex.EncodeToString(sum[:6]))
+	// A folder there without the link is left from a DataDir since
+	// removed: a new DataDir starts with a new database cluster.
+	if err := os.RemoveAll(dir); err != nil {
+		return "", err
+	}
 	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
 		return "", err
 	}
@@ -344,6 +354,17 @@ func (s *Stack) PostgresDir() string {
 		return target
 	}
 	return dir
+}
+
+// haproxyPath finds HAProxy: on PATH, or where Debian puts it.
+func haproxyPath() (string, error) {
+	if path, err := exec.LookPath("haproxy"); err == nil {
+		return path, nil
+	}
+	if _, err := os.Stat("/usr/sbin/haproxy"); err == nil {
+		return "/usr/sbin/haproxy", nil
+	}
+	return "", errors.New("the cluster topology needs HAProxy: apt-get install haproxy")
 }
 
 // postgresBin finds PostgreSQL's programs: SAGA_PG_BIN, or Debian's newest

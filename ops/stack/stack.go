@@ -315,6 +315,21 @@ func (s *Stack) Kill(name string) error {
 	return p.signal(syscall.SIGKILL, 0)
 }
 
+// Victims are the processes a chaos run kills by default: every process
+// that runs the saga (the services, the worker, the Temporal server and the
+// broker); in the cluster topology each replica and worker.
+func (s *Stack) Victims() []string {
+	var victims []string
+	for _, name := range s.order {
+		switch {
+		case name == "jaeger", name == "postgres", name == "lb", strings.HasPrefix(name, "temporal-"):
+		default:
+			victims = append(victims, name)
+		}
+	}
+	return victims
+}
+
 // PID is a running process's ID, 0 when it is not running.
 func (s *Stack) PID(name string) int {
 	p, ok := s.procs[name]
