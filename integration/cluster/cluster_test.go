@@ -166,7 +166,7 @@ func TestClusterRunsPurchasesThroughTheLoadBalancer(t *testing.T) {
 	c := dial(t, s)
 	for query, atLeast := range map[string]int64{
 		fmt.Sprintf("OrderId = '%s' AND SagaStatus = 'APPROVED'", approved.OrderID):   1,
-		"CustomerId = 'bob' AND SagaStatus = 'CANCELLED'":                              1,
+		"CustomerId = 'bob' AND SagaStatus = 'CANCELLED'":                             1,
 		fmt.Sprintf("CustomerId = 'alice' AND OrderTotal >= %d", approved.TotalCents): 1,
 	} {
 		var n int64

@@ -47,7 +47,6 @@ type Config struct {
 	Progress    io.Writer     // a line every two seconds; nil for none
 }
 
-
 // scenario is a purchase whose outcome is known in advance on the demo seed.
 type scenario struct {
 	name   string
