@@ -37,12 +37,13 @@ $(BIN)/temporal-sql-tool: tools/temporal-cluster/go.mod tools/temporal-cluster/g
 	$(GO) build -modfile=tools/temporal-cluster/go.mod -o $@ go.temporal.io/server/cmd/tools/sql
 $(BIN)/temporal-ui: tools/temporal-cluster/go.mod tools/temporal-cluster/go.sum
 	$(GO) build -modfile=tools/temporal-cluster/go.mod -o $@ github.com/temporalio/ui-server/v2/cmd/server
-# The server's schema and the UI server's configuration, as the images hold them.
+# The server's schema and the UI server's configuration, as the images hold
+# them; without the schema's Go files, which go build ./... would see.
 $(BIN)/temporal-files/stamp: tools/temporal-cluster/go.mod
 	rm -rf $(BIN)/temporal-files && mkdir -p $(BIN)/temporal-files
 	cp -R $(TEMPORAL_SERVER_DIR)/schema $(BIN)/temporal-files/schema
 	cp -R $(TEMPORAL_UI_DIR)/config $(BIN)/temporal-files/ui
-	chmod -R u+w $(BIN)/temporal-files && touch $@
+	chmod -R u+w $(BIN)/temporal-files && find $(BIN)/temporal-files -name '*.go' -delete && touch $@
 
 cluster: build cluster-tools
 	$(BIN)/stack up --topology cluster

@@ -51,6 +51,7 @@ type Service[S any] struct {
 
 // Deps is what a service is built with.
 type Deps struct {
+	DSN    string // the database's, for what needs a connection of its own
 	DB     *gorm.DB
 	Outbox *outbox.Outbox
 	Log    *slog.Logger
@@ -210,7 +211,7 @@ func run[S any](ctx context.Context, s Service[S], cfg runConfig) error {
 	}
 	ob := outbox.New(db, reads)
 	deps := cfg.deps
-	deps.DB, deps.Outbox = db, ob
+	deps.DSN, deps.DB, deps.Outbox = cfg.dsn, db, ob
 	_, parts, err := s.Build(ctx, deps)
 	if err != nil {
 		return err

@@ -25,7 +25,10 @@ var Service = launch.Service[*Store]{
 	Seed:     func(string) []any { return []any{&SeedCustomers, &SeedProducts} },
 	NewStore: NewStore, Routes: Routes, Subscriptions: Subscriptions,
 	// The deadline sweeper cancels choreographed sagas stuck PENDING.
-	Background: func(ctx context.Context, store *Store, d launch.Deps) { store.RunDeadline(ctx, d.Log, d.SagaDeadline) },
+	Background: func(ctx context.Context, store *Store, d launch.Deps) {
+		go store.ListenSettled(ctx, d.DSN, d.Log)
+		store.RunDeadline(ctx, d.Log, d.SagaDeadline)
+	},
 }
 
 // Routes are the order API:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -32,17 +33,40 @@ type Store struct {
 	// the order as its change committed it, so a waiter need not read it
 	// again.
 	changes watch.Set[Order]
+	// Recheck bounds the wait for a change whose notification was lost (a
+	// replica's listener reconnecting): AwaitSettled reads the order again
+	// at least this often.
+	Recheck time.Duration
+	// listening, if set, is called each time ListenSettled starts
+	// listening (tests).
+	listening func()
 }
 
 // NewStore keeps its tables beside ob, in ob's database (launch migrates
 // them).
 func NewStore(ob *outbox.Outbox) *Store {
-	return &Store{outbox: ob}
+	return &Store{outbox: ob, Recheck: time.Second}
 }
 
-// recheckEvery bounds the wait for a change made by another replica of the
-// service (PostgreSQL), which wakes no one here.
-const recheckEvery = time.Second
+// settledChannel carries, on PostgreSQL, the ID of each order a commit
+// settled, to every replica of the service: a change another replica made
+// wakes this one's waiters (ListenSettled).
+const settledChannel = "order_settled"
+
+// ListenSettled wakes this replica's waiters of each order another replica
+// settled, until ctx ends (PostgreSQL; on SQLite it returns at once). The
+// woken waiters read the order again.
+func (s *Store) ListenSettled(ctx context.Context, dsn string, log *slog.Logger) {
+	database.Listen(ctx, dsn, settledChannel, log, func(id string) {
+		if id == "" {
+			if s.listening != nil {
+				s.listening()
+			}
+			return
+		}
+		s.changes.Notify(id, Order{ID: id, Status: api.StatusPending})
+	})
+}
 
 // AwaitSettled returns the order once it is no longer PENDING, or as it is
 // when ctx ends. It lets a client wait for a choreographed saga without
@@ -68,7 +92,7 @@ func (s *Store) AwaitSettled(ctx context.Context, id string) (Order, error) {
 			if o := next.Value(); o.Status != api.StatusPending {
 				return o, nil
 			}
-		case <-time.After(recheckEvery):
+		case <-time.After(s.Recheck):
 			release()
 		case <-ctx.Done():
 			release()
@@ -182,6 +206,9 @@ func (s *Store) Approve(ctx context.Context, id string) (Order, error) {
 			return err
 		}
 		emit(o.event(events.OrderApproved, tx.NowFunc()))
+		if err := database.Notify(tx, settledChannel, o.ID); err != nil {
+			return err
+		}
 		return save(tx, &o)
 	})
 	if err == nil {
@@ -221,6 +248,9 @@ func (s *Store) Cancel(ctx context.Context, id, why string) (Order, error) {
 			return err
 		}
 		emit(o.event(events.OrderCancelled, tx.NowFunc()))
+		if err := database.Notify(tx, settledChannel, o.ID); err != nil {
+			return err
+		}
 		return save(tx, &o)
 	})
 	if err == nil {
