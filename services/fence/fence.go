@@ -7,11 +7,13 @@ package fence
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/messaging/outbox"
+	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 )
@@ -39,8 +41,24 @@ func Mark(ctx context.Context, ob *outbox.Outbox, model any, orderID string, hel
 	if err := input.ValidateOrderID(orderID); err != nil {
 		return err
 	}
+	// The record is read and written by its primary key alone: with the
+	// status in the WHERE, PostgreSQL's planner may pick the status index
+	// instead, and read every held record of the table on each mark.
 	return ob.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
-		return tx.Model(model).Where("order_id = ? AND status = ? AND NOT approved", orderID, held).
+		var rec struct {
+			Status   string
+			Approved bool
+		}
+		err := database.ForUpdate(tx).Model(model).Select("status", "approved").Where("order_id = ?", orderID).Take(&rec).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			return nil
+		case err != nil:
+			return fmt.Errorf("read the fence of %s: %w", orderID, err)
+		case rec.Approved || rec.Status != fmt.Sprint(held):
+			return nil
+		}
+		return tx.Model(model).Where("order_id = ?", orderID).
 			Updates(map[string]any{"approved": true, "updated_at": tx.NowFunc()}).Error
 	})
 }
