@@ -109,7 +109,7 @@ func TestCommandSurvivesAShell(t *testing.T) {
 
 // Every process that died is reported, not only the first.
 func TestDownListsEveryDeadProcess(t *testing.T) {
-	s := &Stack{procs: map[string]*child{}}
+	s := &Stack{procs: map[string]*child{}, order: Processes}
 	for _, name := range Processes {
 		s.procs[name] = &child{name: name}
 	}
@@ -118,5 +118,20 @@ func TestDownListsEveryDeadProcess(t *testing.T) {
 	s.procs["order"].stopped = true
 	if got, want := s.Down(), []string{"broker", "inventory", "payment", "worker"}; !slices.Equal(got, want) {
 		t.Fatalf("Down() = %v, want %v", got, want)
+	}
+}
+
+// A chaos run kills what runs the saga: in the cluster topology each
+// replica and worker, the server and the broker; never PostgreSQL, the
+// load balancer, the Web UI or a setup step.
+func TestVictimsAreWhatRunsTheSaga(t *testing.T) {
+	s := &Stack{order: []string{"postgres", "temporal-schema", "temporal", "temporal-setup", "temporal-ui", "broker",
+		"order-1", "order-2", "lb", "worker-1", "worker-2"}}
+	if got, want := s.Victims(), []string{"temporal", "broker", "order-1", "order-2", "worker-1", "worker-2"}; !slices.Equal(got, want) {
+		t.Fatalf("Victims() = %v, want %v", got, want)
+	}
+	s = &Stack{order: append([]string{"jaeger"}, Processes...)}
+	if got := s.Victims(); !slices.Equal(got, Processes) {
+		t.Fatalf("embedded Victims() = %v, want %v", got, Processes)
 	}
 }
