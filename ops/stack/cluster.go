@@ -185,6 +185,11 @@ func (s *Stack) defineCluster() ([]*child, error) {
 			env: append(slices.Clone(env), envList(c.ClusterEnv(name))...)}
 	}
 
+	for _, tool := range []string{"temporal-server", "temporal-sql-tool", "temporal-ui", "temporal", "temporal-files/schema"} {
+		if _, err := os.Stat(bin(tool)); err != nil {
+			return nil, fmt.Errorf("the cluster topology needs %s: make cluster-tools builds it (%w)", bin(tool), err)
+		}
+	}
 	pg, err := s.postgres()
 	if err != nil {
 		return nil, err
