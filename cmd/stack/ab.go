@@ -126,6 +126,7 @@ func (ab abBench) run(ctx context.Context, benchArgs []string, rounds int, outDi
 	}
 	return 0
 }
+
 func median(rs []bench.Result, f func(bench.Result) float64) float64 {
 	vs := make([]float64, len(rs))
 	for i, r := range rs {
@@ -133,11 +134,4 @@ func median(rs []bench.Result, f func(bench.Result) float64) float64 {
 	}
 	slices.Sort(vs)
 	return vs[len(vs)/2]
-}
-
-func onOff(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
 }
