@@ -107,6 +107,29 @@ func load(ctx context.Context, s *stack.Stack, purchases, concurrency int) (chao
 	return chaos.Run(ctx, s, chaos.Config{Purchases: purchases, Concurrency: concurrency, CancelShare: 0.1, Settle: 2 * time.Minute})
 }
 
+// loadUnderway starts load in the background and returns once created
+// orders exist, so that what the test breaks next breaks mid-load; the
+// function it returns waits for the load to end.
+func loadUnderway(t *testing.T, s *stack.Stack, purchases, concurrency, created int) func() (chaos.Report, error) {
+	t.Helper()
+	done := make(chan struct{})
+	var rep chaos.Report
+	var err error
+	go func() {
+		defer close(done)
+		rep, err = load(context.Background(), s, purchases, concurrency)
+	}()
+	orders := orderapi.NewClient(s.OrderURL(), nil, "")
+	waitFor(t, time.Minute, fmt.Sprintf("%d of the purchases to be created", created), func() bool {
+		list, err := orders.List(context.Background(), "")
+		return err == nil && len(list.Orders) >= created
+	})
+	return func() (chaos.Report, error) {
+		<-done
+		return rep, err
+	}
+}
+
 func requirePassed(t *testing.T, rep chaos.Report, err error) {
 	t.Helper()
 	if err != nil {
@@ -186,25 +209,13 @@ func TestClusterRunsPurchasesThroughTheLoadBalancer(t *testing.T) {
 // publishes the shared outbox in order, and nothing is lost.
 func TestClusterSurvivesReplicasKilledMidLoad(t *testing.T) {
 	s := startCluster(t)
-	ctx := context.Background()
-	done := make(chan struct{})
-	var rep chaos.Report
-	var err error
-	go func() {
-		defer close(done)
-		rep, err = load(ctx, s, 60, 6)
-	}()
-	orders := orderapi.NewClient(s.OrderURL(), nil, "")
-	waitFor(t, time.Minute, "a third of the purchases to be created", func() bool {
-		list, err := orders.List(ctx, "")
-		return err == nil && len(list.Orders) >= 20
-	})
+	finished := loadUnderway(t, s, 60, 6, 20)
 	for _, name := range []string{"order-1", "inventory-1", "payment-1"} {
 		if err := s.Kill(name); err != nil {
 			t.Fatal(err)
 		}
 	}
-	<-done
+	rep, err := finished()
 	requirePassed(t, rep, err)
 	// The survivors own every partition of their groups now.
 	for group, members := range groupMembers(t, s) {
@@ -281,18 +292,7 @@ func TestClusterFinishesTheSagasOfAKilledWorker(t *testing.T) {
 func TestClusterSurvivesATemporalServerRestart(t *testing.T) {
 	s := startCluster(t)
 	ctx := context.Background()
-	done := make(chan struct{})
-	var rep chaos.Report
-	var err error
-	go func() {
-		defer close(done)
-		rep, err = load(ctx, s, 40, 4)
-	}()
-	orders := orderapi.NewClient(s.OrderURL(), nil, "")
-	waitFor(t, time.Minute, "a quarter of the purchases to be created", func() bool {
-		list, err := orders.List(ctx, "")
-		return err == nil && len(list.Orders) >= 10
-	})
+	finished := loadUnderway(t, s, 40, 4, 10)
 	if err := s.Kill("temporal"); err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestClusterSurvivesATemporalServerRestart(t *testing.T) {
 	if err := s.Restart(restartCtx, "temporal"); err != nil {
 		t.Fatal(err)
 	}
-	<-done
+	rep, err := finished()
 	requirePassed(t, rep, err)
 }
 
