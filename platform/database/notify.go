@@ -38,8 +38,14 @@ func Listen(ctx context.Context, dsn, channel string, log *slog.Logger, on func(
 		return
 	}
 	backoff := process.Backoff{First: 100 * time.Millisecond, Max: 5 * time.Second}
+	listening := func(payload string) {
+		if payload == "" {
+			backoff.Reset() // connected: the next failure starts the backoff over
+		}
+		on(payload)
+	}
 	for ctx.Err() == nil {
-		err := listen(ctx, dsn, channel, on)
+		err := listen(ctx, dsn, channel, listening)
 		if ctx.Err() != nil {
 			return
 		}

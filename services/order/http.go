@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/sagaforge/saga/platform/fault"
@@ -26,8 +27,10 @@ var Service = launch.Service[*Store]{
 	NewStore: NewStore, Routes: Routes, Subscriptions: Subscriptions,
 	// The deadline sweeper cancels choreographed sagas stuck PENDING.
 	Background: func(ctx context.Context, store *Store, d launch.Deps) {
-		go store.ListenSettled(ctx, d.DSN, d.Log)
+		var listener sync.WaitGroup
+		listener.Go(func() { store.ListenSettled(ctx, d.DSN, d.Log) })
 		store.RunDeadline(ctx, d.Log, d.SagaDeadline)
+		listener.Wait()
 	},
 }
 
