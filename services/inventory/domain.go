@@ -4,7 +4,6 @@
 package inventory
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -12,8 +11,8 @@ import (
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
-	"github.com/sagaforge/saga/services/fence"
 	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/step"
 	"gorm.io/gorm"
 )
 
@@ -38,7 +37,7 @@ type Reservation struct {
 	Reason  string      `gorm:"size:512"`
 	// The fence: once the order is approved the hold is final, and a
 	// release is refused.
-	fence.Fence
+	step.Fence
 	Lines     []ReservationLine `gorm:"foreignKey:OrderID;constraint:OnDelete:CASCADE"`
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -65,36 +64,29 @@ func sortedItems(items []api.Item) []api.Item {
 	return out
 }
 
-// sameRequest tells whether a repeated reserve asks for what the first did.
-// A tombstone has no lines and matches anything: it refuses regardless.
-func (r *Reservation) sameRequest(items []api.Item) bool {
+// differs names what a repeated reserve asks for differently from the
+// first, or is empty. A tombstone has no lines and matches anything: it
+// refuses regardless.
+func (r *Reservation) differs(items []api.Item) string {
 	if r.Status == api.Voided {
-		return true
-	}
-	if len(r.Lines) != len(items) {
-		return false
+		return ""
 	}
 	want := sortedItems(items)
-	for i, l := range r.Lines {
-		if l.SKU != want[i].SKU || l.Quantity != want[i].Quantity {
-			return false
-		}
+	if !slices.EqualFunc(r.Lines, want, func(l ReservationLine, it api.Item) bool { return l.SKU == it.SKU && l.Quantity == it.Quantity }) {
+		return "other items"
 	}
-	return true
+	return ""
 }
 
-// repeatOutcome is the answer to a reserve that finds a reservation already
-// recorded: the first result, or a refusal if it has been compensated.
-func (r *Reservation) repeatOutcome() error {
-	switch r.Status {
-	case api.Reserved:
-		return nil
-	case api.Rejected:
-		return fmt.Errorf("%w: %s", fault.ErrOutOfStock, r.Reason)
-	default:
-		return fmt.Errorf("%w: reservation for order %s is %s", fault.ErrCompensated, r.OrderID, r.Status)
-	}
+// reservations are the rules of the reservation step's records: a reservation holds stock; a shortage is the refusal,
+// recorded so that a repeat gets it again.
+var reservations = step.Rules[Reservation, *Reservation]{
+	Noun: "reservation", Find: find,
+	Held: string(api.Reserved), Refused: string(api.Rejected), Refusal: fault.ErrOutOfStock,
 }
+
+// State is the reservation's status and reason (step.Record).
+func (r *Reservation) State() (status, reason string) { return string(r.Status), r.Reason }
 
 // SeedStock is the stock a new database starts with (see README).
 var SeedStock = []Stock{
@@ -119,8 +111,8 @@ func (s *Stock) BeforeCreate(*gorm.DB) error {
 	return nil
 }
 
-// event is the domain event that reports the reservation's latest change.
-func (r *Reservation) event(now time.Time) events.Envelope {
+// Event is the domain event that reports the reservation's latest change.
+func (r *Reservation) Event(now time.Time) events.Envelope {
 	lines := make([]events.Line, len(r.Lines))
 	for i, l := range r.Lines {
 		lines[i] = events.Line{SKU: l.SKU, Quantity: l.Quantity}

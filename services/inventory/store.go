@@ -11,21 +11,21 @@ import (
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/messaging/outbox"
 	"github.com/sagaforge/saga/platform/database"
-	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/keyset"
-	"github.com/sagaforge/saga/services/fence"
 	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/step"
 )
 
-// Store keeps stock and reservations in the service's own database.
+// Store keeps stock and reservations in the service's own database. Its reservations
+// are step records (step.Records: Get, MarkApproved and the rules).
 type Store struct {
-	outbox *outbox.Outbox
+	step.Records[Reservation, *Reservation]
 }
 
 // NewStore keeps its tables beside ob, in ob's database (launch migrates
 // them).
-func NewStore(ob *outbox.Outbox) *Store { return &Store{outbox: ob} }
+func NewStore(ob *outbox.Outbox) *Store { return &Store{reservations.In(ob)} }
 
 // errShortage aborts the reserving transaction so every decrement rolls back.
 type errShortage struct{ reason string }
@@ -40,41 +40,25 @@ func (s *Store) Reserve(ctx context.Context, orderID string, items []api.Item, m
 	if err := validateReserve(orderID, items); err != nil {
 		return Reservation{}, err
 	}
-	var res Reservation
-	var refusal error
-	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
-		existing, err := find(database.ForUpdate(tx), orderID)
-		switch {
-		case err == nil:
-			if !existing.sameRequest(items) {
-				return fmt.Errorf("%w: reservation for order %s exists with other items", fault.ErrIdempotencyConflict, orderID)
-			}
-			res, refusal = existing, existing.repeatOutcome()
-			return nil
-		case !errors.Is(err, fault.ErrNotFound):
-			return err
-		}
-		res = Reservation{OrderID: orderID, Status: api.Reserved, Mode: mode}
+	differs := func(r *Reservation) string { return r.differs(items) }
+	res, err := s.Do(ctx, orderID, differs, func(tx *gorm.DB) (Reservation, error) {
+		res := Reservation{OrderID: orderID, Status: api.Reserved, Mode: mode}
 		// A shortage returns an error, which rolls back every decrement.
-		if err := takeStock(tx, items, &res); err != nil {
-			return err
-		}
-		if err := tx.Create(&res).Error; err != nil {
-			return fmt.Errorf("insert reservation: %w", err)
-		}
-		emit(res.event(tx.NowFunc()))
-		return nil
+		return res, takeStock(tx, items, &res)
 	})
 	var short *errShortage
-	if errors.As(err, &short) {
-		// The decrements rolled back with the transaction; record the refusal
-		// in its own transaction so a repeat gets the same answer.
-		return s.recordRejection(ctx, orderID, items, mode, short.reason)
+	if !errors.As(err, &short) {
+		return res, err
 	}
-	if err != nil {
-		return Reservation{}, err
-	}
-	return res, refusal
+	// The decrements rolled back with the transaction; record the refusal
+	// in its own transaction so a repeat gets the same answer.
+	return s.Do(ctx, orderID, differs, func(*gorm.DB) (Reservation, error) {
+		res := Reservation{OrderID: orderID, Status: api.Rejected, Mode: mode, Reason: short.reason}
+		for _, it := range sortedItems(items) {
+			res.Lines = append(res.Lines, ReservationLine{OrderID: orderID, SKU: it.SKU, Quantity: it.Quantity})
+		}
+		return res, nil
+	})
 }
 
 // takeStock moves each line's quantity from available to reserved, guarded so
@@ -106,63 +90,15 @@ func takeStock(tx *gorm.DB, items []api.Item, res *Reservation) error {
 	return nil
 }
 
-func (s *Store) recordRejection(ctx context.Context, orderID string, items []api.Item, mode events.Mode, reason string) (Reservation, error) {
-	var res Reservation
-	var refusal error
-	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
-		existing, err := find(database.ForUpdate(tx), orderID)
-		if err == nil { // a concurrent repeat recorded an outcome first
-			res, refusal = existing, existing.repeatOutcome()
-			return nil
-		}
-		if !errors.Is(err, fault.ErrNotFound) {
-			return err
-		}
-		res = Reservation{OrderID: orderID, Status: api.Rejected, Mode: mode, Reason: reason}
-		for _, it := range sortedItems(items) {
-			res.Lines = append(res.Lines, ReservationLine{OrderID: orderID, SKU: it.SKU, Quantity: it.Quantity})
-		}
-		if err := tx.Create(&res).Error; err != nil {
-			return fmt.Errorf("insert rejected reservation: %w", err)
-		}
-		emit(res.event(tx.NowFunc()))
-		refusal = fmt.Errorf("%w: %s", fault.ErrOutOfStock, reason)
-		return nil
-	})
-	if err != nil {
-		return Reservation{}, err
-	}
-	return res, refusal
-}
-
 // Release gives a reservation's stock back. Releasing what was never reserved
 // succeeds: an unknown order leaves a VOIDED tombstone that refuses a late
 // reserve, and a rejected, released or voided reservation is left as it is.
 // mode labels the tombstone's event; a release of a reservation keeps the
 // reservation's mode. reason, if any, says why (it travels on StockReleased).
 func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, why string) (Reservation, error) {
-	if err := input.ValidateOrderID(orderID); err != nil {
-		return Reservation{}, err
-	}
 	why = input.CleanReason(why)
-	var res Reservation
-	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
-		var err error
-		res, err = find(database.ForUpdate(tx), orderID)
-		if errors.Is(err, fault.ErrNotFound) {
-			res = Reservation{OrderID: orderID, Status: api.Voided, Mode: mode, Reason: why}
-			if err := tx.Create(&res).Error; err != nil {
-				return fmt.Errorf("insert tombstone: %w", err)
-			}
-			emit(res.event(tx.NowFunc()))
-			return nil
-		}
-		if err != nil || res.Status != api.Reserved {
-			return err
-		}
-		if err := res.Check(orderID, "its stock stays reserved"); err != nil {
-			return err
-		}
+	tombstone := Reservation{OrderID: orderID, Status: api.Voided, Mode: mode, Reason: why}
+	return s.Undo(ctx, orderID, tombstone, "its stock stays reserved", func(tx *gorm.DB, res *Reservation) error {
 		for _, l := range res.Lines {
 			upd := tx.Model(&Stock{}).Where("sku = ?", l.SKU).Updates(map[string]any{
 				"available":  gorm.Expr("available + ?", l.Quantity),
@@ -174,40 +110,24 @@ func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, w
 			}
 		}
 		res.Status, res.Reason, res.UpdatedAt = api.Released, why, tx.NowFunc()
-		emit(res.event(tx.NowFunc()))
 		return tx.Model(&Reservation{}).Where("order_id = ?", orderID).
-			Updates(map[string]any{"status": api.Released, "reason": why, "updated_at": res.UpdatedAt}).Error
+			Updates(map[string]any{"status": res.Status, "reason": why, "updated_at": res.UpdatedAt}).Error
 	})
-	return res, err
-}
-
-// MarkApproved sets the approval fence on the order's reservation, when it
-// holds stock: its hold is final and a release is refused from now on.
-func (s *Store) MarkApproved(ctx context.Context, orderID string) error {
-	return fence.Mark(ctx, s.outbox, &Reservation{}, orderID, api.Reserved)
-}
-
-// Get returns one reservation.
-func (s *Store) Get(ctx context.Context, orderID string) (Reservation, error) {
-	if err := input.ValidateOrderID(orderID); err != nil {
-		return Reservation{}, err
-	}
-	return find(s.outbox.DB(ctx), orderID)
 }
 
 // Reservations lists a page of reservations in order ID order.
 func (s *Store) Reservations(ctx context.Context, page keyset.Page) ([]Reservation, error) {
-	return database.List[Reservation](database.Page(database.Lines(s.outbox.DB(ctx)), "order_id", page), "reservations")
+	return database.List[Reservation](database.Page(database.Lines(s.Outbox.DB(ctx)), "order_id", page), "reservations")
 }
 
 // Stock returns one SKU's stock.
 func (s *Store) Stock(ctx context.Context, sku string) (Stock, error) {
-	return database.Take[Stock](s.outbox.DB(ctx), fmt.Sprintf("sku %q", sku), "sku = ?", sku)
+	return database.Take[Stock](s.Outbox.DB(ctx), fmt.Sprintf("sku %q", sku), "sku = ?", sku)
 }
 
 // AllStock returns every SKU's stock, by SKU.
 func (s *Store) AllStock(ctx context.Context) ([]Stock, error) {
-	return database.List[Stock](s.outbox.DB(ctx).Order("sku"), "stock")
+	return database.List[Stock](s.Outbox.DB(ctx).Order("sku"), "stock")
 }
 
 func find(tx *gorm.DB, orderID string) (Reservation, error) {

@@ -13,8 +13,8 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/services/fence"
 	api "github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/sagaforge/saga/services/step"
 	"gorm.io/gorm"
 )
 
@@ -42,7 +42,7 @@ type Payment struct {
 	Reason     string      `gorm:"size:512"`
 	// The fence: once the order is approved the capture is final, and a
 	// refund is refused.
-	fence.Fence
+	step.Fence
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -68,24 +68,25 @@ func (c Charge) validate() error {
 	return nil
 }
 
-// sameRequest tells whether a repeated charge asks for what the first did. A
-// tombstone carries no charge and matches anything: it refuses regardless.
-func (p *Payment) sameRequest(c Charge) bool {
-	return p.Status == api.Voided || (p.CustomerID == c.CustomerID && p.Amount == c.Amount)
+// differs names what a repeated charge asks for differently from the
+// first, or is empty. A tombstone carries no charge and matches anything:
+// it refuses regardless.
+func (p *Payment) differs(c Charge) string {
+	if p.Status == api.Voided || (p.CustomerID == c.CustomerID && p.Amount == c.Amount) {
+		return ""
+	}
+	return "another customer or amount"
 }
 
-// repeatOutcome is the answer to a charge that finds a payment already
-// recorded: the first result, or a refusal if it has been compensated.
-func (p *Payment) repeatOutcome() error {
-	switch p.Status {
-	case api.Captured:
-		return nil
-	case api.Declined:
-		return fmt.Errorf("%w: %s", fault.ErrInsufficientFunds, p.Reason)
-	default:
-		return fmt.Errorf("%w: payment for order %s is %s", fault.ErrCompensated, p.OrderID, p.Status)
-	}
+// payments are the rules of the payment step's records: a capture holds money; a decline is the refusal,
+// recorded so that a repeat gets it again.
+var payments = step.Rules[Payment, *Payment]{
+	Noun: "payment", Find: find,
+	Held: string(api.Captured), Refused: string(api.Declined), Refusal: fault.ErrInsufficientFunds,
 }
+
+// State is the payment's status and reason (step.Record).
+func (p *Payment) State() (status, reason string) { return string(p.Status), p.Reason }
 
 // SeedAccounts is the balances a new database starts with (see README).
 var SeedAccounts = []Account{
@@ -110,8 +111,8 @@ func (a *Account) BeforeCreate(*gorm.DB) error {
 	return nil
 }
 
-// event is the domain event that reports the payment's latest change.
-func (p *Payment) event(now time.Time) events.Envelope {
+// Event is the domain event that reports the payment's latest change.
+func (p *Payment) Event(now time.Time) events.Envelope {
 	var typ events.Type
 	var data any
 	switch p.Status {

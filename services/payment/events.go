@@ -43,7 +43,7 @@ func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 			if err := consumer.Decode(e, &d); err != nil {
 				return err
 			}
-			err := store.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
+			err := store.Outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
 				return tx.Clauses(clause.OnConflict{DoNothing: true}).
 					Create(&PendingCharge{OrderID: e.Subject, CustomerID: d.CustomerID, Amount: d.TotalCents}).Error
 			})
@@ -118,7 +118,7 @@ func awaitPendingCharge(ctx context.Context, seen *watch.Set[struct{}], orderID 
 // errOrderNotSeenYet.
 func (s *Store) pendingCharge(ctx context.Context, orderID string) (PendingCharge, error) {
 	var req PendingCharge
-	err := s.outbox.DB(ctx).Take(&req, "order_id = ?", orderID).Error
+	err := s.Outbox.DB(ctx).Take(&req, "order_id = ?", orderID).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return PendingCharge{}, fmt.Errorf("charge for %s: %w", orderID, errOrderNotSeenYet)
 	}

@@ -53,7 +53,7 @@ func TestPendingChargeNotSeenYet(t *testing.T) {
 	if _, err := store.pendingCharge(ctx, "ord-x"); !errors.Is(err, errOrderNotSeenYet) {
 		t.Fatalf("missing request: %v, want errOrderNotSeenYet", err)
 	}
-	if err := store.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
+	if err := store.Outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
 		return tx.Create(&PendingCharge{OrderID: "ord-x", CustomerID: "bob", Amount: 100}).Error
 	}); err != nil {
 		t.Fatal(err)
