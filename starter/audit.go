@@ -46,14 +46,8 @@ type snapshot struct {
 func newAuditCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "check the invariants across the three services", Args: noArgs}
 	f := cmd.Flags()
-	out := addOutput(cmd)
 	settle := f.Duration("settle", 2*time.Minute, "an order PENDING for longer than this is stuck")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		format, err := out.Format()
-		if err != nil {
-			return err
-		}
+	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		switch {
 		case *settle <= 0:
 			return usagef("--settle must be a positive duration such as 2m, got %s", *settle)
@@ -80,8 +74,7 @@ func newAuditCmd(env *Env) *cobra.Command {
 			return verdictf("%d of %d invariants do not hold", failed, len(checks))
 		}
 		return nil
-	}
-	return cmd
+	})
 }
 
 // Audit reads the three services and evaluates the invariants; an order

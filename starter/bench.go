@@ -38,14 +38,8 @@ func newBenchCmd(env *Env) *cobra.Command {
 	concurrencies := f.String("concurrency", "1", "purchases in flight; a comma-separated list runs each")
 	warmup := f.Int("warmup", 20, "purchases run first and not measured")
 	repeat := f.Int("repeat", 1, "runs of each mode and concurrency, interleaved; the table shows medians and ranges")
-	out := addOutput(cmd)
 	dir := f.String("out", "bench-results", "directory for bench.json and latency.svg; empty writes none")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		format, err := out.Format()
-		if err != nil {
-			return err
-		}
+	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		modes := []string{*mode}
 		switch *mode {
 		case "all":
@@ -130,8 +124,7 @@ func newBenchCmd(env *Env) *cobra.Command {
 		}
 		printBench(env, *n, report.Summary)
 		return nil
-	}
-	return cmd
+	})
 }
 
 // A run starts once the machine is less than 30% busy (an idle stack polls

@@ -1,6 +1,7 @@
 package starter
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,18 +16,11 @@ import (
 // order service, whose OrderCancelled makes inventory and payment
 // compensate. After approval both refuse (exit 3).
 func newCancelCmd(env *Env) *cobra.Command {
-	cmd := &cobra.Command{Use: "cancel ORDER_ID", Short: "cancel a purchase in flight, in either mode", Args: orderIDArg}
-	cmd.ValidArgsFunction = completeOrderIDs(env)
+	cmd := orderCommand(env, "cancel", "cancel a purchase in flight, in either mode")
 	f := cmd.Flags()
 	reason := f.String("reason", "", "why the customer cancels (shown in the order's reason)")
-	out := addOutput(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
+	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		id := args[0]
-		format, err := out.Format()
-		if err != nil {
-			return err
-		}
 		if len(*reason) > 200 {
 			return usagef("--reason holds at most 200 characters")
 		}
@@ -47,6 +41,5 @@ func newCancelCmd(env *Env) *cobra.Command {
 			return fmt.Errorf("cancel refused: %w", err)
 		}
 		return printReport(env, rep, format)
-	}
-	return cmd
+	})
 }

@@ -157,6 +157,12 @@ func noArgs(_ *cobra.Command, args []string) error {
 	return nil
 }
 
+// orderCommand is a command about one purchase: its one argument is an
+// ORDER_ID, completed from the order service.
+func orderCommand(env *Env, verb, short string) *cobra.Command {
+	return &cobra.Command{Use: verb + " ORDER_ID", Short: short, Args: orderIDArg, ValidArgsFunction: completeOrderIDs(env)}
+}
+
 // orderIDArg wants exactly one ORDER_ID, of the shape every service accepts.
 func orderIDArg(_ *cobra.Command, args []string) error {
 	if len(args) != 1 {

@@ -32,14 +32,8 @@ type DeadLetterRow struct {
 func newDeadlettersCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "deadletters", Short: "list the events consumers could not handle; send one back", Args: noArgs}
 	f := cmd.Flags()
-	out := addOutput(cmd)
 	replay := f.String("replay", "", "PARTITION:OFFSET of a dead letter whose event to send back to its topic")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		format, err := out.Format()
-		if err != nil {
-			return err
-		}
+	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		var replayPart, replayOffset int
 		if *replay != "" {
 			p, o, ok := strings.Cut(*replay, ":")
@@ -99,6 +93,5 @@ func newDeadlettersCmd(env *Env) *cobra.Command {
 				r.FailedAt.Local().Format(time.DateTime), oneLine(r.Reason))
 		}
 		return nil
-	}
-	return cmd
+	})
 }

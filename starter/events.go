@@ -22,14 +22,8 @@ func newEventsCmd(env *Env) *cobra.Command {
 	follow := f.Bool("follow", false, "keep printing events as they arrive (Ctrl-C stops)")
 	only := f.String("order", "", "show one order's events")
 	_ = cmd.RegisterFlagCompletionFunc("order", completeOrderFlag(env))
-	out := addOutput(cmd)
 	group := f.String("group", "", "consumer group; a fresh one (reading from the start) by default, a named one resumes where it stopped")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		format, err := out.Format()
-		if err != nil {
-			return err
-		}
+	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		if *follow && format == FormatJSON {
 			return usagef("--follow prints a stream: use -o jsonl, one envelope per line")
 		}
@@ -97,8 +91,7 @@ func newEventsCmd(env *Env) *cobra.Command {
 			return printTimeline(env.Stdout, timeline, format)
 		}
 		return nil
-	}
-	return cmd
+	})
 }
 
 func printEvent(w io.Writer, e events.Envelope, format string) {

@@ -1,6 +1,7 @@
 package starter
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -31,13 +32,7 @@ func newListCmd(env *Env) *cobra.Command {
 	f := cmd.Flags()
 	status := f.String("status", "", "RUNNING, COMPENSATING, APPROVED, CANCELLED or FAILED")
 	limit := f.Int("limit", 50, "at most this many")
-	out := addOutput(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		format, err := out.Format()
-		if err != nil {
-			return err
-		}
+	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		query := fmt.Sprintf("WorkflowType = '%s'", purchase.WorkflowType)
 		switch s := purchase.SagaStatus(strings.ToUpper(*status)); s {
 		case "":
@@ -81,6 +76,5 @@ func newListCmd(env *Env) *cobra.Command {
 			fmt.Fprintf(w, "%-26s %-8s %10s  %-12s %s\n", r.OrderID, r.CustomerID, money.Cents(r.TotalCents), r.SagaStatus, r.StartedAt.Local().Format(time.DateTime))
 		}
 		return nil
-	}
-	return cmd
+	})
 }

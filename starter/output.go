@@ -1,6 +1,7 @@
 package starter
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 
@@ -21,14 +22,22 @@ type output struct {
 	json   bool
 }
 
-// addOutput gives cmd -o text|json|jsonl and --json (the same as -o json).
-func addOutput(cmd *cobra.Command) *output {
+// withOutput gives cmd -o text|json|jsonl and --json (the same as -o json),
+// and runs run with the format asked for, checked before any work.
+func withOutput(cmd *cobra.Command, run func(ctx context.Context, args []string, format string) error) *cobra.Command {
 	o := &output{}
 	f := cmd.Flags()
 	f.StringVarP(&o.format, "output", "o", FormatText, "text, json (one document) or jsonl (one object per line)")
 	f.BoolVar(&o.json, "json", false, "the same as -o json")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{FormatText, FormatJSON, FormatJSONL}, cobra.ShellCompDirectiveNoFileComp))
-	return o
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		format, err := o.Format()
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), args, format)
+	}
+	return cmd
 }
 
 // Format is the format asked for; a command checks it before its work.

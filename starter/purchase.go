@@ -63,7 +63,6 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 	orderID := f.String("order-id", "", "order ID; a new one by default. Reusing one attaches to its saga")
 	wait := f.Bool("wait", false, "wait for the outcome")
 	mode := f.String("mode", "orchestration", "orchestration (a Temporal workflow) or choreography (services react to events)")
-	out := addOutput(cmd)
 	waitFor := f.Duration("wait-timeout", 5*time.Minute, "with --wait, give up waiting after this long (the saga goes on)")
 	api := f.String("api", process.Env("SAGA_API_URL", ""), "buy through the worker's purchase API at this URL, e.g. http://127.0.0.1:8080 (env SAGA_API_URL), instead of from here")
 	var items itemFlags
@@ -71,12 +70,7 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("item", completeItems(env))
 	_ = cmd.RegisterFlagCompletionFunc("customer", completeCustomers(env))
 	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions([]string{"orchestration", "choreography"}, noFiles))
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		format, err := out.Format()
-		if err != nil {
-			return err
-		}
+	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		switch {
 		case strings.TrimSpace(*customer) == "":
 			return usagef("--customer is required")
@@ -137,8 +131,7 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 			return verdictf("the saga failed: %s", rep.Reason)
 		}
 		return nil
-	}
-	return cmd
+	})
 }
 
 // purchaseThroughAPI buys through the worker's purchase API and, with

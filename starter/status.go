@@ -15,16 +15,9 @@ import (
 
 // newStatusCmd is the status command.
 func newStatusCmd(env *Env) *cobra.Command {
-	cmd := &cobra.Command{Use: "status ORDER_ID", Short: "show a purchase's status, in either mode", Args: orderIDArg}
-	cmd.ValidArgsFunction = completeOrderIDs(env)
-	out := addOutput(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
+	cmd := orderCommand(env, "status", "show a purchase's status, in either mode")
+	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		id := args[0]
-		format, err := out.Format()
-		if err != nil {
-			return err
-		}
 		svc, done, err := purchaseService(ctx, env, id)
 		if err != nil {
 			return err
@@ -38,8 +31,7 @@ func newStatusCmd(env *Env) *cobra.Command {
 			return err
 		}
 		return printReport(env, rep, format)
-	}
-	return cmd
+	})
 }
 
 // purchaseService is the purchase API for one order, called in this

@@ -20,21 +20,15 @@ import (
 // (its query API) and draws the spans as a waterfall, nested by parent,
 // with each process's name, so that a choreographed saga can be seen whole.
 func newTraceCmd(env *Env) *cobra.Command {
-	cmd := &cobra.Command{Use: "trace ORDER_ID", Short: "draw a purchase's trace from Jaeger as a waterfall, in either mode", Args: orderIDArg}
-	cmd.ValidArgsFunction = completeOrderIDs(env)
+	cmd := orderCommand(env, "trace", "draw a purchase's trace from Jaeger as a waterfall, in either mode")
 	f := cmd.Flags()
 	jaeger := f.String("jaeger-url", process.Env("JAEGER_URL", "http://127.0.0.1:16686"), "Jaeger's query API (env JAEGER_URL)")
 	width := f.Int("width", 40, "columns of the time bars")
-	out := addOutput(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		format, err := out.Format()
-		if err != nil {
-			return err
-		}
+	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		if *width < 10 || *width > 200 {
 			return usagef("--width must be from 10 to 200, got %d", *width)
 		}
-		tr, err := findTrace(cmd.Context(), strings.TrimRight(*jaeger, "/"), args[0])
+		tr, err := findTrace(ctx, strings.TrimRight(*jaeger, "/"), args[0])
 		if err != nil {
 			return err
 		}
@@ -47,8 +41,7 @@ func newTraceCmd(env *Env) *cobra.Command {
 		}
 		drawTrace(env.Stdout, args[0], tr.TraceID, spans, *width)
 		return nil
-	}
-	return cmd
+	})
 }
 
 // jaegerTrace is a trace as Jaeger's query API returns it.
