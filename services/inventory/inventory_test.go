@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 
-	"github.com/sagaforge/saga/platform/database/dbtest"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/web/webtest"
@@ -33,84 +31,6 @@ func stock(t *testing.T, f fixture, sku string) inventory.Stock {
 
 func reserve(id string, items ...inventoryapi.Item) inventoryapi.ReserveRequest {
 	return inventoryapi.ReserveRequest{OrderID: id, Items: items}
-}
-
-func TestReserveIsIdempotent(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	req := reserve("o-1", inventoryapi.Item{SKU: "SKU-1", Quantity: 2}, inventoryapi.Item{SKU: "SKU-2", Quantity: 1})
-	for range 3 {
-		res, err := f.Client.Reserve(ctx, req)
-		if err != nil || res.Status != inventoryapi.Reserved {
-			t.Fatalf("reserve: %+v, %v", res, err)
-		}
-	}
-	if st := stock(t, f, "SKU-1"); st.Available != 998 || st.Reserved != 2 {
-		t.Fatalf("SKU-1 after three identical reserves: %+v, want 998 available / 2 reserved", st)
-	}
-	if _, err := f.Client.Reserve(ctx, reserve("o-1", inventoryapi.Item{SKU: "SKU-1", Quantity: 9})); !errors.Is(err, fault.ErrIdempotencyConflict) {
-		t.Fatalf("same order, other items: %v, want idempotency conflict", err)
-	}
-	f.WantEvents(t, "o-1:StockReserved")
-}
-
-func TestReserveIsAllOrNothingAndRefusalIsRecorded(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	req := reserve("short", inventoryapi.Item{SKU: "SKU-1", Quantity: 2}, inventoryapi.Item{SKU: "SKU-OUT", Quantity: 1})
-	_, err := f.Client.Reserve(ctx, req)
-	if !errors.Is(err, fault.ErrOutOfStock) {
-		t.Fatalf("reserve with a sold-out line: %v, want out of stock", err)
-	}
-	if st := stock(t, f, "SKU-1"); st.Available != 1000 || st.Reserved != 0 {
-		t.Fatalf("SKU-1 after a refused reservation: %+v, want untouched", st)
-	}
-	if _, err := f.Client.Reserve(ctx, req); !errors.Is(err, fault.ErrOutOfStock) {
-		t.Fatalf("repeat of a refused reservation: %v, want the same refusal", err)
-	}
-	res, err := f.Client.Reservation(ctx, "short")
-	if err != nil || res.Status != inventoryapi.Rejected {
-		t.Fatalf("recorded reservation: %+v, %v; want REJECTED", res, err)
-	}
-	if res, err := f.Client.Release(ctx, "short", inventoryapi.ReleaseRequest{}); err != nil || res.Status != inventoryapi.Rejected {
-		t.Fatalf("release of a rejected reservation: %+v, %v; want success with nothing changed", res, err)
-	}
-	if st := stock(t, f, "SKU-1"); st.Available != 1000 {
-		t.Fatalf("release of a rejection changed stock: %+v", st)
-	}
-	f.WantEvents(t, "short:StockRejected")
-}
-
-func TestReleaseRestoresOnceAndTombstoneRefusesLateReserve(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	if _, err := f.Client.Reserve(ctx, reserve("o-2", inventoryapi.Item{SKU: "SKU-2", Quantity: 4})); err != nil {
-		t.Fatal(err)
-	}
-	for range 2 {
-		res, err := f.Client.Release(ctx, "o-2", inventoryapi.ReleaseRequest{})
-		if err != nil || res.Status != inventoryapi.Released {
-			t.Fatalf("release: %+v, %v", res, err)
-		}
-	}
-	if st := stock(t, f, "SKU-2"); st.Available != 100 || st.Reserved != 0 {
-		t.Fatalf("SKU-2 after release twice: %+v, want 100 / 0", st)
-	}
-	if _, err := f.Client.Reserve(ctx, reserve("o-2", inventoryapi.Item{SKU: "SKU-2", Quantity: 4})); !errors.Is(err, fault.ErrCompensated) {
-		t.Fatalf("reserve after release: %v, want already compensated", err)
-	}
-
-	res, err := f.Client.Release(ctx, "never-reserved", inventoryapi.ReleaseRequest{})
-	if err != nil || res.Status != inventoryapi.Voided {
-		t.Fatalf("release before reserve: %+v, %v; want a VOIDED tombstone", res, err)
-	}
-	if _, err := f.Client.Reserve(ctx, reserve("never-reserved", inventoryapi.Item{SKU: "SKU-2", Quantity: 1})); !errors.Is(err, fault.ErrCompensated) {
-		t.Fatalf("late reserve after tombstone: %v, want already compensated", err)
-	}
-	if st := stock(t, f, "SKU-2"); st.Available != 100 {
-		t.Fatalf("late reserve took stock: %+v", st)
-	}
-	f.WantEvents(t, "o-2:StockReserved", "o-2:StockReleased", "never-reserved:StockReleased")
 }
 
 func TestConcurrentReservationsNeverOversell(t *testing.T) {
@@ -175,61 +95,6 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 		t.Fatalf("bad input changed stock: %+v", st)
 	}
 	f.WantEvents(t)
-}
-
-// Retries of one order's calls can arrive together (a timed-out call and
-// its retry, two replicas). On PostgreSQL they run in parallel
-// transactions; the reservation must still be taken once and given back
-// once.
-func TestRacingRepeatsOfOneOrderReserveAndReleaseOnce(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	const racers = 8
-	race := func(call func() error) { dbtest.Race(t, racers, call) }
-	race(func() error {
-		_, err := f.Client.Reserve(ctx, reserve("o-race", inventoryapi.Item{SKU: "SKU-2", Quantity: 5}))
-		return err
-	})
-	if st := stock(t, f, "SKU-2"); st.Available != 95 || st.Reserved != 5 {
-		t.Fatalf("after %d racing reserves: %+v, want 95 / 5", racers, st)
-	}
-	race(func() error {
-		_, err := f.Client.Release(ctx, "o-race", inventoryapi.ReleaseRequest{})
-		return err
-	})
-	if st := stock(t, f, "SKU-2"); st.Available != 100 || st.Reserved != 0 {
-		t.Fatalf("after %d racing releases: %+v, want 100 / 0", racers, st)
-	}
-	race(func() error {
-		_, err := f.Client.Release(ctx, "o-never", inventoryapi.ReleaseRequest{})
-		return err
-	})
-	f.WantEvents(t, "o-race:StockReserved", "o-race:StockReleased", "o-never:StockReleased")
-}
-
-// Once the order is approved (the saga's pivot) its stock stays reserved: a
-// late or mistaken release is refused over HTTP and changes nothing.
-func TestReleaseOfAnApprovedOrderIsRefused(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	if _, err := f.Client.Reserve(ctx, reserve("o-ok", inventoryapi.Item{SKU: "SKU-2", Quantity: 3})); err != nil {
-		t.Fatal(err)
-	}
-	for range 2 { // idempotent
-		if err := f.Store.MarkApproved(ctx, "o-ok"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_, err := f.Client.Release(ctx, "o-ok", inventoryapi.ReleaseRequest{Reason: "too late"})
-	if !errors.Is(err, fault.ErrIllegalTransition) || !strings.Contains(err.Error(), "approved") {
-		t.Fatalf("release of an approved order: %v, want an illegal transition that says it is approved", err)
-	}
-	if st := stock(t, f, "SKU-2"); st.Reserved != 3 || st.Available != 97 {
-		t.Fatalf("SKU-2 after the refused release: %+v, want 3 still reserved", st)
-	}
-	if err := f.Store.MarkApproved(ctx, "o-unknown"); err != nil {
-		t.Fatalf("approval of an order with no reservation: %v, want nothing to do", err)
-	}
 }
 
 // BenchmarkReserveRelease is inventory's hot path through HTTP and a

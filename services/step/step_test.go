@@ -1,0 +1,258 @@
+package step_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/sagaforge/saga/platform/database/dbtest"
+	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/sagaforge/saga/services/servicetest"
+)
+
+// The step rules hold for every participant, over its HTTP API and on the
+// engine under test: each test runs against inventory and payment.
+
+// input is what a call of the step asks for.
+type input int
+
+const (
+	usual   input = iota // what the step grants
+	other                // another request under the same order ID
+	refused              // what the step refuses (no stock, no money)
+)
+
+// participant is one service's step, run on a fresh database.
+type participant struct {
+	name string
+	// Statuses and event types of a held, refused and undone record, and
+	// of a tombstone.
+	held, refusedAs, undone, voided string
+	forward, refusal, undo          string
+	// refusal is the business failure the step refuses with, and problem
+	// and code its HTTP status and problem code.
+	refusalErr error
+	problem    int
+	code       string
+	open       func(t *testing.T) run
+}
+
+// run is a participant's service under test.
+type run struct {
+	step func(ctx context.Context, orderID string, in input) (string, error)
+	undo func(ctx context.Context, orderID string) (string, error)
+	// holding is what the service holds for orders now (stock reserved,
+	// money taken).
+	holding func(t *testing.T) int64
+	// usual is how much one usual step holds.
+	usual      int64
+	approve    func(ctx context.Context, orderID string) error
+	wantEvents func(t testing.TB, want ...string)
+}
+
+var participants = []participant{
+	{
+		name: "inventory", held: "RESERVED", refusedAs: "REJECTED", undone: "RELEASED", voided: "VOIDED",
+		forward: "StockReserved", refusal: "StockRejected", undo: "StockReleased",
+		refusalErr: fault.ErrOutOfStock, problem: http.StatusConflict, code: "out-of-stock",
+		open: func(t *testing.T) run {
+			f := servicetest.Start(t, inventory.Service, inventoryapi.NewClient)
+			// The refused reservation has a line in stock: it must take
+			// all or nothing.
+			items := map[input][]inventoryapi.Item{usual: {{SKU: "SKU-2", Quantity: 4}}, other: {{SKU: "SKU-2", Quantity: 9}}, refused: {{SKU: "SKU-1", Quantity: 1}, {SKU: "SKU-OUT", Quantity: 1}}}
+			return run{
+				step: func(ctx context.Context, id string, in input) (string, error) {
+					r, err := f.Client.Reserve(ctx, inventoryapi.ReserveRequest{OrderID: id, Items: items[in]})
+					return string(r.Status), err
+				},
+				undo: func(ctx context.Context, id string) (string, error) {
+					r, err := f.Client.Release(ctx, id, inventoryapi.ReleaseRequest{})
+					return string(r.Status), err
+				},
+				holding: func(t *testing.T) int64 {
+					all, err := f.Store.AllStock(context.Background())
+					if err != nil {
+						t.Fatal(err)
+					}
+					var held int64
+					for _, st := range all {
+						held += int64(st.Initial - st.Available)
+					}
+					return held
+				},
+				usual: 4, approve: f.Store.MarkApproved, wantEvents: f.WantEvents,
+			}
+		},
+	},
+	{
+		name: "payment", held: "CAPTURED", refusedAs: "DECLINED", undone: "REFUNDED", voided: "VOIDED",
+		forward: "PaymentCaptured", refusal: "PaymentDeclined", undo: "PaymentRefunded",
+		refusalErr: fault.ErrInsufficientFunds, problem: http.StatusPaymentRequired, code: "insufficient-funds",
+		open: func(t *testing.T) run {
+			f := servicetest.Start(t, payment.Service, paymentapi.NewClient)
+			charges := map[input]paymentapi.ChargeRequest{usual: {CustomerID: "alice", AmountCents: 19900}, other: {CustomerID: "alice", AmountCents: 1}, refused: {CustomerID: "bob", AmountCents: 19900}}
+			return run{
+				step: func(ctx context.Context, id string, in input) (string, error) {
+					req := charges[in]
+					req.OrderID = id
+					p, err := f.Client.Charge(ctx, req)
+					return string(p.Status), err
+				},
+				undo: func(ctx context.Context, id string) (string, error) {
+					p, err := f.Client.Refund(ctx, id)
+					return string(p.Status), err
+				},
+				holding: func(t *testing.T) int64 {
+					all, err := f.Store.Accounts(context.Background())
+					if err != nil {
+						t.Fatal(err)
+					}
+					var held int64
+					for _, a := range all {
+						held += int64(a.Initial - a.Balance)
+					}
+					return held
+				},
+				usual: 19900, approve: f.Store.MarkApproved, wantEvents: f.WantEvents,
+			}
+		},
+	},
+}
+
+// each runs test against every participant.
+func each(t *testing.T, test func(t *testing.T, p participant, r run)) {
+	for _, p := range participants {
+		t.Run(p.name, func(t *testing.T) { test(t, p, p.open(t)) })
+	}
+}
+
+func TestAStepRunsOncePerOrder(t *testing.T) {
+	each(t, func(t *testing.T, p participant, r run) {
+		ctx := context.Background()
+		for range 3 {
+			if status, err := r.step(ctx, "o-1", usual); err != nil || status != p.held {
+				t.Fatalf("step: %s, %v; want %s", status, err, p.held)
+			}
+		}
+		if got := r.holding(t); got != r.usual {
+			t.Fatalf("after three identical steps the service holds %d, want %d", got, r.usual)
+		}
+		if _, err := r.step(ctx, "o-1", other); !errors.Is(err, fault.ErrIdempotencyConflict) {
+			t.Fatalf("same order, other input: %v, want an idempotency conflict", err)
+		}
+		r.wantEvents(t, "o-1:"+p.forward)
+	})
+}
+
+func TestARefusalIsRecordedAndRepeated(t *testing.T) {
+	each(t, func(t *testing.T, p participant, r run) {
+		ctx := context.Background()
+		if _, err := r.step(ctx, "o-no", refused); !errors.Is(err, p.refusalErr) {
+			t.Fatalf("step it refuses: %v, want %s", err, p.code)
+		}
+		// The repeat, over HTTP: the same refusal, as its problem.
+		var prob *web.Problem
+		if _, err := r.step(ctx, "o-no", refused); !errors.As(err, &prob) || prob.Status != p.problem || prob.Code != p.code {
+			t.Fatalf("repeat: %v, want a %d %s problem", err, p.problem, p.code)
+		}
+		if status, err := r.undo(ctx, "o-no"); err != nil || status != p.refusedAs {
+			t.Fatalf("undo of a refusal: %s, %v; want success with the record left %s", status, err, p.refusedAs)
+		}
+		if got := r.holding(t); got != 0 {
+			t.Fatalf("a refused step holds %d", got)
+		}
+		r.wantEvents(t, "o-no:"+p.refusal)
+	})
+}
+
+func TestUndoGivesBackOnceAndATombstoneRefusesALateStep(t *testing.T) {
+	each(t, func(t *testing.T, p participant, r run) {
+		ctx := context.Background()
+		if _, err := r.step(ctx, "o-2", usual); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if status, err := r.undo(ctx, "o-2"); err != nil || status != p.undone {
+				t.Fatalf("undo: %s, %v; want %s", status, err, p.undone)
+			}
+		}
+		if _, err := r.step(ctx, "o-2", usual); !errors.Is(err, fault.ErrCompensated) {
+			t.Fatalf("step after its undo: %v, want already compensated", err)
+		}
+		if status, err := r.undo(ctx, "never"); err != nil || status != p.voided {
+			t.Fatalf("undo before the step: %s, %v; want a %s tombstone", status, err, p.voided)
+		}
+		if _, err := r.step(ctx, "never", usual); !errors.Is(err, fault.ErrCompensated) {
+			t.Fatalf("late step after a tombstone: %v, want already compensated", err)
+		}
+		if got := r.holding(t); got != 0 {
+			t.Fatalf("after the undo and the refused late step the service holds %d", got)
+		}
+		r.wantEvents(t, "o-2:"+p.forward, "o-2:"+p.undo, "never:"+p.undo)
+	})
+}
+
+// Retries of one order's calls can arrive together (a timed-out call and
+// its retry, two replicas). On PostgreSQL they run in parallel
+// transactions; the step must still be taken once and given back once.
+func TestRacingRepeatsRunAndUndoOnce(t *testing.T) {
+	each(t, func(t *testing.T, p participant, r run) {
+		ctx := context.Background()
+		race := func(call func(context.Context, string) (string, error), id string) {
+			dbtest.Race(t, 8, func() error { _, err := call(ctx, id); return err })
+		}
+		race(func(ctx context.Context, id string) (string, error) { return r.step(ctx, id, usual) }, "o-race")
+		if got := r.holding(t); got != r.usual {
+			t.Fatalf("after racing steps the service holds %d, want %d", got, r.usual)
+		}
+		race(r.undo, "o-race")
+		if got := r.holding(t); got != 0 {
+			t.Fatalf("after racing undos the service holds %d", got)
+		}
+		race(r.undo, "o-never")
+		r.wantEvents(t, "o-race:"+p.forward, "o-race:"+p.undo, "o-never:"+p.undo)
+	})
+}
+
+// Once the order is approved (the saga's pivot) the step is final: a late
+// or mistaken undo is refused over HTTP and gives nothing back.
+func TestTheFenceRefusesTheUndoOfAnApprovedOrder(t *testing.T) {
+	each(t, func(t *testing.T, p participant, r run) {
+		ctx := context.Background()
+		if _, err := r.step(ctx, "o-ok", usual); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // idempotent
+			if err := r.approve(ctx, "o-ok"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := r.undo(ctx, "o-ok")
+		if !errors.Is(err, fault.ErrIllegalTransition) || !strings.Contains(err.Error(), "approved") {
+			t.Fatalf("undo of an approved order: %v, want an illegal transition that says it is approved", err)
+		}
+		if got := r.holding(t); got != r.usual {
+			t.Fatalf("after the refused undo the service holds %d, want %d", got, r.usual)
+		}
+		// A record that holds nothing, or none, takes no fence: its undo
+		// still answers as before.
+		if _, err := r.step(ctx, "o-no", refused); err == nil {
+			t.Fatal("the refused step was granted")
+		}
+		for _, id := range []string{"o-no", "o-unknown"} {
+			if err := r.approve(ctx, id); err != nil {
+				t.Fatalf("approval of %s: %v, want nothing to do", id, err)
+			}
+		}
+		if status, err := r.undo(ctx, "o-no"); err != nil || status != p.refusedAs {
+			t.Fatalf("undo of an approved refusal: %s, %v; want %s left as it is", status, err, p.refusedAs)
+		}
+	})
+}
