@@ -90,7 +90,7 @@ api_key = %q
 	}
 	// What the shell of someone with a profile holds: where the services
 	// and the broker are, and nothing of Temporal's but the config file.
-	env := append(os.Environ(), append(s.Endpoints().Environ(), "BROKER_ADDR="+s.BrokerAddr(), "TEMPORAL_CONFIG_FILE="+config)...)
+	env := append(os.Environ(), append(s.Endpoints().Environ(), "TEMPORAL_CONFIG_FILE="+config)...)
 
 	// Only a worker that came in through the secure frontend can run it.
 	if err := s.Kill("worker"); err != nil {

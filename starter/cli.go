@@ -6,6 +6,7 @@ package starter
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,7 +16,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/sagaforge/saga/platform/input"
-	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/platform/temporalx"
 	"github.com/sagaforge/saga/services/endpoints"
 	"github.com/spf13/cobra"
@@ -55,13 +55,12 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	Temporal       temporalx.Config
 	Services       endpoints.Endpoints
-	Brokers        string // Kafka bootstrap brokers, comma-separated
 
 	// temporalErr is why the Temporal client profile could not be read;
 	// a command that needs Temporal reports it.
 	temporalErr error
-	// profile and configFile are --profile and --config-file.
-	profile, configFile string
+	// temporalFlags are the Temporal flags given (useFlags).
+	temporalFlags temporalx.Flags
 }
 
 // NewEnv reads the starter's configuration from the environment, and
@@ -69,11 +68,10 @@ type Env struct {
 func NewEnv(stdout, stderr io.Writer) Env {
 	t, err := temporalx.Load("", "")
 	if err != nil {
-		t = temporalx.Config{Address: temporalx.DefaultAddress, Namespace: temporalx.DefaultNamespace, UIURL: process.Env("TEMPORAL_UI_URL", "http://127.0.0.1:8233")}
+		t = temporalx.Local()
 	}
 	return Env{Stdout: stdout, Stderr: stderr, Temporal: t, temporalErr: err,
 		Services: endpoints.FromEnv(),
-		Brokers:  process.Env("KAFKA_BROKERS", process.Env("BROKER_ADDR", "127.0.0.1:9092")),
 	}
 }
 
@@ -95,7 +93,7 @@ func (e Env) Run(ctx context.Context, args []string) int {
 	ran := false // whether a command's own work began: before it, every error is bad input
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
 		ran = true
-		env.useProfile(cmd.Flags())
+		env.useFlags(cmd.Flags())
 	}
 	cmd, err := root.ExecuteContextC(ctx)
 	var ue *usageError
@@ -134,15 +132,10 @@ broken); 130 interrupted.`,
 	}
 	root.CompletionOptions.HiddenDefaultCmd = true
 	f := root.PersistentFlags()
-	f.StringVar(&env.Temporal.Address, "temporal-address", env.Temporal.Address, "Temporal frontend host:port (env TEMPORAL_ADDRESS, or the profile's)")
-	f.StringVar(&env.Temporal.Namespace, "namespace", env.Temporal.Namespace, "Temporal namespace (env TEMPORAL_NAMESPACE, or the profile's)")
-	f.StringVar(&env.profile, "profile", "", "Temporal CLI client profile: address, namespace, TLS, API key (env TEMPORAL_PROFILE, else default)")
-	f.StringVar(&env.configFile, "config-file", "", "Temporal CLI config file (env TEMPORAL_CONFIG_FILE, else ~/.config/temporalio/temporal.toml)")
-	f.StringVar(&env.Temporal.UIURL, "ui-url", env.Temporal.UIURL, "Temporal Web UI base URL (env TEMPORAL_UI_URL)")
-	f.StringVar(&env.Services.Order, "order-url", env.Services.Order, "order service (env "+endpoints.EnvOrder+")")
-	f.StringVar(&env.Services.Inventory, "inventory-url", env.Services.Inventory, "inventory service (env "+endpoints.EnvInventory+")")
-	f.StringVar(&env.Services.Payment, "payment-url", env.Services.Payment, "payment service (env "+endpoints.EnvPayment+")")
-	f.StringVar(&env.Brokers, "brokers", env.Brokers, "Kafka bootstrap brokers, comma-separated (env KAFKA_BROKERS)")
+	where := flag.NewFlagSet("", flag.ContinueOnError)
+	env.temporalFlags.Register(where)
+	env.Services.Flags(where)
+	f.AddGoFlagSet(where)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	root.AddCommand(newPurchaseCmd(env), newStatusCmd(env), newCancelCmd(env), newListCmd(env),
 		newAuditCmd(env), newEventsCmd(env), newDeadlettersCmd(env), newBenchCmd(env), newTraceCmd(env))
@@ -174,25 +167,19 @@ func orderIDArg(_ *cobra.Command, args []string) error {
 	return nil
 }
 
-// useProfile reloads Temporal's configuration when --profile or
-// --config-file names another; --temporal-address and --namespace, when
-// given, still win.
-func (e *Env) useProfile(f *pflag.FlagSet) {
-	if !f.Changed("profile") && !f.Changed("config-file") {
-		return
+// useFlags applies the Temporal flags given: a profile or config file
+// named reloads Temporal's configuration, and the address, namespace and
+// UI URL given win over it.
+func (e *Env) useFlags(f *pflag.FlagSet) {
+	if f.Changed("profile") || f.Changed("config-file") {
+		t, err := temporalx.Load(e.temporalFlags.ConfigFile, e.temporalFlags.Profile)
+		if e.temporalErr = err; err != nil {
+			return
+		}
+		t.UIURL = e.Temporal.UIURL
+		e.Temporal = t
 	}
-	t, err := temporalx.Load(e.configFile, e.profile)
-	if e.temporalErr = err; err != nil {
-		return
-	}
-	if f.Changed("temporal-address") {
-		t.Address = e.Temporal.Address
-	}
-	if f.Changed("namespace") {
-		t.Namespace = e.Temporal.Namespace
-	}
-	t.UIURL = e.Temporal.UIURL
-	e.Temporal = t
+	e.temporalFlags.Apply(&e.Temporal)
 }
 
 // dial connects to Temporal, giving up after five seconds with one line that

@@ -44,12 +44,12 @@ func newDeadlettersCmd(env *Env) *cobra.Command {
 				return usagef("--replay wants PARTITION:OFFSET as the list shows it, e.g. 0:3; got %q", *replay)
 			}
 		}
-		brokerList := strings.Split(env.Brokers, ",")
+		brokerList := env.Services.BrokerList()
 		readCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		msgs, err := events.ReadTopic(readCtx, brokerList, events.TopicDeadLetter)
 		if err != nil {
-			return fmt.Errorf("cannot read %s from Kafka at %s: %w", events.TopicDeadLetter, env.Brokers, err)
+			return fmt.Errorf("cannot read %s from Kafka at %s: %w", events.TopicDeadLetter, env.Services.Brokers, err)
 		}
 		rows := make([]DeadLetterRow, 0, len(msgs))
 		var found *events.DeadLetter

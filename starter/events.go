@@ -32,14 +32,14 @@ func newEventsCmd(env *Env) *cobra.Command {
 				return usagef("--order: %s", strings.TrimPrefix(err.Error(), "invalid request: "))
 			}
 		}
-		brokerList := strings.Split(env.Brokers, ",")
+		brokerList := env.Services.BrokerList()
 		topics := []string{events.TopicOrder, events.TopicInventory, events.TopicPayment}
 
 		probe, cancel := context.WithTimeout(ctx, 5*time.Second)
 		ends, err := events.Ends(probe, brokerList, topics)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("cannot reach Kafka at %s: %w", env.Brokers, err)
+			return fmt.Errorf("cannot reach Kafka at %s: %w", env.Services.Brokers, err)
 		}
 		progress := events.NewProgress(ends)
 		if !*follow && progress.Done() {

@@ -112,7 +112,7 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 			}
 			rep = r
 		case *mode == "choreography":
-			r, err := purchaseChoreographed(ctx, env, in, orders, strings.Split(env.Brokers, ","), *wait, *waitFor)
+			r, err := purchaseChoreographed(ctx, env, in, orders, env.Services.BrokerList(), *wait, *waitFor)
 			if err != nil {
 				return err
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/fault"
@@ -40,7 +39,7 @@ func newStatusCmd(env *Env) *cobra.Command {
 // is told by the order service and the events.
 func purchaseService(ctx context.Context, env *Env, orderID string) (*purchases.Service, func(), error) {
 	orders := env.Services.Clients(nil).Orders
-	svc := &purchases.Service{Orders: orders, Brokers: strings.Split(env.Brokers, ","), Links: env.Temporal}
+	svc := &purchases.Service{Orders: orders, Brokers: env.Services.BrokerList(), Links: env.Temporal}
 	if o, err := retry(ctx, func() (orderapi.OrderResponse, error) { return orders.Get(ctx, orderID) }); err == nil && o.Mode == events.Choreography {
 		return svc, func() {}, nil
 	}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -28,16 +27,12 @@ import (
 
 func main() {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	address := fs.String("temporal-address", "", "Temporal frontend host:port (default: the profile's, env TEMPORAL_ADDRESS, else "+temporalx.DefaultAddress+")")
-	namespace := fs.String("namespace", "", "Temporal namespace (default: the profile's, env TEMPORAL_NAMESPACE, else "+temporalx.DefaultNamespace+")")
-	profile := fs.String("profile", "", "Temporal CLI client profile: address, namespace, TLS, API key (env TEMPORAL_PROFILE, else default)")
-	configFile := fs.String("config-file", "", "Temporal CLI config file (env TEMPORAL_CONFIG_FILE, else ~/.config/temporalio/temporal.toml)")
+	var temporal temporalx.Flags
+	temporal.Register(fs)
 	services := endpoints.FromEnv()
 	services.Flags(fs)
 	addr := fs.String("addr", process.Env("WORKER_ADDR", "127.0.0.1:8080"), "listen address of the purchase API, GET /metrics and /healthz (env WORKER_ADDR)")
-	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka bootstrap brokers, comma-separated, where the API reads a choreographed purchase's events (env KAFKA_BROKERS)")
 	eager := fs.Bool("eager-start", process.Env("SAGA_EAGER_START", "true") == "true", "the purchase API starts sagas eagerly: the first workflow task comes back in the start's answer to this worker (env SAGA_EAGER_START)")
-	uiURL := fs.String("ui-url", process.Env("TEMPORAL_UI_URL", "http://127.0.0.1:8233"), "Temporal Web UI base URL, for the API's links (env TEMPORAL_UI_URL)")
 	policy := workflows.DefaultPolicy()
 	stepDeadline, err := process.DurationFlag(fs, "step-deadline", "SAGA_STEP_DEADLINE", policy.StepDeadline,
 		"how long a forward step is retried before the saga gives up and compensates")
@@ -50,17 +45,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(2)
 	}
-	cfg, err := temporalx.Load(*configFile, *profile)
+	cfg, err := temporal.Load()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(2)
-	}
-	cfg.UIURL = *uiURL
-	if *address != "" {
-		cfg.Address = *address
-	}
-	if *namespace != "" {
-		cfg.Namespace = *namespace
 	}
 	policy.StepDeadline = *stepDeadline
 	policy.StepTimeout = min(policy.StepTimeout, policy.StepDeadline)
@@ -101,7 +89,7 @@ func main() {
 	log.Info("polling", "task_queue", purchase.TaskQueue, "temporal", cfg.Address, "namespace", cfg.Namespace, "tls", cfg.Secure())
 	// The orchestrator also answers clients: the purchase API, beside the
 	// process's metrics and health.
-	api := &purchases.Service{Temporal: c, Orders: clients.Orders, Brokers: strings.Split(*brokers, ","), Links: cfg, EagerStart: *eager, Pivots: pivots}
+	api := &purchases.Service{Temporal: c, Orders: clients.Orders, Brokers: services.BrokerList(), Links: cfg, EagerStart: *eager, Pivots: pivots}
 	routes := purchases.Routes(api, log)
 	routes["GET /metrics"] = tel.Metrics
 	health := func(ctx context.Context) error { _, err := c.CheckHealth(ctx, nil); return err }

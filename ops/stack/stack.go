@@ -491,7 +491,7 @@ func (s *Stack) Temporal() temporalx.Config {
 // addresses, plus the Config's Env (which may hold SAGA_SERVICE_TOKEN).
 func (s *Stack) Env() []string {
 	t := s.Temporal()
-	env := append(temporalx.PlainEnv(), "TEMPORAL_ADDRESS="+t.Address, "TEMPORAL_NAMESPACE="+t.Namespace, "TEMPORAL_UI_URL="+t.UIURL, "BROKER_ADDR="+s.BrokerAddr())
+	env := append(temporalx.PlainEnv(), "TEMPORAL_ADDRESS="+t.Address, "TEMPORAL_NAMESPACE="+t.Namespace, "TEMPORAL_UI_URL="+t.UIURL)
 	if s.cfg.Traces {
 		env = append(env, "JAEGER_URL="+s.TracesURL())
 	}
@@ -501,7 +501,7 @@ func (s *Stack) Env() []string {
 // Endpoints are where this stack's services are, with the token of the
 // Config's Env (SAGA_SERVICE_TOKEN), if any.
 func (s *Stack) Endpoints() endpoints.Endpoints {
-	e := endpoints.Endpoints{Order: s.OrderURL(), Inventory: s.InventoryURL(), Payment: s.PaymentURL()}
+	e := endpoints.Endpoints{Order: s.OrderURL(), Inventory: s.InventoryURL(), Payment: s.PaymentURL(), Brokers: s.BrokerAddr()}
 	for _, kv := range s.cfg.Env {
 		if token, ok := strings.CutPrefix(kv, endpoints.EnvToken+"="); ok {
 			e.Token = token
@@ -514,7 +514,7 @@ func (s *Stack) Endpoints() endpoints.Endpoints {
 // and stderr: its commands run in this process reach this stack without
 // flags or environment variables.
 func (s *Stack) Starter(stdout, stderr io.Writer) starter.Env {
-	return starter.Env{Stdout: stdout, Stderr: stderr, Temporal: s.Temporal(), Brokers: s.BrokerAddr(), Services: s.Endpoints()}
+	return starter.Env{Stdout: stdout, Stderr: stderr, Temporal: s.Temporal(), Services: s.Endpoints()}
 }
 
 // temporalReady passes once the frontend answers for the default namespace.

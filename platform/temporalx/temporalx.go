@@ -7,6 +7,7 @@ package temporalx
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -28,7 +29,49 @@ import (
 const (
 	DefaultAddress   = "127.0.0.1:7233"
 	DefaultNamespace = "default"
+	DefaultUIURL     = "http://127.0.0.1:8233"
 )
+
+// Flags are the flags of every binary that dials Temporal, each empty
+// unless given: --temporal-address, --namespace and --ui-url override
+// what the profile (--profile, --config-file) and the environment say.
+type Flags struct {
+	Address, Namespace, UIURL string
+	Profile, ConfigFile       string
+}
+
+// Register declares the flags on fs.
+func (f *Flags) Register(fs *flag.FlagSet) {
+	fs.StringVar(&f.Address, "temporal-address", "", "Temporal frontend host:port (default: the profile's, env TEMPORAL_ADDRESS, else "+DefaultAddress+")")
+	fs.StringVar(&f.Namespace, "namespace", "", "Temporal namespace (default: the profile's, env TEMPORAL_NAMESPACE, else "+DefaultNamespace+")")
+	fs.StringVar(&f.UIURL, "ui-url", "", "Temporal Web UI base URL, for links (default: env TEMPORAL_UI_URL, else "+DefaultUIURL+")")
+	fs.StringVar(&f.Profile, "profile", "", "Temporal CLI client profile: address, namespace, TLS, API key (env TEMPORAL_PROFILE, else default)")
+	fs.StringVar(&f.ConfigFile, "config-file", "", "Temporal CLI config file (env TEMPORAL_CONFIG_FILE, else ~/.config/temporalio/temporal.toml)")
+}
+
+// Apply overrides cfg with the flags that were given.
+func (f Flags) Apply(cfg *Config) {
+	for _, o := range []struct{ flag, to *string }{{&f.Address, &cfg.Address}, {&f.Namespace, &cfg.Namespace}, {&f.UIURL, &cfg.UIURL}} {
+		if *o.flag != "" {
+			*o.to = *o.flag
+		}
+	}
+}
+
+// Load is Load of the profile the flags name, with the flags over it.
+func (f Flags) Load() (Config, error) {
+	cfg, err := Load(f.ConfigFile, f.Profile)
+	if err != nil {
+		return cfg, err
+	}
+	f.Apply(&cfg)
+	return cfg, nil
+}
+
+// Local is the local dev server, with the Web UI the environment names.
+func Local() Config {
+	return Config{Address: DefaultAddress, Namespace: DefaultNamespace, UIURL: process.Env("TEMPORAL_UI_URL", DefaultUIURL)}
+}
 
 // Config says where Temporal is and how to reach it.
 type Config struct {
@@ -56,13 +99,13 @@ func Load(file, profile string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("temporal client profile: %w", err)
 	}
-	cfg := Config{UIURL: process.Env("TEMPORAL_UI_URL", "http://127.0.0.1:8233"), Profile: p}
-	cfg.Address, cfg.Namespace = p.Address, p.Namespace
-	if cfg.Address == "" {
-		cfg.Address = DefaultAddress
+	cfg := Local()
+	cfg.Profile = p
+	if p.Address != "" {
+		cfg.Address = p.Address
 	}
-	if cfg.Namespace == "" {
-		cfg.Namespace = DefaultNamespace
+	if p.Namespace != "" {
+		cfg.Namespace = p.Namespace
 	}
 	switch cfg.Compression = os.Getenv("TEMPORAL_GRPC_COMPRESSION"); cfg.Compression {
 	case "", "gzip", "none":

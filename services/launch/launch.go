@@ -107,7 +107,8 @@ func mainCode[S any](s Service[S]) int {
 	fs := flag.NewFlagSet(s.Name, flag.ContinueOnError)
 	addr := fs.String("addr", process.Env(prefix+"_ADDR", s.DefaultAddr), "listen address (env "+prefix+"_ADDR)")
 	dsn := fs.String("db", process.Env(prefix+"_DB", ".data/"+s.Name+".db"), "database: a SQLite file, or a postgres:// URL (env "+prefix+"_DB)")
-	brokers := fs.String("brokers", process.Env("KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka bootstrap brokers, comma-separated (env KAFKA_BROKERS)")
+	where := endpoints.FromEnv()
+	where.BrokersFlag(fs)
 	seed := fs.String("seed", process.Env("SAGA_SEED", "demo"), "seed data for a new database: demo or bench (env SAGA_SEED)")
 	stepDeadline, err := process.DurationFlag(fs, "step-deadline", "SAGA_STEP_DEADLINE", time.Minute,
 		"how long a choreographed step's transient failure is retried before the saga fails, as the orchestrator's step deadline")
@@ -148,7 +149,7 @@ func mainCode[S any](s Service[S]) int {
 		fmt.Fprintf(os.Stderr, "%s: --seed must be demo or bench, got %q\n", s.Name, *seed)
 		return 2
 	}
-	if err := web.Guarded(*addr, os.Getenv(endpoints.EnvToken), os.Getenv(web.EnvExposedOn)); err != nil {
+	if err := web.Guarded(*addr, where.Token, os.Getenv(web.EnvExposedOn)); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", s.Name, err)
 		return 2
 	}
@@ -170,8 +171,8 @@ func mainCode[S any](s Service[S]) int {
 		return 2
 	}
 	defer tel.Flush()
-	cfg := runConfig{addr: *addr, dsn: *dsn, brokers: strings.Split(*brokers, ","), faults: faults, plan: plan, stepDeadline: *stepDeadline, slowQuery: *slowQuery,
-		deps: Deps{Log: log, Token: os.Getenv(endpoints.EnvToken), Seed: *seed, SagaDeadline: *sagaDeadline, Metrics: tel.Metrics}}
+	cfg := runConfig{addr: *addr, dsn: *dsn, brokers: where.BrokerList(), faults: faults, plan: plan, stepDeadline: *stepDeadline, slowQuery: *slowQuery,
+		deps: Deps{Log: log, Token: where.Token, Seed: *seed, SagaDeadline: *sagaDeadline, Metrics: tel.Metrics}}
 	if err := run(ctx, s, cfg); err != nil {
 		log.Error("stopped", "err", err)
 		return 1
