@@ -19,7 +19,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/messaging/events"
@@ -437,14 +436,9 @@ func TestReplicasStartingTogetherMigrateOneAtATime(t *testing.T) {
 // the relay's producer span, a child of that change, so the consumer
 // continues the same trace.
 func TestPublishedEventContinuesTheTraceOfItsChange(t *testing.T) {
-	spans := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
-	otel.SetTracerProvider(tp)
-	otel.SetTextMapPropagator(propagation.TraceContext{})
-	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()); _ = tp.Shutdown(context.Background()) })
-
+	spans := recordSpans()
 	ob := openOutbox(t, dbtest.DSN(t, "svc"))
-	ctx, change := tp.Tracer("test").Start(context.Background(), "POST /orders")
+	ctx, change := otel.Tracer("test").Start(context.Background(), "POST /orders")
 	e := events.New(events.SourceOrder, events.OrderCreated, "o-t", events.Choreography, events.OrderCreatedData{OrderID: "o-t"}, time.Now())
 	if err := ob.Transact(ctx, func(_ *gorm.DB, emit outbox.Emit) error { emit(e); return nil }); err != nil {
 		t.Fatal(err)
@@ -460,7 +454,7 @@ func TestPublishedEventContinuesTheTraceOfItsChange(t *testing.T) {
 	remote := trace.SpanContextFromContext(otel.GetTextMapPropagator().Extract(context.Background(), events.Headers{Msg: &msg}))
 	var publish sdktrace.ReadOnlySpan
 	for _, s := range spans.Ended() {
-		if s.Name() == "publish OrderCreated" {
+		if s.Name() == "publish OrderCreated" && s.SpanContext().TraceID() == change.SpanContext().TraceID() {
 			publish = s
 		}
 	}
@@ -475,6 +469,17 @@ func TestPublishedEventContinuesTheTraceOfItsChange(t *testing.T) {
 		t.Fatalf("the message's traceparent names %v, want the publish span %v", remote, publish.SpanContext())
 	}
 }
+
+// recordSpans records every span of this test binary. The relay took its
+// tracer from the global provider when the package was loaded, and the
+// global provider hands such tracers to the first provider set only: so it
+// is set once, and each test picks its own trace out of the recording.
+var recordSpans = sync.OnceValue(func() *tracetest.SpanRecorder {
+	spans := tracetest.NewSpanRecorder()
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)))
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	return spans
+})
 
 // handing is a publisher that hands each message it takes to got.
 type handing struct{ got chan kafka.Message }
