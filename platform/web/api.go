@@ -11,6 +11,7 @@ import (
 
 	"github.com/sagaforge/saga/platform/fault"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
 )
 
 // Routes maps a ServeMux pattern ("POST /orders") to its handler.
@@ -33,7 +34,9 @@ func API(log *slog.Logger, token string, ping func(context.Context) error, route
 			return r.Method
 		}),
 		// Probes and scrapes are not the saga's work.
-		otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/healthz" && r.URL.Path != "/metrics" }))
+		otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/healthz" && r.URL.Path != "/metrics" }),
+		// One tracer for every request, not one asked for on each.
+		otelhttp.WithTracerProvider(otel.GetTracerProvider()))
 }
 
 // NoBody is the input of an operation that takes no request body: one is

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
 )
 
 // Client calls one service.
@@ -39,12 +40,14 @@ func DefaultHTTPClient() *http.Client {
 	return &http.Client{
 		Timeout: 30 * time.Second,
 		// Each call is a client span that carries the trace to the service.
+		// The global provider is given so that otelhttp keeps one tracer,
+		// instead of asking the provider for one on every call.
 		Transport: otelhttp.NewTransport(&http.Transport{
 			DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConns:        256,
 			MaxIdleConnsPerHost: 64,
 			IdleConnTimeout:     90 * time.Second,
-		}),
+		}, otelhttp.WithTracerProvider(otel.GetTracerProvider())),
 	}
 }
 
