@@ -195,26 +195,7 @@ func (s *Store) Approve(ctx context.Context, id string) (Order, error) {
 	if err := input.ValidateOrderID(id); err != nil {
 		return Order{}, err
 	}
-	var o Order
-	var settled bool
-	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
-		var err error
-		if o, err = find(database.ForUpdate(tx), id); err != nil {
-			return err
-		}
-		if settled, err = o.approve(); err != nil || !settled {
-			return err
-		}
-		emit(o.event(events.OrderApproved, tx.NowFunc()))
-		if err := database.Notify(tx, settledChannel, o.ID); err != nil {
-			return err
-		}
-		return save(tx, &o)
-	})
-	if err == nil {
-		outbox.AfterCommit(ctx, func() { s.settled(ctx, o, settled) })
-	}
-	return o, err
+	return s.settle(ctx, id, events.OrderApproved, nil, (*Order).approve)
 }
 
 // Cancel moves a PENDING order to CANCELLED. Cancelling an order that does not
@@ -228,26 +209,35 @@ func (s *Store) Cancel(ctx context.Context, id, why string) (Order, error) {
 	if why == "" {
 		return Order{}, fmt.Errorf("%w: a cancellation needs a reason", fault.ErrInvalid)
 	}
+	tombstone := &Order{ID: id, Status: api.StatusCancelled, Reason: why, Tombstone: true}
+	return s.settle(ctx, id, events.OrderCancelled, tombstone, func(o *Order) (bool, error) { return o.cancel(why) })
+}
+
+// settle runs change on order id in one transaction. When change settles
+// the order, its event typ commits with it and every replica's waiters of
+// the order are woken after the commit. With tombstone set, an order that
+// does not exist is created as tombstone, with its event.
+func (s *Store) settle(ctx context.Context, id string, typ events.Type, tombstone *Order, change func(*Order) (bool, error)) (Order, error) {
 	var o Order
 	var settled bool
 	err := s.outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
 		var err error
 		o, err = find(database.ForUpdate(tx), id)
-		if errors.Is(err, fault.ErrNotFound) {
-			o = Order{ID: id, Status: api.StatusCancelled, Reason: why, Tombstone: true}
+		if errors.Is(err, fault.ErrNotFound) && tombstone != nil {
+			o = *tombstone
 			if err := tx.Create(&o).Error; err != nil {
 				return fmt.Errorf("insert tombstone: %w", err)
 			}
-			emit(o.event(events.OrderCancelled, tx.NowFunc()))
+			emit(o.event(typ, tx.NowFunc()))
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if settled, err = o.cancel(why); err != nil || !settled {
+		if settled, err = change(&o); err != nil || !settled {
 			return err
 		}
-		emit(o.event(events.OrderCancelled, tx.NowFunc()))
+		emit(o.event(typ, tx.NowFunc()))
 		if err := database.Notify(tx, settledChannel, o.ID); err != nil {
 			return err
 		}
