@@ -97,22 +97,17 @@ func objectOf(t reflect.Type, named func(reflect.Type) (string, bool)) map[strin
 func inline(reflect.Type) (string, bool) { return "", false }
 
 // eventData is the Go type of each event type's data.
-var eventData = map[events.Type]reflect.Type{
-	events.OrderCreated:      reflect.TypeFor[events.OrderCreatedData](),
-	events.OrderApproved:     reflect.TypeFor[events.OrderApprovedData](),
-	events.OrderCancelled:    reflect.TypeFor[events.OrderCancelledData](),
-	events.StockReserved:     reflect.TypeFor[events.StockReservedData](),
-	events.StockRejected:     reflect.TypeFor[events.StockRejectedData](),
-	events.StockReleased:     reflect.TypeFor[events.StockReleasedData](),
-	events.PaymentCaptured:   reflect.TypeFor[events.PaymentCapturedData](),
-	events.PaymentDeclined:   reflect.TypeFor[events.PaymentDeclinedData](),
-	events.PaymentRefunded:   reflect.TypeFor[events.PaymentRefundedData](),
-	events.EventDeadLettered: reflect.TypeFor[events.DeadLetter](),
+func eventData(t events.Type) reflect.Type {
+	d, ok := events.Data(t)
+	if !ok {
+		panic(fmt.Sprintf("no data type for %s", t))
+	}
+	return reflect.TypeOf(d).Elem()
 }
 
 // eventSchema is the JSON Schema file of one type's data.
 func eventSchema(t events.Type) map[string]any {
-	s := objectOf(eventData[t], inline)
+	s := objectOf(eventData(t), inline)
 	s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 	s["$id"] = t.Schema()
 	s["title"] = t.Wire()
@@ -407,8 +402,8 @@ const generated = "# Generated from the code by contracts/contracts_test.go: go 
 func TestEventSchemasAreTheCodes(t *testing.T) {
 	want := map[string]bool{}
 	for _, typ := range events.Types {
-		if eventData[typ] == nil {
-			t.Fatalf("%s: no data type in this test's eventData", typ)
+		if _, ok := events.Data(typ); !ok {
+			t.Fatalf("%s: events.Data knows no data type for it", typ)
 		}
 		b, err := json.MarshalIndent(eventSchema(typ), "", "  ")
 		if err != nil {

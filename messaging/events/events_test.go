@@ -88,3 +88,33 @@ func TestEnvelopesCarryVersionedTypes(t *testing.T) {
 		}
 	}
 }
+
+func TestDescribeSaysWhatEachEventReports(t *testing.T) {
+	items := []Line{{SKU: "SKU-1", Quantity: 2}}
+	for _, tc := range []struct {
+		typ  Type
+		data any
+		want string
+	}{
+		{OrderCreated, OrderCreatedData{CustomerID: "alice", Items: items, TotalCents: 9980}, "alice orders 2 x SKU-1, total 99.80"},
+		{OrderApproved, OrderApprovedData{}, "approved"},
+		{OrderCancelled, OrderCancelledData{Reason: "declined"}, "cancelled: declined"},
+		{OrderCancelled, OrderCancelledData{Reason: "declined", Tombstone: true}, "cancelled before it was created: declined"},
+		{StockReserved, StockReservedData{Items: items}, "reserved 2 x SKU-1"},
+		{StockRejected, StockRejectedData{Reason: "short"}, "rejected: short"},
+		{StockReleased, StockReleasedData{Items: items}, "released 2 x SKU-1"},
+		{StockReleased, StockReleasedData{Voided: true}, "nothing was reserved; tombstone left"},
+		{PaymentDeclined, PaymentDeclinedData{Reason: "poor"}, "declined: poor"},
+		{PaymentRefunded, PaymentRefundedData{CustomerID: "bob", AmountCents: 100}, "refunded 1.00 to bob"},
+		{PaymentRefunded, PaymentRefundedData{Voided: true}, "nothing was charged; tombstone left"},
+	} {
+		if got := Describe(New(SourceOrder, tc.typ, "o-1", Choreography, tc.data, time.Now())); got != tc.want {
+			t.Errorf("%s: Describe = %q, want %q", tc.typ, got, tc.want)
+		}
+	}
+	for _, typ := range Types {
+		if _, ok := Data(typ); !ok {
+			t.Errorf("%s has no data type", typ)
+		}
+	}
+}
