@@ -11,6 +11,7 @@ package database
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -103,20 +104,10 @@ func OpenReads(ctx context.Context, db *gorm.DB, dsn string) (*gorm.DB, error) {
 	q.Set("mode", "ro")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_stmt_cache_size", "64")
-	reads, err := gorm.Open(sqlite.Open("file:"+path+"?"+q.Encode()), config())
-	if err != nil {
-		return nil, fmt.Errorf("open %s for reads: %w", path, err)
-	}
-	sqlDB, err := reads.DB()
-	if err != nil {
-		return nil, fmt.Errorf("open %s for reads: %w", path, err)
-	}
-	sqlDB.SetMaxOpenConns(4)
-	sqlDB.SetMaxIdleConns(4)
-	if err := sqlDB.PingContext(ctx); err != nil {
-		return nil, fmt.Errorf("open %s for reads: %w", path, err)
-	}
-	return reads, nil
+	return open(ctx, sqlite.Open("file:"+path+"?"+q.Encode()), path+" for reads", func(pool *sql.DB) {
+		pool.SetMaxOpenConns(4)
+		pool.SetMaxIdleConns(4)
+	})
 }
 
 func openSQLite(ctx context.Context, path string) (*gorm.DB, error) {
@@ -132,41 +123,39 @@ func openSQLite(ctx context.Context, path string) (*gorm.DB, error) {
 	q.Set("_txlock", "immediate")
 	q.Set("_foreign_keys", "on")
 	q.Set("_stmt_cache_size", "64")
-	db, err := gorm.Open(sqlite.Open("file:"+path+"?"+q.Encode()), config())
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
 	// SQLite has one writer; a single connection serialises writes in the
 	// process instead of making them spin on the file lock.
-	sqlDB.SetMaxOpenConns(1)
-	sqlDB.SetConnMaxLifetime(0)
-	if err := sqlDB.PingContext(ctx); err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	return db, nil
+	return open(ctx, sqlite.Open("file:"+path+"?"+q.Encode()), path, func(pool *sql.DB) {
+		pool.SetMaxOpenConns(1)
+		pool.SetConnMaxLifetime(0)
+	})
 }
 
 func openPostgres(ctx context.Context, dsn string) (*gorm.DB, error) {
-	where := Redact(dsn)
-	db, err := gorm.Open(postgres.Open(dsn), config())
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", where, err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", where, err)
-	}
 	// A handful of connections per replica: the work per request is a few
 	// short statements, and PostgreSQL pays a process per connection.
-	sqlDB.SetMaxOpenConns(16)
-	sqlDB.SetMaxIdleConns(16)
-	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	if err := sqlDB.PingContext(ctx); err != nil {
-		return nil, fmt.Errorf("open %s: %w", where, err)
+	return open(ctx, postgres.Open(dsn), Redact(dsn), func(pool *sql.DB) {
+		pool.SetMaxOpenConns(16)
+		pool.SetMaxIdleConns(16)
+		pool.SetConnMaxIdleTime(5 * time.Minute)
+	})
+}
+
+// open opens the database d dials with the project's gorm configuration,
+// sizes its connection pool and checks that it answers; what names it in
+// errors.
+func open(ctx context.Context, d gorm.Dialector, what string, size func(*sql.DB)) (*gorm.DB, error) {
+	db, err := gorm.Open(d, config())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", what, err)
+	}
+	pool, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", what, err)
+	}
+	size(pool)
+	if err := pool.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("open %s: %w", what, err)
 	}
 	return db, nil
 }
