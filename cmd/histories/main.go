@@ -109,14 +109,10 @@ var scenarios = []scenario{
 	{"cancelled-in-flight", func(ctx context.Context, r *recorder, orderID string) error {
 		// The customer cancels while the saga waits on a dead payment service;
 		// the refund then waits for it to come back.
-		if err := r.s.Kill("payment"); err != nil {
-			return err
-		}
-		run, err := r.start(ctx, purchase.Input{OrderID: orderID, CustomerID: "alice", Items: []purchase.Item{{SKU: "SKU-2", Quantity: 1}}})
+		run, err := r.startWithoutPayment(ctx, purchase.Input{OrderID: orderID, CustomerID: "alice", Items: []purchase.Item{{SKU: "SKU-2", Quantity: 1}}})
 		if err != nil {
 			return err
 		}
-		waitReserved(ctx, r, orderID)
 		if _, err := r.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: purchase.WorkflowID(orderID), UpdateName: purchase.UpdateCancel,
 			Args: []any{purchase.CancelRequest{Reason: "changed my mind"}}, WaitForStage: client.WorkflowUpdateStageAccepted}); err != nil {
 			return err
@@ -129,14 +125,10 @@ var scenarios = []scenario{
 	}},
 	{"transient-retries", func(ctx context.Context, r *recorder, orderID string) error {
 		// Payment is down for a few seconds while the saga reaches the charge.
-		if err := r.s.Kill("payment"); err != nil {
-			return err
-		}
-		run, err := r.start(ctx, purchase.Input{OrderID: orderID, CustomerID: "alice", Items: []purchase.Item{{SKU: "SKU-1", Quantity: 1}}})
+		run, err := r.startWithoutPayment(ctx, purchase.Input{OrderID: orderID, CustomerID: "alice", Items: []purchase.Item{{SKU: "SKU-1", Quantity: 1}}})
 		if err != nil {
 			return err
 		}
-		waitReserved(ctx, r, orderID)
 		time.Sleep(3 * time.Second) // a few failed charge attempts
 		if err := r.s.Restart(ctx, "payment"); err != nil {
 			return err
@@ -146,16 +138,25 @@ var scenarios = []scenario{
 	}},
 }
 
-// waitReserved waits until the saga has reserved the stock, so its next
-// step is the charge.
-func waitReserved(ctx context.Context, r *recorder, orderID string) {
+// startWithoutPayment kills the payment service, starts the saga, and
+// returns once it has reserved the stock: its next step is the charge,
+// which waits for payment to come back.
+func (r *recorder) startWithoutPayment(ctx context.Context, in purchase.Input) (client.WorkflowRun, error) {
+	if err := r.s.Kill("payment"); err != nil {
+		return nil, err
+	}
+	run, err := r.start(ctx, in)
+	if err != nil {
+		return nil, err
+	}
 	stock := inventoryapi.NewClient(r.s.InventoryURL(), nil, "")
 	for ctx.Err() == nil {
-		if res, err := stock.Reservation(ctx, orderID); err == nil && res.Status == inventoryapi.Reserved {
-			return
+		if res, err := stock.Reservation(ctx, in.OrderID); err == nil && res.Status == inventoryapi.Reserved {
+			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return run, ctx.Err()
 }
 
 func (r *recorder) start(ctx context.Context, in purchase.Input) (client.WorkflowRun, error) {

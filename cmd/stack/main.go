@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -96,8 +95,10 @@ func main() {
 	opts := stack.Options{Demo: verb == "demo", ExitAfter: *exit}
 	switch verb {
 	case "bench":
-		fresh(&cfg, "bench")
-		cfg.Seed, cfg.Output = "bench", io.Discard
+		// The services log warnings only, to the run's stack.log.
+		logFile, _ := fresh(&cfg, "bench")
+		defer logFile.Close()
+		cfg.Seed, cfg.Output = "bench", logFile
 		cfg.Env = append(cfg.Env, "SAGA_LOG_LEVEL=warn")
 		opts.Bench, opts.ExitAfter = append([]string{}, fs.Args()...), true
 		if *vegeta != "" {
@@ -127,13 +128,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "stack chaos: --n and --concurrency must be positive, --kill-every and --down not negative")
 			os.Exit(2)
 		}
-		fresh(&cfg, "chaos")
-		logPath := filepath.Join(cfg.DataDir, "stack.log")
-		logFile, err := os.Create(logPath)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "stack chaos:", err)
-			os.Exit(1)
-		}
+		logFile, logPath := fresh(&cfg, "chaos")
 		defer logFile.Close()
 		cfg.Output = logFile
 		if *faults == "" {
@@ -162,13 +157,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "stack matrix:", err)
 			os.Exit(2)
 		}
-		fresh(&cfg, "matrix")
-		logPath := filepath.Join(cfg.DataDir, "stack.log")
-		logFile, err := os.Create(logPath)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "stack matrix:", err)
-			os.Exit(1)
-		}
+		logFile, logPath := fresh(&cfg, "matrix")
 		defer logFile.Close()
 		watcher := matrix.NewWatcher(logFile)
 		cfg.Output = watcher
@@ -205,18 +194,25 @@ func list(s string) []string {
 	return out
 }
 
-// fresh gives a run its own empty data directory: results must not depend
+// fresh gives a run its own empty data directory, with the stack.log it
+// returns (and its path) for the stack's output: results must not depend
 // on earlier runs.
-func fresh(cfg *stack.Config, name string) {
+func fresh(cfg *stack.Config, name string) (*os.File, string) {
 	cfg.DataDir = filepath.Join(cfg.DataDir, name)
-	if err := os.RemoveAll(cfg.DataDir); err != nil {
+	logPath := filepath.Join(cfg.DataDir, "stack.log")
+	err := os.RemoveAll(cfg.DataDir)
+	if err == nil {
+		err = os.MkdirAll(cfg.DataDir, 0o755)
+	}
+	var logFile *os.File
+	if err == nil {
+		logFile, err = os.Create(logPath)
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "stack %s: %v\n", name, err)
 		os.Exit(1)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		fmt.Fprintf(os.Stderr, "stack %s: %v\n", name, err)
-		os.Exit(1)
-	}
+	return logFile, logPath
 }
 
 // positiveInts reads "1,8,64".
