@@ -116,41 +116,35 @@ func PrintChecks(w io.Writer, checks []Check) {
 }
 
 func read(ctx context.Context, c endpoints.Clients) (snapshot, error) {
-	orders, stock, payments := c.Orders, c.Inventory, c.Payments
-	snap := snapshot{reservations: map[string]inventoryapi.ReservationResponse{}, payments: map[string]paymentapi.PaymentResponse{}}
-	err := pages(ctx, func(p keyset.Page) (string, error) {
-		page, err := orders.Page(ctx, p)
-		snap.orders = append(snap.orders, page.Orders...)
-		return page.Next, err
+	var snap snapshot
+	var reservations []inventoryapi.ReservationResponse
+	var payments []paymentapi.PaymentResponse
+	err := all(ctx, "orders", &snap.orders, func(p keyset.Page) ([]orderapi.OrderResponse, string, error) {
+		page, err := c.Orders.Page(ctx, p)
+		return page.Orders, page.Next, err
 	})
-	if err != nil {
-		return snap, fmt.Errorf("cannot read orders: %w", err)
+	if err == nil {
+		err = all(ctx, "reservations", &reservations, func(p keyset.Page) ([]inventoryapi.ReservationResponse, string, error) {
+			page, err := c.Inventory.Reservations(ctx, p)
+			return page.Reservations, page.Next, err
+		})
 	}
-	err = pages(ctx, func(p keyset.Page) (string, error) {
-		page, err := stock.Reservations(ctx, p)
-		for _, r := range page.Reservations {
-			snap.reservations[r.OrderID] = r
-		}
-		return page.Next, err
-	})
-	if err != nil {
-		return snap, fmt.Errorf("cannot read reservations: %w", err)
+	if err == nil {
+		err = all(ctx, "payments", &payments, func(p keyset.Page) ([]paymentapi.PaymentResponse, string, error) {
+			page, err := c.Payments.Payments(ctx, p)
+			return page.Payments, page.Next, err
+		})
 	}
-	err = pages(ctx, func(p keyset.Page) (string, error) {
-		page, err := payments.Payments(ctx, p)
-		for _, p := range page.Payments {
-			snap.payments[p.OrderID] = p
-		}
-		return page.Next, err
-	})
 	if err != nil {
-		return snap, fmt.Errorf("cannot read payments: %w", err)
+		return snap, err
 	}
-	st, err := retry(ctx, func() (inventoryapi.ListStockResponse, error) { return stock.Stock(ctx) })
+	snap.reservations = byOrder(reservations, func(r inventoryapi.ReservationResponse) string { return r.OrderID })
+	snap.payments = byOrder(payments, func(p paymentapi.PaymentResponse) string { return p.OrderID })
+	st, err := retry(ctx, func() (inventoryapi.ListStockResponse, error) { return c.Inventory.Stock(ctx) })
 	if err != nil {
 		return snap, fmt.Errorf("cannot read stock: %w", err)
 	}
-	as, err := retry(ctx, func() (paymentapi.ListAccountsResponse, error) { return payments.Accounts(ctx) })
+	as, err := retry(ctx, func() (paymentapi.ListAccountsResponse, error) { return c.Payments.Accounts(ctx) })
 	if err != nil {
 		return snap, fmt.Errorf("cannot read accounts: %w", err)
 	}
@@ -158,18 +152,37 @@ func read(ctx context.Context, c endpoints.Clients) (snapshot, error) {
 	return snap, nil
 }
 
-// pages reads every page of a list: read gets the page after a key and
-// returns the key of the next one, empty at the end. Each page is retried
-// on its own, so a transient failure does not restart the walk.
-func pages(ctx context.Context, read func(keyset.Page) (next string, err error)) error {
+// all reads every page of a list into out: read gets the page after a key
+// and returns its rows and the key of the next one, empty at the end. Each
+// page is retried on its own, so a transient failure does not restart the
+// walk; what names the list in the error.
+func all[T any](ctx context.Context, what string, out *[]T, read func(keyset.Page) ([]T, string, error)) error {
 	p := keyset.Page{Limit: keyset.DefaultLimit}
 	for {
-		next, err := retry(ctx, func() (string, error) { return read(p) })
-		if err != nil || next == "" {
-			return err
+		next, err := retry(ctx, func() (string, error) {
+			rows, next, err := read(p)
+			if err == nil {
+				*out = append(*out, rows...)
+			}
+			return next, err
+		})
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", what, err)
+		}
+		if next == "" {
+			return nil
 		}
 		p.After = next
 	}
+}
+
+// byOrder indexes rows by their order ID.
+func byOrder[T any](rows []T, id func(T) string) map[string]T {
+	out := make(map[string]T, len(rows))
+	for _, r := range rows {
+		out[id(r)] = r
+	}
+	return out
 }
 
 // audit evaluates the invariants on one snapshot.
