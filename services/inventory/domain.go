@@ -12,6 +12,7 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/services/launch"
 	"github.com/sagaforge/saga/services/step"
 	"gorm.io/gorm"
 )
@@ -78,8 +79,9 @@ func (r *Reservation) differs(items []api.Item) string {
 	return ""
 }
 
-// reservations are the rules of the reservation step's records: a reservation holds stock; a shortage is the refusal,
-// recorded so that a repeat gets it again.
+// reservations are the rules of the reservation step's records: a
+// reservation holds stock; a shortage is the refusal, recorded so that a
+// repeat gets it again.
 var reservations = step.Rules[Reservation, *Reservation]{
 	Noun: "reservation", Find: find,
 	Held: string(api.Reserved), Refused: string(api.Rejected), Refusal: fault.ErrOutOfStock,
@@ -97,13 +99,7 @@ var SeedStock = []Stock{
 
 // seed is what a new database starts with: SeedStock, with the keyboard
 // stocked deep enough for long benchmark runs under seed "bench".
-func seed(name string) []any {
-	stock := slices.Clone(SeedStock)
-	if name == "bench" {
-		stock[0].Available = 100_000_000
-	}
-	return []any{&stock}
-}
+var seed = launch.Seeds(SeedStock, func(stock []Stock) { stock[0].Available = 100_000_000 })
 
 // BeforeCreate records the stock a row starts with as its Initial.
 func (s *Stock) BeforeCreate(*gorm.DB) error {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -95,6 +96,18 @@ func (s Service[S]) Build(ctx context.Context, d Deps) (S, Parts, error) {
 		parts.Background = func(ctx context.Context) { s.Background(ctx, store, d) }
 	}
 	return store, parts, nil
+}
+
+// Seeds is a Seed of one table: demo's rows, and for seed "bench" the same
+// rows made deep enough for long benchmark runs by deepen.
+func Seeds[T any](demo []T, deepen func(rows []T)) func(seed string) []any {
+	return func(seed string) []any {
+		rows := slices.Clone(demo)
+		if seed == "bench" {
+			deepen(rows)
+		}
+		return []any{&rows}
+	}
 }
 
 // Main runs the service and exits the process when it stops.

@@ -5,7 +5,6 @@ package payment
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
+	"github.com/sagaforge/saga/services/launch"
 	api "github.com/sagaforge/saga/services/payment/paymentapi"
 	"github.com/sagaforge/saga/services/step"
 	"gorm.io/gorm"
@@ -78,8 +78,9 @@ func (p *Payment) differs(c Charge) string {
 	return "another customer or amount"
 }
 
-// payments are the rules of the payment step's records: a capture holds money; a decline is the refusal,
-// recorded so that a repeat gets it again.
+// payments are the rules of the payment step's records: a capture holds
+// money; a decline is the refusal, recorded so that a repeat gets it
+// again.
 var payments = step.Rules[Payment, *Payment]{
 	Noun: "payment", Find: find,
 	Held: string(api.Captured), Refused: string(api.Declined), Refusal: fault.ErrInsufficientFunds,
@@ -97,13 +98,7 @@ var SeedAccounts = []Account{
 // seed is what a new database starts with: SeedAccounts, with alice's
 // balance deep enough for long benchmark runs under seed "bench" (bob stays
 // poor, so declines still happen).
-func seed(name string) []any {
-	accounts := slices.Clone(SeedAccounts)
-	if name == "bench" {
-		accounts[0].Balance = MaxAmount * 1000
-	}
-	return []any{&accounts}
-}
+var seed = launch.Seeds(SeedAccounts, func(accounts []Account) { accounts[0].Balance = MaxAmount * 1000 })
 
 // BeforeCreate records the balance an account starts with as its Initial.
 func (a *Account) BeforeCreate(*gorm.DB) error {

@@ -97,7 +97,7 @@ func (rs Rules[R, P]) outcome(orderID string, rec P) error {
 // differently: that is an idempotency conflict. Otherwise first makes the
 // record in tx (a refusal is recorded too, so a repeat gets it again),
 // which is inserted with its event. The answer is the record and its
-// Outcome.
+// outcome.
 func (rs Records[R, P]) Do(ctx context.Context, orderID string, differs func(P) string, first func(tx *gorm.DB) (R, error)) (R, error) {
 	var rec R
 	err := rs.Outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {

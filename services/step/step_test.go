@@ -76,18 +76,8 @@ var participants = []participant{
 					r, err := f.Client.Release(ctx, id, inventoryapi.ReleaseRequest{})
 					return string(r.Status), err
 				},
-				holding: func(t *testing.T) int64 {
-					all, err := f.Store.AllStock(context.Background())
-					if err != nil {
-						t.Fatal(err)
-					}
-					var held int64
-					for _, st := range all {
-						held += int64(st.Initial - st.Available)
-					}
-					return held
-				},
-				usual: 4, approve: f.Store.MarkApproved, wantEvents: f.WantEvents,
+				holding: sum(f.Store.AllStock, func(st inventory.Stock) int64 { return int64(st.Initial - st.Available) }),
+				usual:   4, approve: f.Store.MarkApproved, wantEvents: f.WantEvents,
 			}
 		},
 	},
@@ -109,21 +99,26 @@ var participants = []participant{
 					p, err := f.Client.Refund(ctx, id)
 					return string(p.Status), err
 				},
-				holding: func(t *testing.T) int64 {
-					all, err := f.Store.Accounts(context.Background())
-					if err != nil {
-						t.Fatal(err)
-					}
-					var held int64
-					for _, a := range all {
-						held += int64(a.Initial - a.Balance)
-					}
-					return held
-				},
-				usual: 19900, approve: f.Store.MarkApproved, wantEvents: f.WantEvents,
+				holding: sum(f.Store.Accounts, func(a payment.Account) int64 { return int64(a.Initial - a.Balance) }),
+				usual:   19900, approve: f.Store.MarkApproved, wantEvents: f.WantEvents,
 			}
 		},
 	},
+}
+
+// sum adds up what each of the rows list reads holds.
+func sum[T any](list func(context.Context) ([]T, error), held func(T) int64) func(*testing.T) int64 {
+	return func(t *testing.T) int64 {
+		rows, err := list(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var total int64
+		for _, r := range rows {
+			total += held(r)
+		}
+		return total
+	}
 }
 
 // each runs test against every participant.
