@@ -11,6 +11,7 @@ import (
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/ops/stack"
+	"github.com/sagaforge/saga/ops/stack/stacktest"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/services/order/orderapi"
@@ -53,20 +54,28 @@ func TestChoreographedPurchasesReachEveryOutcome(t *testing.T) {
 	}
 }
 
+// waitingForPayment kills payment, starts alice's choreographed purchase of
+// item as orderID, and returns its events once its stock is reserved: the
+// saga then waits on Kafka for payment's consumer.
+func waitingForPayment(t *testing.T, s *stack.Stack, orderID, item string) []events.Envelope {
+	t.Helper()
+	if err := s.Kill("payment"); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runStarter(t, s, "purchase", "--mode", "choreography", "--order-id", orderID, "--customer", "alice", "--item", item)
+	if code != 0 {
+		t.Fatalf("start %s: exit %d: %s", orderID, code, stderr)
+	}
+	return waitForEvents(t, s, orderID, "OrderCreated StockReserved")
+}
+
 func TestChoreographyFinishesAfterAConsumerIsKilledMidFlow(t *testing.T) {
 	s := startStack(t)
 	ctx := context.Background()
 	c := clientsOf(s)
-	if err := s.Kill("payment"); err != nil {
-		t.Fatal(err)
-	}
-	code, _, stderr := runStarter(t, s, "purchase", "--mode", "choreography", "--customer", "alice", "--item", "SKU-2:2", "--order-id", "mid-flow")
-	if code != 0 {
-		t.Fatalf("start: exit %d: %s", code, stderr)
-	}
 	// The saga gets as far as it can without payment: stock reserved, and
 	// StockReserved waiting on Kafka for a payment consumer.
-	waitForEvents(t, s, "mid-flow", "OrderCreated StockReserved")
+	waitingForPayment(t, s, "mid-flow", "SKU-2:2")
 	if o, err := c.orders.Get(ctx, "mid-flow"); err != nil || o.Status != orderapi.StatusPending {
 		t.Fatalf("order while payment is down: %+v, %v", o, err)
 	}
@@ -198,7 +207,7 @@ func TestBothModesEndInIdenticalDatabaseStates(t *testing.T) {
 // that the next scenario starts from a quiet system.
 func waitSettledEvents(t *testing.T, s *stack.Stack, orderID string) {
 	t.Helper()
-	waitFor(t, 20*time.Second, "the final event of "+orderID, func() bool {
+	stacktest.WaitFor(t, 20*time.Second, "the final event of "+orderID, func() bool {
 		return events.Summarize(eventsOf(t, s, orderID)).Settled
 	})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/ops/stack"
+	"github.com/sagaforge/saga/ops/stack/stacktest"
 	"github.com/sagaforge/saga/services/order/orderapi"
 )
 
@@ -47,7 +48,7 @@ func typesOf(evs []events.Envelope) string {
 func waitForEvents(t *testing.T, s *stack.Stack, orderID, want string) []events.Envelope {
 	t.Helper()
 	var got []events.Envelope
-	waitFor(t, 20*time.Second, "events "+want+" of "+orderID+" (last seen: "+typesOf(got)+")", func() bool {
+	stacktest.WaitFor(t, 20*time.Second, "events "+want+" of "+orderID+" (last seen: "+typesOf(got)+")", func() bool {
 		got = eventsOf(t, s, orderID)
 		return typesOf(got) == want || len(got) > len(strings.Fields(want))
 	})

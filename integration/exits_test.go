@@ -8,11 +8,10 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"go.temporal.io/sdk/client"
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/ops/stack"
-	"github.com/sagaforge/saga/platform/temporalx"
+	"github.com/sagaforge/saga/ops/stack/stacktest"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/order/orderapi"
@@ -27,7 +26,7 @@ func wantConsistent(t *testing.T, c clients, orderID string, want orderapi.Statu
 	t.Helper()
 	ctx := context.Background()
 	var o orderapi.OrderResponse
-	waitFor(t, 30*time.Second, orderID+" "+string(want)+" with its holds settled", func() bool {
+	stacktest.WaitFor(t, 30*time.Second, orderID+" "+string(want)+" with its holds settled", func() bool {
 		var err error
 		if o, err = c.orders.Get(ctx, orderID); err != nil || o.Status != want {
 			return false
@@ -51,16 +50,6 @@ func auditPasses(t *testing.T, s *stack.Stack) {
 	}
 }
 
-func dialTemporal(t *testing.T, s *stack.Stack) client.Client {
-	t.Helper()
-	c, err := temporalx.Dial(context.Background(), s.Temporal(), nil, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
-
 // The issue's first broken purchase: every answer of the approval is lost
 // (half after the work), for longer than the step deadline. The saga must
 // go forward, not refund a customer who keeps the goods; the same when the
@@ -81,10 +70,10 @@ func TestApprovalAnswerLostPastTheStepDeadlineEndsApproved(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("start: exit %d: %s", code, stderr)
 	}
-	waitFor(t, 30*time.Second, "the approval of o-pivot-cancelled in flight", func() bool {
+	stacktest.WaitFor(t, 30*time.Second, "the approval of o-pivot-cancelled in flight", func() bool {
 		return strings.Contains(logs.String(), "/orders/o-pivot-cancelled/approve")
 	})
-	tc := dialTemporal(t, s)
+	tc := stacktest.Dial(t, s)
 	if err := tc.CancelWorkflow(context.Background(), purchase.WorkflowID("o-pivot-cancelled"), ""); err != nil {
 		t.Fatal(err)
 	}
@@ -106,14 +95,7 @@ func TestChoreographyCancelledInFlightHoldsNothing(t *testing.T) {
 	s := startStack(t)
 	ctx := context.Background()
 	c := clientsOf(s)
-	if err := s.Kill("payment"); err != nil {
-		t.Fatal(err)
-	}
-	code, _, stderr := runStarter(t, s, "purchase", "--mode", "choreography", "--order-id", "c-x", "--customer", "alice", "--item", "SKU-2:2")
-	if code != 0 {
-		t.Fatalf("start: exit %d: %s", code, stderr)
-	}
-	waitForEvents(t, s, "c-x", "OrderCreated StockReserved")
+	waitingForPayment(t, s, "c-x", "SKU-2:2")
 	code, stdout, stderr := runStarter(t, s, "cancel", "c-x", "--reason", "changed my mind", "--json")
 	if code != 0 {
 		t.Fatalf("starter cancel of a choreographed order: exit %d: %s", code, stderr)
@@ -131,7 +113,7 @@ func TestChoreographyCancelledInFlightHoldsNothing(t *testing.T) {
 	// Payment reads OrderCancelled and StockReserved from two topics, in
 	// either order: its tombstone refuses the charge, or the cancel refunds
 	// it. Either way it settles and holds no money.
-	waitFor(t, 30*time.Second, "payment for c-x settled", func() bool {
+	stacktest.WaitFor(t, 30*time.Second, "payment for c-x settled", func() bool {
 		p, err := c.payments.Payment(ctx, "c-x")
 		return err == nil && (p.Status == paymentapi.Voided || p.Status == paymentapi.Refunded)
 	})
@@ -154,7 +136,7 @@ func TestChoreographyPastItsDeadlineIsCompensated(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "still PENDING") || !strings.Contains(stderr, "waiting for charge payment") {
 		t.Fatalf("purchase --wait past its timeout: exit %d: %s; want exit 1 saying it waits for the charge", code, stderr)
 	}
-	waitFor(t, 30*time.Second, "c-late cancelled at its deadline", func() bool {
+	stacktest.WaitFor(t, 30*time.Second, "c-late cancelled at its deadline", func() bool {
 		o, err := c.orders.Get(ctx, "c-late")
 		return err == nil && o.Status == orderapi.StatusCancelled && strings.Contains(o.Reason, "deadline")
 	})
@@ -171,14 +153,7 @@ func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
 	s, logs := startStackWithLogs(t)
 	ctx := context.Background()
 	c := clientsOf(s)
-	if err := s.Kill("payment"); err != nil {
-		t.Fatal(err)
-	}
-	code, _, stderr := runStarter(t, s, "purchase", "--mode", "choreography", "--order-id", "c-dead", "--customer", "alice", "--item", "SKU-2:1")
-	if code != 0 {
-		t.Fatalf("start: exit %d: %s", code, stderr)
-	}
-	evs := waitForEvents(t, s, "c-dead", "OrderCreated StockReserved")
+	evs := waitingForPayment(t, s, "c-dead", "SKU-2:1")
 	// What payment's consumer publishes when it gives up on StockReserved.
 	payload, _ := json.Marshal(evs[1])
 	dl := events.DeadLetter{Consumer: "payment.on-inventory", Topic: events.TopicInventory, Key: "c-dead",
@@ -190,7 +165,7 @@ func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
 	if err := w.WriteMessages(ctx, kafka.Message{Topic: events.TopicDeadLetter, Key: []byte("c-dead"), Value: value}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "c-dead cancelled for its dead letter", func() bool {
+	stacktest.WaitFor(t, 30*time.Second, "c-dead cancelled for its dead letter", func() bool {
 		o, err := c.orders.Get(ctx, "c-dead")
 		return err == nil && o.Status == orderapi.StatusCancelled && strings.Contains(o.Reason, "payment.on-inventory could not handle StockReserved")
 	})
@@ -217,7 +192,7 @@ func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
 	// This dead letter was written by hand, so payment also read the
 	// original when it came back: the replay, behind it on the same
 	// partition, carries an event ID it has handled and moves nothing twice.
-	waitFor(t, 30*time.Second, "payment to ignore the replayed StockReserved", func() bool {
+	stacktest.WaitFor(t, 30*time.Second, "payment to ignore the replayed StockReserved", func() bool {
 		for _, line := range strings.Split(logs.String(), "\n") {
 			if strings.HasPrefix(line, "payment") && strings.Contains(line, `msg="duplicate delivery ignored"`) && strings.Contains(line, "order_id=c-dead") && strings.Contains(line, "event=StockReserved") {
 				return true

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/sagaforge/saga/ops/stack/stacktest"
 	"github.com/sagaforge/saga/platform/temporalx"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/inventory/inventoryapi"
@@ -31,7 +32,7 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	if code, _, stderr := runStarter(t, s, "purchase", "--customer", "alice", "--item", "SKU-2:2", "--order-id", "cancel-me"); code != 0 {
 		t.Fatalf("start: %s", stderr)
 	}
-	waitFor(t, 30*time.Second, "the saga to reserve stock", func() bool {
+	stacktest.WaitFor(t, 30*time.Second, "the saga to reserve stock", func() bool {
 		r, err := c.stock.Reservation(ctx, "cancel-me")
 		return err == nil && r.Status == inventoryapi.Reserved
 	})
@@ -49,7 +50,7 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rep starter.Report
-	waitFor(t, 30*time.Second, "status to report the refund in progress", func() bool {
+	stacktest.WaitFor(t, 30*time.Second, "status to report the refund in progress", func() bool {
 		code, stdout, _ := runStarter(t, s, "status", "cancel-me", "--json")
 		return code == 0 && json.Unmarshal([]byte(stdout), &rep) == nil &&
 			rep.Status == string(purchase.SagaCompensating) && rep.CurrentStep == purchase.CompensationRefundPayment
@@ -57,7 +58,7 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	if rep.Reason != "cancelled by the customer: changed my mind" {
 		t.Fatalf("reason while compensating: %q", rep.Reason)
 	}
-	waitFor(t, 30*time.Second, "list --status COMPENSATING to show the saga", func() bool {
+	stacktest.WaitFor(t, 30*time.Second, "list --status COMPENSATING to show the saga", func() bool {
 		_, stdout, _ := runStarter(t, s, "list", "--status", "COMPENSATING")
 		return strings.Contains(stdout, "cancel-me") && strings.Contains(stdout, "398.00")
 	})
@@ -111,7 +112,7 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	if code != starter.ExitNo || !strings.Contains(stderr, "can no longer be cancelled") {
 		t.Fatalf("cancel after approval: exit %d, %q", code, stderr)
 	}
-	waitFor(t, 30*time.Second, "list to show both outcomes", func() bool {
+	stacktest.WaitFor(t, 30*time.Second, "list to show both outcomes", func() bool {
 		_, cancelled, _ := runStarter(t, s, "list", "--status", "CANCELLED")
 		_, ok, _ := runStarter(t, s, "list", "--status", "APPROVED")
 		return strings.Contains(cancelled, "cancel-me") && !strings.Contains(cancelled, approved.OrderID) &&
@@ -122,7 +123,7 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	// Lists on columns whose index it made partial or dropped, and on the
 	// full-text columns it left alone, answer as they would with all 45.
 	if !strings.Contains(logs.String(), "visibility indexes of temporal.db: 18 dropped, 22 made partial") {
-		t.Fatalf("no trim of the visibility indexes in the stack's log:\n%s", logs.tail(40))
+		t.Fatalf("no trim of the visibility indexes in the stack's log:\n%s", logs.Tail(40))
 	}
 	both := []string{"cancel-me", approved.OrderID}
 	for query, want := range map[string][]string{

@@ -5,18 +5,17 @@ package integration
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sagaforge/saga/ops/stack"
+	"github.com/sagaforge/saga/ops/stack/stacktest"
 	"github.com/sagaforge/saga/starter"
 )
 
@@ -54,34 +53,6 @@ func build(dir string) error {
 	return nil
 }
 
-// syncBuffer collects the stack's log lines for a failing test to show.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	lines := strings.Split(strings.TrimRight(b.buf.String(), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
 // startStack starts a fresh stack for one test and stops it afterwards; env
 // is added to every process's environment.
 func startStack(t *testing.T, env ...string) *stack.Stack {
@@ -91,13 +62,13 @@ func startStack(t *testing.T, env ...string) *stack.Stack {
 }
 
 // startStackWithLogs is startStack that also hands back every process's log.
-func startStackWithLogs(t *testing.T, env ...string) (*stack.Stack, *syncBuffer) {
+func startStackWithLogs(t *testing.T, env ...string) (*stack.Stack, *stacktest.Log) {
 	t.Helper()
 	return startStackWithConfig(t, func(cfg *stack.Config) { cfg.Env = env })
 }
 
 // startStackWithEnv starts a stack with env (and configure, if not nil).
-func startStackWithEnv(t *testing.T, configure func(*stack.Config), env ...string) (*stack.Stack, *syncBuffer) {
+func startStackWithEnv(t *testing.T, configure func(*stack.Config), env ...string) (*stack.Stack, *stacktest.Log) {
 	t.Helper()
 	return startStackWithConfig(t, func(cfg *stack.Config) {
 		cfg.Env = env
@@ -109,33 +80,12 @@ func startStackWithEnv(t *testing.T, configure func(*stack.Config), env ...strin
 
 // startStackWithConfig is startStackWithLogs with the configuration changed
 // by configure first.
-func startStackWithConfig(t *testing.T, configure func(*stack.Config)) (*stack.Stack, *syncBuffer) {
+func startStackWithConfig(t *testing.T, configure func(*stack.Config)) (*stack.Stack, *stacktest.Log) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &stacktest.Log{}
 	cfg := stack.Config{BinDir: binDir, DataDir: t.TempDir(), Host: "127.0.0.1", Output: logs}
 	configure(&cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	s, err := stack.Start(ctx, cfg)
-	if err != nil {
-		t.Fatalf("start stack: %v\n%s", err, logs.tail(60))
-	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Errorf("stop stack: %v", err)
-		}
-		if t.Failed() {
-			// The whole log is kept with -artifacts (go test -artifacts
-			// -outputdir DIR); SAGA_LOG_LEVEL=debug adds the consumer
-			// groups' joins and assignments.
-			full := filepath.Join(t.ArtifactDir(), "stack.log")
-			if err := os.WriteFile(full, []byte(logs.String()), 0o644); err != nil {
-				t.Errorf("keep the stack's log: %v", err)
-			}
-			t.Logf("last stack log lines (all of them in %s):\n%s", full, logs.tail(80))
-		}
-	})
-	return s, logs
+	return stacktest.Start(t, cfg, logs, 3*time.Minute)
 }
 
 // runStarter runs the starter binary against the stack and returns its exit
@@ -157,6 +107,21 @@ func runStarter(t *testing.T, s *stack.Stack, args ...string) (int, string, stri
 }
 
 // buy runs "starter purchase ... --wait --json" and decodes the report.
+// buyOneOfEach buys, in each mode, a purchase that is approved (alice's)
+// and one whose charge is declined (bob's), so that every step and
+// compensation runs.
+func buyOneOfEach(t *testing.T, s *stack.Stack) {
+	t.Helper()
+	for _, mode := range []string{"orchestration", "choreography"} {
+		if rep := buy(t, s, "--customer", "alice", "--item", "SKU-1:1", "--mode", mode); rep.Status != "APPROVED" {
+			t.Fatalf("alice's %s purchase is %s, want APPROVED", mode, rep.Status)
+		}
+		if rep := buy(t, s, "--customer", "bob", "--item", "SKU-2:1", "--mode", mode); rep.Status != "CANCELLED" {
+			t.Fatalf("bob's %s purchase is %s, want CANCELLED", mode, rep.Status)
+		}
+	}
+}
+
 func buy(t *testing.T, s *stack.Stack, args ...string) starter.Report {
 	t.Helper()
 	code, stdout, stderr := runStarter(t, s, append(append([]string{"purchase"}, args...), "--wait", "--json")...)

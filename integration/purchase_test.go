@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagaforge/saga/ops/stack/stacktest"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/platform/temporalx"
@@ -145,7 +146,7 @@ func TestSagaRidesOutAKilledService(t *testing.T) {
 	// and it is still running), so the outage is real. The forward steps
 	// are local activities, retried inside the workflow task.
 	stock := clientsOf(s).stock
-	waitFor(t, 30*time.Second, "the saga to reach the charge", func() bool {
+	stacktest.WaitFor(t, 30*time.Second, "the saga to reach the charge", func() bool {
 		r, err := stock.Reservation(ctx, "while-down")
 		return err == nil && r.Status == inventoryapi.Reserved
 	})
@@ -190,29 +191,9 @@ func TestStarterErrorsAreOneLineWithExitCodes(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds; it is a wait for a state, not a sleep
-// standing in for one.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func TestAuditPassesAfterSagasAndCatchesABypass(t *testing.T) {
 	s := startStack(t)
-	for _, args := range [][]string{
-		{"--customer", "alice", "--item", "SKU-1:2"},
-		{"--customer", "bob", "--item", "SKU-2:1"},
-		{"--customer", "alice", "--item", "SKU-OUT:1", "--mode", "choreography"},
-		{"--customer", "bob", "--item", "SKU-1:1", "--mode", "choreography"},
-	} {
-		buy(t, s, args...)
-	}
+	buyOneOfEach(t, s)
 	code, stdout, stderr := runStarter(t, s, "audit")
 	if code != 0 || strings.Count(stdout, " pass ") != 6 {
 		t.Fatalf("audit after sagas: exit %d\n%s%s", code, stdout, stderr)

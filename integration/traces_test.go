@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/sagaforge/saga/ops/stack"
+	"github.com/sagaforge/saga/ops/stack/stacktest"
 )
 
 // span is one exported span, as the receiver keeps it.
@@ -224,7 +225,7 @@ func TestStackShowsAPurchasesTraceFromJaeger(t *testing.T) {
 	})
 	rep := buy(t, s, "--customer", "bob", "--item", "SKU-2:1", "--mode", "choreography")
 	var out string
-	waitFor(t, 30*time.Second, "the whole trace in Jaeger", func() bool {
+	stacktest.WaitFor(t, 30*time.Second, "the whole trace in Jaeger", func() bool {
 		_, out, _ = runStarter(t, s, "trace", rep.OrderID)
 		return strings.Contains(out, "trace "+rep.TraceID) &&
 			regexp.MustCompile(`(?m)\| starter +purchase$`).MatchString(out) &&

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +28,7 @@ import (
 	"github.com/sagaforge/saga/ops/chaos"
 	"github.com/sagaforge/saga/ops/scrape"
 	"github.com/sagaforge/saga/ops/stack"
-	"github.com/sagaforge/saga/platform/temporalx"
+	"github.com/sagaforge/saga/ops/stack/stacktest"
 	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/starter"
 )
@@ -50,54 +49,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// logBuffer collects the cluster's log lines for a failing test to show.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startCluster starts a fresh cluster topology on free ports, with env
 // added to every process's, and stops it when the test ends.
 func startCluster(t *testing.T, env ...string) *stack.Stack {
 	t.Helper()
-	logs := &logBuffer{}
-	cfg := stack.Config{BinDir: binDir, DataDir: t.TempDir(), DeployDir: "../../deploy", Host: "127.0.0.1",
-		Topology: stack.Cluster, Seed: "bench", Env: env, Output: logs}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	s, err := stack.Start(ctx, cfg)
-	if err != nil {
-		t.Fatalf("start the cluster: %v\n%s", err, tail(logs.String(), 60))
-	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Errorf("stop the cluster: %v", err)
-		}
-		os.RemoveAll(s.PostgresDir())
-		if t.Failed() {
-			full := filepath.Join(t.ArtifactDir(), "cluster.log")
-			_ = os.WriteFile(full, []byte(logs.String()), 0o644)
-			t.Logf("last cluster log lines (all of them in %s):\n%s", full, tail(logs.String(), 80))
-		}
-	})
+	s, _ := stacktest.Start(t, stack.Config{BinDir: binDir, DataDir: t.TempDir(), DeployDir: "../../deploy", Host: "127.0.0.1",
+		Topology: stack.Cluster, Seed: "bench", Env: env}, nil, 4*time.Minute)
 	return s
-}
-
-func tail(text string, n int) string {
-	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // load runs purchases in both modes through the load balancer, some
@@ -120,7 +78,7 @@ func loadUnderway(t *testing.T, s *stack.Stack, purchases, concurrency, created 
 		rep, err = load(context.Background(), s, purchases, concurrency)
 	}()
 	orders := orderapi.NewClient(s.OrderURL(), nil, "")
-	waitFor(t, time.Minute, fmt.Sprintf("%d of the purchases to be created", created), func() bool {
+	stacktest.WaitFor(t, time.Minute, fmt.Sprintf("%d of the purchases to be created", created), func() bool {
 		list, err := orders.List(context.Background(), "")
 		return err == nil && len(list.Orders) >= created
 	})
@@ -186,14 +144,14 @@ func TestClusterRunsPurchasesThroughTheLoadBalancer(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &approved); err != nil || approved.Status != "APPROVED" {
 		t.Fatalf("purchase: %v %+v", err, approved)
 	}
-	c := dial(t, s)
+	c := stacktest.Dial(t, s)
 	for query, atLeast := range map[string]int64{
 		fmt.Sprintf("OrderId = '%s' AND SagaStatus = 'APPROVED'", approved.OrderID):   1,
 		"CustomerId = 'bob' AND SagaStatus = 'CANCELLED'":                             1,
 		fmt.Sprintf("CustomerId = 'alice' AND OrderTotal >= %d", approved.TotalCents): 1,
 	} {
 		var n int64
-		waitFor(t, 30*time.Second, "visibility to find "+query, func() bool {
+		stacktest.WaitFor(t, 30*time.Second, "visibility to find "+query, func() bool {
 			resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: query})
 			if err != nil {
 				t.Fatalf("count %q: %v", query, err)
@@ -231,7 +189,7 @@ func TestClusterSurvivesReplicasKilledMidLoad(t *testing.T) {
 func TestClusterFinishesTheSagasOfAKilledWorker(t *testing.T) {
 	s := startCluster(t, "SAGA_FAULTS=POST /payments=0:3s")
 	ctx := context.Background()
-	c := dial(t, s)
+	c := stacktest.Dial(t, s)
 	var ids []string
 	for range 6 {
 		var out, errOut bytes.Buffer
@@ -247,7 +205,7 @@ func TestClusterFinishesTheSagasOfAKilledWorker(t *testing.T) {
 	// Find a saga in a workflow task on a worker (its steps are local
 	// activities, run inside the task), and kill that worker.
 	var victim, caught string
-	waitFor(t, 30*time.Second, "a saga's step to run on a worker", func() bool {
+	stacktest.WaitFor(t, 30*time.Second, "a saga's step to run on a worker", func() bool {
 		for _, id := range ids {
 			identity, open := lastWorkflowTask(t, c, id)
 			if !open {
@@ -268,7 +226,7 @@ func TestClusterFinishesTheSagasOfAKilledWorker(t *testing.T) {
 	}
 	for _, id := range ids {
 		var status string
-		waitFor(t, 2*time.Minute, "saga "+id+" to end", func() bool {
+		stacktest.WaitFor(t, 2*time.Minute, "saga "+id+" to end", func() bool {
 			var out, errOut bytes.Buffer
 			s.Starter(&out, &errOut).Run(ctx, []string{"status", id, "--json"})
 			var r starter.Report
@@ -328,20 +286,10 @@ func lastWorkflowTask(t *testing.T, c client.Client, orderID string) (identity s
 	return identity, open
 }
 
-func dial(t *testing.T, s *stack.Stack) client.Client {
-	t.Helper()
-	c, err := temporalx.Dial(context.Background(), s.Temporal(), nil, 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
-
 func audit(t *testing.T, s *stack.Stack) {
 	t.Helper()
 	var checks []starter.Check
-	waitFor(t, time.Minute, "the audit to hold", func() bool {
+	stacktest.WaitFor(t, time.Minute, "the audit to hold", func() bool {
 		var err error
 		checks, _, err = starter.Audit(context.Background(), s.Endpoints(), 0)
 		return err == nil && starter.Passed(checks)
@@ -419,16 +367,5 @@ func checkEventOrder(t *testing.T, s *stack.Stack) {
 		if len(msgs) == 0 {
 			t.Errorf("%s is empty", topic)
 		}
-	}
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond) // polling a state
 	}
 }
