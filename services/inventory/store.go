@@ -17,8 +17,9 @@ import (
 	"github.com/sagaforge/saga/services/step"
 )
 
-// Store keeps stock and reservations in the service's own database. Its reservations
-// are step records (step.Records: Get, MarkApproved and the rules).
+// Store keeps stock and reservations in the service's own database.
+// Its reservations are step records (step.Records: Get, MarkApproved, the
+// rules).
 type Store struct {
 	step.Records[Reservation, *Reservation]
 }

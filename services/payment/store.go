@@ -14,8 +14,9 @@ import (
 	"github.com/sagaforge/saga/services/step"
 )
 
-// Store keeps balances and payments in the service's own database. Its payments
-// are step records (step.Records: Get, MarkApproved and the rules).
+// Store keeps balances and payments in the service's own database.
+// Its payments are step records (step.Records: Get, MarkApproved, the
+// rules).
 type Store struct {
 	step.Records[Payment, *Payment]
 }
