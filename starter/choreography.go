@@ -14,10 +14,11 @@ import (
 )
 
 // purchaseChoreographed creates a choreography order; from there the
-// services carry the saga by reacting to each other's events. With wait it
-// waits up to waitFor for the order to settle, saying on stderr which step
-// it is waiting for.
-func purchaseChoreographed(ctx context.Context, env *Env, in purchase.Input, orders orderapi.Client, brokers []string, wait bool, waitFor time.Duration) (Report, error) {
+// services carry the saga by reacting to each other's events. It waits up
+// to wait (0: not at all) for the order to settle, saying on stderr which
+// step it is waiting for.
+func purchaseChoreographed(ctx context.Context, env *Env, in purchase.Input, wait time.Duration) (Report, error) {
+	orders, brokers := env.Services.Clients(nil).Orders, env.Services.BrokerList()
 	svc := &purchases.Service{Orders: orders, Brokers: brokers}
 	rep, err := retry(ctx, func() (Report, error) { return svc.StartChoreographed(ctx, in) })
 	if errors.Is(err, fault.ErrIdempotencyConflict) {
@@ -26,10 +27,10 @@ func purchaseChoreographed(ctx context.Context, env *Env, in purchase.Input, ord
 	if err != nil {
 		return Report{}, orderServiceError(orders.BaseURL(), err)
 	}
-	if !wait || rep.Settled() {
+	if wait <= 0 || rep.Settled() {
 		return rep, nil
 	}
-	waitCtx, cancel := context.WithTimeout(ctx, waitFor)
+	waitCtx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	started := time.Now()
 	var o orderapi.OrderResponse
@@ -39,7 +40,7 @@ func purchaseChoreographed(ctx context.Context, env *Env, in purchase.Input, ord
 		}); err != nil {
 			if waitCtx.Err() != nil && ctx.Err() == nil {
 				return Report{}, fmt.Errorf("order %s is still PENDING after %s, %s; it goes on (starter status %s)",
-					in.OrderID, waitFor, purchases.WaitingFor(ctx, brokers, in.OrderID), in.OrderID)
+					in.OrderID, wait, purchases.WaitingFor(ctx, brokers, in.OrderID), in.OrderID)
 			}
 			return Report{}, orderServiceError(orders.BaseURL(), err)
 		}

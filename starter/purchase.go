@@ -89,18 +89,21 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 		if *mode != "orchestration" && *mode != "choreography" {
 			return usagef("--mode must be orchestration or choreography, got %q", *mode)
 		}
-		orders := env.Services.Clients(nil).Orders
-		if err := sameMode(ctx, orders, in.OrderID, events.Mode(*mode)); err != nil {
+		if err := sameMode(ctx, env.Services.Clients(nil).Orders, in.OrderID, events.Mode(*mode)); err != nil {
 			return err
 		}
 		// The purchase's trace starts here, in both modes.
 		ctx, span := tracer.Start(ctx, "purchase", trace.WithAttributes(
 			attribute.String("saga.order_id", in.OrderID), attribute.String("saga.mode", *mode)))
 		defer span.End()
+		var waitUpTo time.Duration // none: answer once started
+		if *wait {
+			waitUpTo = *waitFor
+		}
 		var rep Report
 		switch {
 		case *api != "":
-			r, err := purchaseThroughAPI(ctx, env, *api, purchases.Request{Input: in, Mode: events.Mode(*mode)}, *wait, *waitFor)
+			r, err := purchaseThroughAPI(ctx, env, *api, purchases.Request{Input: in, Mode: events.Mode(*mode)}, waitUpTo)
 			if err != nil {
 				return err
 			}
@@ -112,7 +115,7 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 			}
 			rep = r
 		case *mode == "choreography":
-			r, err := purchaseChoreographed(ctx, env, in, orders, env.Services.BrokerList(), *wait, *waitFor)
+			r, err := purchaseChoreographed(ctx, env, in, waitUpTo)
 			if err != nil {
 				return err
 			}
@@ -134,9 +137,9 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 	})
 }
 
-// purchaseThroughAPI buys through the worker's purchase API and, with
-// wait, follows it there until it settles or waitFor runs out.
-func purchaseThroughAPI(ctx context.Context, env *Env, url string, req purchases.Request, wait bool, waitFor time.Duration) (Report, error) {
+// purchaseThroughAPI buys through the worker's purchase API and follows it
+// there until it settles or wait runs out (0: not at all).
+func purchaseThroughAPI(ctx context.Context, env *Env, url string, req purchases.Request, wait time.Duration) (Report, error) {
 	api := purchases.NewClient(url, nil, env.Services.Token)
 	rep, err := retry(ctx, func() (Report, error) { return api.Start(ctx, req) })
 	var p *web.Problem
@@ -146,10 +149,10 @@ func purchaseThroughAPI(ctx context.Context, env *Env, url string, req purchases
 	case err != nil:
 		return Report{}, fmt.Errorf("purchase API at %s: %w", url, err)
 	}
-	for deadline := time.Now().Add(waitFor); wait && !rep.Settled(); {
+	for deadline := time.Now().Add(wait); wait > 0 && !rep.Settled(); {
 		left := time.Until(deadline)
 		if left <= 0 {
-			return Report{}, fmt.Errorf("order %s is still %s after %s; it goes on (starter status %s)", rep.OrderID, rep.Status, waitFor, rep.OrderID)
+			return Report{}, fmt.Errorf("order %s is still %s after %s; it goes on (starter status %s)", rep.OrderID, rep.Status, wait, rep.OrderID)
 		}
 		if rep, err = retry(ctx, func() (Report, error) { return api.Get(ctx, req.OrderID, left) }); err != nil {
 			return Report{}, fmt.Errorf("purchase API at %s: %w", url, err)
