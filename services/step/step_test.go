@@ -9,7 +9,9 @@ import (
 
 	"github.com/sagaforge/saga/platform/database/dbtest"
 	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/platform/web/webtest"
 	"github.com/sagaforge/saga/services/inventory"
 	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/payment"
@@ -41,7 +43,9 @@ type participant struct {
 	refusalErr error
 	problem    int
 	code       string
-	open       func(t *testing.T) run
+	// bad are requests the step's API refuses as bad input.
+	bad  []badRequest
+	open func(t *testing.T) run
 }
 
 // run is a participant's service under test.
@@ -55,13 +59,33 @@ type run struct {
 	usual      int64
 	approve    func(ctx context.Context, orderID string) error
 	wantEvents func(t testing.TB, want ...string)
+	// records counts the step's records; url is the API's base URL.
+	records func(t *testing.T) int64
+	url     string
 }
+
+// badRequest is a request the service refuses as bad input.
+type badRequest struct{ name, path, body string }
 
 var participants = []participant{
 	{
 		name: "inventory", held: "RESERVED", refusedAs: "REJECTED", undone: "RELEASED", voided: "VOIDED",
 		forward: "StockReserved", refusal: "StockRejected", undo: "StockReleased",
 		refusalErr: fault.ErrOutOfStock, problem: http.StatusConflict, code: "out-of-stock",
+		bad: []badRequest{
+			{"malformed JSON", "/reservations", `{"order_id":"b1","items":[`},
+			{"unknown field", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-1","quantity":1}],"warehouse":"x"}`},
+			{"zero quantity", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-1","quantity":0}]}`},
+			{"negative quantity", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-1","quantity":-1}]}`},
+			{"unknown sku", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-404","quantity":1}]}`},
+			{"unknown sku after a known one", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-9","quantity":1}]}`},
+			{"empty", "/reservations", `{"order_id":"b1","items":[]}`},
+			{"duplicate sku", "/reservations", `{"order_id":"b1","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-1","quantity":1}]}`},
+			{"bad order id", "/reservations", `{"order_id":"","items":[{"sku":"SKU-1","quantity":1}]}`},
+			{"oversized body", "/reservations", webtest.Oversized()},
+			{"release with an unknown field", "/reservations/b1/release", `{"all":true}`},
+			{"release bad id", "/reservations/a%20b/release", ``},
+		},
 		open: func(t *testing.T) run {
 			f := servicetest.Start(t, inventory.Service, inventoryapi.NewClient)
 			// The refused reservation has a line in stock: it must take
@@ -77,7 +101,10 @@ var participants = []participant{
 					return string(r.Status), err
 				},
 				holding: sum(f.Store.AllStock, func(st inventory.Stock) int64 { return int64(st.Initial - st.Available) }),
-				usual:   4, approve: f.Store.MarkApproved, wantEvents: f.WantEvents,
+				records: sum(func(ctx context.Context) ([]inventory.Reservation, error) {
+					return f.Store.Reservations(ctx, keyset.Page{Limit: keyset.MaxLimit})
+				}, func(inventory.Reservation) int64 { return 1 }),
+				usual: 4, approve: f.Store.MarkApproved, wantEvents: f.WantEvents, url: f.URL,
 			}
 		},
 	},
@@ -85,6 +112,20 @@ var participants = []participant{
 		name: "payment", held: "CAPTURED", refusedAs: "DECLINED", undone: "REFUNDED", voided: "VOIDED",
 		forward: "PaymentCaptured", refusal: "PaymentDeclined", undo: "PaymentRefunded",
 		refusalErr: fault.ErrInsufficientFunds, problem: http.StatusPaymentRequired, code: "insufficient-funds",
+		bad: []badRequest{
+			{"malformed JSON", "/payments", `{"order_id":`},
+			{"unknown field", "/payments", `{"order_id":"b1","customer_id":"alice","amount_cents":100,"card":"4111"}`},
+			{"amount as float", "/payments", `{"order_id":"b1","customer_id":"alice","amount_cents":99.8}`},
+			{"amount as string", "/payments", `{"order_id":"b1","customer_id":"alice","amount_cents":"100"}`},
+			{"zero amount", "/payments", `{"order_id":"b1","customer_id":"alice","amount_cents":0}`},
+			{"negative amount", "/payments", `{"order_id":"b1","customer_id":"alice","amount_cents":-100}`},
+			{"huge amount", "/payments", `{"order_id":"b1","customer_id":"alice","amount_cents":9223372036854775807}`},
+			{"unknown customer", "/payments", `{"order_id":"b1","customer_id":"mallory","amount_cents":100}`},
+			{"missing customer", "/payments", `{"order_id":"b1","amount_cents":100}`},
+			{"bad order id", "/payments", `{"order_id":"../x","customer_id":"alice","amount_cents":100}`},
+			{"oversized body", "/payments", webtest.Oversized()},
+			{"refund with a body", "/payments/b1/refund", `{"amount_cents":1}`},
+		},
 		open: func(t *testing.T) run {
 			f := servicetest.Start(t, payment.Service, paymentapi.NewClient)
 			charges := map[input]paymentapi.ChargeRequest{usual: {CustomerID: "alice", AmountCents: 19900}, other: {CustomerID: "alice", AmountCents: 1}, refused: {CustomerID: "bob", AmountCents: 19900}}
@@ -100,7 +141,10 @@ var participants = []participant{
 					return string(p.Status), err
 				},
 				holding: sum(f.Store.Accounts, func(a payment.Account) int64 { return int64(a.Initial - a.Balance) }),
-				usual:   19900, approve: f.Store.MarkApproved, wantEvents: f.WantEvents,
+				records: sum(func(ctx context.Context) ([]payment.Payment, error) {
+					return f.Store.Payments(ctx, "", keyset.Page{Limit: keyset.MaxLimit})
+				}, func(payment.Payment) int64 { return 1 }),
+				usual: 19900, approve: f.Store.MarkApproved, wantEvents: f.WantEvents, url: f.URL,
 			}
 		},
 	},
@@ -126,6 +170,26 @@ func each(t *testing.T, test func(t *testing.T, p participant, r run)) {
 	for _, p := range participants {
 		t.Run(p.name, func(t *testing.T) { test(t, p, p.open(t)) })
 	}
+}
+
+func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
+	each(t, func(t *testing.T, p participant, r run) {
+		for _, tc := range p.bad {
+			t.Run(tc.name, func(t *testing.T) {
+				status, prob := webtest.Send(t, http.MethodPost, r.url+tc.path, "application/json", tc.body)
+				if status != http.StatusBadRequest || prob.Code != "invalid-request" {
+					t.Fatalf("got %d %+v, want 400 invalid-request", status, prob)
+				}
+			})
+		}
+		if n := r.records(t); n != 0 {
+			t.Fatalf("bad input wrote %d records, want none", n)
+		}
+		if got := r.holding(t); got != 0 {
+			t.Fatalf("bad input made the service hold %d", got)
+		}
+		r.wantEvents(t)
+	})
 }
 
 func TestAStepRunsOncePerOrder(t *testing.T) {
