@@ -11,8 +11,6 @@ import (
 	"github.com/sagaforge/saga/services/servicetest"
 )
 
-type fixture = servicetest.Fixture[*payment.Store, paymentapi.Client]
-
 var newFixture = servicetest.Starter(payment.Service, paymentapi.NewClient)
 
 // BenchmarkChargeRefund is payment's hot path through HTTP and a
