@@ -215,22 +215,23 @@ func (s *saga) handle(ctx workflow.Context, cancelSteps workflow.CancelFunc) err
 		}})
 }
 
-func (p Policy) stepOptions() workflow.ActivityOptions {
+// stepOptions bound each attempt of a forward step and the step as a whole,
+// and retry it by the policy's rule.
+func (p Policy) stepOptions(summary string) workflow.ActivityOptions {
 	retry := p.StepRetry
 	return workflow.ActivityOptions{
 		StartToCloseTimeout:    p.StepTimeout,
 		ScheduleToCloseTimeout: p.StepDeadline,
 		RetryPolicy:            &retry,
+		Summary:                summary,
 	}
 }
 
-func (p Policy) localStepOptions() workflow.LocalActivityOptions {
-	retry := p.StepRetry
-	return workflow.LocalActivityOptions{
-		StartToCloseTimeout:    p.StepTimeout,
-		ScheduleToCloseTimeout: p.StepDeadline,
-		RetryPolicy:            &retry,
-	}
+// localStepOptions are stepOptions for a step run as a local activity.
+func (p Policy) localStepOptions(summary string) workflow.LocalActivityOptions {
+	o := p.stepOptions(summary)
+	return workflow.LocalActivityOptions{StartToCloseTimeout: o.StartToCloseTimeout,
+		ScheduleToCloseTimeout: o.ScheduleToCloseTimeout, RetryPolicy: o.RetryPolicy, Summary: o.Summary}
 }
 
 // pivotOptions retry the question that settles the pivot until it is
@@ -375,13 +376,9 @@ func (s *saga) execute(ctx workflow.Context, st step) error {
 	s.state.CurrentStep = st.Name
 	var f workflow.Future
 	if s.policy.LocalSteps {
-		opts := s.policy.localStepOptions()
-		opts.Summary = st.Summary
-		f = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, opts), st.Activity, st.Input)
+		f = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, s.policy.localStepOptions(st.Summary)), st.Activity, st.Input)
 	} else {
-		opts := s.policy.stepOptions()
-		opts.Summary = st.Summary
-		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), st.Activity, st.Input)
+		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, s.policy.stepOptions(st.Summary)), st.Activity, st.Input)
 	}
 	if err := f.Get(ctx, st.Output); err != nil {
 		s.log.Info("step failed", "step", st.Name, "error", err)
