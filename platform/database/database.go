@@ -298,24 +298,15 @@ func Observe(db *gorm.DB, name string) error {
 	}
 	meter := telemetry.Meter("platform/database")
 	pool := attribute.String("db.client.connection.pool.name", name)
-	count, err := meter.Int64ObservableUpDownCounter("db.client.connection.count", metric.WithUnit("{connection}"),
+	count, errCount := meter.Int64ObservableUpDownCounter("db.client.connection.count", metric.WithUnit("{connection}"),
 		metric.WithDescription("Connections in the pool, by state (used, idle)."))
-	if err != nil {
-		return err
-	}
-	most, err := meter.Int64ObservableUpDownCounter("db.client.connection.max", metric.WithUnit("{connection}"),
+	most, errMost := meter.Int64ObservableUpDownCounter("db.client.connection.max", metric.WithUnit("{connection}"),
 		metric.WithDescription("The most connections the pool opens."))
-	if err != nil {
-		return err
-	}
-	waits, err := meter.Int64ObservableCounter("db.client.connection.waits", metric.WithUnit("{wait}"),
+	waits, errWaits := meter.Int64ObservableCounter("db.client.connection.waits", metric.WithUnit("{wait}"),
 		metric.WithDescription("Times a caller waited for a free connection."))
-	if err != nil {
-		return err
-	}
-	waited, err := meter.Float64ObservableCounter("db.client.connection.wait_time", metric.WithUnit("s"),
+	waited, errWaited := meter.Float64ObservableCounter("db.client.connection.wait_time", metric.WithUnit("s"),
 		metric.WithDescription("Time callers spent waiting for a free connection."))
-	if err != nil {
+	if err := errors.Join(errCount, errMost, errWaits, errWaited); err != nil {
 		return err
 	}
 	_, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
