@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -141,15 +142,7 @@ func main() {
 				chaosCfg.Purchases, chaosCfg.Concurrency, 100*chaosCfg.CancelShare, chaosCfg.KillEvery, s.Victims(), chaosCfg.Down,
 				chaosCfg.LongEvery, chaosCfg.LongDown, *stepDeadline, *faults, logPath)
 			rep, err := chaos.Run(ctx, s, chaosCfg)
-			if err != nil {
-				fmt.Println("chaos | failed:", err)
-				return false
-			}
-			rep.Print(os.Stdout)
-			if b, err := json.MarshalIndent(rep, "", "  "); err == nil {
-				_ = os.WriteFile(filepath.Join(cfg.DataDir, "report.json"), b, 0o644)
-			}
-			return rep.Passed()
+			return verdict("chaos", cfg.DataDir, rep, err)
 		}
 	case "matrix":
 		cells := matrix.Cells(list(*modes), list(*ops), list(*faults), matrix.DefaultTiming)
@@ -166,15 +159,7 @@ func main() {
 		opts.Then = func(ctx context.Context, s *stack.Stack) bool {
 			fmt.Printf("matrix | %d cells, %d at once; logs in %s\n", len(cells), *parallel, logPath)
 			rep, err := matrix.Run(ctx, s, watcher, cells, *parallel, os.Stderr)
-			if err != nil {
-				fmt.Println("matrix | failed:", err)
-				return false
-			}
-			rep.Print(os.Stdout)
-			if b, err := json.MarshalIndent(rep, "", "  "); err == nil {
-				_ = os.WriteFile(filepath.Join(cfg.DataDir, "report.json"), b, 0o644)
-			}
-			return rep.Passed()
+			return verdict("matrix", cfg.DataDir, rep, err)
 		}
 	}
 	ctx, stop := process.SignalContext()
@@ -183,6 +168,26 @@ func main() {
 }
 
 // list splits a comma-separated flag; empty means all (nil).
+// report is what a chaos or matrix run reports.
+type report interface {
+	Print(w io.Writer)
+	Passed() bool
+}
+
+// verdict prints a run's report, keeps it as report.json in the run's
+// folder, and tells whether it passed.
+func verdict(name, dir string, rep report, err error) bool {
+	if err != nil {
+		fmt.Println(name, "| failed:", err)
+		return false
+	}
+	rep.Print(os.Stdout)
+	if b, err := json.MarshalIndent(rep, "", "  "); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, "report.json"), b, 0o644)
+	}
+	return rep.Passed()
+}
+
 func list(s string) []string {
 	if strings.TrimSpace(s) == "" {
 		return nil
