@@ -95,6 +95,16 @@ func Endpoint[In, Out any](log *slog.Logger, op string, run func(r *http.Request
 	}
 }
 
+// Keyed serves an operation without a body on the one thing a path
+// wildcard names (a read, or a change such as an approval): run is called
+// with the path value, and its answer rendered for the wire.
+func Keyed[T, Wire any](log *slog.Logger, op, wildcard string, run func(context.Context, string) (T, error), render func(T) Wire) http.HandlerFunc {
+	return Endpoint(log, op, func(r *http.Request, _ NoBody) (Wire, error) {
+		v, err := run(r.Context(), r.PathValue(wildcard))
+		return render(v), err
+	})
+}
+
 // orderOf is the order a request concerns, for the log.
 func orderOf(r *http.Request, in any) string {
 	if id := r.PathValue("order_id"); id != "" {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,7 +35,8 @@ func (c created) StatusCode() int {
 }
 
 // An endpoint decodes its body, answers with the operation's status, refuses
-// a body where it takes none, and logs a failure with the order it names.
+// a body where it takes none, and logs a failure with the order it names; a
+// keyed one is handed its path value.
 func TestEndpointDecodesAnswersAndLogsTheOrder(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
@@ -48,8 +50,14 @@ func TestEndpointDecodesAnswersAndLogsTheOrder(t *testing.T) {
 		seen[in.OrderID] = true
 		return created{OrderID: in.OrderID, isNew: isNew}, nil
 	}))
-	mux.Handle("POST /things/{order_id}/close", web.Endpoint(log, "close", func(r *http.Request, _ web.NoBody) (created, error) {
-		return created{}, errors.New("database is locked")
+	closeThing := func(_ context.Context, id string) (createReq, error) {
+		if id == "o-2" {
+			return createReq{}, errors.New("database is locked")
+		}
+		return createReq{OrderID: id}, nil
+	}
+	mux.Handle("POST /things/{order_id}/close", web.Keyed(log, "close", "order_id", closeThing, func(in createReq) created {
+		return created{OrderID: in.OrderID, isNew: true}
 	}))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
@@ -74,12 +82,13 @@ func TestEndpointDecodesAnswersAndLogsTheOrder(t *testing.T) {
 		{"/things", `{"order":"o-1"}`, http.StatusBadRequest, "<nil> invalid-request"},
 		{"/things/o-2/close", `{"x":1}`, http.StatusBadRequest, "<nil> invalid-request"},
 		{"/things/o-2/close", ``, http.StatusInternalServerError, "<nil> internal"},
+		{"/things/o-3/close", ``, http.StatusCreated, "o-3 <nil>"},
 	} {
 		if status, answer := post(c.path, c.body); status != c.status || answer != c.answer {
 			t.Errorf("POST %s %s: %d %s, want %d %s", c.path, c.body, status, answer, c.status, c.answer)
 		}
 	}
-	for _, want := range []string{`"msg":"create refused","order_id":"bad"`, `"msg":"close failed","order_id":"o-2"`, `"msg":"create","order_id":"o-1","status":201`} {
+	for _, want := range []string{`"msg":"create refused","order_id":"bad"`, `"msg":"close failed","order_id":"o-2"`, `"msg":"create","order_id":"o-1","status":201`, `"msg":"close","order_id":"o-3","status":201`} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("the log lacks %s:\n%s", want, logs.String())
 		}
