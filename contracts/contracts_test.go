@@ -429,7 +429,8 @@ func TestAsyncAPIIsTheCodes(t *testing.T) {
 // with their bodies' fields from the wire types.
 func TestOpenAPIIsTheCodes(t *testing.T) {
 	served := map[string]bool{}
-	for _, rs := range []web.Routes{order.Routes(nil, nil), inventory.Routes(nil, nil), payment.Routes(nil, nil), purchases.Routes(nil, nil)} {
+	// The handlers are built, never called: stores with no database will do.
+	for _, rs := range []web.Routes{order.Routes(nil, nil), inventory.Routes(&inventory.Store{}, nil), payment.Routes(&payment.Store{}, nil), purchases.Routes(nil, nil)} {
 		for pattern := range rs {
 			served[pattern] = true
 			if _, ok := routes[pattern]; !ok {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
@@ -83,7 +84,7 @@ func (r *Reservation) differs(items []api.Item) string {
 // reservation holds stock; a shortage is the refusal, recorded so that a
 // repeat gets it again.
 var reservations = step.Rules[Reservation, *Reservation]{
-	Noun: "reservation", Find: find,
+	Noun: "reservation", Owned: database.Lines,
 	Held: string(api.Reserved), Refused: string(api.Rejected), Refusal: fault.ErrOutOfStock,
 }
 

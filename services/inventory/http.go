@@ -8,16 +8,7 @@ import (
 	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/web"
 	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
-	"github.com/sagaforge/saga/services/launch"
 )
-
-// Service is the inventory service as launch runs it (cmd/inventory).
-var Service = launch.Service[*Store]{
-	Name: "inventory", DefaultAddr: "127.0.0.1:8082",
-	Models:   []any{&Stock{}, &Reservation{}, &ReservationLine{}},
-	Seed:     seed,
-	NewStore: NewStore, Routes: Routes, Subscriptions: Subscriptions,
-}
 
 // Routes are the inventory API, the one the orchestrator calls (its
 // events say sagamode "orchestration"):
@@ -37,23 +28,17 @@ func Routes(store *Store, log *slog.Logger) web.Routes {
 			res, err := store.Release(r.Context(), r.PathValue("order_id"), events.Orchestration, req.Reason)
 			return res.wire(), err
 		}),
-		"GET /reservations/{order_id}": web.Endpoint(log, "get", func(r *http.Request, _ web.NoBody) (api.ReservationResponse, error) {
-			res, err := store.Get(r.Context(), r.PathValue("order_id"))
-			return res.wire(), err
-		}),
+		"GET /reservations/{order_id}": web.Keyed(log, "get", "order_id", store.Get, Reservation.wire),
 		"GET /reservations": web.Endpoint(log, "list", func(r *http.Request, _ web.NoBody) (out api.ListReservationsResponse, err error) {
 			page, err := keyset.From(r.URL.Query())
 			if err != nil {
 				return out, err
 			}
-			all, err := store.Reservations(r.Context(), page)
+			all, err := store.Page(r.Context(), page)
 			out.Reservations, out.Next = keyset.Of(page, all, func(res Reservation) string { return res.OrderID }, Reservation.wire)
 			return out, err
 		}),
-		"GET /stock/{sku}": web.Endpoint(log, "stock", func(r *http.Request, _ web.NoBody) (api.StockResponse, error) {
-			st, err := store.Stock(r.Context(), r.PathValue("sku"))
-			return st.wire(), err
-		}),
+		"GET /stock/{sku}": web.Keyed(log, "stock", "sku", store.Stock, Stock.wire),
 		"GET /stock": web.Endpoint(log, "stock", func(r *http.Request, _ web.NoBody) (out api.ListStockResponse, err error) {
 			all, err := store.AllStock(r.Context())
 			out.Stock = web.Render(all, Stock.wire)

@@ -12,7 +12,6 @@ import (
 	"github.com/sagaforge/saga/messaging/outbox"
 	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/input"
-	"github.com/sagaforge/saga/platform/keyset"
 	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/step"
 )
@@ -116,11 +115,6 @@ func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, w
 	})
 }
 
-// Reservations lists a page of reservations in order ID order.
-func (s *Store) Reservations(ctx context.Context, page keyset.Page) ([]Reservation, error) {
-	return database.List[Reservation](database.Page(database.Lines(s.Outbox.DB(ctx)), "order_id", page), "reservations")
-}
-
 // Stock returns one SKU's stock.
 func (s *Store) Stock(ctx context.Context, sku string) (Stock, error) {
 	return database.Take[Stock](s.Outbox.DB(ctx), fmt.Sprintf("sku %q", sku), "sku = ?", sku)
@@ -129,8 +123,4 @@ func (s *Store) Stock(ctx context.Context, sku string) (Stock, error) {
 // AllStock returns every SKU's stock, by SKU.
 func (s *Store) AllStock(ctx context.Context) ([]Stock, error) {
 	return database.List[Stock](s.Outbox.DB(ctx).Order("sku"), "stock")
-}
-
-func find(tx *gorm.DB, orderID string) (Reservation, error) {
-	return database.Take[Reservation](database.Lines(tx), "reservation for order "+orderID, "order_id = ?", orderID)
 }

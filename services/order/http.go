@@ -6,33 +6,16 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/web"
-	"github.com/sagaforge/saga/services/launch"
 	api "github.com/sagaforge/saga/services/order/orderapi"
 )
 
 // MaxWait bounds GET /orders/{order_id}?wait=.
 const MaxWait = 20 * time.Second
-
-// Service is the order service as launch runs it (cmd/order).
-var Service = launch.Service[*Store]{
-	Name: "order", DefaultAddr: "127.0.0.1:8081",
-	Models:   []any{&Order{}, &Line{}, &Product{}, &Customer{}},
-	Seed:     func(string) []any { return []any{&SeedCustomers, &SeedProducts} },
-	NewStore: NewStore, Routes: Routes, Subscriptions: Subscriptions,
-	// The deadline sweeper cancels choreographed sagas stuck PENDING.
-	Background: func(ctx context.Context, store *Store, d launch.Deps) {
-		var listener sync.WaitGroup
-		listener.Go(func() { store.ListenSettled(ctx, d.DSN, d.Log) })
-		store.RunDeadline(ctx, d.Log, d.SagaDeadline)
-		listener.Wait()
-	},
-}
 
 // Routes are the order API:
 //
@@ -65,10 +48,7 @@ func Routes(store *Store, log *slog.Logger) web.Routes {
 			out.Orders, out.Next = keyset.Of(*f.Page, all, func(o Order) string { return o.ID }, Order.wire)
 			return out, err
 		}),
-		"POST /orders/{order_id}/approve": web.Endpoint(log, "approve", func(r *http.Request, _ web.NoBody) (api.OrderResponse, error) {
-			o, err := store.Approve(r.Context(), r.PathValue("order_id"))
-			return o.wire(), err
-		}),
+		"POST /orders/{order_id}/approve": web.Keyed(log, "approve", "order_id", store.Approve, Order.wire),
 		"POST /orders/{order_id}/cancel": web.Endpoint(log, "cancel", func(r *http.Request, req api.CancelOrderRequest) (api.OrderResponse, error) {
 			o, err := store.Cancel(r.Context(), r.PathValue("order_id"), req.Reason)
 			return o.wire(), err

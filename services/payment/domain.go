@@ -82,7 +82,7 @@ func (p *Payment) differs(c Charge) string {
 // money; a decline is the refusal, recorded so that a repeat gets it
 // again.
 var payments = step.Rules[Payment, *Payment]{
-	Noun: "payment", Find: find,
+	Noun: "payment",
 	Held: string(api.Captured), Refused: string(api.Declined), Refusal: fault.ErrInsufficientFunds,
 }
 

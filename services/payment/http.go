@@ -7,17 +7,8 @@ import (
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/keyset"
 	"github.com/sagaforge/saga/platform/web"
-	"github.com/sagaforge/saga/services/launch"
 	api "github.com/sagaforge/saga/services/payment/paymentapi"
 )
-
-// Service is the payment service as launch runs it (cmd/payment).
-var Service = launch.Service[*Store]{
-	Name: "payment", DefaultAddr: "127.0.0.1:8083",
-	Models:   []any{&Account{}, &Payment{}, &PendingCharge{}},
-	Seed:     seed,
-	NewStore: NewStore, Routes: Routes, Subscriptions: Subscriptions,
-}
 
 // Routes are the payment API, the one the orchestrator calls (its
 // events say sagamode "orchestration"):
@@ -37,10 +28,7 @@ func Routes(store *Store, log *slog.Logger) web.Routes {
 			p, err := store.Refund(r.Context(), r.PathValue("order_id"), events.Orchestration)
 			return p.wire(), err
 		}),
-		"GET /payments/{order_id}": web.Endpoint(log, "get", func(r *http.Request, _ web.NoBody) (api.PaymentResponse, error) {
-			p, err := store.Get(r.Context(), r.PathValue("order_id"))
-			return p.wire(), err
-		}),
+		"GET /payments/{order_id}": web.Keyed(log, "get", "order_id", store.Get, Payment.wire),
 		"GET /payments": web.Endpoint(log, "list", func(r *http.Request, _ web.NoBody) (out api.ListPaymentsResponse, err error) {
 			page, err := keyset.From(r.URL.Query())
 			if err != nil {
@@ -50,10 +38,7 @@ func Routes(store *Store, log *slog.Logger) web.Routes {
 			out.Payments, out.Next = keyset.Of(page, all, func(p Payment) string { return p.OrderID }, Payment.wire)
 			return out, err
 		}),
-		"GET /accounts/{customer_id}": web.Endpoint(log, "account", func(r *http.Request, _ web.NoBody) (api.AccountResponse, error) {
-			a, err := store.Account(r.Context(), r.PathValue("customer_id"))
-			return a.wire(), err
-		}),
+		"GET /accounts/{customer_id}": web.Keyed(log, "account", "customer_id", store.Account, Account.wire),
 		"GET /accounts": web.Endpoint(log, "accounts", func(r *http.Request, _ web.NoBody) (out api.ListAccountsResponse, err error) {
 			all, err := store.Accounts(r.Context())
 			out.Accounts = web.Render(all, Account.wire)

@@ -76,11 +76,10 @@ func (s *Store) Refund(ctx context.Context, orderID string, mode events.Mode) (P
 // Payments lists a page of payments in order ID order; customerID may be
 // empty for all customers.
 func (s *Store) Payments(ctx context.Context, customerID string, page keyset.Page) ([]Payment, error) {
-	q := database.Page(s.Outbox.DB(ctx), "order_id", page)
-	if customerID != "" {
-		q = q.Where("customer_id = ?", customerID)
+	if customerID == "" {
+		return s.Page(ctx, page)
 	}
-	return database.List[Payment](q, "payments")
+	return s.Page(ctx, page, "customer_id = ?", customerID)
 }
 
 // Account returns a customer's balance.
@@ -91,8 +90,4 @@ func (s *Store) Account(ctx context.Context, customerID string) (Account, error)
 // Accounts returns every balance, by customer.
 func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 	return database.List[Account](s.Outbox.DB(ctx).Order("customer_id"), "accounts")
-}
-
-func find(tx *gorm.DB, orderID string) (Payment, error) {
-	return database.Take[Payment](tx, "payment for order "+orderID, "order_id = ?", orderID)
 }

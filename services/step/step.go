@@ -23,6 +23,7 @@ import (
 	"github.com/sagaforge/saga/platform/database"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
+	"github.com/sagaforge/saga/platform/keyset"
 )
 
 // Fence is the column a step's record embeds.
@@ -49,9 +50,9 @@ type Record[R any] interface {
 type Rules[R any, P Record[R]] struct {
 	// Noun names a record in errors: "reservation", "payment".
 	Noun string
-	// Find reads orderID's record through tx, with what it owns; it
-	// returns fault.ErrNotFound when there is none.
-	Find func(tx *gorm.DB, orderID string) (R, error)
+	// Owned, when set, has a query that reads records load what each
+	// owns (a reservation's lines).
+	Owned func(tx *gorm.DB) *gorm.DB
 	// Held is the status of a record that holds what its compensation
 	// gives back (stock reserved, money captured).
 	Held string
@@ -71,6 +72,20 @@ func (r Rules[R, P]) In(ob *outbox.Outbox) Records[R, P] {
 type Records[R any, P Record[R]] struct {
 	Rules[R, P]
 	Outbox *outbox.Outbox
+}
+
+// Find reads orderID's record through tx, with what it owns; it returns
+// fault.ErrNotFound when there is none.
+func (rs Rules[R, P]) Find(tx *gorm.DB, orderID string) (R, error) {
+	return database.Take[R](rs.read(tx), rs.Noun+" for order "+orderID, "order_id = ?", orderID)
+}
+
+// read is a query for records with what they own.
+func (rs Rules[R, P]) read(tx *gorm.DB) *gorm.DB {
+	if rs.Owned == nil {
+		return tx
+	}
+	return rs.Owned(tx)
 }
 
 // holds tells whether rec holds what its compensation gives back.
@@ -172,6 +187,16 @@ func (rs Records[R, P]) Get(ctx context.Context, orderID string) (R, error) {
 		return zero, err
 	}
 	return rs.Find(rs.Outbox.DB(ctx), orderID)
+}
+
+// Page lists a page of records in order ID order; where, when given, is a
+// condition and its arguments that narrow the list.
+func (rs Records[R, P]) Page(ctx context.Context, page keyset.Page, where ...any) ([]R, error) {
+	q := database.Page(rs.read(rs.Outbox.DB(ctx)), "order_id", page)
+	if len(where) > 0 {
+		q = q.Where(where[0], where[1:]...)
+	}
+	return database.List[R](q, rs.Noun+"s")
 }
 
 // MarkApproved sets the fence on orderID's record, in a transaction of the

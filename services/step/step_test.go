@@ -102,7 +102,7 @@ var participants = []participant{
 				},
 				holding: sum(f.Store.AllStock, func(st inventory.Stock) int64 { return int64(st.Initial - st.Available) }),
 				records: sum(func(ctx context.Context) ([]inventory.Reservation, error) {
-					return f.Store.Reservations(ctx, keyset.Page{Limit: keyset.MaxLimit})
+					return f.Store.Page(ctx, keyset.Page{Limit: keyset.MaxLimit})
 				}, func(inventory.Reservation) int64 { return 1 }),
 				usual: 4, approve: f.Store.MarkApproved, wantEvents: f.WantEvents, url: f.URL,
 			}
