@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/workers/purchases"
 	"github.com/spf13/cobra"
 )
 
@@ -24,19 +25,16 @@ func newCancelCmd(env *Env) *cobra.Command {
 		if len(*reason) > 200 {
 			return usagef("--reason holds at most 200 characters")
 		}
-		svc, done, err := purchaseService(ctx, env, id)
-		if err != nil {
-			return err
-		}
-		defer done()
 		// A repeat of this very cancel answers as the first did, so a lost
 		// answer is safe to ask again.
-		rep, err := retry(ctx, func() (Report, error) { return svc.Cancel(ctx, id, *reason) })
+		rep, err := onPurchase(ctx, env, id, func(svc *purchases.Service) (Report, error) { return svc.Cancel(ctx, id, *reason) })
 		switch {
 		case errors.Is(err, fault.ErrIllegalTransition):
 			return verdictf("cancel refused: %s", strings.TrimPrefix(err.Error(), fault.ErrIllegalTransition.Error()+": "))
 		case errors.Is(err, fault.ErrNotFound):
 			return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), fault.ErrNotFound.Error()+": "))
+		case errors.As(err, new(*usageError)):
+			return err
 		case err != nil:
 			return fmt.Errorf("cancel refused: %w", err)
 		}

@@ -17,12 +17,7 @@ func newStatusCmd(env *Env) *cobra.Command {
 	cmd := orderCommand(env, "status", "show a purchase's status, in either mode")
 	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		id := args[0]
-		svc, done, err := purchaseService(ctx, env, id)
-		if err != nil {
-			return err
-		}
-		defer done()
-		rep, err := retry(ctx, func() (Report, error) { return svc.Get(ctx, id, 0) })
+		rep, err := onPurchase(ctx, env, id, func(svc *purchases.Service) (Report, error) { return svc.Get(ctx, id, 0) })
 		if errors.Is(err, fault.ErrNotFound) {
 			return fmt.Errorf("no purchase saga for order %s", id)
 		}
@@ -33,20 +28,21 @@ func newStatusCmd(env *Env) *cobra.Command {
 	})
 }
 
-// purchaseService is the purchase API for one order, called in this
-// process. Temporal is dialled only for an order that is not
+// onPurchase runs op, retried, on the purchase API for one order, called in
+// this process. Temporal is dialled only for an order that is not
 // choreographed: a choreographed purchase has no workflow, and its story
-// is told by the order service and the events.
-func purchaseService(ctx context.Context, env *Env, orderID string) (*purchases.Service, func(), error) {
+// is told by the order service and the events. A failure to dial is
+// returned as it is, not retried.
+func onPurchase(ctx context.Context, env *Env, orderID string, op func(*purchases.Service) (Report, error)) (Report, error) {
 	orders := env.Services.Clients(nil).Orders
 	svc := &purchases.Service{Orders: orders, Brokers: env.Services.BrokerList(), Links: env.Temporal}
-	if o, err := retry(ctx, func() (orderapi.OrderResponse, error) { return orders.Get(ctx, orderID) }); err == nil && o.Mode == events.Choreography {
-		return svc, func() {}, nil
+	if o, err := retry(ctx, func() (orderapi.OrderResponse, error) { return orders.Get(ctx, orderID) }); err != nil || o.Mode != events.Choreography {
+		c, err := dial(ctx, env)
+		if err != nil {
+			return Report{}, err
+		}
+		defer c.Close()
+		svc.Temporal = c
 	}
-	c, err := dial(ctx, env)
-	if err != nil {
-		return nil, nil, err
-	}
-	svc.Temporal = c
-	return svc, c.Close, nil
+	return retry(ctx, func() (Report, error) { return op(svc) })
 }
