@@ -58,6 +58,11 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	if rep.Reason != "cancelled by the customer: changed my mind" {
 		t.Fatalf("reason while compensating: %q", rep.Reason)
 	}
+	// The charge never answered, so it is not done; the fenced abort
+	// cancelled the order first.
+	if strings.Join(rep.Steps, ",") != "create order,reserve stock" || strings.Join(rep.Compensations, ",") != "cancel order" {
+		t.Fatalf("progress while compensating: steps %v, compensations %v", rep.Steps, rep.Compensations)
+	}
 	stacktest.WaitFor(t, 30*time.Second, "list --status COMPENSATING to show the saga", func() bool {
 		_, stdout, _ := runStarter(t, s, "list", "--status", "COMPENSATING")
 		return strings.Contains(stdout, "cancel-me") && strings.Contains(stdout, "398.00")

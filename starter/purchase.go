@@ -187,7 +187,7 @@ func purchaseOrchestrated(ctx context.Context, env *Env, in purchase.Input, wait
 		return Report{}, err
 	}
 	rep := Report{OrderID: in.OrderID, Mode: "orchestration", WorkflowID: run.GetID(), RunID: run.GetRunID(),
-		UIURL: env.Temporal.WorkflowURL(run.GetID(), run.GetRunID()), Status: "RUNNING", Steps: []string{}, Compensations: []string{}}
+		UIURL: env.Temporal.WorkflowURL(run.GetID(), run.GetRunID()), Status: "RUNNING", Progress: purchase.Begun()}
 	if wait {
 		if err := purchases.Outcome(ctx, run, &rep); err != nil {
 			return Report{}, err

@@ -98,8 +98,8 @@ func (p Purchase) Run(ctx workflow.Context, in purchase.Input) (purchase.Result,
 		ctx:    stepsCtx,
 		policy: p.Policy,
 		log:    log.With(workflow.GetLogger(ctx), "order_id", in.OrderID),
-		result: purchase.Result{OrderID: in.OrderID, Steps: []string{}, Compensations: []string{}},
-		state:  purchase.State{OrderID: in.OrderID, Status: purchase.SagaRunning, Steps: []string{}, Compensations: []string{}},
+		result: purchase.Result{OrderID: in.OrderID, Progress: purchase.Begun()},
+		state:  purchase.State{OrderID: in.OrderID, Status: purchase.SagaRunning},
 	}
 	s.searchAttributes = p.skipVersionGuard || workflow.GetVersion(ctx, searchAttributesVersion, workflow.DefaultVersion, 1) >= 1
 	if err := s.handle(ctx, cancelSteps); err != nil {
@@ -189,7 +189,9 @@ func (s *saga) run(ctx workflow.Context, in purchase.Input) (purchase.Result, er
 // handle registers the state query and the cancel update.
 func (s *saga) handle(ctx workflow.Context, cancelSteps workflow.CancelFunc) error {
 	if err := workflow.SetQueryHandler(ctx, purchase.QueryState, func() (purchase.State, error) {
-		return s.state, nil
+		st := s.state
+		st.Progress, st.Reason = s.result.Progress, s.result.Reason
+		return st, nil
 	}); err != nil {
 		return err
 	}
@@ -360,8 +362,7 @@ func (s *saga) pivot(ctx workflow.Context, st step) error {
 		}
 		switch status {
 		case string(purchase.StatusApproved):
-			s.result.Steps = append(s.result.Steps, st.Name)
-			s.state.Steps = append(s.state.Steps, st.Name)
+			s.result.Done(st.Name)
 			return nil
 		case string(purchase.StatusCancelled):
 			return &stepError{step: st.Name, err: temporal.NewNonRetryableApplicationError(
@@ -384,8 +385,7 @@ func (s *saga) execute(ctx workflow.Context, st step) error {
 		s.log.Info("step failed", "step", st.Name, "error", err)
 		return &stepError{step: st.Name, err: err}
 	}
-	s.result.Steps = append(s.result.Steps, st.Name)
-	s.state.Steps = append(s.state.Steps, st.Name)
+	s.result.Done(st.Name)
 	return nil
 }
 
@@ -412,7 +412,6 @@ func (s *saga) abort(ctx workflow.Context, cause error) (purchase.Result, error)
 	if s.cancelReason != "" && errors.As(cause, new(*temporal.CanceledError)) {
 		s.result.Reason = s.cancelReason
 	}
-	s.state.Reason = s.result.Reason
 	s.setStatus(ctx, purchase.SagaCompensating)
 	undoCtx, _ := workflow.NewDisconnectedContext(ctx)
 	undos := make([]undo, 0, len(s.everyUndo))
@@ -440,8 +439,7 @@ func (s *saga) abort(ctx workflow.Context, cause error) (purchase.Result, error)
 			failed = append(failed, fmt.Errorf("%s: %w", c.Name, err))
 			continue
 		}
-		s.result.Compensations = append(s.result.Compensations, c.Name)
-		s.state.Compensations = append(s.state.Compensations, c.Name)
+		s.result.Undone(c.Name)
 	}
 	if len(failed) > 0 {
 		s.result.Status = purchase.StatusFailed
@@ -479,9 +477,7 @@ func refusedAsApproved(err error) bool {
 // every step was done and the purchase stands.
 func (s *saga) approvedEarlier(ctx workflow.Context) (purchase.Result, error) {
 	s.log.Warn("order found approved by an earlier attempt; the saga goes forward", "reason", s.result.Reason)
-	s.result.Status, s.result.Reason = purchase.StatusApproved, ""
-	s.result.Steps = []string{purchase.StepCreateOrder, purchase.StepReserveStock, purchase.StepChargePayment, purchase.StepApproveOrder}
-	s.state.Steps, s.state.Reason = s.result.Steps, ""
+	s.result.Status, s.result.Reason, s.result.Progress = purchase.StatusApproved, "", purchase.Completed()
 	s.setStatus(ctx, purchase.SagaApproved)
 	return s.result, nil
 }

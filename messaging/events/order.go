@@ -156,8 +156,7 @@ func readPartition(ctx context.Context, brokers []string, tp TopicPartition, end
 // Saga is what an order's events say about its saga: the steps done and the
 // compensations run, named as the orchestrated workflow names them.
 type Saga struct {
-	Steps         []string
-	Compensations []string
+	purchase.Progress
 	// Settled: the order is approved, or cancelled with every step that
 	// held something compensated (in choreography, refund and release
 	// follow the OrderCancelled).
@@ -166,7 +165,7 @@ type Saga struct {
 
 // Summarize reads the saga's progress off an order's events.
 func Summarize(evs []Envelope) Saga {
-	s := Saga{Steps: []string{}, Compensations: []string{}}
+	s := Saga{Progress: purchase.Begun()}
 	var cancelled, reserved, released, captured, refunded bool
 	for _, e := range evs {
 		switch e.Type {
@@ -183,25 +182,25 @@ func Summarize(evs []Envelope) Saga {
 		}
 		switch e.Type {
 		case OrderCreated:
-			s.Steps = append(s.Steps, purchase.StepCreateOrder)
+			s.Done(purchase.StepCreateOrder)
 		case StockReserved:
-			s.Steps = append(s.Steps, purchase.StepReserveStock)
+			s.Done(purchase.StepReserveStock)
 		case PaymentCaptured:
-			s.Steps = append(s.Steps, purchase.StepChargePayment)
+			s.Done(purchase.StepChargePayment)
 		case OrderApproved:
-			s.Steps = append(s.Steps, purchase.StepApproveOrder)
+			s.Done(purchase.StepApproveOrder)
 			s.Settled = true
 		case PaymentRefunded:
 			// A tombstone (voided) undid nothing: it refuses a late charge.
 			if !voided(e) {
-				s.Compensations = append(s.Compensations, purchase.CompensationRefundPayment)
+				s.Undone(purchase.CompensationRefundPayment)
 			}
 		case StockReleased:
 			if !voided(e) {
-				s.Compensations = append(s.Compensations, purchase.CompensationReleaseStock)
+				s.Undone(purchase.CompensationReleaseStock)
 			}
 		case OrderCancelled:
-			s.Compensations = append(s.Compensations, purchase.CompensationCancelOrder)
+			s.Undone(purchase.CompensationCancelOrder)
 		}
 	}
 	if cancelled {

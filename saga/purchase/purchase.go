@@ -102,12 +102,11 @@ const UpdateCancel = "cancel"
 
 // State is what the state query returns.
 type State struct {
-	OrderID       string     `json:"order_id"`
-	Status        SagaStatus `json:"status"`
-	CurrentStep   string     `json:"current_step,omitempty"`
-	Steps         []string   `json:"steps"`
-	Compensations []string   `json:"compensations"`
-	Reason        string     `json:"reason,omitempty"`
+	OrderID     string     `json:"order_id"`
+	Status      SagaStatus `json:"status"`
+	CurrentStep string     `json:"current_step,omitempty"`
+	Progress
+	Reason string `json:"reason,omitempty"`
 }
 
 // CancelRequest is the argument of the cancel update.
@@ -136,6 +135,33 @@ const (
 	CompensationCancelOrder   = "cancel order"
 )
 
+// Progress is what a saga has done, in either mode: the steps that
+// succeeded and the compensations that ran, in order, named as above.
+type Progress struct {
+	Steps         []string `json:"steps"`
+	Compensations []string `json:"compensations"`
+}
+
+// Begun is the progress of a saga that has done nothing yet; its lists
+// encode as [] rather than null.
+func Begun() Progress { return Progress{Steps: []string{}, Compensations: []string{}} }
+
+// Completed is the progress of an approved saga: every step, no
+// compensation.
+func Completed() Progress {
+	p := Begun()
+	p.Steps = append(p.Steps, StepCreateOrder, StepReserveStock, StepChargePayment, StepApproveOrder)
+	return p
+}
+
+// Done records a step that succeeded.
+func (p *Progress) Done(step string) { p.Steps = append(p.Steps, step) }
+
+// Undone records a compensation that ran.
+func (p *Progress) Undone(compensation string) {
+	p.Compensations = append(p.Compensations, compensation)
+}
+
 // Item is one SKU and quantity of a purchase.
 type Item = input.Item
 
@@ -158,12 +184,11 @@ const (
 
 // Result is what a finished saga reports.
 type Result struct {
-	OrderID       string      `json:"order_id"`
-	Status        Status      `json:"status"`
-	Reason        string      `json:"reason,omitempty"`
-	TotalCents    money.Cents `json:"total_cents"`
-	Steps         []string    `json:"steps"`
-	Compensations []string    `json:"compensations"`
+	OrderID    string      `json:"order_id"`
+	Status     Status      `json:"status"`
+	Reason     string      `json:"reason,omitempty"`
+	TotalCents money.Cents `json:"total_cents"`
+	Progress
 }
 
 // CreateOrderInput is the input of the CreateOrder activity.

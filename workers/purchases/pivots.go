@@ -102,8 +102,7 @@ func createOutput(out any) (purchase.CreateOrderOutput, bool) {
 // return.
 func (w *pivotWatch) report(rep Report) Report {
 	rep.Status, rep.Reason, rep.CurrentStep = string(purchase.StatusApproved), "", ""
-	rep.Steps = []string{purchase.StepCreateOrder, purchase.StepReserveStock, purchase.StepChargePayment, purchase.StepApproveOrder}
-	rep.Compensations = []string{}
+	rep.Progress = purchase.Completed()
 	rep.TotalCents = w.total
 	return rep
 }

@@ -30,18 +30,17 @@ import (
 
 // Report is a purchase as the API answers it and the starter prints it.
 type Report struct {
-	OrderID       string      `json:"order_id"`
-	Mode          string      `json:"mode"`
-	CurrentStep   string      `json:"current_step,omitempty"`
-	WorkflowID    string      `json:"workflow_id"`
-	RunID         string      `json:"run_id,omitempty"`
-	UIURL         string      `json:"ui_url"`
-	Status        string      `json:"status"`
-	Reason        string      `json:"reason"`
-	TotalCents    money.Cents `json:"total_cents"`
-	Steps         []string    `json:"steps"`
-	Compensations []string    `json:"compensations"`
-	TraceID       string      `json:"trace_id,omitempty"` // when spans are exported
+	OrderID     string      `json:"order_id"`
+	Mode        string      `json:"mode"`
+	CurrentStep string      `json:"current_step,omitempty"`
+	WorkflowID  string      `json:"workflow_id"`
+	RunID       string      `json:"run_id,omitempty"`
+	UIURL       string      `json:"ui_url"`
+	Status      string      `json:"status"`
+	Reason      string      `json:"reason"`
+	TotalCents  money.Cents `json:"total_cents"`
+	purchase.Progress
+	TraceID string `json:"trace_id,omitempty"` // when spans are exported
 }
 
 // Settled reports whether the purchase has its outcome.
@@ -159,7 +158,7 @@ func (s *Service) follow(ctx context.Context, rep Report, run client.WorkflowRun
 
 func (s *Service) running(workflowID, runID, orderID string) Report {
 	return Report{OrderID: orderID, Mode: string(events.Orchestration), WorkflowID: workflowID, RunID: runID,
-		UIURL: s.Links.WorkflowURL(workflowID, runID), Status: "RUNNING", Steps: []string{}, Compensations: []string{}}
+		UIURL: s.Links.WorkflowURL(workflowID, runID), Status: "RUNNING", Progress: purchase.Begun()}
 }
 
 // StartWorkflow starts the order's saga, or attaches to the one that exists
@@ -248,12 +247,12 @@ func (s *Service) startChoreographed(ctx context.Context, in purchase.Input) (or
 		// A cancel overtook the create: the order was cancelled before it
 		// existed, and its tombstone refused the create.
 		return o, Report{OrderID: in.OrderID, Mode: string(events.Choreography), Status: string(orderapi.StatusCancelled),
-			Reason: "cancelled before it was created", Steps: []string{}, Compensations: []string{purchase.CompensationCancelOrder}}, nil
+			Reason: "cancelled before it was created", Progress: purchase.Progress{Steps: []string{}, Compensations: []string{purchase.CompensationCancelOrder}}}, nil
 	}
 	if err != nil {
 		return o, Report{}, err
 	}
-	return o, Report{OrderID: in.OrderID, Mode: string(events.Choreography), Status: "RUNNING", Steps: []string{}, Compensations: []string{}}, nil
+	return o, Report{OrderID: in.OrderID, Mode: string(events.Choreography), Status: "RUNNING", Progress: purchase.Begun()}, nil
 }
 
 // settleChoreographed waits up to wait for a choreographed order to settle
@@ -333,7 +332,7 @@ func (s *Service) orchestrated(ctx context.Context, orderID string, wait time.Du
 		return rep, nil
 	}
 	rep.Status, rep.CurrentStep, rep.Reason = string(st.Status), st.CurrentStep, st.Reason
-	rep.Steps, rep.Compensations = st.Steps, st.Compensations
+	rep.Progress = st.Progress
 	return rep, nil
 }
 
@@ -472,7 +471,7 @@ func fill(rep *Report, res purchase.Result) {
 // the only record the saga has.
 func ChoreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers []string) (Report, error) {
 	rep := Report{OrderID: o.OrderID, Mode: string(events.Choreography), Status: string(o.Status), Reason: o.Reason,
-		TotalCents: o.TotalCents, Steps: []string{}, Compensations: []string{}}
+		TotalCents: o.TotalCents, Progress: purchase.Begun()}
 	switch o.Status {
 	case orderapi.StatusPending:
 		rep.Status = "RUNNING"
@@ -480,7 +479,7 @@ func ChoreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers [
 		// The chain approves an order only on PaymentCaptured, which follows
 		// StockReserved, and nothing is undone after the approval: its story
 		// is every step and no compensation, with no need to read it.
-		rep.Steps = []string{purchase.StepCreateOrder, purchase.StepReserveStock, purchase.StepChargePayment, purchase.StepApproveOrder}
+		rep.Progress = purchase.Completed()
 		return rep, nil
 	}
 	// The final event trails the order's commit by its relay's latency.
@@ -492,7 +491,7 @@ func ChoreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers [
 			return Report{}, fmt.Errorf("cannot read events from Kafka at %v: %w", brokers, err)
 		}
 		saga := events.Summarize(evs)
-		rep.Steps, rep.Compensations = saga.Steps, saga.Compensations
+		rep.Progress = saga.Progress
 		if saga.Settled || o.Status == orderapi.StatusPending {
 			return rep, nil
 		}
