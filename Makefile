@@ -143,7 +143,7 @@ $(BIN)/staticcheck: tools/staticcheck/go.mod tools/staticcheck/go.sum
 # integration tests build the binaries and start the real stack on free ports.
 # With SAGA_TEST_POSTGRES set (e.g. to the URL .ci/postgres prints), the
 # packages that hold a database run a second time on PostgreSQL.
-DB_PKGS := ./services/order ./services/inventory ./services/payment ./messaging/outbox ./messaging/consumer ./activities
+DB_PKGS := ./services/order ./services/inventory ./services/payment ./services/step ./messaging/outbox ./messaging/consumer ./activities
 test: vet
 	env -u SAGA_TEST_POSTGRES $(GO) test -race -count=1 -timeout 30m ./...
 	@if [ -n "$$SAGA_TEST_POSTGRES" ]; then \
