@@ -91,6 +91,9 @@ var reservations = step.Rules[Reservation, *Reservation]{
 // State is the reservation's status and reason (step.Record).
 func (r *Reservation) State() (status, reason string) { return string(r.Status), r.Reason }
 
+// Saga is the mode of the saga that reserved (step.Record).
+func (r *Reservation) Saga() events.Mode { return r.Mode }
+
 // SeedStock is the stock a new database starts with (see README).
 var SeedStock = []Stock{
 	{SKU: "SKU-1", Name: "Keyboard", Available: 1000},

@@ -2,9 +2,7 @@ package inventory
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/sagaforge/saga/messaging/consumer"
 	"github.com/sagaforge/saga/messaging/events"
@@ -47,19 +45,10 @@ func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 }
 
 // releaseChoreographed releases a choreographed order's stock, or leaves a
-// tombstone if none was reserved yet. A reservation the orchestrator made is
-// the orchestrator's to release: the reservation's own mode decides, not the
-// event's.
+// tombstone if none was reserved yet (step.Records.UndoChoreographed).
 func (s *Store) releaseChoreographed(ctx context.Context, orderID, why string) error {
-	res, err := s.Get(ctx, orderID)
-	switch {
-	case errors.Is(err, fault.ErrNotFound):
-	case err != nil:
+	return s.UndoChoreographed(ctx, orderID, func(ctx context.Context) error {
+		_, err := s.Release(ctx, orderID, events.Choreography, why)
 		return err
-	case res.Mode != events.Choreography:
-		slog.WarnContext(ctx, "release ignored: the orchestrator drives this order", "order_id", orderID)
-		return nil
-	}
-	_, err = s.Release(ctx, orderID, events.Choreography, why)
-	return err
+	})
 }

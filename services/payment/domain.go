@@ -89,6 +89,9 @@ var payments = step.Rules[Payment, *Payment]{
 // State is the payment's status and reason (step.Record).
 func (p *Payment) State() (status, reason string) { return string(p.Status), p.Reason }
 
+// Saga is the mode of the saga that charged (step.Record).
+func (p *Payment) Saga() events.Mode { return p.Mode }
+
 // SeedAccounts is the balances a new database starts with (see README).
 var SeedAccounts = []Account{
 	{CustomerID: "alice", Balance: 1_000_000},

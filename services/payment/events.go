@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"gorm.io/gorm"
@@ -13,7 +12,6 @@ import (
 	"github.com/sagaforge/saga/messaging/consumer"
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/messaging/outbox"
-	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/platform/watch"
 )
@@ -72,20 +70,12 @@ func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 }
 
 // refundChoreographed refunds a choreographed order's payment, or leaves a
-// tombstone if nothing was charged yet. A payment the orchestrator took is
-// the orchestrator's to refund: the payment's own mode decides.
+// tombstone if nothing was charged yet (step.Records.UndoChoreographed).
 func (s *Store) refundChoreographed(ctx context.Context, orderID string) error {
-	p, err := s.Get(ctx, orderID)
-	switch {
-	case errors.Is(err, fault.ErrNotFound):
-	case err != nil:
+	return s.UndoChoreographed(ctx, orderID, func(ctx context.Context) error {
+		_, err := s.Refund(ctx, orderID, events.Choreography)
 		return err
-	case p.Mode != events.Choreography:
-		slog.WarnContext(ctx, "refund ignored: the orchestrator drives this order", "order_id", orderID)
-		return nil
-	}
-	_, err = s.Refund(ctx, orderID, events.Choreography)
-	return err
+	})
 }
 
 // orderCreatedWait bounds the wait for an overtaken OrderCreated in this

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"gorm.io/gorm"
@@ -44,6 +45,8 @@ type Record[R any] interface {
 	Event(now time.Time) events.Envelope
 	// Fenced is the embedded Fence's.
 	Fenced() bool
+	// Saga is the mode of the saga that made the record.
+	Saga() events.Mode
 }
 
 // Rules are what one participant's step records mean.
@@ -178,6 +181,23 @@ func (rs Records[R, P]) Undo(ctx context.Context, orderID string, tombstone R, w
 		return nil
 	})
 	return rec, err
+}
+
+// UndoChoreographed runs undo, the compensation a choreography event asks
+// for, unless the orchestrator made orderID's record: that one is the
+// orchestrator's to undo, and the record's own mode decides, not the
+// event's. With no record yet, undo leaves the tombstone.
+func (rs Records[R, P]) UndoChoreographed(ctx context.Context, orderID string, undo func(context.Context) error) error {
+	rec, err := rs.Get(ctx, orderID)
+	switch {
+	case errors.Is(err, fault.ErrNotFound):
+	case err != nil:
+		return err
+	case P(&rec).Saga() != events.Choreography:
+		slog.WarnContext(ctx, "compensation ignored: the orchestrator drives this order", "order_id", orderID, "record", rs.Noun)
+		return nil
+	}
+	return undo(ctx)
 }
 
 // Get returns orderID's record.

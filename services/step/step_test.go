@@ -6,7 +6,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sagaforge/saga/messaging/consumer"
+	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/database/dbtest"
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/keyset"
@@ -62,6 +65,8 @@ type run struct {
 	// records counts the step's records; url is the API's base URL.
 	records func(t *testing.T) int64
 	url     string
+	// subscriptions are the service's event handlers.
+	subscriptions func() ([]consumer.Subscription, error)
 }
 
 // badRequest is a request the service refuses as bad input.
@@ -105,6 +110,7 @@ var participants = []participant{
 					return f.Store.Page(ctx, keyset.Page{Limit: keyset.MaxLimit})
 				}, func(inventory.Reservation) int64 { return 1 }),
 				usual: 4, approve: f.Store.MarkApproved, wantEvents: f.WantEvents, url: f.URL,
+				subscriptions: func() ([]consumer.Subscription, error) { return inventory.Subscriptions(f.Store) },
 			}
 		},
 	},
@@ -145,6 +151,7 @@ var participants = []participant{
 					return f.Store.Payments(ctx, "", keyset.Page{Limit: keyset.MaxLimit})
 				}, func(payment.Payment) int64 { return 1 }),
 				usual: 19900, approve: f.Store.MarkApproved, wantEvents: f.WantEvents, url: f.URL,
+				subscriptions: func() ([]consumer.Subscription, error) { return payment.Subscriptions(f.Store) },
 			}
 		},
 	},
@@ -312,6 +319,52 @@ func TestTheFenceRefusesTheUndoOfAnApprovedOrder(t *testing.T) {
 		}
 		if status, err := r.undo(ctx, "o-no"); err != nil || status != p.refusedAs {
 			t.Fatalf("undo of an approved refusal: %s, %v; want %s left as it is", status, err, p.refusedAs)
+		}
+	})
+}
+
+// A choreographed compensation undoes only what the choreography did: the
+// order service's OrderCancelled leaves a step the orchestrator took, and
+// with no step yet it leaves the tombstone that refuses a late one.
+func TestAChoreographedUndoLeavesTheOrchestratorsStep(t *testing.T) {
+	ctx := context.Background()
+	each(t, func(t *testing.T, p participant, r run) {
+		subs, err := r.subscriptions()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cancelled consumer.Handler
+		for _, sub := range subs {
+			if h, ok := sub.Compensations[events.OrderCancelled]; ok {
+				cancelled = h
+			}
+		}
+		if cancelled == nil {
+			t.Fatal("no compensation for OrderCancelled")
+		}
+		event := func(orderID string) events.Envelope {
+			return events.New("/order", events.OrderCancelled, orderID, events.Choreography,
+				events.OrderCancelledData{Reason: "cancelled by the customer"}, time.Now())
+		}
+
+		if status, err := r.step(ctx, "orchestrated", usual); err != nil || status != p.held {
+			t.Fatalf("step: %s, %v", status, err)
+		}
+		if err := cancelled(ctx, event("orchestrated")); err != nil {
+			t.Fatal(err)
+		}
+		if held := r.holding(t); held != r.usual {
+			t.Fatalf("after a choreographed cancel of the orchestrator's order, %d held, want %d", held, r.usual)
+		}
+
+		if err := cancelled(ctx, event("cancelled-first")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.step(ctx, "cancelled-first", usual); !errors.Is(err, fault.ErrCompensated) {
+			t.Fatalf("step after the choreographed cancel: %v, want the tombstone's refusal", err)
+		}
+		if held := r.holding(t); held != r.usual {
+			t.Fatalf("%d held, want %d", held, r.usual)
 		}
 	})
 }
