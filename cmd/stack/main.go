@@ -167,7 +167,6 @@ func main() {
 	os.Exit(stack.Run(ctx, cfg, opts, os.Stdout))
 }
 
-// list splits a comma-separated flag; empty means all (nil).
 // report is what a chaos or matrix run reports.
 type report interface {
 	Print(w io.Writer)
@@ -188,6 +187,7 @@ func verdict(name, dir string, rep report, err error) bool {
 	return rep.Passed()
 }
 
+// list splits a comma-separated flag; empty means all (nil).
 func list(s string) []string {
 	if strings.TrimSpace(s) == "" {
 		return nil
