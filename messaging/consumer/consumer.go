@@ -395,12 +395,17 @@ func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscript
 	}
 }
 
-// Decode reads an event's data into v, marking a malformed payload permanent.
-func Decode(e events.Envelope, v any) error {
-	if err := json.Unmarshal(e.Data, v); err != nil {
-		return fmt.Errorf("%w: %s data: %v", ErrPermanent, e.Type, err)
+// Decoded is a handler that reads the event's data into D first, a
+// malformed payload being permanent, and hands handle the order the event
+// is about with that data.
+func Decoded[D any](handle func(ctx context.Context, orderID string, d D) error) Handler {
+	return func(ctx context.Context, e events.Envelope) error {
+		var d D
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return fmt.Errorf("%w: %s data: %v", ErrPermanent, e.Type, err)
+		}
+		return handle(ctx, e.Subject, d)
 	}
-	return nil
 }
 
 // opOf names the operation a consumer performs for an event type, as the

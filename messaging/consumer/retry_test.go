@@ -128,3 +128,23 @@ func TestWireFollowsTheChain(t *testing.T) {
 		t.Fatal("a handler the chain does not give inventory was wired")
 	}
 }
+
+// A decoded handler is handed the order and its data; data that does not
+// decode is a permanent failure, which goes to the dead-letter topic
+// instead of being retried.
+func TestDecodedHandsOverTheDataOrFailsForGood(t *testing.T) {
+	var got []string
+	h := Decoded(func(_ context.Context, orderID string, d events.OrderCancelledData) error {
+		got = append(got, orderID+": "+d.Reason)
+		return nil
+	})
+	good := events.New("/order", events.OrderCancelled, "o-1", events.Choreography, events.OrderCancelledData{Reason: "changed my mind"}, time.Now())
+	if err := h(context.Background(), good); err != nil || len(got) != 1 || got[0] != "o-1: changed my mind" {
+		t.Fatalf("good data: %v, handled %q", err, got)
+	}
+	bad := good
+	bad.Data = json.RawMessage(`{"reason":42}`)
+	if err := h(context.Background(), bad); !errors.Is(err, ErrPermanent) || len(got) != 1 {
+		t.Fatalf("bad data: %v (want permanent), handled %q", err, got)
+	}
+}

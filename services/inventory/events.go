@@ -15,32 +15,20 @@ import (
 // the same store operations as the HTTP API.
 func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 	return consumer.Wire("inventory", map[events.Type]consumer.Handler{
-		events.OrderCreated: func(ctx context.Context, e events.Envelope) error {
-			var d events.OrderCreatedData
-			if err := consumer.Decode(e, &d); err != nil {
-				return err
-			}
-			_, err := store.Reserve(ctx, e.Subject, d.Items, events.Choreography)
+		events.OrderCreated: consumer.Decoded(func(ctx context.Context, orderID string, d events.OrderCreatedData) error {
+			_, err := store.Reserve(ctx, orderID, d.Items, events.Choreography)
 			return err
-		},
-		events.OrderCancelled: func(ctx context.Context, e events.Envelope) error {
-			var d events.OrderCancelledData
-			if err := consumer.Decode(e, &d); err != nil {
-				return err
-			}
-			return store.releaseChoreographed(ctx, e.Subject, d.Reason)
-		},
+		}),
+		events.OrderCancelled: consumer.Decoded(func(ctx context.Context, orderID string, d events.OrderCancelledData) error {
+			return store.releaseChoreographed(ctx, orderID, d.Reason)
+		}),
 		events.OrderApproved: func(ctx context.Context, e events.Envelope) error {
 			return store.MarkApproved(ctx, e.Subject)
 		},
-		events.PaymentDeclined: func(ctx context.Context, e events.Envelope) error {
-			var d events.PaymentDeclinedData
-			if err := consumer.Decode(e, &d); err != nil {
-				return err
-			}
+		events.PaymentDeclined: consumer.Decoded(func(ctx context.Context, orderID string, d events.PaymentDeclinedData) error {
 			// The same words the orchestrator would use as the reason.
-			return store.releaseChoreographed(ctx, e.Subject, fmt.Sprintf("%v: %s", fault.ErrInsufficientFunds, d.Reason))
-		},
+			return store.releaseChoreographed(ctx, orderID, fmt.Sprintf("%v: %s", fault.ErrInsufficientFunds, d.Reason))
+		}),
 	})
 }
 

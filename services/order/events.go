@@ -21,24 +21,16 @@ import (
 // operations as the HTTP API.
 func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 	return consumer.Wire("order", map[events.Type]consumer.Handler{
-		events.StockRejected: func(ctx context.Context, e events.Envelope) error {
-			var d events.StockRejectedData
-			if err := consumer.Decode(e, &d); err != nil {
-				return err
-			}
-			return store.cancelChoreographed(ctx, e.Subject, fmt.Sprintf("%v: %s", fault.ErrOutOfStock, d.Reason))
-		},
-		events.StockReleased: func(ctx context.Context, e events.Envelope) error {
-			var d events.StockReleasedData
-			if err := consumer.Decode(e, &d); err != nil {
-				return err
-			}
+		events.StockRejected: consumer.Decoded(func(ctx context.Context, orderID string, d events.StockRejectedData) error {
+			return store.cancelChoreographed(ctx, orderID, fmt.Sprintf("%v: %s", fault.ErrOutOfStock, d.Reason))
+		}),
+		events.StockReleased: consumer.Decoded(func(ctx context.Context, orderID string, d events.StockReleasedData) error {
 			reason := d.Reason
 			if reason == "" {
 				reason = "stock released"
 			}
-			return store.cancelChoreographed(ctx, e.Subject, reason)
-		},
+			return store.cancelChoreographed(ctx, orderID, reason)
+		}),
 		// The pivot. Approving a cancelled order is refused, and that
 		// order's OrderCancelled already makes the others refund and
 		// release.
@@ -51,17 +43,13 @@ func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 		},
 		// A dead letter is a step of the saga that failed for good: the
 		// saga is cancelled, and the others compensate on OrderCancelled.
-		events.EventDeadLettered: func(ctx context.Context, e events.Envelope) error {
-			var dl events.DeadLetter
-			if err := consumer.Decode(e, &dl); err != nil {
-				return err
-			}
+		events.EventDeadLettered: consumer.Decoded(func(ctx context.Context, orderID string, dl events.DeadLetter) error {
 			failed := "an event"
 			if orig, err := events.Decode([]byte(dl.Payload)); err == nil {
 				failed = string(orig.Type)
 			}
-			return store.cancelChoreographed(ctx, e.Subject, fmt.Sprintf("saga step failed: %s could not handle %s: %s", dl.Consumer, failed, dl.Reason))
-		},
+			return store.cancelChoreographed(ctx, orderID, fmt.Sprintf("saga step failed: %s could not handle %s: %s", dl.Consumer, failed, dl.Reason))
+		}),
 	})
 }
 

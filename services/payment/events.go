@@ -36,20 +36,16 @@ var errOrderNotSeenYet = errors.New("order not seen yet")
 func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 	var seen watch.Set[struct{}] // orders whose OrderCreated this process has recorded
 	return consumer.Wire("payment", map[events.Type]consumer.Handler{
-		events.OrderCreated: func(ctx context.Context, e events.Envelope) error {
-			var d events.OrderCreatedData
-			if err := consumer.Decode(e, &d); err != nil {
-				return err
-			}
+		events.OrderCreated: consumer.Decoded(func(ctx context.Context, orderID string, d events.OrderCreatedData) error {
 			err := store.Outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
 				return tx.Clauses(clause.OnConflict{DoNothing: true}).
-					Create(&PendingCharge{OrderID: e.Subject, CustomerID: d.CustomerID, Amount: d.TotalCents}).Error
+					Create(&PendingCharge{OrderID: orderID, CustomerID: d.CustomerID, Amount: d.TotalCents}).Error
 			})
 			if err == nil {
-				outbox.AfterCommit(ctx, func() { seen.Notify(e.Subject, struct{}{}) })
+				outbox.AfterCommit(ctx, func() { seen.Notify(orderID, struct{}{}) })
 			}
 			return err
-		},
+		}),
 		events.OrderCancelled: func(ctx context.Context, e events.Envelope) error {
 			return store.refundChoreographed(ctx, e.Subject)
 		},
