@@ -4,6 +4,7 @@
 package payment
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -31,6 +32,19 @@ type Account struct {
 	Initial   money.Cents `gorm:"not null;default:0"`
 	UpdatedAt time.Time
 }
+
+// PendingCharge is payment's projection of OrderCreated: who pays how much
+// for a choreographed order, kept until inventory says the stock is held.
+type PendingCharge struct {
+	OrderID    string      `gorm:"primaryKey;size:64"`
+	CustomerID string      `gorm:"size:64"`
+	Amount     money.Cents `gorm:"not null"`
+	CreatedAt  time.Time
+}
+
+// errOrderNotSeenYet means StockReserved overtook OrderCreated (they travel
+// on different topics); the consumer retries until the projection has it.
+var errOrderNotSeenYet = errors.New("order not seen yet")
 
 // Payment is the payment of one order.
 type Payment struct {

@@ -3,31 +3,13 @@ package payment
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
-
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/sagaforge/saga/messaging/consumer"
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/messaging/outbox"
-	"github.com/sagaforge/saga/platform/money"
 	"github.com/sagaforge/saga/platform/watch"
 )
-
-// PendingCharge is payment's projection of OrderCreated: who pays how much
-// for a choreographed order, kept until inventory says the stock is held.
-type PendingCharge struct {
-	OrderID    string      `gorm:"primaryKey;size:64"`
-	CustomerID string      `gorm:"size:64"`
-	Amount     money.Cents `gorm:"not null"`
-	CreatedAt  time.Time
-}
-
-// errOrderNotSeenYet means StockReserved overtook OrderCreated (they travel
-// on different topics); the consumer retries until the projection has it.
-var errOrderNotSeenYet = errors.New("order not seen yet")
 
 // Subscriptions are payment's part of the choreographed saga: note who pays
 // what when an order is created, charge once its stock is reserved, refund
@@ -37,10 +19,7 @@ func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 	var seen watch.Set[struct{}] // orders whose OrderCreated this process has recorded
 	return consumer.Wire("payment", map[events.Type]consumer.Handler{
 		events.OrderCreated: consumer.Decoded(func(ctx context.Context, orderID string, d events.OrderCreatedData) error {
-			err := store.Outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
-				return tx.Clauses(clause.OnConflict{DoNothing: true}).
-					Create(&PendingCharge{OrderID: orderID, CustomerID: d.CustomerID, Amount: d.TotalCents}).Error
-			})
+			err := store.notePendingCharge(ctx, PendingCharge{OrderID: orderID, CustomerID: d.CustomerID, Amount: d.TotalCents})
 			if err == nil {
 				outbox.AfterCommit(ctx, func() { seen.Notify(orderID, struct{}{}) })
 			}
@@ -98,18 +77,4 @@ func awaitPendingCharge(ctx context.Context, seen *watch.Set[struct{}], orderID 
 	case <-ctx.Done():
 		return PendingCharge{}, ctx.Err()
 	}
-}
-
-// pendingCharge reads what OrderCreated recorded for orderID, or
-// errOrderNotSeenYet.
-func (s *Store) pendingCharge(ctx context.Context, orderID string) (PendingCharge, error) {
-	var req PendingCharge
-	err := s.Outbox.DB(ctx).Take(&req, "order_id = ?", orderID).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return PendingCharge{}, fmt.Errorf("charge for %s: %w", orderID, errOrderNotSeenYet)
-	}
-	if err != nil {
-		return PendingCharge{}, fmt.Errorf("load charge request %s: %w", orderID, err)
-	}
-	return req, nil
 }

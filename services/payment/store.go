@@ -2,9 +2,11 @@ package payment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/messaging/outbox"
@@ -90,4 +92,26 @@ func (s *Store) Account(ctx context.Context, customerID string) (Account, error)
 // Accounts returns every balance, by customer.
 func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 	return database.List[Account](s.Outbox.DB(ctx).Order("customer_id"), "accounts")
+}
+
+// notePendingCharge records what OrderCreated says a choreographed order will
+// charge; a redelivery finds it there and leaves it.
+func (s *Store) notePendingCharge(ctx context.Context, pc PendingCharge) error {
+	return s.Outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&pc).Error
+	})
+}
+
+// pendingCharge reads what OrderCreated recorded for orderID, or
+// errOrderNotSeenYet.
+func (s *Store) pendingCharge(ctx context.Context, orderID string) (PendingCharge, error) {
+	var req PendingCharge
+	err := s.Outbox.DB(ctx).Take(&req, "order_id = ?", orderID).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return PendingCharge{}, fmt.Errorf("charge for %s: %w", orderID, errOrderNotSeenYet)
+	}
+	if err != nil {
+		return PendingCharge{}, fmt.Errorf("load charge request %s: %w", orderID, err)
+	}
+	return req, nil
 }
