@@ -123,11 +123,26 @@ func TestChoreographyCancelledInFlightHoldsNothing(t *testing.T) {
 	auditPasses(t, s)
 }
 
+// cancelledWithoutPayment waits, while payment is away, for the order
+// service to cancel orderID for a reason that says why; then it brings
+// payment back and checks that the three services agree.
+func cancelledWithoutPayment(t *testing.T, s *stack.Stack, c clients, orderID, why string) {
+	t.Helper()
+	ctx := context.Background()
+	stacktest.WaitFor(t, 30*time.Second, orderID+" cancelled for "+why, func() bool {
+		o, err := c.orders.Get(ctx, orderID)
+		return err == nil && o.Status == orderapi.StatusCancelled && strings.Contains(o.Reason, why)
+	})
+	if err := s.Restart(ctx, "payment"); err != nil {
+		t.Fatal(err)
+	}
+	wantConsistent(t, c, orderID, orderapi.StatusCancelled)
+}
+
 // A choreographed saga that makes no progress (payment down past the
 // deadline) is cancelled and compensated, never left PENDING.
 func TestChoreographyPastItsDeadlineIsCompensated(t *testing.T) {
 	s := startStack(t, "SAGA_DEADLINE=3s")
-	ctx := context.Background()
 	c := clientsOf(s)
 	if err := s.Kill("payment"); err != nil {
 		t.Fatal(err)
@@ -136,14 +151,7 @@ func TestChoreographyPastItsDeadlineIsCompensated(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "still PENDING") || !strings.Contains(stderr, "waiting for charge payment") {
 		t.Fatalf("purchase --wait past its timeout: exit %d: %s; want exit 1 saying it waits for the charge", code, stderr)
 	}
-	stacktest.WaitFor(t, 30*time.Second, "c-late cancelled at its deadline", func() bool {
-		o, err := c.orders.Get(ctx, "c-late")
-		return err == nil && o.Status == orderapi.StatusCancelled && strings.Contains(o.Reason, "deadline")
-	})
-	if err := s.Restart(ctx, "payment"); err != nil {
-		t.Fatal(err)
-	}
-	wantConsistent(t, c, "c-late", orderapi.StatusCancelled)
+	cancelledWithoutPayment(t, s, c, "c-late", "deadline")
 	auditPasses(t, s)
 }
 
@@ -165,14 +173,7 @@ func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
 	if err := w.WriteMessages(ctx, kafka.Message{Topic: events.TopicDeadLetter, Key: []byte("c-dead"), Value: value}); err != nil {
 		t.Fatal(err)
 	}
-	stacktest.WaitFor(t, 30*time.Second, "c-dead cancelled for its dead letter", func() bool {
-		o, err := c.orders.Get(ctx, "c-dead")
-		return err == nil && o.Status == orderapi.StatusCancelled && strings.Contains(o.Reason, "payment.on-inventory could not handle StockReserved")
-	})
-	if err := s.Restart(ctx, "payment"); err != nil {
-		t.Fatal(err)
-	}
-	wantConsistent(t, c, "c-dead", orderapi.StatusCancelled)
+	cancelledWithoutPayment(t, s, c, "c-dead", "payment.on-inventory could not handle StockReserved")
 
 	// The operator's view, and a second try: the event goes back to its
 	// topic, and payment takes it for the delivery it is.

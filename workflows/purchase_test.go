@@ -107,72 +107,71 @@ func refusal(errType, msg string) error {
 	return temporal.NewNonRetryableApplicationError(msg, errType, nil)
 }
 
-func (s *shop) CreateOrder(ctx context.Context, in purchase.CreateOrderInput) (purchase.CreateOrderOutput, error) {
-	if err := s.enter(purchase.ActivityCreateOrder); err != nil {
-		return purchase.CreateOrderOutput{}, err
+// do runs one activity of the shop: its injected refusal or outage, then
+// work under the shop's lock, then its injected lost answer.
+func (s *shop) do(ctx context.Context, name string, work func() error) error {
+	if err := s.enter(name); err != nil {
+		return err
 	}
 	s.mu.Lock()
-	var total money.Cents
-	for _, it := range in.Items {
-		price, ok := s.prices[it.SKU]
-		if !ok {
-			s.mu.Unlock()
-			return purchase.CreateOrderOutput{}, refusal(fault.TypeOf(fault.ErrInvalid), "unknown sku "+it.SKU)
-		}
-		total += price * money.Cents(it.Quantity)
-	}
-	if _, exists := s.orders[in.OrderID]; !exists {
-		s.orders[in.OrderID] = "PENDING"
-	}
+	err := work()
 	s.mu.Unlock()
-	return purchase.CreateOrderOutput{TotalCents: total}, s.leave(ctx, purchase.ActivityCreateOrder)
+	if err != nil {
+		return err
+	}
+	return s.leave(ctx, name)
+}
+
+func (s *shop) CreateOrder(ctx context.Context, in purchase.CreateOrderInput) (out purchase.CreateOrderOutput, err error) {
+	return out, s.do(ctx, purchase.ActivityCreateOrder, func() error {
+		for _, it := range in.Items {
+			price, ok := s.prices[it.SKU]
+			if !ok {
+				return refusal(fault.TypeOf(fault.ErrInvalid), "unknown sku "+it.SKU)
+			}
+			out.TotalCents += price * money.Cents(it.Quantity)
+		}
+		if _, exists := s.orders[in.OrderID]; !exists {
+			s.orders[in.OrderID] = "PENDING"
+		}
+		return nil
+	})
 }
 
 func (s *shop) ApproveOrder(ctx context.Context, in purchase.OrderRef) error {
-	if err := s.enter(purchase.ActivityApproveOrder); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	if s.orders[in.OrderID] == "CANCELLED" {
-		s.mu.Unlock()
-		return refusal(fault.TypeOf(fault.ErrIllegalTransition), "order is CANCELLED")
-	}
-	s.orders[in.OrderID] = "APPROVED"
-	s.mu.Unlock()
-	return s.leave(ctx, purchase.ActivityApproveOrder)
+	return s.do(ctx, purchase.ActivityApproveOrder, func() error {
+		if s.orders[in.OrderID] == "CANCELLED" {
+			return refusal(fault.TypeOf(fault.ErrIllegalTransition), "order is CANCELLED")
+		}
+		s.orders[in.OrderID] = "APPROVED"
+		return nil
+	})
 }
 
-func (s *shop) OrderStatus(ctx context.Context, in purchase.OrderRef) (string, error) {
-	if err := s.enter(purchase.ActivityOrderStatus); err != nil {
-		return "", err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.orders[in.OrderID], nil
+func (s *shop) OrderStatus(ctx context.Context, in purchase.OrderRef) (status string, err error) {
+	return status, s.do(ctx, purchase.ActivityOrderStatus, func() error {
+		status = s.orders[in.OrderID]
+		return nil
+	})
 }
 
 func (s *shop) CancelOrder(ctx context.Context, in purchase.CancelOrderInput) error {
-	if err := s.enter(purchase.ActivityCancelOrder); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.orders[in.OrderID] == "APPROVED" {
-		return refusal(fault.TypeOf(fault.ErrIllegalTransition), "order is APPROVED")
-	}
-	s.orders[in.OrderID], s.reasons[in.OrderID] = "CANCELLED", in.Reason
-	return nil
+	return s.do(ctx, purchase.ActivityCancelOrder, func() error {
+		if s.orders[in.OrderID] == "APPROVED" {
+			return refusal(fault.TypeOf(fault.ErrIllegalTransition), "order is APPROVED")
+		}
+		s.orders[in.OrderID], s.reasons[in.OrderID] = "CANCELLED", in.Reason
+		return nil
+	})
 }
 
 func (s *shop) ReserveStock(ctx context.Context, in purchase.ReserveStockInput) error {
-	if err := s.enter(purchase.ActivityReserveStock); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	if _, done := s.reserved[in.OrderID]; !done {
+	return s.do(ctx, purchase.ActivityReserveStock, func() error {
+		if _, done := s.reserved[in.OrderID]; done {
+			return nil
+		}
 		for _, it := range in.Items {
 			if s.stock[it.SKU] < it.Quantity {
-				s.mu.Unlock()
 				return refusal(fault.TypeOf(fault.ErrOutOfStock), fmt.Sprintf("out of stock: %s (requested %d, available %d)", it.SKU, it.Quantity, s.stock[it.SKU]))
 			}
 		}
@@ -180,52 +179,42 @@ func (s *shop) ReserveStock(ctx context.Context, in purchase.ReserveStockInput) 
 			s.stock[it.SKU] -= it.Quantity
 		}
 		s.reserved[in.OrderID] = in.Items
-	}
-	s.mu.Unlock()
-	return s.leave(ctx, purchase.ActivityReserveStock)
+		return nil
+	})
 }
 
 func (s *shop) ReleaseStock(ctx context.Context, in purchase.ReleaseStockInput) error {
-	if err := s.enter(purchase.ActivityReleaseStock); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, it := range s.reserved[in.OrderID] {
-		s.stock[it.SKU] += it.Quantity
-	}
-	delete(s.reserved, in.OrderID)
-	return nil
+	return s.do(ctx, purchase.ActivityReleaseStock, func() error {
+		for _, it := range s.reserved[in.OrderID] {
+			s.stock[it.SKU] += it.Quantity
+		}
+		delete(s.reserved, in.OrderID)
+		return nil
+	})
 }
 
 func (s *shop) ChargePayment(ctx context.Context, in purchase.ChargePaymentInput) error {
-	if err := s.enter(purchase.ActivityChargePayment); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	if _, done := s.charged[in.OrderID]; !done {
+	return s.do(ctx, purchase.ActivityChargePayment, func() error {
+		if _, done := s.charged[in.OrderID]; done {
+			return nil
+		}
 		if s.balance[in.CustomerID] < in.AmountCents {
-			s.mu.Unlock()
 			return refusal(fault.TypeOf(fault.ErrInsufficientFunds), "insufficient funds: balance does not cover "+in.AmountCents.String())
 		}
 		s.balance[in.CustomerID] -= in.AmountCents
 		s.charged[in.OrderID] = in.AmountCents
-	}
-	s.mu.Unlock()
-	return s.leave(ctx, purchase.ActivityChargePayment)
+		return nil
+	})
 }
 
 func (s *shop) RefundPayment(ctx context.Context, in purchase.OrderRef) error {
-	if err := s.enter(purchase.ActivityRefundPayment); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if amount, ok := s.charged[in.OrderID]; ok {
-		s.balance["alice"] += amount // every test that pays is alice's
-		delete(s.charged, in.OrderID)
-	}
-	return nil
+	return s.do(ctx, purchase.ActivityRefundPayment, func() error {
+		if amount, ok := s.charged[in.OrderID]; ok {
+			s.balance["alice"] += amount // every test that pays is alice's
+			delete(s.charged, in.OrderID)
+		}
+		return nil
+	})
 }
 
 // fastPolicy keeps the production shape with timeouts short enough that a

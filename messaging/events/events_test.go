@@ -8,14 +8,7 @@ import (
 
 func TestEnvelopeRoundTripsWithCloudEventsNames(t *testing.T) {
 	e := New(SourcePayment, PaymentCaptured, "o-1", Choreography, PaymentCapturedData{OrderID: "o-1", CustomerID: "alice", AmountCents: 9980}, time.Now())
-	raw, err := json.Marshal(e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var attrs map[string]any
-	if err := json.Unmarshal(raw, &attrs); err != nil {
-		t.Fatal(err)
-	}
+	raw, attrs := onTheWire(t, e)
 	for _, k := range []string{"specversion", "id", "type", "source", "subject", "time", "datacontenttype", "sagamode", "data"} {
 		if _, ok := attrs[k]; !ok {
 			t.Errorf("envelope lacks %q: %s", k, raw)
@@ -28,6 +21,20 @@ func TestEnvelopeRoundTripsWithCloudEventsNames(t *testing.T) {
 	if got := Describe(back); got != "captured 99.80 from alice" {
 		t.Fatalf("Describe = %q", got)
 	}
+}
+
+// onTheWire marshals e and reads it back as JSON attributes.
+func onTheWire(t *testing.T, e Envelope) ([]byte, map[string]any) {
+	t.Helper()
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attrs map[string]any
+	if err := json.Unmarshal(b, &attrs); err != nil {
+		t.Fatal(err)
+	}
+	return b, attrs
 }
 
 func TestDecodeRefusesWhatIsNotAnEvent(t *testing.T) {
@@ -56,14 +63,7 @@ func TestDedupeForgetsOnlyTheOldest(t *testing.T) {
 // ignore.
 func TestEnvelopesCarryVersionedTypes(t *testing.T) {
 	e := New(SourceInventory, StockReserved, "o-1", Choreography, StockReservedData{OrderID: "o-1"}, time.Now())
-	b, err := json.Marshal(e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var raw map[string]any
-	if err := json.Unmarshal(b, &raw); err != nil {
-		t.Fatal(err)
-	}
+	b, raw := onTheWire(t, e)
 	if raw["type"] != "io.sagaforge.inventory.stock_reserved.v1" ||
 		raw["dataschema"] != SchemaBase+"io.sagaforge.inventory.stock_reserved.v1.json" {
 		t.Fatalf("on the wire: %s", b)
