@@ -17,17 +17,14 @@ import (
 // order service, whose OrderCancelled makes inventory and payment
 // compensate. After approval both refuse (exit 3).
 func newCancelCmd(env *Env) *cobra.Command {
-	cmd := orderCommand(env, "cancel", "cancel a purchase in flight, in either mode")
-	f := cmd.Flags()
-	reason := f.String("reason", "", "why the customer cancels (shown in the order's reason)")
-	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
-		id := args[0]
-		if len(*reason) > 200 {
+	var reason string
+	cmd := orderCommand(env, "cancel", "cancel a purchase in flight, in either mode", func(ctx context.Context, id, format string) error {
+		if len(reason) > 200 {
 			return usagef("--reason holds at most 200 characters")
 		}
 		// A repeat of this very cancel answers as the first did, so a lost
 		// answer is safe to ask again.
-		rep, err := onPurchase(ctx, env, id, func(svc *purchases.Service) (Report, error) { return svc.Cancel(ctx, id, *reason) })
+		rep, err := onPurchase(ctx, env, id, func(svc *purchases.Service) (Report, error) { return svc.Cancel(ctx, id, reason) })
 		switch {
 		case errors.Is(err, fault.ErrIllegalTransition):
 			return verdictf("cancel refused: %s", strings.TrimPrefix(err.Error(), fault.ErrIllegalTransition.Error()+": "))
@@ -40,4 +37,6 @@ func newCancelCmd(env *Env) *cobra.Command {
 		}
 		return printReport(env, rep, format)
 	})
+	cmd.Flags().StringVar(&reason, "reason", "", "why the customer cancels (shown in the order's reason)")
+	return cmd
 }

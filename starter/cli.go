@@ -150,10 +150,12 @@ func noArgs(_ *cobra.Command, args []string) error {
 	return nil
 }
 
-// orderCommand is a command about one purchase: its one argument is an
-// ORDER_ID, completed from the order service.
-func orderCommand(env *Env, verb, short string) *cobra.Command {
-	return &cobra.Command{Use: verb + " ORDER_ID", Short: short, Args: orderIDArg, ValidArgsFunction: completeOrderIDs(env)}
+// orderCommand is a command about one purchase, with an output format: its
+// one argument is an ORDER_ID, checked and completed from the order
+// service, and handed to run.
+func orderCommand(env *Env, verb, short string, run func(ctx context.Context, orderID, format string) error) *cobra.Command {
+	cmd := &cobra.Command{Use: verb + " ORDER_ID", Short: short, Args: orderIDArg, ValidArgsFunction: completeOrderIDs(env)}
+	return withOutput(cmd, func(ctx context.Context, args []string, format string) error { return run(ctx, args[0], format) })
 }
 
 // orderIDArg wants exactly one ORDER_ID, of the shape every service accepts.

@@ -14,9 +14,7 @@ import (
 
 // newStatusCmd is the status command.
 func newStatusCmd(env *Env) *cobra.Command {
-	cmd := orderCommand(env, "status", "show a purchase's status, in either mode")
-	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
-		id := args[0]
+	return orderCommand(env, "status", "show a purchase's status, in either mode", func(ctx context.Context, id, format string) error {
 		rep, err := onPurchase(ctx, env, id, func(svc *purchases.Service) (Report, error) { return svc.Get(ctx, id, 0) })
 		if errors.Is(err, fault.ErrNotFound) {
 			return fmt.Errorf("no purchase saga for order %s", id)

@@ -20,28 +20,30 @@ import (
 // (its query API) and draws the spans as a waterfall, nested by parent,
 // with each process's name, so that a choreographed saga can be seen whole.
 func newTraceCmd(env *Env) *cobra.Command {
-	cmd := orderCommand(env, "trace", "draw a purchase's trace from Jaeger as a waterfall, in either mode")
-	f := cmd.Flags()
-	jaeger := f.String("jaeger-url", process.Env("JAEGER_URL", "http://127.0.0.1:16686"), "Jaeger's query API (env JAEGER_URL)")
-	width := f.Int("width", 40, "columns of the time bars")
-	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
-		if *width < 10 || *width > 200 {
-			return usagef("--width must be from 10 to 200, got %d", *width)
+	var jaeger string
+	var width int
+	cmd := orderCommand(env, "trace", "draw a purchase's trace from Jaeger as a waterfall, in either mode", func(ctx context.Context, id, format string) error {
+		if width < 10 || width > 200 {
+			return usagef("--width must be from 10 to 200, got %d", width)
 		}
-		tr, err := findTrace(ctx, strings.TrimRight(*jaeger, "/"), args[0])
+		tr, err := findTrace(ctx, strings.TrimRight(jaeger, "/"), id)
 		if err != nil {
 			return err
 		}
 		spans := waterfall(tr)
 		switch format {
 		case FormatJSON:
-			return writeOne(env.Stdout, TraceReport{TraceID: tr.TraceID, OrderID: args[0], Spans: spans})
+			return writeOne(env.Stdout, TraceReport{TraceID: tr.TraceID, OrderID: id, Spans: spans})
 		case FormatJSONL:
 			return writeList(env.Stdout, format, spans)
 		}
-		drawTrace(env.Stdout, args[0], tr.TraceID, spans, *width)
+		drawTrace(env.Stdout, id, tr.TraceID, spans, width)
 		return nil
 	})
+	f := cmd.Flags()
+	f.StringVar(&jaeger, "jaeger-url", process.Env("JAEGER_URL", "http://127.0.0.1:16686"), "Jaeger's query API (env JAEGER_URL)")
+	f.IntVar(&width, "width", 40, "columns of the time bars")
+	return cmd
 }
 
 // jaegerTrace is a trace as Jaeger's query API returns it.
