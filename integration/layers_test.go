@@ -3,49 +3,9 @@ package integration
 import (
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"testing"
 )
-
-// The README's Layout names every folder at the root and every package
-// folder inside the role folders, so the map never falls behind the tree.
-func TestReadmeLayoutListsEveryFolder(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := strings.Index(string(readme), "## Layout")
-	end := strings.Index(string(readme)[start:], "\n## ")
-	layout := string(readme)[start : start+end]
-	named := map[string]bool{}
-	for _, m := range regexp.MustCompile(`([a-z]+)/`).FindAllStringSubmatch(layout, -1) {
-		named[m[1]] = true
-	}
-	roots, err := os.ReadDir("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range roots {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") || e.Name() == "bin" || e.Name() == "bench-results" || e.Name() == "test-artifacts" {
-			continue
-		}
-		if !named[e.Name()] {
-			t.Errorf("the README's Layout does not name %s/", e.Name())
-		}
-	}
-	for _, role := range []string{"saga", "services", "messaging", "platform", "ops"} {
-		subs, err := os.ReadDir("../" + role)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range subs {
-			if e.IsDir() && !named[e.Name()] {
-				t.Errorf("the README's Layout does not name %s/%s/", role, e.Name())
-			}
-		}
-	}
-}
 
 // layers ranks the role folders: a package may import packages of a lower
 // rank, and of its own folder where the rules below allow. The services
