@@ -33,6 +33,12 @@ func NewClient(baseURL string, httpClient *http.Client, token string) *Client {
 	return &Client{baseURL: strings.TrimRight(baseURL, "/"), http: httpClient, token: token}
 }
 
+// ClientFor returns an API client C, a struct that embeds *Client, for the
+// service at baseURL; each API package's NewClient is ClientFor its Client.
+func ClientFor[C ~struct{ *Client }](baseURL string, httpClient *http.Client, token string) C {
+	return C{NewClient(baseURL, httpClient, token)}
+}
+
 // DefaultHTTPClient keeps connections to the services alive: a saga makes
 // several calls to the same three hosts, and a new TCP handshake per call
 // would dominate its latency.

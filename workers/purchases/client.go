@@ -14,9 +14,7 @@ type Client struct{ *web.Client }
 
 // NewClient returns a client for the purchase API at baseURL; token, when
 // set, is sent as a bearer token.
-func NewClient(baseURL string, httpClient *http.Client, token string) Client {
-	return Client{web.NewClient(baseURL, httpClient, token)}
-}
+var NewClient = web.ClientFor[Client]
 
 func purchasePath(orderID, then string) string { return "/purchases/" + url.PathEscape(orderID) + then }
 

@@ -88,9 +88,7 @@ type Client struct{ *web.Client }
 
 // NewClient returns a client for the inventory service at baseURL; token,
 // when set, is sent as a bearer token.
-func NewClient(baseURL string, httpClient *http.Client, token string) Client {
-	return Client{web.NewClient(baseURL, httpClient, token)}
-}
+var NewClient = web.ClientFor[Client]
 
 // Reserve reserves every line of the order or none.
 func (c Client) Reserve(ctx context.Context, req ReserveRequest) (ReservationResponse, error) {

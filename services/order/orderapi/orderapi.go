@@ -85,9 +85,7 @@ type Client struct{ *web.Client }
 
 // NewClient returns a client for the order service at baseURL; token, when
 // set, is sent as a bearer token.
-func NewClient(baseURL string, httpClient *http.Client, token string) Client {
-	return Client{web.NewClient(baseURL, httpClient, token)}
-}
+var NewClient = web.ClientFor[Client]
 
 func orderPath(orderID, then string) string { return "/orders/" + url.PathEscape(orderID) + then }
 

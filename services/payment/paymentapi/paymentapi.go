@@ -80,9 +80,7 @@ type Client struct{ *web.Client }
 
 // NewClient returns a client for the payment service at baseURL; token, when
 // set, is sent as a bearer token.
-func NewClient(baseURL string, httpClient *http.Client, token string) Client {
-	return Client{web.NewClient(baseURL, httpClient, token)}
-}
+var NewClient = web.ClientFor[Client]
 
 // Charge charges the customer for the order.
 func (c Client) Charge(ctx context.Context, req ChargeRequest) (PaymentResponse, error) {
