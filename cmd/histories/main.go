@@ -170,7 +170,8 @@ func (r *recorder) purchase(ctx context.Context, in purchase.Input) (purchase.Re
 		return purchase.Result{}, err
 	}
 	var res purchase.Result
-	return res, run.Get(ctx, &res)
+	err = run.Get(ctx, &res)
+	return res, err
 }
 
 func (r *recorder) save(ctx context.Context, name, orderID string) error {

@@ -44,7 +44,8 @@ func (s *Store) Reserve(ctx context.Context, orderID string, items []api.Item, m
 	res, err := s.Do(ctx, orderID, differs, func(tx *gorm.DB) (Reservation, error) {
 		res := Reservation{OrderID: orderID, Status: api.Reserved, Mode: mode}
 		// A shortage returns an error, which rolls back every decrement.
-		return res, takeStock(tx, items, &res)
+		err := takeStock(tx, items, &res)
+		return res, err
 	})
 	var short *errShortage
 	if !errors.As(err, &short) {

@@ -143,7 +143,8 @@ func (rs Records[R, P]) Do(ctx context.Context, orderID string, differs func(P) 
 		var zero R
 		return zero, err
 	}
-	return rec, rs.outcome(orderID, &rec)
+	err = rs.outcome(orderID, &rec)
+	return rec, err
 }
 
 // Undo compensates orderID's step. With no record, tombstone is inserted:

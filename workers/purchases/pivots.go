@@ -93,7 +93,8 @@ func createOutput(out any) (purchase.CreateOrderOutput, bool) {
 		return v, true
 	case *commonpb.Payloads:
 		var res purchase.CreateOrderOutput
-		return res, converter.GetDefaultDataConverter().FromPayloads(v, &res) == nil
+		ok := converter.GetDefaultDataConverter().FromPayloads(v, &res) == nil
+		return res, ok
 	}
 	return purchase.CreateOrderOutput{}, false
 }

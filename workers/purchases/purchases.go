@@ -306,7 +306,8 @@ func (s *Service) orchestrated(ctx context.Context, orderID string, wait time.Du
 	rep := s.running(wid, runID, orderID)
 	run := s.Temporal.GetWorkflow(ctx, wid, runID)
 	if desc.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		return rep, Outcome(ctx, run, &rep)
+		err := Outcome(ctx, run, &rep)
+		return rep, err
 	}
 	if wait > 0 {
 		waitCtx, cancel := context.WithTimeout(ctx, wait)
