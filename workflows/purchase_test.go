@@ -139,7 +139,9 @@ func (s *shop) do(ctx context.Context, name string, work func() error) error {
 }
 
 func (s *shop) CreateOrder(ctx context.Context, in purchase.CreateOrderInput) (out purchase.CreateOrderOutput, err error) {
-	return out, s.do(ctx, purchase.ActivityCreateOrder, func() error {
+	// out is read after do returns: in "return out, s.do(...)" the order in
+	// which out and the call are evaluated is unspecified.
+	err = s.do(ctx, purchase.ActivityCreateOrder, func() error {
 		for _, it := range in.Items {
 			price, ok := s.prices[it.SKU]
 			if !ok {
@@ -152,6 +154,7 @@ func (s *shop) CreateOrder(ctx context.Context, in purchase.CreateOrderInput) (o
 		}
 		return nil
 	})
+	return out, err
 }
 
 func (s *shop) ApproveOrder(ctx context.Context, in purchase.OrderRef) error {
@@ -165,10 +168,11 @@ func (s *shop) ApproveOrder(ctx context.Context, in purchase.OrderRef) error {
 }
 
 func (s *shop) OrderStatus(ctx context.Context, in purchase.OrderRef) (status string, err error) {
-	return status, s.do(ctx, purchase.ActivityOrderStatus, func() error {
+	err = s.do(ctx, purchase.ActivityOrderStatus, func() error {
 		status = s.orders[in.OrderID]
 		return nil
 	})
+	return status, err
 }
 
 func (s *shop) CancelOrder(ctx context.Context, in purchase.CancelOrderInput) error {
