@@ -36,20 +36,18 @@ func New(c endpoints.Clients) *Activities {
 	return &Activities{orders: c.Orders, inventory: c.Inventory, payments: c.Payments}
 }
 
-// Register registers every activity under its purchase.Activity* name.
-func Register(r worker.ActivityRegistry, a *Activities) {
-	for name, fn := range map[string]any{
-		purchase.ActivityCreateOrder:   a.CreateOrder,
-		purchase.ActivityApproveOrder:  a.ApproveOrder,
-		purchase.ActivityOrderStatus:   a.OrderStatus,
-		purchase.ActivityCancelOrder:   a.CancelOrder,
-		purchase.ActivityReserveStock:  a.ReserveStock,
-		purchase.ActivityReleaseStock:  a.ReleaseStock,
-		purchase.ActivityChargePayment: a.ChargePayment,
-		purchase.ActivityRefundPayment: a.RefundPayment,
-	} {
+// Register registers every activity that purchase.Saga names, under its
+// name, each checked against its typed handle: a worker whose activities do
+// not match the saga refuses to start.
+func Register(r worker.ActivityRegistry, a *Activities) error {
+	impls, err := purchase.Implementations(a)
+	if err != nil {
+		return err
+	}
+	for name, fn := range impls {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
+	return nil
 }
 
 // CreateOrder creates the PENDING order and returns its total.

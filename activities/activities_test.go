@@ -34,7 +34,9 @@ func newEnv(t *testing.T) *testsuite.TestActivityEnvironment {
 func activityEnv(acts *activities.Activities) *testsuite.TestActivityEnvironment {
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
-	activities.Register(env, acts)
+	if err := activities.Register(env, acts); err != nil {
+		panic(err)
+	}
 	return env
 }
 
@@ -49,7 +51,7 @@ func appError(t *testing.T, err error) *temporal.ApplicationError {
 
 func TestRefusalsAreNonRetryableAndTyped(t *testing.T) {
 	env := newEnv(t)
-	if _, err := env.ExecuteActivity(purchase.ActivityCreateOrder, purchase.CreateOrderInput{
+	if _, err := env.ExecuteActivity(purchase.CreateOrder.Name, purchase.CreateOrderInput{
 		OrderID: "o-1", CustomerID: "bob", Items: []purchase.Item{{SKU: "SKU-2", Quantity: 1}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -59,10 +61,10 @@ func TestRefusalsAreNonRetryableAndTyped(t *testing.T) {
 		input    any
 		errType  string
 	}{
-		{"out of stock", purchase.ActivityReserveStock, purchase.ReserveStockInput{OrderID: "o-2", Items: []purchase.Item{{SKU: "SKU-OUT", Quantity: 1}}}, fault.TypeOf(fault.ErrOutOfStock)},
-		{"declined", purchase.ActivityChargePayment, purchase.ChargePaymentInput{OrderID: "o-1", CustomerID: "bob", AmountCents: 19900}, fault.TypeOf(fault.ErrInsufficientFunds)},
-		{"unknown sku", purchase.ActivityCreateOrder, purchase.CreateOrderInput{OrderID: "o-3", CustomerID: "alice", Items: []purchase.Item{{SKU: "NOPE", Quantity: 1}}}, fault.TypeOf(fault.ErrInvalid)},
-		{"approve unknown", purchase.ActivityApproveOrder, purchase.OrderRef{OrderID: "o-404"}, fault.TypeOf(fault.ErrNotFound)},
+		{"out of stock", purchase.ReserveStock.Name, purchase.ReserveStockInput{OrderID: "o-2", Items: []purchase.Item{{SKU: "SKU-OUT", Quantity: 1}}}, fault.TypeOf(fault.ErrOutOfStock)},
+		{"declined", purchase.ChargePayment.Name, purchase.ChargePaymentInput{OrderID: "o-1", CustomerID: "bob", AmountCents: 19900}, fault.TypeOf(fault.ErrInsufficientFunds)},
+		{"unknown sku", purchase.CreateOrder.Name, purchase.CreateOrderInput{OrderID: "o-3", CustomerID: "alice", Items: []purchase.Item{{SKU: "NOPE", Quantity: 1}}}, fault.TypeOf(fault.ErrInvalid)},
+		{"approve unknown", purchase.ApproveOrder.Name, purchase.OrderRef{OrderID: "o-404"}, fault.TypeOf(fault.ErrNotFound)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := env.ExecuteActivity(tc.activity, tc.input)
@@ -72,10 +74,10 @@ func TestRefusalsAreNonRetryableAndTyped(t *testing.T) {
 			}
 		})
 	}
-	if _, err := env.ExecuteActivity(purchase.ActivityCancelOrder, purchase.CancelOrderInput{OrderID: "o-1", Reason: "declined"}); err != nil {
+	if _, err := env.ExecuteActivity(purchase.CancelOrder.Name, purchase.CancelOrderInput{OrderID: "o-1", Reason: "declined"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := env.ExecuteActivity(purchase.ActivityApproveOrder, purchase.OrderRef{OrderID: "o-1"})
+	_, err := env.ExecuteActivity(purchase.ApproveOrder.Name, purchase.OrderRef{OrderID: "o-1"})
 	if appErr := appError(t, err); appErr.Type() != fault.TypeOf(fault.ErrIllegalTransition) {
 		t.Fatalf("approve a cancelled order: %v, want %s", err, fault.TypeOf(fault.ErrIllegalTransition))
 	}
@@ -87,16 +89,16 @@ func TestCompensationsSucceedWithNothingToUndo(t *testing.T) {
 		activity string
 		input    any
 	}{
-		{purchase.ActivityRefundPayment, purchase.OrderRef{OrderID: "ghost"}},
-		{purchase.ActivityReleaseStock, purchase.ReleaseStockInput{OrderID: "ghost", Reason: "compensated"}},
-		{purchase.ActivityCancelOrder, purchase.CancelOrderInput{OrderID: "ghost", Reason: "compensated"}},
+		{purchase.RefundPayment.Name, purchase.OrderRef{OrderID: "ghost"}},
+		{purchase.ReleaseStock.Name, purchase.ReleaseStockInput{OrderID: "ghost", Reason: "compensated"}},
+		{purchase.CancelOrder.Name, purchase.CancelOrderInput{OrderID: "ghost", Reason: "compensated"}},
 	} {
 		if _, err := env.ExecuteActivity(c.activity, c.input); err != nil {
 			t.Fatalf("%s with nothing to undo: %v", c.activity, err)
 		}
 	}
 	// The tombstones refuse the late actions.
-	_, err := env.ExecuteActivity(purchase.ActivityChargePayment, purchase.ChargePaymentInput{OrderID: "ghost", CustomerID: "alice", AmountCents: 100})
+	_, err := env.ExecuteActivity(purchase.ChargePayment.Name, purchase.ChargePaymentInput{OrderID: "ghost", CustomerID: "alice", AmountCents: 100})
 	if appErr := appError(t, err); appErr.Type() != fault.TypeOf(fault.ErrCompensated) {
 		t.Fatalf("late charge: %v, want %s", err, fault.TypeOf(fault.ErrCompensated))
 	}
@@ -115,8 +117,8 @@ func TestServerErrorsAndOutagesStayRetryable(t *testing.T) {
 		activity string
 		input    any
 	}{
-		{"503", purchase.ActivityReserveStock, purchase.ReserveStockInput{OrderID: "o-1", Items: []purchase.Item{{SKU: "SKU-1", Quantity: 1}}}},
-		{"connection refused", purchase.ActivityCancelOrder, purchase.CancelOrderInput{OrderID: "o-1", Reason: "x"}},
+		{"503", purchase.ReserveStock.Name, purchase.ReserveStockInput{OrderID: "o-1", Items: []purchase.Item{{SKU: "SKU-1", Quantity: 1}}}},
+		{"connection refused", purchase.CancelOrder.Name, purchase.CancelOrderInput{OrderID: "o-1", Reason: "x"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := env.ExecuteActivity(tc.activity, tc.input)

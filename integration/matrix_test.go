@@ -6,7 +6,6 @@ import (
 
 	"github.com/sagaforge/saga/ops/matrix"
 	"github.com/sagaforge/saga/ops/stack"
-	"github.com/sagaforge/saga/platform/faultplan"
 )
 
 // TestFailureMatrixPart is the part of make matrix that fits in make test:
@@ -14,7 +13,7 @@ import (
 // after the work, down past the step deadline, cancelled just before and
 // killed, in both modes. Every cell must end consistent, and the audit hold.
 func TestFailureMatrixPart(t *testing.T) {
-	cells := matrix.Cells(nil, []string{faultplan.OpCharge, faultplan.OpApprove, faultplan.OpRefund},
+	cells := matrix.Cells(nil, []string{"charge", "approve", "refund"},
 		[]string{matrix.LostAfter, matrix.DownPast, matrix.CancelBefore, matrix.Killed}, matrix.DefaultTiming)
 	var watcher *matrix.Watcher
 	s, _ := startStackWithConfig(t, func(cfg *stack.Config) {
@@ -33,7 +32,7 @@ func TestFailureMatrixPart(t *testing.T) {
 		if !c.Reached() {
 			t.Errorf("%s %s %s: the driver did %v of what the cell needs", c.Mode, c.Op, c.Fault, c.Acted)
 		}
-		if c.Fault == matrix.CancelBefore && c.Op == faultplan.OpCharge && c.Status == "CANCELLED" {
+		if c.Fault == matrix.CancelBefore && c.Op == "charge" && c.Status == "CANCELLED" {
 			cancelled++
 		}
 	}

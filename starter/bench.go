@@ -66,8 +66,12 @@ func newBenchCmd(env *Env) *cobra.Command {
 		if _, err := orders.List(ctx, orderapi.StatusApproved); err != nil {
 			return fmt.Errorf("cannot reach the order service at %s: %w", env.Services.Order, err)
 		}
+		direct, err := bench.Direct(clients)
+		if err != nil {
+			return err
+		}
 		purchasers := map[string]bench.Purchaser{
-			"direct": bench.Direct(clients),
+			"direct": direct,
 			"choreography": func(ctx context.Context, in purchase.Input) (string, error) {
 				return purchaseChoreographedStatus(ctx, orders, in)
 			},

@@ -50,7 +50,7 @@ func (a *timedActivity) ExecuteActivity(ctx context.Context, in *interceptor.Exe
 		outcome = "failed"
 	}
 	a.duration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(
-		attribute.String(purchase.MetricStep, purchase.StepOf[activity.GetInfo(ctx).ActivityType.Name]),
+		attribute.String(purchase.MetricStep, purchase.Saga.StepOf(activity.GetInfo(ctx).ActivityType.Name)),
 		attribute.String(purchase.MetricMode, string(purchase.Orchestration)), attribute.String(purchase.MetricOutcome, outcome)))
 	return out, err
 }

@@ -33,6 +33,8 @@ func New(c client.Client, policy workflows.Policy, acts *activities.Activities, 
 		MaxConcurrentWorkflowTaskPollers: 8,
 	})
 	w.RegisterWorkflowWithOptions(workflows.Purchase{Policy: policy}.Run, workflow.RegisterOptions{Name: purchase.WorkflowType})
-	activities.Register(w, acts)
+	if err := activities.Register(w, acts); err != nil {
+		return nil, err
+	}
 	return w, nil
 }

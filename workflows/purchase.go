@@ -6,7 +6,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/log"
@@ -82,22 +82,22 @@ var (
 // recorded before them (testdata/v0) have no such commands.
 const searchAttributesVersion = "search-attributes"
 
-// Run creates the order (PENDING), reserves stock, charges the payment and
-// approves the order. The steps come in three classes (docs/failures.md):
-// create, reserve and charge are compensatable, and each registers its
-// compensation before it is called, so a step that timed out after the
-// service did its work is still undone; approve is the pivot, after which the
-// saga only goes forward. On a failure before the pivot, or when the customer
-// cancels (update "cancel"), the compensations run in reverse order and the
-// saga ends CANCELLED with the reason; if a compensation cannot be done, the
-// workflow fails with ErrTypeCompensationFailed. Query "state" tells where it
-// is.
+// Run runs purchase.Saga's steps in order (docs/failures.md): the
+// compensatable ones, each registering its compensation before it is
+// called, so a step that timed out after the service did its work is still
+// undone; then the pivot, after which the saga only goes forward; then the
+// retriable steps, which retry until they succeed. On a failure before the
+// pivot, or when the customer cancels (update "cancel"), the compensations
+// run in reverse order and the saga ends CANCELLED with the reason; if a
+// compensation cannot be done, the workflow fails with
+// ErrTypeCompensationFailed. Query "state" tells where it is.
 func (p Purchase) Run(ctx workflow.Context, in purchase.Input) (purchase.Result, error) {
 	stepsCtx, cancelSteps := workflow.WithCancel(ctx)
 	s := &saga{
 		ctx:    stepsCtx,
 		policy: p.Policy,
 		log:    log.With(workflow.GetLogger(ctx), "order_id", in.OrderID),
+		facts:  purchase.Facts{Input: in},
 		result: purchase.Result{OrderID: in.OrderID, Progress: purchase.Begun()},
 		state:  purchase.State{OrderID: in.OrderID, Status: purchase.SagaRunning},
 	}
@@ -107,7 +107,7 @@ func (p Purchase) Run(ctx workflow.Context, in purchase.Input) (purchase.Result,
 	}
 	s.upsert(ctx, searchOrderID.ValueSet(in.OrderID), searchCustomerID.ValueSet(in.CustomerID), searchSagaStatus.ValueSet(string(purchase.SagaRunning)))
 
-	result, err := s.run(ctx, in)
+	result, err := s.run(ctx)
 	s.done = true
 	// The SDK's metrics handler counts once, not again on replay.
 	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{purchase.MetricMode: string(purchase.Orchestration), purchase.MetricOutcome: string(result.Status)}).
@@ -117,72 +117,37 @@ func (p Purchase) Run(ctx workflow.Context, in purchase.Input) (purchase.Result,
 	return result, err
 }
 
-func (s *saga) run(ctx workflow.Context, in purchase.Input) (purchase.Result, error) {
-	var created purchase.CreateOrderOutput
-	cancelOrder := undo{
-		Name:     purchase.CompensationCancelOrder,
-		Summary:  func() string { return "Cancel order " + in.OrderID + ": " + s.result.Reason },
-		Activity: purchase.ActivityCancelOrder,
-		Input:    func() any { return purchase.CancelOrderInput{OrderID: in.OrderID, Reason: s.result.Reason} },
+// run takes the saga through its steps by their class. The first step
+// creates the order, so its total is known once it is done.
+func (s *saga) run(ctx workflow.Context) (purchase.Result, error) {
+	for i, st := range purchase.Saga.Steps {
+		var err error
+		switch st.Class {
+		case purchase.Compensatable:
+			err = s.compensatable(st)
+		case purchase.Pivot:
+			err = s.pivot(ctx, st)
+		case purchase.Retriable:
+			continue // after the approval, below
+		}
+		if err != nil {
+			result, err := s.abort(ctx, err)
+			if result.Status != purchase.StatusApproved {
+				return result, err
+			}
+			break // approved by an earlier, lost attempt: forward it goes
+		}
+		if i == 0 {
+			s.result.TotalCents = s.facts.TotalCents
+			s.upsert(ctx, searchOrderTotal.ValueSet(int64(s.facts.TotalCents)))
+		}
 	}
-	releaseStock := undo{
-		Name:     purchase.CompensationReleaseStock,
-		Summary:  func() string { return "Release " + items(in.Items) },
-		Activity: purchase.ActivityReleaseStock,
-		Input:    func() any { return purchase.ReleaseStockInput{OrderID: in.OrderID, Reason: s.result.Reason} },
+	if s.result.Status != purchase.StatusApproved {
+		s.result.Status = purchase.StatusApproved
+		s.setStatus(ctx, purchase.SagaApproved)
+		s.log.Info("purchase approved", "total_cents", int64(s.result.TotalCents))
 	}
-	refundPayment := undo{
-		Name:     purchase.CompensationRefundPayment,
-		Summary:  func() string { return "Refund " + created.TotalCents.String() + " to " + in.CustomerID },
-		Activity: purchase.ActivityRefundPayment,
-		Input:    func() any { return purchase.OrderRef{OrderID: in.OrderID} },
-	}
-	s.everyUndo = []undo{cancelOrder, releaseStock, refundPayment}
-
-	if err := s.compensatable(step{
-		Name:     purchase.StepCreateOrder,
-		Summary:  "Create order " + in.OrderID + " for " + in.CustomerID + ": " + items(in.Items),
-		Activity: purchase.ActivityCreateOrder,
-		Input:    purchase.CreateOrderInput(in),
-		Output:   &created,
-		Undo:     cancelOrder,
-	}); err != nil {
-		return s.abort(ctx, err)
-	}
-	s.result.TotalCents = created.TotalCents
-	s.upsert(ctx, searchOrderTotal.ValueSet(int64(created.TotalCents)))
-
-	if err := s.compensatable(step{
-		Name:     purchase.StepReserveStock,
-		Summary:  "Reserve " + items(in.Items),
-		Activity: purchase.ActivityReserveStock,
-		Input:    purchase.ReserveStockInput{OrderID: in.OrderID, Items: in.Items},
-		Undo:     releaseStock,
-	}); err != nil {
-		return s.abort(ctx, err)
-	}
-
-	if err := s.compensatable(step{
-		Name:     purchase.StepChargePayment,
-		Summary:  "Charge " + created.TotalCents.String() + " to " + in.CustomerID,
-		Activity: purchase.ActivityChargePayment,
-		Input:    purchase.ChargePaymentInput{OrderID: in.OrderID, CustomerID: in.CustomerID, AmountCents: created.TotalCents},
-		Undo:     refundPayment,
-	}); err != nil {
-		return s.abort(ctx, err)
-	}
-
-	if err := s.pivot(ctx, step{
-		Name:     purchase.StepApproveOrder,
-		Summary:  "Approve order " + in.OrderID,
-		Activity: purchase.ActivityApproveOrder,
-		Input:    purchase.OrderRef{OrderID: in.OrderID},
-	}); err != nil {
-		return s.abort(ctx, err)
-	}
-	s.result.Status = purchase.StatusApproved
-	s.setStatus(ctx, purchase.SagaApproved)
-	s.log.Info("purchase approved", "total_cents", int64(s.result.TotalCents))
+	s.forward(ctx)
 	return s.result, nil
 }
 
@@ -206,7 +171,7 @@ func (s *saga) handle(ctx workflow.Context, cancelSteps workflow.CancelFunc) err
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req purchase.CancelRequest) error {
 			switch {
-			case s.state.Status == purchase.SagaApproved || s.forwardOnly || s.state.CurrentStep == purchase.StepApproveOrder:
+			case s.state.Status == purchase.SagaApproved || s.forwardOnly || s.state.CurrentStep == purchase.Saga.Pivot().Name:
 				return fmt.Errorf("order %s is approved (or being approved) and can no longer be cancelled", s.state.OrderID)
 			case s.state.Status != purchase.SagaRunning || s.cancelReason != "":
 				return fmt.Errorf("order %s can no longer be cancelled: the saga is %s", s.state.OrderID, s.state.Status)
@@ -245,6 +210,14 @@ func (p Policy) pivotOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{StartToCloseTimeout: p.StepTimeout, RetryPolicy: &retry}
 }
 
+// retriableOptions retry a retriable step until it succeeds: no deadline,
+// no limit on attempts, the step's capped backoff.
+func (p Policy) retriableOptions(summary string) workflow.ActivityOptions {
+	o := p.pivotOptions()
+	o.Summary = summary
+	return o
+}
+
 func (p Policy) compensationOptions() workflow.ActivityOptions {
 	retry := p.CompensationRetry
 	return workflow.ActivityOptions{
@@ -252,26 +225,6 @@ func (p Policy) compensationOptions() workflow.ActivityOptions {
 		ScheduleToCloseTimeout: p.CompensationDeadline,
 		RetryPolicy:            &retry,
 	}
-}
-
-// step is one forward step of the saga: what it calls with what, and, for a
-// compensatable step, the compensation it registers before it runs.
-type step struct {
-	Name     string
-	Summary  string // shown in the Web UI
-	Activity string
-	Input    any
-	Output   any // nil when the step returns nothing
-	Undo     undo
-}
-
-// undo is a step's compensation. Its summary and input are built when it
-// runs, because they carry the reason the saga stopped.
-type undo struct {
-	Name     string
-	Summary  func() string
-	Activity string
-	Input    func() any
 }
 
 // stepError is a step's failure, with the step's name.
@@ -291,8 +244,8 @@ type saga struct {
 	log              log.Logger
 	result           purchase.Result
 	state            purchase.State
-	compensations    []undo
-	everyUndo        []undo // every compensatable step's undo, in step order
+	facts            purchase.Facts
+	compensations    []*purchase.Undo
 	searchAttributes bool   // this run upserts search attributes (version >= 1)
 	cancelReason     string // set by the cancel update
 	forwardOnly      bool   // the pivot has started: no cancel is taken
@@ -318,7 +271,7 @@ func (s *saga) setStatus(ctx workflow.Context, status purchase.SagaStatus) {
 // answer that it did nothing, so the compensation is dropped again; any other
 // failure keeps it, because the service may have done the work before the
 // failure reached us.
-func (s *saga) compensatable(st step) error {
+func (s *saga) compensatable(st purchase.Step) error {
 	s.compensations = append(s.compensations, st.Undo)
 	err := s.execute(s.ctx, st)
 	if err != nil && leftNoEffect(err) {
@@ -334,11 +287,11 @@ const pivotVersion = "pivot-forward-only"
 // pivot runs the step after which the saga only goes forward. It is not
 // started once a cancel has arrived; once started, no cancel interrupts it
 // and no deadline gives up on it. When its answer is lost past the step
-// deadline, the order service is asked where the order is: APPROVED means
+// deadline, the step's Ask question is put to its service: APPROVED means
 // the pivot happened, CANCELLED that it never will (compensating is then
 // right), PENDING that it is tried again. Compensating an approval whose
 // outcome is unknown would refund a customer who keeps the goods.
-func (s *saga) pivot(ctx workflow.Context, st step) error {
+func (s *saga) pivot(ctx workflow.Context, st purchase.Step) error {
 	if workflow.GetVersion(ctx, pivotVersion, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return s.execute(s.ctx, st)
 	}
@@ -352,11 +305,11 @@ func (s *saga) pivot(ctx workflow.Context, st step) error {
 		if err == nil || definite(err) {
 			return err
 		}
-		s.log.Warn("pivot outcome unknown; asking the order service", "step", st.Name, "error", err)
+		s.log.Warn("pivot outcome unknown; asking its service", "step", st.Name, "error", err)
 		opts := s.policy.pivotOptions()
-		opts.Summary = "Ask where order " + s.result.OrderID + " is (the approval's answer was lost)"
+		opts.Summary = "Ask where order " + s.result.OrderID + " is (the " + st.Name + " step's answer was lost)"
 		var status string
-		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(forward, opts), purchase.ActivityOrderStatus,
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(forward, opts), st.Ask.Name,
 			purchase.OrderRef{OrderID: s.result.OrderID}).Get(forward, &status); err != nil {
 			return &stepError{step: st.Name, err: err} // a refusal: the order is gone
 		}
@@ -371,17 +324,57 @@ func (s *saga) pivot(ctx workflow.Context, st step) error {
 	}
 }
 
+// retriableVersion guards the retriable steps after the pivot: histories
+// recorded before them ended at the approval.
+const retriableVersion = "retriable-steps"
+
+// forward runs the retriable steps after the pivot. Each is tried as a step
+// first, then, if its outcome is still open, until it succeeds, with no
+// deadline. No cancel stops it. A refusal is a defect, never a reason to
+// undo: it is logged as an error and counted, and the saga stays approved.
+func (s *saga) forward(ctx workflow.Context) {
+	if workflow.GetVersion(ctx, retriableVersion, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	forward, _ := workflow.NewDisconnectedContext(ctx)
+	for _, st := range purchase.Saga.Steps {
+		if st.Class != purchase.Retriable {
+			continue
+		}
+		err := s.execute(forward, st)
+		if err != nil && !definite(err) {
+			err = s.call(forward, st, workflow.WithActivityOptions(forward, s.policy.retriableOptions(st.Summary(s.facts))), false)
+		}
+		if err != nil {
+			s.log.Error("a step after the pivot was refused: a defect, the saga stays approved", "step", st.Name, "error", err)
+			workflow.GetMetricsHandler(ctx).WithTags(map[string]string{purchase.MetricStep: st.Name, purchase.MetricMode: string(purchase.Orchestration)}).
+				Counter(purchase.MetricDefects).Inc(1)
+		}
+	}
+	s.state.CurrentStep = ""
+}
+
 // execute runs one forward step, as a local activity or a regular one as the
 // policy says, and records it as done.
-func (s *saga) execute(ctx workflow.Context, st step) error {
-	s.state.CurrentStep = st.Name
-	var f workflow.Future
+func (s *saga) execute(ctx workflow.Context, st purchase.Step) error {
+	summary := st.Summary(s.facts)
 	if s.policy.LocalSteps {
-		f = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, s.policy.localStepOptions(st.Summary)), st.Activity, st.Input)
-	} else {
-		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, s.policy.stepOptions(st.Summary)), st.Activity, st.Input)
+		return s.call(ctx, st, workflow.WithLocalActivityOptions(ctx, s.policy.localStepOptions(summary)), true)
 	}
-	if err := f.Get(ctx, st.Output); err != nil {
+	return s.call(ctx, st, workflow.WithActivityOptions(ctx, s.policy.stepOptions(summary)), false)
+}
+
+// call runs the step's activity in actx, as a local activity or not, and
+// records the step as done.
+func (s *saga) call(ctx workflow.Context, st purchase.Step, actx workflow.Context, local bool) error {
+	s.state.CurrentStep = st.Name
+	err := st.Call.Run(&s.facts, func(activity string, in, out any) error {
+		if local {
+			return workflow.ExecuteLocalActivity(actx, activity, in).Get(ctx, out)
+		}
+		return workflow.ExecuteActivity(actx, activity, in).Get(ctx, out)
+	})
+	if err != nil {
 		s.log.Info("step failed", "step", st.Name, "error", err)
 		return &stepError{step: st.Name, err: err}
 	}
@@ -403,34 +396,39 @@ const fenceVersion = "fenced-abort"
 // or a step now times out) and never register their compensations, and the
 // lost task may even have approved the order. So unless the cause is a
 // refusal, which every retry meets again at the same step, the abort is
-// fenced: the order is cancelled first (once cancelled it can never be
-// approved; found approved, the saga was approved and goes forward), then
-// every compensatable step is undone, reached or not, since an undo of what
-// never happened only leaves a tombstone.
+// fenced: the first step is undone first (once the order is cancelled it
+// can never be approved; found approved, the saga was approved and goes
+// forward), then every other compensatable step, reached or not, since an
+// undo of what never happened only leaves a tombstone.
 func (s *saga) abort(ctx workflow.Context, cause error) (purchase.Result, error) {
 	s.result.Reason = reason(cause)
 	if s.cancelReason != "" && errors.As(cause, new(*temporal.CanceledError)) {
 		s.result.Reason = s.cancelReason
 	}
+	s.facts.Reason = s.result.Reason
 	s.setStatus(ctx, purchase.SagaCompensating)
 	undoCtx, _ := workflow.NewDisconnectedContext(ctx)
-	undos := make([]undo, 0, len(s.everyUndo))
+	var undos []*purchase.Undo
 	for i := len(s.compensations) - 1; i >= 0; i-- {
 		undos = append(undos, s.compensations[i])
 	}
 	fenced := s.policy.LocalSteps && !definite(cause) && workflow.GetVersion(ctx, fenceVersion, workflow.DefaultVersion, 1) >= 1
 	if fenced {
-		undos = append(undos[:0], s.everyUndo[0])
-		for i := len(s.everyUndo) - 1; i >= 1; i-- {
-			undos = append(undos, s.everyUndo[i])
+		undos = []*purchase.Undo{purchase.Saga.Steps[0].Undo} // the fence
+		for _, st := range slices.Backward(purchase.Saga.Steps[1:]) {
+			if st.Undo != nil {
+				undos = append(undos, st.Undo)
+			}
 		}
 	}
 	var failed []error
 	for i, c := range undos {
 		s.state.CurrentStep = c.Name
 		opts := s.policy.compensationOptions()
-		opts.Summary = c.Summary()
-		err := workflow.ExecuteActivity(workflow.WithActivityOptions(undoCtx, opts), c.Activity, c.Input()).Get(undoCtx, nil)
+		opts.Summary = c.Summary(s.facts)
+		err := c.Call.Run(&s.facts, func(activity string, in, out any) error {
+			return workflow.ExecuteActivity(workflow.WithActivityOptions(undoCtx, opts), activity, in).Get(undoCtx, out)
+		})
 		if fenced && i == 0 && refusedAsApproved(err) {
 			return s.approvedEarlier(undoCtx)
 		}
@@ -456,15 +454,6 @@ func (s *saga) abort(ctx workflow.Context, cause error) (purchase.Result, error)
 	return s.result, nil
 }
 
-// items describes a cart for summaries: "2 x SKU-1, 1 x SKU-2".
-func items(its []purchase.Item) string {
-	parts := make([]string, len(its))
-	for i, it := range its {
-		parts[i] = fmt.Sprintf("%d x %s", it.Quantity, it.SKU)
-	}
-	return strings.Join(parts, ", ")
-}
-
 // refusedAsApproved tells whether a cancel of the order was refused because
 // the order is approved.
 func refusedAsApproved(err error) bool {
@@ -472,12 +461,13 @@ func refusedAsApproved(err error) bool {
 	return errors.As(err, &appErr) && appErr.Type() == fault.TypeOf(fault.ErrIllegalTransition)
 }
 
-// approvedEarlier ends the saga APPROVED: a fenced abort found the order
+// approvedEarlier ends the saga's way back: a fenced abort found the order
 // approved by an earlier, lost attempt of this saga's workflow task, so
-// every step was done and the purchase stands.
+// every step up to the pivot was done and the purchase stands.
 func (s *saga) approvedEarlier(ctx workflow.Context) (purchase.Result, error) {
 	s.log.Warn("order found approved by an earlier attempt; the saga goes forward", "reason", s.result.Reason)
-	s.result.Status, s.result.Reason, s.result.Progress = purchase.StatusApproved, "", purchase.Completed()
+	s.result.Status, s.result.Reason, s.result.Progress = purchase.StatusApproved, "", purchase.Saga.Completed()
+	s.facts.Reason = ""
 	s.setStatus(ctx, purchase.SagaApproved)
 	return s.result, nil
 }

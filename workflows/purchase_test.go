@@ -141,7 +141,7 @@ func (s *shop) do(ctx context.Context, name string, work func() error) error {
 func (s *shop) CreateOrder(ctx context.Context, in purchase.CreateOrderInput) (out purchase.CreateOrderOutput, err error) {
 	// out is read after do returns: in "return out, s.do(...)" the order in
 	// which out and the call are evaluated is unspecified.
-	err = s.do(ctx, purchase.ActivityCreateOrder, func() error {
+	err = s.do(ctx, purchase.CreateOrder.Name, func() error {
 		for _, it := range in.Items {
 			price, ok := s.prices[it.SKU]
 			if !ok {
@@ -158,7 +158,7 @@ func (s *shop) CreateOrder(ctx context.Context, in purchase.CreateOrderInput) (o
 }
 
 func (s *shop) ApproveOrder(ctx context.Context, in purchase.OrderRef) error {
-	return s.do(ctx, purchase.ActivityApproveOrder, func() error {
+	return s.do(ctx, purchase.ApproveOrder.Name, func() error {
 		if s.orders[in.OrderID] == "CANCELLED" {
 			return refusal(fault.TypeOf(fault.ErrIllegalTransition), "order is CANCELLED")
 		}
@@ -168,7 +168,7 @@ func (s *shop) ApproveOrder(ctx context.Context, in purchase.OrderRef) error {
 }
 
 func (s *shop) OrderStatus(ctx context.Context, in purchase.OrderRef) (status string, err error) {
-	err = s.do(ctx, purchase.ActivityOrderStatus, func() error {
+	err = s.do(ctx, purchase.OrderStatus.Name, func() error {
 		status = s.orders[in.OrderID]
 		return nil
 	})
@@ -176,7 +176,7 @@ func (s *shop) OrderStatus(ctx context.Context, in purchase.OrderRef) (status st
 }
 
 func (s *shop) CancelOrder(ctx context.Context, in purchase.CancelOrderInput) error {
-	return s.do(ctx, purchase.ActivityCancelOrder, func() error {
+	return s.do(ctx, purchase.CancelOrder.Name, func() error {
 		if s.orders[in.OrderID] == "APPROVED" {
 			return refusal(fault.TypeOf(fault.ErrIllegalTransition), "order is APPROVED")
 		}
@@ -186,7 +186,7 @@ func (s *shop) CancelOrder(ctx context.Context, in purchase.CancelOrderInput) er
 }
 
 func (s *shop) ReserveStock(ctx context.Context, in purchase.ReserveStockInput) error {
-	return s.do(ctx, purchase.ActivityReserveStock, func() error {
+	return s.do(ctx, purchase.ReserveStock.Name, func() error {
 		if _, done := s.reserved[in.OrderID]; done {
 			return nil
 		}
@@ -204,7 +204,7 @@ func (s *shop) ReserveStock(ctx context.Context, in purchase.ReserveStockInput) 
 }
 
 func (s *shop) ReleaseStock(ctx context.Context, in purchase.ReleaseStockInput) error {
-	return s.do(ctx, purchase.ActivityReleaseStock, func() error {
+	return s.do(ctx, purchase.ReleaseStock.Name, func() error {
 		for _, it := range s.reserved[in.OrderID] {
 			s.stock[it.SKU] += it.Quantity
 		}
@@ -214,7 +214,7 @@ func (s *shop) ReleaseStock(ctx context.Context, in purchase.ReleaseStockInput) 
 }
 
 func (s *shop) ChargePayment(ctx context.Context, in purchase.ChargePaymentInput) error {
-	return s.do(ctx, purchase.ActivityChargePayment, func() error {
+	return s.do(ctx, purchase.ChargePayment.Name, func() error {
 		if _, done := s.charged[in.OrderID]; done {
 			return nil
 		}
@@ -228,7 +228,7 @@ func (s *shop) ChargePayment(ctx context.Context, in purchase.ChargePaymentInput
 }
 
 func (s *shop) RefundPayment(ctx context.Context, in purchase.OrderRef) error {
-	return s.do(ctx, purchase.ActivityRefundPayment, func() error {
+	return s.do(ctx, purchase.RefundPayment.Name, func() error {
 		if amount, ok := s.charged[in.OrderID]; ok {
 			s.balance["alice"] += amount // every test that pays is alice's
 			delete(s.charged, in.OrderID)
@@ -268,12 +268,11 @@ func execute(t *testing.T, s *shop, in purchase.Input) (purchase.Result, error) 
 	env := ts.NewTestWorkflowEnvironment()
 	s.env = env
 	env.RegisterWorkflowWithOptions(workflows.Purchase{Policy: fastPolicy(localSteps)}.Run, workflow.RegisterOptions{Name: purchase.WorkflowType})
-	for name, fn := range map[string]any{
-		purchase.ActivityCreateOrder: s.CreateOrder, purchase.ActivityApproveOrder: s.ApproveOrder, purchase.ActivityOrderStatus: s.OrderStatus,
-		purchase.ActivityCancelOrder: s.CancelOrder, purchase.ActivityReserveStock: s.ReserveStock,
-		purchase.ActivityReleaseStock: s.ReleaseStock, purchase.ActivityChargePayment: s.ChargePayment,
-		purchase.ActivityRefundPayment: s.RefundPayment,
-	} {
+	impls, err := purchase.Implementations(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, fn := range impls {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
 	env.ExecuteWorkflow(purchase.WorkflowType, in)
@@ -281,7 +280,7 @@ func execute(t *testing.T, s *shop, in purchase.Input) (purchase.Result, error) 
 		t.Fatal("workflow did not complete")
 	}
 	var res purchase.Result
-	err := env.GetWorkflowError()
+	err = env.GetWorkflowError()
 	if err == nil {
 		if gerr := env.GetWorkflowResult(&res); gerr != nil {
 			t.Fatal(gerr)
@@ -319,10 +318,10 @@ func TestApproved(t *testing.T) {
 	if res.Status != purchase.StatusApproved || res.TotalCents != 29880 || len(res.Compensations) != 0 {
 		t.Fatalf("result %+v, want APPROVED for 298.80 with no compensation", res)
 	}
-	if !slices.Equal(res.Steps, []string{purchase.StepCreateOrder, purchase.StepReserveStock, purchase.StepChargePayment, purchase.StepApproveOrder}) {
+	if !slices.Equal(res.Steps, []string{"create", "reserve", "charge", "approve"}) {
 		t.Fatalf("steps %v", res.Steps)
 	}
-	wantCalls(t, s, purchase.ActivityCreateOrder, purchase.ActivityReserveStock, purchase.ActivityChargePayment, purchase.ActivityApproveOrder)
+	wantCalls(t, s, purchase.CreateOrder.Name, purchase.ReserveStock.Name, purchase.ChargePayment.Name, purchase.ApproveOrder.Name)
 	if s.orders["o-1"] != "APPROVED" || s.stock["SKU-1"] != 998 || s.balance["alice"] != 1_000_000-29880 {
 		t.Fatalf("state: order %s, SKU-1 %d, alice %s", s.orders["o-1"], s.stock["SKU-1"], s.balance["alice"])
 	}
@@ -334,8 +333,8 @@ func TestOutOfStockCancelsOrderAndRunsNothingElse(t *testing.T) {
 	if res.Status != purchase.StatusCancelled || !strings.Contains(res.Reason, "out of stock") {
 		t.Fatalf("result %+v, want CANCELLED for out of stock", res)
 	}
-	wantCalls(t, s, purchase.ActivityCreateOrder, purchase.ActivityReserveStock, purchase.ActivityCancelOrder)
-	if !slices.Equal(res.Compensations, []string{purchase.CompensationCancelOrder}) {
+	wantCalls(t, s, purchase.CreateOrder.Name, purchase.ReserveStock.Name, purchase.CancelOrder.Name)
+	if !slices.Equal(res.Compensations, []string{"cancel"}) {
 		t.Fatalf("compensations %v, want only cancel order", res.Compensations)
 	}
 	if s.orders["o-1"] != "CANCELLED" || s.reasons["o-1"] != res.Reason || s.stock["SKU-1"] != 1000 {
@@ -350,9 +349,9 @@ func TestDeclinedReleasesStockAndCancelsOrder(t *testing.T) {
 	if res.Status != purchase.StatusCancelled || !strings.Contains(res.Reason, "insufficient funds") {
 		t.Fatalf("result %+v, want CANCELLED for insufficient funds", res)
 	}
-	wantCalls(t, s, purchase.ActivityCreateOrder, purchase.ActivityReserveStock, purchase.ActivityChargePayment,
-		purchase.ActivityReleaseStock, purchase.ActivityCancelOrder)
-	if !slices.Equal(res.Compensations, []string{purchase.CompensationReleaseStock, purchase.CompensationCancelOrder}) {
+	wantCalls(t, s, purchase.CreateOrder.Name, purchase.ReserveStock.Name, purchase.ChargePayment.Name,
+		purchase.ReleaseStock.Name, purchase.CancelOrder.Name)
+	if !slices.Equal(res.Compensations, []string{"release", "cancel"}) {
 		t.Fatalf("compensations %v", res.Compensations)
 	}
 	if s.stock["SKU-2"] != 100 || s.orders["o-bob"] != "CANCELLED" || s.balance["bob"] != 5000 {
@@ -362,14 +361,14 @@ func TestDeclinedReleasesStockAndCancelsOrder(t *testing.T) {
 
 func TestApproveFailureRefundsReleasesAndCancelsInReverseOrder(t *testing.T) {
 	s := newShop()
-	s.refuse[purchase.ActivityApproveOrder] = refusal(fault.TypeOf(fault.ErrIllegalTransition), "order o-1 cannot be approved")
+	s.refuse[purchase.ApproveOrder.Name] = refusal(fault.TypeOf(fault.ErrIllegalTransition), "order o-1 cannot be approved")
 	res := run(t, s, alice(item("SKU-2", 2)))
 	if res.Status != purchase.StatusCancelled {
 		t.Fatalf("result %+v, want CANCELLED", res)
 	}
-	wantCalls(t, s, purchase.ActivityCreateOrder, purchase.ActivityReserveStock, purchase.ActivityChargePayment, purchase.ActivityApproveOrder,
-		purchase.ActivityRefundPayment, purchase.ActivityReleaseStock, purchase.ActivityCancelOrder)
-	if !slices.Equal(res.Compensations, []string{purchase.CompensationRefundPayment, purchase.CompensationReleaseStock, purchase.CompensationCancelOrder}) {
+	wantCalls(t, s, purchase.CreateOrder.Name, purchase.ReserveStock.Name, purchase.ChargePayment.Name, purchase.ApproveOrder.Name,
+		purchase.RefundPayment.Name, purchase.ReleaseStock.Name, purchase.CancelOrder.Name)
+	if !slices.Equal(res.Compensations, []string{"refund", "release", "cancel"}) {
 		t.Fatalf("compensations %v, want refund, release, cancel", res.Compensations)
 	}
 	wantUndone(t, s, "o-1")
@@ -377,16 +376,16 @@ func TestApproveFailureRefundsReleasesAndCancelsInReverseOrder(t *testing.T) {
 
 func TestTransientErrorsAreRetried(t *testing.T) {
 	s := newShop()
-	s.transientFailures[purchase.ActivityReserveStock] = 2
-	s.transientFailures[purchase.ActivityChargePayment] = 3
+	s.transientFailures[purchase.ReserveStock.Name] = 2
+	s.transientFailures[purchase.ChargePayment.Name] = 3
 	res := run(t, s, alice(item("SKU-1", 1)))
 	if res.Status != purchase.StatusApproved {
 		t.Fatalf("result %+v, want APPROVED after retries", res)
 	}
-	wantCalls(t, s, purchase.ActivityCreateOrder,
-		purchase.ActivityReserveStock, purchase.ActivityReserveStock, purchase.ActivityReserveStock,
-		purchase.ActivityChargePayment, purchase.ActivityChargePayment, purchase.ActivityChargePayment, purchase.ActivityChargePayment,
-		purchase.ActivityApproveOrder)
+	wantCalls(t, s, purchase.CreateOrder.Name,
+		purchase.ReserveStock.Name, purchase.ReserveStock.Name, purchase.ReserveStock.Name,
+		purchase.ChargePayment.Name, purchase.ChargePayment.Name, purchase.ChargePayment.Name, purchase.ChargePayment.Name,
+		purchase.ApproveOrder.Name)
 	if s.stock["SKU-1"] != 999 || s.balance["alice"] != 1_000_000-4990 {
 		t.Fatalf("retries took effect more than once: SKU-1 %d, alice %s", s.stock["SKU-1"], s.balance["alice"])
 	}
@@ -394,7 +393,7 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 
 func TestStepThatTimesOutAfterDoingItsWorkIsCompensated(t *testing.T) {
 	s := newShop()
-	s.hangAfterWork[purchase.ActivityChargePayment] = 1000
+	s.hangAfterWork[purchase.ChargePayment.Name] = 1000
 	res := run(t, s, alice(item("SKU-2", 1)))
 	// The SDK's timeout and the activity's own expired context race: the
 	// reason says either, and both mean the charge ran out of time.
@@ -404,9 +403,9 @@ func TestStepThatTimesOutAfterDoingItsWorkIsCompensated(t *testing.T) {
 	// With local steps, not a refusal means a fenced abort: the order
 	// first, then every compensatable step; regular activities undo what
 	// they registered, in reverse order.
-	want := []string{purchase.CompensationCancelOrder, purchase.CompensationRefundPayment, purchase.CompensationReleaseStock}
+	want := []string{"cancel", "refund", "release"}
 	if !localSteps {
-		want = []string{purchase.CompensationRefundPayment, purchase.CompensationReleaseStock, purchase.CompensationCancelOrder}
+		want = []string{"refund", "release", "cancel"}
 	}
 	if !slices.Equal(res.Compensations, want) {
 		t.Fatalf("compensations %v, want the order cancelled, then the charge refunded even though it never answered", res.Compensations)
@@ -416,27 +415,27 @@ func TestStepThatTimesOutAfterDoingItsWorkIsCompensated(t *testing.T) {
 
 func TestCompensationRetriesTransientErrors(t *testing.T) {
 	s := newShop()
-	s.transientFailures[purchase.ActivityReleaseStock] = 3
+	s.transientFailures[purchase.ReleaseStock.Name] = 3
 	in := purchase.Input{OrderID: "o-bob", CustomerID: "bob", Items: []purchase.Item{item("SKU-2", 1)}}
 	res := run(t, s, in)
 	if res.Status != purchase.StatusCancelled || s.stock["SKU-2"] != 100 {
 		t.Fatalf("result %+v, SKU-2 %d; want CANCELLED with stock back", res, s.stock["SKU-2"])
 	}
-	if n := strings.Count(strings.Join(s.calls, " "), purchase.ActivityReleaseStock); n != 4 {
+	if n := strings.Count(strings.Join(s.calls, " "), purchase.ReleaseStock.Name); n != 4 {
 		t.Fatalf("release stock called %d times, want 3 failures and 1 success", n)
 	}
 }
 
 func TestCompensationThatCannotBeDoneFailsTheWorkflowPlainly(t *testing.T) {
 	s := newShop()
-	s.refuse[purchase.ActivityReleaseStock] = refusal(fault.TypeOf(fault.ErrNotFound), "reservation store lost")
+	s.refuse[purchase.ReleaseStock.Name] = refusal(fault.TypeOf(fault.ErrNotFound), "reservation store lost")
 	in := purchase.Input{OrderID: "o-bob", CustomerID: "bob", Items: []purchase.Item{item("SKU-2", 1)}}
 	_, err := execute(t, s, in)
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || appErr.Type() != purchase.ErrTypeCompensationFailed {
 		t.Fatalf("workflow error %v, want %s", err, purchase.ErrTypeCompensationFailed)
 	}
-	if !strings.Contains(appErr.Error(), "release stock") || !strings.Contains(appErr.Error(), "manual repair") {
+	if !strings.Contains(appErr.Error(), "release: ") || !strings.Contains(appErr.Error(), "manual repair") {
 		t.Fatalf("error %q does not say which compensation failed and what to do", appErr.Error())
 	}
 	var partial purchase.Result
@@ -454,14 +453,14 @@ func TestInvalidOrderIsCancelledWithoutCompensating(t *testing.T) {
 	if res.Status != purchase.StatusCancelled || !strings.Contains(res.Reason, "unknown sku") {
 		t.Fatalf("result %+v, want CANCELLED for the unknown sku", res)
 	}
-	wantCalls(t, s, purchase.ActivityCreateOrder)
+	wantCalls(t, s, purchase.CreateOrder.Name)
 }
 
 func TestStepThatNeverRecoversGivesUpAndCompensates(t *testing.T) {
 	s := newShop()
-	s.transientFailures[purchase.ActivityChargePayment] = 1000 // the payment service is down
+	s.transientFailures[purchase.ChargePayment.Name] = 1000 // the payment service is down
 	res := run(t, s, alice(item("SKU-1", 3)))
-	if res.Status != purchase.StatusCancelled || !strings.Contains(res.Reason, purchase.StepChargePayment) {
+	if res.Status != purchase.StatusCancelled || !strings.Contains(res.Reason, "charge") {
 		t.Fatalf("result %+v, want CANCELLED naming the charge step", res)
 	}
 	if s.stock["SKU-1"] != 1000 || s.orders["o-1"] != "CANCELLED" {
@@ -474,12 +473,12 @@ func TestStepThatNeverRecoversGivesUpAndCompensates(t *testing.T) {
 // refunding a customer who keeps the goods.
 func TestApprovalAnswerLostPastTheDeadlineGoesForward(t *testing.T) {
 	s := newShop()
-	s.hangAfterWork[purchase.ActivityApproveOrder] = 1000 // every answer is lost
+	s.hangAfterWork[purchase.ApproveOrder.Name] = 1000 // every answer is lost
 	res := run(t, s, alice(item("SKU-2", 1)))
-	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || res.Steps[len(res.Steps)-1] != purchase.StepApproveOrder {
+	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || res.Steps[len(res.Steps)-1] != "approve" {
 		t.Fatalf("result %+v, want APPROVED with nothing compensated", res)
 	}
-	if !slices.Contains(s.calls, purchase.ActivityOrderStatus) || slices.Contains(s.calls, purchase.ActivityRefundPayment) {
+	if !slices.Contains(s.calls, purchase.OrderStatus.Name) || slices.Contains(s.calls, purchase.RefundPayment.Name) {
 		t.Fatalf("calls %v: want the order's status asked, and no refund", s.calls)
 	}
 	if s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-19900 || s.stock["SKU-2"] != 99 {
@@ -491,13 +490,13 @@ func TestApprovalAnswerLostPastTheDeadlineGoesForward(t *testing.T) {
 // never done, and it is tried again rather than compensated.
 func TestApprovalThatNeverReachedTheServiceIsTriedAgain(t *testing.T) {
 	s := newShop()
-	s.transientFailures[purchase.ActivityApproveOrder] = 5 // the policy's attempts, all before the work
+	s.transientFailures[purchase.ApproveOrder.Name] = 5 // the policy's attempts, all before the work
 	res := run(t, s, alice(item("SKU-1", 1)))
 	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 {
 		t.Fatalf("result %+v, want APPROVED", res)
 	}
-	i := slices.Index(s.calls, purchase.ActivityOrderStatus)
-	if i < 0 || !slices.Equal(s.calls[i:], []string{purchase.ActivityOrderStatus, purchase.ActivityApproveOrder}) {
+	i := slices.Index(s.calls, purchase.OrderStatus.Name)
+	if i < 0 || !slices.Equal(s.calls[i:], []string{purchase.OrderStatus.Name, purchase.ApproveOrder.Name}) {
 		t.Fatalf("calls %v: want the status asked (PENDING), then approve once more", s.calls)
 	}
 }
@@ -507,8 +506,8 @@ func TestApprovalThatNeverReachedTheServiceIsTriedAgain(t *testing.T) {
 // steps are compensated.
 func TestApprovalOfAnOrderCancelledMeanwhileCompensates(t *testing.T) {
 	s := newShop()
-	s.transientFailures[purchase.ActivityApproveOrder] = 5
-	s.cancelOrderOn = purchase.ActivityOrderStatus
+	s.transientFailures[purchase.ApproveOrder.Name] = 5
+	s.cancelOrderOn = purchase.OrderStatus.Name
 	res := run(t, s, alice(item("SKU-1", 1)))
 	if res.Status != purchase.StatusCancelled {
 		t.Fatalf("result %+v, want CANCELLED", res)
@@ -518,8 +517,8 @@ func TestApprovalOfAnOrderCancelledMeanwhileCompensates(t *testing.T) {
 
 func TestWorkflowCancelDuringThePivotDoesNotInterruptIt(t *testing.T) {
 	s := newShop()
-	s.cancelWorkflowOn = purchase.ActivityApproveOrder
-	s.hangAfterWork[purchase.ActivityApproveOrder] = 1
+	s.cancelWorkflowOn = purchase.ApproveOrder.Name
+	s.hangAfterWork[purchase.ApproveOrder.Name] = 1
 	res := run(t, s, alice(item("SKU-1", 1)))
 	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-4990 {
 		t.Fatalf("result %+v, order %s, alice %s; want APPROVED, charged, nothing undone", res, s.orders["o-1"], s.balance["alice"])
@@ -528,13 +527,13 @@ func TestWorkflowCancelDuringThePivotDoesNotInterruptIt(t *testing.T) {
 
 func TestWorkflowCancelBeforeThePivotCompensates(t *testing.T) {
 	s := newShop()
-	s.cancelWorkflowOn = purchase.ActivityChargePayment
+	s.cancelWorkflowOn = purchase.ChargePayment.Name
 	res := run(t, s, alice(item("SKU-1", 1)))
 	if res.Status != purchase.StatusCancelled {
 		t.Fatalf("result %+v, want CANCELLED", res)
 	}
 	wantUndone(t, s, "o-1")
-	if slices.Contains(s.calls, purchase.ActivityApproveOrder) {
+	if slices.Contains(s.calls, purchase.ApproveOrder.Name) {
 		t.Fatalf("calls %v: the pivot must not start once a cancel has arrived", s.calls)
 	}
 }
@@ -543,12 +542,12 @@ func TestWorkflowCancelBeforeThePivotCompensates(t *testing.T) {
 // nothing of ours exists to undo, and cancelling would cancel theirs.
 func TestIdempotencyConflictOnCreateCompensatesNothing(t *testing.T) {
 	s := newShop()
-	s.refuse[purchase.ActivityCreateOrder] = refusal(fault.TypeOf(fault.ErrIdempotencyConflict), "order o-1 exists with other items or customer")
+	s.refuse[purchase.CreateOrder.Name] = refusal(fault.TypeOf(fault.ErrIdempotencyConflict), "order o-1 exists with other items or customer")
 	res := run(t, s, alice(item("SKU-1", 1)))
 	if res.Status != purchase.StatusCancelled || len(res.Compensations) != 0 {
 		t.Fatalf("result %+v, want CANCELLED with no compensation", res)
 	}
-	wantCalls(t, s, purchase.ActivityCreateOrder)
+	wantCalls(t, s, purchase.CreateOrder.Name)
 }
 
 // With local steps, a workflow task that ran the steps and was then lost
@@ -562,7 +561,7 @@ func TestAbortAfterALostApprovalGoesForward(t *testing.T) {
 	}
 	s := newShop()
 	s.orders["o-1"], s.charged["o-1"], s.balance["alice"] = "APPROVED", 4990, 1_000_000-4990
-	s.transientFailures[purchase.ActivityReserveStock] = 1000
+	s.transientFailures[purchase.ReserveStock.Name] = 1000
 	res := run(t, s, alice(item("SKU-1", 1)))
 	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || len(res.Steps) != 4 {
 		t.Fatalf("result %+v, want APPROVED with every step and nothing compensated", res)
@@ -581,8 +580,8 @@ func TestCancelUndoesStepsALostTaskMayHaveDone(t *testing.T) {
 	s := newShop()
 	s.reserved["o-1"] = []purchase.Item{item("SKU-1", 1)} // done by the lost task
 	s.stock["SKU-1"] = 999
-	s.cancelWorkflowOn = purchase.ActivityCreateOrder
-	s.hangAfterWork[purchase.ActivityCreateOrder] = 1
+	s.cancelWorkflowOn = purchase.CreateOrder.Name
+	s.hangAfterWork[purchase.CreateOrder.Name] = 1
 	res := run(t, s, alice(item("SKU-1", 1)))
 	if res.Status != purchase.StatusCancelled || s.stock["SKU-1"] != 1000 || len(s.reserved) != 0 || s.orders["o-1"] != "CANCELLED" {
 		t.Fatalf("result %+v, SKU-1 %d, reserved %v, order %s; want the lost reservation released", res, s.stock["SKU-1"], s.reserved, s.orders["o-1"])

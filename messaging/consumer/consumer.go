@@ -50,12 +50,19 @@ type Subscription struct {
 	// Fences record facts every saga mode relies on, such as an approval
 	// that makes later refunds and releases refusable.
 	Fences map[events.Type]Handler
+	// Retriables take an approved saga on, and fence in every mode: they
+	// retry until they succeed, and a refusal is a defect that is
+	// dead-lettered and counted, never a reason to undo.
+	Retriables map[events.Type]Handler
 }
 
 // handler finds the handler of e and how long its failures are retried.
 func (r *Runner) handler(sub Subscription, e events.Envelope) (Handler, time.Duration, bool) {
 	if h, ok := sub.Fences[e.Type]; ok {
 		return h, r.CompensateFor, true
+	}
+	if h, ok := sub.Retriables[e.Type]; ok {
+		return h, forever, true
 	}
 	if e.SagaMode != events.Choreography {
 		return nil, 0, false // the orchestrator drives this saga
@@ -226,7 +233,7 @@ func (r *Runner) handleBatch(ctx context.Context, log *slog.Logger, sub Subscrip
 		if err != nil {
 			return err // dead-lettered alone
 		}
-		handler, _, ok := r.handler(sub, e)
+		handler, retryFor, ok := r.handler(sub, e)
 		if !ok {
 			return nil
 		}
@@ -240,7 +247,7 @@ func (r *Runner) handleBatch(ctx context.Context, log *slog.Logger, sub Subscrip
 			elog.DebugContext(hctx, "handled")
 		case errors.Is(h.err, outbox.ErrAlreadyProcessed):
 			elog.InfoContext(hctx, "duplicate delivery ignored")
-		case refused && meaning.Event:
+		case refused && meaning.Event && retryFor != forever:
 			elog.InfoContext(hctx, "refused", "reason", h.err)
 		default:
 			span.End() // handled again alone, under a span of its own
@@ -327,6 +334,13 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 		case errors.Is(err, outbox.ErrAlreadyProcessed):
 			log.InfoContext(ctx, "duplicate delivery ignored")
 			return
+		case refused && !meaning.Retryable && retryFor == forever:
+			// A step after the pivot has no refusal in any correct run.
+			span.SetStatus(codes.Error, err.Error())
+			metrics.defects.Add(ctx, 1, metric.WithAttributes(attribute.String(purchase.MetricStep, op),
+				attribute.String(purchase.MetricMode, string(events.Choreography))))
+			r.deadLetter(ctx, log, sub, m, e, "a step after the pivot was refused (a defect): "+err.Error(), attempt)
+			return
 		case refused && meaning.Event:
 			// The refusal's own event (or the state it refers to, which
 			// was published when it was reached) carries the saga on.
@@ -351,6 +365,9 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 		}
 	}
 }
+
+// forever is the retry window of a retriable step: no deadline.
+const forever = time.Duration(1<<63 - 1)
 
 // ErrPermanent marks a handler failure that retrying cannot fix.
 var ErrPermanent = errors.New("permanent failure")
@@ -412,12 +429,8 @@ func Decoded[D any](handle func(ctx context.Context, orderID string, d D) error)
 // chain names it; the fault plan reaches the same step in both modes by it.
 func opOf(consumer string, typ events.Type) string {
 	service, _, _ := strings.Cut(consumer, ".")
-	for _, r := range events.Chain {
-		if r.Service == service && r.Event == typ {
-			return r.Op
-		}
-	}
-	return ""
+	r, _ := events.ReactionOf(service, typ)
+	return r.Op
 }
 
 // Wire builds a service's subscriptions from events.Chain: a consumer group
@@ -425,6 +438,9 @@ func opOf(consumer string, typ events.Type) string {
 // handled by handlers[type] in its chain class. Every reaction of the
 // service in the chain needs its handler, and every handler its reaction.
 func Wire(service string, handlers map[events.Type]Handler) ([]Subscription, error) {
+	if err := events.CheckSaga(); err != nil {
+		return nil, fmt.Errorf("the saga is not well formed: %w", err)
+	}
 	var subs []Subscription
 	byTopic := map[string]int{}
 	used := 0
@@ -443,7 +459,8 @@ func Wire(service string, handlers map[events.Type]Handler) ([]Subscription, err
 			i = len(subs)
 			byTopic[topic] = i
 			subs = append(subs, Subscription{Name: service + ".on-" + events.TopicName(topic), Topic: topic,
-				Handlers: map[events.Type]Handler{}, Compensations: map[events.Type]Handler{}, Fences: map[events.Type]Handler{}})
+				Handlers: map[events.Type]Handler{}, Compensations: map[events.Type]Handler{}, Fences: map[events.Type]Handler{},
+				Retriables: map[events.Type]Handler{}})
 		}
 		switch r.Class {
 		case events.Forward:
@@ -452,6 +469,8 @@ func Wire(service string, handlers map[events.Type]Handler) ([]Subscription, err
 			subs[i].Compensations[r.Event] = h
 		case events.Fence:
 			subs[i].Fences[r.Event] = h
+		case events.Retriable:
+			subs[i].Retriables[r.Event] = h
 		}
 	}
 	if used != len(handlers) {
@@ -467,6 +486,7 @@ var tracer = telemetry.Tracer("messaging/consumer")
 var metrics = func() (m struct {
 	steps                metric.Float64Histogram
 	retries, deadLetters metric.Int64Counter
+	defects              metric.Int64Counter
 	lag                  metric.Int64Gauge
 }) {
 	meter := telemetry.Meter("messaging/consumer")
@@ -474,6 +494,7 @@ var metrics = func() (m struct {
 		metric.WithDescription("How long a saga step or compensation took, by step, mode and outcome."))
 	m.retries, _ = meter.Int64Counter("saga.consumer.retries", metric.WithDescription("Handler tries that failed and were tried again, by consumer group."))
 	m.deadLetters, _ = meter.Int64Counter("saga.consumer.dead_letters", metric.WithDescription("Events given up on and dead-lettered, by consumer group."))
+	m.defects, _ = meter.Int64Counter(purchase.MetricDefects, metric.WithDescription("Refusals of steps after the pivot, which no correct run meets, by step and mode."))
 	m.lag, _ = meter.Int64Gauge("messaging.kafka.consumer.lag", metric.WithUnit("{message}"),
 		metric.WithDescription("Messages behind the partition's end after the last one handled, by group, topic and partition."))
 	return m

@@ -12,7 +12,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/platform/faultplan"
 )
 
 type recordingDLQ struct {
@@ -88,12 +87,12 @@ func TestConsumersNameTheirStepsForTheFaultPlan(t *testing.T) {
 		typ      events.Type
 		want     string
 	}{
-		{"inventory.on-order", events.OrderCreated, faultplan.OpReserve},
-		{"inventory.on-order", events.OrderCancelled, faultplan.OpRelease},
-		{"payment.on-inventory", events.StockReserved, faultplan.OpCharge},
-		{"payment.on-order", events.OrderCancelled, faultplan.OpRefund},
-		{"order.on-payment", events.PaymentCaptured, faultplan.OpApprove},
-		{"order.on-deadletter", events.EventDeadLettered, faultplan.OpCancel},
+		{"inventory.on-order", events.OrderCreated, "reserve"},
+		{"inventory.on-order", events.OrderCancelled, "release"},
+		{"payment.on-inventory", events.StockReserved, "charge"},
+		{"payment.on-order", events.OrderCancelled, "refund"},
+		{"order.on-payment", events.PaymentCaptured, "approve"},
+		{"order.on-deadletter", events.EventDeadLettered, "cancel"},
 		{"payment.on-order", events.OrderCreated, "note charge"},
 		{"payment.on-order", events.OrderApproved, "fence"},
 		{"order.on-order", events.OrderCreated, ""},

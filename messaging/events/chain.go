@@ -1,7 +1,16 @@
 package events
 
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sagaforge/saga/saga/purchase"
+)
+
 // Class is what a reaction is to the saga: a step forward, the undo of one,
-// or a fence that every mode relies on.
+// a step after the pivot, or a fence that every mode relies on.
 type Class string
 
 const (
@@ -11,14 +20,18 @@ const (
 	// Compensation undoes a choreographed saga's step; it retries for as
 	// long as the orchestrator retries an undo.
 	Compensation Class = "compensation"
+	// Retriable takes an approved saga on: it retries until it succeeds,
+	// and a refusal is a defect, dead-lettered and counted, that cancels
+	// nothing. It runs whatever drives the order, since it also fences.
+	Retriable Class = "retriable"
 	// Fence records a fact whatever drives the order: an approval makes
 	// later refunds and releases refusable.
 	Fence Class = "fence"
 )
 
 // Reaction is one link of the choreographed saga: when Event is published,
-// Service performs Op (named as the orchestrator's steps and compensations
-// are), which may publish one of Emits.
+// Service performs Op (named as purchase.Saga names its steps and
+// compensations), which may publish one of Emits.
 type Reaction struct {
 	Event   Type
 	Service string
@@ -27,46 +40,130 @@ type Reaction struct {
 	Emits   []Type
 }
 
-// Chain is the choreographed saga, whole: the services' consumers are wired
-// from it (consumer.Wire) and docs/failures.md shows it.
-var Chain = []Reaction{
-	{OrderCreated, "inventory", "reserve", Forward, []Type{StockReserved, StockRejected}},
-	{OrderCreated, "payment", "note charge", Forward, nil},
-	{StockReserved, "payment", "charge", Forward, []Type{PaymentCaptured, PaymentDeclined}},
-	{PaymentCaptured, "order", "approve", Forward, []Type{OrderApproved}},
-	{StockRejected, "order", "cancel", Compensation, []Type{OrderCancelled}},
-	{PaymentDeclined, "inventory", "release", Compensation, []Type{StockReleased}},
-	{StockReleased, "order", "cancel", Compensation, []Type{OrderCancelled}},
-	{OrderCancelled, "inventory", "release", Compensation, []Type{StockReleased}},
-	{OrderCancelled, "payment", "refund", Compensation, []Type{PaymentRefunded}},
-	{EventDeadLettered, "order", "cancel", Compensation, []Type{OrderCancelled}},
-	{OrderApproved, "inventory", "fence", Fence, nil},
-	{OrderApproved, "payment", "fence", Fence, nil},
+// Chain is the choreographed saga, whole, read off purchase.Saga: the
+// services' consumers are wired from it (consumer.Wire) and
+// docs/failures.md shows it.
+var Chain = chainOf(purchase.Saga)
+
+// chainOf reads the reactions off a saga: each step after the first reacts
+// to its Reacts event (and notes its Notes event), each compensation to its
+// Reacts events, and every other service that holds a compensatable step
+// fences on the pivot's event, unless a retriable step of its own reacts
+// to it already (such a step fences as it goes).
+func chainOf(saga purchase.Definition) []Reaction {
+	var forward, undo, fence []Reaction
+	emits := func(evs ...string) []Type {
+		var out []Type
+		for _, e := range evs {
+			if e != "" {
+				out = append(out, Type(e))
+			}
+		}
+		return out
+	}
+	for _, st := range saga.Steps {
+		if st.Notes != "" {
+			forward = append(forward, Reaction{Type(st.Notes), st.Service, "note " + st.Name, Forward, nil})
+		}
+		if st.Reacts != "" {
+			class := Forward
+			if st.Class == purchase.Retriable {
+				class = Retriable
+			}
+			forward = append(forward, Reaction{Type(st.Reacts), st.Service, st.Name, class, emits(st.Done, st.Refused)})
+		}
+		if st.Undo != nil {
+			for _, e := range st.Undo.Reacts {
+				undo = append(undo, Reaction{Type(e), st.Service, st.Undo.Name, Compensation, emits(st.Undo.Done)})
+			}
+		}
+	}
+	pivot := saga.Pivot()
+	for _, st := range saga.Steps {
+		if st.Class != purchase.Compensatable || st.Service == pivot.Service {
+			continue
+		}
+		r := Reaction{Type(pivot.Done), st.Service, "fence", Fence, nil}
+		taken := func(x Reaction) bool { return x.Service == r.Service && x.Event == r.Event }
+		if !slices.ContainsFunc(forward, taken) && !slices.ContainsFunc(fence, taken) {
+			fence = append(fence, r)
+		}
+	}
+	return slices.Concat(forward, undo, fence)
 }
 
-// TopicOf is the topic an event type is published on.
+// ReactionOf is the reaction of service to events of type t, if it has one.
+func ReactionOf(service string, t Type) (Reaction, bool) {
+	for _, r := range Chain {
+		if r.Service == service && r.Event == t {
+			return r, true
+		}
+	}
+	return Reaction{}, false
+}
+
+// CheckSaga tells whether purchase.Saga is well formed and every event it
+// names is a known type, published by the service the saga says; a service
+// checks it before it consumes.
+func CheckSaga() error {
+	errs := []error{purchase.Saga.Check()}
+	for _, e := range purchase.Saga.Events() {
+		if _, ok := dataTypes[Type(e)]; !ok {
+			errs = append(errs, fmt.Errorf("the saga names event %s, which package events does not know", e))
+		}
+	}
+	for _, r := range Chain {
+		for _, e := range r.Emits {
+			if TopicName(TopicOf(e)) != r.Service {
+				errs = append(errs, fmt.Errorf("%s emits %s, which goes to %s", r.Service, e, TopicOf(e)))
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, r := range Chain {
+		key := r.Service + "/" + string(r.Event)
+		if seen[key] {
+			errs = append(errs, fmt.Errorf("%s reacts to %s twice", r.Service, r.Event))
+		}
+		seen[key] = true
+	}
+	return errors.Join(errs...)
+}
+
+// TopicOf is the topic an event type is published on: its service's
+// (the one purchase.Saga says records a step or compensation with it), or
+// the dead letters'; "" for a type the saga does not publish.
 func TopicOf(t Type) string {
-	switch t {
-	case OrderCreated, OrderApproved, OrderCancelled:
-		return TopicOrder
-	case StockReserved, StockRejected, StockReleased:
-		return TopicInventory
-	case EventDeadLettered:
+	if t == EventDeadLettered {
 		return TopicDeadLetter
 	}
-	return TopicPayment
+	if service, ok := publishers[t]; ok {
+		return service + ".events"
+	}
+	return ""
 }
+
+// publishers are the services that publish each event of the saga.
+var publishers = func() map[Type]string {
+	out := map[Type]string{}
+	for _, st := range purchase.Saga.Steps {
+		for _, e := range []string{st.Done, st.Refused} {
+			if e != "" {
+				out[Type(e)] = st.Service
+			}
+		}
+		if st.Undo != nil {
+			out[Type(st.Undo.Done)] = st.Service
+		}
+	}
+	return out
+}()
 
 // TopicName is the short name of a topic in consumer group names:
 // inventory.on-order reads order.events.
 func TopicName(topic string) string {
-	switch topic {
-	case TopicOrder:
-		return "order"
-	case TopicInventory:
-		return "inventory"
-	case TopicPayment:
-		return "payment"
+	if service, ok := strings.CutSuffix(topic, ".events"); ok {
+		return service
 	}
 	return "deadletter"
 }

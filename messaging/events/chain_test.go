@@ -1,23 +1,58 @@
 package events
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/sagaforge/saga/saga/purchase"
 )
 
-// Every event a reaction may emit is published on the topic TopicOf says,
-// by the service that reacts; and each service reacts to an event once.
-func TestChainIsConsistent(t *testing.T) {
-	seen := map[string]bool{}
-	for _, r := range Chain {
-		key := r.Service + "/" + string(r.Event)
-		if seen[key] {
-			t.Errorf("%s reacts to %s twice", r.Service, r.Event)
+// The saga the services run is well formed: every event it names is known
+// and published on its service's topic, and each service reacts to an event
+// once.
+func TestTheSagaIsWellFormed(t *testing.T) {
+	if err := CheckSaga(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The chain follows the saga: every step after the first, and every
+// compensation, is a reaction of its service; the participants other than
+// the pivot's service fence on its event.
+func TestChainFollowsTheSaga(t *testing.T) {
+	has := func(event, service, op string, class Class) {
+		t.Helper()
+		r, ok := ReactionOf(service, Type(event))
+		if !ok || r.Op != op || r.Class != class {
+			t.Errorf("%s on %s: %+v (%v); want %s, %s", service, event, r, ok, op, class)
 		}
-		seen[key] = true
-		for _, e := range r.Emits {
-			if TopicName(TopicOf(e)) != r.Service {
-				t.Errorf("%s emits %s, which goes to %s", r.Service, e, TopicOf(e))
+	}
+	for _, st := range purchase.Saga.Steps[1:] {
+		class := Forward
+		if st.Class == purchase.Retriable {
+			class = Retriable
+		}
+		has(st.Reacts, st.Service, st.Name, class)
+		if st.Undo != nil {
+			for _, e := range st.Undo.Reacts {
+				has(e, st.Service, st.Undo.Name, Compensation)
 			}
 		}
+	}
+	has("OrderApproved", "payment", "fence", Fence)
+	if _, ok := ReactionOf("order", OrderApproved); ok {
+		t.Error("the order service reacts to its own approval")
+	}
+}
+
+// A saga that breaks the class rules is refused with a reason naming the
+// step.
+func TestCheckRefusesAMisorderedSaga(t *testing.T) {
+	steps := append([]purchase.Step{}, purchase.Saga.Steps...)
+	steps[0], steps[1] = steps[1], steps[0]
+	bad := purchase.Definition{Steps: append(steps, purchase.Step{Name: "late", Class: purchase.Compensatable})}
+	err := bad.Check()
+	if err == nil || !strings.Contains(err.Error(), "late") || !strings.Contains(err.Error(), "reserve") {
+		t.Fatalf("Check: %v; want it to name the misplaced steps", err)
 	}
 }

@@ -163,48 +163,34 @@ type Saga struct {
 	Settled bool
 }
 
-// Summarize reads the saga's progress off an order's events.
+// Summarize reads the saga's progress off an order's events, by the events
+// purchase.Saga says record each step and compensation done.
 func Summarize(evs []Envelope) Saga {
 	s := Saga{Progress: purchase.Begun()}
-	var cancelled, reserved, released, captured, refunded bool
+	seen := map[Type]bool{}
 	for _, e := range evs {
-		switch e.Type {
-		case OrderCancelled:
-			cancelled = true
-		case StockReserved:
-			reserved = true
-		case StockReleased:
-			released = true
-		case PaymentCaptured:
-			captured = true
-		case PaymentRefunded:
-			refunded = true
-		}
-		switch e.Type {
-		case OrderCreated:
-			s.Done(purchase.StepCreateOrder)
-		case StockReserved:
-			s.Done(purchase.StepReserveStock)
-		case PaymentCaptured:
-			s.Done(purchase.StepChargePayment)
-		case OrderApproved:
-			s.Done(purchase.StepApproveOrder)
-			s.Settled = true
-		case PaymentRefunded:
-			// A tombstone (voided) undid nothing: it refuses a late charge.
-			if !voided(e) {
-				s.Undone(purchase.CompensationRefundPayment)
+		seen[e.Type] = true
+		for _, st := range purchase.Saga.Steps {
+			switch {
+			case Type(st.Done) == e.Type:
+				s.Done(st.Name)
+				s.Settled = s.Settled || st.Class == purchase.Pivot
+			case st.Undo != nil && Type(st.Undo.Done) == e.Type && !voided(e):
+				// A tombstone (voided) undid nothing: it refuses a late step.
+				s.Undone(st.Undo.Name)
 			}
-		case StockReleased:
-			if !voided(e) {
-				s.Undone(purchase.CompensationReleaseStock)
-			}
-		case OrderCancelled:
-			s.Undone(purchase.CompensationCancelOrder)
 		}
 	}
-	if cancelled {
-		s.Settled = (!reserved || released) && (!captured || refunded)
+	// Cancelled, the saga is settled once every step that held something
+	// has been undone: in choreography the undos follow the cancel.
+	first := purchase.Saga.Steps[0]
+	if seen[Type(first.Undo.Done)] {
+		s.Settled = true
+		for _, st := range purchase.Saga.Steps[1:] {
+			if st.Undo != nil && seen[Type(st.Done)] && !seen[Type(st.Undo.Done)] {
+				s.Settled = false
+			}
+		}
 	}
 	return s
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/sagaforge/saga/platform/faultplan"
 	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/platform/progress"
+	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/endpoints"
 	"github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/order/orderapi"
@@ -176,13 +177,36 @@ func owner(mode, op string) string {
 	if mode == "orchestration" {
 		return "worker"
 	}
-	switch op {
-	case faultplan.OpReserve, faultplan.OpRelease:
-		return "inventory"
-	case faultplan.OpCharge, faultplan.OpRefund:
-		return "payment"
+	o, _ := purchase.Saga.OpNamed(op)
+	return o.Service
+}
+
+// refusedBy are the purchases a compensatable step refuses; a step not
+// here has no Refused cell.
+var refusedBy = map[string][]string{
+	"create":  {"--customer", "alice", "--item", "SKU-404:1"}, // the catalog has no such SKU
+	"reserve": {"--customer", "alice", "--item", "SKU-OUT:1"},
+	"charge":  {"--customer", "bob", "--item", "SKU-2:1"},
+}
+
+// refusal makes c's purchase meet a refusal of step st: a purchase it
+// refuses, or, for the pivot, an operator's cancel while it is held. It
+// says why not when st cannot be refused.
+func (c *Cell) refusal(st purchase.Step, t Timing) string {
+	switch st.Class {
+	case purchase.Pivot:
+		c.plan = append(c.plan, st.Name+"@"+c.OrderID+"=hold:"+t.Hold.String())
+		c.actions = append(c.actions, action{op: st.Name, do: "operator-cancel"})
+		return ""
+	case purchase.Retriable:
+		return "a step after the pivot is never refused in a correct run: a refusal is a defect, never a path"
 	}
-	return "order"
+	args, ok := refusedBy[st.Name]
+	if !ok {
+		return "no purchase is known that " + st.Name + " refuses"
+	}
+	c.args = args
+	return ""
 }
 
 func cell(mode, op, f string, t Timing) *Cell {
@@ -196,33 +220,20 @@ func cell(mode, op, f string, t Timing) *Cell {
 		}
 		return r
 	}
-	switch op {
-	case faultplan.OpCancel, faultplan.OpRelease:
-		// A declined payment makes the saga release the stock and cancel
-		// the order.
-		c.args = []string{"--customer", "bob", "--item", "SKU-2:1"}
-	case faultplan.OpRefund:
-		// A refund needs a capture, then a failure: an operator cancels the
-		// order while its approval is held, and the approval is refused.
-		c.plan = append(c.plan, faultplan.OpApprove+"@"+c.OrderID+"=hold:"+t.Hold.String())
-		c.actions = append(c.actions, action{op: faultplan.OpApprove, do: "operator-cancel"})
-	}
-	switch f {
-	case Refused:
-		switch op {
-		case faultplan.OpCreate:
-			c.args = []string{"--customer", "alice", "--item", "SKU-404:1"} // the catalog has no such SKU
-		case faultplan.OpReserve:
-			c.args = []string{"--customer", "alice", "--item", "SKU-OUT:1"}
-		case faultplan.OpCharge:
-			c.args = []string{"--customer", "bob", "--item", "SKU-2:1"}
-		case faultplan.OpApprove:
-			// An operator cancels the order while its approval is held.
-			c.plan = append(c.plan, rule(faultplan.Hold, t.Hold))
-			c.actions = append(c.actions, action{op: op, do: "operator-cancel"})
-		default:
+	st, _ := purchase.Saga.Step(op)
+	if o, _ := purchase.Saga.OpNamed(op); o.Undo {
+		// A compensation runs when the step after its own is refused.
+		i := slices.IndexFunc(purchase.Saga.Steps, func(s purchase.Step) bool { return s.Name == st.Name })
+		if na := c.refusal(purchase.Saga.Steps[i+1], t); na != "" {
+			c.NA = na
+		}
+		if f == Refused {
 			c.NA = "a compensation accepts every state it can meet (a tombstone for what was never done); only an approved order refuses, and no compensation runs after the pivot"
 		}
+	} else if f == Refused {
+		c.NA = c.refusal(st, t)
+	}
+	switch f {
 	case LostAfter:
 		c.plan = append(c.plan, rule(faultplan.After, 0))
 	case LostBefore:
@@ -420,7 +431,7 @@ func runCell(ctx context.Context, s *stack.Stack, w *Watcher, c *Cell) {
 	}()
 	code, out, errText := launch(ctx, s, c)
 	switch {
-	case code == starter.ExitUsage && c.Op == faultplan.OpCreate && c.Fault == Refused:
+	case code == starter.ExitUsage && c.Op == purchase.Saga.Steps[0].Name && c.Fault == Refused:
 		// The choreographed create is the starter's own call: the order
 		// service refused it, and nothing was created.
 	case code != starter.ExitOK:

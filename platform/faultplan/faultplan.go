@@ -13,8 +13,7 @@
 //	refund@mx-4=hold:2s       the first refund waits 2 s before the work
 //	charge@mx-5=holdafter:2s  the first charge waits 2 s after the work
 //
-// OP is a step or compensation: create, reserve, charge, approve, cancel,
-// release, refund. A failure is fault.ErrUnavailable (HTTP 503). Each fault
+// OP is a step or compensation of purchase.Saga (Ops). A failure is fault.ErrUnavailable (HTTP 503). Each fault
 // is logged with fault_plan=KIND, op and order_id, which is how the matrix
 // knows a hold has begun.
 package faultplan
@@ -35,23 +34,14 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/telemetry"
 	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/saga/purchase"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
 
-// The operations a plan names.
-const (
-	OpCreate  = "create"
-	OpReserve = "reserve"
-	OpCharge  = "charge"
-	OpApprove = "approve"
-	OpCancel  = "cancel"
-	OpRelease = "release"
-	OpRefund  = "refund"
-)
-
-// Ops are the steps, then the compensations.
-var Ops = []string{OpCreate, OpReserve, OpCharge, OpApprove, OpCancel, OpRelease, OpRefund}
+// Ops are the operations a plan names: purchase.Saga's steps, then its
+// compensations.
+var Ops = purchase.Saga.Ops()
 
 // The kinds of fault.
 const (
@@ -213,42 +203,33 @@ func (p *Plan) Wrap(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// httpOp names the operation of a request and the order it acts on.
+// httpOp names the operation of a request and the order it acts on, by
+// the route purchase.Saga gives each step and compensation.
 func httpOp(r *http.Request) (op, orderID string) {
-	if r.Method != http.MethodPost {
+	_, pattern := routes.Handler(r)
+	op, ok := opAt[pattern]
+	if !ok {
 		return "", ""
 	}
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	switch {
-	case len(parts) == 1:
-		switch parts[0] {
-		case "orders":
-			op = OpCreate
-		case "reservations":
-			op = OpReserve
-		case "payments":
-			op = OpCharge
-		default:
-			return "", ""
-		}
-		return op, bodyOrderID(r)
-	case len(parts) == 3:
-		switch parts[0] + "/" + parts[2] {
-		case "orders/approve":
-			op = OpApprove
-		case "orders/cancel":
-			op = OpCancel
-		case "reservations/release":
-			op = OpRelease
-		case "payments/refund":
-			op = OpRefund
-		default:
-			return "", ""
-		}
-		return op, parts[1]
+	_, path, _ := strings.Cut(pattern, " ")
+	want, got := strings.Split(path, "/"), strings.Split(r.URL.Path, "/")
+	if i := slices.Index(want, "{order_id}"); i >= 0 && i < len(got) {
+		return op, got[i]
 	}
-	return "", ""
+	return op, bodyOrderID(r)
 }
+
+// routes matches a request to an operation's route; opAt names the
+// operation of each route.
+var routes, opAt = func() (*http.ServeMux, map[string]string) {
+	mux, at := http.NewServeMux(), map[string]string{}
+	for _, name := range Ops {
+		op, _ := purchase.Saga.OpNamed(name)
+		mux.HandleFunc(op.Route, http.NotFound)
+		at[op.Route] = name
+	}
+	return mux, at
+}()
 
 // bodyOrderID reads order_id from a JSON body and puts the body back.
 func bodyOrderID(r *http.Request) string {

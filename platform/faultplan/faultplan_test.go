@@ -35,20 +35,20 @@ func TestEachKindFiresAsDocumented(t *testing.T) {
 	worked := 0
 	work := func() error { worked++; return nil }
 
-	if err := p.Do(ctx, quiet, OpReserve, "o-1", work); !errors.Is(err, fault.ErrUnavailable) || worked != 0 {
+	if err := p.Do(ctx, quiet, "reserve", "o-1", work); !errors.Is(err, fault.ErrUnavailable) || worked != 0 {
 		t.Fatalf("before: %v, worked %d", err, worked)
 	}
-	if err := p.Do(ctx, quiet, OpReserve, "o-1", work); err != nil || worked != 1 {
+	if err := p.Do(ctx, quiet, "reserve", "o-1", work); err != nil || worked != 1 {
 		t.Fatalf("before fires once: %v, worked %d", err, worked)
 	}
-	if err := p.Do(ctx, quiet, OpCharge, "o-1", work); !errors.Is(err, fault.ErrUnavailable) || worked != 2 {
+	if err := p.Do(ctx, quiet, "charge", "o-1", work); !errors.Is(err, fault.ErrUnavailable) || worked != 2 {
 		t.Fatalf("after: %v, worked %d; want the work done and the answer lost", err, worked)
 	}
-	if err := p.Do(ctx, quiet, OpReserve, "o-2", work); err != nil || worked != 3 {
+	if err := p.Do(ctx, quiet, "reserve", "o-2", work); err != nil || worked != 3 {
 		t.Fatalf("another order: %v", err)
 	}
 	start := time.Now()
-	for p.Do(ctx, quiet, OpApprove, "o-1", work) != nil {
+	for p.Do(ctx, quiet, "approve", "o-1", work) != nil {
 		if time.Since(start) > 5*time.Second {
 			t.Fatal("down never ended")
 		}
@@ -57,7 +57,7 @@ func TestEachKindFiresAsDocumented(t *testing.T) {
 		t.Fatalf("down ended after %s, want 50ms", time.Since(start))
 	}
 	start = time.Now()
-	if err := p.Do(ctx, quiet, OpRefund, "o-1", work); err != nil || time.Since(start) < 20*time.Millisecond {
+	if err := p.Do(ctx, quiet, "refund", "o-1", work); err != nil || time.Since(start) < 20*time.Millisecond {
 		t.Fatalf("hold: %v after %s", err, time.Since(start))
 	}
 }

@@ -5,7 +5,6 @@
 package purchase
 
 import (
-	"github.com/sagaforge/saga/platform/faultplan"
 	"github.com/sagaforge/saga/platform/input"
 	"github.com/sagaforge/saga/platform/money"
 )
@@ -30,20 +29,6 @@ const (
 // what makes a second start of the same order find the first saga instead of
 // creating another.
 func WorkflowID(orderID string) string { return "purchase-" + orderID }
-
-// Activity names, as registered by the worker.
-const (
-	ActivityCreateOrder  = "CreateOrder"
-	ActivityApproveOrder = "ApproveOrder"
-	// ActivityOrderStatus reads the order's status: it settles the pivot
-	// when the approval's own answer keeps getting lost.
-	ActivityOrderStatus   = "OrderStatus"
-	ActivityCancelOrder   = "CancelOrder"
-	ActivityReserveStock  = "ReserveStock"
-	ActivityReleaseStock  = "ReleaseStock"
-	ActivityChargePayment = "ChargePayment"
-	ActivityRefundPayment = "RefundPayment"
-)
 
 // ErrTypeCompensationFailed fails the workflow when an undo could not be
 // done: the databases may disagree and a person has to look. The services'
@@ -76,23 +61,17 @@ const (
 // /metrics they read saga_purchases_total and saga_step_duration_seconds).
 // Their attributes: MetricMode (orchestration or choreography),
 // MetricOutcome (a Status; for a step ok, refused or failed) and
-// MetricStep (a faultplan op: create, reserve, charge, approve, cancel,
-// release, refund, or status).
+// MetricStep (a step or compensation of Saga, or "status" for the pivot's
+// question). MetricDefects counts refusals of retriable steps, which no
+// correct run meets: each is a defect to look into.
 const (
 	MetricPurchases    = "saga.purchases"
 	MetricStepDuration = "saga.step.duration"
 	MetricMode         = "saga.mode"
 	MetricOutcome      = "saga.outcome"
 	MetricStep         = "saga.step"
+	MetricDefects      = "saga.step.defects"
 )
-
-// StepOf names each activity's step as the fault plan and the metrics do.
-var StepOf = map[string]string{
-	ActivityCreateOrder: faultplan.OpCreate, ActivityReserveStock: faultplan.OpReserve,
-	ActivityChargePayment: faultplan.OpCharge, ActivityApproveOrder: faultplan.OpApprove,
-	ActivityCancelOrder: faultplan.OpCancel, ActivityReleaseStock: faultplan.OpRelease,
-	ActivityRefundPayment: faultplan.OpRefund, ActivityOrderStatus: "status",
-}
 
 // QueryState is the query that returns a State.
 const QueryState = "state"
@@ -123,20 +102,9 @@ func (r CancelRequest) OrderReason() string {
 	return "cancelled by the customer: " + r.Reason
 }
 
-// Step and compensation names, as they appear in a Result.
-const (
-	StepCreateOrder   = "create order"
-	StepReserveStock  = "reserve stock"
-	StepChargePayment = "charge payment"
-	StepApproveOrder  = "approve order"
-
-	CompensationRefundPayment = "refund payment"
-	CompensationReleaseStock  = "release stock"
-	CompensationCancelOrder   = "cancel order"
-)
-
 // Progress is what a saga has done, in either mode: the steps that
-// succeeded and the compensations that ran, in order, named as above.
+// succeeded and the compensations that ran, in order, named as Saga names
+// them.
 type Progress struct {
 	Steps         []string `json:"steps"`
 	Compensations []string `json:"compensations"`
@@ -145,14 +113,6 @@ type Progress struct {
 // Begun is the progress of a saga that has done nothing yet; its lists
 // encode as [] rather than null.
 func Begun() Progress { return Progress{Steps: []string{}, Compensations: []string{}} }
-
-// Completed is the progress of an approved saga: every step, no
-// compensation.
-func Completed() Progress {
-	p := Begun()
-	p.Steps = append(p.Steps, StepCreateOrder, StepReserveStock, StepChargePayment, StepApproveOrder)
-	return p
-}
 
 // Done records a step that succeeded.
 func (p *Progress) Done(step string) { p.Steps = append(p.Steps, step) }

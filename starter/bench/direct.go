@@ -4,49 +4,47 @@ import (
 	"context"
 	"errors"
 
-	"github.com/sagaforge/saga/platform/fault"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/sagaforge/saga/activities"
 	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/endpoints"
-	"github.com/sagaforge/saga/services/inventory/inventoryapi"
-	"github.com/sagaforge/saga/services/order/orderapi"
-	"github.com/sagaforge/saga/services/payment/paymentapi"
 )
 
-// Direct is the limit baseline: the saga's service calls made in sequence
-// from the caller, compensating inline, with no durability at all. A crash
+// Direct is the limit baseline: purchase.Saga's steps, through the same
+// activities the worker runs, called in sequence from the caller,
+// compensating inline on a refusal, with no durability at all. A crash
 // half-way leaves the databases disagreeing; that is what the other modes
 // pay for.
-func Direct(c endpoints.Clients) Purchaser {
-	orders, stock, payments := c.Orders, c.Inventory, c.Payments
+func Direct(c endpoints.Clients) (Purchaser, error) {
+	impls, err := purchase.Implementations(activities.New(c))
+	if err != nil {
+		return nil, err
+	}
 	return func(ctx context.Context, in purchase.Input) (string, error) {
-		o, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items})
-		if err != nil {
-			return "", err
-		}
-		cancel := func(reason string) (string, error) {
-			if _, err := orders.Cancel(ctx, in.OrderID, orderapi.CancelOrderRequest{Reason: reason}); err != nil {
+		exec := func(activity string, in, out any) error { return purchase.Invoke(ctx, impls[activity], in, out) }
+		f := purchase.Facts{Input: in}
+		var done []*purchase.Undo
+		for _, st := range purchase.Saga.Steps {
+			err := st.Call.Run(&f, exec)
+			var refusal *temporal.ApplicationError
+			switch {
+			case err == nil:
+				if st.Undo != nil {
+					done = append(done, st.Undo)
+				}
+				continue
+			case st.Class == purchase.Retriable || !errors.As(err, &refusal) || !refusal.NonRetryable():
 				return "", err
+			}
+			f.Reason = refusal.Message()
+			for i := len(done) - 1; i >= 0; i-- {
+				if err := done[i].Call.Run(&f, exec); err != nil {
+					return "", err
+				}
 			}
 			return string(purchase.StatusCancelled), nil
 		}
-		if _, err := stock.Reserve(ctx, inventoryapi.ReserveRequest{OrderID: in.OrderID, Items: in.Items}); err != nil {
-			if errors.Is(err, fault.ErrOutOfStock) {
-				return cancel(err.Error())
-			}
-			return "", err
-		}
-		if _, err := payments.Charge(ctx, paymentapi.ChargeRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, AmountCents: o.TotalCents}); err != nil {
-			if errors.Is(err, fault.ErrInsufficientFunds) {
-				if _, err := stock.Release(ctx, in.OrderID, inventoryapi.ReleaseRequest{Reason: err.Error()}); err != nil {
-					return "", err
-				}
-				return cancel(err.Error())
-			}
-			return "", err
-		}
-		if _, err := orders.Approve(ctx, in.OrderID); err != nil {
-			return "", err
-		}
 		return string(purchase.StatusApproved), nil
-	}
+	}, nil
 }

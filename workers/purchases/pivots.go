@@ -69,13 +69,13 @@ func (p *Pivots) stepDone(activityType string, in []any, out any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch activityType {
-	case purchase.ActivityCreateOrder:
+	case purchase.CreateOrder.Name:
 		req, ok1 := in[0].(purchase.CreateOrderInput)
 		res, ok2 := createOutput(out)
 		if w := p.waiting[req.OrderID]; ok1 && ok2 && w != nil {
 			w.total = res.TotalCents
 		}
-	case purchase.ActivityApproveOrder:
+	case purchase.ApproveOrder.Name:
 		ref, ok := in[0].(purchase.OrderRef)
 		if w := p.waiting[ref.OrderID]; ok && w != nil && !w.closed {
 			w.closed = true
@@ -103,7 +103,7 @@ func createOutput(out any) (purchase.CreateOrderOutput, bool) {
 // return.
 func (w *pivotWatch) report(rep Report) Report {
 	rep.Status, rep.Reason, rep.CurrentStep = string(purchase.StatusApproved), "", ""
-	rep.Progress = purchase.Completed()
+	rep.Progress = purchase.Saga.Completed()
 	rep.TotalCents = w.total
 	return rep
 }

@@ -29,20 +29,20 @@ func runSaga(t *testing.T, pivots *Pivots, declined bool) (Report, *pivotWatch) 
 	env.RegisterWorkflowWithOptions(workflows.Purchase{Policy: workflows.DefaultPolicy()}.Run, workflow.RegisterOptions{Name: purchase.WorkflowType})
 	ok := func(context.Context, any) error { return nil }
 	for name, fn := range map[string]any{
-		purchase.ActivityCreateOrder: func(context.Context, purchase.CreateOrderInput) (purchase.CreateOrderOutput, error) {
+		purchase.CreateOrder.Name: func(context.Context, purchase.CreateOrderInput) (purchase.CreateOrderOutput, error) {
 			return purchase.CreateOrderOutput{TotalCents: money.Cents(9980)}, nil
 		},
-		purchase.ActivityReserveStock: func(context.Context, purchase.ReserveStockInput) error { return nil },
-		purchase.ActivityChargePayment: func(context.Context, purchase.ChargePaymentInput) error {
+		purchase.ReserveStock.Name: func(context.Context, purchase.ReserveStockInput) error { return nil },
+		purchase.ChargePayment.Name: func(context.Context, purchase.ChargePaymentInput) error {
 			if declined {
 				return temporal.NewNonRetryableApplicationError("insufficient funds", fault.TypeOf(fault.ErrInsufficientFunds), nil)
 			}
 			return nil
 		},
-		purchase.ActivityApproveOrder:  ok,
-		purchase.ActivityCancelOrder:   ok,
-		purchase.ActivityReleaseStock:  ok,
-		purchase.ActivityRefundPayment: ok,
+		purchase.ApproveOrder.Name:  ok,
+		purchase.CancelOrder.Name:   ok,
+		purchase.ReleaseStock.Name:  ok,
+		purchase.RefundPayment.Name: ok,
 	} {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -94,10 +94,10 @@ func TestPivotWatchesAreShared(t *testing.T) {
 	if a != b {
 		t.Fatal("two watches of one order")
 	}
-	p.stepDone(purchase.ActivityApproveOrder, []any{purchase.OrderRef{OrderID: "ord-2"}}, nil)
+	p.stepDone(purchase.ApproveOrder.Name, []any{purchase.OrderRef{OrderID: "ord-2"}}, nil)
 	stopA()
-	p.stepDone(purchase.ActivityApproveOrder, []any{purchase.OrderRef{OrderID: "ord-1"}}, nil)
-	p.stepDone(purchase.ActivityApproveOrder, []any{purchase.OrderRef{OrderID: "ord-1"}}, nil) // a retried task
+	p.stepDone(purchase.ApproveOrder.Name, []any{purchase.OrderRef{OrderID: "ord-1"}}, nil)
+	p.stepDone(purchase.ApproveOrder.Name, []any{purchase.OrderRef{OrderID: "ord-1"}}, nil) // a retried task
 	select {
 	case <-b.approved:
 	default:

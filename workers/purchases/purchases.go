@@ -247,7 +247,7 @@ func (s *Service) startChoreographed(ctx context.Context, in purchase.Input) (or
 		// A cancel overtook the create: the order was cancelled before it
 		// existed, and its tombstone refused the create.
 		return o, Report{OrderID: in.OrderID, Mode: string(events.Choreography), Status: string(orderapi.StatusCancelled),
-			Reason: "cancelled before it was created", Progress: purchase.Progress{Steps: []string{}, Compensations: []string{purchase.CompensationCancelOrder}}}, nil
+			Reason: "cancelled before it was created", Progress: purchase.Progress{Steps: []string{}, Compensations: []string{purchase.Saga.Steps[0].Undo.Name}}}, nil
 	}
 	if err != nil {
 		return o, Report{}, err
@@ -280,7 +280,11 @@ func (s *Service) Get(ctx context.Context, orderID string, wait time.Duration) (
 		return Report{}, orderErr
 	}
 	if known && o.Mode == events.Choreography {
-		return s.settleChoreographed(ctx, o, wait)
+		rep, err := s.settleChoreographed(ctx, o, wait)
+		if err == nil && o.Status == orderapi.StatusApproved {
+			rep, err = ChoreographyStory(ctx, o, s.Brokers)
+		}
+		return rep, err
 	}
 	// An orchestrated saga is Temporal's to tell, order service or not; an
 	// order Temporal does not know may be a choreographed one the order
@@ -469,19 +473,32 @@ func fill(rep *Report, res purchase.Result) {
 }
 
 // ChoreographyReport tells a choreographed order's story from its events,
-// the only record the saga has.
+// the only record the saga has; an approved order's as it stands at the
+// pivot, without reading them (ChoreographyStory reads on).
 func ChoreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers []string) (Report, error) {
+	return choreographyReport(ctx, o, brokers, false)
+}
+
+// ChoreographyStory is ChoreographyReport with an approved order's steps
+// after the pivot too, read off its events.
+func ChoreographyStory(ctx context.Context, o orderapi.OrderResponse, brokers []string) (Report, error) {
+	return choreographyReport(ctx, o, brokers, true)
+}
+
+func choreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers []string, whole bool) (Report, error) {
 	rep := Report{OrderID: o.OrderID, Mode: string(events.Choreography), Status: string(o.Status), Reason: o.Reason,
 		TotalCents: o.TotalCents, Progress: purchase.Begun()}
 	switch o.Status {
 	case orderapi.StatusPending:
 		rep.Status = "RUNNING"
 	case orderapi.StatusApproved:
-		// The chain approves an order only on PaymentCaptured, which follows
-		// StockReserved, and nothing is undone after the approval: its story
-		// is every step and no compensation, with no need to read it.
-		rep.Progress = purchase.Completed()
-		return rep, nil
+		// The chain approves an order only on its pivot's event, which
+		// follows every compensatable step, and nothing is undone after
+		// the approval: its story up to the pivot needs no reading.
+		rep.Progress = purchase.Saga.Completed()
+		if !whole {
+			return rep, nil
+		}
 	}
 	// The final event trails the order's commit by its relay's latency.
 	deadline, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -513,12 +530,11 @@ func WaitingFor(ctx context.Context, brokers []string, orderID string) string {
 		return "its events unreadable: " + err.Error()
 	}
 	saga := events.Summarize(evs)
-	next := []string{purchase.StepCreateOrder, purchase.StepReserveStock, purchase.StepChargePayment, purchase.StepApproveOrder}
 	if len(saga.Compensations) > 0 {
 		return fmt.Sprintf("compensating (done: %s)", strings.Join(saga.Compensations, ", "))
 	}
-	if n := len(saga.Steps); n < len(next) {
-		return "waiting for " + next[n]
+	if next := purchase.Saga.Next(saga.Progress); next != "" {
+		return "waiting for " + next
 	}
 	return "waiting for its last event"
 }
