@@ -17,18 +17,13 @@ func Data(t Type) (any, bool) {
 }
 
 // dataTypes makes the data of each event type.
-var dataTypes = map[Type]func() any{
-	OrderCreated:      func() any { return new(OrderCreatedData) },
-	OrderApproved:     func() any { return new(OrderApprovedData) },
-	OrderCancelled:    func() any { return new(OrderCancelledData) },
-	StockReserved:     func() any { return new(StockReservedData) },
-	StockRejected:     func() any { return new(StockRejectedData) },
-	StockReleased:     func() any { return new(StockReleasedData) },
-	PaymentCaptured:   func() any { return new(PaymentCapturedData) },
-	PaymentDeclined:   func() any { return new(PaymentDeclinedData) },
-	PaymentRefunded:   func() any { return new(PaymentRefundedData) },
-	EventDeadLettered: func() any { return new(DeadLetter) },
-}
+var dataTypes = func() map[Type]func() any {
+	m := map[Type]func() any{}
+	for _, r := range registry {
+		m[r.Type] = r.Data
+	}
+	return m
+}()
 
 // Describe says in a few words what an event reports, for timelines; an
 // event it cannot read is shown as its data.
@@ -40,43 +35,6 @@ func Describe(e Envelope) string {
 		}
 	}
 	return string(e.Data)
-}
-
-func (d *OrderCreatedData) describe() string {
-	return fmt.Sprintf("%s orders %s, total %s", d.CustomerID, lines(d.Items), d.TotalCents)
-}
-
-func (d *OrderApprovedData) describe() string { return "approved" }
-
-func (d *OrderCancelledData) describe() string {
-	if d.Tombstone {
-		return "cancelled before it was created: " + d.Reason
-	}
-	return "cancelled: " + d.Reason
-}
-
-func (d *StockReservedData) describe() string { return "reserved " + lines(d.Items) }
-
-func (d *StockRejectedData) describe() string { return "rejected: " + d.Reason }
-
-func (d *StockReleasedData) describe() string {
-	if d.Voided {
-		return "nothing was reserved; tombstone left"
-	}
-	return "released " + lines(d.Items)
-}
-
-func (d *PaymentCapturedData) describe() string {
-	return fmt.Sprintf("captured %s from %s", d.AmountCents, d.CustomerID)
-}
-
-func (d *PaymentDeclinedData) describe() string { return "declined: " + d.Reason }
-
-func (d *PaymentRefundedData) describe() string {
-	if d.Voided {
-		return "nothing was charged; tombstone left"
-	}
-	return fmt.Sprintf("refunded %s to %s", d.AmountCents, d.CustomerID)
 }
 
 func lines(items []Line) string {

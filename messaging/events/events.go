@@ -32,6 +32,36 @@ const (
 	EventDeadLettered Type = "EventDeadLettered"
 )
 
+// registry is every event type, in the order docs and contracts list them:
+// its CloudEvents type and a new value of its data, to decode into. A new
+// event is a row here, its constant above and its data type below
+// (docs/architecture.md).
+var registry = []struct {
+	Type Type
+	Wire string
+	Data func() any
+}{
+	{OrderCreated, "io.sagaforge.order.created.v1", func() any { return new(OrderCreatedData) }},
+	{OrderApproved, "io.sagaforge.order.approved.v1", func() any { return new(OrderApprovedData) }},
+	{OrderCancelled, "io.sagaforge.order.cancelled.v1", func() any { return new(OrderCancelledData) }},
+	{StockReserved, "io.sagaforge.inventory.stock_reserved.v1", func() any { return new(StockReservedData) }},
+	{StockRejected, "io.sagaforge.inventory.stock_rejected.v1", func() any { return new(StockRejectedData) }},
+	{StockReleased, "io.sagaforge.inventory.stock_released.v1", func() any { return new(StockReleasedData) }},
+	{PaymentCaptured, "io.sagaforge.payment.captured.v1", func() any { return new(PaymentCapturedData) }},
+	{PaymentDeclined, "io.sagaforge.payment.declined.v1", func() any { return new(PaymentDeclinedData) }},
+	{PaymentRefunded, "io.sagaforge.payment.refunded.v1", func() any { return new(PaymentRefundedData) }},
+	{EventDeadLettered, "io.sagaforge.consumers.dead_lettered.v1", func() any { return new(DeadLetter) }},
+}
+
+// Types is every event type, in the order docs and contracts list them.
+var Types = func() []Type {
+	out := make([]Type, len(registry))
+	for i, r := range registry {
+		out[i] = r.Type
+	}
+	return out
+}()
+
 // Mode says which saga drove the change an event reports.
 type Mode = purchase.Mode
 
@@ -167,6 +197,44 @@ type (
 		Voided      bool        `json:"voided,omitempty"`
 	}
 )
+
+// What each event says in a few words, for timelines (Describe).
+func (d *OrderCreatedData) describe() string {
+	return fmt.Sprintf("%s orders %s, total %s", d.CustomerID, lines(d.Items), d.TotalCents)
+}
+
+func (d *OrderApprovedData) describe() string { return "approved" }
+
+func (d *OrderCancelledData) describe() string {
+	if d.Tombstone {
+		return "cancelled before it was created: " + d.Reason
+	}
+	return "cancelled: " + d.Reason
+}
+
+func (d *StockReservedData) describe() string { return "reserved " + lines(d.Items) }
+
+func (d *StockRejectedData) describe() string { return "rejected: " + d.Reason }
+
+func (d *StockReleasedData) describe() string {
+	if d.Voided {
+		return "nothing was reserved; tombstone left"
+	}
+	return "released " + lines(d.Items)
+}
+
+func (d *PaymentCapturedData) describe() string {
+	return fmt.Sprintf("captured %s from %s", d.AmountCents, d.CustomerID)
+}
+
+func (d *PaymentDeclinedData) describe() string { return "declined: " + d.Reason }
+
+func (d *PaymentRefundedData) describe() string {
+	if d.Voided {
+		return "nothing was charged; tombstone left"
+	}
+	return fmt.Sprintf("refunded %s to %s", d.AmountCents, d.CustomerID)
+}
 
 // DeadLetter is the data of an EventDeadLettered, which a consumer publishes
 // to TopicDeadLetter for an event it could not decode or handle; it keeps

@@ -25,18 +25,13 @@ const ContentType = "application/cloudevents+json; charset=UTF-8"
 const SchemaBase = "https://raw.githubusercontent.com/sagaforge/saga/main/contracts/events/"
 
 // wireTypes is each type's CloudEvents type.
-var wireTypes = map[Type]string{
-	OrderCreated:      "io.sagaforge.order.created.v1",
-	OrderApproved:     "io.sagaforge.order.approved.v1",
-	OrderCancelled:    "io.sagaforge.order.cancelled.v1",
-	StockReserved:     "io.sagaforge.inventory.stock_reserved.v1",
-	StockRejected:     "io.sagaforge.inventory.stock_rejected.v1",
-	StockReleased:     "io.sagaforge.inventory.stock_released.v1",
-	PaymentCaptured:   "io.sagaforge.payment.captured.v1",
-	PaymentDeclined:   "io.sagaforge.payment.declined.v1",
-	PaymentRefunded:   "io.sagaforge.payment.refunded.v1",
-	EventDeadLettered: "io.sagaforge.consumers.dead_lettered.v1",
-}
+var wireTypes = func() map[Type]string {
+	m := map[Type]string{}
+	for _, r := range registry {
+		m[r.Type] = r.Wire
+	}
+	return m
+}()
 
 // byWire reads a CloudEvents type back; the bare names are the types as
 // published before they were versioned, so that a topic's older events
@@ -48,10 +43,6 @@ var byWire = func() map[string]Type {
 	}
 	return m
 }()
-
-// Types is every event type, in the order docs and contracts list them.
-var Types = []Type{OrderCreated, OrderApproved, OrderCancelled, StockReserved, StockRejected, StockReleased,
-	PaymentCaptured, PaymentDeclined, PaymentRefunded, EventDeadLettered}
 
 // Wire is t's CloudEvents type; a type this code does not know is itself.
 func (t Type) Wire() string {
