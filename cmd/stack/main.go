@@ -31,8 +31,8 @@ import (
 	"github.com/sagaforge/saga/ops/chaos"
 	"github.com/sagaforge/saga/ops/matrix"
 	"github.com/sagaforge/saga/ops/stack"
-	"github.com/sagaforge/saga/platform/faultplan"
 	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/saga/purchase"
 )
 
 const usage = "usage: stack up [--topology cluster] [--traces] [--seed bench] | stack demo [--exit] | stack bench [-- starter bench flags] | stack bench --vegeta bin/vegeta | stack bench --topology-ab N [-- ARGS] | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC] | stack matrix [--modes M,M --ops OP,OP --faults F,F --parallel N]  [--bin-dir bin] [--data-dir .data]"
@@ -78,7 +78,7 @@ func main() {
 	stepDeadline := fs.Duration("step-deadline", 10*time.Second, "chaos: the step deadline of both modes (SAGA_STEP_DEADLINE), shorter than --long-down")
 	faults := fs.String("faults", "", `chaos: fault injection spec for the services (see --faults of a service; default "*=0.1:2ms"); matrix: the faults to run, comma-separated (default all)`)
 	modes := fs.String("modes", "", "matrix: orchestration, choreography or both (default)")
-	ops := fs.String("ops", "", "matrix: the steps and compensations to run, comma-separated (default all): "+strings.Join(faultplan.Ops, ","))
+	ops := fs.String("ops", "", "matrix: the steps and compensations to run, comma-separated (default all): "+strings.Join(purchase.Saga.Ops(), ","))
 	parallel := fs.Int("parallel", 12, "matrix: cells run at once (those that kill a process run alone)")
 	process.ParseFlags(fs, os.Args[2:])
 	if cfg.Topology != stack.Embedded && cfg.Topology != stack.Cluster {

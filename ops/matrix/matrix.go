@@ -139,7 +139,7 @@ func Cells(modes, ops, faults []string, t Timing) []*Cell {
 		modes = Modes
 	}
 	if ops == nil {
-		ops = faultplan.Ops
+		ops = purchase.Saga.Ops()
 	}
 	if faults == nil {
 		faults = Faults
@@ -162,8 +162,8 @@ func Check(cells []*Cell) error {
 		switch {
 		case !slices.Contains(Modes, c.Mode):
 			return fmt.Errorf("unknown mode %q: want %s", c.Mode, strings.Join(Modes, ", "))
-		case !slices.Contains(faultplan.Ops, c.Op):
-			return fmt.Errorf("unknown step %q: want %s", c.Op, strings.Join(faultplan.Ops, ", "))
+		case !slices.Contains(purchase.Saga.Ops(), c.Op):
+			return fmt.Errorf("unknown step %q: want %s", c.Op, strings.Join(purchase.Saga.Ops(), ", "))
 		case !slices.Contains(Faults, c.Fault):
 			return fmt.Errorf("unknown fault %q: want %s", c.Fault, strings.Join(Faults, ", "))
 		}

@@ -13,7 +13,8 @@
 //	refund@mx-4=hold:2s       the first refund waits 2 s before the work
 //	charge@mx-5=holdafter:2s  the first charge waits 2 s after the work
 //
-// OP is a step or compensation of purchase.Saga (Ops). A failure is fault.ErrUnavailable (HTTP 503). Each fault
+// OP is one of the operations the plan is parsed with: the saga's steps
+// and compensations. A failure is fault.ErrUnavailable (HTTP 503). Each fault
 // is logged with fault_plan=KIND, op and order_id, which is how the matrix
 // knows a hold has begun.
 package faultplan
@@ -34,14 +35,16 @@ import (
 	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/telemetry"
 	"github.com/sagaforge/saga/platform/web"
-	"github.com/sagaforge/saga/saga/purchase"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
 
-// Ops are the operations a plan names: purchase.Saga's steps, then its
-// compensations.
-var Ops = purchase.Saga.Ops()
+// Op is an operation a plan may name, and the route of the service's HTTP
+// API that performs it ("POST /payments/{order_id}/refund"); the saga's
+// definition gives them (launch).
+type Op struct {
+	Name, Route string
+}
 
 // The kinds of fault.
 const (
@@ -60,14 +63,19 @@ type rule struct {
 // Plan is a parsed plan and what it has done so far. The zero Plan (and a
 // nil one) injects nothing.
 type Plan struct {
+	ops   []Op
 	rules []rule
 	mu    sync.Mutex
 	first map[string]time.Time // op@order -> first try
 }
 
-// Parse reads a plan; an empty spec injects nothing.
-func Parse(spec string) (*Plan, error) {
-	p := &Plan{first: map[string]time.Time{}}
+// Parse reads a plan over ops; an empty spec injects nothing.
+func Parse(spec string, ops []Op) (*Plan, error) {
+	p := &Plan{ops: ops, first: map[string]time.Time{}}
+	names := make([]string, len(ops))
+	for i, op := range ops {
+		names[i] = op.Name
+	}
 	for _, part := range strings.Split(spec, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
@@ -75,8 +83,8 @@ func Parse(spec string) (*Plan, error) {
 		}
 		target, value, ok := strings.Cut(part, "=")
 		op, id, ok2 := strings.Cut(target, "@")
-		if !ok || !ok2 || id == "" || !slices.Contains(Ops, op) {
-			return nil, fmt.Errorf("fault plan %q: want OP@ORDER_ID=KIND[:DURATION] with OP one of %s", part, strings.Join(Ops, ", "))
+		if !ok || !ok2 || id == "" || !slices.Contains(names, op) {
+			return nil, fmt.Errorf("fault plan %q: want OP@ORDER_ID=KIND[:DURATION] with OP one of %s", part, strings.Join(names, ", "))
 		}
 		kind, dtext, hasD := strings.Cut(value, ":")
 		r := rule{op: op, orderID: id, kind: kind}
@@ -179,13 +187,19 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// Wrap injects the plan's faults into a service's HTTP API.
+// Wrap injects the plan's faults into a service's HTTP API, at the routes
+// of the plan's operations.
 func (p *Plan) Wrap(log *slog.Logger, next http.Handler) http.Handler {
 	if p.Empty() {
 		return next
 	}
+	routes, opAt := http.NewServeMux(), map[string]string{}
+	for _, op := range p.ops {
+		routes.HandleFunc(op.Route, http.NotFound)
+		opAt[op.Route] = op.Name
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		op, orderID := httpOp(r)
+		op, orderID := httpOp(routes, opAt, r)
 		if op == "" {
 			next.ServeHTTP(w, r)
 			return
@@ -203,9 +217,10 @@ func (p *Plan) Wrap(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// httpOp names the operation of a request and the order it acts on, by
-// the route purchase.Saga gives each step and compensation.
-func httpOp(r *http.Request) (op, orderID string) {
+// httpOp names the operation of a request, by the route routes matches it
+// to (opAt names each route's), and the order it acts on: the route's
+// {order_id}, or the body's order_id.
+func httpOp(routes *http.ServeMux, opAt map[string]string, r *http.Request) (op, orderID string) {
 	_, pattern := routes.Handler(r)
 	op, ok := opAt[pattern]
 	if !ok {
@@ -218,18 +233,6 @@ func httpOp(r *http.Request) (op, orderID string) {
 	}
 	return op, bodyOrderID(r)
 }
-
-// routes matches a request to an operation's route; opAt names the
-// operation of each route.
-var routes, opAt = func() (*http.ServeMux, map[string]string) {
-	mux, at := http.NewServeMux(), map[string]string{}
-	for _, name := range Ops {
-		op, _ := purchase.Saga.OpNamed(name)
-		mux.HandleFunc(op.Route, http.NotFound)
-		at[op.Route] = name
-	}
-	return mux, at
-}()
 
 // bodyOrderID reads order_id from a JSON body and puts the body back.
 func bodyOrderID(r *http.Request) string {

@@ -15,19 +15,24 @@ import (
 
 var quiet = slog.New(slog.DiscardHandler)
 
+// ops are the operations the tests' plans name, at their routes.
+var ops = []Op{{"create", "POST /orders"}, {"reserve", "POST /reservations"}, {"charge", "POST /payments"},
+	{"approve", "POST /orders/{order_id}/approve"}, {"release", "POST /reservations/{order_id}/release"},
+	{"refund", "POST /payments/{order_id}/refund"}}
+
 func TestParseRefusesWhatItCannotRun(t *testing.T) {
 	for _, spec := range []string{"reserve=after", "teleport@o-1=after", "reserve@o-1=sometimes", "reserve@o-1=down", "reserve@o-1=after:1s", "reserve@=after"} {
-		if _, err := Parse(spec); err == nil {
+		if _, err := Parse(spec, ops); err == nil {
 			t.Errorf("Parse(%q) accepted it", spec)
 		}
 	}
-	if p, err := Parse(" "); err != nil || !p.Empty() {
+	if p, err := Parse(" ", ops); err != nil || !p.Empty() {
 		t.Fatalf("empty spec: %v, %v", p, err)
 	}
 }
 
 func TestEachKindFiresAsDocumented(t *testing.T) {
-	p, err := Parse("reserve@o-1=before,charge@o-1=after,approve@o-1=down:50ms,refund@o-1=hold:20ms")
+	p, err := Parse("reserve@o-1=before,charge@o-1=after,approve@o-1=down:50ms,refund@o-1=hold:20ms", ops)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +68,7 @@ func TestEachKindFiresAsDocumented(t *testing.T) {
 }
 
 func TestHTTPFindsTheOperationAndTheOrder(t *testing.T) {
-	p, err := Parse("create@o-9=after,release@o-9=before")
+	p, err := Parse("create@o-9=after,release@o-9=before", ops)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/sagaforge/saga/platform/process"
 	"github.com/sagaforge/saga/platform/telemetry"
 	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/sagaforge/saga/services/endpoints"
 )
 
@@ -149,7 +150,7 @@ func mainCode[S any](s Service[S]) int {
 		fmt.Fprintf(os.Stderr, "%s: --faults: %v\n", s.Name, err)
 		return 2
 	}
-	plan, err := faultplan.Parse(*planSpec)
+	plan, err := faultplan.Parse(*planSpec, faultOps())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: --fault-plan: %v\n", s.Name, err)
 		return 2
@@ -260,4 +261,15 @@ func run[S any](ctx context.Context, s Service[S], cfg runConfig) error {
 	}
 	defer consumers.Wait()
 	return web.Serve(ctx, log, addr, faults.Wrap(log, cfg.plan.Wrap(log, parts.Handler)), nil)
+}
+
+// faultOps are purchase.Saga's steps and compensations as a fault plan
+// names them, each with the route that performs it.
+func faultOps() []faultplan.Op {
+	var out []faultplan.Op
+	for _, name := range purchase.Saga.Ops() {
+		op, _ := purchase.Saga.OpNamed(name)
+		out = append(out, faultplan.Op{Name: op.Name, Route: op.Route})
+	}
+	return out
 }
