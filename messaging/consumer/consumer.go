@@ -238,7 +238,7 @@ func (r *Runner) handleBatch(ctx context.Context, log *slog.Logger, sub Subscrip
 			return nil
 		}
 		hctx, span := r.startSpan(bctx, sub, m, e)
-		h := handled{span: span, op: opOf(sub.Name, e.Type), start: time.Now()}
+		h := handled{span: span, op: opOf(sub.Name, e), start: time.Now()}
 		h.err = handler(outbox.Consuming(hctx, sub.Name, e.ID), e)
 		meaning, refused := fault.Of(h.err)
 		elog := log.With("order_id", e.Subject, "event", e.Type, "event_id", e.ID)
@@ -320,7 +320,7 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 	ctx, span := r.startSpan(ctx, sub, m, e)
 	defer span.End()
 	hctx := outbox.Consuming(ctx, sub.Name, e.ID)
-	op := opOf(sub.Name, e.Type)
+	op := opOf(sub.Name, e)
 	group := attribute.String("messaging.consumer.group.name", sub.Name)
 	backoff, start := process.Backoff{First: r.Backoff, Max: r.MaxBackoff}, time.Now()
 	for attempt := 1; ; attempt++ {
@@ -425,11 +425,16 @@ func Decoded[D any](handle func(ctx context.Context, orderID string, d D) error)
 	}
 }
 
-// opOf names the operation a consumer performs for an event type, as the
-// chain names it; the fault plan reaches the same step in both modes by it.
-func opOf(consumer string, typ events.Type) string {
+// opOf names the operation a consumer performs for an event, as the chain
+// names it; the fault plan reaches the same step in both modes by it. A
+// retriable step's reaction to an orchestrated order only fences it: the
+// orchestrator performs the step itself.
+func opOf(consumer string, e events.Envelope) string {
 	service, _, _ := strings.Cut(consumer, ".")
-	r, _ := events.ReactionOf(service, typ)
+	r, _ := events.ReactionOf(service, e.Type)
+	if r.Class == events.Retriable && e.SagaMode != events.Choreography {
+		return "fence"
+	}
 	return r.Op
 }
 

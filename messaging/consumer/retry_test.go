@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/platform/fault"
 )
 
 type recordingDLQ struct {
@@ -85,20 +88,21 @@ func TestConsumersNameTheirStepsForTheFaultPlan(t *testing.T) {
 	for _, c := range []struct {
 		consumer string
 		typ      events.Type
+		mode     events.Mode
 		want     string
 	}{
-		{"inventory.on-order", events.OrderCreated, "reserve"},
-		{"inventory.on-order", events.OrderCancelled, "release"},
-		{"payment.on-inventory", events.StockReserved, "charge"},
-		{"payment.on-order", events.OrderCancelled, "refund"},
-		{"order.on-payment", events.PaymentCaptured, "approve"},
-		{"order.on-deadletter", events.EventDeadLettered, "cancel"},
-		{"payment.on-order", events.OrderCreated, "note charge"},
-		{"payment.on-order", events.OrderApproved, "fence"},
-		{"order.on-order", events.OrderCreated, ""},
+		{"inventory.on-order", events.OrderCreated, events.Choreography, "reserve"},
+		{"inventory.on-order", events.OrderCancelled, events.Choreography, "release"},
+		{"payment.on-inventory", events.StockReserved, events.Choreography, "charge"},
+		{"payment.on-order", events.OrderCancelled, events.Choreography, "refund"},
+		{"order.on-payment", events.PaymentCaptured, events.Choreography, "approve"},
+		{"order.on-deadletter", events.EventDeadLettered, events.Choreography, "cancel"},
+		{"payment.on-order", events.OrderCreated, events.Choreography, "note charge"},
+		{"payment.on-order", events.OrderApproved, events.Choreography, "fence"},
+		{"order.on-order", events.OrderCreated, events.Choreography, ""},
 	} {
-		if got := opOf(c.consumer, c.typ); got != c.want {
-			t.Errorf("opOf(%s, %s) = %q, want %q", c.consumer, c.typ, got, c.want)
+		if got := opOf(c.consumer, events.Envelope{Type: c.typ, SagaMode: c.mode}); got != c.want {
+			t.Errorf("opOf(%s, %s in %s) = %q, want %q", c.consumer, c.typ, c.mode, got, c.want)
 		}
 	}
 }
@@ -145,5 +149,48 @@ func TestDecodedHandsOverTheDataOrFailsForGood(t *testing.T) {
 	bad.Data = json.RawMessage(`{"reason":42}`)
 	if err := h(context.Background(), bad); !errors.Is(err, ErrPermanent) || len(got) != 1 {
 		t.Fatalf("bad data: %v (want permanent), handled %q", err, got)
+	}
+}
+
+// A retriable step after the pivot outlasts every window: its transient
+// failures are retried past RetryFor and CompensateFor alike.
+func TestRetriableStepRetriesPastEveryWindow(t *testing.T) {
+	dlq := &recordingDLQ{}
+	r := NewRunner(nil, dlq, slog.New(slog.DiscardHandler))
+	r.Backoff, r.MaxBackoff, r.RetryFor, r.CompensateFor = time.Millisecond, 2*time.Millisecond, 5*time.Millisecond, 5*time.Millisecond
+	start, calls := time.Now(), 0
+	sub := Subscription{Name: "inventory.on-inventory", Retriables: map[events.Type]Handler{
+		events.StockReserved: func(context.Context, events.Envelope) error {
+			calls++
+			if time.Since(start) < 50*time.Millisecond {
+				return errors.New("inventory database down")
+			}
+			return nil
+		},
+	}}
+	r.handle(context.Background(), r.log, sub, message(t))
+	if len(dlq.msgs) != 0 || calls < 2 {
+		t.Fatalf("%d calls, %d dead letters; want the step retried until it went through", calls, len(dlq.msgs))
+	}
+}
+
+// A refusal of a retriable step is a defect: dead-lettered at once, with
+// the reason, even a refusal whose own event would carry a forward step on.
+func TestRetriableStepRefusedIsADefectDeadLettered(t *testing.T) {
+	dlq := &recordingDLQ{}
+	r := NewRunner(nil, dlq, slog.New(slog.DiscardHandler))
+	calls := 0
+	sub := Subscription{Name: "inventory.on-inventory", Retriables: map[events.Type]Handler{
+		events.StockReserved: func(context.Context, events.Envelope) error {
+			calls++
+			return fmt.Errorf("%w: reservation for order ord-1 is RELEASED; nothing to ship", fault.ErrIllegalTransition)
+		},
+	}}
+	r.handle(context.Background(), r.log, sub, message(t))
+	if calls != 1 || len(dlq.msgs) != 1 {
+		t.Fatalf("%d calls, %d dead letters; want one try and its dead letter", calls, len(dlq.msgs))
+	}
+	if _, dl, err := events.DecodeDeadLetter(dlq.msgs[0].Value); err != nil || !strings.Contains(dl.Reason, "defect") || !strings.Contains(dl.Reason, "nothing to ship") {
+		t.Fatalf("dead letter %+v (%v); want the defect and the service's words", dl, err)
 	}
 }

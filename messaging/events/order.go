@@ -161,6 +161,9 @@ type Saga struct {
 	// held something compensated (in choreography, refund and release
 	// follow the OrderCancelled).
 	Settled bool
+	// Finished: settled, and an approved saga's steps after the pivot done
+	// too; nothing more will happen.
+	Finished bool
 }
 
 // Summarize reads the saga's progress off an order's events, by the events
@@ -191,6 +194,9 @@ func Summarize(evs []Envelope) Saga {
 				s.Settled = false
 			}
 		}
+		s.Finished = s.Settled
+	} else {
+		s.Finished = purchase.Saga.Next(s.Progress) == ""
 	}
 	return s
 }

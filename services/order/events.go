@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/sagaforge/saga/messaging/consumer"
@@ -16,7 +17,7 @@ import (
 
 // Subscriptions are the order service's part of the choreographed saga:
 // approve once the payment is captured; cancel when stock is rejected or
-// released, or when a step of the saga was dead-lettered. Each acts only on
+// released, or when a step before the pivot was dead-lettered. Each acts only on
 // an order whose own mode is choreography. They call the same store
 // operations as the HTTP API.
 func Subscriptions(store *Store) ([]consumer.Subscription, error) {
@@ -47,6 +48,14 @@ func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 			failed := "an event"
 			if orig, err := events.Decode([]byte(dl.Payload)); err == nil {
 				failed = string(orig.Type)
+				service, _, _ := strings.Cut(dl.Consumer, ".")
+				if r, ok := events.ReactionOf(service, orig.Type); ok && r.Class == events.Retriable {
+					// After the pivot the saga only goes forward: the
+					// dead letter is the alert, and nothing is undone.
+					slog.ErrorContext(ctx, "a step after the pivot was dead-lettered; the order stays approved",
+						"order_id", orderID, "step", r.Op, "reason", dl.Reason)
+					return nil
+				}
 			}
 			return store.cancelChoreographed(ctx, orderID, fmt.Sprintf("saga step failed: %s could not handle %s: %s", dl.Consumer, failed, dl.Reason))
 		}),
