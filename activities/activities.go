@@ -108,6 +108,12 @@ func (a *Activities) RefundPayment(ctx context.Context, in purchase.OrderRef) er
 	return classify(err)
 }
 
+// ShipStock sends the approved order's reserved stock out.
+func (a *Activities) ShipStock(ctx context.Context, in purchase.OrderRef) error {
+	_, err := a.inventory.Ship(ctx, in.OrderID)
+	return classify(err)
+}
+
 // classify makes a refusal non-retryable, typed by fault.Meanings, with the
 // service's own words as the message; everything else stays retryable.
 func classify(err error) error {

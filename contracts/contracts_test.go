@@ -33,7 +33,7 @@ var update = flag.Bool("update", false, "write the contracts from the code")
 // enums are the string types that hold one of a few values.
 var enums = map[reflect.Type][]string{
 	reflect.TypeFor[orderapi.Status]():     {string(orderapi.StatusPending), string(orderapi.StatusApproved), string(orderapi.StatusCancelled)},
-	reflect.TypeFor[inventoryapi.Status](): {string(inventoryapi.Reserved), string(inventoryapi.Rejected), string(inventoryapi.Released), string(inventoryapi.Voided)},
+	reflect.TypeFor[inventoryapi.Status](): {string(inventoryapi.Reserved), string(inventoryapi.Rejected), string(inventoryapi.Released), string(inventoryapi.Voided), string(inventoryapi.Shipped)},
 	reflect.TypeFor[paymentapi.Status]():   {string(paymentapi.Captured), string(paymentapi.Declined), string(paymentapi.Refunded), string(paymentapi.Voided)},
 	reflect.TypeFor[events.Mode]():         {string(events.Orchestration), string(events.Choreography)},
 }
@@ -140,6 +140,8 @@ var routes = map[string]route{
 		reflect.TypeFor[inventoryapi.ReserveRequest](), reflect.TypeFor[inventoryapi.ReservationResponse](), http.StatusOK, nil},
 	"POST /reservations/{order_id}/release": {"inventory", "Give a reservation back (a tombstone if none was made); refused once the order is approved",
 		reflect.TypeFor[inventoryapi.ReleaseRequest](), reflect.TypeFor[inventoryapi.ReservationResponse](), http.StatusOK, nil},
+	"POST /reservations/{order_id}/ship": {"inventory", "Ship an approved order's reserved stock, after the pivot (a repeat answers as the first); 409 if nothing is held",
+		nil, reflect.TypeFor[inventoryapi.ReservationResponse](), http.StatusOK, nil},
 	"GET /reservations/{order_id}": {"inventory", "An order's reservation",
 		nil, reflect.TypeFor[inventoryapi.ReservationResponse](), http.StatusOK, nil},
 	"GET /reservations": {"inventory", "Reservations in order-ID order",

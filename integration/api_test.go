@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sagaforge/saga/ops/stack"
+	"github.com/sagaforge/saga/ops/stack/stacktest"
 	"github.com/sagaforge/saga/services/order/orderapi"
 	"github.com/sagaforge/saga/workers/purchases"
 )
@@ -71,11 +73,16 @@ func TestPurchaseAPIBuysFollowsAndCancels(t *testing.T) {
 				got.header.Get("Preference-Applied") != "wait=30" || got.header.Get("Location") != "/purchases/"+id {
 				t.Fatalf("purchase with Prefer: wait=30: %d %+v %v", got.status, got.report, got.header)
 			}
-			// The answer (given at the pivot, when orchestrated) is the
-			// saga's result as Temporal and the events tell it afterwards.
-			if after := callAPI(t, s, "GET", "/purchases/"+id+"?wait=30s", ""); after.status != http.StatusOK ||
-				after.report.Status != got.report.Status || after.report.TotalCents != got.report.TotalCents ||
-				strings.Join(after.report.Steps, ",") != strings.Join(got.report.Steps, ",") || len(after.report.Compensations) != 0 {
+			// The answer is given at the pivot; the saga's result, as
+			// Temporal and the events tell it afterwards, adds the shipment
+			// once it has happened.
+			var after apiCall
+			stacktest.WaitFor(t, 20*time.Second, "GET to show the shipment", func() bool {
+				after = callAPI(t, s, "GET", "/purchases/"+id+"?wait=30s", "")
+				return strings.Join(after.report.Steps, ",") == "create,reserve,charge,approve,ship"
+			})
+			if after.status != http.StatusOK || after.report.Status != got.report.Status || after.report.TotalCents != got.report.TotalCents ||
+				len(after.report.Compensations) != 0 {
 				t.Fatalf("GET after the answer: %d %+v, answered %+v", after.status, after.report, got.report)
 			}
 			// The same request again attaches: the same outcome, no second saga.

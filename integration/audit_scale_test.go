@@ -51,7 +51,7 @@ func TestAuditOnAStackWith100000Orders(t *testing.T) {
 	start = time.Now()
 	code, stdout, stderr := runStarter(t, s, "audit")
 	t.Logf("audit of %d orders took %s", scaleOrders, time.Since(start).Round(time.Millisecond))
-	if code != 0 || strings.Count(stdout, " pass ") != 6 || !strings.Contains(stdout, fmt.Sprintf("%d orders audited", scaleOrders)) {
+	if code != 0 || strings.Count(stdout, " pass ") != 8 || !strings.Contains(stdout, fmt.Sprintf("%d orders audited", scaleOrders)) {
 		t.Fatalf("audit of a consistent stack: exit %d\n%s%s", code, stdout, stderr)
 	}
 
@@ -70,8 +70,8 @@ func TestAuditOnAStackWith100000Orders(t *testing.T) {
 }
 
 // fill writes n settled orders as the sagas would have left them: approved
-// ones hold one SKU-1 and 49.90 of alice's money, cancelled ones hold
-// nothing. Stock and balances are seeded to match.
+// ones shipped one SKU-1 and hold 49.90 of alice's money, cancelled ones
+// hold nothing. Stock and balances are seeded to match.
 func fill(t *testing.T, orderDB, invDB, payDB *gorm.DB, n int) {
 	t.Helper()
 	const batch = 2000
@@ -83,7 +83,7 @@ func fill(t *testing.T, orderDB, invDB, payDB *gorm.DB, n int) {
 		var ps []payment.Payment
 		for i := from; i < min(from+batch, n); i++ {
 			id := fmt.Sprintf("scale-%06d", i)
-			st, rst, pst := orderapi.StatusApproved, inventoryapi.Reserved, paymentapi.Captured
+			st, rst, pst := orderapi.StatusApproved, inventoryapi.Shipped, paymentapi.Captured
 			if i%10 == 9 {
 				st, rst, pst = orderapi.StatusCancelled, inventoryapi.Released, paymentapi.Refunded
 			} else {
@@ -102,7 +102,7 @@ func fill(t *testing.T, orderDB, invDB, payDB *gorm.DB, n int) {
 	}
 	const initialStock, initialBalance = 10_000_000, money.Cents(1_000_000_000)
 	if err := invDB.Model(&inventory.Stock{}).Where("sku = ?", "SKU-1").
-		Updates(map[string]any{"initial": initialStock, "available": initialStock - approved, "reserved": approved}).Error; err != nil {
+		Updates(map[string]any{"initial": initialStock, "available": initialStock - approved, "shipped": approved}).Error; err != nil {
 		t.Fatal(err)
 	}
 	if err := payDB.Model(&payment.Account{}).Where("customer_id = ?", "alice").

@@ -26,7 +26,7 @@ func TestChoreographedPurchasesReachEveryOutcome(t *testing.T) {
 		status               string
 		compensations        string
 	}{
-		{"approved", "", "OrderCreated StockReserved PaymentCaptured OrderApproved",
+		{"approved", "", "OrderCreated StockReserved PaymentCaptured OrderApproved StockShipped",
 			[]string{"--customer", "alice", "--item", "SKU-1:2"}, "APPROVED", ""},
 		// Payment leaves a tombstone on OrderCancelled: it cannot know that
 		// no StockReserved will follow, and a late one must not charge.
@@ -89,7 +89,7 @@ func TestChoreographyFinishesAfterAConsumerIsKilledMidFlow(t *testing.T) {
 	if p, err := c.payments.Payment(ctx, "mid-flow"); err != nil || p.Status != paymentapi.Captured || p.AmountCents != 2*19900 {
 		t.Fatalf("payment %+v, %v", p, err)
 	}
-	waitForEvents(t, s, "mid-flow", "OrderCreated StockReserved PaymentCaptured OrderApproved")
+	waitForEvents(t, s, "mid-flow", "OrderCreated StockReserved PaymentCaptured OrderApproved StockShipped")
 }
 
 // state is what the three services hold about one order, without what
@@ -131,7 +131,7 @@ func snapshot(t *testing.T, c clients, orderID string) state {
 
 // totals is the stock and money of the whole system.
 type totals struct {
-	Stock    map[string][2]int
+	Stock    map[string][3]int
 	Balances map[string]money.Cents
 }
 
@@ -146,9 +146,9 @@ func totalsOf(t *testing.T, c clients) totals {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := totals{Stock: map[string][2]int{}, Balances: map[string]money.Cents{}}
+	out := totals{Stock: map[string][3]int{}, Balances: map[string]money.Cents{}}
 	for _, s := range stock.Stock {
-		out.Stock[s.SKU] = [2]int{s.Available, s.Reserved}
+		out.Stock[s.SKU] = [3]int{s.Available, s.Reserved, s.Shipped}
 	}
 	for _, a := range accounts.Accounts {
 		out.Balances[a.CustomerID] = a.BalanceCents
@@ -203,11 +203,12 @@ func TestBothModesEndInIdenticalDatabaseStates(t *testing.T) {
 	}
 }
 
-// waitSettledEvents waits until the order's final event is on Kafka, so
-// that the next scenario starts from a quiet system.
+// waitSettledEvents waits until the order's final event is on Kafka, its
+// steps after the pivot included, so that the next scenario starts from a
+// quiet system.
 func waitSettledEvents(t *testing.T, s *stack.Stack, orderID string) {
 	t.Helper()
 	stacktest.WaitFor(t, 20*time.Second, "the final event of "+orderID, func() bool {
-		return events.Summarize(eventsOf(t, s, orderID)).Settled
+		return events.Summarize(eventsOf(t, s, orderID)).Finished
 	})
 }

@@ -57,7 +57,7 @@ func (k kafkaMessage) Finish(error) error { return nil }
 func TestCloudEventsSDKReadsThePublishedEvents(t *testing.T) {
 	s := startStack(t)
 	rep := buy(t, s, "--mode", "choreography", "--customer", "alice", "--item", "SKU-1:2")
-	waitForEvents(t, s, rep.OrderID, "OrderCreated StockReserved PaymentCaptured OrderApproved")
+	waitForEvents(t, s, rep.OrderID, "OrderCreated StockReserved PaymentCaptured OrderApproved StockShipped")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var got []string
@@ -91,7 +91,7 @@ func TestCloudEventsSDKReadsThePublishedEvents(t *testing.T) {
 			}
 		}
 	}
-	want := "io.sagaforge.order.created.v1 io.sagaforge.order.approved.v1 io.sagaforge.inventory.stock_reserved.v1 io.sagaforge.payment.captured.v1"
+	want := "io.sagaforge.order.created.v1 io.sagaforge.order.approved.v1 io.sagaforge.inventory.stock_reserved.v1 io.sagaforge.inventory.stock_shipped.v1 io.sagaforge.payment.captured.v1"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("the SDK read %v, want %s", got, want)
 	}

@@ -67,7 +67,7 @@ func TestOrchestratedPurchasesPublishExactlyTheirEvents(t *testing.T) {
 	for _, tc := range []struct {
 		orderID, want string
 	}{
-		{approved.OrderID, "OrderCreated StockReserved PaymentCaptured OrderApproved"},
+		{approved.OrderID, "OrderCreated StockReserved PaymentCaptured OrderApproved StockShipped"},
 		{outOfStock.OrderID, "OrderCreated StockRejected OrderCancelled"},
 		{declined.OrderID, "OrderCreated StockReserved PaymentDeclined StockReleased OrderCancelled"},
 	} {

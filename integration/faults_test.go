@@ -36,7 +36,7 @@ func TestSagasUnderInjectedFaultsStayConsistent(t *testing.T) {
 		}
 	})
 	code, stdout, stderr := runStarter(t, s, "audit")
-	if code != 0 || strings.Count(stdout, " pass ") != 6 {
+	if code != 0 || strings.Count(stdout, " pass ") != 8 {
 		t.Fatalf("audit after faults: exit %d\n%s%s", code, stdout, stderr)
 	}
 }

@@ -64,8 +64,8 @@ func TestPurchasesLeaveAllThreeDatabasesConsistent(t *testing.T) {
 			t.Fatalf("order %s: %+v, %v; want %s", id, o, err, want)
 		}
 	}
-	// Inventory: the approved order holds its stock; the others hold none.
-	for id, want := range map[string]inventoryapi.Status{approved.OrderID: inventoryapi.Reserved,
+	// Inventory: the approved order's stock has shipped; the others hold none.
+	for id, want := range map[string]inventoryapi.Status{approved.OrderID: inventoryapi.Shipped,
 		outOfStock.OrderID: inventoryapi.Rejected, declined.OrderID: inventoryapi.Released} {
 		r, err := c.stock.Reservation(ctx, id)
 		if err != nil || r.Status != want {
@@ -76,10 +76,10 @@ func TestPurchasesLeaveAllThreeDatabasesConsistent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantStock := map[string][2]int{"SKU-1": {998, 2}, "SKU-2": {99, 1}, "SKU-OUT": {0, 0}}
+	wantStock := map[string][3]int{"SKU-1": {998, 0, 2}, "SKU-2": {99, 0, 1}, "SKU-OUT": {0, 0, 0}}
 	for _, st := range stock.Stock {
-		if w := wantStock[st.SKU]; st.Available != w[0] || st.Reserved != w[1] {
-			t.Errorf("stock %s: %d available / %d reserved, want %d / %d", st.SKU, st.Available, st.Reserved, w[0], w[1])
+		if w := wantStock[st.SKU]; st.Available != w[0] || st.Reserved != w[1] || st.Shipped != w[2] {
+			t.Errorf("stock %s: %d available / %d reserved / %d shipped, want %v", st.SKU, st.Available, st.Reserved, st.Shipped, w)
 		}
 	}
 	// Payment: captured once for the approved order, declined for bob, never
@@ -121,8 +121,8 @@ func TestSameOrderTwiceRunsOneSaga(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, st := range r.Stock {
-		if st.SKU == "SKU-1" && st.Reserved != 1 {
-			t.Fatalf("SKU-1 reserved %d times, want once", st.Reserved)
+		if st.SKU == "SKU-1" && st.Reserved+st.Shipped != 1 {
+			t.Fatalf("SKU-1 reserved %d and shipped %d times, want once", st.Reserved, st.Shipped)
 		}
 	}
 }
@@ -195,7 +195,7 @@ func TestAuditPassesAfterSagasAndCatchesABypass(t *testing.T) {
 	s := startStack(t)
 	buyOneOfEach(t, s)
 	code, stdout, stderr := runStarter(t, s, "audit")
-	if code != 0 || strings.Count(stdout, " pass ") != 6 {
+	if code != 0 || strings.Count(stdout, " pass ") != 8 {
 		t.Fatalf("audit after sagas: exit %d\n%s%s", code, stdout, stderr)
 	}
 	// An order approved behind the sagas' back holds neither stock nor money.
@@ -208,7 +208,7 @@ func TestAuditPassesAfterSagasAndCatchesABypass(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, stderr = runStarter(t, s, "audit")
-	if code != starter.ExitNo || !strings.Contains(stdout, "FAIL   bypass") || !strings.Contains(stderr, "1 of 6 invariants do not hold") {
+	if code != starter.ExitNo || !strings.Contains(stdout, "FAIL   bypass") || !strings.Contains(stderr, "1 of 8 invariants do not hold") {
 		t.Fatalf("audit after a bypass: exit %d\n%s%s", code, stdout, stderr)
 	}
 }

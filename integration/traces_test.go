@@ -126,7 +126,7 @@ func TestEachPurchaseIsOneTraceAcrossTheServices(t *testing.T) {
 		{"orchestration", "alice", "SKU-1:1", []string{
 			"starter: purchase", "worker: RunWorkflow:PurchaseWorkflow", "worker: RunActivity:ChargePayment",
 			"order: POST /orders", "inventory: POST /reservations", "payment: POST /payments", "order: POST /orders/{order_id}/approve",
-			"inventory: process OrderApproved", "payment: process OrderApproved"}},
+			"inventory: process OrderApproved", "payment: process OrderApproved", "inventory: POST /reservations/{order_id}/ship"}},
 		{"orchestration", "bob", "SKU-2:1", []string{
 			"starter: purchase", "payment: POST /payments",
 			"inventory: POST /reservations/{order_id}/release", "order: POST /orders/{order_id}/cancel"}},
@@ -134,7 +134,8 @@ func TestEachPurchaseIsOneTraceAcrossTheServices(t *testing.T) {
 			"starter: purchase", "order: POST /orders", "order: publish OrderCreated",
 			"inventory: process OrderCreated", "inventory: publish StockReserved",
 			"payment: process StockReserved", "payment: publish PaymentCaptured",
-			"order: process PaymentCaptured", "order: publish OrderApproved"}},
+			"order: process PaymentCaptured", "order: publish OrderApproved",
+			"inventory: process OrderApproved", "inventory: publish StockShipped"}},
 		{"choreography", "bob", "SKU-2:1", []string{
 			"starter: purchase", "payment: process StockReserved", "payment: publish PaymentDeclined",
 			"inventory: process PaymentDeclined", "inventory: publish StockReleased",

@@ -101,7 +101,7 @@ func Passed(checks []Check) bool {
 // PrintChecks writes the audit's checks as a table, with up to five
 // offenders each.
 func PrintChecks(w io.Writer, checks []Check) {
-	fmt.Fprintf(w, "%-52s %-6s %s\n", "INVARIANT", "RESULT", "OFFENDERS")
+	fmt.Fprintf(w, "%-60s %-6s %s\n", "INVARIANT", "RESULT", "OFFENDERS")
 	for _, c := range checks {
 		result := "pass"
 		if !c.Pass {
@@ -111,7 +111,7 @@ func PrintChecks(w io.Writer, checks []Check) {
 		if len(c.Offenders) > 5 {
 			offenders += fmt.Sprintf(" (+%d more)", len(c.Offenders)-5)
 		}
-		fmt.Fprintf(w, "%-52s %-6s %s\n", c.Name, result, offenders)
+		fmt.Fprintf(w, "%-60s %-6s %s\n", c.Name, result, offenders)
 	}
 }
 
@@ -188,10 +188,12 @@ func byOrder[T any](rows []T, id func(T) string) map[string]T {
 // audit evaluates the invariants on one snapshot.
 func audit(s snapshot, now time.Time, settle time.Duration) []Check {
 	approved := Check{Name: "every APPROVED order has its stock and payment, once"}
+	shipped := Check{Name: "every APPROVED order ends SHIPPED once quiet"}
 	cancelled := Check{Name: "every CANCELLED order holds no stock and no money"}
+	unshipped := Check{Name: "nothing is shipped for a CANCELLED order"}
 	pending := Check{Name: "no order stays PENDING once the system is quiet"}
 	orphans := Check{Name: "no payment or reservation exists without its order"}
-	stock := Check{Name: "stock is conserved (seed = available + reserved)"}
+	stock := Check{Name: "stock is conserved (seed = available + reserved + shipped)"}
 	moneyCheck := Check{Name: "money is conserved (seed = balance + captured)"}
 
 	known := map[string]bool{}
@@ -199,18 +201,25 @@ func audit(s snapshot, now time.Time, settle time.Duration) []Check {
 		known[o.OrderID] = true
 		r, hasR := s.reservations[o.OrderID]
 		p, hasP := s.payments[o.OrderID]
+		quiet := now.Sub(o.UpdatedAt) > settle
 		switch o.Status {
 		case orderapi.StatusApproved:
-			if !hasR || r.Status != inventoryapi.Reserved || !sameLines(o.Lines, r.Items) ||
+			if !hasR || (r.Status != inventoryapi.Reserved && r.Status != inventoryapi.Shipped) || !sameLines(o.Lines, r.Items) ||
 				!hasP || p.Status != paymentapi.Captured || p.AmountCents != o.TotalCents || p.CustomerID != o.CustomerID {
 				approved.Offenders = append(approved.Offenders, o.OrderID)
+			}
+			if quiet && (!hasR || r.Status != inventoryapi.Shipped) {
+				shipped.Offenders = append(shipped.Offenders, o.OrderID)
 			}
 		case orderapi.StatusCancelled:
 			if (hasR && r.Status == inventoryapi.Reserved) || (hasP && p.Status == paymentapi.Captured) {
 				cancelled.Offenders = append(cancelled.Offenders, o.OrderID)
 			}
+			if hasR && r.Status == inventoryapi.Shipped {
+				unshipped.Offenders = append(unshipped.Offenders, o.OrderID)
+			}
 		case orderapi.StatusPending:
-			if now.Sub(o.UpdatedAt) > settle {
+			if quiet {
 				pending.Offenders = append(pending.Offenders, o.OrderID)
 			}
 		}
@@ -226,18 +235,21 @@ func audit(s snapshot, now time.Time, settle time.Duration) []Check {
 		}
 	}
 
-	held := map[string]int{}
+	held, sent := map[string]int{}, map[string]int{}
 	for _, r := range s.reservations {
-		if r.Status == inventoryapi.Reserved {
-			for _, it := range r.Items {
+		for _, it := range r.Items {
+			switch r.Status {
+			case inventoryapi.Reserved:
 				held[it.SKU] += it.Quantity
+			case inventoryapi.Shipped:
+				sent[it.SKU] += it.Quantity
 			}
 		}
 	}
 	for _, st := range s.stock {
-		if st.Available+st.Reserved != st.Initial || st.Reserved != held[st.SKU] || st.Available < 0 {
-			stock.Offenders = append(stock.Offenders, fmt.Sprintf("%s (seed %d, available %d, reserved %d, held by reservations %d)",
-				st.SKU, st.Initial, st.Available, st.Reserved, held[st.SKU]))
+		if st.Available+st.Reserved+st.Shipped != st.Initial || st.Reserved != held[st.SKU] || st.Shipped != sent[st.SKU] || st.Available < 0 {
+			stock.Offenders = append(stock.Offenders, fmt.Sprintf("%s (seed %d, available %d, reserved %d, shipped %d; held by reservations %d, shipped by them %d)",
+				st.SKU, st.Initial, st.Available, st.Reserved, st.Shipped, held[st.SKU], sent[st.SKU]))
 		}
 	}
 	captured := map[string]money.Cents{}
@@ -252,7 +264,7 @@ func audit(s snapshot, now time.Time, settle time.Duration) []Check {
 				a.CustomerID, a.InitialCents, a.BalanceCents, captured[a.CustomerID]))
 		}
 	}
-	checks := []Check{approved, cancelled, stock, moneyCheck, pending, orphans}
+	checks := []Check{approved, shipped, cancelled, unshipped, stock, moneyCheck, pending, orphans}
 	for i := range checks {
 		slices.Sort(checks[i].Offenders)
 		checks[i].Pass = len(checks[i].Offenders) == 0

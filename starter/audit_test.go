@@ -10,7 +10,7 @@ import (
 	"github.com/sagaforge/saga/services/payment/paymentapi"
 )
 
-// consistent is alice's approved order and bob's declined one.
+// consistent is alice's approved and shipped order and bob's declined one.
 func consistent(now time.Time) snapshot {
 	return snapshot{
 		orders: []orderapi.OrderResponse{
@@ -18,10 +18,10 @@ func consistent(now time.Time) snapshot {
 			{OrderID: "b", CustomerID: "bob", Status: orderapi.StatusCancelled, TotalCents: 19900, Lines: []orderapi.LineResponse{{SKU: "SKU-2", Quantity: 1}}, UpdatedAt: now},
 		},
 		reservations: map[string]inventoryapi.ReservationResponse{
-			"a": {OrderID: "a", Status: inventoryapi.Reserved, Items: []inventoryapi.Item{{SKU: "SKU-1", Quantity: 2}}},
+			"a": {OrderID: "a", Status: inventoryapi.Shipped, Items: []inventoryapi.Item{{SKU: "SKU-1", Quantity: 2}}},
 			"b": {OrderID: "b", Status: inventoryapi.Released, Items: []inventoryapi.Item{{SKU: "SKU-2", Quantity: 1}}},
 		},
-		stock: []inventoryapi.StockResponse{{SKU: "SKU-1", Available: 998, Reserved: 2, Initial: 1000}, {SKU: "SKU-2", Available: 100, Initial: 100}},
+		stock: []inventoryapi.StockResponse{{SKU: "SKU-1", Available: 998, Shipped: 2, Initial: 1000}, {SKU: "SKU-2", Available: 100, Initial: 100}},
 		payments: map[string]paymentapi.PaymentResponse{
 			"a": {OrderID: "a", CustomerID: "alice", AmountCents: 9980, Status: paymentapi.Captured},
 			"b": {OrderID: "b", CustomerID: "bob", AmountCents: 19900, Status: paymentapi.Declined},
@@ -67,6 +67,20 @@ func TestAuditNamesEachBrokenInvariant(t *testing.T) {
 			s.reservations["b"] = r
 		}, "CANCELLED", "b"},
 		{"stock lost", func(s *snapshot) { s.stock[0].Available = 990 }, "stock is conserved", "SKU-1"},
+		{"shipped stock not counted as shipped", func(s *snapshot) { s.stock[0].Shipped, s.stock[0].Reserved = 0, 2 }, "stock is conserved", "SKU-1"},
+		{"approved long ago and never shipped", func(s *snapshot) {
+			r := s.reservations["a"]
+			r.Status = inventoryapi.Reserved
+			s.reservations["a"] = r
+			s.stock[0].Shipped, s.stock[0].Reserved = 0, 2
+			s.orders[0].UpdatedAt = now.Add(-time.Hour)
+		}, "ends SHIPPED", "a"},
+		{"shipped for a cancelled order", func(s *snapshot) {
+			r := s.reservations["b"]
+			r.Status = inventoryapi.Shipped
+			s.reservations["b"] = r
+			s.stock[1].Available, s.stock[1].Shipped = 99, 1
+		}, "nothing is shipped", "b"},
 		{"money created", func(s *snapshot) { s.accounts[1].BalanceCents = 6000 }, "money is conserved", "bob"},
 		{"stuck pending", func(s *snapshot) {
 			s.orders = append(s.orders, orderapi.OrderResponse{OrderID: "c", Status: orderapi.StatusPending, UpdatedAt: now.Add(-time.Hour)})

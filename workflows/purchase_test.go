@@ -34,6 +34,7 @@ type shop struct {
 	reasons  map[string]string
 	stock    map[string]int
 	reserved map[string][]purchase.Item
+	shipped  map[string][]purchase.Item
 	balance  map[string]money.Cents
 	charged  map[string]money.Cents
 	prices   map[string]money.Cents
@@ -55,6 +56,7 @@ func newShop() *shop {
 		orders: map[string]string{}, reasons: map[string]string{},
 		stock:             map[string]int{"SKU-1": 1000, "SKU-2": 100, "SKU-OUT": 0},
 		reserved:          map[string][]purchase.Item{},
+		shipped:           map[string][]purchase.Item{},
 		balance:           map[string]money.Cents{"alice": 1_000_000, "bob": 5_000},
 		charged:           map[string]money.Cents{},
 		prices:            map[string]money.Cents{"SKU-1": 4990, "SKU-2": 19900, "SKU-OUT": 1000},
@@ -70,7 +72,7 @@ func wantUndone(t *testing.T, s *shop, orderID string) {
 	seed := newShop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.orders[orderID] != "CANCELLED" || len(s.reserved)+len(s.charged) != 0 ||
+	if s.orders[orderID] != "CANCELLED" || len(s.reserved)+len(s.charged)+len(s.shipped) != 0 ||
 		!maps.Equal(s.stock, seed.stock) || !maps.Equal(s.balance, seed.balance) {
 		t.Fatalf("order %s %s, held %v, charged %v, stock %v, balances %v; want everything undone",
 			orderID, s.orders[orderID], s.reserved, s.charged, s.stock, s.balance)
@@ -237,6 +239,21 @@ func (s *shop) RefundPayment(ctx context.Context, in purchase.OrderRef) error {
 	})
 }
 
+func (s *shop) ShipStock(ctx context.Context, in purchase.OrderRef) error {
+	return s.do(ctx, purchase.ShipStock.Name, func() error {
+		if _, done := s.shipped[in.OrderID]; done {
+			return nil
+		}
+		items, ok := s.reserved[in.OrderID]
+		if !ok {
+			return refusal(fault.TypeOf(fault.ErrIllegalTransition), "no stock reserved for order "+in.OrderID+"; nothing to ship")
+		}
+		s.shipped[in.OrderID] = items
+		delete(s.reserved, in.OrderID)
+		return nil
+	})
+}
+
 // fastPolicy keeps the production shape with timeouts short enough that a
 // test that waits for one finishes quickly.
 func fastPolicy(local bool) workflows.Policy {
@@ -318,12 +335,12 @@ func TestApproved(t *testing.T) {
 	if res.Status != purchase.StatusApproved || res.TotalCents != 29880 || len(res.Compensations) != 0 {
 		t.Fatalf("result %+v, want APPROVED for 298.80 with no compensation", res)
 	}
-	if !slices.Equal(res.Steps, []string{"create", "reserve", "charge", "approve"}) {
+	if !slices.Equal(res.Steps, []string{"create", "reserve", "charge", "approve", "ship"}) {
 		t.Fatalf("steps %v", res.Steps)
 	}
-	wantCalls(t, s, purchase.CreateOrder.Name, purchase.ReserveStock.Name, purchase.ChargePayment.Name, purchase.ApproveOrder.Name)
-	if s.orders["o-1"] != "APPROVED" || s.stock["SKU-1"] != 998 || s.balance["alice"] != 1_000_000-29880 {
-		t.Fatalf("state: order %s, SKU-1 %d, alice %s", s.orders["o-1"], s.stock["SKU-1"], s.balance["alice"])
+	wantCalls(t, s, purchase.CreateOrder.Name, purchase.ReserveStock.Name, purchase.ChargePayment.Name, purchase.ApproveOrder.Name, purchase.ShipStock.Name)
+	if s.orders["o-1"] != "APPROVED" || s.stock["SKU-1"] != 998 || s.balance["alice"] != 1_000_000-29880 || len(s.shipped["o-1"]) != 2 || len(s.reserved) != 0 {
+		t.Fatalf("state: order %s, SKU-1 %d, alice %s, shipped %v, reserved %v", s.orders["o-1"], s.stock["SKU-1"], s.balance["alice"], s.shipped, s.reserved)
 	}
 }
 
@@ -385,7 +402,7 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 	wantCalls(t, s, purchase.CreateOrder.Name,
 		purchase.ReserveStock.Name, purchase.ReserveStock.Name, purchase.ReserveStock.Name,
 		purchase.ChargePayment.Name, purchase.ChargePayment.Name, purchase.ChargePayment.Name, purchase.ChargePayment.Name,
-		purchase.ApproveOrder.Name)
+		purchase.ApproveOrder.Name, purchase.ShipStock.Name)
 	if s.stock["SKU-1"] != 999 || s.balance["alice"] != 1_000_000-4990 {
 		t.Fatalf("retries took effect more than once: SKU-1 %d, alice %s", s.stock["SKU-1"], s.balance["alice"])
 	}
@@ -475,8 +492,8 @@ func TestApprovalAnswerLostPastTheDeadlineGoesForward(t *testing.T) {
 	s := newShop()
 	s.hangAfterWork[purchase.ApproveOrder.Name] = 1000 // every answer is lost
 	res := run(t, s, alice(item("SKU-2", 1)))
-	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || res.Steps[len(res.Steps)-1] != "approve" {
-		t.Fatalf("result %+v, want APPROVED with nothing compensated", res)
+	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || !slices.Equal(res.Steps[len(res.Steps)-2:], []string{"approve", "ship"}) {
+		t.Fatalf("result %+v, want APPROVED and shipped with nothing compensated", res)
 	}
 	if !slices.Contains(s.calls, purchase.OrderStatus.Name) || slices.Contains(s.calls, purchase.RefundPayment.Name) {
 		t.Fatalf("calls %v: want the order's status asked, and no refund", s.calls)
@@ -496,8 +513,8 @@ func TestApprovalThatNeverReachedTheServiceIsTriedAgain(t *testing.T) {
 		t.Fatalf("result %+v, want APPROVED", res)
 	}
 	i := slices.Index(s.calls, purchase.OrderStatus.Name)
-	if i < 0 || !slices.Equal(s.calls[i:], []string{purchase.OrderStatus.Name, purchase.ApproveOrder.Name}) {
-		t.Fatalf("calls %v: want the status asked (PENDING), then approve once more", s.calls)
+	if i < 0 || !slices.Equal(s.calls[i:], []string{purchase.OrderStatus.Name, purchase.ApproveOrder.Name, purchase.ShipStock.Name}) {
+		t.Fatalf("calls %v: want the status asked (PENDING), then approve once more, then ship", s.calls)
 	}
 }
 
@@ -561,10 +578,11 @@ func TestAbortAfterALostApprovalGoesForward(t *testing.T) {
 	}
 	s := newShop()
 	s.orders["o-1"], s.charged["o-1"], s.balance["alice"] = "APPROVED", 4990, 1_000_000-4990
+	s.reserved["o-1"], s.stock["SKU-1"] = []purchase.Item{item("SKU-1", 1)}, 999
 	s.transientFailures[purchase.ReserveStock.Name] = 1000
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || len(res.Steps) != 4 {
-		t.Fatalf("result %+v, want APPROVED with every step and nothing compensated", res)
+	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || len(res.Steps) != 5 || len(s.shipped["o-1"]) != 1 {
+		t.Fatalf("result %+v, shipped %v; want APPROVED with every step, shipped, and nothing compensated", res, s.shipped)
 	}
 	if s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-4990 {
 		t.Fatalf("state: order %s, alice %s; want the sale to stand", s.orders["o-1"], s.balance["alice"])
@@ -586,4 +604,33 @@ func TestCancelUndoesStepsALostTaskMayHaveDone(t *testing.T) {
 	if res.Status != purchase.StatusCancelled || s.stock["SKU-1"] != 1000 || len(s.reserved) != 0 || s.orders["o-1"] != "CANCELLED" {
 		t.Fatalf("result %+v, SKU-1 %d, reserved %v, order %s; want the lost reservation released", res, s.stock["SKU-1"], s.reserved, s.orders["o-1"])
 	}
+}
+
+// The retriable step after the pivot retries past the step deadline, for as
+// long as it takes, and nothing is compensated meanwhile.
+func TestShipRetriesPastTheStepDeadline(t *testing.T) {
+	s := newShop()
+	s.transientFailures[purchase.ShipStock.Name] = 12 // more than a step's attempts
+	res := run(t, s, alice(item("SKU-2", 1)))
+	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || res.Steps[len(res.Steps)-1] != "ship" {
+		t.Fatalf("result %+v, want APPROVED and shipped, nothing compensated", res)
+	}
+	if n := strings.Count(strings.Join(s.calls, " "), purchase.ShipStock.Name); n != 13 || len(s.shipped["o-1"]) != 1 {
+		t.Fatalf("ship called %d times, shipped %v; want 12 failures, then the shipment", n, s.shipped)
+	}
+}
+
+// A refusal after the pivot is a defect: the saga stays approved, undoes
+// nothing, and does not count the step as done.
+func TestARefusedShipIsADefectNotAnUndo(t *testing.T) {
+	s := newShop()
+	s.refuse[purchase.ShipStock.Name] = refusal(fault.TypeOf(fault.ErrIllegalTransition), "nothing to ship")
+	res := run(t, s, alice(item("SKU-1", 1)))
+	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || slices.Contains(res.Steps, "ship") {
+		t.Fatalf("result %+v, want APPROVED without the ship step and nothing compensated", res)
+	}
+	if s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-4990 || len(s.reserved["o-1"]) != 1 {
+		t.Fatalf("state: order %s, alice %s, reserved %v; want the sale to stand", s.orders["o-1"], s.balance["alice"], s.reserved)
+	}
+	wantCalls(t, s, purchase.CreateOrder.Name, purchase.ReserveStock.Name, purchase.ChargePayment.Name, purchase.ApproveOrder.Name, purchase.ShipStock.Name)
 }

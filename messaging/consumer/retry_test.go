@@ -100,6 +100,10 @@ func TestConsumersNameTheirStepsForTheFaultPlan(t *testing.T) {
 		{"payment.on-order", events.OrderCreated, events.Choreography, "note charge"},
 		{"payment.on-order", events.OrderApproved, events.Choreography, "fence"},
 		{"order.on-order", events.OrderCreated, events.Choreography, ""},
+		// The retriable step after the pivot: a choreographed order ships,
+		// an orchestrated one is only fenced (the worker ships it).
+		{"inventory.on-order", events.OrderApproved, events.Choreography, "ship"},
+		{"inventory.on-order", events.OrderApproved, events.Orchestration, "fence"},
 	} {
 		if got := opOf(c.consumer, events.Envelope{Type: c.typ, SagaMode: c.mode}); got != c.want {
 			t.Errorf("opOf(%s, %s in %s) = %q, want %q", c.consumer, c.typ, c.mode, got, c.want)
@@ -118,7 +122,7 @@ func TestWireFollowsTheChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(subs) != 2 || subs[0].Name != "inventory.on-order" || subs[0].Topic != events.TopicOrder || subs[1].Name != "inventory.on-payment" ||
-		subs[0].Handlers[events.OrderCreated] == nil || subs[0].Compensations[events.OrderCancelled] == nil || subs[0].Fences[events.OrderApproved] == nil ||
+		subs[0].Handlers[events.OrderCreated] == nil || subs[0].Compensations[events.OrderCancelled] == nil || subs[0].Retriables[events.OrderApproved] == nil ||
 		subs[1].Compensations[events.PaymentDeclined] == nil {
 		t.Fatalf("subscriptions %+v", subs)
 	}

@@ -22,6 +22,7 @@ const (
 	StockReserved   Type = "StockReserved"
 	StockRejected   Type = "StockRejected"
 	StockReleased   Type = "StockReleased"
+	StockShipped    Type = "StockShipped"
 	PaymentCaptured Type = "PaymentCaptured"
 	PaymentDeclined Type = "PaymentDeclined"
 	PaymentRefunded Type = "PaymentRefunded"
@@ -47,6 +48,7 @@ var registry = []struct {
 	{StockReserved, "io.sagaforge.inventory.stock_reserved.v1", func() any { return new(StockReservedData) }},
 	{StockRejected, "io.sagaforge.inventory.stock_rejected.v1", func() any { return new(StockRejectedData) }},
 	{StockReleased, "io.sagaforge.inventory.stock_released.v1", func() any { return new(StockReleasedData) }},
+	{StockShipped, "io.sagaforge.inventory.stock_shipped.v1", func() any { return new(StockShippedData) }},
 	{PaymentCaptured, "io.sagaforge.payment.captured.v1", func() any { return new(PaymentCapturedData) }},
 	{PaymentDeclined, "io.sagaforge.payment.declined.v1", func() any { return new(PaymentDeclinedData) }},
 	{PaymentRefunded, "io.sagaforge.payment.refunded.v1", func() any { return new(PaymentRefundedData) }},
@@ -179,6 +181,12 @@ type (
 		// tombstone instead.
 		Voided bool `json:"voided,omitempty"`
 	}
+	// StockShippedData reports an approved order's stock sent out: what
+	// was reserved has left the warehouse.
+	StockShippedData struct {
+		OrderID string `json:"order_id"`
+		Items   []Line `json:"items"`
+	}
 	PaymentCapturedData struct {
 		OrderID     string      `json:"order_id"`
 		CustomerID  string      `json:"customer_id"`
@@ -215,6 +223,8 @@ func (d *OrderCancelledData) describe() string {
 func (d *StockReservedData) describe() string { return "reserved " + lines(d.Items) }
 
 func (d *StockRejectedData) describe() string { return "rejected: " + d.Reason }
+
+func (d *StockShippedData) describe() string { return "shipped " + lines(d.Items) }
 
 func (d *StockReleasedData) describe() string {
 	if d.Voided {

@@ -1,7 +1,7 @@
 // Package matrix runs the failure matrix: every step and every compensation
 // of the purchase saga against every kind of fault, in both modes, on the
 // real stack, then the audit. A cell passes when its purchase ends APPROVED
-// with the stock reserved and the payment captured once, or CANCELLED (or
+// with the stock shipped and the payment captured once, or CANCELLED (or
 // never created) holding neither; never FAILED, never PENDING.
 package matrix
 
@@ -526,14 +526,16 @@ func check(ctx context.Context, c endpoints.Clients, id string) (string, bool, s
 	}
 	r, rerr := c.Inventory.Reservation(ctx, id)
 	reserved := rerr == nil && r.Status == inventoryapi.Reserved
+	shipped := rerr == nil && r.Status == inventoryapi.Shipped
 	p, perr := c.Payments.Payment(ctx, id)
 	captured := perr == nil && p.Status == paymentapi.Captured
 	held := fmt.Sprintf("reservation %s, payment %s", orNone(string(r.Status), rerr), orNone(string(p.Status), perr))
 	switch status {
 	case "APPROVED":
-		return status, reserved && captured && p.AmountCents == o.TotalCents, held
+		// Settled means past the retriable steps too: the stock shipped.
+		return status, shipped && captured && p.AmountCents == o.TotalCents, held
 	case "CANCELLED", "NONE":
-		return status, !reserved && !captured, held
+		return status, !reserved && !shipped && !captured, held
 	}
 	return status, false, held
 }
@@ -605,7 +607,7 @@ func (r Report) Print(w io.Writer) {
 	if len(r.Audit) > 0 {
 		starter.PrintChecks(w, r.Audit)
 	}
-	verdict := "PASS: every cell ended APPROVED with everything held or CANCELLED with nothing held, and the audit holds"
+	verdict := "PASS: every cell ended APPROVED and shipped with the payment held, or CANCELLED with nothing held, and the audit holds"
 	if !r.Passed() {
 		verdict = "FAIL"
 	}

@@ -96,6 +96,7 @@ var (
 	RefundPayment = Activity[OrderRef, Nothing]{"RefundPayment"}
 	ApproveOrder  = Activity[OrderRef, Nothing]{"ApproveOrder"}
 	OrderStatus   = Activity[OrderRef, string]{"OrderStatus"}
+	ShipStock     = Activity[OrderRef, Nothing]{"ShipStock"}
 )
 
 // ref is the input of an activity that needs only the order.
@@ -155,6 +156,12 @@ var Saga = Definition{Steps: []Step{
 		Summary: func(f Facts) string { return "Approve order " + f.OrderID },
 		Reacts:  "PaymentCaptured", Done: "OrderApproved",
 		Ask: &OrderStatus,
+	},
+	{
+		Name: "ship", Class: Retriable, Service: "inventory", Route: "POST /reservations/{order_id}/ship",
+		Call:    Bind(ShipStock, ref, nil),
+		Summary: func(f Facts) string { return "Ship " + f.Cart() },
+		Reacts:  "OrderApproved", Done: "StockShipped",
 	},
 }}
 

@@ -19,14 +19,17 @@ import (
 )
 
 // Stock is one SKU's stock. Available is what can still be reserved; Reserved
-// is held by reservations.
+// is held by reservations; Shipped has left the warehouse for approved
+// orders.
 type Stock struct {
 	SKU       string `gorm:"primaryKey;size:64"`
 	Name      string `gorm:"size:128"`
 	Available int    `gorm:"not null"`
 	Reserved  int    `gorm:"not null"`
+	Shipped   int    `gorm:"not null;default:0"`
 	// Initial is the stock the row was created with (BeforeCreate), kept
-	// so an audit can check that available + reserved still adds up to it.
+	// so an audit can check that available + reserved + shipped still adds
+	// up to it.
 	Initial   int `gorm:"not null;default:0"`
 	UpdatedAt time.Time
 }
@@ -124,6 +127,8 @@ func (r *Reservation) Event(now time.Time) events.Envelope {
 		typ, data = events.StockReserved, events.StockReservedData{OrderID: r.OrderID, Items: lines}
 	case api.Rejected:
 		typ, data = events.StockRejected, events.StockRejectedData{OrderID: r.OrderID, Items: lines, Reason: r.Reason}
+	case api.Shipped:
+		typ, data = events.StockShipped, events.StockShippedData{OrderID: r.OrderID, Items: lines}
 	default:
 		typ, data = events.StockReleased, events.StockReleasedData{OrderID: r.OrderID, Items: lines, Reason: r.Reason, Voided: r.Status == api.Voided}
 	}

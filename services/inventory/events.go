@@ -11,8 +11,8 @@ import (
 
 // Subscriptions are inventory's part of the choreographed saga: reserve when
 // an order is created; release when its payment is declined or the order is
-// cancelled. Whatever the mode, an approval makes the hold final. They call
-// the same store operations as the HTTP API.
+// cancelled; ship once it is approved. Whatever the mode, an approval makes
+// the hold final. They call the same store operations as the HTTP API.
 func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 	return consumer.Wire("inventory", map[events.Type]consumer.Handler{
 		events.OrderCreated: consumer.Decoded(func(ctx context.Context, orderID string, d events.OrderCreatedData) error {
@@ -23,7 +23,7 @@ func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 			return store.releaseChoreographed(ctx, orderID, d.Reason)
 		}),
 		events.OrderApproved: func(ctx context.Context, e events.Envelope) error {
-			return store.MarkApproved(ctx, e.Subject)
+			return store.approved(ctx, e.Subject)
 		},
 		events.PaymentDeclined: consumer.Decoded(func(ctx context.Context, orderID string, d events.PaymentDeclinedData) error {
 			// The same words the orchestrator would use as the reason.

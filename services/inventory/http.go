@@ -17,6 +17,7 @@ import (
 //	GET  /reservations?after=&limit=      a page in order ID order
 //	GET  /reservations/{order_id}         read
 //	POST /reservations/{order_id}/release compensation (tombstone if unknown), optional {reason}
+//	POST /reservations/{order_id}/ship    after the approval: reserved stock leaves (409 if none is held)
 //	GET  /stock, GET /stock/{sku}
 func Routes(store *Store, log *slog.Logger) web.Routes {
 	return web.Routes{
@@ -28,7 +29,8 @@ func Routes(store *Store, log *slog.Logger) web.Routes {
 			res, err := store.Release(r.Context(), r.PathValue("order_id"), events.Orchestration, req.Reason)
 			return res.wire(), err
 		}),
-		"GET /reservations/{order_id}": web.Keyed(log, "get", "order_id", store.Get, Reservation.wire),
+		"POST /reservations/{order_id}/ship": web.Keyed(log, "ship", "order_id", store.Ship, Reservation.wire),
+		"GET /reservations/{order_id}":       web.Keyed(log, "get", "order_id", store.Get, Reservation.wire),
 		"GET /reservations": web.Endpoint(log, "list", func(r *http.Request, _ web.NoBody) (out api.ListReservationsResponse, err error) {
 			page, err := keyset.From(r.URL.Query())
 			if err != nil {
@@ -59,5 +61,5 @@ func (r Reservation) wire() api.ReservationResponse {
 
 // wire renders stock for the API.
 func (s Stock) wire() api.StockResponse {
-	return api.StockResponse{SKU: s.SKU, Name: s.Name, Available: s.Available, Reserved: s.Reserved, Initial: s.Initial}
+	return api.StockResponse{SKU: s.SKU, Name: s.Name, Available: s.Available, Reserved: s.Reserved, Shipped: s.Shipped, Initial: s.Initial}
 }

@@ -61,6 +61,42 @@ func TestConcurrentReservationsNeverOversell(t *testing.T) {
 	}
 }
 
+// The step after the pivot: a reservation ships once, its stock moving from
+// reserved to shipped with its event; a shipped reservation is final (no
+// release), and there is nothing to ship for a released, rejected or unknown
+// one.
+func TestShipSendsAReservationOutOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.Client.Reserve(ctx, reserve("s-1", inventoryapi.Item{SKU: "SKU-2", Quantity: 3})); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // a repeat answers as the first
+		if r, err := f.Client.Ship(ctx, "s-1"); err != nil || r.Status != inventoryapi.Shipped || len(r.Items) != 1 {
+			t.Fatalf("ship: %+v, %v; want SHIPPED with its line", r, err)
+		}
+	}
+	if st := stock(t, f, "SKU-2"); st.Available != 97 || st.Reserved != 0 || st.Shipped != 3 {
+		t.Fatalf("stock %+v; want 97 available, 0 reserved, 3 shipped", st)
+	}
+	if _, err := f.Client.Release(ctx, "s-1", inventoryapi.ReleaseRequest{Reason: "late cancel"}); !errors.Is(err, fault.ErrIllegalTransition) {
+		t.Fatalf("release of a shipped reservation: %v; want it refused", err)
+	}
+	if _, err := f.Client.Reserve(ctx, reserve("s-2", inventoryapi.Item{SKU: "SKU-1", Quantity: 1})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Client.Release(ctx, "s-2", inventoryapi.ReleaseRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Client.Ship(ctx, "s-2"); !errors.Is(err, fault.ErrIllegalTransition) {
+		t.Fatalf("ship of a released reservation: %v; want it refused", err)
+	}
+	if _, err := f.Client.Ship(ctx, "s-404"); !errors.Is(err, fault.ErrNotFound) {
+		t.Fatalf("ship of no reservation: %v; want not found", err)
+	}
+	f.WantEvents(t, "s-1:StockReserved", "s-1:StockShipped", "s-2:StockReserved", "s-2:StockReleased")
+}
+
 // BenchmarkReserveRelease is inventory's hot path through HTTP and a
 // file-backed SQLite database: a reservation and its release (two write
 // transactions, each with its outbox row).
@@ -75,13 +111,14 @@ func BenchmarkReserveRelease(b *testing.B) {
 	})
 }
 
-// FuzzInventoryRequests sends arbitrary bodies to the reserve and release
-// endpoints (see servicetest.Fuzz); whatever happened, every SKU still
-// holds its seeded stock as available plus reserved, never below zero.
+// FuzzInventoryRequests sends arbitrary bodies to the reserve, release and
+// ship endpoints (see servicetest.Fuzz); whatever happened, every SKU still
+// holds its seeded stock as available plus reserved plus shipped, never
+// below zero.
 func FuzzInventoryRequests(f *testing.F) {
 	fx := newFixture(f)
 	fx.Fuzz(f, servicetest.Fuzz{
-		Collection: "/reservations", Actions: []string{"release"}, Recorded: "out-of-stock",
+		Collection: "/reservations", Actions: []string{"release", "ship"}, Recorded: "out-of-stock",
 		Seeds: []string{
 			`{"order_id":"f1","items":[{"sku":"SKU-1","quantity":2}]}`,
 			`{"order_id":"f2","items":[{"sku":"SKU-1","quantity":1},{"sku":"SKU-2","quantity":100}]}`,
@@ -97,7 +134,7 @@ func FuzzInventoryRequests(f *testing.F) {
 				t.Fatal(err)
 			}
 			for _, st := range all {
-				if st.Available < 0 || st.Reserved < 0 || st.Available+st.Reserved != st.Initial {
+				if st.Available < 0 || st.Reserved < 0 || st.Shipped < 0 || st.Available+st.Reserved+st.Shipped != st.Initial {
 					t.Fatalf("stock of %s is %+v, not conserved", st.SKU, st)
 				}
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/messaging/outbox"
 	"github.com/sagaforge/saga/platform/database"
+	"github.com/sagaforge/saga/platform/fault"
 	"github.com/sagaforge/saga/platform/input"
 	api "github.com/sagaforge/saga/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/services/step"
@@ -114,6 +115,61 @@ func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, w
 		return tx.Model(&Reservation{}).Where("order_id = ?", orderID).
 			Updates(map[string]any{"status": res.Status, "reason": why, "updated_at": res.UpdatedAt}).Error
 	})
+}
+
+// Ship sends an approved order's reserved stock out of the warehouse:
+// reserved becomes shipped, and the reservation is final (fenced). It comes
+// after the pivot, so it never undoes anything: a repeat answers as the
+// first, and a reservation that holds nothing, or none at all, is refused,
+// which no correct run meets.
+func (s *Store) Ship(ctx context.Context, orderID string) (Reservation, error) {
+	if err := input.ValidateOrderID(orderID); err != nil {
+		return Reservation{}, err
+	}
+	var res Reservation
+	err := s.Outbox.Transact(ctx, func(tx *gorm.DB, emit outbox.Emit) error {
+		var err error
+		if res, err = s.Find(database.ForUpdate(tx), orderID); err != nil {
+			return err
+		}
+		switch res.Status {
+		case api.Shipped:
+			return nil
+		case api.Reserved:
+		default:
+			return fmt.Errorf("%w: reservation for order %s is %s; nothing to ship", fault.ErrIllegalTransition, orderID, res.Status)
+		}
+		for _, l := range res.Lines {
+			upd := tx.Model(&Stock{}).Where("sku = ?", l.SKU).Updates(map[string]any{
+				"reserved":   gorm.Expr("reserved - ?", l.Quantity),
+				"shipped":    gorm.Expr("shipped + ?", l.Quantity),
+				"updated_at": tx.NowFunc(),
+			})
+			if upd.Error != nil {
+				return fmt.Errorf("ship %s: %w", l.SKU, upd.Error)
+			}
+		}
+		res.Status, res.Approved, res.UpdatedAt = api.Shipped, true, tx.NowFunc()
+		if err := tx.Model(&Reservation{}).Where("order_id = ?", orderID).
+			Updates(map[string]any{"status": res.Status, "approved": true, "updated_at": res.UpdatedAt}).Error; err != nil {
+			return fmt.Errorf("ship order %s: %w", orderID, err)
+		}
+		emit(res.Event(res.UpdatedAt))
+		return nil
+	})
+	return res, err
+}
+
+// approved is the pivot, as inventory hears of it: whatever drives the
+// order, its hold is now final (the fence); a choreographed order's stock
+// then ships.
+func (s *Store) approved(ctx context.Context, orderID string) error {
+	res, err := s.Get(ctx, orderID)
+	if err == nil && res.Mode == events.Choreography {
+		_, err = s.Ship(ctx, orderID)
+		return err
+	}
+	return s.MarkApproved(ctx, orderID)
 }
 
 // Stock returns one SKU's stock.

@@ -169,11 +169,16 @@ func (rs Records[R, P]) Undo(ctx context.Context, orderID string, tombstone R, w
 			emit(P(&rec).Event(tx.NowFunc()))
 			return nil
 		}
-		if err != nil || !rs.holds(&rec) {
+		if err != nil {
 			return err
 		}
+		// A fenced record is final, whether it still holds (an approved
+		// order's) or has gone on past the pivot (shipped).
 		if P(&rec).Fenced() {
 			return fmt.Errorf("%w: order %s is approved; %s", fault.ErrIllegalTransition, orderID, what)
+		}
+		if !rs.holds(&rec) {
+			return nil
 		}
 		if err := giveBack(tx, &rec); err != nil {
 			return err

@@ -27,6 +27,8 @@ const (
 	// Voided is a tombstone: the release came before any reserve, and a late
 	// reserve will be refused.
 	Voided Status = "VOIDED"
+	// Shipped sent an approved order's stock out of the warehouse: final.
+	Shipped Status = "SHIPPED"
 )
 
 // Item is a requested SKU and quantity.
@@ -75,6 +77,7 @@ type StockResponse struct {
 	Name      string `json:"name"`
 	Available int    `json:"available"`
 	Reserved  int    `json:"reserved"`
+	Shipped   int    `json:"shipped"`
 	Initial   int    `json:"initial"`
 }
 
@@ -98,6 +101,12 @@ func (c Client) Reserve(ctx context.Context, req ReserveRequest) (ReservationRes
 // Release gives an order's reservation back (or leaves a tombstone).
 func (c Client) Release(ctx context.Context, orderID string, req ReleaseRequest) (ReservationResponse, error) {
 	return web.Call[ReservationResponse](ctx, c.Client, http.MethodPost, "/reservations/"+url.PathEscape(orderID)+"/release", req)
+}
+
+// Ship sends an approved order's reserved stock out (a repeat answers as
+// the first).
+func (c Client) Ship(ctx context.Context, orderID string) (ReservationResponse, error) {
+	return web.Call[ReservationResponse](ctx, c.Client, http.MethodPost, "/reservations/"+url.PathEscape(orderID)+"/ship", nil)
 }
 
 // Reservation reads an order's reservation.
