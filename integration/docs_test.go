@@ -10,12 +10,21 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/sagaforge/saga/activities"
 	"github.com/sagaforge/saga/messaging/events"
 	"github.com/sagaforge/saga/platform/fault"
+	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/services/endpoints"
+	"github.com/sagaforge/saga/services/inventory"
+	"github.com/sagaforge/saga/services/order"
+	"github.com/sagaforge/saga/services/payment"
 )
 
 // readDoc reads a page of the docs, failing t if it cannot.
@@ -140,5 +149,124 @@ func TestEveryBinaryHasHelp(t *testing.T) {
 				t.Errorf("--no-such-flag: exit %d, stdout %q, stderr %q; want exit 2 naming the flag on stderr", code, stdout, stderr)
 			}
 		})
+	}
+}
+
+// recipe returns the "### title" section of docs/architecture.md's recipes.
+func recipe(t *testing.T, title string) string {
+	t.Helper()
+	doc := readDoc(t, "../docs/architecture.md")
+	start := strings.Index(doc, "### "+title+"\n")
+	if start < 0 {
+		t.Fatalf("docs/architecture.md has no recipe %q", title)
+	}
+	end := strings.Index(doc[start+4:], "\n#")
+	if end < 0 {
+		return doc[start:]
+	}
+	return doc[start : start+4+end]
+}
+
+// The recipes in docs/architecture.md are checklists held against the
+// saga's table and the event registry: every path they name exists (for
+// every service where they say <service>), "Add a step" names every field of
+// a step, and every step, event and service of today's saga passes each
+// item.
+func TestRecipes(t *testing.T) {
+	var services []string
+	for _, st := range purchase.Saga.Steps {
+		if !slices.Contains(services, st.Service) {
+			services = append(services, st.Service)
+		}
+	}
+	paths := regexp.MustCompile("`([a-z-]+(?:/[a-z<>.-]*)+|docker-compose.yml)`")
+	for _, title := range []string{"Add a step", "Add an event", "Add a service"} {
+		for _, m := range paths.FindAllStringSubmatch(recipe(t, title), -1) {
+			named := []string{m[1]}
+			if strings.Contains(m[1], "<service>") {
+				named = named[:0]
+				for _, svc := range services {
+					named = append(named, strings.ReplaceAll(m[1], "<service>", svc))
+				}
+			}
+			for _, p := range named {
+				if _, err := os.Stat("../" + p); err != nil {
+					t.Errorf("recipe %q names %s, which does not exist", title, p)
+				}
+			}
+		}
+	}
+
+	step := recipe(t, "Add a step")
+	for _, typ := range []reflect.Type{reflect.TypeFor[purchase.Step](), reflect.TypeFor[purchase.Undo]()} {
+		for f := range typ.Fields() {
+			if !strings.Contains(step, "`"+f.Name+"`") {
+				t.Errorf("recipe \"Add a step\" does not name %s.%s", typ.Name(), f.Name)
+			}
+		}
+	}
+	// 1, 2: the row is well formed and its activities are implemented.
+	if err := events.CheckSaga(); err != nil {
+		t.Error(err)
+	}
+	if _, err := purchase.Implementations(activities.New(endpoints.Clients{})); err != nil {
+		t.Error(err)
+	}
+	// 3: each service serves its steps' routes and has a handler for every
+	// reaction the chain gives it.
+	routes := map[string]web.Routes{"order": order.Service.Routes(nil, nil),
+		"inventory": inventory.Service.Routes(&inventory.Store{}, nil), "payment": payment.Service.Routes(&payment.Store{}, nil)}
+	wired := map[string]error{}
+	_, wired["order"] = order.Service.Subscriptions(nil)
+	_, wired["inventory"] = inventory.Service.Subscriptions(nil)
+	_, wired["payment"] = payment.Service.Subscriptions(nil)
+	shop := readDoc(t, "../workflows/purchase_test.go")
+	failures := readDoc(t, "../docs/failures.md")
+	for _, name := range purchase.Saga.Ops() {
+		op, _ := purchase.Saga.OpNamed(name)
+		if _, ok := routes[op.Service][op.Route]; !ok {
+			t.Errorf("%s: the %s service has no route %s", name, op.Service, op.Route)
+		}
+	}
+	for _, st := range purchase.Saga.Steps {
+		if err := wired[st.Service]; err != nil {
+			t.Errorf("%s: %v", st.Name, err)
+		}
+		// 5: tests and docs.
+		if !strings.Contains(shop, "func (s *shop) "+st.Call.ActivityName()+"(") {
+			t.Errorf("%s: the workflow tests' fake shop has no %s", st.Name, st.Call.ActivityName())
+		}
+		if !regexp.MustCompile(`(?m)^\| ` + st.Name + ` .*\| (\*\*)?` + string(st.Class) + `(\*\*)? \|`).MatchString(failures) {
+			t.Errorf("%s: docs/failures.md's step classes table has no %s row for it", st.Name, st.Class)
+		}
+	}
+
+	// Add an event: every type has its registry row, data, schema, topic
+	// and row in docs/events.md.
+	eventsDoc := readDoc(t, "../docs/events.md")
+	for _, typ := range events.Types {
+		if _, ok := events.Data(typ); !ok || typ.Wire() == string(typ) {
+			t.Errorf("%s has no registry row", typ)
+		}
+		if _, err := os.Stat("../contracts/events/" + typ.Wire() + ".json"); err != nil {
+			t.Errorf("%s has no JSON Schema: %v", typ, err)
+		}
+		if events.TopicOf(typ) == "" {
+			t.Errorf("%s: no step of the saga publishes it, so it has no topic", typ)
+		}
+		if !strings.Contains(eventsDoc, "| `"+string(typ)+"` |") {
+			t.Errorf("docs/events.md has no row for %s", typ)
+		}
+	}
+
+	// Add a service: its topic and its place in compose.
+	compose := readDoc(t, "../docker-compose.yml")
+	for _, svc := range services {
+		if !slices.Contains(events.Topics, svc+".events") {
+			t.Errorf("service %s has no topic %s.events", svc, svc)
+		}
+		if !strings.Contains(compose, "\n  "+svc+":") {
+			t.Errorf("docker-compose.yml has no service %s", svc)
+		}
 	}
 }
