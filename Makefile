@@ -118,9 +118,10 @@ matrix: build
 	$(BIN)/stack matrix $(MATRIX_FLAGS)
 
 # Re-record the workflow histories the replay tests use, from real runs on the
-# dev server. testdata/v0 (before search attributes) is kept as it is.
+# dev server. testdata/v0 (before search attributes) and v1 (before the
+# retriable steps) are kept as they are.
 histories: build
-	$(GO) run ./cmd/histories --out workflows/testdata/v1
+	$(GO) run ./cmd/histories --out workflows/testdata/v2
 
 # The contracts (OpenAPI, AsyncAPI, the events' JSON Schemas) against the
 # code, then through the OpenAPI and AsyncAPI parsers (Node.js; versions

@@ -30,8 +30,9 @@ func histories(t *testing.T, pattern string) []string {
 // TestReplayRecordedHistories replays every history recorded from real runs
 // on the dev server (make histories) against today's workflow code: any
 // change that would break a running saga fails here first. testdata/v0 was
-// recorded before the search attributes were added (see GetVersion in
-// purchase.go) and must keep replaying.
+// recorded before the search attributes were added, v1 before the
+// retriable steps after the pivot (see GetVersion in purchase.go); both must
+// keep replaying. v2 takes the ship step.
 func TestReplayRecordedHistories(t *testing.T) {
 	for _, file := range histories(t, "testdata/*/*.json") {
 		t.Run(strings.TrimPrefix(file, "testdata/"), func(t *testing.T) {

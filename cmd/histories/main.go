@@ -1,7 +1,7 @@
 // Command histories records workflow histories from real runs on the dev
 // server, one per path of the saga, for the replay tests in workflows/.
 //
-//	go run ./cmd/histories --out workflows/testdata/v1   (make histories)
+//	go run ./cmd/histories --out workflows/testdata/v2   (make histories)
 package main
 
 import (
@@ -28,7 +28,7 @@ import (
 
 func main() {
 	fs := flag.NewFlagSet("histories", flag.ContinueOnError)
-	out := fs.String("out", "workflows/testdata/v1", "directory for the histories")
+	out := fs.String("out", "workflows/testdata/v2", "directory for the histories")
 	binDir := fs.String("bin-dir", "bin", "where the stack's binaries are")
 	process.ParseFlags(fs, os.Args[1:])
 	ctx, stop := process.SignalContext()
