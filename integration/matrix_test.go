@@ -9,11 +9,12 @@ import (
 )
 
 // TestFailureMatrixPart is the part of make matrix that fits in make test:
-// the pivot, a compensatable step and a compensation, each answer lost
-// after the work, down past the step deadline, cancelled just before and
-// killed, in both modes. Every cell must end consistent, and the audit hold.
+// a compensatable step, the pivot, the retriable step after it and a
+// compensation, each answer lost after the work, down past the step
+// deadline, cancelled just before and killed, in both modes. Every cell
+// must end consistent, and the audit hold.
 func TestFailureMatrixPart(t *testing.T) {
-	cells := matrix.Cells(nil, []string{"charge", "approve", "refund"},
+	cells := matrix.Cells(nil, []string{"charge", "approve", "ship", "refund"},
 		[]string{matrix.LostAfter, matrix.DownPast, matrix.CancelBefore, matrix.Killed}, matrix.DefaultTiming)
 	var watcher *matrix.Watcher
 	s, _ := startStackWithConfig(t, func(cfg *stack.Config) {
@@ -29,6 +30,11 @@ func TestFailureMatrixPart(t *testing.T) {
 	// came too late, or a kill that never happened, would prove nothing.
 	cancelled := 0
 	for _, c := range rep.Cells {
+		// After the pivot the saga only goes forward: no cancel, no
+		// outage and no kill at the ship step undoes the sale.
+		if c.Op == "ship" && c.Status != "APPROVED" {
+			t.Errorf("%s ship %s ended %s; want APPROVED and shipped", c.Mode, c.Fault, c.Status)
+		}
 		if !c.Reached() {
 			t.Errorf("%s %s %s: the driver did %v of what the cell needs", c.Mode, c.Op, c.Fault, c.Acted)
 		}
