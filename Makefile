@@ -5,7 +5,7 @@ BIN     := bin
 GOFLAGS ?=
 
 PHONY_CLUSTER := cluster cluster-tools cluster-test cluster-bench
-.PHONY: $(PHONY_CLUSTER) all build jaeger demo up traces test vet fuzz chaos matrix bench bench-api bench-traces histories contracts clean
+.PHONY: $(PHONY_CLUSTER) all build jaeger demo up traces test vet fuzz chaos matrix bench bench-ab bench-api bench-traces histories contracts clean
 
 all: build
 
@@ -82,6 +82,21 @@ bench: build
 	$(BIN)/stack bench -- --mode all --n $(BENCH_N) --concurrency $(BENCH_C) --repeat $(BENCH_REPEAT) --warmup 50 --out bench-results
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./services/order ./services/inventory ./services/payment
 	$(GO) test -run '^$$' -bench RelayLatency -benchtime 30x ./messaging/outbox
+
+# Old against new, before a change that touches a request path lands: BASE
+# (a commit) is built in .bench-base/ and both builds run the same bench in
+# alternating rounds, each on fresh stacks with its own binaries; prints each
+# mode's head/base throughput and p50 (bench-results/builds-ab.json).
+BASE ?= HEAD~1
+BENCH_AB_ROUNDS ?= 2
+BENCH_AB_N ?= 600
+BENCH_AB_C ?= 1,8
+bench-ab: build
+	rm -rf .bench-base && mkdir -p .bench-base/bin
+	git archive $(BASE) | tar -x -C .bench-base
+	cd .bench-base && $(GO) build -o bin/ ./cmd/...
+	cp $(BIN)/temporal .bench-base/bin/
+	$(BIN)/stack bench --builds-ab $(BENCH_AB_ROUNDS) --base-bin .bench-base/bin -- --mode all --n $(BENCH_AB_N) --concurrency $(BENCH_AB_C) --warmup 50
 
 # The purchase API under vegeta (pinned in tools/vegeta), a load tester
 # nobody here wrote: each mode at a fixed concurrency and a fixed rate,

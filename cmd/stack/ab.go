@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"text/tabwriter"
@@ -23,6 +24,21 @@ type abBench struct {
 	labels  [2]string       // of the two sides, in table headings
 	configs [2]stack.Config // the two stacks
 	note    string          // printed under the table: what the sides were
+	// stacks, where set, is another build's stack binary that runs that
+	// side whole (its stack, its starter, its bench) in a process of its
+	// own; configs[side].BinDir holds its binaries.
+	stacks [2]string
+}
+
+// benchBuildsAB compares another build (make bench-ab BASE=commit builds
+// it into baseBin) with this one: each side's own stack, services, worker
+// and benchmark, old against new.
+func benchBuildsAB(ctx context.Context, cfg stack.Config, benchArgs []string, rounds int, outDir, baseBin string) int {
+	base := cfg
+	base.BinDir = baseBin
+	return abBench{name: "builds-ab", labels: [2]string{"base", "head"}, configs: [2]stack.Config{base, cfg},
+		stacks: [2]string{filepath.Join(baseBin, "stack"), ""},
+		note:   "base = the build in " + baseBin + ", head = this one; each side's own binaries and benchmark"}.run(ctx, benchArgs, rounds, outDir)
 }
 
 // benchTracesAB measures what tracing costs: the benchmark on a stack
@@ -64,7 +80,18 @@ func (ab abBench) run(ctx context.Context, benchArgs []string, rounds int, outDi
 			}
 			out := filepath.Join(outDir, ab.name, name)
 			fmt.Printf("bench | round %d/%d, %s\n", round, rounds, ab.labels[side])
-			if code := stack.Run(ctx, run, stack.Options{Bench: append(slices.Clone(benchArgs), "--out", out), ExitAfter: true}, io.Discard); code != 0 {
+			args := append(slices.Clone(benchArgs), "--out", out)
+			code := 0
+			if ab.stacks[side] != "" {
+				cmd := exec.CommandContext(ctx, ab.stacks[side], append([]string{"bench", "--bin-dir", run.BinDir, "--data-dir", run.DataDir, "--"}, args...)...)
+				cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+				if err := cmd.Run(); err != nil {
+					code = 1
+				}
+			} else {
+				code = stack.Run(ctx, run, stack.Options{Bench: args, ExitAfter: true}, io.Discard)
+			}
+			if code != 0 {
 				fmt.Fprintf(os.Stderr, "stack bench: round %d, %s, failed\n", round, ab.labels[side])
 				return 1
 			}

@@ -35,7 +35,7 @@ import (
 	"github.com/sagaforge/saga/saga/purchase"
 )
 
-const usage = "usage: stack up [--topology cluster] [--traces] [--seed bench] | stack demo [--exit] | stack bench [-- starter bench flags] | stack bench --vegeta bin/vegeta | stack bench --topology-ab N [-- ARGS] | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC] | stack matrix [--modes M,M --ops OP,OP --faults F,F --parallel N]  [--bin-dir bin] [--data-dir .data]"
+const usage = "usage: stack up [--topology cluster] [--traces] [--seed bench] | stack demo [--exit] | stack bench [-- starter bench flags] | stack bench --vegeta bin/vegeta | stack bench --topology-ab N [-- ARGS] | stack bench --builds-ab N --base-bin DIR [-- ARGS] | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC] | stack matrix [--modes M,M --ops OP,OP --faults F,F --parallel N]  [--bin-dir bin] [--data-dir .data]"
 
 func main() {
 	if len(os.Args) < 2 {
@@ -63,6 +63,8 @@ func main() {
 	loadRate := fs.Int("load-rate", 20, "bench with --vegeta: the fixed rate, purchases per second")
 	loadFor := fs.Duration("load-duration", 20*time.Second, "bench with --vegeta: how long each attack lasts")
 	topologyAB := fs.Int("topology-ab", 0, "bench: this many rounds of the benchmark on the embedded stack and on the cluster topology (make cluster-tools), alternating; prints them side by side")
+	buildsAB := fs.Int("builds-ab", 0, "bench: this many rounds of the benchmark on another build (--base-bin) and on this one, alternating, each on fresh stacks; prints new/old (make bench-ab BASE=commit)")
+	baseBin := fs.String("base-bin", "", "bench with --builds-ab: the other build's bin directory")
 	tracesAB := fs.Int("traces-ab", 0, "bench: this many rounds of the benchmark without and with tracing (Jaeger: make jaeger), alternating; prints what tracing costs")
 	fs.StringVar(&cfg.Seed, "seed", "demo", `up, demo: the services' seed data, "demo" (the README's) or "bench" (deep stock and balance)`)
 	fs.StringVar(&cfg.Topology, "topology", stack.Embedded, "embedded (the Temporal dev server, one process per service on SQLite) or cluster (a Temporal server on PostgreSQL, two replicas of each service behind HAProxy, two workers: make cluster-tools)")
@@ -111,9 +113,16 @@ func main() {
 			lt := loadTest{vegeta: *vegeta, cs: cs, rate: *loadRate, duration: *loadFor, n: 1000, outDir: filepath.Join("bench-results", "vegeta")}
 			opts.Bench, opts.Then = nil, lt.run
 		}
-		if *tracesAB > 0 || *topologyAB > 0 {
+		if *buildsAB > 0 && *baseBin == "" {
+			fmt.Fprintln(os.Stderr, "stack bench: --builds-ab needs --base-bin, the other build's bin directory")
+			os.Exit(2)
+		}
+		if *tracesAB > 0 || *topologyAB > 0 || *buildsAB > 0 {
 			ctx, stop := process.SignalContext()
 			code := 0
+			if *buildsAB > 0 {
+				code = benchBuildsAB(ctx, cfg, opts.Bench, *buildsAB, "bench-results", *baseBin)
+			}
 			if *tracesAB > 0 {
 				code = benchTracesAB(ctx, cfg, opts.Bench, *tracesAB, "bench-results")
 			}
