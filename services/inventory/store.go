@@ -101,15 +101,8 @@ func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, w
 	why = input.CleanReason(why)
 	tombstone := Reservation{OrderID: orderID, Status: api.Voided, Mode: mode, Reason: why}
 	return s.Undo(ctx, orderID, tombstone, "its stock stays reserved", func(tx *gorm.DB, res *Reservation) error {
-		for _, l := range res.Lines {
-			upd := tx.Model(&Stock{}).Where("sku = ?", l.SKU).Updates(map[string]any{
-				"available":  gorm.Expr("available + ?", l.Quantity),
-				"reserved":   gorm.Expr("reserved - ?", l.Quantity),
-				"updated_at": tx.NowFunc(),
-			})
-			if upd.Error != nil {
-				return fmt.Errorf("release %s: %w", l.SKU, upd.Error)
-			}
+		if err := moveStock(tx, res.Lines, "reserved", "available"); err != nil {
+			return fmt.Errorf("release: %w", err)
 		}
 		res.Status, res.Reason, res.UpdatedAt = api.Released, why, tx.NowFunc()
 		return tx.Model(&Reservation{}).Where("order_id = ?", orderID).
@@ -139,15 +132,8 @@ func (s *Store) Ship(ctx context.Context, orderID string) (Reservation, error) {
 		default:
 			return fmt.Errorf("%w: reservation for order %s is %s; nothing to ship", fault.ErrIllegalTransition, orderID, res.Status)
 		}
-		for _, l := range res.Lines {
-			upd := tx.Model(&Stock{}).Where("sku = ?", l.SKU).Updates(map[string]any{
-				"reserved":   gorm.Expr("reserved - ?", l.Quantity),
-				"shipped":    gorm.Expr("shipped + ?", l.Quantity),
-				"updated_at": tx.NowFunc(),
-			})
-			if upd.Error != nil {
-				return fmt.Errorf("ship %s: %w", l.SKU, upd.Error)
-			}
+		if err := moveStock(tx, res.Lines, "reserved", "shipped"); err != nil {
+			return fmt.Errorf("ship: %w", err)
 		}
 		res.Status, res.Approved, res.UpdatedAt = api.Shipped, true, tx.NowFunc()
 		if err := tx.Model(&Reservation{}).Where("order_id = ?", orderID).
@@ -170,6 +156,22 @@ func (s *Store) approved(ctx context.Context, orderID string) error {
 		return err
 	}
 	return s.MarkApproved(ctx, orderID)
+}
+
+// moveStock moves each line's quantity of its SKU from one stock column to
+// another (reserved to available on a release, to shipped on a shipment).
+func moveStock(tx *gorm.DB, lines []ReservationLine, from, to string) error {
+	for _, l := range lines {
+		err := tx.Model(&Stock{}).Where("sku = ?", l.SKU).Updates(map[string]any{
+			from:         gorm.Expr(from+" - ?", l.Quantity),
+			to:           gorm.Expr(to+" + ?", l.Quantity),
+			"updated_at": tx.NowFunc(),
+		}).Error
+		if err != nil {
+			return fmt.Errorf("%s to %s of %s: %w", from, to, l.SKU, err)
+		}
+	}
+	return nil
 }
 
 // Stock returns one SKU's stock.
