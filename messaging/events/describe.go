@@ -2,8 +2,9 @@ package events
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
+
+	"github.com/sagaforge/saga/platform/input"
 )
 
 // Data is a new value of the data type of events of type t, to decode
@@ -37,13 +38,7 @@ func Describe(e Envelope) string {
 	return string(e.Data)
 }
 
-func lines(items []Line) string {
-	parts := make([]string, len(items))
-	for i, it := range items {
-		parts[i] = fmt.Sprintf("%d x %s", it.Quantity, it.SKU)
-	}
-	return strings.Join(parts, ", ")
-}
+func lines(items []Line) string { return input.Describe(items) }
 
 // Service is the short name of the service that published e.
 func Service(e Envelope) string {

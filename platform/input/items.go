@@ -6,6 +6,7 @@ package input
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/sagaforge/saga/platform/fault"
 )
@@ -59,4 +60,14 @@ func ValidateItems(noun string, items []Item) error {
 		seen[l.SKU] = true
 	}
 	return nil
+}
+
+// Describe says what items are in a few words, for summaries and
+// timelines: "2 x SKU-1, 1 x SKU-2".
+func Describe(items []Item) string {
+	parts := make([]string, len(items))
+	for i, it := range items {
+		parts[i] = fmt.Sprintf("%d x %s", it.Quantity, it.SKU)
+	}
+	return strings.Join(parts, ", ")
 }

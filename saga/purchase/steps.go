@@ -3,8 +3,8 @@ package purchase
 import (
 	"errors"
 	"fmt"
+	"github.com/sagaforge/saga/platform/input"
 	"slices"
-	"strings"
 
 	"github.com/sagaforge/saga/platform/money"
 )
@@ -78,13 +78,7 @@ type Facts struct {
 }
 
 // Cart describes the items: "2 x SKU-1, 1 x SKU-2".
-func (f Facts) Cart() string {
-	parts := make([]string, len(f.Items))
-	for i, it := range f.Items {
-		parts[i] = fmt.Sprintf("%d x %s", it.Quantity, it.SKU)
-	}
-	return strings.Join(parts, ", ")
-}
+func (f Facts) Cart() string { return input.Describe(f.Items) }
 
 // The saga's activities, typed.
 var (

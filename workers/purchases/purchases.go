@@ -227,11 +227,7 @@ func sameInput(a, b purchase.Input) bool {
 
 // Summary is the workflow's one-line summary in the Web UI.
 func Summary(in purchase.Input) string {
-	parts := make([]string, len(in.Items))
-	for i, it := range in.Items {
-		parts[i] = fmt.Sprintf("%d x %s", it.Quantity, it.SKU)
-	}
-	return fmt.Sprintf("%s buys %s (order %s)", in.CustomerID, strings.Join(parts, ", "), in.OrderID)
+	return fmt.Sprintf("%s buys %s (order %s)", in.CustomerID, input.Describe(in.Items), in.OrderID)
 }
 
 // StartChoreographed creates the order in choreography mode; from there the
