@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
@@ -56,22 +57,36 @@ type Subscription struct {
 	Retriables map[events.Type]Handler
 }
 
-// handler finds the handler of e and how long its failures are retried.
-func (r *Runner) handler(sub Subscription, e events.Envelope) (Handler, time.Duration, bool) {
+// handler finds the handler of e and the class of its reaction.
+func (r *Runner) handler(sub Subscription, e events.Envelope) (Handler, events.Class, bool) {
 	if h, ok := sub.Fences[e.Type]; ok {
-		return h, r.CompensateFor, true
+		return h, events.Fence, true
 	}
 	if h, ok := sub.Retriables[e.Type]; ok {
-		return h, forever, true
+		return h, events.Retriable, true
 	}
 	if e.SagaMode != events.Choreography {
-		return nil, 0, false // the orchestrator drives this saga
+		return nil, "", false // the orchestrator drives this saga
 	}
 	if h, ok := sub.Compensations[e.Type]; ok {
-		return h, r.CompensateFor, true
+		return h, events.Compensation, true
 	}
 	h, ok := sub.Handlers[e.Type]
-	return h, r.RetryFor, ok
+	return h, events.Forward, ok
+}
+
+// retryFor is how long a reaction of class c retries a transient failure
+// before its event is dead-lettered: a forward step for the step deadline,
+// an undo or a fence for the compensation deadline, a retriable step with
+// no deadline.
+func (r *Runner) retryFor(c events.Class) time.Duration {
+	switch c {
+	case events.Forward:
+		return r.RetryFor
+	case events.Retriable:
+		return time.Duration(math.MaxInt64)
+	}
+	return r.CompensateFor
 }
 
 // Runner runs subscriptions against a broker.
@@ -233,7 +248,7 @@ func (r *Runner) handleBatch(ctx context.Context, log *slog.Logger, sub Subscrip
 		if err != nil {
 			return err // dead-lettered alone
 		}
-		handler, retryFor, ok := r.handler(sub, e)
+		handler, class, ok := r.handler(sub, e)
 		if !ok {
 			return nil
 		}
@@ -247,7 +262,7 @@ func (r *Runner) handleBatch(ctx context.Context, log *slog.Logger, sub Subscrip
 			elog.DebugContext(hctx, "handled")
 		case errors.Is(h.err, outbox.ErrAlreadyProcessed):
 			elog.InfoContext(hctx, "duplicate delivery ignored")
-		case refused && meaning.Event && retryFor != forever:
+		case refused && meaning.Event && class != events.Retriable:
 			elog.InfoContext(hctx, "refused", "reason", h.err)
 		default:
 			span.End() // handled again alone, under a span of its own
@@ -312,7 +327,7 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 		r.deadLetter(ctx, log, sub, m, events.Envelope{Subject: string(m.Key)}, fmt.Sprintf("cannot decode: %v", err), 1)
 		return
 	}
-	handler, retryFor, ok := r.handler(sub, e)
+	handler, class, ok := r.handler(sub, e)
 	if !ok {
 		return
 	}
@@ -334,7 +349,7 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 		case errors.Is(err, outbox.ErrAlreadyProcessed):
 			log.InfoContext(ctx, "duplicate delivery ignored")
 			return
-		case refused && !meaning.Retryable && retryFor == forever:
+		case refused && !meaning.Retryable && class == events.Retriable:
 			// A step after the pivot has no refusal in any correct run.
 			span.SetStatus(codes.Error, err.Error())
 			metrics.defects.Add(ctx, 1, metric.WithAttributes(attribute.String(purchase.MetricStep, op),
@@ -352,7 +367,7 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 			return
 		case ctx.Err() != nil:
 			return // shutting down: not committed, so it is redelivered
-		case time.Since(start) >= retryFor:
+		case time.Since(start) >= r.retryFor(class):
 			span.SetStatus(codes.Error, err.Error())
 			r.deadLetter(ctx, log, sub, m, e, fmt.Sprintf("failed %d times in %s: %v", attempt, time.Since(start).Round(time.Millisecond), err), attempt)
 			return
@@ -365,9 +380,6 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 		}
 	}
 }
-
-// forever is the retry window of a retriable step: no deadline.
-const forever = time.Duration(1<<63 - 1)
 
 // ErrPermanent marks a handler failure that retrying cannot fix.
 var ErrPermanent = errors.New("permanent failure")
