@@ -5,12 +5,12 @@ BIN     := bin
 GOFLAGS ?=
 
 PHONY_CLUSTER := cluster cluster-tools cluster-test cluster-bench
-.PHONY: $(PHONY_CLUSTER) all build jaeger demo up traces test vet fuzz chaos matrix bench bench-ab bench-api bench-traces histories contracts clean
+.PHONY: $(PHONY_CLUSTER) all build jaeger demo up traces test test-short vet fuzz chaos matrix bench bench-ab bench-api bench-traces histories contracts clean
 
 all: build
 
 build: $(BIN)/temporal
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -o $(BIN)/ ./cmd/... ./lab/cmd/...
 
 # The first build of the Temporal CLI takes a few minutes; later ones are cached.
 $(BIN)/temporal: tools/go.mod tools/go.sum
@@ -80,8 +80,8 @@ BENCH_C ?= 1,8,64
 BENCH_REPEAT ?= 3
 bench: build
 	$(BIN)/stack bench -- --mode all --n $(BENCH_N) --concurrency $(BENCH_C) --repeat $(BENCH_REPEAT) --warmup 50 --out bench-results
-	$(GO) test -run '^$$' -bench . -benchtime 2000x ./services/order ./services/inventory ./services/payment
-	$(GO) test -run '^$$' -bench RelayLatency -benchtime 30x ./messaging/outbox
+	$(GO) test -run '^$$' -bench . -benchtime 2000x ./internal/services/order ./internal/services/inventory ./internal/services/payment
+	$(GO) test -run '^$$' -bench RelayLatency -benchtime 30x ./internal/messaging/outbox
 
 # Old against new, before a change that touches a request path lands: BASE
 # (a commit) is built in .bench-base/ and both builds run the same bench in
@@ -94,7 +94,7 @@ BENCH_AB_C ?= 1,8
 bench-ab: build
 	rm -rf .bench-base && mkdir -p .bench-base/bin
 	git archive $(BASE) | tar -x -C .bench-base
-	cd .bench-base && $(GO) build -o bin/ ./cmd/...
+	cd .bench-base && $(GO) build -o bin/ ./cmd/... $$(test -d lab/cmd && echo ./lab/cmd/...)
 	cp $(BIN)/temporal .bench-base/bin/
 	$(BIN)/stack bench --builds-ab $(BENCH_AB_ROUNDS) --base-bin .bench-base/bin -- --mode all --n $(BENCH_AB_N) --concurrency $(BENCH_AB_C) --warmup 50
 
@@ -136,7 +136,7 @@ matrix: build
 # dev server. testdata/v0 (before search attributes) and v1 (before the
 # retriable steps) are kept as they are.
 histories: build
-	$(GO) run ./cmd/histories --out workflows/testdata/v2
+	$(GO) run ./lab/cmd/histories --out workflows/testdata/v2
 
 # The contracts (OpenAPI, AsyncAPI, the events' JSON Schemas) against the
 # code, then through the OpenAPI and AsyncAPI parsers (Node.js; versions
@@ -159,7 +159,7 @@ $(BIN)/staticcheck: tools/staticcheck/go.mod tools/staticcheck/go.sum
 # integration tests build the binaries and start the real stack on free ports.
 # With SAGA_TEST_POSTGRES set (e.g. to the URL .ci/postgres prints), the
 # packages that hold a database run a second time on PostgreSQL.
-DB_PKGS := ./services/order ./services/inventory ./services/payment ./services/step ./messaging/outbox ./messaging/consumer ./activities
+DB_PKGS := ./internal/services/order ./internal/services/inventory ./internal/services/payment ./internal/services/step ./internal/messaging/outbox ./internal/messaging/consumer ./activities
 test: vet
 	env -u SAGA_TEST_POSTGRES $(GO) test -race -count=1 -timeout 30m ./...
 	@if [ -n "$$SAGA_TEST_POSTGRES" ]; then \
@@ -170,12 +170,19 @@ test: vet
 		echo "== PostgreSQL not tested: SAGA_TEST_POSTGRES=\$$(.ci/postgres) make test runs the database packages on it too"; \
 	fi
 
+# The quick loop: unit, workflow (Temporal's test suite), replay, service,
+# consumer, outbox and contract tests, with the race detector; no whole
+# stack and no binaries, in under two minutes. make test is the full suite.
+SHORT_PKGS = $(shell $(GO) list ./... | grep -v -e /integration -e /deploy)
+test-short:
+	env -u SAGA_TEST_POSTGRES $(GO) test -race -count=1 $(SHORT_PKGS)
+
 # Coverage-guided fuzzing of request and event decoding, FUZZTIME per target.
 # make test replays the seed corpus (f.Add and testdata/fuzz) on every run;
 # CI fuzzes each target briefly as well. A failing input is written to the
 # package's testdata/fuzz/, to be committed with its fix.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := messaging/events:FuzzDecode services/order:FuzzOrderRequests services/inventory:FuzzInventoryRequests services/payment:FuzzPaymentRequests
+FUZZ_TARGETS := internal/messaging/events:FuzzDecode internal/services/order:FuzzOrderRequests internal/services/inventory:FuzzInventoryRequests internal/services/payment:FuzzPaymentRequests
 fuzz:
 	FUZZTIME=$(FUZZTIME) GO=$(GO) tools/fuzz $(FUZZ_TARGETS)
 

@@ -14,14 +14,14 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/web"
-	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/endpoints"
-	"github.com/sagaforge/saga/services/inventory/inventoryapi"
-	"github.com/sagaforge/saga/services/order/orderapi"
-	"github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/web"
+	"github.com/sagaforge/saga/internal/saga"
+	"github.com/sagaforge/saga/internal/services/endpoints"
+	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
 )
 
 // Activities calls the three services.
@@ -36,11 +36,11 @@ func New(c endpoints.Clients) *Activities {
 	return &Activities{orders: c.Orders, inventory: c.Inventory, payments: c.Payments}
 }
 
-// Register registers every activity that purchase.Saga names, under its
+// Register registers every activity that saga.Purchase names, under its
 // name, each checked against its typed handle: a worker whose activities do
 // not match the saga refuses to start.
 func Register(r worker.ActivityRegistry, a *Activities) error {
-	impls, err := purchase.Implementations(a)
+	impls, err := saga.Implementations(a)
 	if err != nil {
 		return err
 	}
@@ -51,22 +51,22 @@ func Register(r worker.ActivityRegistry, a *Activities) error {
 }
 
 // CreateOrder creates the PENDING order and returns its total.
-func (a *Activities) CreateOrder(ctx context.Context, in purchase.CreateOrderInput) (purchase.CreateOrderOutput, error) {
+func (a *Activities) CreateOrder(ctx context.Context, in saga.CreateOrderInput) (saga.CreateOrderOutput, error) {
 	o, err := a.orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items, Mode: events.Orchestration})
 	if err != nil {
-		return purchase.CreateOrderOutput{}, classify(err)
+		return saga.CreateOrderOutput{}, classify(err)
 	}
-	return purchase.CreateOrderOutput{TotalCents: o.TotalCents}, nil
+	return saga.CreateOrderOutput{TotalCents: o.TotalCents}, nil
 }
 
 // ApproveOrder moves the order to APPROVED.
-func (a *Activities) ApproveOrder(ctx context.Context, in purchase.OrderRef) error {
+func (a *Activities) ApproveOrder(ctx context.Context, in saga.OrderRef) error {
 	_, err := a.orders.Approve(ctx, in.OrderID)
 	return classify(err)
 }
 
 // OrderStatus returns the order's status: PENDING, APPROVED or CANCELLED.
-func (a *Activities) OrderStatus(ctx context.Context, in purchase.OrderRef) (string, error) {
+func (a *Activities) OrderStatus(ctx context.Context, in saga.OrderRef) (string, error) {
 	o, err := a.orders.Get(ctx, in.OrderID)
 	if err != nil {
 		return "", classify(err)
@@ -75,7 +75,7 @@ func (a *Activities) OrderStatus(ctx context.Context, in purchase.OrderRef) (str
 }
 
 // CancelOrder is the compensation of CreateOrder.
-func (a *Activities) CancelOrder(ctx context.Context, in purchase.CancelOrderInput) error {
+func (a *Activities) CancelOrder(ctx context.Context, in saga.CancelOrderInput) error {
 	reason := in.Reason
 	if reason == "" {
 		reason = "purchase saga compensated"
@@ -85,31 +85,31 @@ func (a *Activities) CancelOrder(ctx context.Context, in purchase.CancelOrderInp
 }
 
 // ReserveStock reserves every line of the order.
-func (a *Activities) ReserveStock(ctx context.Context, in purchase.ReserveStockInput) error {
+func (a *Activities) ReserveStock(ctx context.Context, in saga.ReserveStockInput) error {
 	_, err := a.inventory.Reserve(ctx, inventoryapi.ReserveRequest{OrderID: in.OrderID, Items: in.Items})
 	return classify(err)
 }
 
 // ReleaseStock is the compensation of ReserveStock.
-func (a *Activities) ReleaseStock(ctx context.Context, in purchase.ReleaseStockInput) error {
+func (a *Activities) ReleaseStock(ctx context.Context, in saga.ReleaseStockInput) error {
 	_, err := a.inventory.Release(ctx, in.OrderID, inventoryapi.ReleaseRequest{Reason: in.Reason})
 	return classify(err)
 }
 
 // ChargePayment charges the customer.
-func (a *Activities) ChargePayment(ctx context.Context, in purchase.ChargePaymentInput) error {
+func (a *Activities) ChargePayment(ctx context.Context, in saga.ChargePaymentInput) error {
 	_, err := a.payments.Charge(ctx, paymentapi.ChargeRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, AmountCents: in.AmountCents})
 	return classify(err)
 }
 
 // RefundPayment is the compensation of ChargePayment.
-func (a *Activities) RefundPayment(ctx context.Context, in purchase.OrderRef) error {
+func (a *Activities) RefundPayment(ctx context.Context, in saga.OrderRef) error {
 	_, err := a.payments.Refund(ctx, in.OrderID)
 	return classify(err)
 }
 
 // ShipStock sends the approved order's reserved stock out.
-func (a *Activities) ShipStock(ctx context.Context, in purchase.OrderRef) error {
+func (a *Activities) ShipStock(ctx context.Context, in saga.OrderRef) error {
 	_, err := a.inventory.Ship(ctx, in.OrderID)
 	return classify(err)
 }

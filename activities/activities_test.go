@@ -10,16 +10,16 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/sagaforge/saga/activities"
-	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/endpoints"
-	"github.com/sagaforge/saga/services/inventory"
-	"github.com/sagaforge/saga/services/inventory/inventoryapi"
-	"github.com/sagaforge/saga/services/order"
-	"github.com/sagaforge/saga/services/order/orderapi"
-	"github.com/sagaforge/saga/services/payment"
-	"github.com/sagaforge/saga/services/payment/paymentapi"
-	"github.com/sagaforge/saga/services/servicetest"
+	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/saga"
+	"github.com/sagaforge/saga/internal/services/endpoints"
+	"github.com/sagaforge/saga/internal/services/inventory"
+	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/internal/services/order"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/services/payment"
+	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
+	"github.com/sagaforge/saga/internal/services/servicetest"
 )
 
 // newEnv runs the three real services on real databases (dbtest) and
@@ -51,8 +51,8 @@ func appError(t *testing.T, err error) *temporal.ApplicationError {
 
 func TestRefusalsAreNonRetryableAndTyped(t *testing.T) {
 	env := newEnv(t)
-	if _, err := env.ExecuteActivity(purchase.CreateOrder.Name, purchase.CreateOrderInput{
-		OrderID: "o-1", CustomerID: "bob", Items: []purchase.Item{{SKU: "SKU-2", Quantity: 1}}}); err != nil {
+	if _, err := env.ExecuteActivity(saga.CreateOrder.Name, saga.CreateOrderInput{
+		OrderID: "o-1", CustomerID: "bob", Items: []saga.Item{{SKU: "SKU-2", Quantity: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -61,10 +61,10 @@ func TestRefusalsAreNonRetryableAndTyped(t *testing.T) {
 		input    any
 		errType  string
 	}{
-		{"out of stock", purchase.ReserveStock.Name, purchase.ReserveStockInput{OrderID: "o-2", Items: []purchase.Item{{SKU: "SKU-OUT", Quantity: 1}}}, fault.TypeOf(fault.ErrOutOfStock)},
-		{"declined", purchase.ChargePayment.Name, purchase.ChargePaymentInput{OrderID: "o-1", CustomerID: "bob", AmountCents: 19900}, fault.TypeOf(fault.ErrInsufficientFunds)},
-		{"unknown sku", purchase.CreateOrder.Name, purchase.CreateOrderInput{OrderID: "o-3", CustomerID: "alice", Items: []purchase.Item{{SKU: "NOPE", Quantity: 1}}}, fault.TypeOf(fault.ErrInvalid)},
-		{"approve unknown", purchase.ApproveOrder.Name, purchase.OrderRef{OrderID: "o-404"}, fault.TypeOf(fault.ErrNotFound)},
+		{"out of stock", saga.ReserveStock.Name, saga.ReserveStockInput{OrderID: "o-2", Items: []saga.Item{{SKU: "SKU-OUT", Quantity: 1}}}, fault.TypeOf(fault.ErrOutOfStock)},
+		{"declined", saga.ChargePayment.Name, saga.ChargePaymentInput{OrderID: "o-1", CustomerID: "bob", AmountCents: 19900}, fault.TypeOf(fault.ErrInsufficientFunds)},
+		{"unknown sku", saga.CreateOrder.Name, saga.CreateOrderInput{OrderID: "o-3", CustomerID: "alice", Items: []saga.Item{{SKU: "NOPE", Quantity: 1}}}, fault.TypeOf(fault.ErrInvalid)},
+		{"approve unknown", saga.ApproveOrder.Name, saga.OrderRef{OrderID: "o-404"}, fault.TypeOf(fault.ErrNotFound)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := env.ExecuteActivity(tc.activity, tc.input)
@@ -74,10 +74,10 @@ func TestRefusalsAreNonRetryableAndTyped(t *testing.T) {
 			}
 		})
 	}
-	if _, err := env.ExecuteActivity(purchase.CancelOrder.Name, purchase.CancelOrderInput{OrderID: "o-1", Reason: "declined"}); err != nil {
+	if _, err := env.ExecuteActivity(saga.CancelOrder.Name, saga.CancelOrderInput{OrderID: "o-1", Reason: "declined"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := env.ExecuteActivity(purchase.ApproveOrder.Name, purchase.OrderRef{OrderID: "o-1"})
+	_, err := env.ExecuteActivity(saga.ApproveOrder.Name, saga.OrderRef{OrderID: "o-1"})
 	if appErr := appError(t, err); appErr.Type() != fault.TypeOf(fault.ErrIllegalTransition) {
 		t.Fatalf("approve a cancelled order: %v, want %s", err, fault.TypeOf(fault.ErrIllegalTransition))
 	}
@@ -89,16 +89,16 @@ func TestCompensationsSucceedWithNothingToUndo(t *testing.T) {
 		activity string
 		input    any
 	}{
-		{purchase.RefundPayment.Name, purchase.OrderRef{OrderID: "ghost"}},
-		{purchase.ReleaseStock.Name, purchase.ReleaseStockInput{OrderID: "ghost", Reason: "compensated"}},
-		{purchase.CancelOrder.Name, purchase.CancelOrderInput{OrderID: "ghost", Reason: "compensated"}},
+		{saga.RefundPayment.Name, saga.OrderRef{OrderID: "ghost"}},
+		{saga.ReleaseStock.Name, saga.ReleaseStockInput{OrderID: "ghost", Reason: "compensated"}},
+		{saga.CancelOrder.Name, saga.CancelOrderInput{OrderID: "ghost", Reason: "compensated"}},
 	} {
 		if _, err := env.ExecuteActivity(c.activity, c.input); err != nil {
 			t.Fatalf("%s with nothing to undo: %v", c.activity, err)
 		}
 	}
 	// The tombstones refuse the late actions.
-	_, err := env.ExecuteActivity(purchase.ChargePayment.Name, purchase.ChargePaymentInput{OrderID: "ghost", CustomerID: "alice", AmountCents: 100})
+	_, err := env.ExecuteActivity(saga.ChargePayment.Name, saga.ChargePaymentInput{OrderID: "ghost", CustomerID: "alice", AmountCents: 100})
 	if appErr := appError(t, err); appErr.Type() != fault.TypeOf(fault.ErrCompensated) {
 		t.Fatalf("late charge: %v, want %s", err, fault.TypeOf(fault.ErrCompensated))
 	}
@@ -117,8 +117,8 @@ func TestServerErrorsAndOutagesStayRetryable(t *testing.T) {
 		activity string
 		input    any
 	}{
-		{"503", purchase.ReserveStock.Name, purchase.ReserveStockInput{OrderID: "o-1", Items: []purchase.Item{{SKU: "SKU-1", Quantity: 1}}}},
-		{"connection refused", purchase.CancelOrder.Name, purchase.CancelOrderInput{OrderID: "o-1", Reason: "x"}},
+		{"503", saga.ReserveStock.Name, saga.ReserveStockInput{OrderID: "o-1", Items: []saga.Item{{SKU: "SKU-1", Quantity: 1}}}},
+		{"connection refused", saga.CancelOrder.Name, saga.CancelOrderInput{OrderID: "o-1", Reason: "x"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := env.ExecuteActivity(tc.activity, tc.input)

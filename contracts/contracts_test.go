@@ -16,15 +16,15 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/platform/web"
-	"github.com/sagaforge/saga/services/inventory"
-	"github.com/sagaforge/saga/services/inventory/inventoryapi"
-	"github.com/sagaforge/saga/services/order"
-	"github.com/sagaforge/saga/services/order/orderapi"
-	"github.com/sagaforge/saga/services/payment"
-	"github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/platform/money"
+	"github.com/sagaforge/saga/internal/platform/web"
+	"github.com/sagaforge/saga/internal/services/inventory"
+	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/internal/services/order"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/services/payment"
+	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
 	"github.com/sagaforge/saga/workers/purchases"
 )
 

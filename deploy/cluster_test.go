@@ -10,9 +10,9 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 
-	"github.com/sagaforge/saga/messaging/broker"
-	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/ops/stack"
+	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/lab/broker"
+	"github.com/sagaforge/saga/lab/stack"
 )
 
 // The cluster topology of the stack runs what docker compose runs: the

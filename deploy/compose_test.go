@@ -14,7 +14,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
 
-	"github.com/sagaforge/saga/ops/stack"
+	"github.com/sagaforge/saga/lab/stack"
 )
 
 const root = ".."

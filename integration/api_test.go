@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/ops/stack"
-	"github.com/sagaforge/saga/ops/stack/stacktest"
-	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
+	"github.com/sagaforge/saga/lab/stack"
+	"github.com/sagaforge/saga/lab/stack/stacktest"
 	"github.com/sagaforge/saga/workers/purchases"
 )
 

@@ -10,16 +10,16 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/ops/stack"
-	"github.com/sagaforge/saga/platform/database"
-	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/services/inventory"
-	"github.com/sagaforge/saga/services/inventory/inventoryapi"
-	"github.com/sagaforge/saga/services/order"
-	"github.com/sagaforge/saga/services/order/orderapi"
-	"github.com/sagaforge/saga/services/payment"
-	"github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/platform/database"
+	"github.com/sagaforge/saga/internal/platform/money"
+	"github.com/sagaforge/saga/internal/services/inventory"
+	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/internal/services/order"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/services/payment"
+	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
+	"github.com/sagaforge/saga/lab/stack"
 	"github.com/sagaforge/saga/starter"
 )
 

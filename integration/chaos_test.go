@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/ops/chaos"
+	"github.com/sagaforge/saga/lab/chaos"
 )
 
 // TestChaosKeepsTheDatabasesConsistent is the short version of make chaos:

@@ -9,13 +9,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/ops/stack"
-	"github.com/sagaforge/saga/ops/stack/stacktest"
-	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/services/order/orderapi"
-	"github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/sagaforge/saga/internal/saga"
+
+	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/money"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
+	"github.com/sagaforge/saga/lab/stack"
+	"github.com/sagaforge/saga/lab/stack/stacktest"
 )
 
 func TestChoreographedPurchasesReachEveryOutcome(t *testing.T) {
@@ -23,7 +25,7 @@ func TestChoreographedPurchasesReachEveryOutcome(t *testing.T) {
 	for _, tc := range []struct {
 		name, reason, events string
 		args                 []string
-		status               string
+		status               saga.SagaStatus
 		compensations        string
 	}{
 		{"approved", "", "OrderCreated StockReserved PaymentCaptured OrderApproved StockShipped",
@@ -47,7 +49,7 @@ func TestChoreographedPurchasesReachEveryOutcome(t *testing.T) {
 				}
 			}
 			code, stdout, _ := runStarter(t, s, "status", rep.OrderID, "--json")
-			if code != 0 || !strings.Contains(stdout, `"status":"`+tc.status+`"`) {
+			if code != 0 || !strings.Contains(stdout, `"status":"`+string(tc.status)+`"`) {
 				t.Fatalf("status: exit %d %s", code, stdout)
 			}
 		})

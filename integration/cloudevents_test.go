@@ -12,7 +12,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/binding/format"
 	"github.com/segmentio/kafka-go"
 
-	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/events"
 )
 
 // kafkaMessage reads a Kafka message as the CloudEvents Kafka binding

@@ -17,14 +17,14 @@ import (
 	"testing"
 
 	"github.com/sagaforge/saga/activities"
-	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/web"
-	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/endpoints"
-	"github.com/sagaforge/saga/services/inventory"
-	"github.com/sagaforge/saga/services/order"
-	"github.com/sagaforge/saga/services/payment"
+	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/web"
+	"github.com/sagaforge/saga/internal/saga"
+	"github.com/sagaforge/saga/internal/services/endpoints"
+	"github.com/sagaforge/saga/internal/services/inventory"
+	"github.com/sagaforge/saga/internal/services/order"
+	"github.com/sagaforge/saga/internal/services/payment"
 )
 
 // readDoc reads a page of the docs, failing t if it cannot.
@@ -60,7 +60,7 @@ func TestReadmeLayoutListsEveryFolder(t *testing.T) {
 			t.Errorf("the README's Layout does not name %s/", e.Name())
 		}
 	}
-	for _, role := range []string{"saga", "services", "messaging", "platform", "ops"} {
+	for _, role := range []string{"internal", "internal/services", "internal/messaging", "internal/platform", "lab"} {
 		subs, err := os.ReadDir("../" + role)
 		if err != nil {
 			t.Fatal(err)
@@ -75,7 +75,7 @@ func TestReadmeLayoutListsEveryFolder(t *testing.T) {
 
 // Every page the README and docs/ link to exists.
 func TestDocLinksResolve(t *testing.T) {
-	for _, page := range []string{"../README.md", "../docs/architecture.md", "../docs/failures.md", "../docs/deploy.md", "../docs/bench/tuning.md", "../docs/bench/history.md", "../docs/bench/tracing.md"} {
+	for _, page := range []string{"../README.md", "../docs/architecture.md", "../docs/failures.md", "../docs/deploy.md", "../docs/bench/tuning.md", "../docs/bench/history.md", "../docs/bench/tracing.md", "../docs/guide.md", "../docs/bench/README.md"} {
 		text := readDoc(t, page)
 		dir := page[:strings.LastIndex(page, "/")]
 		for _, m := range regexp.MustCompile(`\]\(([^)#:]+\.(?:md|svg))\)`).FindAllStringSubmatch(text, -1) {
@@ -122,11 +122,15 @@ func TestDocsShowTheChain(t *testing.T) {
 // Every binary answers --help with its usage on stdout and exit 0, and a
 // flag it does not know with the error on stderr and exit 2.
 func TestEveryBinaryHasHelp(t *testing.T) {
-	entries, err := os.ReadDir("../cmd")
+	product, err := os.ReadDir("../cmd")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range entries {
+	lab, err := os.ReadDir("../lab/cmd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range append(product, lab...) {
 		name := e.Name()
 		t.Run(name, func(t *testing.T) {
 			run := func(args ...string) (int, string, string) {
@@ -174,7 +178,7 @@ func recipe(t *testing.T, title string) string {
 // item.
 func TestRecipes(t *testing.T) {
 	var services []string
-	for _, st := range purchase.Saga.Steps {
+	for _, st := range saga.Purchase.Steps {
 		if !slices.Contains(services, st.Service) {
 			services = append(services, st.Service)
 		}
@@ -198,7 +202,7 @@ func TestRecipes(t *testing.T) {
 	}
 
 	step := recipe(t, "Add a step")
-	for _, typ := range []reflect.Type{reflect.TypeFor[purchase.Step](), reflect.TypeFor[purchase.Undo]()} {
+	for _, typ := range []reflect.Type{reflect.TypeFor[saga.Step](), reflect.TypeFor[saga.Undo]()} {
 		for f := range typ.Fields() {
 			if !strings.Contains(step, "`"+f.Name+"`") {
 				t.Errorf("recipe \"Add a step\" does not name %s.%s", typ.Name(), f.Name)
@@ -209,7 +213,7 @@ func TestRecipes(t *testing.T) {
 	if err := events.CheckSaga(); err != nil {
 		t.Error(err)
 	}
-	if _, err := purchase.Implementations(activities.New(endpoints.Clients{})); err != nil {
+	if _, err := saga.Implementations(activities.New(endpoints.Clients{})); err != nil {
 		t.Error(err)
 	}
 	// 3: each service serves its steps' routes and has a handler for every
@@ -222,13 +226,13 @@ func TestRecipes(t *testing.T) {
 	_, wired["payment"] = payment.Service.Subscriptions(nil)
 	shop := readDoc(t, "../workflows/purchase_test.go")
 	failures := readDoc(t, "../docs/failures.md")
-	for _, name := range purchase.Saga.Ops() {
-		op, _ := purchase.Saga.OpNamed(name)
+	for _, name := range saga.Purchase.Ops() {
+		op, _ := saga.Purchase.OpNamed(name)
 		if _, ok := routes[op.Service][op.Route]; !ok {
 			t.Errorf("%s: the %s service has no route %s", name, op.Service, op.Route)
 		}
 	}
-	for _, st := range purchase.Saga.Steps {
+	for _, st := range saga.Purchase.Steps {
 		if err := wired[st.Service]; err != nil {
 			t.Errorf("%s: %v", st.Name, err)
 		}

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/ops/stack"
-	"github.com/sagaforge/saga/ops/stack/stacktest"
-	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
+	"github.com/sagaforge/saga/lab/stack"
+	"github.com/sagaforge/saga/lab/stack/stacktest"
 )
 
 // eventsOf reads an order's events through `starter events`, in the order

@@ -9,13 +9,13 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/ops/stack"
-	"github.com/sagaforge/saga/ops/stack/stacktest"
-	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/inventory/inventoryapi"
-	"github.com/sagaforge/saga/services/order/orderapi"
-	"github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/saga"
+	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
+	"github.com/sagaforge/saga/lab/stack"
+	"github.com/sagaforge/saga/lab/stack/stacktest"
 	"github.com/sagaforge/saga/starter"
 )
 
@@ -61,7 +61,7 @@ func TestApprovalAnswerLostPastTheStepDeadlineEndsApproved(t *testing.T) {
 	c := clientsOf(s)
 
 	rep := buy(t, s, "--order-id", "o-pivot", "--customer", "alice", "--item", "SKU-1:1")
-	if rep.Status != string(purchase.StatusApproved) || len(rep.Compensations) != 0 {
+	if rep.Status != saga.SagaApproved || len(rep.Compensations) != 0 {
 		t.Fatalf("report %+v, want APPROVED with nothing compensated", rep)
 	}
 	wantConsistent(t, c, "o-pivot", orderapi.StatusApproved)
@@ -74,14 +74,14 @@ func TestApprovalAnswerLostPastTheStepDeadlineEndsApproved(t *testing.T) {
 		return strings.Contains(logs.String(), "/orders/o-pivot-cancelled/approve")
 	})
 	tc := stacktest.Dial(t, s)
-	if err := tc.CancelWorkflow(context.Background(), purchase.WorkflowID("o-pivot-cancelled"), ""); err != nil {
+	if err := tc.CancelWorkflow(context.Background(), saga.WorkflowID("o-pivot-cancelled"), ""); err != nil {
 		t.Fatal(err)
 	}
-	var res purchase.Result
-	if err := tc.GetWorkflow(context.Background(), purchase.WorkflowID("o-pivot-cancelled"), "").Get(context.Background(), &res); err != nil {
+	var res saga.Result
+	if err := tc.GetWorkflow(context.Background(), saga.WorkflowID("o-pivot-cancelled"), "").Get(context.Background(), &res); err != nil {
 		t.Fatalf("saga after a workflow cancel during the approval: %v", err)
 	}
-	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 {
+	if res.Status != saga.StatusApproved || len(res.Compensations) != 0 {
 		t.Fatalf("result %+v, want APPROVED: a cancel must not interrupt the pivot", res)
 	}
 	wantConsistent(t, c, "o-pivot-cancelled", orderapi.StatusApproved)

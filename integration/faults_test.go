@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/sagaforge/saga/internal/saga"
 )
 
 // TestSagasUnderInjectedFaultsStayConsistent runs purchases of every outcome
@@ -14,7 +16,7 @@ func TestSagasUnderInjectedFaultsStayConsistent(t *testing.T) {
 	s := startStack(t, "SAGA_FAULTS=*=0.3")
 	purchases := []struct {
 		args []string
-		want string
+		want saga.SagaStatus
 	}{
 		{[]string{"--customer", "alice", "--item", "SKU-1:2"}, "APPROVED"},
 		{[]string{"--customer", "alice", "--item", "SKU-2:1", "--item", "SKU-1:1"}, "APPROVED"},

@@ -11,11 +11,11 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/sagaforge/saga/ops/stack/stacktest"
-	"github.com/sagaforge/saga/platform/temporalx"
-	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/inventory/inventoryapi"
-	"github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/sagaforge/saga/internal/platform/temporalx"
+	"github.com/sagaforge/saga/internal/saga"
+	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
+	"github.com/sagaforge/saga/lab/stack/stacktest"
 	"github.com/sagaforge/saga/starter"
 )
 
@@ -44,8 +44,8 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tc.Close()
-	if _, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: purchase.WorkflowID("cancel-me"),
-		UpdateName: purchase.UpdateCancel, Args: []any{purchase.CancelRequest{Reason: "changed my mind"}},
+	if _, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: saga.WorkflowID("cancel-me"),
+		UpdateName: saga.UpdateCancel, Args: []any{saga.CancelRequest{Reason: "changed my mind"}},
 		WaitForStage: client.WorkflowUpdateStageAccepted}); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	stacktest.WaitFor(t, 30*time.Second, "status to report the refund in progress", func() bool {
 		code, stdout, _ := runStarter(t, s, "status", "cancel-me", "--json")
 		return code == 0 && json.Unmarshal([]byte(stdout), &rep) == nil &&
-			rep.Status == string(purchase.SagaCompensating) && rep.CurrentStep == "refund"
+			rep.Status == saga.SagaCompensating && rep.CurrentStep == "refund"
 	})
 	if rep.Reason != "cancelled by the customer: changed my mind" {
 		t.Fatalf("reason while compensating: %q", rep.Reason)
@@ -71,19 +71,19 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	code, stdout, stderr := runStarter(t, s, "list", "--status", "COMPENSATING", "-o", "json")
 	var rows []starter.ListRow
 	if code != 0 || json.Unmarshal([]byte(stdout), &rows) != nil || len(rows) != 1 || rows[0].OrderID != "cancel-me" ||
-		rows[0].CustomerID != "alice" || rows[0].TotalCents != 39800 || rows[0].SagaStatus != string(purchase.SagaCompensating) ||
-		rows[0].WorkflowID != purchase.WorkflowID("cancel-me") {
+		rows[0].CustomerID != "alice" || rows[0].TotalCents != 39800 || rows[0].SagaStatus != string(saga.SagaCompensating) ||
+		rows[0].WorkflowID != saga.WorkflowID("cancel-me") {
 		t.Fatalf("list -o json: exit %d: %s%s", code, stdout, stderr)
 	}
 
 	if err := s.Restart(ctx, "payment"); err != nil {
 		t.Fatal(err)
 	}
-	var res purchase.Result
-	if err := tc.GetWorkflow(ctx, purchase.WorkflowID("cancel-me"), "").Get(ctx, &res); err != nil {
+	var res saga.Result
+	if err := tc.GetWorkflow(ctx, saga.WorkflowID("cancel-me"), "").Get(ctx, &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Status != purchase.StatusCancelled || strings.Join(res.Compensations, ",") != "cancel,refund,release" {
+	if res.Status != saga.StatusCancelled || strings.Join(res.Compensations, ",") != "cancel,refund,release" {
 		t.Fatalf("cancelled saga: %+v", res)
 	}
 	if r, err := c.stock.Reservation(ctx, "cancel-me"); err != nil || r.Status != inventoryapi.Released {
@@ -135,7 +135,7 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 		"OrderId = '" + approved.OrderID + "'":          {approved.OrderID}, // partial
 		"SagaStatus = 'CANCELLED'":                      {"cancel-me"},      // partial
 		"OrderTotal >= 39800":                           {"cancel-me"},      // partial
-		"TaskQueue = '" + purchase.TaskQueue + "'":      both,               // dropped
+		"TaskQueue = '" + saga.TaskQueue + "'":          both,               // dropped
 		"HistoryLength > 0":                             both,               // dropped
 		"TemporalChangeVersion = 'search-attributes-1'": both,               // full text, untouched
 		"ExecutionStatus = 'Completed'":                 both,               // kept

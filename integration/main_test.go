@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/ops/stack"
-	"github.com/sagaforge/saga/ops/stack/stacktest"
+	"github.com/sagaforge/saga/lab/stack"
+	"github.com/sagaforge/saga/lab/stack/stacktest"
 	"github.com/sagaforge/saga/starter"
 )
 
@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 // build compiles the stack's binaries; the Go build cache makes repeats cheap.
 func build(dir string) error {
 	for _, args := range [][]string{
-		{"build", "-o", dir + "/", "./cmd/..."},
+		{"build", "-o", dir + "/", "./cmd/...", "./lab/cmd/..."},
 		{"build", "-modfile=tools/go.mod", "-o", filepath.Join(dir, "temporal"), "github.com/temporalio/cli/cmd/temporal"},
 	} {
 		cmd := exec.Command("go", args...)

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/sagaforge/saga/ops/matrix"
-	"github.com/sagaforge/saga/ops/stack"
+	"github.com/sagaforge/saga/lab/matrix"
+	"github.com/sagaforge/saga/lab/stack"
 )
 
 // TestFailureMatrixPart is the part of make matrix that fits in make test:

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/ops/scrape"
+	"github.com/sagaforge/saga/lab/scrape"
 )
 
 func scrapeOf(t *testing.T, url string) scrape.Page {

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/ops/chaos"
-	"github.com/sagaforge/saga/ops/stack"
-	"github.com/sagaforge/saga/platform/database/dbtest"
+	"github.com/sagaforge/saga/internal/platform/database/dbtest"
+	"github.com/sagaforge/saga/lab/chaos"
+	"github.com/sagaforge/saga/lab/stack"
 )
 
 // The real binaries on PostgreSQL: purchases of every outcome in both modes,

@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/ops/stack/stacktest"
-	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/platform/temporalx"
-	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/inventory/inventoryapi"
-	"github.com/sagaforge/saga/services/order/orderapi"
-	"github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/money"
+	"github.com/sagaforge/saga/internal/platform/temporalx"
+	"github.com/sagaforge/saga/internal/saga"
+	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
+	"github.com/sagaforge/saga/lab/stack/stacktest"
 	"github.com/sagaforge/saga/starter"
 )
 
@@ -150,18 +150,18 @@ func TestSagaRidesOutAKilledService(t *testing.T) {
 		r, err := stock.Reservation(ctx, "while-down")
 		return err == nil && r.Status == inventoryapi.Reserved
 	})
-	desc, err := c.DescribeWorkflowExecution(ctx, purchase.WorkflowID("while-down"), "")
+	desc, err := c.DescribeWorkflowExecution(ctx, saga.WorkflowID("while-down"), "")
 	if err != nil || desc.GetWorkflowExecutionInfo().GetStatus().String() != "Running" {
 		t.Fatalf("saga while payment is down: %v, %v; want it running", desc.GetWorkflowExecutionInfo().GetStatus(), err)
 	}
 	if err := s.Restart(ctx, "payment"); err != nil {
 		t.Fatal(err)
 	}
-	var res purchase.Result
-	if err := c.GetWorkflow(ctx, purchase.WorkflowID("while-down"), "").Get(ctx, &res); err != nil {
+	var res saga.Result
+	if err := c.GetWorkflow(ctx, saga.WorkflowID("while-down"), "").Get(ctx, &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Status != purchase.StatusApproved {
+	if res.Status != saga.StatusApproved {
 		t.Fatalf("after the payment service came back: %+v, want APPROVED", res)
 	}
 }

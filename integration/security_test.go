@@ -9,10 +9,10 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/sagaforge/saga/platform/temporalx"
-	"github.com/sagaforge/saga/platform/web/webtest"
-	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/platform/temporalx"
+	"github.com/sagaforge/saga/internal/platform/web/webtest"
+	"github.com/sagaforge/saga/internal/saga"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
 )
 
 // TestServiceTokenGuardsMutationsEndToEnd runs the stack with
@@ -63,7 +63,7 @@ func TestServiceTokenGuardsMutationsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tc.Close()
-	history := historyText(t, tc, purchase.WorkflowID(orchestrated.OrderID))
+	history := historyText(t, tc, saga.WorkflowID(orchestrated.OrderID))
 	if strings.Contains(history, token) {
 		t.Error("the service token appears in the workflow history")
 	}

@@ -21,8 +21,8 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/sagaforge/saga/ops/stack"
-	"github.com/sagaforge/saga/ops/stack/stacktest"
+	"github.com/sagaforge/saga/lab/stack"
+	"github.com/sagaforge/saga/lab/stack/stacktest"
 )
 
 // span is one exported span, as the receiver keeps it.

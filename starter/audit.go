@@ -8,14 +8,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sagaforge/saga/platform/keyset"
-	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/platform/web"
-	"github.com/sagaforge/saga/services/endpoints"
-	"github.com/sagaforge/saga/services/inventory/inventoryapi"
-	"github.com/sagaforge/saga/services/order/orderapi"
-	"github.com/sagaforge/saga/services/payment/paymentapi"
 	"github.com/spf13/cobra"
+
+	"github.com/sagaforge/saga/internal/platform/keyset"
+	"github.com/sagaforge/saga/internal/platform/money"
+	"github.com/sagaforge/saga/internal/platform/web"
+	"github.com/sagaforge/saga/internal/services/endpoints"
+	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
 )
 
 // Check is one invariant of the three databases and whether it holds.
@@ -47,7 +48,7 @@ func newAuditCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "check the invariants across the three services", Args: noArgs}
 	f := cmd.Flags()
 	settle := f.Duration("settle", 2*time.Minute, "an order PENDING for longer than this is stuck")
-	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
+	return WithOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		switch {
 		case *settle <= 0:
 			return usagef("--settle must be a positive duration such as 2m, got %s", *settle)
@@ -63,7 +64,7 @@ func newAuditCmd(env *Env) *cobra.Command {
 			}
 		}
 		if machine(format) {
-			if err := writeOne(env.Stdout, AuditReport{Checks: checks, Orders: orders, Pass: failed == 0}); err != nil {
+			if err := WriteJSON(env.Stdout, AuditReport{Checks: checks, Orders: orders, Pass: failed == 0}); err != nil {
 				return err
 			}
 		} else {

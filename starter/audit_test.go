@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/services/inventory/inventoryapi"
-	"github.com/sagaforge/saga/services/order/orderapi"
-	"github.com/sagaforge/saga/services/payment/paymentapi"
+	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
 )
 
 // consistent is alice's approved and shipped order and bob's declined one.

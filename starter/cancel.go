@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/workers/purchases"
 	"github.com/spf13/cobra"
+
+	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/workers/purchases"
 )
 
 // newCancelCmd is the cancel command: it asks a purchase in flight to stop
@@ -24,7 +25,7 @@ func newCancelCmd(env *Env) *cobra.Command {
 		}
 		// A repeat of this very cancel answers as the first did, so a lost
 		// answer is safe to ask again.
-		rep, err := onPurchase(ctx, env, id, func(svc *purchases.Service) (Report, error) { return svc.Cancel(ctx, id, reason) })
+		rep, err := onPurchase(ctx, env, id, func(api purchases.API) (Report, error) { return api.Cancel(ctx, id, reason) })
 		switch {
 		case errors.Is(err, fault.ErrIllegalTransition):
 			return verdictf("cancel refused: %s", strings.TrimPrefix(err.Error(), fault.ErrIllegalTransition.Error()+": "))

@@ -15,11 +15,13 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/sagaforge/saga/platform/input"
-	"github.com/sagaforge/saga/platform/temporalx"
-	"github.com/sagaforge/saga/services/endpoints"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/sagaforge/saga/internal/platform/input"
+	"github.com/sagaforge/saga/internal/platform/process"
+	"github.com/sagaforge/saga/internal/platform/temporalx"
+	"github.com/sagaforge/saga/internal/services/endpoints"
 )
 
 // Exit codes.
@@ -39,6 +41,13 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
+// Usagef is bad flags or input, for a plugged command: exit code 2.
+func Usagef(format string, args ...any) error { return usagef(format, args...) }
+
+// Command is a command plugged into the starter from outside the product
+// (the lab's bench), built with the starter's configuration.
+type Command func(env *Env) *cobra.Command
+
 // verdictError is the saga's or the audit's no: exit code 3.
 type verdictError struct{ msg string }
 
@@ -55,6 +64,9 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	Temporal       temporalx.Config
 	Services       endpoints.Endpoints
+	// API, when set, is the worker's purchase API (SAGA_API_URL): every
+	// command buys, reads and cancels through it instead of in process.
+	API string
 
 	// temporalErr is why the Temporal client profile could not be read;
 	// a command that needs Temporal reports it.
@@ -71,22 +83,25 @@ func NewEnv(stdout, stderr io.Writer) Env {
 		t = temporalx.Local()
 	}
 	return Env{Stdout: stdout, Stderr: stderr, Temporal: t, temporalErr: err,
-		Services: endpoints.FromEnv(),
+		Services: endpoints.FromEnv(), API: process.Env("SAGA_API_URL", ""),
 	}
 }
 
 // Run runs the starter with args (without the program name), configured
 // from the environment, and returns the process exit code.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return NewEnv(stdout, stderr).Run(ctx, args)
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, plugged ...Command) int {
+	return NewEnv(stdout, stderr).Run(ctx, args, plugged...)
 }
 
 // Run runs one starter command with this configuration (a copy: the
 // command's flags change only its own) and returns the exit code: help
 // goes to stdout with exit 0; a failure is one line on stderr.
-func (e Env) Run(ctx context.Context, args []string) int {
+func (e Env) Run(ctx context.Context, args []string, plugged ...Command) int {
 	env := &e
 	root := newRoot(env)
+	for _, c := range plugged {
+		root.AddCommand(c(env))
+	}
 	root.SetArgs(args)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
@@ -136,9 +151,10 @@ broken); 130 interrupted.`,
 	env.temporalFlags.Register(where)
 	env.Services.Flags(where)
 	f.AddGoFlagSet(where)
+	f.StringVar(&env.API, "api", env.API, "work through the worker's purchase API at this URL, e.g. http://127.0.0.1:8080 (env SAGA_API_URL), instead of from here")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	root.AddCommand(newPurchaseCmd(env), newStatusCmd(env), newCancelCmd(env), newListCmd(env),
-		newAuditCmd(env), newEventsCmd(env), newDeadlettersCmd(env), newBenchCmd(env), newTraceCmd(env))
+		newAuditCmd(env), newEventsCmd(env), newDeadlettersCmd(env), newTraceCmd(env))
 	return root
 }
 
@@ -155,7 +171,7 @@ func noArgs(_ *cobra.Command, args []string) error {
 // service, and handed to run.
 func orderCommand(env *Env, verb, short string, run func(ctx context.Context, orderID, format string) error) *cobra.Command {
 	cmd := &cobra.Command{Use: verb + " ORDER_ID", Short: short, Args: orderIDArg, ValidArgsFunction: completeOrderIDs(env)}
-	return withOutput(cmd, func(ctx context.Context, args []string, format string) error { return run(ctx, args[0], format) })
+	return WithOutput(cmd, func(ctx context.Context, args []string, format string) error { return run(ctx, args[0], format) })
 }
 
 // orderIDArg wants exactly one ORDER_ID, of the shape every service accepts.
@@ -183,6 +199,9 @@ func (e *Env) useFlags(f *pflag.FlagSet) {
 	}
 	e.temporalFlags.Apply(&e.Temporal)
 }
+
+// Dial connects to Temporal, as dial does.
+func (e *Env) Dial(ctx context.Context) (client.Client, error) { return dial(ctx, e) }
 
 // dial connects to Temporal, giving up after five seconds with one line that
 // says where it tried.

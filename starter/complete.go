@@ -6,10 +6,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sagaforge/saga/services/inventory/inventoryapi"
-	"github.com/sagaforge/saga/services/order/orderapi"
-	"github.com/sagaforge/saga/services/payment/paymentapi"
 	"github.com/spf13/cobra"
+
+	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
 )
 
 // Shell completion asks the running services: order IDs from the order

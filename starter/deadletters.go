@@ -10,7 +10,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/spf13/cobra"
 
-	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/events"
 )
 
 // DeadLetterRow is one dead letter as "deadletters" prints it.
@@ -33,7 +33,7 @@ func newDeadlettersCmd(env *Env) *cobra.Command {
 	cmd := &cobra.Command{Use: "deadletters", Short: "list the events consumers could not handle; send one back", Args: noArgs}
 	f := cmd.Flags()
 	replay := f.String("replay", "", "PARTITION:OFFSET of a dead letter whose event to send back to its topic")
-	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
+	return WithOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		var replayPart, replayOffset int
 		if *replay != "" {
 			p, o, ok := strings.Cut(*replay, ":")

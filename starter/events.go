@@ -8,9 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/platform/input"
 	"github.com/spf13/cobra"
+
+	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/platform/input"
 )
 
 // newEventsCmd is the events command: it follows the domain events of all three services as a consumer
@@ -23,7 +24,7 @@ func newEventsCmd(env *Env) *cobra.Command {
 	only := f.String("order", "", "show one order's events")
 	_ = cmd.RegisterFlagCompletionFunc("order", completeOrderFlag(env))
 	group := f.String("group", "", "consumer group; a fresh one (reading from the start) by default, a named one resumes where it stopped")
-	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
+	return WithOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		if *follow && format == FormatJSON {
 			return usagef("--follow prints a stream: use -o jsonl, one envelope per line")
 		}
@@ -96,7 +97,7 @@ func newEventsCmd(env *Env) *cobra.Command {
 
 func printEvent(w io.Writer, e events.Envelope, format string) {
 	if machine(format) {
-		_ = writeOne(w, e)
+		_ = WriteJSON(w, e)
 		return
 	}
 	fmt.Fprintf(w, "%s  %-22s  %-9s  %-15s  %s\n", e.Time.Local().Format("15:04:05.000"), e.Subject, events.Service(e), e.Type, events.Describe(e))

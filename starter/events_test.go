@@ -11,7 +11,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/sagaforge/saga/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/starter"
 )
 

@@ -9,9 +9,10 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/saga/purchase"
 	"github.com/spf13/cobra"
+
+	"github.com/sagaforge/saga/internal/platform/money"
+	"github.com/sagaforge/saga/internal/saga"
 )
 
 // ListRow is one saga of list -o json.
@@ -32,12 +33,12 @@ func newListCmd(env *Env) *cobra.Command {
 	f := cmd.Flags()
 	status := f.String("status", "", "RUNNING, COMPENSATING, APPROVED, CANCELLED or FAILED")
 	limit := f.Int("limit", 50, "at most this many")
-	return withOutput(cmd, func(ctx context.Context, args []string, format string) error {
-		query := fmt.Sprintf("WorkflowType = '%s'", purchase.WorkflowType)
-		switch s := purchase.SagaStatus(strings.ToUpper(*status)); s {
+	return WithOutput(cmd, func(ctx context.Context, args []string, format string) error {
+		query := fmt.Sprintf("WorkflowType = '%s'", saga.WorkflowType)
+		switch s := saga.SagaStatus(strings.ToUpper(*status)); s {
 		case "":
-		case purchase.SagaRunning, purchase.SagaCompensating, purchase.SagaApproved, purchase.SagaCancelled, purchase.SagaFailed:
-			query += fmt.Sprintf(" AND %s = '%s'", purchase.SearchSagaStatus, s)
+		case saga.SagaRunning, saga.SagaCompensating, saga.SagaApproved, saga.SagaCancelled, saga.SagaFailed:
+			query += fmt.Sprintf(" AND %s = '%s'", saga.SearchSagaStatus, s)
 		default:
 			return usagef("--status must be RUNNING, COMPENSATING, APPROVED, CANCELLED or FAILED, got %q", *status)
 		}
@@ -58,10 +59,10 @@ func newListCmd(env *Env) *cobra.Command {
 		for _, e := range resp.GetExecutions() {
 			fields := e.GetSearchAttributes().GetIndexedFields()
 			row := ListRow{WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(), StartedAt: e.GetStartTime().AsTime()}
-			_ = dc.FromPayload(fields[purchase.SearchOrderID], &row.OrderID)
-			_ = dc.FromPayload(fields[purchase.SearchCustomerID], &row.CustomerID)
-			_ = dc.FromPayload(fields[purchase.SearchSagaStatus], &row.SagaStatus)
-			_ = dc.FromPayload(fields[purchase.SearchOrderTotal], &row.TotalCents)
+			_ = dc.FromPayload(fields[saga.SearchOrderID], &row.OrderID)
+			_ = dc.FromPayload(fields[saga.SearchCustomerID], &row.CustomerID)
+			_ = dc.FromPayload(fields[saga.SearchSagaStatus], &row.SagaStatus)
+			_ = dc.FromPayload(fields[saga.SearchOrderTotal], &row.TotalCents)
 			if row.OrderID == "" {
 				row.OrderID = strings.TrimPrefix(row.WorkflowID, "purchase-")
 			}

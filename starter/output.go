@@ -22,9 +22,9 @@ type output struct {
 	json   bool
 }
 
-// withOutput gives cmd -o text|json|jsonl and --json (the same as -o json),
+// WithOutput gives cmd -o text|json|jsonl and --json (the same as -o json),
 // and runs run with the format asked for, checked before any work.
-func withOutput(cmd *cobra.Command, run func(ctx context.Context, args []string, format string) error) *cobra.Command {
+func WithOutput(cmd *cobra.Command, run func(ctx context.Context, args []string, format string) error) *cobra.Command {
 	o := &output{}
 	f := cmd.Flags()
 	f.StringVarP(&o.format, "output", "o", FormatText, "text, json (one document) or jsonl (one object per line)")
@@ -56,9 +56,9 @@ func (o *output) Format() (string, error) {
 // machine reports whether the format is JSON of either kind.
 func machine(format string) bool { return format != FormatText }
 
-// writeOne prints one result in a JSON format (json and jsonl are the same
-// for one object).
-func writeOne(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
+// WriteJSON prints one result in a JSON format (json and jsonl are the
+// same for one object).
+func WriteJSON(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
 
 // writeList prints rows as a JSON array (json) or one object per line
 // (jsonl). An empty list is [] or nothing.

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"time"
 
-	"github.com/sagaforge/saga/platform/process"
-	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/internal/platform/process"
+	"github.com/sagaforge/saga/internal/platform/web"
 )
 
 // retry calls fn until it succeeds, fails for good, or has failed ten times

@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sagaforge/saga/platform/process"
+	"github.com/sagaforge/saga/internal/platform/process"
 )
 
 // newTraceCmd is the trace command: it finds a purchase's trace in Jaeger
@@ -33,7 +33,7 @@ func newTraceCmd(env *Env) *cobra.Command {
 		spans := waterfall(tr)
 		switch format {
 		case FormatJSON:
-			return writeOne(env.Stdout, TraceReport{TraceID: tr.TraceID, OrderID: id, Spans: spans})
+			return WriteJSON(env.Stdout, TraceReport{TraceID: tr.TraceID, OrderID: id, Spans: spans})
 		case FormatJSONL:
 			return writeList(env.Stdout, format, spans)
 		}

@@ -11,12 +11,12 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/sagaforge/saga/platform/telemetry"
-	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/internal/platform/telemetry"
+	"github.com/sagaforge/saga/internal/saga"
 )
 
 // stepMetrics times every activity as a step of the orchestrated saga
-// (purchase.MetricStepDuration), with its outcome: ok, refused (a
+// (saga.MetricStepDuration), with its outcome: ok, refused (a
 // non-retryable refusal) or failed (to be retried).
 type stepMetrics struct {
 	interceptor.WorkerInterceptorBase
@@ -24,7 +24,7 @@ type stepMetrics struct {
 }
 
 func newStepMetrics() (*stepMetrics, error) {
-	h, err := telemetry.Meter("workers").Float64Histogram(purchase.MetricStepDuration, metric.WithUnit("s"),
+	h, err := telemetry.Meter("workers").Float64Histogram(saga.MetricStepDuration, metric.WithUnit("s"),
 		metric.WithDescription("How long one try of a saga step or compensation took, by step, mode and outcome."))
 	return &stepMetrics{duration: h}, err
 }
@@ -50,7 +50,7 @@ func (a *timedActivity) ExecuteActivity(ctx context.Context, in *interceptor.Exe
 		outcome = "failed"
 	}
 	a.duration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(
-		attribute.String(purchase.MetricStep, purchase.Saga.StepOf(activity.GetInfo(ctx).ActivityType.Name)),
-		attribute.String(purchase.MetricMode, string(purchase.Orchestration)), attribute.String(purchase.MetricOutcome, outcome)))
+		attribute.String(saga.MetricStep, saga.Purchase.StepOf(activity.GetInfo(ctx).ActivityType.Name)),
+		attribute.String(saga.MetricMode, string(saga.Orchestration)), attribute.String(saga.MetricOutcome, outcome)))
 	return out, err
 }

@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/sagaforge/saga/activities"
-	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/workflows"
 )
 
@@ -23,7 +23,7 @@ func New(c client.Client, policy workflows.Policy, acts *activities.Activities, 
 	if err != nil {
 		return nil, err
 	}
-	w := worker.New(c, purchase.TaskQueue, worker.Options{
+	w := worker.New(c, saga.TaskQueue, worker.Options{
 		Interceptors: append([]interceptor.WorkerInterceptor{steps}, observers...),
 		// A new saga's first workflow task goes straight to a waiting poll
 		// (sync match) or into the task queue's backlog in the server's
@@ -32,7 +32,7 @@ func New(c client.Client, policy workflows.Policy, acts *activities.Activities, 
 		// were busy took the slower backlog path (docs/bench/).
 		MaxConcurrentWorkflowTaskPollers: 8,
 	})
-	w.RegisterWorkflowWithOptions(workflows.Purchase{Policy: policy}.Run, workflow.RegisterOptions{Name: purchase.WorkflowType})
+	w.RegisterWorkflowWithOptions(workflows.Purchase{Policy: policy}.Run, workflow.RegisterOptions{Name: saga.WorkflowType})
 	if err := activities.Register(w, acts); err != nil {
 		return nil, err
 	}

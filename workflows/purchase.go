@@ -13,8 +13,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/saga"
 )
 
 // Policy is how hard the saga tries. Steps retry transient failures with
@@ -61,7 +61,7 @@ func DefaultPolicy() Policy {
 }
 
 // Purchase is the purchase saga. Register its Run method under
-// purchase.WorkflowType.
+// saga.WorkflowType.
 type Purchase struct {
 	Policy Policy
 	// skipVersionGuard upserts search attributes whatever the history says,
@@ -70,19 +70,19 @@ type Purchase struct {
 	skipVersionGuard bool
 }
 
-// Typed search attributes (see purchase.Search*).
+// Typed search attributes (see saga.Search*).
 var (
-	searchOrderID    = temporal.NewSearchAttributeKeyKeyword(purchase.SearchOrderID)
-	searchCustomerID = temporal.NewSearchAttributeKeyKeyword(purchase.SearchCustomerID)
-	searchOrderTotal = temporal.NewSearchAttributeKeyInt64(purchase.SearchOrderTotal)
-	searchSagaStatus = temporal.NewSearchAttributeKeyKeyword(purchase.SearchSagaStatus)
+	searchOrderID    = temporal.NewSearchAttributeKeyKeyword(saga.SearchOrderID)
+	searchCustomerID = temporal.NewSearchAttributeKeyKeyword(saga.SearchCustomerID)
+	searchOrderTotal = temporal.NewSearchAttributeKeyInt64(saga.SearchOrderTotal)
+	searchSagaStatus = temporal.NewSearchAttributeKeyKeyword(saga.SearchSagaStatus)
 )
 
 // searchAttributesVersion guards the search attribute upserts: histories
 // recorded before them (testdata/v0) have no such commands.
 const searchAttributesVersion = "search-attributes"
 
-// Run runs purchase.Saga's steps in order (docs/failures.md): the
+// Run runs saga.Purchase's steps in order (docs/failures.md): the
 // compensatable ones, each registering its compensation before it is
 // called, so a step that timed out after the service did its work is still
 // undone; then the pivot, after which the saga only goes forward; then the
@@ -91,27 +91,27 @@ const searchAttributesVersion = "search-attributes"
 // run in reverse order and the saga ends CANCELLED with the reason; if a
 // compensation cannot be done, the workflow fails with
 // ErrTypeCompensationFailed. Query "state" tells where it is.
-func (p Purchase) Run(ctx workflow.Context, in purchase.Input) (purchase.Result, error) {
+func (p Purchase) Run(ctx workflow.Context, in saga.Input) (saga.Result, error) {
 	stepsCtx, cancelSteps := workflow.WithCancel(ctx)
-	s := &saga{
+	s := &execution{
 		ctx:    stepsCtx,
 		policy: p.Policy,
 		log:    log.With(workflow.GetLogger(ctx), "order_id", in.OrderID),
-		facts:  purchase.Facts{Input: in},
-		result: purchase.Result{OrderID: in.OrderID, Progress: purchase.Begun()},
-		state:  purchase.State{OrderID: in.OrderID, Status: purchase.SagaRunning},
+		facts:  saga.Facts{Input: in},
+		result: saga.Result{OrderID: in.OrderID, Progress: saga.Begun()},
+		state:  saga.State{OrderID: in.OrderID, Status: saga.SagaRunning},
 	}
 	s.searchAttributes = p.skipVersionGuard || workflow.GetVersion(ctx, searchAttributesVersion, workflow.DefaultVersion, 1) >= 1
 	if err := s.handle(ctx, cancelSteps); err != nil {
 		return s.result, err
 	}
-	s.upsert(ctx, searchOrderID.ValueSet(in.OrderID), searchCustomerID.ValueSet(in.CustomerID), searchSagaStatus.ValueSet(string(purchase.SagaRunning)))
+	s.upsert(ctx, searchOrderID.ValueSet(in.OrderID), searchCustomerID.ValueSet(in.CustomerID), searchSagaStatus.ValueSet(string(saga.SagaRunning)))
 
 	result, err := s.run(ctx)
 	s.done = true
 	// The SDK's metrics handler counts once, not again on replay.
-	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{purchase.MetricMode: string(purchase.Orchestration), purchase.MetricOutcome: string(result.Status)}).
-		Counter(purchase.MetricPurchases).Inc(1)
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{saga.MetricMode: string(saga.Orchestration), saga.MetricOutcome: string(result.Status)}).
+		Counter(saga.MetricPurchases).Inc(1)
 	// Let a cancel update that is waiting for the outcome return it.
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 	return result, err
@@ -119,20 +119,20 @@ func (p Purchase) Run(ctx workflow.Context, in purchase.Input) (purchase.Result,
 
 // run takes the saga through its steps by their class. The first step
 // creates the order, so its total is known once it is done.
-func (s *saga) run(ctx workflow.Context) (purchase.Result, error) {
-	for i, st := range purchase.Saga.Steps {
+func (s *execution) run(ctx workflow.Context) (saga.Result, error) {
+	for i, st := range saga.Purchase.Steps {
 		var err error
 		switch st.Class {
-		case purchase.Compensatable:
+		case saga.Compensatable:
 			err = s.compensatable(st)
-		case purchase.Pivot:
+		case saga.Pivot:
 			err = s.pivot(ctx, st)
-		case purchase.Retriable:
+		case saga.Retriable:
 			continue // after the approval, below
 		}
 		if err != nil {
 			result, err := s.abort(ctx, err)
-			if result.Status != purchase.StatusApproved {
+			if result.Status != saga.StatusApproved {
 				return result, err
 			}
 			break // approved by an earlier, lost attempt: forward it goes
@@ -142,9 +142,9 @@ func (s *saga) run(ctx workflow.Context) (purchase.Result, error) {
 			s.upsert(ctx, searchOrderTotal.ValueSet(int64(s.facts.TotalCents)))
 		}
 	}
-	if s.result.Status != purchase.StatusApproved {
-		s.result.Status = purchase.StatusApproved
-		s.setStatus(ctx, purchase.SagaApproved)
+	if s.result.Status != saga.StatusApproved {
+		s.result.Status = saga.StatusApproved
+		s.setStatus(ctx, saga.SagaApproved)
 		s.log.Info("purchase approved", "total_cents", int64(s.result.TotalCents))
 	}
 	s.forward(ctx)
@@ -152,28 +152,28 @@ func (s *saga) run(ctx workflow.Context) (purchase.Result, error) {
 }
 
 // handle registers the state query and the cancel update.
-func (s *saga) handle(ctx workflow.Context, cancelSteps workflow.CancelFunc) error {
-	if err := workflow.SetQueryHandler(ctx, purchase.QueryState, func() (purchase.State, error) {
+func (s *execution) handle(ctx workflow.Context, cancelSteps workflow.CancelFunc) error {
+	if err := workflow.SetQueryHandler(ctx, saga.QueryState, func() (saga.State, error) {
 		st := s.state
 		st.Progress, st.Reason = s.result.Progress, s.result.Reason
 		return st, nil
 	}); err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, purchase.UpdateCancel,
-		func(ctx workflow.Context, req purchase.CancelRequest) (purchase.Result, error) {
+	return workflow.SetUpdateHandlerWithOptions(ctx, saga.UpdateCancel,
+		func(ctx workflow.Context, req saga.CancelRequest) (saga.Result, error) {
 			s.cancelReason = req.OrderReason()
 			cancelSteps()
 			if err := workflow.Await(ctx, func() bool { return s.done }); err != nil {
-				return purchase.Result{}, err
+				return saga.Result{}, err
 			}
 			return s.result, nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req purchase.CancelRequest) error {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req saga.CancelRequest) error {
 			switch {
-			case s.state.Status == purchase.SagaApproved || s.forwardOnly || s.state.CurrentStep == purchase.Saga.Pivot().Name:
+			case s.state.Status == saga.SagaApproved || s.forwardOnly || s.state.CurrentStep == saga.Purchase.Pivot().Name:
 				return fmt.Errorf("order %s is approved (or being approved) and can no longer be cancelled", s.state.OrderID)
-			case s.state.Status != purchase.SagaRunning || s.cancelReason != "":
+			case s.state.Status != saga.SagaRunning || s.cancelReason != "":
 				return fmt.Errorf("order %s can no longer be cancelled: the saga is %s", s.state.OrderID, s.state.Status)
 			case len(req.Reason) > 200:
 				return fmt.Errorf("a cancellation reason holds at most 200 characters")
@@ -236,23 +236,23 @@ type stepError struct {
 func (e *stepError) Error() string { return e.step + ": " + e.err.Error() }
 func (e *stepError) Unwrap() error { return e.err }
 
-// saga is the state of one run: the deferred compensations, the result and
+// execution is the state of one run: the deferred compensations, the result and
 // what the state query reports.
-type saga struct {
+type execution struct {
 	ctx              workflow.Context // cancelled by the cancel update
 	policy           Policy
 	log              log.Logger
-	result           purchase.Result
-	state            purchase.State
-	facts            purchase.Facts
-	compensations    []*purchase.Undo
+	result           saga.Result
+	state            saga.State
+	facts            saga.Facts
+	compensations    []*saga.Undo
 	searchAttributes bool   // this run upserts search attributes (version >= 1)
 	cancelReason     string // set by the cancel update
 	forwardOnly      bool   // the pivot has started: no cancel is taken
 	done             bool
 }
 
-func (s *saga) upsert(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) {
+func (s *execution) upsert(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) {
 	if !s.searchAttributes {
 		return
 	}
@@ -261,7 +261,7 @@ func (s *saga) upsert(ctx workflow.Context, updates ...temporal.SearchAttributeU
 	}
 }
 
-func (s *saga) setStatus(ctx workflow.Context, status purchase.SagaStatus) {
+func (s *execution) setStatus(ctx workflow.Context, status saga.SagaStatus) {
 	s.state.Status, s.state.CurrentStep = status, ""
 	s.upsert(ctx, searchSagaStatus.ValueSet(string(status)))
 }
@@ -271,7 +271,7 @@ func (s *saga) setStatus(ctx workflow.Context, status purchase.SagaStatus) {
 // answer that it did nothing, so the compensation is dropped again; any other
 // failure keeps it, because the service may have done the work before the
 // failure reached us.
-func (s *saga) compensatable(st purchase.Step) error {
+func (s *execution) compensatable(st saga.Step) error {
 	s.compensations = append(s.compensations, st.Undo)
 	err := s.execute(s.ctx, st)
 	if err != nil && leftNoEffect(err) {
@@ -291,7 +291,7 @@ const pivotVersion = "pivot-forward-only"
 // the pivot happened, CANCELLED that it never will (compensating is then
 // right), PENDING that it is tried again. Compensating an approval whose
 // outcome is unknown would refund a customer who keeps the goods.
-func (s *saga) pivot(ctx workflow.Context, st purchase.Step) error {
+func (s *execution) pivot(ctx workflow.Context, st saga.Step) error {
 	if workflow.GetVersion(ctx, pivotVersion, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return s.execute(s.ctx, st)
 	}
@@ -310,14 +310,14 @@ func (s *saga) pivot(ctx workflow.Context, st purchase.Step) error {
 		opts.Summary = "Ask where order " + s.result.OrderID + " is (the " + st.Name + " step's answer was lost)"
 		var status string
 		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(forward, opts), st.Ask.Name,
-			purchase.OrderRef{OrderID: s.result.OrderID}).Get(forward, &status); err != nil {
+			saga.OrderRef{OrderID: s.result.OrderID}).Get(forward, &status); err != nil {
 			return &stepError{step: st.Name, err: err} // a refusal: the order is gone
 		}
 		switch status {
-		case string(purchase.StatusApproved):
+		case string(saga.StatusApproved):
 			s.result.Done(st.Name)
 			return nil
-		case string(purchase.StatusCancelled):
+		case string(saga.StatusCancelled):
 			return &stepError{step: st.Name, err: temporal.NewNonRetryableApplicationError(
 				"order "+s.result.OrderID+" was cancelled before it could be approved", fault.TypeOf(fault.ErrIllegalTransition), nil)}
 		}
@@ -332,13 +332,13 @@ const retriableVersion = "retriable-steps"
 // first, then, if its outcome is still open, until it succeeds, with no
 // deadline. No cancel stops it. A refusal is a defect, never a reason to
 // undo: it is logged as an error and counted, and the saga stays approved.
-func (s *saga) forward(ctx workflow.Context) {
+func (s *execution) forward(ctx workflow.Context) {
 	if workflow.GetVersion(ctx, retriableVersion, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return
 	}
 	forward, _ := workflow.NewDisconnectedContext(ctx)
-	for _, st := range purchase.Saga.Steps {
-		if st.Class != purchase.Retriable {
+	for _, st := range saga.Purchase.Steps {
+		if st.Class != saga.Retriable {
 			continue
 		}
 		err := s.execute(forward, st)
@@ -347,8 +347,8 @@ func (s *saga) forward(ctx workflow.Context) {
 		}
 		if err != nil {
 			s.log.Error("a step after the pivot was refused: a defect, the saga stays approved", "step", st.Name, "error", err)
-			workflow.GetMetricsHandler(ctx).WithTags(map[string]string{purchase.MetricStep: st.Name, purchase.MetricMode: string(purchase.Orchestration)}).
-				Counter(purchase.MetricDefects).Inc(1)
+			workflow.GetMetricsHandler(ctx).WithTags(map[string]string{saga.MetricStep: st.Name, saga.MetricMode: string(saga.Orchestration)}).
+				Counter(saga.MetricDefects).Inc(1)
 		}
 	}
 	s.state.CurrentStep = ""
@@ -356,7 +356,7 @@ func (s *saga) forward(ctx workflow.Context) {
 
 // execute runs one forward step, as a local activity or a regular one as the
 // policy says, and records it as done.
-func (s *saga) execute(ctx workflow.Context, st purchase.Step) error {
+func (s *execution) execute(ctx workflow.Context, st saga.Step) error {
 	summary := st.Summary(s.facts)
 	if s.policy.LocalSteps {
 		return s.call(ctx, st, workflow.WithLocalActivityOptions(ctx, s.policy.localStepOptions(summary)), true)
@@ -366,7 +366,7 @@ func (s *saga) execute(ctx workflow.Context, st purchase.Step) error {
 
 // call runs the step's activity in actx, as a local activity or not, and
 // records the step as done.
-func (s *saga) call(ctx workflow.Context, st purchase.Step, actx workflow.Context, local bool) error {
+func (s *execution) call(ctx workflow.Context, st saga.Step, actx workflow.Context, local bool) error {
 	s.state.CurrentStep = st.Name
 	err := st.Call.Run(&s.facts, func(activity string, in, out any) error {
 		if local {
@@ -400,22 +400,22 @@ const fenceVersion = "fenced-abort"
 // can never be approved; found approved, the saga was approved and goes
 // forward), then every other compensatable step, reached or not, since an
 // undo of what never happened only leaves a tombstone.
-func (s *saga) abort(ctx workflow.Context, cause error) (purchase.Result, error) {
+func (s *execution) abort(ctx workflow.Context, cause error) (saga.Result, error) {
 	s.result.Reason = reason(cause)
 	if s.cancelReason != "" && errors.As(cause, new(*temporal.CanceledError)) {
 		s.result.Reason = s.cancelReason
 	}
 	s.facts.Reason = s.result.Reason
-	s.setStatus(ctx, purchase.SagaCompensating)
+	s.setStatus(ctx, saga.SagaCompensating)
 	undoCtx, _ := workflow.NewDisconnectedContext(ctx)
-	var undos []*purchase.Undo
+	var undos []*saga.Undo
 	for i := len(s.compensations) - 1; i >= 0; i-- {
 		undos = append(undos, s.compensations[i])
 	}
 	fenced := s.policy.LocalSteps && !definite(cause) && workflow.GetVersion(ctx, fenceVersion, workflow.DefaultVersion, 1) >= 1
 	if fenced {
-		undos = []*purchase.Undo{purchase.Saga.Steps[0].Undo} // the fence
-		for _, st := range slices.Backward(purchase.Saga.Steps[1:]) {
+		undos = []*saga.Undo{saga.Purchase.Steps[0].Undo} // the fence
+		for _, st := range slices.Backward(saga.Purchase.Steps[1:]) {
 			if st.Undo != nil {
 				undos = append(undos, st.Undo)
 			}
@@ -440,16 +440,16 @@ func (s *saga) abort(ctx workflow.Context, cause error) (purchase.Result, error)
 		s.result.Undone(c.Name)
 	}
 	if len(failed) > 0 {
-		s.result.Status = purchase.StatusFailed
-		s.setStatus(undoCtx, purchase.SagaFailed)
+		s.result.Status = saga.StatusFailed
+		s.setStatus(undoCtx, saga.SagaFailed)
 		err := errors.Join(failed...)
 		return s.result, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("order %s: compensation failed after %q, the services may disagree and need manual repair: %v",
 				s.result.OrderID, s.result.Reason, err),
-			purchase.ErrTypeCompensationFailed, err, s.result)
+			saga.ErrTypeCompensationFailed, err, s.result)
 	}
-	s.result.Status = purchase.StatusCancelled
-	s.setStatus(undoCtx, purchase.SagaCancelled)
+	s.result.Status = saga.StatusCancelled
+	s.setStatus(undoCtx, saga.SagaCancelled)
 	s.log.Info("purchase cancelled", "reason", s.result.Reason, "compensations", s.result.Compensations)
 	return s.result, nil
 }
@@ -464,11 +464,11 @@ func refusedAsApproved(err error) bool {
 // approvedEarlier ends the saga's way back: a fenced abort found the order
 // approved by an earlier, lost attempt of this saga's workflow task, so
 // every step up to the pivot was done and the purchase stands.
-func (s *saga) approvedEarlier(ctx workflow.Context) (purchase.Result, error) {
+func (s *execution) approvedEarlier(ctx workflow.Context) (saga.Result, error) {
 	s.log.Warn("order found approved by an earlier attempt; the saga goes forward", "reason", s.result.Reason)
-	s.result.Status, s.result.Reason, s.result.Progress = purchase.StatusApproved, "", purchase.Saga.Completed()
+	s.result.Status, s.result.Reason, s.result.Progress = saga.StatusApproved, "", saga.Purchase.Completed()
 	s.facts.Reason = ""
-	s.setStatus(ctx, purchase.SagaApproved)
+	s.setStatus(ctx, saga.SagaApproved)
 	return s.result, nil
 }
 

@@ -17,9 +17,9 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/money"
+	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/workflows"
 )
 
@@ -33,8 +33,8 @@ type shop struct {
 	orders   map[string]string // order ID -> PENDING/APPROVED/CANCELLED
 	reasons  map[string]string
 	stock    map[string]int
-	reserved map[string][]purchase.Item
-	shipped  map[string][]purchase.Item
+	reserved map[string][]saga.Item
+	shipped  map[string][]saga.Item
 	balance  map[string]money.Cents
 	charged  map[string]money.Cents
 	prices   map[string]money.Cents
@@ -55,8 +55,8 @@ func newShop() *shop {
 	return &shop{
 		orders: map[string]string{}, reasons: map[string]string{},
 		stock:             map[string]int{"SKU-1": 1000, "SKU-2": 100, "SKU-OUT": 0},
-		reserved:          map[string][]purchase.Item{},
-		shipped:           map[string][]purchase.Item{},
+		reserved:          map[string][]saga.Item{},
+		shipped:           map[string][]saga.Item{},
 		balance:           map[string]money.Cents{"alice": 1_000_000, "bob": 5_000},
 		charged:           map[string]money.Cents{},
 		prices:            map[string]money.Cents{"SKU-1": 4990, "SKU-2": 19900, "SKU-OUT": 1000},
@@ -140,10 +140,10 @@ func (s *shop) do(ctx context.Context, name string, work func() error) error {
 	return s.leave(ctx, name)
 }
 
-func (s *shop) CreateOrder(ctx context.Context, in purchase.CreateOrderInput) (out purchase.CreateOrderOutput, err error) {
+func (s *shop) CreateOrder(ctx context.Context, in saga.CreateOrderInput) (out saga.CreateOrderOutput, err error) {
 	// out is read after do returns: in "return out, s.do(...)" the order in
 	// which out and the call are evaluated is unspecified.
-	err = s.do(ctx, purchase.CreateOrder.Name, func() error {
+	err = s.do(ctx, saga.CreateOrder.Name, func() error {
 		for _, it := range in.Items {
 			price, ok := s.prices[it.SKU]
 			if !ok {
@@ -159,8 +159,8 @@ func (s *shop) CreateOrder(ctx context.Context, in purchase.CreateOrderInput) (o
 	return out, err
 }
 
-func (s *shop) ApproveOrder(ctx context.Context, in purchase.OrderRef) error {
-	return s.do(ctx, purchase.ApproveOrder.Name, func() error {
+func (s *shop) ApproveOrder(ctx context.Context, in saga.OrderRef) error {
+	return s.do(ctx, saga.ApproveOrder.Name, func() error {
 		if s.orders[in.OrderID] == "CANCELLED" {
 			return refusal(fault.TypeOf(fault.ErrIllegalTransition), "order is CANCELLED")
 		}
@@ -169,16 +169,16 @@ func (s *shop) ApproveOrder(ctx context.Context, in purchase.OrderRef) error {
 	})
 }
 
-func (s *shop) OrderStatus(ctx context.Context, in purchase.OrderRef) (status string, err error) {
-	err = s.do(ctx, purchase.OrderStatus.Name, func() error {
+func (s *shop) OrderStatus(ctx context.Context, in saga.OrderRef) (status string, err error) {
+	err = s.do(ctx, saga.OrderStatus.Name, func() error {
 		status = s.orders[in.OrderID]
 		return nil
 	})
 	return status, err
 }
 
-func (s *shop) CancelOrder(ctx context.Context, in purchase.CancelOrderInput) error {
-	return s.do(ctx, purchase.CancelOrder.Name, func() error {
+func (s *shop) CancelOrder(ctx context.Context, in saga.CancelOrderInput) error {
+	return s.do(ctx, saga.CancelOrder.Name, func() error {
 		if s.orders[in.OrderID] == "APPROVED" {
 			return refusal(fault.TypeOf(fault.ErrIllegalTransition), "order is APPROVED")
 		}
@@ -187,8 +187,8 @@ func (s *shop) CancelOrder(ctx context.Context, in purchase.CancelOrderInput) er
 	})
 }
 
-func (s *shop) ReserveStock(ctx context.Context, in purchase.ReserveStockInput) error {
-	return s.do(ctx, purchase.ReserveStock.Name, func() error {
+func (s *shop) ReserveStock(ctx context.Context, in saga.ReserveStockInput) error {
+	return s.do(ctx, saga.ReserveStock.Name, func() error {
 		if _, done := s.reserved[in.OrderID]; done {
 			return nil
 		}
@@ -205,8 +205,8 @@ func (s *shop) ReserveStock(ctx context.Context, in purchase.ReserveStockInput) 
 	})
 }
 
-func (s *shop) ReleaseStock(ctx context.Context, in purchase.ReleaseStockInput) error {
-	return s.do(ctx, purchase.ReleaseStock.Name, func() error {
+func (s *shop) ReleaseStock(ctx context.Context, in saga.ReleaseStockInput) error {
+	return s.do(ctx, saga.ReleaseStock.Name, func() error {
 		for _, it := range s.reserved[in.OrderID] {
 			s.stock[it.SKU] += it.Quantity
 		}
@@ -215,8 +215,8 @@ func (s *shop) ReleaseStock(ctx context.Context, in purchase.ReleaseStockInput) 
 	})
 }
 
-func (s *shop) ChargePayment(ctx context.Context, in purchase.ChargePaymentInput) error {
-	return s.do(ctx, purchase.ChargePayment.Name, func() error {
+func (s *shop) ChargePayment(ctx context.Context, in saga.ChargePaymentInput) error {
+	return s.do(ctx, saga.ChargePayment.Name, func() error {
 		if _, done := s.charged[in.OrderID]; done {
 			return nil
 		}
@@ -229,8 +229,8 @@ func (s *shop) ChargePayment(ctx context.Context, in purchase.ChargePaymentInput
 	})
 }
 
-func (s *shop) RefundPayment(ctx context.Context, in purchase.OrderRef) error {
-	return s.do(ctx, purchase.RefundPayment.Name, func() error {
+func (s *shop) RefundPayment(ctx context.Context, in saga.OrderRef) error {
+	return s.do(ctx, saga.RefundPayment.Name, func() error {
 		if amount, ok := s.charged[in.OrderID]; ok {
 			s.balance["alice"] += amount // every test that pays is alice's
 			delete(s.charged, in.OrderID)
@@ -239,8 +239,8 @@ func (s *shop) RefundPayment(ctx context.Context, in purchase.OrderRef) error {
 	})
 }
 
-func (s *shop) ShipStock(ctx context.Context, in purchase.OrderRef) error {
-	return s.do(ctx, purchase.ShipStock.Name, func() error {
+func (s *shop) ShipStock(ctx context.Context, in saga.OrderRef) error {
+	return s.do(ctx, saga.ShipStock.Name, func() error {
 		if _, done := s.shipped[in.OrderID]; done {
 			return nil
 		}
@@ -279,24 +279,24 @@ var localSteps = true
 
 // execute runs the purchase workflow on s in the test suite and returns its
 // result or its error.
-func execute(t *testing.T, s *shop, in purchase.Input) (purchase.Result, error) {
+func execute(t *testing.T, s *shop, in saga.Input) (saga.Result, error) {
 	t.Helper()
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
 	s.env = env
-	env.RegisterWorkflowWithOptions(workflows.Purchase{Policy: fastPolicy(localSteps)}.Run, workflow.RegisterOptions{Name: purchase.WorkflowType})
-	impls, err := purchase.Implementations(s)
+	env.RegisterWorkflowWithOptions(workflows.Purchase{Policy: fastPolicy(localSteps)}.Run, workflow.RegisterOptions{Name: saga.WorkflowType})
+	impls, err := saga.Implementations(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, fn := range impls {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
-	env.ExecuteWorkflow(purchase.WorkflowType, in)
+	env.ExecuteWorkflow(saga.WorkflowType, in)
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
 	}
-	var res purchase.Result
+	var res saga.Result
 	err = env.GetWorkflowError()
 	if err == nil {
 		if gerr := env.GetWorkflowResult(&res); gerr != nil {
@@ -307,7 +307,7 @@ func execute(t *testing.T, s *shop, in purchase.Input) (purchase.Result, error) 
 }
 
 // run runs the workflow to a result; a workflow error fails the test.
-func run(t *testing.T, s *shop, in purchase.Input) purchase.Result {
+func run(t *testing.T, s *shop, in saga.Input) saga.Result {
 	t.Helper()
 	res, err := execute(t, s, in)
 	if err != nil {
@@ -316,11 +316,11 @@ func run(t *testing.T, s *shop, in purchase.Input) purchase.Result {
 	return res
 }
 
-func alice(items ...purchase.Item) purchase.Input {
-	return purchase.Input{OrderID: "o-1", CustomerID: "alice", Items: items}
+func alice(items ...saga.Item) saga.Input {
+	return saga.Input{OrderID: "o-1", CustomerID: "alice", Items: items}
 }
 
-func item(sku string, qty int) purchase.Item { return purchase.Item{SKU: sku, Quantity: qty} }
+func item(sku string, qty int) saga.Item { return saga.Item{SKU: sku, Quantity: qty} }
 
 func wantCalls(t *testing.T, s *shop, want ...string) {
 	t.Helper()
@@ -332,13 +332,13 @@ func wantCalls(t *testing.T, s *shop, want ...string) {
 func TestApproved(t *testing.T) {
 	s := newShop()
 	res := run(t, s, alice(item("SKU-1", 2), item("SKU-2", 1)))
-	if res.Status != purchase.StatusApproved || res.TotalCents != 29880 || len(res.Compensations) != 0 {
+	if res.Status != saga.StatusApproved || res.TotalCents != 29880 || len(res.Compensations) != 0 {
 		t.Fatalf("result %+v, want APPROVED for 298.80 with no compensation", res)
 	}
 	if !slices.Equal(res.Steps, []string{"create", "reserve", "charge", "approve", "ship"}) {
 		t.Fatalf("steps %v", res.Steps)
 	}
-	wantCalls(t, s, purchase.CreateOrder.Name, purchase.ReserveStock.Name, purchase.ChargePayment.Name, purchase.ApproveOrder.Name, purchase.ShipStock.Name)
+	wantCalls(t, s, saga.CreateOrder.Name, saga.ReserveStock.Name, saga.ChargePayment.Name, saga.ApproveOrder.Name, saga.ShipStock.Name)
 	if s.orders["o-1"] != "APPROVED" || s.stock["SKU-1"] != 998 || s.balance["alice"] != 1_000_000-29880 || len(s.shipped["o-1"]) != 2 || len(s.reserved) != 0 {
 		t.Fatalf("state: order %s, SKU-1 %d, alice %s, shipped %v, reserved %v", s.orders["o-1"], s.stock["SKU-1"], s.balance["alice"], s.shipped, s.reserved)
 	}
@@ -347,10 +347,10 @@ func TestApproved(t *testing.T) {
 func TestOutOfStockCancelsOrderAndRunsNothingElse(t *testing.T) {
 	s := newShop()
 	res := run(t, s, alice(item("SKU-1", 1), item("SKU-OUT", 1)))
-	if res.Status != purchase.StatusCancelled || !strings.Contains(res.Reason, "out of stock") {
+	if res.Status != saga.StatusCancelled || !strings.Contains(res.Reason, "out of stock") {
 		t.Fatalf("result %+v, want CANCELLED for out of stock", res)
 	}
-	wantCalls(t, s, purchase.CreateOrder.Name, purchase.ReserveStock.Name, purchase.CancelOrder.Name)
+	wantCalls(t, s, saga.CreateOrder.Name, saga.ReserveStock.Name, saga.CancelOrder.Name)
 	if !slices.Equal(res.Compensations, []string{"cancel"}) {
 		t.Fatalf("compensations %v, want only cancel order", res.Compensations)
 	}
@@ -361,13 +361,13 @@ func TestOutOfStockCancelsOrderAndRunsNothingElse(t *testing.T) {
 
 func TestDeclinedReleasesStockAndCancelsOrder(t *testing.T) {
 	s := newShop()
-	in := purchase.Input{OrderID: "o-bob", CustomerID: "bob", Items: []purchase.Item{item("SKU-2", 1)}}
+	in := saga.Input{OrderID: "o-bob", CustomerID: "bob", Items: []saga.Item{item("SKU-2", 1)}}
 	res := run(t, s, in)
-	if res.Status != purchase.StatusCancelled || !strings.Contains(res.Reason, "insufficient funds") {
+	if res.Status != saga.StatusCancelled || !strings.Contains(res.Reason, "insufficient funds") {
 		t.Fatalf("result %+v, want CANCELLED for insufficient funds", res)
 	}
-	wantCalls(t, s, purchase.CreateOrder.Name, purchase.ReserveStock.Name, purchase.ChargePayment.Name,
-		purchase.ReleaseStock.Name, purchase.CancelOrder.Name)
+	wantCalls(t, s, saga.CreateOrder.Name, saga.ReserveStock.Name, saga.ChargePayment.Name,
+		saga.ReleaseStock.Name, saga.CancelOrder.Name)
 	if !slices.Equal(res.Compensations, []string{"release", "cancel"}) {
 		t.Fatalf("compensations %v", res.Compensations)
 	}
@@ -378,13 +378,13 @@ func TestDeclinedReleasesStockAndCancelsOrder(t *testing.T) {
 
 func TestApproveFailureRefundsReleasesAndCancelsInReverseOrder(t *testing.T) {
 	s := newShop()
-	s.refuse[purchase.ApproveOrder.Name] = refusal(fault.TypeOf(fault.ErrIllegalTransition), "order o-1 cannot be approved")
+	s.refuse[saga.ApproveOrder.Name] = refusal(fault.TypeOf(fault.ErrIllegalTransition), "order o-1 cannot be approved")
 	res := run(t, s, alice(item("SKU-2", 2)))
-	if res.Status != purchase.StatusCancelled {
+	if res.Status != saga.StatusCancelled {
 		t.Fatalf("result %+v, want CANCELLED", res)
 	}
-	wantCalls(t, s, purchase.CreateOrder.Name, purchase.ReserveStock.Name, purchase.ChargePayment.Name, purchase.ApproveOrder.Name,
-		purchase.RefundPayment.Name, purchase.ReleaseStock.Name, purchase.CancelOrder.Name)
+	wantCalls(t, s, saga.CreateOrder.Name, saga.ReserveStock.Name, saga.ChargePayment.Name, saga.ApproveOrder.Name,
+		saga.RefundPayment.Name, saga.ReleaseStock.Name, saga.CancelOrder.Name)
 	if !slices.Equal(res.Compensations, []string{"refund", "release", "cancel"}) {
 		t.Fatalf("compensations %v, want refund, release, cancel", res.Compensations)
 	}
@@ -393,16 +393,16 @@ func TestApproveFailureRefundsReleasesAndCancelsInReverseOrder(t *testing.T) {
 
 func TestTransientErrorsAreRetried(t *testing.T) {
 	s := newShop()
-	s.transientFailures[purchase.ReserveStock.Name] = 2
-	s.transientFailures[purchase.ChargePayment.Name] = 3
+	s.transientFailures[saga.ReserveStock.Name] = 2
+	s.transientFailures[saga.ChargePayment.Name] = 3
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != purchase.StatusApproved {
+	if res.Status != saga.StatusApproved {
 		t.Fatalf("result %+v, want APPROVED after retries", res)
 	}
-	wantCalls(t, s, purchase.CreateOrder.Name,
-		purchase.ReserveStock.Name, purchase.ReserveStock.Name, purchase.ReserveStock.Name,
-		purchase.ChargePayment.Name, purchase.ChargePayment.Name, purchase.ChargePayment.Name, purchase.ChargePayment.Name,
-		purchase.ApproveOrder.Name, purchase.ShipStock.Name)
+	wantCalls(t, s, saga.CreateOrder.Name,
+		saga.ReserveStock.Name, saga.ReserveStock.Name, saga.ReserveStock.Name,
+		saga.ChargePayment.Name, saga.ChargePayment.Name, saga.ChargePayment.Name, saga.ChargePayment.Name,
+		saga.ApproveOrder.Name, saga.ShipStock.Name)
 	if s.stock["SKU-1"] != 999 || s.balance["alice"] != 1_000_000-4990 {
 		t.Fatalf("retries took effect more than once: SKU-1 %d, alice %s", s.stock["SKU-1"], s.balance["alice"])
 	}
@@ -410,11 +410,11 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 
 func TestStepThatTimesOutAfterDoingItsWorkIsCompensated(t *testing.T) {
 	s := newShop()
-	s.hangAfterWork[purchase.ChargePayment.Name] = 1000
+	s.hangAfterWork[saga.ChargePayment.Name] = 1000
 	res := run(t, s, alice(item("SKU-2", 1)))
 	// The SDK's timeout and the activity's own expired context race: the
 	// reason says either, and both mean the charge ran out of time.
-	if res.Status != purchase.StatusCancelled || !(strings.Contains(res.Reason, "timed out") || strings.Contains(res.Reason, "deadline exceeded")) {
+	if res.Status != saga.StatusCancelled || !(strings.Contains(res.Reason, "timed out") || strings.Contains(res.Reason, "deadline exceeded")) {
 		t.Fatalf("result %+v, want CANCELLED after a timeout", res)
 	}
 	// With local steps, not a refusal means a fenced abort: the order
@@ -432,31 +432,31 @@ func TestStepThatTimesOutAfterDoingItsWorkIsCompensated(t *testing.T) {
 
 func TestCompensationRetriesTransientErrors(t *testing.T) {
 	s := newShop()
-	s.transientFailures[purchase.ReleaseStock.Name] = 3
-	in := purchase.Input{OrderID: "o-bob", CustomerID: "bob", Items: []purchase.Item{item("SKU-2", 1)}}
+	s.transientFailures[saga.ReleaseStock.Name] = 3
+	in := saga.Input{OrderID: "o-bob", CustomerID: "bob", Items: []saga.Item{item("SKU-2", 1)}}
 	res := run(t, s, in)
-	if res.Status != purchase.StatusCancelled || s.stock["SKU-2"] != 100 {
+	if res.Status != saga.StatusCancelled || s.stock["SKU-2"] != 100 {
 		t.Fatalf("result %+v, SKU-2 %d; want CANCELLED with stock back", res, s.stock["SKU-2"])
 	}
-	if n := strings.Count(strings.Join(s.calls, " "), purchase.ReleaseStock.Name); n != 4 {
+	if n := strings.Count(strings.Join(s.calls, " "), saga.ReleaseStock.Name); n != 4 {
 		t.Fatalf("release stock called %d times, want 3 failures and 1 success", n)
 	}
 }
 
 func TestCompensationThatCannotBeDoneFailsTheWorkflowPlainly(t *testing.T) {
 	s := newShop()
-	s.refuse[purchase.ReleaseStock.Name] = refusal(fault.TypeOf(fault.ErrNotFound), "reservation store lost")
-	in := purchase.Input{OrderID: "o-bob", CustomerID: "bob", Items: []purchase.Item{item("SKU-2", 1)}}
+	s.refuse[saga.ReleaseStock.Name] = refusal(fault.TypeOf(fault.ErrNotFound), "reservation store lost")
+	in := saga.Input{OrderID: "o-bob", CustomerID: "bob", Items: []saga.Item{item("SKU-2", 1)}}
 	_, err := execute(t, s, in)
 	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || appErr.Type() != purchase.ErrTypeCompensationFailed {
-		t.Fatalf("workflow error %v, want %s", err, purchase.ErrTypeCompensationFailed)
+	if !errors.As(err, &appErr) || appErr.Type() != saga.ErrTypeCompensationFailed {
+		t.Fatalf("workflow error %v, want %s", err, saga.ErrTypeCompensationFailed)
 	}
 	if !strings.Contains(appErr.Error(), "release: ") || !strings.Contains(appErr.Error(), "manual repair") {
 		t.Fatalf("error %q does not say which compensation failed and what to do", appErr.Error())
 	}
-	var partial purchase.Result
-	if err := appErr.Details(&partial); err != nil || partial.Status != purchase.StatusFailed {
+	var partial saga.Result
+	if err := appErr.Details(&partial); err != nil || partial.Status != saga.StatusFailed {
 		t.Fatalf("details %+v (%v), want the partial result with status FAILED", partial, err)
 	}
 	if s.orders["o-bob"] != "CANCELLED" {
@@ -467,17 +467,17 @@ func TestCompensationThatCannotBeDoneFailsTheWorkflowPlainly(t *testing.T) {
 func TestInvalidOrderIsCancelledWithoutCompensating(t *testing.T) {
 	s := newShop()
 	res := run(t, s, alice(item("SKU-404", 1)))
-	if res.Status != purchase.StatusCancelled || !strings.Contains(res.Reason, "unknown sku") {
+	if res.Status != saga.StatusCancelled || !strings.Contains(res.Reason, "unknown sku") {
 		t.Fatalf("result %+v, want CANCELLED for the unknown sku", res)
 	}
-	wantCalls(t, s, purchase.CreateOrder.Name)
+	wantCalls(t, s, saga.CreateOrder.Name)
 }
 
 func TestStepThatNeverRecoversGivesUpAndCompensates(t *testing.T) {
 	s := newShop()
-	s.transientFailures[purchase.ChargePayment.Name] = 1000 // the payment service is down
+	s.transientFailures[saga.ChargePayment.Name] = 1000 // the payment service is down
 	res := run(t, s, alice(item("SKU-1", 3)))
-	if res.Status != purchase.StatusCancelled || !strings.Contains(res.Reason, "charge") {
+	if res.Status != saga.StatusCancelled || !strings.Contains(res.Reason, "charge") {
 		t.Fatalf("result %+v, want CANCELLED naming the charge step", res)
 	}
 	if s.stock["SKU-1"] != 1000 || s.orders["o-1"] != "CANCELLED" {
@@ -490,12 +490,12 @@ func TestStepThatNeverRecoversGivesUpAndCompensates(t *testing.T) {
 // refunding a customer who keeps the goods.
 func TestApprovalAnswerLostPastTheDeadlineGoesForward(t *testing.T) {
 	s := newShop()
-	s.hangAfterWork[purchase.ApproveOrder.Name] = 1000 // every answer is lost
+	s.hangAfterWork[saga.ApproveOrder.Name] = 1000 // every answer is lost
 	res := run(t, s, alice(item("SKU-2", 1)))
-	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || !slices.Equal(res.Steps[len(res.Steps)-2:], []string{"approve", "ship"}) {
+	if res.Status != saga.StatusApproved || len(res.Compensations) != 0 || !slices.Equal(res.Steps[len(res.Steps)-2:], []string{"approve", "ship"}) {
 		t.Fatalf("result %+v, want APPROVED and shipped with nothing compensated", res)
 	}
-	if !slices.Contains(s.calls, purchase.OrderStatus.Name) || slices.Contains(s.calls, purchase.RefundPayment.Name) {
+	if !slices.Contains(s.calls, saga.OrderStatus.Name) || slices.Contains(s.calls, saga.RefundPayment.Name) {
 		t.Fatalf("calls %v: want the order's status asked, and no refund", s.calls)
 	}
 	if s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-19900 || s.stock["SKU-2"] != 99 {
@@ -507,13 +507,13 @@ func TestApprovalAnswerLostPastTheDeadlineGoesForward(t *testing.T) {
 // never done, and it is tried again rather than compensated.
 func TestApprovalThatNeverReachedTheServiceIsTriedAgain(t *testing.T) {
 	s := newShop()
-	s.transientFailures[purchase.ApproveOrder.Name] = 5 // the policy's attempts, all before the work
+	s.transientFailures[saga.ApproveOrder.Name] = 5 // the policy's attempts, all before the work
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 {
+	if res.Status != saga.StatusApproved || len(res.Compensations) != 0 {
 		t.Fatalf("result %+v, want APPROVED", res)
 	}
-	i := slices.Index(s.calls, purchase.OrderStatus.Name)
-	if i < 0 || !slices.Equal(s.calls[i:], []string{purchase.OrderStatus.Name, purchase.ApproveOrder.Name, purchase.ShipStock.Name}) {
+	i := slices.Index(s.calls, saga.OrderStatus.Name)
+	if i < 0 || !slices.Equal(s.calls[i:], []string{saga.OrderStatus.Name, saga.ApproveOrder.Name, saga.ShipStock.Name}) {
 		t.Fatalf("calls %v: want the status asked (PENDING), then approve once more, then ship", s.calls)
 	}
 }
@@ -523,10 +523,10 @@ func TestApprovalThatNeverReachedTheServiceIsTriedAgain(t *testing.T) {
 // steps are compensated.
 func TestApprovalOfAnOrderCancelledMeanwhileCompensates(t *testing.T) {
 	s := newShop()
-	s.transientFailures[purchase.ApproveOrder.Name] = 5
-	s.cancelOrderOn = purchase.OrderStatus.Name
+	s.transientFailures[saga.ApproveOrder.Name] = 5
+	s.cancelOrderOn = saga.OrderStatus.Name
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != purchase.StatusCancelled {
+	if res.Status != saga.StatusCancelled {
 		t.Fatalf("result %+v, want CANCELLED", res)
 	}
 	wantUndone(t, s, "o-1")
@@ -534,23 +534,23 @@ func TestApprovalOfAnOrderCancelledMeanwhileCompensates(t *testing.T) {
 
 func TestWorkflowCancelDuringThePivotDoesNotInterruptIt(t *testing.T) {
 	s := newShop()
-	s.cancelWorkflowOn = purchase.ApproveOrder.Name
-	s.hangAfterWork[purchase.ApproveOrder.Name] = 1
+	s.cancelWorkflowOn = saga.ApproveOrder.Name
+	s.hangAfterWork[saga.ApproveOrder.Name] = 1
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-4990 {
+	if res.Status != saga.StatusApproved || len(res.Compensations) != 0 || s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-4990 {
 		t.Fatalf("result %+v, order %s, alice %s; want APPROVED, charged, nothing undone", res, s.orders["o-1"], s.balance["alice"])
 	}
 }
 
 func TestWorkflowCancelBeforeThePivotCompensates(t *testing.T) {
 	s := newShop()
-	s.cancelWorkflowOn = purchase.ChargePayment.Name
+	s.cancelWorkflowOn = saga.ChargePayment.Name
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != purchase.StatusCancelled {
+	if res.Status != saga.StatusCancelled {
 		t.Fatalf("result %+v, want CANCELLED", res)
 	}
 	wantUndone(t, s, "o-1")
-	if slices.Contains(s.calls, purchase.ApproveOrder.Name) {
+	if slices.Contains(s.calls, saga.ApproveOrder.Name) {
 		t.Fatalf("calls %v: the pivot must not start once a cancel has arrived", s.calls)
 	}
 }
@@ -559,12 +559,12 @@ func TestWorkflowCancelBeforeThePivotCompensates(t *testing.T) {
 // nothing of ours exists to undo, and cancelling would cancel theirs.
 func TestIdempotencyConflictOnCreateCompensatesNothing(t *testing.T) {
 	s := newShop()
-	s.refuse[purchase.CreateOrder.Name] = refusal(fault.TypeOf(fault.ErrIdempotencyConflict), "order o-1 exists with other items or customer")
+	s.refuse[saga.CreateOrder.Name] = refusal(fault.TypeOf(fault.ErrIdempotencyConflict), "order o-1 exists with other items or customer")
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != purchase.StatusCancelled || len(res.Compensations) != 0 {
+	if res.Status != saga.StatusCancelled || len(res.Compensations) != 0 {
 		t.Fatalf("result %+v, want CANCELLED with no compensation", res)
 	}
-	wantCalls(t, s, purchase.CreateOrder.Name)
+	wantCalls(t, s, saga.CreateOrder.Name)
 }
 
 // With local steps, a workflow task that ran the steps and was then lost
@@ -578,10 +578,10 @@ func TestAbortAfterALostApprovalGoesForward(t *testing.T) {
 	}
 	s := newShop()
 	s.orders["o-1"], s.charged["o-1"], s.balance["alice"] = "APPROVED", 4990, 1_000_000-4990
-	s.reserved["o-1"], s.stock["SKU-1"] = []purchase.Item{item("SKU-1", 1)}, 999
-	s.transientFailures[purchase.ReserveStock.Name] = 1000
+	s.reserved["o-1"], s.stock["SKU-1"] = []saga.Item{item("SKU-1", 1)}, 999
+	s.transientFailures[saga.ReserveStock.Name] = 1000
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || len(res.Steps) != 5 || len(s.shipped["o-1"]) != 1 {
+	if res.Status != saga.StatusApproved || len(res.Compensations) != 0 || len(res.Steps) != 5 || len(s.shipped["o-1"]) != 1 {
 		t.Fatalf("result %+v, shipped %v; want APPROVED with every step, shipped, and nothing compensated", res, s.shipped)
 	}
 	if s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-4990 {
@@ -596,12 +596,12 @@ func TestCancelUndoesStepsALostTaskMayHaveDone(t *testing.T) {
 		t.Skip("regular activities are recorded when scheduled")
 	}
 	s := newShop()
-	s.reserved["o-1"] = []purchase.Item{item("SKU-1", 1)} // done by the lost task
+	s.reserved["o-1"] = []saga.Item{item("SKU-1", 1)} // done by the lost task
 	s.stock["SKU-1"] = 999
-	s.cancelWorkflowOn = purchase.CreateOrder.Name
-	s.hangAfterWork[purchase.CreateOrder.Name] = 1
+	s.cancelWorkflowOn = saga.CreateOrder.Name
+	s.hangAfterWork[saga.CreateOrder.Name] = 1
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != purchase.StatusCancelled || s.stock["SKU-1"] != 1000 || len(s.reserved) != 0 || s.orders["o-1"] != "CANCELLED" {
+	if res.Status != saga.StatusCancelled || s.stock["SKU-1"] != 1000 || len(s.reserved) != 0 || s.orders["o-1"] != "CANCELLED" {
 		t.Fatalf("result %+v, SKU-1 %d, reserved %v, order %s; want the lost reservation released", res, s.stock["SKU-1"], s.reserved, s.orders["o-1"])
 	}
 }
@@ -610,12 +610,12 @@ func TestCancelUndoesStepsALostTaskMayHaveDone(t *testing.T) {
 // long as it takes, and nothing is compensated meanwhile.
 func TestShipRetriesPastTheStepDeadline(t *testing.T) {
 	s := newShop()
-	s.transientFailures[purchase.ShipStock.Name] = 12 // more than a step's attempts
+	s.transientFailures[saga.ShipStock.Name] = 12 // more than a step's attempts
 	res := run(t, s, alice(item("SKU-2", 1)))
-	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || res.Steps[len(res.Steps)-1] != "ship" {
+	if res.Status != saga.StatusApproved || len(res.Compensations) != 0 || res.Steps[len(res.Steps)-1] != "ship" {
 		t.Fatalf("result %+v, want APPROVED and shipped, nothing compensated", res)
 	}
-	if n := strings.Count(strings.Join(s.calls, " "), purchase.ShipStock.Name); n != 13 || len(s.shipped["o-1"]) != 1 {
+	if n := strings.Count(strings.Join(s.calls, " "), saga.ShipStock.Name); n != 13 || len(s.shipped["o-1"]) != 1 {
 		t.Fatalf("ship called %d times, shipped %v; want 12 failures, then the shipment", n, s.shipped)
 	}
 }
@@ -624,13 +624,13 @@ func TestShipRetriesPastTheStepDeadline(t *testing.T) {
 // nothing, and does not count the step as done.
 func TestARefusedShipIsADefectNotAnUndo(t *testing.T) {
 	s := newShop()
-	s.refuse[purchase.ShipStock.Name] = refusal(fault.TypeOf(fault.ErrIllegalTransition), "nothing to ship")
+	s.refuse[saga.ShipStock.Name] = refusal(fault.TypeOf(fault.ErrIllegalTransition), "nothing to ship")
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != purchase.StatusApproved || len(res.Compensations) != 0 || slices.Contains(res.Steps, "ship") {
+	if res.Status != saga.StatusApproved || len(res.Compensations) != 0 || slices.Contains(res.Steps, "ship") {
 		t.Fatalf("result %+v, want APPROVED without the ship step and nothing compensated", res)
 	}
 	if s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-4990 || len(s.reserved["o-1"]) != 1 {
 		t.Fatalf("state: order %s, alice %s, reserved %v; want the sale to stand", s.orders["o-1"], s.balance["alice"], s.reserved)
 	}
-	wantCalls(t, s, purchase.CreateOrder.Name, purchase.ReserveStock.Name, purchase.ChargePayment.Name, purchase.ApproveOrder.Name, purchase.ShipStock.Name)
+	wantCalls(t, s, saga.CreateOrder.Name, saga.ReserveStock.Name, saga.ChargePayment.Name, saga.ApproveOrder.Name, saga.ShipStock.Name)
 }

@@ -8,13 +8,13 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/internal/saga"
 )
 
 // replay replays the history recorded in file against w.
 func replay(file string, w Purchase) error {
 	replayer := worker.NewWorkflowReplayer()
-	replayer.RegisterWorkflowWithOptions(w.Run, workflow.RegisterOptions{Name: purchase.WorkflowType})
+	replayer.RegisterWorkflowWithOptions(w.Run, workflow.RegisterOptions{Name: saga.WorkflowType})
 	return replayer.ReplayWorkflowHistoryFromJSONFile(nil, file)
 }
 
@@ -31,7 +31,7 @@ func histories(t *testing.T, pattern string) []string {
 // on the dev server (make histories) against today's workflow code: any
 // change that would break a running saga fails here first. testdata/v0 was
 // recorded before the search attributes were added, v1 before the
-// retriable steps after the pivot (see GetVersion in purchase.go); both must
+// retriable steps after the pivot (see GetVersion in saga.go); both must
 // keep replaying. v2 takes the ship step.
 func TestReplayRecordedHistories(t *testing.T) {
 	for _, file := range histories(t, "testdata/*/*.json") {

@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/sagaforge/saga/platform/process"
-	"github.com/sagaforge/saga/platform/telemetry"
+	"github.com/sagaforge/saga/internal/platform/process"
+	"github.com/sagaforge/saga/internal/platform/telemetry"
+	"github.com/sagaforge/saga/lab/bench"
 	"github.com/sagaforge/saga/starter"
 )
 
@@ -18,7 +19,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "starter:", err)
 		os.Exit(starter.ExitFailure)
 	}
-	code := starter.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := starter.Run(ctx, os.Args[1:], os.Stdout, os.Stderr, bench.Command)
 	tel.Flush()
 	stop()
 	os.Exit(code)

@@ -14,12 +14,12 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/sagaforge/saga/activities"
-	"github.com/sagaforge/saga/platform/process"
-	"github.com/sagaforge/saga/platform/telemetry"
-	"github.com/sagaforge/saga/platform/temporalx"
-	"github.com/sagaforge/saga/platform/web"
-	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/endpoints"
+	"github.com/sagaforge/saga/internal/platform/process"
+	"github.com/sagaforge/saga/internal/platform/telemetry"
+	"github.com/sagaforge/saga/internal/platform/temporalx"
+	"github.com/sagaforge/saga/internal/platform/web"
+	"github.com/sagaforge/saga/internal/saga"
+	"github.com/sagaforge/saga/internal/services/endpoints"
 	"github.com/sagaforge/saga/workers"
 	"github.com/sagaforge/saga/workers/purchases"
 	"github.com/sagaforge/saga/workflows"
@@ -86,7 +86,7 @@ func main() {
 		log.Error("start failed", "err", err)
 		os.Exit(1)
 	}
-	log.Info("polling", "task_queue", purchase.TaskQueue, "temporal", cfg.Address, "namespace", cfg.Namespace, "tls", cfg.Secure())
+	log.Info("polling", "task_queue", saga.TaskQueue, "temporal", cfg.Address, "namespace", cfg.Namespace, "tls", cfg.Secure())
 	// The orchestrator also answers clients: the purchase API, beside the
 	// process's metrics and health.
 	api := &purchases.Service{Temporal: c, Orders: clients.Orders, Brokers: services.BrokerList(), Links: cfg, EagerStart: *eager, Pivots: pivots}

@@ -24,12 +24,12 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/ops/chaos"
-	"github.com/sagaforge/saga/ops/scrape"
-	"github.com/sagaforge/saga/ops/stack"
-	"github.com/sagaforge/saga/ops/stack/stacktest"
-	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
+	"github.com/sagaforge/saga/lab/chaos"
+	"github.com/sagaforge/saga/lab/scrape"
+	"github.com/sagaforge/saga/lab/stack"
+	"github.com/sagaforge/saga/lab/stack/stacktest"
 	"github.com/sagaforge/saga/starter"
 )
 

@@ -4,9 +4,10 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
-	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/internal/platform/web"
 )
 
 // Client calls the purchase API of a worker.
@@ -18,13 +19,24 @@ var NewClient = web.ClientFor[Client]
 
 func purchasePath(orderID, then string) string { return "/purchases/" + url.PathEscape(orderID) + then }
 
-// Start starts (or attaches to) a purchase and returns it as it stands.
-func (c Client) Start(ctx context.Context, req Request) (Report, error) {
-	return web.Call[Report](ctx, c.Client, http.MethodPost, "/purchases", req)
+// Purchase starts (or attaches to) a purchase, then waits up to wait for
+// its outcome: the server holds the request up to MaxWait (Prefer: wait),
+// and a longer wait goes on with Get.
+func (c Client) Purchase(ctx context.Context, req Request, wait time.Duration) (Report, error) {
+	var header http.Header
+	if wait > 0 {
+		header = http.Header{"Prefer": {"wait=" + strconv.Itoa(int(min(wait, MaxWait).Seconds()))}}
+	}
+	deadline := time.Now().Add(wait)
+	rep, err := web.CallWith[Report](ctx, c.Client, http.MethodPost, "/purchases", header, req)
+	for err == nil && !rep.Settled() && time.Until(deadline) >= time.Second {
+		rep, err = c.Get(ctx, rep.OrderID, time.Until(deadline))
+	}
+	return rep, err
 }
 
-// Get reads a purchase, after waiting up to wait (at most MaxWait) for its
-// outcome.
+// Get reads a purchase, after waiting up to wait (the server holds it up to
+// MaxWait) for its outcome.
 func (c Client) Get(ctx context.Context, orderID string, wait time.Duration) (Report, error) {
 	q := ""
 	if wait > 0 {

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/input"
-	"github.com/sagaforge/saga/platform/web"
+	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/input"
+	"github.com/sagaforge/saga/internal/platform/web"
 )
 
 // MaxWait is the longest a request may wait for an outcome.
@@ -91,7 +91,7 @@ func (a answer) WriteHeaders(h http.Header) {
 
 // LogValue is what the log says of a purchase.
 func (a answer) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("status", a.Status), slog.String("mode", a.Mode), slog.String("reason", a.Reason))
+	return slog.GroupValue(slog.String("status", string(a.Status)), slog.String("mode", a.Mode), slog.String("reason", a.Reason))
 }
 
 // IdempotencyKey names the order a purchase request is about, for the log.

@@ -9,8 +9,8 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
 
-	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/internal/platform/money"
+	"github.com/sagaforge/saga/internal/saga"
 )
 
 // Pivots lets the API answer an orchestrated purchase the moment its pivot
@@ -69,14 +69,14 @@ func (p *Pivots) stepDone(activityType string, in []any, out any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch activityType {
-	case purchase.CreateOrder.Name:
-		req, ok1 := in[0].(purchase.CreateOrderInput)
+	case saga.CreateOrder.Name:
+		req, ok1 := in[0].(saga.CreateOrderInput)
 		res, ok2 := createOutput(out)
 		if w := p.waiting[req.OrderID]; ok1 && ok2 && w != nil {
 			w.total = res.TotalCents
 		}
-	case purchase.ApproveOrder.Name:
-		ref, ok := in[0].(purchase.OrderRef)
+	case saga.ApproveOrder.Name:
+		ref, ok := in[0].(saga.OrderRef)
 		if w := p.waiting[ref.OrderID]; ok && w != nil && !w.closed {
 			w.closed = true
 			close(w.approved)
@@ -87,23 +87,23 @@ func (p *Pivots) stepDone(activityType string, in []any, out any) {
 // createOutput reads the create step's result, which comes as the
 // function returned it or, through some interceptor chains (the SDK's test
 // environment), already encoded.
-func createOutput(out any) (purchase.CreateOrderOutput, bool) {
+func createOutput(out any) (saga.CreateOrderOutput, bool) {
 	switch v := out.(type) {
-	case purchase.CreateOrderOutput:
+	case saga.CreateOrderOutput:
 		return v, true
 	case *commonpb.Payloads:
-		var res purchase.CreateOrderOutput
+		var res saga.CreateOrderOutput
 		ok := converter.GetDefaultDataConverter().FromPayloads(v, &res) == nil
 		return res, ok
 	}
-	return purchase.CreateOrderOutput{}, false
+	return saga.CreateOrderOutput{}, false
 }
 
 // report is the saga's result once its pivot is in: what the workflow will
 // return.
 func (w *pivotWatch) report(rep Report) Report {
-	rep.Status, rep.Reason, rep.CurrentStep = string(purchase.StatusApproved), "", ""
-	rep.Progress = purchase.Saga.Completed()
+	rep.Status, rep.Reason, rep.CurrentStep = saga.SagaApproved, "", ""
+	rep.Progress = saga.Purchase.Completed()
 	rep.TotalCents = w.total
 	return rep
 }

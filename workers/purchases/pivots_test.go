@@ -12,9 +12,9 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/saga/purchase"
+	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/money"
+	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/workflows"
 )
 
@@ -26,30 +26,30 @@ func runSaga(t *testing.T, pivots *Pivots, declined bool) (Report, *pivotWatch) 
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{pivots}})
-	env.RegisterWorkflowWithOptions(workflows.Purchase{Policy: workflows.DefaultPolicy()}.Run, workflow.RegisterOptions{Name: purchase.WorkflowType})
+	env.RegisterWorkflowWithOptions(workflows.Purchase{Policy: workflows.DefaultPolicy()}.Run, workflow.RegisterOptions{Name: saga.WorkflowType})
 	ok := func(context.Context, any) error { return nil }
 	for name, fn := range map[string]any{
-		purchase.CreateOrder.Name: func(context.Context, purchase.CreateOrderInput) (purchase.CreateOrderOutput, error) {
-			return purchase.CreateOrderOutput{TotalCents: money.Cents(9980)}, nil
+		saga.CreateOrder.Name: func(context.Context, saga.CreateOrderInput) (saga.CreateOrderOutput, error) {
+			return saga.CreateOrderOutput{TotalCents: money.Cents(9980)}, nil
 		},
-		purchase.ReserveStock.Name: func(context.Context, purchase.ReserveStockInput) error { return nil },
-		purchase.ChargePayment.Name: func(context.Context, purchase.ChargePaymentInput) error {
+		saga.ReserveStock.Name: func(context.Context, saga.ReserveStockInput) error { return nil },
+		saga.ChargePayment.Name: func(context.Context, saga.ChargePaymentInput) error {
 			if declined {
 				return temporal.NewNonRetryableApplicationError("insufficient funds", fault.TypeOf(fault.ErrInsufficientFunds), nil)
 			}
 			return nil
 		},
-		purchase.ApproveOrder.Name:  ok,
-		purchase.CancelOrder.Name:   ok,
-		purchase.ReleaseStock.Name:  ok,
-		purchase.RefundPayment.Name: ok,
+		saga.ApproveOrder.Name:  ok,
+		saga.CancelOrder.Name:   ok,
+		saga.ReleaseStock.Name:  ok,
+		saga.RefundPayment.Name: ok,
 	} {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
 	w, stop := pivots.watch("ord-1")
 	t.Cleanup(stop)
-	env.ExecuteWorkflow(purchase.WorkflowType, purchase.Input{OrderID: "ord-1", CustomerID: "alice", Items: []purchase.Item{{SKU: "SKU-1", Quantity: 2}}})
-	var res purchase.Result
+	env.ExecuteWorkflow(saga.WorkflowType, saga.Input{OrderID: "ord-1", CustomerID: "alice", Items: []saga.Item{{SKU: "SKU-1", Quantity: 2}}})
+	var res saga.Result
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatalf("saga: %v", err)
 	}
@@ -80,7 +80,7 @@ func TestNoAnswerAtThePivotForADeclinedSaga(t *testing.T) {
 		t.Fatal("a declined saga was announced approved")
 	default:
 	}
-	if rep.Status != string(purchase.StatusCancelled) {
+	if rep.Status != saga.SagaCancelled {
 		t.Fatalf("declined saga ended %s", rep.Status)
 	}
 }
@@ -94,10 +94,10 @@ func TestPivotWatchesAreShared(t *testing.T) {
 	if a != b {
 		t.Fatal("two watches of one order")
 	}
-	p.stepDone(purchase.ApproveOrder.Name, []any{purchase.OrderRef{OrderID: "ord-2"}}, nil)
+	p.stepDone(saga.ApproveOrder.Name, []any{saga.OrderRef{OrderID: "ord-2"}}, nil)
 	stopA()
-	p.stepDone(purchase.ApproveOrder.Name, []any{purchase.OrderRef{OrderID: "ord-1"}}, nil)
-	p.stepDone(purchase.ApproveOrder.Name, []any{purchase.OrderRef{OrderID: "ord-1"}}, nil) // a retried task
+	p.stepDone(saga.ApproveOrder.Name, []any{saga.OrderRef{OrderID: "ord-1"}}, nil)
+	p.stepDone(saga.ApproveOrder.Name, []any{saga.OrderRef{OrderID: "ord-1"}}, nil) // a retried task
 	select {
 	case <-b.approved:
 	default:

@@ -19,34 +19,53 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/sagaforge/saga/messaging/events"
-	"github.com/sagaforge/saga/platform/fault"
-	"github.com/sagaforge/saga/platform/input"
-	"github.com/sagaforge/saga/platform/money"
-	"github.com/sagaforge/saga/platform/temporalx"
-	"github.com/sagaforge/saga/saga/purchase"
-	"github.com/sagaforge/saga/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/input"
+	"github.com/sagaforge/saga/internal/platform/money"
+	"github.com/sagaforge/saga/internal/platform/temporalx"
+	"github.com/sagaforge/saga/internal/saga"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
 )
 
 // Report is a purchase as the API answers it and the starter prints it.
 type Report struct {
-	OrderID     string      `json:"order_id"`
-	Mode        string      `json:"mode"`
-	CurrentStep string      `json:"current_step,omitempty"`
-	WorkflowID  string      `json:"workflow_id"`
-	RunID       string      `json:"run_id,omitempty"`
-	UIURL       string      `json:"ui_url"`
-	Status      string      `json:"status"`
-	Reason      string      `json:"reason"`
-	TotalCents  money.Cents `json:"total_cents"`
-	purchase.Progress
+	OrderID     string          `json:"order_id"`
+	Mode        string          `json:"mode"`
+	CurrentStep string          `json:"current_step,omitempty"`
+	WorkflowID  string          `json:"workflow_id"`
+	RunID       string          `json:"run_id,omitempty"`
+	UIURL       string          `json:"ui_url"`
+	Status      saga.SagaStatus `json:"status"`
+	Reason      string          `json:"reason"`
+	TotalCents  money.Cents     `json:"total_cents"`
+	saga.Progress
 	TraceID string `json:"trace_id,omitempty"` // when spans are exported
 }
 
 // Settled reports whether the purchase has its outcome.
-func (r Report) Settled() bool {
-	return r.Status != "" && r.Status != "RUNNING" && r.Status != string(purchase.SagaCompensating)
+func (r Report) Settled() bool { return r.Status.Settled() }
+
+// API is the purchase API, the same in this process (*Service) and over
+// HTTP (Client): the starter, the bench and the worker's HTTP handlers all
+// buy through it, in either mode. Every call is idempotent under retry:
+// a purchase is keyed by its order ID, and a repeated cancel answers as
+// the first did.
+type API interface {
+	// Purchase starts the purchase, or attaches to the one its order ID
+	// names when that was started with the same request, then waits up
+	// to wait (0: not at all) for its outcome and reports it as it stands.
+	Purchase(ctx context.Context, req Request, wait time.Duration) (Report, error)
+	// Get reports a purchase after waiting up to wait for its outcome.
+	Get(ctx context.Context, orderID string, wait time.Duration) (Report, error)
+	// Cancel cancels a purchase in flight and reports it once undone.
+	Cancel(ctx context.Context, orderID, reason string) (Report, error)
 }
+
+var (
+	_ API = (*Service)(nil)
+	_ API = Client{}
+)
 
 // Service runs purchases on Temporal (orchestration) or through the order
 // service and the events on Kafka (choreography).
@@ -66,20 +85,15 @@ type Service struct {
 
 // Request is a purchase to start.
 type Request struct {
-	purchase.Input
+	saga.Input
 	Mode events.Mode `json:"mode,omitempty"` // orchestration when empty
 }
 
-// Start starts the purchase, or attaches to the one its order ID already
-// names when that was started with the same request. A different request
-// under the same order ID, or the same ID in the other mode, is
+// Purchase starts the purchase, or attaches to the one its order ID
+// already names when that was started with the same request, then waits up
+// to wait for its outcome and reports it as it then stands. A different
+// request under the same order ID, or the same ID in the other mode, is
 // fault.ErrIdempotencyConflict; bad input fault.ErrInvalid.
-func (s *Service) Start(ctx context.Context, req Request) (Report, error) {
-	return s.Purchase(ctx, req, 0)
-}
-
-// Purchase starts the purchase as Start does, then waits up to wait for its
-// outcome and reports it as it then stands.
 func (s *Service) Purchase(ctx context.Context, req Request, wait time.Duration) (Report, error) {
 	if req.Mode == "" {
 		req.Mode = events.Orchestration
@@ -158,17 +172,17 @@ func (s *Service) follow(ctx context.Context, rep Report, run client.WorkflowRun
 
 func (s *Service) running(workflowID, runID, orderID string) Report {
 	return Report{OrderID: orderID, Mode: string(events.Orchestration), WorkflowID: workflowID, RunID: runID,
-		UIURL: s.Links.WorkflowURL(workflowID, runID), Status: "RUNNING", Progress: purchase.Begun()}
+		UIURL: s.Links.WorkflowURL(workflowID, runID), Status: saga.SagaRunning, Progress: saga.Begun()}
 }
 
 // StartWorkflow starts the order's saga, or attaches to the one that exists
 // (running or ended): the workflow ID is derived from the order ID, so one
 // order has one saga. It attaches only when the saga was started with the
 // same input.
-func (s *Service) StartWorkflow(ctx context.Context, in purchase.Input) (client.WorkflowRun, error) {
+func (s *Service) StartWorkflow(ctx context.Context, in saga.Input) (client.WorkflowRun, error) {
 	opts := client.StartWorkflowOptions{
-		ID:                       purchase.WorkflowID(in.OrderID),
-		TaskQueue:                purchase.TaskQueue,
+		ID:                       saga.WorkflowID(in.OrderID),
+		TaskQueue:                saga.TaskQueue,
 		StaticSummary:            Summary(in),
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
@@ -176,7 +190,7 @@ func (s *Service) StartWorkflow(ctx context.Context, in purchase.Input) (client.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		EnableEagerStart:                         s.EagerStart,
 	}
-	run, err := s.Temporal.ExecuteWorkflow(ctx, opts, purchase.WorkflowType, in)
+	run, err := s.Temporal.ExecuteWorkflow(ctx, opts, saga.WorkflowType, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		first, ferr := s.input(ctx, opts.ID)
@@ -195,26 +209,26 @@ func (s *Service) StartWorkflow(ctx context.Context, in purchase.Input) (client.
 }
 
 // input reads the input a saga was started with, from its first event.
-func (s *Service) input(ctx context.Context, workflowID string) (purchase.Input, error) {
+func (s *Service) input(ctx context.Context, workflowID string) (saga.Input, error) {
 	it := s.Temporal.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	if !it.HasNext() {
-		return purchase.Input{}, fmt.Errorf("saga %s has no history", workflowID)
+		return saga.Input{}, fmt.Errorf("saga %s has no history", workflowID)
 	}
 	ev, err := it.Next()
 	if err != nil {
-		return purchase.Input{}, fmt.Errorf("read saga %s: %w", workflowID, err)
+		return saga.Input{}, fmt.Errorf("read saga %s: %w", workflowID, err)
 	}
-	var in purchase.Input
+	var in saga.Input
 	payloads := ev.GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()
 	if len(payloads) == 0 || converter.GetDefaultDataConverter().FromPayload(payloads[0], &in) != nil {
-		return purchase.Input{}, fmt.Errorf("saga %s: unreadable input", workflowID)
+		return saga.Input{}, fmt.Errorf("saga %s: unreadable input", workflowID)
 	}
 	return in, nil
 }
 
 // sameInput compares two purchases line by line, in any order.
-func sameInput(a, b purchase.Input) bool {
-	key := func(in purchase.Input) string {
+func sameInput(a, b saga.Input) bool {
+	key := func(in saga.Input) string {
 		lines := make([]string, len(in.Items))
 		for i, it := range in.Items {
 			lines[i] = fmt.Sprintf("%s:%d", it.SKU, it.Quantity)
@@ -226,29 +240,24 @@ func sameInput(a, b purchase.Input) bool {
 }
 
 // Summary is the workflow's one-line summary in the Web UI.
-func Summary(in purchase.Input) string {
+func Summary(in saga.Input) string {
 	return fmt.Sprintf("%s buys %s (order %s)", in.CustomerID, input.Describe(in.Items), in.OrderID)
 }
 
-// StartChoreographed creates the order in choreography mode; from there the
-// services carry the saga by reacting to each other's events.
-func (s *Service) StartChoreographed(ctx context.Context, in purchase.Input) (Report, error) {
-	_, rep, err := s.startChoreographed(ctx, in)
-	return rep, err
-}
-
-func (s *Service) startChoreographed(ctx context.Context, in purchase.Input) (orderapi.OrderResponse, Report, error) {
+// startChoreographed creates the order in choreography mode; from there
+// the services carry the saga by reacting to each other's events.
+func (s *Service) startChoreographed(ctx context.Context, in saga.Input) (orderapi.OrderResponse, Report, error) {
 	o, err := s.Orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items, Mode: events.Choreography})
 	if errors.Is(err, fault.ErrCompensated) {
 		// A cancel overtook the create: the order was cancelled before it
 		// existed, and its tombstone refused the create.
-		return o, Report{OrderID: in.OrderID, Mode: string(events.Choreography), Status: string(orderapi.StatusCancelled),
-			Reason: "cancelled before it was created", Progress: purchase.Progress{Steps: []string{}, Compensations: []string{purchase.Saga.Steps[0].Undo.Name}}}, nil
+		return o, Report{OrderID: in.OrderID, Mode: string(events.Choreography), Status: saga.SagaCancelled,
+			Reason: "cancelled before it was created", Progress: saga.Progress{Steps: []string{}, Compensations: []string{saga.Purchase.Steps[0].Undo.Name}}}, nil
 	}
 	if err != nil {
 		return o, Report{}, err
 	}
-	return o, Report{OrderID: in.OrderID, Mode: string(events.Choreography), Status: "RUNNING", Progress: purchase.Begun()}, nil
+	return o, Report{OrderID: in.OrderID, Mode: string(events.Choreography), Status: saga.SagaRunning, Progress: saga.Begun()}, nil
 }
 
 // settleChoreographed waits up to wait for a choreographed order to settle
@@ -293,7 +302,7 @@ func (s *Service) Get(ctx context.Context, orderID string, wait time.Duration) (
 }
 
 func (s *Service) orchestrated(ctx context.Context, orderID string, wait time.Duration) (Report, error) {
-	wid := purchase.WorkflowID(orderID)
+	wid := saga.WorkflowID(orderID)
 	desc, err := s.Temporal.DescribeWorkflowExecution(ctx, wid, "")
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
@@ -323,8 +332,8 @@ func (s *Service) orchestrated(ctx context.Context, orderID string, wait time.Du
 	// history's word (running) is all there is to say.
 	queryCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	var st purchase.State
-	resp, err := s.Temporal.QueryWorkflow(queryCtx, wid, runID, purchase.QueryState)
+	var st saga.State
+	resp, err := s.Temporal.QueryWorkflow(queryCtx, wid, runID, saga.QueryState)
 	if err == nil {
 		err = resp.Get(&st)
 	}
@@ -332,18 +341,9 @@ func (s *Service) orchestrated(ctx context.Context, orderID string, wait time.Du
 		rep.CurrentStep = "busy retrying a step (see the Web UI)"
 		return rep, nil
 	}
-	rep.Status, rep.CurrentStep, rep.Reason = string(st.Status), st.CurrentStep, st.Reason
+	rep.Status, rep.CurrentStep, rep.Reason = st.Status, st.CurrentStep, st.Reason
 	rep.Progress = st.Progress
 	return rep, nil
-}
-
-// Wait waits up to wait for a purchase just started to settle, and reports
-// it as it then stands.
-func (s *Service) Wait(ctx context.Context, rep Report, wait time.Duration) (Report, error) {
-	if rep.Settled() || wait <= 0 {
-		return rep, nil
-	}
-	return s.Get(ctx, rep.OrderID, wait)
 }
 
 // Cancel cancels a purchase in flight and reports it once its
@@ -362,18 +362,18 @@ func (s *Service) Cancel(ctx context.Context, orderID, why string) (Report, erro
 	if known && o.Mode == events.Choreography {
 		return s.cancelChoreographed(ctx, o, why)
 	}
-	wid := purchase.WorkflowID(orderID)
+	wid := saga.WorkflowID(orderID)
 	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: wid, UpdateName: purchase.UpdateCancel,
-		Args: []any{purchase.CancelRequest{Reason: why}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		WorkflowID: wid, UpdateName: saga.UpdateCancel,
+		Args: []any{saga.CancelRequest{Reason: why}}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	var notFound *serviceerror.NotFound
 	switch {
 	case errors.As(err, &notFound):
 		// The saga has ended (or never was): say which.
-		var res purchase.Result
+		var res saga.Result
 		if gerr := s.Temporal.GetWorkflow(ctx, wid, "").Get(ctx, &res); gerr == nil {
-			if res.Status == purchase.StatusCancelled && res.Reason == orderReason(why) {
+			if res.Status == saga.StatusCancelled && res.Reason == orderReason(why) {
 				// This very cancel, repeated: its answer again.
 				rep := s.running(wid, "", orderID)
 				fill(&rep, res)
@@ -385,7 +385,7 @@ func (s *Service) Cancel(ctx context.Context, orderID, why string) (Report, erro
 	case err != nil:
 		return Report{}, cancelRefused(err)
 	}
-	var res purchase.Result
+	var res saga.Result
 	if err := handle.Get(ctx, &res); err != nil {
 		return Report{}, cancelRefused(err)
 	}
@@ -418,7 +418,7 @@ func cancelRefused(err error) error {
 }
 
 // orderReason is the reason a customer's cancel gives the order.
-func orderReason(why string) string { return purchase.CancelRequest{Reason: why}.OrderReason() }
+func orderReason(why string) string { return saga.CancelRequest{Reason: why}.OrderReason() }
 
 func (s *Service) cancelChoreographed(ctx context.Context, o orderapi.OrderResponse, why string) (Report, error) {
 	if o.Status == orderapi.StatusCancelled && o.Reason == orderReason(why) {
@@ -440,16 +440,16 @@ func (s *Service) cancelChoreographed(ctx context.Context, o orderapi.OrderRespo
 
 // Outcome waits for the run and fills in its result.
 func Outcome(ctx context.Context, run client.WorkflowRun, rep *Report) error {
-	var res purchase.Result
+	var res saga.Result
 	err := run.Get(ctx, &res)
 	var appErr *temporal.ApplicationError
 	switch {
 	case err == nil:
-	case errors.As(err, &appErr) && appErr.Type() == purchase.ErrTypeCompensationFailed:
+	case errors.As(err, &appErr) && appErr.Type() == saga.ErrTypeCompensationFailed:
 		_ = appErr.Details(&res)
-		res.Status, res.Reason = purchase.StatusFailed, appErr.Message()
+		res.Status, res.Reason = saga.StatusFailed, appErr.Message()
 	case errors.As(err, new(*temporal.TerminatedError)):
-		res.Status, res.Reason = "TERMINATED", "the workflow was terminated"
+		res.Status, res.Reason = saga.Status(saga.SagaTerminated), "the workflow was terminated"
 	default:
 		return fmt.Errorf("wait for order %s: %w", rep.OrderID, err)
 	}
@@ -458,8 +458,8 @@ func Outcome(ctx context.Context, run client.WorkflowRun, rep *Report) error {
 }
 
 // fill puts a saga's result into its report.
-func fill(rep *Report, res purchase.Result) {
-	rep.Status, rep.Reason, rep.TotalCents = string(res.Status), res.Reason, res.TotalCents
+func fill(rep *Report, res saga.Result) {
+	rep.Status, rep.Reason, rep.TotalCents = saga.SagaStatus(res.Status), res.Reason, res.TotalCents
 	if res.Steps != nil {
 		rep.Steps = res.Steps
 	}
@@ -482,16 +482,16 @@ func ChoreographyStory(ctx context.Context, o orderapi.OrderResponse, brokers []
 }
 
 func choreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers []string, whole bool) (Report, error) {
-	rep := Report{OrderID: o.OrderID, Mode: string(events.Choreography), Status: string(o.Status), Reason: o.Reason,
-		TotalCents: o.TotalCents, Progress: purchase.Begun()}
+	rep := Report{OrderID: o.OrderID, Mode: string(events.Choreography), Status: saga.SagaStatus(o.Status), Reason: o.Reason,
+		TotalCents: o.TotalCents, Progress: saga.Begun()}
 	switch o.Status {
 	case orderapi.StatusPending:
-		rep.Status = "RUNNING"
+		rep.Status = saga.SagaRunning
 	case orderapi.StatusApproved:
 		// The chain approves an order only on its pivot's event, which
 		// follows every compensatable step, and nothing is undone after
 		// the approval: its story up to the pivot needs no reading.
-		rep.Progress = purchase.Saga.Completed()
+		rep.Progress = saga.Purchase.Completed()
 		if !whole {
 			return rep, nil
 		}
@@ -504,9 +504,12 @@ func choreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers [
 		if err != nil {
 			return Report{}, fmt.Errorf("cannot read events from Kafka at %v: %w", brokers, err)
 		}
-		saga := events.Summarize(evs)
-		rep.Progress = saga.Progress
-		if saga.Settled || o.Status == orderapi.StatusPending {
+		sum := events.Summarize(evs)
+		rep.Progress = sum.Progress
+		if o.Status == orderapi.StatusPending {
+			rep.CurrentStep = waitingFor(sum)
+		}
+		if sum.Settled || o.Status == orderapi.StatusPending {
 			return rep, nil
 		}
 		select {
@@ -517,19 +520,13 @@ func choreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers [
 	}
 }
 
-// WaitingFor says which step a choreographed saga waits for, from its events.
-func WaitingFor(ctx context.Context, brokers []string, orderID string) string {
-	readCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	evs, err := events.ReadOrder(readCtx, brokers, orderID)
-	if err != nil {
-		return "its events unreadable: " + err.Error()
+// waitingFor says which step a choreographed saga waits for, from the
+// summary of its events.
+func waitingFor(sum events.Saga) string {
+	if len(sum.Compensations) > 0 {
+		return fmt.Sprintf("compensating (done: %s)", strings.Join(sum.Compensations, ", "))
 	}
-	saga := events.Summarize(evs)
-	if len(saga.Compensations) > 0 {
-		return fmt.Sprintf("compensating (done: %s)", strings.Join(saga.Compensations, ", "))
-	}
-	if next := purchase.Saga.Next(saga.Progress); next != "" {
+	if next := saga.Purchase.Next(sum.Progress); next != "" {
 		return "waiting for " + next
 	}
 	return "waiting for its last event"

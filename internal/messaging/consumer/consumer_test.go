@@ -1,0 +1,138 @@
+package consumer_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/sagaforge/saga/internal/messaging/consumer"
+	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/outbox"
+	"github.com/sagaforge/saga/internal/services/inventory"
+	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
+	"github.com/sagaforge/saga/internal/services/servicetest"
+)
+
+func orderCreated(orderID string, mode events.Mode, qty int) events.Envelope {
+	return events.New(events.SourceOrder, events.OrderCreated, orderID, mode,
+		events.OrderCreatedData{OrderID: orderID, CustomerID: "alice", Items: []events.Line{{SKU: "SKU-2", Quantity: qty}}}, time.Now())
+}
+
+// The same, handled one at a time and in batches of what was fetched: a
+// batch stops at the undecodable message, which is dead-lettered alone.
+func TestInventoryConsumerHandlesEachEventOnceAndDeadLettersWhatItCannotRead(t *testing.T) {
+	t.Run("one at a time", func(t *testing.T) { consumeOnce(t, false) })
+	t.Run("in batches", func(t *testing.T) { consumeOnce(t, true) })
+}
+
+func consumeOnce(t *testing.T, batches bool) {
+	// One partition per topic, so the last message handled means all were.
+	c, err := kfake.NewCluster(kfake.SeedTopics(1, events.Topics...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	brokers := c.ListenAddrs()
+
+	ctx := context.Background()
+	svc := servicetest.Start(t, inventory.Service, inventoryapi.NewClient)
+	store, ob := svc.Store, svc.Outbox
+
+	first := orderCreated("c-1", events.Choreography, 2)
+	last := orderCreated("c-2", events.Choreography, 3)
+	var msgs []kafka.Message
+	for _, m := range []any{
+		first,
+		first, // redelivered, as after a crash before the offset commit
+		orderCreated("o-1", events.Orchestration, 5), // the orchestrator drives this one
+		"this is not an event",
+		last,
+	} {
+		value, _ := json.Marshal(m)
+		if s, ok := m.(string); ok {
+			value = []byte(s)
+		}
+		msgs = append(msgs, kafka.Message{Topic: events.TopicOrder, Value: value})
+	}
+	w := events.NewWriter(brokers)
+	defer w.Close()
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	var logged bytes.Buffer
+	runner := consumer.NewRunner(brokers, w, slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if batches {
+		runner.Batches, runner.MaxBatch = ob, 32
+	}
+	subs, err := inventory.Subscriptions(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(done)
+		_ = runner.Run(runCtx, subs[0])
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := store.Get(ctx, "c-2"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the consumer never reached the last event")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	<-done
+	// All five were on the topic before the consumer started, so it
+	// fetched several at once: the first two (an event and its
+	// redelivery) at least went in one transaction.
+	if inOne := strings.Contains(logged.String(), "events handled in one transaction"); inOne != batches {
+		t.Fatalf("batched: %v, want %v; log:\n%s", inOne, batches, logged.String())
+	}
+
+	st, err := store.Stock(ctx, "SKU-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Reserved != 5 {
+		t.Fatalf("SKU-2 reserved %d, want 2 (c-1, once) + 3 (c-2)", st.Reserved)
+	}
+	if _, err := store.Get(ctx, "o-1"); err == nil {
+		t.Fatal("the consumer acted on an orchestrated order")
+	}
+	var processed []outbox.ProcessedEvent
+	if err := ob.DB(ctx).Order("event_id").Find(&processed).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(processed) != 2 {
+		t.Fatalf("inbox holds %d events, want c-1's and c-2's", len(processed))
+	}
+
+	// The undecodable message went to the dead-letter topic with its reason.
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: events.TopicDeadLetter, MaxWait: 50 * time.Millisecond})
+	defer r.Close()
+	readCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	m, err := r.ReadMessage(readCtx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, dl, err := events.DecodeDeadLetter(m.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dl.Consumer != "inventory.on-order" || dl.Offset != 3 || !strings.Contains(dl.Reason, "cannot decode") || dl.Payload != "this is not an event" {
+		t.Fatalf("dead letter %+v", dl)
+	}
+}

@@ -1,0 +1,200 @@
+package consumer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/platform/fault"
+)
+
+type recordingDLQ struct {
+	mu   sync.Mutex
+	msgs []kafka.Message
+}
+
+func (d *recordingDLQ) WriteMessages(_ context.Context, msgs ...kafka.Message) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.msgs = append(d.msgs, msgs...)
+	return nil
+}
+
+func message(t *testing.T) kafka.Message {
+	t.Helper()
+	e := events.New("inventory", events.StockReserved, "ord-1", events.Choreography, map[string]any{}, time.Now())
+	value, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kafka.Message{Topic: events.TopicInventory, Key: []byte("ord-1"), Value: value}
+}
+
+// A transient failure that lasts longer than a few quick retries (the event
+// it depends on is held up by a rebalance) is waited out, not
+// dead-lettered; chaos found StockReserved dead-lettered after 2.6 s while
+// payment's OrderCreated consumer was still rejoining its group.
+func TestTransientFailureIsRetriedUntilItClears(t *testing.T) {
+	dlq := &recordingDLQ{}
+	r := NewRunner(nil, dlq, slog.New(slog.DiscardHandler))
+	r.Backoff, r.MaxBackoff = time.Millisecond, 2*time.Millisecond
+	calls := 0
+	sub := Subscription{Name: "payment.on-inventory", Handlers: map[events.Type]Handler{
+		events.StockReserved: func(context.Context, events.Envelope) error {
+			calls++
+			if calls <= 20 {
+				return errors.New("order not seen yet")
+			}
+			return nil
+		},
+	}}
+	r.handle(context.Background(), r.log, sub, message(t))
+	if calls != 21 || len(dlq.msgs) != 0 {
+		t.Fatalf("%d calls, %d dead letters; want 21 calls and the event handled", calls, len(dlq.msgs))
+	}
+}
+
+// One that outlasts RetryFor is dead-lettered with the reason, so the
+// partition moves on.
+func TestTransientFailureOutlastingRetryForIsDeadLettered(t *testing.T) {
+	dlq := &recordingDLQ{}
+	r := NewRunner(nil, dlq, slog.New(slog.DiscardHandler))
+	r.Backoff, r.MaxBackoff, r.RetryFor = time.Millisecond, 2*time.Millisecond, 20*time.Millisecond
+	sub := Subscription{Name: "payment.on-inventory", Handlers: map[events.Type]Handler{
+		events.StockReserved: func(context.Context, events.Envelope) error { return errors.New("database down") },
+	}}
+	r.handle(context.Background(), r.log, sub, message(t))
+	if len(dlq.msgs) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(dlq.msgs))
+	}
+	e, dl, err := events.DecodeDeadLetter(dlq.msgs[0].Value)
+	if err != nil || dl.Consumer != sub.Name || dl.Attempts < 2 || e.Subject != "ord-1" || e.SagaMode != events.Choreography {
+		t.Fatalf("dead letter %+v (%v)", dl, err)
+	}
+}
+
+// The fault plan names a consumer's work as the orchestrator's steps are
+// named, so that one plan reaches the same step in both modes.
+func TestConsumersNameTheirStepsForTheFaultPlan(t *testing.T) {
+	for _, c := range []struct {
+		consumer string
+		typ      events.Type
+		mode     events.Mode
+		want     string
+	}{
+		{"inventory.on-order", events.OrderCreated, events.Choreography, "reserve"},
+		{"inventory.on-order", events.OrderCancelled, events.Choreography, "release"},
+		{"payment.on-inventory", events.StockReserved, events.Choreography, "charge"},
+		{"payment.on-order", events.OrderCancelled, events.Choreography, "refund"},
+		{"order.on-payment", events.PaymentCaptured, events.Choreography, "approve"},
+		{"order.on-deadletter", events.EventDeadLettered, events.Choreography, "cancel"},
+		{"payment.on-order", events.OrderCreated, events.Choreography, "note charge"},
+		{"payment.on-order", events.OrderApproved, events.Choreography, "fence"},
+		{"order.on-order", events.OrderCreated, events.Choreography, ""},
+		// The retriable step after the pivot: a choreographed order ships,
+		// an orchestrated one is only fenced (the worker ships it).
+		{"inventory.on-order", events.OrderApproved, events.Choreography, "ship"},
+		{"inventory.on-order", events.OrderApproved, events.Orchestration, "fence"},
+	} {
+		if got := opOf(c.consumer, events.Envelope{Type: c.typ, SagaMode: c.mode}); got != c.want {
+			t.Errorf("opOf(%s, %s in %s) = %q, want %q", c.consumer, c.typ, c.mode, got, c.want)
+		}
+	}
+}
+
+// A service's consumers are wired from the chain: a reaction without its
+// handler, or a handler the chain does not give the service, is refused;
+// the groups are named after the service and the topic they read.
+func TestWireFollowsTheChain(t *testing.T) {
+	noop := func(context.Context, events.Envelope) error { return nil }
+	full := map[events.Type]Handler{events.OrderCreated: noop, events.OrderCancelled: noop, events.OrderApproved: noop, events.PaymentDeclined: noop}
+	subs, err := Wire("inventory", full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(subs) != 2 || subs[0].Name != "inventory.on-order" || subs[0].Topic != events.TopicOrder || subs[1].Name != "inventory.on-payment" ||
+		subs[0].Handlers[events.OrderCreated] == nil || subs[0].Compensations[events.OrderCancelled] == nil || subs[0].Retriables[events.OrderApproved] == nil ||
+		subs[1].Compensations[events.PaymentDeclined] == nil {
+		t.Fatalf("subscriptions %+v", subs)
+	}
+	delete(full, events.OrderApproved)
+	if _, err := Wire("inventory", full); err == nil {
+		t.Fatal("a reaction without its handler was wired")
+	}
+	full[events.OrderApproved], full[events.StockReserved] = noop, noop
+	if _, err := Wire("inventory", full); err == nil {
+		t.Fatal("a handler the chain does not give inventory was wired")
+	}
+}
+
+// A decoded handler is handed the order and its data; data that does not
+// decode is a permanent failure, which goes to the dead-letter topic
+// instead of being retried.
+func TestDecodedHandsOverTheDataOrFailsForGood(t *testing.T) {
+	var got []string
+	h := Decoded(func(_ context.Context, orderID string, d events.OrderCancelledData) error {
+		got = append(got, orderID+": "+d.Reason)
+		return nil
+	})
+	good := events.New("/order", events.OrderCancelled, "o-1", events.Choreography, events.OrderCancelledData{Reason: "changed my mind"}, time.Now())
+	if err := h(context.Background(), good); err != nil || len(got) != 1 || got[0] != "o-1: changed my mind" {
+		t.Fatalf("good data: %v, handled %q", err, got)
+	}
+	bad := good
+	bad.Data = json.RawMessage(`{"reason":42}`)
+	if err := h(context.Background(), bad); !errors.Is(err, ErrPermanent) || len(got) != 1 {
+		t.Fatalf("bad data: %v (want permanent), handled %q", err, got)
+	}
+}
+
+// A retriable step after the pivot outlasts every window: its transient
+// failures are retried past RetryFor and CompensateFor alike.
+func TestRetriableStepRetriesPastEveryWindow(t *testing.T) {
+	dlq := &recordingDLQ{}
+	r := NewRunner(nil, dlq, slog.New(slog.DiscardHandler))
+	r.Backoff, r.MaxBackoff, r.RetryFor, r.CompensateFor = time.Millisecond, 2*time.Millisecond, 5*time.Millisecond, 5*time.Millisecond
+	start, calls := time.Now(), 0
+	sub := Subscription{Name: "inventory.on-inventory", Retriables: map[events.Type]Handler{
+		events.StockReserved: func(context.Context, events.Envelope) error {
+			calls++
+			if time.Since(start) < 50*time.Millisecond {
+				return errors.New("inventory database down")
+			}
+			return nil
+		},
+	}}
+	r.handle(context.Background(), r.log, sub, message(t))
+	if len(dlq.msgs) != 0 || calls < 2 {
+		t.Fatalf("%d calls, %d dead letters; want the step retried until it went through", calls, len(dlq.msgs))
+	}
+}
+
+// A refusal of a retriable step is a defect: dead-lettered at once, with
+// the reason, even a refusal whose own event would carry a forward step on.
+func TestRetriableStepRefusedIsADefectDeadLettered(t *testing.T) {
+	dlq := &recordingDLQ{}
+	r := NewRunner(nil, dlq, slog.New(slog.DiscardHandler))
+	calls := 0
+	sub := Subscription{Name: "inventory.on-inventory", Retriables: map[events.Type]Handler{
+		events.StockReserved: func(context.Context, events.Envelope) error {
+			calls++
+			return fmt.Errorf("%w: reservation for order ord-1 is RELEASED; nothing to ship", fault.ErrIllegalTransition)
+		},
+	}}
+	r.handle(context.Background(), r.log, sub, message(t))
+	if calls != 1 || len(dlq.msgs) != 1 {
+		t.Fatalf("%d calls, %d dead letters; want one try and its dead letter", calls, len(dlq.msgs))
+	}
+	if _, dl, err := events.DecodeDeadLetter(dlq.msgs[0].Value); err != nil || !strings.Contains(dl.Reason, "defect") || !strings.Contains(dl.Reason, "nothing to ship") {
+		t.Fatalf("dead letter %+v (%v); want the defect and the service's words", dl, err)
+	}
+}

@@ -1,0 +1,249 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sagaforge/saga/internal/saga"
+)
+
+// ReadOrder returns one order's events published so far on the three
+// service topics, without duplicates, in the order they happened. It reads
+// the partitions directly (no consumer group), and of each topic only the
+// one the order's key goes to (NewWriter's balancer), so it is cheap to
+// repeat.
+func ReadOrder(ctx context.Context, brokers []string, orderID string) ([]Envelope, error) {
+	return ReadOrderSince(ctx, brokers, orderID, time.Time{})
+}
+
+// ReadOrderSince is ReadOrder for an order created at since: each
+// partition is read from the first message written clockSlack before it
+// (the publishers' clocks may differ a little from the order service's),
+// so a read costs the events since the order, not the topic's whole
+// history. A zero since reads it all.
+func ReadOrderSince(ctx context.Context, brokers []string, orderID string, since time.Time) ([]Envelope, error) {
+	topics := []string{TopicOrder, TopicInventory, TopicPayment}
+	if !since.IsZero() {
+		since = since.Add(-clockSlack)
+	}
+	all, err := Ends(ctx, brokers, topics)
+	if err != nil {
+		return nil, err
+	}
+	ends := keyPartitions(all, orderID)
+	var (
+		mu       sync.Mutex
+		found    []Envelope
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for tp, end := range ends {
+		if end == 0 {
+			continue
+		}
+		wg.Go(func() {
+			evs, err := readPartition(ctx, brokers, tp, end, orderID, since)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			found = append(found, evs...)
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	seen := NewDedupe(len(found) + 1)
+	out := found[:0]
+	for _, e := range found {
+		if seen.First(e.ID) {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Envelope) int { return a.Time.Compare(b.Time) })
+	return out, nil
+}
+
+// ReadTopic returns every message of topic published so far, partition by
+// partition, each in offset order.
+func ReadTopic(ctx context.Context, brokers []string, topic string) ([]kafka.Message, error) {
+	ends, err := Ends(ctx, brokers, []string{topic})
+	if err != nil {
+		return nil, err
+	}
+	var out []kafka.Message
+	for p := 0; ; p++ {
+		end, ok := ends[TopicPartition{topic, p}]
+		if !ok {
+			return out, nil
+		}
+		if end == 0 {
+			continue
+		}
+		msgs, err := readMessages(ctx, brokers, TopicPartition{topic, p}, end)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, msgs...)
+	}
+}
+
+func readMessages(ctx context.Context, brokers []string, tp TopicPartition, end int64) ([]kafka.Message, error) {
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: tp.Topic, Partition: tp.Partition,
+		MinBytes: 1, MaxBytes: 10 << 20, MaxWait: 50 * time.Millisecond})
+	defer r.Close()
+	if err := r.SetOffset(kafka.FirstOffset); err != nil {
+		return nil, err
+	}
+	var out []kafka.Message
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read %s/%d: %w", tp.Topic, tp.Partition, err)
+		}
+		out = append(out, m)
+		if m.Offset+1 >= end {
+			return out, nil
+		}
+	}
+}
+
+func readPartition(ctx context.Context, brokers []string, tp TopicPartition, end int64, orderID string, since time.Time) ([]Envelope, error) {
+	start := kafka.FirstOffset
+	if !since.IsZero() {
+		at, found, err := offsetAt(ctx, brokers, tp, since)
+		if err != nil {
+			return nil, err
+		}
+		if !found || at >= end {
+			return nil, nil // nothing written since
+		}
+		start = at
+	}
+	// A short MaxWait: Close waits for the fetch in flight, which the broker
+	// holds for MaxWait once the partition has nothing new.
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: tp.Topic, Partition: tp.Partition,
+		MinBytes: 1, MaxBytes: 10 << 20, MaxWait: 50 * time.Millisecond})
+	defer r.Close()
+	if err := r.SetOffset(start); err != nil {
+		return nil, err
+	}
+	var out []Envelope
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read %s/%d: %w", tp.Topic, tp.Partition, err)
+		}
+		if string(m.Key) == orderID {
+			if e, err := Decode(m.Value); err == nil && e.Subject == orderID {
+				out = append(out, e)
+			}
+		}
+		if m.Offset+1 >= end {
+			return out, nil
+		}
+	}
+}
+
+// Saga is what an order's events say about its saga: the steps done and the
+// compensations run, named as the orchestrated workflow names them.
+type Saga struct {
+	saga.Progress
+	// Settled: the order is approved, or cancelled with every step that
+	// held something compensated (in choreography, refund and release
+	// follow the OrderCancelled).
+	Settled bool
+	// Finished: settled, and an approved saga's steps after the pivot done
+	// too; nothing more will happen.
+	Finished bool
+}
+
+// Summarize reads the saga's progress off an order's events, by the events
+// saga.Purchase says record each step and compensation done.
+func Summarize(evs []Envelope) Saga {
+	s := Saga{Progress: saga.Begun()}
+	seen := map[Type]bool{}
+	for _, e := range evs {
+		seen[e.Type] = true
+		for _, st := range saga.Purchase.Steps {
+			switch {
+			case Type(st.Done) == e.Type:
+				s.Done(st.Name)
+				s.Settled = s.Settled || st.Class == saga.Pivot
+			case st.Undo != nil && Type(st.Undo.Done) == e.Type && !voided(e):
+				// A tombstone (voided) undid nothing: it refuses a late step.
+				s.Undone(st.Undo.Name)
+			}
+		}
+	}
+	// Cancelled, the saga is settled once every step that held something
+	// has been undone: in choreography the undos follow the cancel.
+	first := saga.Purchase.Steps[0]
+	if seen[Type(first.Undo.Done)] {
+		s.Settled = true
+		for _, st := range saga.Purchase.Steps[1:] {
+			if st.Undo != nil && seen[Type(st.Done)] && !seen[Type(st.Undo.Done)] {
+				s.Settled = false
+			}
+		}
+		s.Finished = s.Settled
+	} else {
+		s.Finished = saga.Purchase.Next(s.Progress) == ""
+	}
+	return s
+}
+
+// voided tells whether a release or refund event reports a tombstone.
+func voided(e Envelope) bool {
+	var d struct {
+		Voided bool `json:"voided"`
+	}
+	return json.Unmarshal(e.Data, &d) == nil && d.Voided
+}
+
+// keyPartitions keeps, of each topic's partitions, the one a message keyed
+// key is written to.
+func keyPartitions(ends map[TopicPartition]int64, key string) map[TopicPartition]int64 {
+	byTopic := map[string][]int{}
+	for tp := range ends {
+		byTopic[tp.Topic] = append(byTopic[tp.Topic], tp.Partition)
+	}
+	out := map[TopicPartition]int64{}
+	for topic, parts := range byTopic {
+		slices.Sort(parts)
+		tp := TopicPartition{Topic: topic, Partition: balancer.Balance(kafka.Message{Key: []byte(key)}, parts...)}
+		out[tp] = ends[tp]
+	}
+	return out
+}
+
+// clockSlack is how far apart the clocks of the hosts that publish an
+// order's events are taken to be: NTP keeps servers within milliseconds.
+const clockSlack = 5 * time.Second
+
+// offsetAt is the offset of the first message of tp written at t or
+// later; found is false when there is none.
+func offsetAt(ctx context.Context, brokers []string, tp TopicPartition, t time.Time) (offset int64, found bool, err error) {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 5 * time.Second}
+	resp, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{tp.Topic: {kafka.TimeOffsetOf(tp.Partition, t)}}})
+	if err != nil {
+		return 0, false, fmt.Errorf("find %s/%d at %s: %w", tp.Topic, tp.Partition, t.Format(time.RFC3339), err)
+	}
+	for _, p := range resp.Topics[tp.Topic] {
+		if p.Error != nil {
+			return 0, false, fmt.Errorf("find %s/%d at %s: %w", tp.Topic, tp.Partition, t.Format(time.RFC3339), p.Error)
+		}
+		for o := range p.Offsets {
+			return o, o >= 0, nil
+		}
+	}
+	return 0, false, nil
+}

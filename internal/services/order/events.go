@@ -1,0 +1,132 @@
+package order
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/sagaforge/saga/internal/messaging/consumer"
+	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/process"
+	api "github.com/sagaforge/saga/internal/services/order/orderapi"
+)
+
+// Subscriptions are the order service's part of the choreographed saga:
+// approve once the payment is captured; cancel when stock is rejected or
+// released, or when a step before the pivot was dead-lettered. Each acts only on
+// an order whose own mode is choreography. They call the same store
+// operations as the HTTP API.
+func Subscriptions(store *Store) ([]consumer.Subscription, error) {
+	return consumer.Wire("order", map[events.Type]consumer.Handler{
+		events.StockRejected: consumer.Decoded(func(ctx context.Context, orderID string, d events.StockRejectedData) error {
+			return store.cancelChoreographed(ctx, orderID, fmt.Sprintf("%v: %s", fault.ErrOutOfStock, d.Reason))
+		}),
+		events.StockReleased: consumer.Decoded(func(ctx context.Context, orderID string, d events.StockReleasedData) error {
+			reason := d.Reason
+			if reason == "" {
+				reason = "stock released"
+			}
+			return store.cancelChoreographed(ctx, orderID, reason)
+		}),
+		// The pivot. Approving a cancelled order is refused, and that
+		// order's OrderCancelled already makes the others refund and
+		// release.
+		events.PaymentCaptured: func(ctx context.Context, e events.Envelope) error {
+			if ok, err := store.choreographed(ctx, e.Subject); !ok {
+				return err
+			}
+			_, err := store.Approve(ctx, e.Subject)
+			return err
+		},
+		// A dead letter is a step of the saga that failed for good: the
+		// saga is cancelled, and the others compensate on OrderCancelled.
+		events.EventDeadLettered: consumer.Decoded(func(ctx context.Context, orderID string, dl events.DeadLetter) error {
+			failed := "an event"
+			if orig, err := events.Decode([]byte(dl.Payload)); err == nil {
+				failed = string(orig.Type)
+				service, _, _ := strings.Cut(dl.Consumer, ".")
+				if r, ok := events.ReactionOf(service, orig.Type); ok && r.Class == events.Retriable {
+					// After the pivot the saga only goes forward: the
+					// dead letter is the alert, and nothing is undone.
+					slog.ErrorContext(ctx, "a step after the pivot was dead-lettered; the order stays approved",
+						"order_id", orderID, "step", r.Op, "reason", dl.Reason)
+					return nil
+				}
+			}
+			return store.cancelChoreographed(ctx, orderID, fmt.Sprintf("saga step failed: %s could not handle %s: %s", dl.Consumer, failed, dl.Reason))
+		}),
+	})
+}
+
+// choreographed tells whether the order exists and its own mode is
+// choreography; an event's word for the mode is not enough to act on.
+func (s *Store) choreographed(ctx context.Context, id string) (bool, error) {
+	o, err := s.Get(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if o.Mode != events.Choreography {
+		slog.WarnContext(ctx, "event ignored: the orchestrator drives this order", "order_id", id)
+		return false, nil
+	}
+	return true, nil
+}
+
+// cancelChoreographed cancels a choreographed order; an approved one stays
+// approved (the refusal is acknowledged: its approval was published).
+func (s *Store) cancelChoreographed(ctx context.Context, id, why string) error {
+	ok, err := s.choreographed(ctx, id)
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil // nothing was created, so nothing is held for it
+	}
+	if !ok {
+		return err
+	}
+	_, err = s.Cancel(ctx, id, why)
+	return err
+}
+
+// ExpireChoreographed cancels the choreographed orders still PENDING after
+// deadline: a saga that makes no progress is cancelled, and its
+// compensations follow on OrderCancelled, as the orchestrator gives up on a
+// step after its deadline. It returns the orders it cancelled.
+func (s *Store) ExpireChoreographed(ctx context.Context, deadline time.Duration) ([]string, error) {
+	var ids []string
+	err := s.outbox.DB(ctx).Model(&Order{}).
+		Where("status = ? AND mode = ? AND created_at < ?", api.StatusPending, events.Choreography, s.outbox.DB(ctx).NowFunc().Add(-deadline)).
+		Order("created_at").Limit(100).Pluck("id", &ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("find expired orders: %w", err)
+	}
+	var cancelled []string
+	for _, id := range ids {
+		o, err := s.Cancel(ctx, id, fmt.Sprintf("no progress within %s: the choreographed saga's deadline passed", deadline))
+		switch {
+		case errors.Is(err, fault.ErrIllegalTransition):
+			continue // approved meanwhile
+		case err != nil:
+			return cancelled, err
+		}
+		if o.Status == api.StatusCancelled {
+			cancelled = append(cancelled, id)
+		}
+	}
+	return cancelled, nil
+}
+
+// RunDeadline runs ExpireChoreographed every tick until ctx ends.
+func (s *Store) RunDeadline(ctx context.Context, log *slog.Logger, deadline time.Duration) {
+	process.Every(ctx, min(max(deadline/10, 100*time.Millisecond), 5*time.Second), func() {
+		cancelled, err := s.ExpireChoreographed(ctx, deadline)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("saga deadline check failed", "err", err)
+		}
+		for _, id := range cancelled {
+			log.Info("choreographed saga past its deadline cancelled", "order_id", id, "deadline", deadline)
+		}
+	})
+}

@@ -1,0 +1,123 @@
+package order
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/keyset"
+	"github.com/sagaforge/saga/internal/platform/web"
+	api "github.com/sagaforge/saga/internal/services/order/orderapi"
+)
+
+// MaxWait bounds GET /orders/{order_id}?wait=.
+const MaxWait = 20 * time.Second
+
+// Routes are the order API:
+//
+//	POST /orders                        create (201 new, 200 repeat)
+//	GET  /orders/{order_id}[?wait=10s]  read; with wait, once no longer PENDING
+//	GET  /orders?customer_id=&status=&limit=   newest first
+//	GET  /orders?after=&limit=                 a page in ID order
+//	POST /orders/{order_id}/approve     PENDING -> APPROVED
+//	POST /orders/{order_id}/cancel      PENDING -> CANCELLED (tombstone if unknown)
+func Routes(store *Store, log *slog.Logger) web.Routes {
+	return web.Routes{
+		"POST /orders": web.Endpoint(log, "create", func(r *http.Request, req api.CreateOrderRequest) (created, error) {
+			o, isNew, err := store.Create(r.Context(), NewOrder{ID: req.OrderID, CustomerID: req.CustomerID, Items: req.Items, Mode: req.Mode})
+			return created{o.wire(), isNew}, err
+		}),
+		"GET /orders/{order_id}": web.Endpoint(log, "get", func(r *http.Request, _ web.NoBody) (api.OrderResponse, error) {
+			o, err := get(r, store)
+			return o.wire(), err
+		}),
+		"GET /orders": web.Endpoint(log, "list", func(r *http.Request, _ web.NoBody) (out api.ListOrdersResponse, err error) {
+			f, err := filterFrom(r)
+			if err != nil {
+				return out, err
+			}
+			all, err := store.List(r.Context(), f)
+			if f.Page == nil {
+				out.Orders = web.Render(all, Order.wire)
+				return out, err
+			}
+			out.Orders, out.Next = keyset.Of(*f.Page, all, func(o Order) string { return o.ID }, Order.wire)
+			return out, err
+		}),
+		"POST /orders/{order_id}/approve": web.Keyed(log, "approve", "order_id", store.Approve, Order.wire),
+		"POST /orders/{order_id}/cancel": web.Endpoint(log, "cancel", func(r *http.Request, req api.CancelOrderRequest) (api.OrderResponse, error) {
+			o, err := store.Cancel(r.Context(), r.PathValue("order_id"), req.Reason)
+			return o.wire(), err
+		}),
+	}
+}
+
+// created answers a create: 201 for a new order, 200 for a repeat.
+type created struct {
+	api.OrderResponse
+	isNew bool
+}
+
+func (c created) StatusCode() int {
+	if c.isNew {
+		return http.StatusCreated
+	}
+	return http.StatusOK
+}
+
+// get reads an order, with ?wait= once it is no longer PENDING.
+func get(r *http.Request, store *Store) (Order, error) {
+	id, s := r.PathValue("order_id"), r.URL.Query().Get("wait")
+	if s == "" {
+		return store.Get(r.Context(), id)
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 || d > MaxWait {
+		return Order{}, fmt.Errorf("%w: wait must be a duration up to %s, e.g. 10s; got %q", fault.ErrInvalid, MaxWait, s)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), d)
+	defer cancel()
+	return store.AwaitSettled(ctx, id)
+}
+
+// filterFrom reads a list's query: a page in ID order with ?after=, else
+// the newest first.
+func filterFrom(r *http.Request) (ListFilter, error) {
+	q := r.URL.Query()
+	f := ListFilter{CustomerID: q.Get("customer_id"), Status: api.Status(q.Get("status"))}
+	switch f.Status {
+	case "", api.StatusPending, api.StatusApproved, api.StatusCancelled:
+	default:
+		return f, fmt.Errorf("%w: unknown status %q", fault.ErrInvalid, f.Status)
+	}
+	if q.Has("after") {
+		page, err := keyset.From(q)
+		f.Page = &page
+		return f, err
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return f, fmt.Errorf("%w: limit must be a positive integer, got %q", fault.ErrInvalid, s)
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+// wire renders an order for the API.
+func (o Order) wire() api.OrderResponse {
+	r := api.OrderResponse{
+		OrderID: o.ID, CustomerID: o.CustomerID, Status: o.Status, Mode: o.Mode, Reason: o.Reason,
+		TotalCents: o.Total, Tombstone: o.Tombstone, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+		Lines: make([]api.LineResponse, 0, len(o.Lines)),
+	}
+	for _, l := range o.Lines {
+		r.Lines = append(r.Lines, api.LineResponse{SKU: l.SKU, Quantity: l.Quantity, UnitPriceCents: l.UnitPrice})
+	}
+	return r
+}

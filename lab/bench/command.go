@@ -1,0 +1,251 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/platform/web"
+	"github.com/sagaforge/saga/internal/saga"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
+	"github.com/sagaforge/saga/starter"
+)
+
+// benchReport is the JSON a bench run writes.
+type benchReport struct {
+	Setup   map[string]string `json:"setup"`
+	Summary []Summary         `json:"summary"`
+	Runs    []Result          `json:"runs"`
+}
+
+// Command is the starter's bench command, plugged into it from cmd/
+// (starter.Command): it runs purchases in each mode against the direct
+// baseline and reports throughput and latency.
+func Command(env *starter.Env) *cobra.Command {
+	cmd := &cobra.Command{Use: "bench", Short: "measure throughput and latency of each mode against the direct baseline", Args: cobra.NoArgs}
+	f := cmd.Flags()
+	mode := f.String("mode", "all", "orchestration, choreography, direct, or all (direct first, for the ratios)")
+	n := f.Int("n", 500, "purchases per run")
+	concurrencies := f.String("concurrency", "1", "purchases in flight; a comma-separated list runs each")
+	warmup := f.Int("warmup", 20, "purchases run first and not measured")
+	repeat := f.Int("repeat", 1, "runs of each mode and concurrency, interleaved; the table shows medians and ranges")
+	dir := f.String("out", "bench-results", "directory for json and latency.svg; empty writes none")
+	return starter.WithOutput(cmd, func(ctx context.Context, args []string, format string) error {
+		modes := []string{*mode}
+		switch *mode {
+		case "all":
+			modes = []string{"direct", "orchestration", "choreography"}
+		case "direct", "orchestration", "choreography":
+		default:
+			return starter.Usagef("--mode must be orchestration, choreography, direct or all, got %q", *mode)
+		}
+		if *n <= 0 || *warmup < 0 || *repeat <= 0 {
+			return starter.Usagef("--n and --repeat must be positive and --warmup not negative")
+		}
+		var levels []int
+		for _, c := range strings.Split(*concurrencies, ",") {
+			v, err := strconv.Atoi(strings.TrimSpace(c))
+			if err != nil || v <= 0 || v > 1024 {
+				return starter.Usagef("--concurrency wants whole numbers from 1 to 1024, got %q", c)
+			}
+			levels = append(levels, v)
+		}
+
+		httpClient := web.DefaultHTTPClient()
+		clients := env.Services.Clients(httpClient)
+		orders := clients.Orders
+		if _, err := orders.List(ctx, orderapi.StatusApproved); err != nil {
+			return fmt.Errorf("cannot reach the order service at %s: %w", env.Services.Order, err)
+		}
+		direct, err := Direct(clients)
+		if err != nil {
+			return err
+		}
+		purchasers := map[string]Purchaser{
+			"direct": direct,
+			"choreography": func(ctx context.Context, in saga.Input) (string, error) {
+				return purchaseChoreographedStatus(ctx, orders, in)
+			},
+		}
+		for _, m := range modes {
+			if m == "orchestration" {
+				c, err := env.Dial(ctx)
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				purchasers["orchestration"] = orchestrated(c)
+			}
+		}
+
+		report := benchReport{Setup: setup()}
+		fmt.Fprintf(env.Stderr, "bench: %s\n", report.Setup["machine"])
+		// Interleaved (every mode once, then again) so that a slow spell of a
+		// shared machine hits every mode alike instead of one mode's runs.
+		for round := 1; round <= *repeat; round++ {
+			for _, c := range levels {
+				for _, m := range modes {
+					if *repeat > 1 {
+						fmt.Fprintf(env.Stderr, "bench: round %d/%d, %s c=%d\n", round, *repeat, m, c)
+					}
+					waited, err := AwaitQuiet(ctx, quietBelow, maxQuietWait)
+					if err != nil {
+						return err
+					}
+					if waited >= time.Second {
+						fmt.Fprintf(env.Stderr, "bench: waited %s for the machine to quiet down after the last run\n", waited.Round(100*time.Millisecond))
+					}
+					r, err := Run(ctx, Config{Mode: m, N: *n, Concurrency: c, Warmup: *warmup}, purchasers[m], env.Stderr)
+					if err != nil {
+						return fmt.Errorf("bench %s: %w", m, err)
+					}
+					r.Mode, r.Concurrency = m, c
+					report.Runs = append(report.Runs, r)
+					if r.Errors > 0 {
+						fmt.Fprintf(env.Stderr, "bench: %s c=%d: %d purchases failed, first: %s\n", m, c, r.Errors, r.FirstError)
+					}
+				}
+			}
+		}
+		report.Summary = Summarize(report.Runs)
+		if *dir != "" {
+			if err := writeBench(*dir, report); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stderr, "bench: wrote %s and %s\n", filepath.Join(*dir, "json"), filepath.Join(*dir, "latency.svg"))
+		}
+		if format != starter.FormatText {
+			return starter.WriteJSON(env.Stdout, report)
+		}
+		printBench(env, *n, report.Summary)
+		return nil
+	})
+}
+
+// A run starts once the machine is less than 30% busy (an idle stack polls
+// at a few percent), or after 20 s whatever it does.
+const (
+	quietBelow   = 0.3
+	maxQuietWait = 20 * time.Second
+)
+
+// orchestrated runs a purchase as the starter does and waits for its result.
+func orchestrated(c client.Client) Purchaser {
+	return func(ctx context.Context, in saga.Input) (string, error) {
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: saga.WorkflowID(in.OrderID), TaskQueue: saga.TaskQueue,
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		}, saga.WorkflowType, in)
+		if err != nil {
+			return "", err
+		}
+		var res saga.Result
+		if err := run.Get(ctx, &res); err != nil {
+			return "", err
+		}
+		return string(res.Status), nil
+	}
+}
+
+// purchaseChoreographedStatus creates a choreography order and waits for the
+// services to settle it.
+func purchaseChoreographedStatus(ctx context.Context, orders orderapi.Client, in saga.Input) (string, error) {
+	if _, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items, Mode: events.Choreography}); err != nil {
+		return "", err
+	}
+	for {
+		o, err := orders.AwaitSettled(ctx, in.OrderID, 10*time.Second)
+		if err != nil {
+			return "", err
+		}
+		if o.Status != orderapi.StatusPending {
+			return string(o.Status), nil
+		}
+	}
+}
+
+func printBench(env *starter.Env, n int, sums []Summary) {
+	direct := map[int]Summary{}
+	for _, s := range sums {
+		if s.Mode == "direct" {
+			direct[s.Concurrency] = s
+		}
+	}
+	w := env.Stdout
+	ranged := func(median, lo, hi float64) string {
+		if lo == hi {
+			return fmt.Sprintf("%.1f", median)
+		}
+		return fmt.Sprintf("%.1f (%.1f-%.1f)", median, lo, hi)
+	}
+	fmt.Fprintf(w, "%-13s %4s %9s %-22s %-20s %8s %8s  %-26s %s\n", "mode", "c", "runs x n", "sagas/s", "p50 ms", "p95 ms", "p99 ms", "outcomes", "vs direct (p50, sagas/s)")
+	for _, s := range sums {
+		vs := ""
+		if d, ok := direct[s.Concurrency]; ok && s.Mode != "direct" && d.P50Ms > 0 && s.PerSecond > 0 {
+			vs = fmt.Sprintf("%.1fx slower, %.2fx", s.P50Ms/d.P50Ms, s.PerSecond/d.PerSecond)
+		}
+		outcomes := fmt.Sprintf("%d approved, %d cancelled", s.Outcomes["APPROVED"], s.Outcomes["CANCELLED"])
+		if s.Errors > 0 {
+			outcomes += fmt.Sprintf(", %d errors", s.Errors)
+		}
+		fmt.Fprintf(w, "%-13s %4d %9s %-22s %-20s %8.1f %8.1f  %-26s %s\n",
+			s.Mode, s.Concurrency, fmt.Sprintf("%dx%d", s.Runs, n), ranged(s.PerSecond, s.PerSecondMin, s.PerSecondMax),
+			ranged(s.P50Ms, s.P50MsMin, s.P50MsMax), s.P95Ms, s.P99Ms, outcomes, vs)
+	}
+	if len(sums) > 0 && sums[0].Runs > 1 {
+		fmt.Fprintln(w, "medians over the runs, (slowest-fastest) in brackets; p95 and p99 are medians too")
+	}
+}
+
+func writeBench(dir string, report benchReport) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	data, err := json.MarshalIndent(report, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "json"), append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(dir, "latency.svg"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	typical := make([]Result, len(report.Summary))
+	for i, s := range report.Summary {
+		typical[i] = s.Typical
+	}
+	return WriteSVG(f, "purchase saga latency, "+report.Setup["machine"], typical)
+}
+
+// setup describes the machine the figures were taken on.
+func setup() map[string]string {
+	cpu := "unknown CPU"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return map[string]string{
+		"machine": fmt.Sprintf("%d cores (%s), %s/%s, %s", runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH, runtime.Version()),
+		"date":    time.Now().UTC().Format(time.RFC3339),
+		"stack":   "whole stack on this machine: Temporal dev server (SQLite WAL), kfake broker, 3 services on file-backed SQLite (WAL), worker",
+	}
+}
