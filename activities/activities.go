@@ -14,7 +14,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/web"
 	"github.com/sagaforge/saga/internal/saga"
@@ -52,7 +51,7 @@ func Register(r worker.ActivityRegistry, a *Activities) error {
 
 // CreateOrder creates the PENDING order and returns its total.
 func (a *Activities) CreateOrder(ctx context.Context, in saga.CreateOrderInput) (saga.CreateOrderOutput, error) {
-	o, err := a.orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items, Mode: events.Orchestration})
+	o, err := a.orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items, Mode: saga.Orchestration})
 	if err != nil {
 		return saga.CreateOrderOutput{}, classify(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sagaforge/saga/activities"
 	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/endpoints"
 	"github.com/sagaforge/saga/internal/services/inventory"
@@ -52,7 +53,7 @@ func appError(t *testing.T, err error) *temporal.ApplicationError {
 func TestRefusalsAreNonRetryableAndTyped(t *testing.T) {
 	env := newEnv(t)
 	if _, err := env.ExecuteActivity(saga.CreateOrder.Name, saga.CreateOrderInput{
-		OrderID: "o-1", CustomerID: "bob", Items: []saga.Item{{SKU: "SKU-2", Quantity: 1}}}); err != nil {
+		OrderID: "o-1", CustomerID: "bob", Items: []input.Item{{SKU: "SKU-2", Quantity: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -61,9 +62,9 @@ func TestRefusalsAreNonRetryableAndTyped(t *testing.T) {
 		input    any
 		errType  string
 	}{
-		{"out of stock", saga.ReserveStock.Name, saga.ReserveStockInput{OrderID: "o-2", Items: []saga.Item{{SKU: "SKU-OUT", Quantity: 1}}}, fault.TypeOf(fault.ErrOutOfStock)},
+		{"out of stock", saga.ReserveStock.Name, saga.ReserveStockInput{OrderID: "o-2", Items: []input.Item{{SKU: "SKU-OUT", Quantity: 1}}}, fault.TypeOf(fault.ErrOutOfStock)},
 		{"declined", saga.ChargePayment.Name, saga.ChargePaymentInput{OrderID: "o-1", CustomerID: "bob", AmountCents: 19900}, fault.TypeOf(fault.ErrInsufficientFunds)},
-		{"unknown sku", saga.CreateOrder.Name, saga.CreateOrderInput{OrderID: "o-3", CustomerID: "alice", Items: []saga.Item{{SKU: "NOPE", Quantity: 1}}}, fault.TypeOf(fault.ErrInvalid)},
+		{"unknown sku", saga.CreateOrder.Name, saga.CreateOrderInput{OrderID: "o-3", CustomerID: "alice", Items: []input.Item{{SKU: "NOPE", Quantity: 1}}}, fault.TypeOf(fault.ErrInvalid)},
 		{"approve unknown", saga.ApproveOrder.Name, saga.OrderRef{OrderID: "o-404"}, fault.TypeOf(fault.ErrNotFound)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,7 +118,7 @@ func TestServerErrorsAndOutagesStayRetryable(t *testing.T) {
 		activity string
 		input    any
 	}{
-		{"503", saga.ReserveStock.Name, saga.ReserveStockInput{OrderID: "o-1", Items: []saga.Item{{SKU: "SKU-1", Quantity: 1}}}},
+		{"503", saga.ReserveStock.Name, saga.ReserveStockInput{OrderID: "o-1", Items: []input.Item{{SKU: "SKU-1", Quantity: 1}}}},
 		{"connection refused", saga.CancelOrder.Name, saga.CancelOrderInput{OrderID: "o-1", Reason: "x"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,8 +17,10 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/platform/money"
 	"github.com/sagaforge/saga/internal/platform/web"
+	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/inventory"
 	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/internal/services/order"
@@ -35,7 +37,7 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[orderapi.Status]():     {string(orderapi.StatusPending), string(orderapi.StatusApproved), string(orderapi.StatusCancelled)},
 	reflect.TypeFor[inventoryapi.Status](): {string(inventoryapi.Reserved), string(inventoryapi.Rejected), string(inventoryapi.Released), string(inventoryapi.Voided), string(inventoryapi.Shipped)},
 	reflect.TypeFor[paymentapi.Status]():   {string(paymentapi.Captured), string(paymentapi.Declined), string(paymentapi.Refunded), string(paymentapi.Voided)},
-	reflect.TypeFor[events.Mode]():         {string(events.Orchestration), string(events.Choreography)},
+	reflect.TypeFor[saga.Mode]():           {string(saga.Orchestration), string(saga.Choreography)},
 }
 
 // schemaOf is the JSON Schema of t's JSON encoding. A struct that named
@@ -98,7 +100,7 @@ func inline(reflect.Type) (string, bool) { return "", false }
 
 // eventData is the Go type of each event type's data.
 func eventData(t events.Type) reflect.Type {
-	d, ok := events.Data(t)
+	d, ok := t.NewData()
 	if !ok {
 		panic(fmt.Sprintf("no data type for %s", t))
 	}
@@ -275,7 +277,7 @@ func asyncAPI() map[string]any {
 		name := strings.ReplaceAll(topic, ".", "_")
 		refs := map[string]any{}
 		for _, t := range events.Types {
-			if events.TopicOf(t) != topic {
+			if t.Topic() != topic {
 				continue
 			}
 			refs[string(t)] = map[string]any{"$ref": "#/components/messages/" + string(t)}
@@ -297,7 +299,7 @@ func asyncAPI() map[string]any {
 			"name": t.Wire(), "title": string(t), "contentType": "application/cloudevents+json",
 			"summary": "A CloudEvent in structured mode; its data follows the JSON Schema in dataschema.",
 			"headers": map[string]any{"type": "object", "properties": map[string]any{
-				"content-type": map[string]any{"type": "string", "const": events.ContentType},
+				"content-type": map[string]any{"type": "string", "const": kafkaio.ContentType},
 				"traceparent":  map[string]any{"type": "string", "description": "W3C trace context of the change that published it"}}},
 			"payload": map[string]any{"type": "object", "required": []string{"specversion", "id", "type", "source", "subject", "time", "datacontenttype", "dataschema", "sagamode", "data"},
 				"properties": map[string]any{
@@ -305,7 +307,7 @@ func asyncAPI() map[string]any {
 					"type": map[string]any{"const": t.Wire()}, "source": map[string]any{"type": "string"},
 					"subject": map[string]any{"type": "string", "description": "the order ID, also the Kafka key"},
 					"time":    map[string]any{"type": "string", "format": "date-time"}, "datacontenttype": map[string]any{"const": "application/json"},
-					"dataschema": map[string]any{"const": t.Schema()}, "sagamode": schemaOf(reflect.TypeFor[events.Mode](), inline),
+					"dataschema": map[string]any{"const": t.Schema()}, "sagamode": schemaOf(reflect.TypeFor[saga.Mode](), inline),
 					"data": map[string]any{"$ref": "./events/" + t.Wire() + ".json"}}},
 			"bindings": map[string]any{"kafka": map[string]any{"key": map[string]any{"type": "string", "description": "the order ID"}, "bindingVersion": "0.5.0"}},
 		}
@@ -404,7 +406,7 @@ const generated = "# Generated from the code by contracts/contracts_test.go: go 
 func TestEventSchemasAreTheCodes(t *testing.T) {
 	want := map[string]bool{}
 	for _, typ := range events.Types {
-		if _, ok := events.Data(typ); !ok {
+		if _, ok := typ.NewData(); !ok {
 			t.Fatalf("%s: events.Data knows no data type for it", typ)
 		}
 		b, err := json.MarshalIndent(eventSchema(typ), "", "  ")

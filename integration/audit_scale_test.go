@@ -10,9 +10,9 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/platform/database"
 	"github.com/sagaforge/saga/internal/platform/money"
+	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/inventory"
 	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/internal/services/order"
@@ -89,7 +89,7 @@ func fill(t *testing.T, orderDB, invDB, payDB *gorm.DB, n int) {
 			} else {
 				approved++
 			}
-			os = append(os, order.Order{ID: id, CustomerID: "alice", Status: st, Mode: events.Orchestration, Total: 4990,
+			os = append(os, order.Order{ID: id, CustomerID: "alice", Status: st, Mode: saga.Orchestration, Total: 4990,
 				Lines: []order.Line{{OrderID: id, SKU: "SKU-1", Quantity: 1, UnitPrice: 4990}}, CreatedAt: now, UpdatedAt: now})
 			rs = append(rs, inventory.Reservation{OrderID: id, Status: rst, Lines: []inventory.ReservationLine{{OrderID: id, SKU: "SKU-1", Quantity: 1}}, CreatedAt: now, UpdatedAt: now})
 			ps = append(ps, payment.Payment{OrderID: id, CustomerID: "alice", Amount: 4990, Status: pst, CreatedAt: now, UpdatedAt: now})

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sagaforge/saga/internal/saga"
-
+	"github.com/sagaforge/saga/internal/messaging/chain"
 	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/money"
+	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/order/orderapi"
 	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
 	"github.com/sagaforge/saga/lab/stack"
@@ -44,7 +44,7 @@ func TestChoreographedPurchasesReachEveryOutcome(t *testing.T) {
 				t.Fatalf("report %+v", rep)
 			}
 			for _, e := range waitForEvents(t, s, rep.OrderID, tc.events) {
-				if e.SagaMode != events.Choreography {
+				if e.SagaMode != saga.Choreography {
 					t.Fatalf("%s published with sagamode %q", e.Type, e.SagaMode)
 				}
 			}
@@ -211,6 +211,6 @@ func TestBothModesEndInIdenticalDatabaseStates(t *testing.T) {
 func waitSettledEvents(t *testing.T, s *stack.Stack, orderID string) {
 	t.Helper()
 	stacktest.WaitFor(t, 20*time.Second, "the final event of "+orderID, func() bool {
-		return events.Summarize(eventsOf(t, s, orderID)).Finished
+		return chain.Summarize(eventsOf(t, s, orderID)).Finished
 	})
 }

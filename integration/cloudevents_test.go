@@ -13,6 +13,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 )
 
 // kafkaMessage reads a Kafka message as the CloudEvents Kafka binding
@@ -62,7 +63,7 @@ func TestCloudEventsSDKReadsThePublishedEvents(t *testing.T) {
 	defer cancel()
 	var got []string
 	for _, topic := range []string{events.TopicOrder, events.TopicInventory, events.TopicPayment} {
-		msgs, err := events.ReadTopic(ctx, []string{s.BrokerAddr()}, topic)
+		msgs, err := kafkaio.ReadTopic(ctx, []string{s.BrokerAddr()}, topic)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +79,7 @@ func TestCloudEventsSDKReadsThePublishedEvents(t *testing.T) {
 				t.Errorf("%s: not a valid CloudEvent: %v", ev.Type(), err)
 			}
 			if !strings.HasPrefix(ev.Type(), "io.sagaforge.") || !strings.HasSuffix(ev.Type(), ".v1") ||
-				ev.DataSchema() != events.SchemaBase+ev.Type()+".json" || ev.Subject() != rep.OrderID ||
+				ev.DataSchema() != "https://raw.githubusercontent.com/sagaforge/saga/main/contracts/events/"+ev.Type()+".json" || ev.Subject() != rep.OrderID ||
 				ev.Extensions()["sagamode"] != "choreography" || ev.DataContentType() != "application/json" {
 				t.Errorf("%s: attributes %s", ev.Type(), ev.String())
 			}

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/sagaforge/saga/activities"
+	"github.com/sagaforge/saga/internal/messaging/chain"
 	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/web"
@@ -107,7 +108,7 @@ func TestDocsShowEveryFailureMeaning(t *testing.T) {
 // Every row must be there as the code has it.
 func TestDocsShowTheChain(t *testing.T) {
 	doc := readDoc(t, "../docs/failures.md")
-	for _, r := range events.Chain {
+	for _, r := range chain.Reactions {
 		emits := make([]string, len(r.Emits))
 		for i, e := range r.Emits {
 			emits[i] = string(e)
@@ -210,7 +211,7 @@ func TestRecipes(t *testing.T) {
 		}
 	}
 	// 1, 2: the row is well formed and its activities are implemented.
-	if err := events.CheckSaga(); err != nil {
+	if err := chain.Check(); err != nil {
 		t.Error(err)
 	}
 	if _, err := saga.Implementations(activities.New(endpoints.Clients{})); err != nil {
@@ -249,13 +250,13 @@ func TestRecipes(t *testing.T) {
 	// and row in docs/events.md.
 	eventsDoc := readDoc(t, "../docs/events.md")
 	for _, typ := range events.Types {
-		if _, ok := events.Data(typ); !ok || typ.Wire() == string(typ) {
+		if _, ok := typ.NewData(); !ok || typ.Wire() == string(typ) {
 			t.Errorf("%s has no registry row", typ)
 		}
 		if _, err := os.Stat("../contracts/events/" + typ.Wire() + ".json"); err != nil {
 			t.Errorf("%s has no JSON Schema: %v", typ, err)
 		}
-		if events.TopicOf(typ) == "" {
+		if typ.Topic() == "" {
 			t.Errorf("%s: no step of the saga publishes it, so it has no topic", typ)
 		}
 		if !strings.Contains(eventsDoc, "| `"+string(typ)+"` |") {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/platform/input"
+	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/order/orderapi"
 	"github.com/sagaforge/saga/lab/stack"
 	"github.com/sagaforge/saga/lab/stack/stacktest"
@@ -73,7 +75,7 @@ func TestOrchestratedPurchasesPublishExactlyTheirEvents(t *testing.T) {
 	} {
 		evs := waitForEvents(t, s, tc.orderID, tc.want)
 		for _, e := range evs {
-			if e.Subject != tc.orderID || e.SagaMode != events.Orchestration || e.Topic() != topicOf(e.Type) {
+			if e.Subject != tc.orderID || e.SagaMode != saga.Orchestration || e.Topic() != topicOf(e.Type) {
 				t.Fatalf("event %s of %s: subject %q, mode %q, source %q", e.Type, tc.orderID, e.Subject, e.SagaMode, e.Source)
 			}
 		}
@@ -105,7 +107,7 @@ func TestEventCommittedBeforeACrashIsPublishedAfterRestart(t *testing.T) {
 	// The order commits (and its event with it) while nothing can publish...
 	orders := orderapi.NewClient(s.OrderURL(), nil, "")
 	if _, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: "crash-1", CustomerID: "alice",
-		Items: []orderapi.Item{{SKU: "SKU-1", Quantity: 1}}}); err != nil {
+		Items: []input.Item{{SKU: "SKU-1", Quantity: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	// ...and the service dies before its relay gets the chance.

@@ -10,6 +10,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/internal/services/order/orderapi"
@@ -166,9 +167,9 @@ func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
 	payload, _ := json.Marshal(evs[1])
 	dl := events.DeadLetter{Consumer: "payment.on-inventory", Topic: events.TopicInventory, Key: "c-dead",
 		Reason: "failed 40 times in 1m0s: database is locked", Attempts: 40, FailedAt: time.Now().UTC(), Payload: string(payload)}
-	e := events.New(events.SourceConsumers+dl.Consumer, events.EventDeadLettered, "c-dead", events.Choreography, dl, dl.FailedAt)
+	e := events.New(events.Source("consumers/"+dl.Consumer), events.EventDeadLettered, "c-dead", saga.Choreography, dl, dl.FailedAt)
 	value, _ := json.Marshal(e)
-	w := events.NewWriter([]string{s.BrokerAddr()})
+	w := kafkaio.NewWriter([]string{s.BrokerAddr()})
 	defer w.Close()
 	if err := w.WriteMessages(ctx, kafka.Message{Topic: events.TopicDeadLetter, Key: []byte("c-dead"), Value: value}); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/money"
 	"github.com/sagaforge/saga/internal/platform/temporalx"
 	"github.com/sagaforge/saga/internal/saga"
@@ -201,7 +202,7 @@ func TestAuditPassesAfterSagasAndCatchesABypass(t *testing.T) {
 	// An order approved behind the sagas' back holds neither stock nor money.
 	orders := orderapi.NewClient(s.OrderURL(), nil, "")
 	ctx := context.Background()
-	if _, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: "bypass", CustomerID: "alice", Items: []orderapi.Item{{SKU: "SKU-1", Quantity: 1}}}); err != nil {
+	if _, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: "bypass", CustomerID: "alice", Items: []input.Item{{SKU: "SKU-1", Quantity: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := orders.Approve(ctx, "bypass"); err != nil {

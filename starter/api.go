@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/web"
+	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/order/orderapi"
 	"github.com/sagaforge/saga/workers/purchases"
 )
@@ -41,7 +41,7 @@ func onPurchase(ctx context.Context, env *Env, orderID string, op func(purchases
 	if env.API == "" {
 		orders := env.Services.Clients(nil).Orders
 		o, err := retry(ctx, func() (orderapi.OrderResponse, error) { return orders.Get(ctx, orderID) })
-		withTemporal = err != nil || o.Mode != events.Choreography
+		withTemporal = err != nil || o.Mode != saga.Choreography
 	}
 	api, done, err := env.purchaseAPI(ctx, withTemporal)
 	if err != nil {

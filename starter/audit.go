@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/keyset"
 	"github.com/sagaforge/saga/internal/platform/money"
 	"github.com/sagaforge/saga/internal/platform/web"
@@ -276,7 +277,7 @@ func audit(s snapshot, now time.Time, settle time.Duration) []Check {
 	return checks
 }
 
-func sameLines(lines []orderapi.LineResponse, items []inventoryapi.Item) bool {
+func sameLines(lines []orderapi.LineResponse, items []input.Item) bool {
 	if len(lines) != len(items) {
 		return false
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/internal/services/order/orderapi"
 	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
@@ -18,8 +19,8 @@ func consistent(now time.Time) snapshot {
 			{OrderID: "b", CustomerID: "bob", Status: orderapi.StatusCancelled, TotalCents: 19900, Lines: []orderapi.LineResponse{{SKU: "SKU-2", Quantity: 1}}, UpdatedAt: now},
 		},
 		reservations: map[string]inventoryapi.ReservationResponse{
-			"a": {OrderID: "a", Status: inventoryapi.Shipped, Items: []inventoryapi.Item{{SKU: "SKU-1", Quantity: 2}}},
-			"b": {OrderID: "b", Status: inventoryapi.Released, Items: []inventoryapi.Item{{SKU: "SKU-2", Quantity: 1}}},
+			"a": {OrderID: "a", Status: inventoryapi.Shipped, Items: []input.Item{{SKU: "SKU-1", Quantity: 2}}},
+			"b": {OrderID: "b", Status: inventoryapi.Released, Items: []input.Item{{SKU: "SKU-2", Quantity: 1}}},
 		},
 		stock: []inventoryapi.StockResponse{{SKU: "SKU-1", Available: 998, Shipped: 2, Initial: 1000}, {SKU: "SKU-2", Available: 100, Initial: 100}},
 		payments: map[string]paymentapi.PaymentResponse{

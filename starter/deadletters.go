@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 )
 
 // DeadLetterRow is one dead letter as "deadletters" prints it.
@@ -47,16 +48,20 @@ func newDeadlettersCmd(env *Env) *cobra.Command {
 		brokerList := env.Services.BrokerList()
 		readCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		msgs, err := events.ReadTopic(readCtx, brokerList, events.TopicDeadLetter)
+		msgs, err := kafkaio.ReadTopic(readCtx, brokerList, events.TopicDeadLetter)
 		if err != nil {
 			return fmt.Errorf("cannot read %s from Kafka at %s: %w", events.TopicDeadLetter, env.Services.Brokers, err)
 		}
 		rows := make([]DeadLetterRow, 0, len(msgs))
 		var found *events.DeadLetter
 		for _, m := range msgs {
-			e, dl, err := events.DecodeDeadLetter(m.Value)
+			e, err := events.Decode(m.Value)
 			if err != nil {
 				continue // not ours to explain
+			}
+			dl, err := e.DeadLetter()
+			if err != nil {
+				continue
 			}
 			row := DeadLetterRow{ID: fmt.Sprintf("%d:%d", m.Partition, m.Offset), OrderID: e.Subject, Consumer: dl.Consumer, Topic: dl.Topic,
 				Attempts: dl.Attempts, FailedAt: dl.FailedAt, Reason: dl.Reason}
@@ -72,9 +77,9 @@ func newDeadlettersCmd(env *Env) *cobra.Command {
 			if found == nil {
 				return usagef("no dead letter %s on %s", *replay, events.TopicDeadLetter)
 			}
-			w := events.NewWriter(brokerList)
+			w := kafkaio.NewWriter(brokerList)
 			defer w.Close()
-			if err := w.WriteMessages(ctx, kafka.Message{Topic: found.Topic, Key: []byte(found.Key), Value: []byte(found.Payload), Headers: events.MessageHeaders()}); err != nil {
+			if err := w.WriteMessages(ctx, kafka.Message{Topic: found.Topic, Key: []byte(found.Key), Value: []byte(found.Payload), Headers: kafkaio.MessageHeaders()}); err != nil {
 				return fmt.Errorf("cannot send the event back to %s: %w", found.Topic, err)
 			}
 			fmt.Fprintf(env.Stdout, "sent dead letter %s back to %s for %s to try again\n", *replay, found.Topic, found.Consumer)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/platform/input"
 )
 
@@ -37,12 +38,12 @@ func newEventsCmd(env *Env) *cobra.Command {
 		topics := []string{events.TopicOrder, events.TopicInventory, events.TopicPayment}
 
 		probe, cancel := context.WithTimeout(ctx, 5*time.Second)
-		ends, err := events.Ends(probe, brokerList, topics)
+		ends, err := kafkaio.Ends(probe, brokerList, topics)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("cannot reach Kafka at %s: %w", env.Services.Brokers, err)
 		}
-		progress := events.NewProgress(ends)
+		progress := kafkaio.NewProgress(ends)
 		if !*follow && progress.Done() {
 			if machine(format) {
 				return writeList[events.Envelope](env.Stdout, format, nil)
@@ -54,15 +55,15 @@ func newEventsCmd(env *Env) *cobra.Command {
 		if groupID == "" {
 			groupID, commit = "starter-events-"+events.NewID(), false
 		}
-		reader := events.NewGroupReader(brokerList, groupID, topics, 0)
+		reader := kafkaio.NewGroupReader(brokerList, groupID, topics, 0)
 		defer reader.Close()
 
-		seen := events.NewDedupe(100_000)
+		seen := kafkaio.NewDedupe(100_000)
 		var timeline []events.Envelope
 		for !(!*follow && progress.Done()) {
 			m, err := reader.FetchMessage(ctx)
 			if err != nil {
-				if events.IsEnd(err) {
+				if kafkaio.IsEnd(err) {
 					break
 				}
 				return fmt.Errorf("read events: %w", err)
@@ -80,7 +81,7 @@ func newEventsCmd(env *Env) *cobra.Command {
 				}
 			}
 			if commit {
-				if err := reader.CommitMessages(ctx, m); err != nil && !events.IsEnd(err) {
+				if err := reader.CommitMessages(ctx, m); err != nil && !kafkaio.IsEnd(err) {
 					return fmt.Errorf("commit offset: %w", err)
 				}
 			}
@@ -100,7 +101,7 @@ func printEvent(w io.Writer, e events.Envelope, format string) {
 		_ = WriteJSON(w, e)
 		return
 	}
-	fmt.Fprintf(w, "%s  %-22s  %-9s  %-15s  %s\n", e.Time.Local().Format("15:04:05.000"), e.Subject, events.Service(e), e.Type, events.Describe(e))
+	fmt.Fprintf(w, "%s  %-22s  %-9s  %-15s  %s\n", e.Time.Local().Format("15:04:05.000"), e.Subject, e.Service(), e.Type, e.Describe())
 }
 
 // printTimeline prints each order's events in the order they happened,
@@ -132,7 +133,7 @@ func printTimeline(w io.Writer, all []events.Envelope, format string) error {
 		}
 		fmt.Fprintf(w, "%s  (%s, %d events)\n", id, evs[0].SagaMode, len(evs))
 		for _, e := range evs {
-			fmt.Fprintf(w, "  %s  %-9s  %-15s  %s\n", e.Time.Local().Format("15:04:05.000"), events.Service(e), e.Type, events.Describe(e))
+			fmt.Fprintf(w, "  %s  %-9s  %-15s  %s\n", e.Time.Local().Format("15:04:05.000"), e.Service(), e.Type, e.Describe())
 		}
 	}
 	return nil

@@ -12,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/platform/input"
+	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/starter"
 )
 
@@ -23,11 +25,11 @@ func TestEventsTimelineDropsRedeliveredEvents(t *testing.T) {
 	defer c.Close()
 	addr := c.ListenAddrs()[0]
 	now := time.Now()
-	created := events.New(events.SourceOrder, events.OrderCreated, "o-1", events.Orchestration,
-		events.OrderCreatedData{OrderID: "o-1", CustomerID: "alice", Items: []events.Line{{SKU: "SKU-1", Quantity: 2}}, TotalCents: 9980}, now)
-	reserved := events.New(events.SourceInventory, events.StockReserved, "o-1", events.Orchestration,
-		events.StockReservedData{OrderID: "o-1", Items: []events.Line{{SKU: "SKU-1", Quantity: 2}}}, now.Add(time.Millisecond))
-	other := events.New(events.SourceOrder, events.OrderCreated, "o-2", events.Orchestration,
+	created := events.New(events.Source("order"), events.OrderCreated, "o-1", saga.Orchestration,
+		events.OrderCreatedData{OrderID: "o-1", CustomerID: "alice", Items: []input.Item{{SKU: "SKU-1", Quantity: 2}}, TotalCents: 9980}, now)
+	reserved := events.New(events.Source("inventory"), events.StockReserved, "o-1", saga.Orchestration,
+		events.StockReservedData{OrderID: "o-1", Items: []input.Item{{SKU: "SKU-1", Quantity: 2}}}, now.Add(time.Millisecond))
+	other := events.New(events.Source("order"), events.OrderCreated, "o-2", saga.Orchestration,
 		events.OrderCreatedData{OrderID: "o-2", CustomerID: "bob"}, now.Add(2*time.Millisecond))
 	var msgs []kafka.Message
 	// created is delivered twice, as after a relay that crashed between

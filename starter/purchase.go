@@ -7,10 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/spf13/cobra"
 
 	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/telemetry"
@@ -20,7 +19,7 @@ import (
 )
 
 // itemFlags collects repeated --item SKU:QTY flags.
-type itemFlags []saga.Item
+type itemFlags []input.Item
 
 func (f *itemFlags) String() string {
 	if len(*f) == 0 {
@@ -42,7 +41,7 @@ func (f *itemFlags) Set(v string) error {
 	if err != nil || qty <= 0 || qty > 10_000 {
 		return fmt.Errorf("quantity of %s must be a whole number from 1 to 10000, got %q", sku, qtyText)
 	}
-	*f = append(*f, saga.Item{SKU: sku, Quantity: qty})
+	*f = append(*f, input.Item{SKU: sku, Quantity: qty})
 	return nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/money"
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/workflows"
@@ -33,8 +34,8 @@ type shop struct {
 	orders   map[string]string // order ID -> PENDING/APPROVED/CANCELLED
 	reasons  map[string]string
 	stock    map[string]int
-	reserved map[string][]saga.Item
-	shipped  map[string][]saga.Item
+	reserved map[string][]input.Item
+	shipped  map[string][]input.Item
 	balance  map[string]money.Cents
 	charged  map[string]money.Cents
 	prices   map[string]money.Cents
@@ -55,8 +56,8 @@ func newShop() *shop {
 	return &shop{
 		orders: map[string]string{}, reasons: map[string]string{},
 		stock:             map[string]int{"SKU-1": 1000, "SKU-2": 100, "SKU-OUT": 0},
-		reserved:          map[string][]saga.Item{},
-		shipped:           map[string][]saga.Item{},
+		reserved:          map[string][]input.Item{},
+		shipped:           map[string][]input.Item{},
 		balance:           map[string]money.Cents{"alice": 1_000_000, "bob": 5_000},
 		charged:           map[string]money.Cents{},
 		prices:            map[string]money.Cents{"SKU-1": 4990, "SKU-2": 19900, "SKU-OUT": 1000},
@@ -316,11 +317,11 @@ func run(t *testing.T, s *shop, in saga.Input) saga.Result {
 	return res
 }
 
-func alice(items ...saga.Item) saga.Input {
+func alice(items ...input.Item) saga.Input {
 	return saga.Input{OrderID: "o-1", CustomerID: "alice", Items: items}
 }
 
-func item(sku string, qty int) saga.Item { return saga.Item{SKU: sku, Quantity: qty} }
+func item(sku string, qty int) input.Item { return input.Item{SKU: sku, Quantity: qty} }
 
 func wantCalls(t *testing.T, s *shop, want ...string) {
 	t.Helper()
@@ -361,7 +362,7 @@ func TestOutOfStockCancelsOrderAndRunsNothingElse(t *testing.T) {
 
 func TestDeclinedReleasesStockAndCancelsOrder(t *testing.T) {
 	s := newShop()
-	in := saga.Input{OrderID: "o-bob", CustomerID: "bob", Items: []saga.Item{item("SKU-2", 1)}}
+	in := saga.Input{OrderID: "o-bob", CustomerID: "bob", Items: []input.Item{item("SKU-2", 1)}}
 	res := run(t, s, in)
 	if res.Status != saga.StatusCancelled || !strings.Contains(res.Reason, "insufficient funds") {
 		t.Fatalf("result %+v, want CANCELLED for insufficient funds", res)
@@ -433,7 +434,7 @@ func TestStepThatTimesOutAfterDoingItsWorkIsCompensated(t *testing.T) {
 func TestCompensationRetriesTransientErrors(t *testing.T) {
 	s := newShop()
 	s.transientFailures[saga.ReleaseStock.Name] = 3
-	in := saga.Input{OrderID: "o-bob", CustomerID: "bob", Items: []saga.Item{item("SKU-2", 1)}}
+	in := saga.Input{OrderID: "o-bob", CustomerID: "bob", Items: []input.Item{item("SKU-2", 1)}}
 	res := run(t, s, in)
 	if res.Status != saga.StatusCancelled || s.stock["SKU-2"] != 100 {
 		t.Fatalf("result %+v, SKU-2 %d; want CANCELLED with stock back", res, s.stock["SKU-2"])
@@ -446,7 +447,7 @@ func TestCompensationRetriesTransientErrors(t *testing.T) {
 func TestCompensationThatCannotBeDoneFailsTheWorkflowPlainly(t *testing.T) {
 	s := newShop()
 	s.refuse[saga.ReleaseStock.Name] = refusal(fault.TypeOf(fault.ErrNotFound), "reservation store lost")
-	in := saga.Input{OrderID: "o-bob", CustomerID: "bob", Items: []saga.Item{item("SKU-2", 1)}}
+	in := saga.Input{OrderID: "o-bob", CustomerID: "bob", Items: []input.Item{item("SKU-2", 1)}}
 	_, err := execute(t, s, in)
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || appErr.Type() != saga.ErrTypeCompensationFailed {
@@ -578,7 +579,7 @@ func TestAbortAfterALostApprovalGoesForward(t *testing.T) {
 	}
 	s := newShop()
 	s.orders["o-1"], s.charged["o-1"], s.balance["alice"] = "APPROVED", 4990, 1_000_000-4990
-	s.reserved["o-1"], s.stock["SKU-1"] = []saga.Item{item("SKU-1", 1)}, 999
+	s.reserved["o-1"], s.stock["SKU-1"] = []input.Item{item("SKU-1", 1)}, 999
 	s.transientFailures[saga.ReserveStock.Name] = 1000
 	res := run(t, s, alice(item("SKU-1", 1)))
 	if res.Status != saga.StatusApproved || len(res.Compensations) != 0 || len(res.Steps) != 5 || len(s.shipped["o-1"]) != 1 {
@@ -596,7 +597,7 @@ func TestCancelUndoesStepsALostTaskMayHaveDone(t *testing.T) {
 		t.Skip("regular activities are recorded when scheduled")
 	}
 	s := newShop()
-	s.reserved["o-1"] = []saga.Item{item("SKU-1", 1)} // done by the lost task
+	s.reserved["o-1"] = []input.Item{item("SKU-1", 1)} // done by the lost task
 	s.stock["SKU-1"] = 999
 	s.cancelWorkflowOn = saga.CreateOrder.Name
 	s.hangAfterWork[saga.CreateOrder.Name] = 1

@@ -25,6 +25,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/services/order/orderapi"
 	"github.com/sagaforge/saga/lab/chaos"
 	"github.com/sagaforge/saga/lab/scrape"
@@ -344,7 +345,7 @@ func checkEventOrder(t *testing.T, s *stack.Stack) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, topic := range []string{events.TopicOrder, events.TopicInventory, events.TopicPayment} {
-		msgs, err := events.ReadTopic(ctx, []string{s.BrokerAddr()}, topic)
+		msgs, err := kafkaio.ReadTopic(ctx, []string{s.BrokerAddr()}, topic)
 		if err != nil {
 			t.Fatal(err)
 		}

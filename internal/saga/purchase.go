@@ -128,14 +128,11 @@ func (p *Progress) Undone(compensation string) {
 	p.Compensations = append(p.Compensations, compensation)
 }
 
-// Item is one SKU and quantity of a purchase.
-type Item = input.Item
-
 // Input starts a purchase saga.
 type Input struct {
-	OrderID    string `json:"order_id"`
-	CustomerID string `json:"customer_id"`
-	Items      []Item `json:"items"`
+	OrderID    string       `json:"order_id"`
+	CustomerID string       `json:"customer_id"`
+	Items      []input.Item `json:"items"`
 }
 
 // Status is the outcome of a purchase.
@@ -159,9 +156,9 @@ type Result struct {
 
 // CreateOrderInput is the input of the CreateOrder activity.
 type CreateOrderInput struct {
-	OrderID    string `json:"order_id"`
-	CustomerID string `json:"customer_id"`
-	Items      []Item `json:"items"`
+	OrderID    string       `json:"order_id"`
+	CustomerID string       `json:"customer_id"`
+	Items      []input.Item `json:"items"`
 }
 
 // CreateOrderOutput is what CreateOrder learns from the order service.
@@ -177,8 +174,8 @@ type CancelOrderInput struct {
 
 // ReserveStockInput is the input of the ReserveStock activity.
 type ReserveStockInput struct {
-	OrderID string `json:"order_id"`
-	Items   []Item `json:"items"`
+	OrderID string       `json:"order_id"`
+	Items   []input.Item `json:"items"`
 }
 
 // ChargePaymentInput is the input of the ChargePayment activity.

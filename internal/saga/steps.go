@@ -3,9 +3,9 @@ package saga
 import (
 	"errors"
 	"fmt"
-	"github.com/sagaforge/saga/internal/platform/input"
 	"slices"
 
+	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/money"
 )
 
@@ -97,7 +97,7 @@ var (
 func ref(f Facts) OrderRef { return OrderRef{OrderID: f.OrderID} }
 
 // Purchase is the purchase saga, whole: the workflow runs its steps, the
-// services' consumers are wired from it (events.Chain), and the fault plan,
+// services' consumers are wired from it (chain.Reactions), and the fault plan,
 // the failure matrix, the metrics and the docs read their steps from it.
 // docs/architecture.md says how to add a step.
 var Purchase = Definition{Steps: []Step{

@@ -50,12 +50,12 @@ type Result struct {
 // Mix is the purchase with sequence number i: 90% approved (alice buys a
 // keyboard), 5% declined (bob's monitor), 5% out of stock.
 func Mix(i int) saga.Input {
-	in := saga.Input{OrderID: input.NewOrderID(), CustomerID: "alice", Items: []saga.Item{{SKU: "SKU-1", Quantity: 1}}}
+	in := saga.Input{OrderID: input.NewOrderID(), CustomerID: "alice", Items: []input.Item{{SKU: "SKU-1", Quantity: 1}}}
 	switch i % 20 {
 	case 7:
-		in.CustomerID, in.Items = "bob", []saga.Item{{SKU: "SKU-2", Quantity: 1}}
+		in.CustomerID, in.Items = "bob", []input.Item{{SKU: "SKU-2", Quantity: 1}}
 	case 13:
-		in.Items = []saga.Item{{SKU: "SKU-OUT", Quantity: 1}}
+		in.Items = []input.Item{{SKU: "SKU-OUT", Quantity: 1}}
 	}
 	return in
 }

@@ -11,12 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/spf13/cobra"
-
-	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/platform/web"
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/order/orderapi"
@@ -162,7 +160,7 @@ func orchestrated(c client.Client) Purchaser {
 // purchaseChoreographedStatus creates a choreography order and waits for the
 // services to settle it.
 func purchaseChoreographedStatus(ctx context.Context, orders orderapi.Client, in saga.Input) (string, error) {
-	if _, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items, Mode: events.Choreography}); err != nil {
+	if _, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items, Mode: saga.Choreography}); err != nil {
 		return "", err
 	}
 	for {

@@ -9,9 +9,8 @@ import (
 
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/web"
-	"github.com/sagaforge/saga/lab/faults"
-
 	"github.com/sagaforge/saga/internal/platform/web/webtest"
+	"github.com/sagaforge/saga/lab/faults"
 )
 
 func TestParseFaultsRefusesNonsense(t *testing.T) {

@@ -10,11 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sagaforge/saga/internal/saga"
-	"github.com/sagaforge/saga/lab/bench"
-
 	"github.com/sagaforge/saga/internal/platform/process"
 	"github.com/sagaforge/saga/internal/platform/telemetry"
+	"github.com/sagaforge/saga/internal/saga"
+	"github.com/sagaforge/saga/lab/bench"
 	"github.com/sagaforge/saga/starter"
 )
 

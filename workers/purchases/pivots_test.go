@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/money"
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/workflows"
@@ -48,7 +49,7 @@ func runSaga(t *testing.T, pivots *Pivots, declined bool) (Report, *pivotWatch) 
 	}
 	w, stop := pivots.watch("ord-1")
 	t.Cleanup(stop)
-	env.ExecuteWorkflow(saga.WorkflowType, saga.Input{OrderID: "ord-1", CustomerID: "alice", Items: []saga.Item{{SKU: "SKU-1", Quantity: 2}}})
+	env.ExecuteWorkflow(saga.WorkflowType, saga.Input{OrderID: "ord-1", CustomerID: "alice", Items: []input.Item{{SKU: "SKU-1", Quantity: 2}}})
 	var res saga.Result
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatalf("saga: %v", err)

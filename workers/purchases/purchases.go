@@ -19,7 +19,8 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/chain"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/money"
@@ -86,7 +87,7 @@ type Service struct {
 // Request is a purchase to start.
 type Request struct {
 	saga.Input
-	Mode events.Mode `json:"mode,omitempty"` // orchestration when empty
+	Mode saga.Mode `json:"mode,omitempty"` // orchestration when empty
 }
 
 // Purchase starts the purchase, or attaches to the one its order ID
@@ -96,7 +97,7 @@ type Request struct {
 // fault.ErrIdempotencyConflict; bad input fault.ErrInvalid.
 func (s *Service) Purchase(ctx context.Context, req Request, wait time.Duration) (Report, error) {
 	if req.Mode == "" {
-		req.Mode = events.Orchestration
+		req.Mode = saga.Orchestration
 	}
 	// An ID made here is 64 random bits: no order holds it yet, so there is
 	// no other mode's purchase to ask the order service about.
@@ -104,7 +105,7 @@ func (s *Service) Purchase(ctx context.Context, req Request, wait time.Duration)
 	if fresh {
 		req.OrderID = input.NewOrderID()
 	}
-	if req.Mode != events.Orchestration && req.Mode != events.Choreography {
+	if req.Mode != saga.Orchestration && req.Mode != saga.Choreography {
 		return Report{}, fmt.Errorf("%w: mode must be orchestration or choreography, got %q", fault.ErrInvalid, req.Mode)
 	}
 	if err := req.Input.Validate(); err != nil {
@@ -119,7 +120,7 @@ func (s *Service) Purchase(ctx context.Context, req Request, wait time.Duration)
 			return Report{}, fmt.Errorf("%w: order %s exists as a %s purchase", fault.ErrIdempotencyConflict, req.OrderID, o.Mode)
 		}
 	}
-	if req.Mode == events.Choreography {
+	if req.Mode == saga.Choreography {
 		o, rep, err := s.startChoreographed(ctx, req.Input)
 		if err != nil || rep.Settled() || wait <= 0 {
 			return rep, err
@@ -171,7 +172,7 @@ func (s *Service) follow(ctx context.Context, rep Report, run client.WorkflowRun
 }
 
 func (s *Service) running(workflowID, runID, orderID string) Report {
-	return Report{OrderID: orderID, Mode: string(events.Orchestration), WorkflowID: workflowID, RunID: runID,
+	return Report{OrderID: orderID, Mode: string(saga.Orchestration), WorkflowID: workflowID, RunID: runID,
 		UIURL: s.Links.WorkflowURL(workflowID, runID), Status: saga.SagaRunning, Progress: saga.Begun()}
 }
 
@@ -247,17 +248,17 @@ func Summary(in saga.Input) string {
 // startChoreographed creates the order in choreography mode; from there
 // the services carry the saga by reacting to each other's events.
 func (s *Service) startChoreographed(ctx context.Context, in saga.Input) (orderapi.OrderResponse, Report, error) {
-	o, err := s.Orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items, Mode: events.Choreography})
+	o, err := s.Orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items, Mode: saga.Choreography})
 	if errors.Is(err, fault.ErrCompensated) {
 		// A cancel overtook the create: the order was cancelled before it
 		// existed, and its tombstone refused the create.
-		return o, Report{OrderID: in.OrderID, Mode: string(events.Choreography), Status: saga.SagaCancelled,
+		return o, Report{OrderID: in.OrderID, Mode: string(saga.Choreography), Status: saga.SagaCancelled,
 			Reason: "cancelled before it was created", Progress: saga.Progress{Steps: []string{}, Compensations: []string{saga.Purchase.Steps[0].Undo.Name}}}, nil
 	}
 	if err != nil {
 		return o, Report{}, err
 	}
-	return o, Report{OrderID: in.OrderID, Mode: string(events.Choreography), Status: saga.SagaRunning, Progress: saga.Begun()}, nil
+	return o, Report{OrderID: in.OrderID, Mode: string(saga.Choreography), Status: saga.SagaRunning, Progress: saga.Begun()}, nil
 }
 
 // settleChoreographed waits up to wait for a choreographed order to settle
@@ -284,7 +285,7 @@ func (s *Service) Get(ctx context.Context, orderID string, wait time.Duration) (
 	if orderErr != nil && s.Temporal == nil {
 		return Report{}, orderErr
 	}
-	if known && o.Mode == events.Choreography {
+	if known && o.Mode == saga.Choreography {
 		rep, err := s.settleChoreographed(ctx, o, wait)
 		if err == nil && o.Status == orderapi.StatusApproved {
 			rep, err = ChoreographyStory(ctx, o, s.Brokers)
@@ -359,7 +360,7 @@ func (s *Service) Cancel(ctx context.Context, orderID, why string) (Report, erro
 	if err != nil {
 		return Report{}, err // the mode decides the way: ask again
 	}
-	if known && o.Mode == events.Choreography {
+	if known && o.Mode == saga.Choreography {
 		return s.cancelChoreographed(ctx, o, why)
 	}
 	wid := saga.WorkflowID(orderID)
@@ -482,7 +483,7 @@ func ChoreographyStory(ctx context.Context, o orderapi.OrderResponse, brokers []
 }
 
 func choreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers []string, whole bool) (Report, error) {
-	rep := Report{OrderID: o.OrderID, Mode: string(events.Choreography), Status: saga.SagaStatus(o.Status), Reason: o.Reason,
+	rep := Report{OrderID: o.OrderID, Mode: string(saga.Choreography), Status: saga.SagaStatus(o.Status), Reason: o.Reason,
 		TotalCents: o.TotalCents, Progress: saga.Begun()}
 	switch o.Status {
 	case orderapi.StatusPending:
@@ -500,11 +501,11 @@ func choreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers [
 	deadline, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	for {
-		evs, err := events.ReadOrderSince(deadline, brokers, o.OrderID, o.CreatedAt)
+		evs, err := kafkaio.ReadOrderSince(deadline, brokers, o.OrderID, o.CreatedAt)
 		if err != nil {
 			return Report{}, fmt.Errorf("cannot read events from Kafka at %v: %w", brokers, err)
 		}
-		sum := events.Summarize(evs)
+		sum := chain.Summarize(evs)
 		rep.Progress = sum.Progress
 		if o.Status == orderapi.StatusPending {
 			rep.CurrentStep = waitingFor(sum)
@@ -522,7 +523,7 @@ func choreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers [
 
 // waitingFor says which step a choreographed saga waits for, from the
 // summary of its events.
-func waitingFor(sum events.Saga) string {
+func waitingFor(sum chain.Summary) string {
 	if len(sum.Compensations) > 0 {
 		return fmt.Sprintf("compensating (done: %s)", strings.Join(sum.Compensations, ", "))
 	}

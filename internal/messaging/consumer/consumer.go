@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"reflect"
 	"strings"
 	"time"
 
@@ -21,7 +22,9 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/sagaforge/saga/internal/messaging/chain"
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/messaging/outbox"
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/process"
@@ -61,32 +64,32 @@ type Subscription struct {
 }
 
 // handler finds the handler of e and the class of its reaction.
-func (r *Runner) handler(sub Subscription, e events.Envelope) (Handler, events.Class, bool) {
+func (r *Runner) handler(sub Subscription, e events.Envelope) (Handler, chain.Class, bool) {
 	if h, ok := sub.Fences[e.Type]; ok {
-		return h, events.Fence, true
+		return h, chain.Fence, true
 	}
 	if h, ok := sub.Retriables[e.Type]; ok {
-		return h, events.Retriable, true
+		return h, chain.Retriable, true
 	}
-	if e.SagaMode != events.Choreography {
+	if e.SagaMode != saga.Choreography {
 		return nil, "", false // the orchestrator drives this saga
 	}
 	if h, ok := sub.Compensations[e.Type]; ok {
-		return h, events.Compensation, true
+		return h, chain.Compensation, true
 	}
 	h, ok := sub.Handlers[e.Type]
-	return h, events.Forward, ok
+	return h, chain.Forward, ok
 }
 
 // retryFor is how long a reaction of class c retries a transient failure
 // before its event is dead-lettered: a forward step for the step deadline,
 // an undo or a fence for the compensation deadline, a retriable step with
 // no deadline.
-func (r *Runner) retryFor(c events.Class) time.Duration {
+func (r *Runner) retryFor(c chain.Class) time.Duration {
 	switch c {
-	case events.Forward:
+	case chain.Forward:
 		return r.RetryFor
-	case events.Retriable:
+	case chain.Retriable:
 		return time.Duration(math.MaxInt64)
 	}
 	return r.CompensateFor
@@ -140,7 +143,7 @@ func (r *Runner) Run(ctx context.Context, sub Subscription) error {
 	group := metric.WithAttributes(attribute.String("messaging.consumer.group.name", sub.Name))
 	metrics.retries.Add(ctx, 0, group)
 	metrics.deadLetters.Add(ctx, 0, group)
-	cfg := events.GroupReaderConfig(r.brokers, sub.Name, []string{sub.Topic}, 100*time.Millisecond)
+	cfg := kafkaio.GroupReaderConfig(r.brokers, sub.Name, []string{sub.Topic}, 100*time.Millisecond)
 	// The group's joins, assignments and offsets are what one needs to see
 	// when an event seems not to arrive.
 	cfg.Logger = kafka.LoggerFunc(func(msg string, args ...any) {
@@ -212,7 +215,7 @@ func fetch(ctx context.Context, log *slog.Logger, reader *kafka.Reader, fetched 
 	for {
 		m, err := reader.FetchMessage(ctx)
 		if err != nil {
-			if events.IsEnd(err) || ctx.Err() != nil {
+			if kafkaio.IsEnd(err) || ctx.Err() != nil {
 				return
 			}
 			log.Warn("fetch failed; retrying", "err", err)
@@ -265,7 +268,7 @@ func (r *Runner) handleBatch(ctx context.Context, log *slog.Logger, sub Subscrip
 			elog.DebugContext(hctx, "handled")
 		case errors.Is(h.err, outbox.ErrAlreadyProcessed):
 			elog.InfoContext(hctx, "duplicate delivery ignored")
-		case refused && meaning.Event && class != events.Retriable:
+		case refused && meaning.Event && class != chain.Retriable:
 			elog.InfoContext(hctx, "refused", "reason", h.err)
 		default:
 			span.End() // handled again alone, under a span of its own
@@ -301,7 +304,7 @@ func (r *Runner) handleBatch(ctx context.Context, log *slog.Logger, sub Subscrip
 // the services; it records how far behind the partition's end the consumer
 // is.
 func (r *Runner) startSpan(ctx context.Context, sub Subscription, m kafka.Message, e events.Envelope) (context.Context, trace.Span) {
-	ctx, span := tracer.Start(otel.GetTextMapPropagator().Extract(ctx, events.Headers{Msg: &m}), "process "+string(e.Type),
+	ctx, span := tracer.Start(otel.GetTextMapPropagator().Extract(ctx, kafkaio.Headers{Msg: &m}), "process "+string(e.Type),
 		trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(attribute.String("messaging.system", "kafka"), attribute.String("messaging.operation.type", "process"),
 			attribute.String("messaging.destination.name", m.Topic), attribute.String("messaging.consumer.group.name", sub.Name),
@@ -318,7 +321,7 @@ func (r *Runner) observe(ctx context.Context, sub Subscription, op string, err e
 	meaning, refused := fault.Of(err)
 	if outcome := stepOutcome(err, refused, meaning.Retryable); outcome != "" && op != "" {
 		metrics.steps.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String(saga.MetricStep, op),
-			attribute.String(saga.MetricMode, string(events.Choreography)), attribute.String(saga.MetricOutcome, outcome)))
+			attribute.String(saga.MetricMode, string(saga.Choreography)), attribute.String(saga.MetricOutcome, outcome)))
 	}
 }
 
@@ -355,11 +358,11 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 		case errors.Is(err, outbox.ErrAlreadyProcessed):
 			log.InfoContext(ctx, "duplicate delivery ignored")
 			return
-		case refused && !meaning.Retryable && class == events.Retriable:
+		case refused && !meaning.Retryable && class == chain.Retriable:
 			// A step after the pivot has no refusal in any correct run.
 			span.SetStatus(codes.Error, err.Error())
 			metrics.defects.Add(ctx, 1, metric.WithAttributes(attribute.String(saga.MetricStep, op),
-				attribute.String(saga.MetricMode, string(events.Choreography))))
+				attribute.String(saga.MetricMode, string(saga.Choreography))))
 			r.deadLetter(ctx, log, sub, m, e, "a step after the pivot was refused (a defect): "+err.Error(), attempt)
 			return
 		case refused && meaning.Event:
@@ -405,16 +408,16 @@ func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscript
 	if subject == "" {
 		subject = "unknown"
 	}
-	e := events.New(events.SourceConsumers+sub.Name, events.EventDeadLettered, subject, failed.SagaMode, dl, dl.FailedAt)
+	e := events.New(events.Source("consumers/"+sub.Name), events.EventDeadLettered, subject, failed.SagaMode, dl, dl.FailedAt)
 	value, err := json.Marshal(e)
 	if err != nil {
 		log.Error("dead letter not encoded", "err", err)
 		return
 	}
-	msg := kafka.Message{Topic: events.TopicDeadLetter, Key: m.Key, Value: value, Headers: events.MessageHeaders()}
+	msg := kafka.Message{Topic: events.TopicDeadLetter, Key: m.Key, Value: value, Headers: kafkaio.MessageHeaders()}
 	// The dead letter continues the failed event's trace: the order
 	// service's cancel and the compensations after it join it.
-	otel.GetTextMapPropagator().Inject(ctx, events.Headers{Msg: &msg})
+	otel.GetTextMapPropagator().Inject(ctx, kafkaio.Headers{Msg: &msg})
 	backoff := process.Backoff{First: 200 * time.Millisecond, Max: 2 * time.Second}
 	for {
 		err := r.dlq.WriteMessages(ctx, msg)
@@ -430,10 +433,28 @@ func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscript
 	}
 }
 
-// Decoded is a handler that reads the event's data into D first, a
-// malformed payload being permanent, and hands handle the order the event
-// is about with that data.
-func Decoded[D any](handle func(ctx context.Context, orderID string, d D) error) Handler {
+// Reaction is a service's handler of one event type, keyed by the type of
+// the event's data (On).
+type Reaction struct {
+	event   events.Type
+	handler Handler
+	err     error
+}
+
+// On is the reaction to the events whose data is a D: the event type is
+// the one the registry gives D, so a handler cannot be registered for an
+// event whose data it would not decode. handle gets the order the event is
+// about and its data; a malformed payload is permanent.
+func On[D any](handle func(ctx context.Context, orderID string, d D) error) Reaction {
+	t, ok := events.TypeFor[D]()
+	if !ok {
+		return Reaction{err: fmt.Errorf("%s is no event's data", reflect.TypeFor[D]())}
+	}
+	return Reaction{event: t, handler: decoded(handle)}
+}
+
+// decoded is a handler that reads the event's data into D first.
+func decoded[D any](handle func(ctx context.Context, orderID string, d D) error) Handler {
 	return func(ctx context.Context, e events.Envelope) error {
 		var d D
 		if err := json.Unmarshal(e.Data, &d); err != nil {
@@ -449,25 +470,35 @@ func Decoded[D any](handle func(ctx context.Context, orderID string, d D) error)
 // orchestrator performs the step itself.
 func opOf(consumer string, e events.Envelope) string {
 	service, _, _ := strings.Cut(consumer, ".")
-	r, _ := events.ReactionOf(service, e.Type)
-	if r.Class == events.Retriable && e.SagaMode != events.Choreography {
+	r, _ := chain.Of(service, e.Type)
+	if r.Class == chain.Retriable && e.SagaMode != saga.Choreography {
 		return "fence"
 	}
 	return r.Op
 }
 
-// Wire builds a service's subscriptions from events.Chain: a consumer group
+// Wire builds a service's subscriptions from chain.Reactions: a consumer group
 // per topic the service reacts to ("inventory.on-order"), each event type
-// handled by handlers[type] in its chain class. Every reaction of the
+// handled by its reaction (On) in its chain class. Every reaction of the
 // service in the chain needs its handler, and every handler its reaction.
-func Wire(service string, handlers map[events.Type]Handler) ([]Subscription, error) {
-	if err := events.CheckSaga(); err != nil {
+func Wire(service string, reactions ...Reaction) ([]Subscription, error) {
+	if err := chain.Check(); err != nil {
 		return nil, fmt.Errorf("the saga is not well formed: %w", err)
+	}
+	handlers := map[events.Type]Handler{}
+	for _, r := range reactions {
+		if r.err != nil {
+			return nil, fmt.Errorf("%s: %w", service, r.err)
+		}
+		if _, twice := handlers[r.event]; twice {
+			return nil, fmt.Errorf("%s handles %s twice", service, r.event)
+		}
+		handlers[r.event] = r.handler
 	}
 	var subs []Subscription
 	byTopic := map[string]int{}
 	used := 0
-	for _, r := range events.Chain {
+	for _, r := range chain.Reactions {
 		if r.Service != service {
 			continue
 		}
@@ -476,23 +507,23 @@ func Wire(service string, handlers map[events.Type]Handler) ([]Subscription, err
 			return nil, fmt.Errorf("%s reacts to %s in the chain, and has no handler for it", service, r.Event)
 		}
 		used++
-		topic := events.TopicOf(r.Event)
+		topic := r.Event.Topic()
 		i, ok := byTopic[topic]
 		if !ok {
 			i = len(subs)
 			byTopic[topic] = i
-			subs = append(subs, Subscription{Name: service + ".on-" + events.TopicName(topic), Topic: topic,
+			subs = append(subs, Subscription{Name: service + ".on-" + topicName(topic), Topic: topic,
 				Handlers: map[events.Type]Handler{}, Compensations: map[events.Type]Handler{}, Fences: map[events.Type]Handler{},
 				Retriables: map[events.Type]Handler{}})
 		}
 		switch r.Class {
-		case events.Forward:
+		case chain.Forward:
 			subs[i].Handlers[r.Event] = h
-		case events.Compensation:
+		case chain.Compensation:
 			subs[i].Compensations[r.Event] = h
-		case events.Fence:
+		case chain.Fence:
 			subs[i].Fences[r.Event] = h
-		case events.Retriable:
+		case chain.Retriable:
 			subs[i].Retriables[r.Event] = h
 		}
 	}
@@ -500,6 +531,15 @@ func Wire(service string, handlers map[events.Type]Handler) ([]Subscription, err
 		return nil, fmt.Errorf("%s has handlers for events the chain does not give it", service)
 	}
 	return subs, nil
+}
+
+// topicName is a topic's short name in consumer group names:
+// inventory.on-order reads order.events.
+func topicName(topic string) string {
+	if service, ok := strings.CutSuffix(topic, ".events"); ok {
+		return service
+	}
+	return "deadletter"
 }
 
 var tracer = telemetry.Tracer("messaging/consumer")

@@ -14,15 +14,18 @@ import (
 
 	"github.com/sagaforge/saga/internal/messaging/consumer"
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/messaging/outbox"
+	"github.com/sagaforge/saga/internal/platform/input"
+	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/inventory"
 	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/internal/services/servicetest"
 )
 
-func orderCreated(orderID string, mode events.Mode, qty int) events.Envelope {
-	return events.New(events.SourceOrder, events.OrderCreated, orderID, mode,
-		events.OrderCreatedData{OrderID: orderID, CustomerID: "alice", Items: []events.Line{{SKU: "SKU-2", Quantity: qty}}}, time.Now())
+func orderCreated(orderID string, mode saga.Mode, qty int) events.Envelope {
+	return events.New(events.Source("order"), events.OrderCreated, orderID, mode,
+		events.OrderCreatedData{OrderID: orderID, CustomerID: "alice", Items: []input.Item{{SKU: "SKU-2", Quantity: qty}}}, time.Now())
 }
 
 // The same, handled one at a time and in batches of what was fetched: a
@@ -45,13 +48,13 @@ func consumeOnce(t *testing.T, batches bool) {
 	svc := servicetest.Start(t, inventory.Service, inventoryapi.NewClient)
 	store, ob := svc.Store, svc.Outbox
 
-	first := orderCreated("c-1", events.Choreography, 2)
-	last := orderCreated("c-2", events.Choreography, 3)
+	first := orderCreated("c-1", saga.Choreography, 2)
+	last := orderCreated("c-2", saga.Choreography, 3)
 	var msgs []kafka.Message
 	for _, m := range []any{
 		first,
 		first, // redelivered, as after a crash before the offset commit
-		orderCreated("o-1", events.Orchestration, 5), // the orchestrator drives this one
+		orderCreated("o-1", saga.Orchestration, 5), // the orchestrator drives this one
 		"this is not an event",
 		last,
 	} {
@@ -61,7 +64,7 @@ func consumeOnce(t *testing.T, batches bool) {
 		}
 		msgs = append(msgs, kafka.Message{Topic: events.TopicOrder, Value: value})
 	}
-	w := events.NewWriter(brokers)
+	w := kafkaio.NewWriter(brokers)
 	defer w.Close()
 	if err := w.WriteMessages(ctx, msgs...); err != nil {
 		t.Fatal(err)
@@ -128,11 +131,21 @@ func consumeOnce(t *testing.T, batches bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, dl, err := events.DecodeDeadLetter(m.Value)
+	_, dl, err := decodeDeadLetter(m.Value)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if dl.Consumer != "inventory.on-order" || dl.Offset != 3 || !strings.Contains(dl.Reason, "cannot decode") || dl.Payload != "this is not an event" {
 		t.Fatalf("dead letter %+v", dl)
 	}
+}
+
+// decodeDeadLetter reads a dead-letter message: its envelope and data.
+func decodeDeadLetter(b []byte) (events.Envelope, events.DeadLetter, error) {
+	e, err := events.Decode(b)
+	if err != nil {
+		return e, events.DeadLetter{}, err
+	}
+	dl, err := e.DeadLetter()
+	return e, dl, err
 }

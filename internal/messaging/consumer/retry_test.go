@@ -15,6 +15,7 @@ import (
 
 	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/saga"
 )
 
 type recordingDLQ struct {
@@ -31,7 +32,7 @@ func (d *recordingDLQ) WriteMessages(_ context.Context, msgs ...kafka.Message) e
 
 func message(t *testing.T) kafka.Message {
 	t.Helper()
-	e := events.New("inventory", events.StockReserved, "ord-1", events.Choreography, map[string]any{}, time.Now())
+	e := events.New("inventory", events.StockReserved, "ord-1", saga.Choreography, map[string]any{}, time.Now())
 	value, err := json.Marshal(e)
 	if err != nil {
 		t.Fatal(err)
@@ -76,8 +77,8 @@ func TestTransientFailureOutlastingRetryForIsDeadLettered(t *testing.T) {
 	if len(dlq.msgs) != 1 {
 		t.Fatalf("%d dead letters, want 1", len(dlq.msgs))
 	}
-	e, dl, err := events.DecodeDeadLetter(dlq.msgs[0].Value)
-	if err != nil || dl.Consumer != sub.Name || dl.Attempts < 2 || e.Subject != "ord-1" || e.SagaMode != events.Choreography {
+	e, dl, err := decodeDeadLetter(dlq.msgs[0].Value)
+	if err != nil || dl.Consumer != sub.Name || dl.Attempts < 2 || e.Subject != "ord-1" || e.SagaMode != saga.Choreography {
 		t.Fatalf("dead letter %+v (%v)", dl, err)
 	}
 }
@@ -88,22 +89,22 @@ func TestConsumersNameTheirStepsForTheFaultPlan(t *testing.T) {
 	for _, c := range []struct {
 		consumer string
 		typ      events.Type
-		mode     events.Mode
+		mode     saga.Mode
 		want     string
 	}{
-		{"inventory.on-order", events.OrderCreated, events.Choreography, "reserve"},
-		{"inventory.on-order", events.OrderCancelled, events.Choreography, "release"},
-		{"payment.on-inventory", events.StockReserved, events.Choreography, "charge"},
-		{"payment.on-order", events.OrderCancelled, events.Choreography, "refund"},
-		{"order.on-payment", events.PaymentCaptured, events.Choreography, "approve"},
-		{"order.on-deadletter", events.EventDeadLettered, events.Choreography, "cancel"},
-		{"payment.on-order", events.OrderCreated, events.Choreography, "note charge"},
-		{"payment.on-order", events.OrderApproved, events.Choreography, "fence"},
-		{"order.on-order", events.OrderCreated, events.Choreography, ""},
+		{"inventory.on-order", events.OrderCreated, saga.Choreography, "reserve"},
+		{"inventory.on-order", events.OrderCancelled, saga.Choreography, "release"},
+		{"payment.on-inventory", events.StockReserved, saga.Choreography, "charge"},
+		{"payment.on-order", events.OrderCancelled, saga.Choreography, "refund"},
+		{"order.on-payment", events.PaymentCaptured, saga.Choreography, "approve"},
+		{"order.on-deadletter", events.EventDeadLettered, saga.Choreography, "cancel"},
+		{"payment.on-order", events.OrderCreated, saga.Choreography, "note charge"},
+		{"payment.on-order", events.OrderApproved, saga.Choreography, "fence"},
+		{"order.on-order", events.OrderCreated, saga.Choreography, ""},
 		// The retriable step after the pivot: a choreographed order ships,
 		// an orchestrated one is only fenced (the worker ships it).
-		{"inventory.on-order", events.OrderApproved, events.Choreography, "ship"},
-		{"inventory.on-order", events.OrderApproved, events.Orchestration, "fence"},
+		{"inventory.on-order", events.OrderApproved, saga.Choreography, "ship"},
+		{"inventory.on-order", events.OrderApproved, saga.Orchestration, "fence"},
 	} {
 		if got := opOf(c.consumer, events.Envelope{Type: c.typ, SagaMode: c.mode}); got != c.want {
 			t.Errorf("opOf(%s, %s in %s) = %q, want %q", c.consumer, c.typ, c.mode, got, c.want)
@@ -115,9 +116,12 @@ func TestConsumersNameTheirStepsForTheFaultPlan(t *testing.T) {
 // handler, or a handler the chain does not give the service, is refused;
 // the groups are named after the service and the topic they read.
 func TestWireFollowsTheChain(t *testing.T) {
-	noop := func(context.Context, events.Envelope) error { return nil }
-	full := map[events.Type]Handler{events.OrderCreated: noop, events.OrderCancelled: noop, events.OrderApproved: noop, events.PaymentDeclined: noop}
-	subs, err := Wire("inventory", full)
+	created := On(func(context.Context, string, events.OrderCreatedData) error { return nil })
+	cancelled := On(func(context.Context, string, events.OrderCancelledData) error { return nil })
+	approved := On(func(context.Context, string, events.OrderApprovedData) error { return nil })
+	declined := On(func(context.Context, string, events.PaymentDeclinedData) error { return nil })
+	reserved := On(func(context.Context, string, events.StockReservedData) error { return nil })
+	subs, err := Wire("inventory", created, cancelled, approved, declined)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,13 +130,18 @@ func TestWireFollowsTheChain(t *testing.T) {
 		subs[1].Compensations[events.PaymentDeclined] == nil {
 		t.Fatalf("subscriptions %+v", subs)
 	}
-	delete(full, events.OrderApproved)
-	if _, err := Wire("inventory", full); err == nil {
+	if _, err := Wire("inventory", created, cancelled, declined); err == nil {
 		t.Fatal("a reaction without its handler was wired")
 	}
-	full[events.OrderApproved], full[events.StockReserved] = noop, noop
-	if _, err := Wire("inventory", full); err == nil {
+	if _, err := Wire("inventory", created, cancelled, approved, declined, reserved); err == nil {
 		t.Fatal("a handler the chain does not give inventory was wired")
+	}
+	if _, err := Wire("inventory", created, cancelled, approved, declined, created); err == nil {
+		t.Fatal("one event handled twice was wired")
+	}
+	notEvent := On(func(context.Context, string, struct{ Reason string }) error { return nil })
+	if _, err := Wire("inventory", created, cancelled, approved, declined, notEvent); err == nil || !strings.Contains(err.Error(), "no event's data") {
+		t.Fatalf("a handler of data no event carries: %v", err)
 	}
 }
 
@@ -141,11 +150,11 @@ func TestWireFollowsTheChain(t *testing.T) {
 // instead of being retried.
 func TestDecodedHandsOverTheDataOrFailsForGood(t *testing.T) {
 	var got []string
-	h := Decoded(func(_ context.Context, orderID string, d events.OrderCancelledData) error {
+	h := decoded(func(_ context.Context, orderID string, d events.OrderCancelledData) error {
 		got = append(got, orderID+": "+d.Reason)
 		return nil
 	})
-	good := events.New("/order", events.OrderCancelled, "o-1", events.Choreography, events.OrderCancelledData{Reason: "changed my mind"}, time.Now())
+	good := events.New("/order", events.OrderCancelled, "o-1", saga.Choreography, events.OrderCancelledData{Reason: "changed my mind"}, time.Now())
 	if err := h(context.Background(), good); err != nil || len(got) != 1 || got[0] != "o-1: changed my mind" {
 		t.Fatalf("good data: %v, handled %q", err, got)
 	}
@@ -194,7 +203,17 @@ func TestRetriableStepRefusedIsADefectDeadLettered(t *testing.T) {
 	if calls != 1 || len(dlq.msgs) != 1 {
 		t.Fatalf("%d calls, %d dead letters; want one try and its dead letter", calls, len(dlq.msgs))
 	}
-	if _, dl, err := events.DecodeDeadLetter(dlq.msgs[0].Value); err != nil || !strings.Contains(dl.Reason, "defect") || !strings.Contains(dl.Reason, "nothing to ship") {
+	if _, dl, err := decodeDeadLetter(dlq.msgs[0].Value); err != nil || !strings.Contains(dl.Reason, "defect") || !strings.Contains(dl.Reason, "nothing to ship") {
 		t.Fatalf("dead letter %+v (%v); want the defect and the service's words", dl, err)
 	}
+}
+
+// decodeDeadLetter reads a dead-letter message: its envelope and data.
+func decodeDeadLetter(b []byte) (events.Envelope, events.DeadLetter, error) {
+	e, err := events.Decode(b)
+	if err != nil {
+		return e, events.DeadLetter{}, err
+	}
+	dl, err := e.DeadLetter()
+	return e, dl, err
 }

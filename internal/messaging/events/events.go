@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/sagaforge/saga/internal/platform/input"
@@ -33,52 +35,83 @@ const (
 	EventDeadLettered Type = "EventDeadLettered"
 )
 
-// registry is every event type, in the order docs and contracts list them:
-// its CloudEvents type and a new value of its data, to decode into. A new
-// event is a row here, its constant above and its data type below
-// (docs/architecture.md).
-var registry = []struct {
-	Type Type
-	Wire string
-	Data func() any
-}{
-	{OrderCreated, "io.sagaforge.order.created.v1", func() any { return new(OrderCreatedData) }},
-	{OrderApproved, "io.sagaforge.order.approved.v1", func() any { return new(OrderApprovedData) }},
-	{OrderCancelled, "io.sagaforge.order.cancelled.v1", func() any { return new(OrderCancelledData) }},
-	{StockReserved, "io.sagaforge.inventory.stock_reserved.v1", func() any { return new(StockReservedData) }},
-	{StockRejected, "io.sagaforge.inventory.stock_rejected.v1", func() any { return new(StockRejectedData) }},
-	{StockReleased, "io.sagaforge.inventory.stock_released.v1", func() any { return new(StockReleasedData) }},
-	{StockShipped, "io.sagaforge.inventory.stock_shipped.v1", func() any { return new(StockShippedData) }},
-	{PaymentCaptured, "io.sagaforge.payment.captured.v1", func() any { return new(PaymentCapturedData) }},
-	{PaymentDeclined, "io.sagaforge.payment.declined.v1", func() any { return new(PaymentDeclinedData) }},
-	{PaymentRefunded, "io.sagaforge.payment.refunded.v1", func() any { return new(PaymentRefundedData) }},
-	{EventDeadLettered, "io.sagaforge.consumers.dead_lettered.v1", func() any { return new(DeadLetter) }},
+// registry is every event type, one row each, in the order docs and
+// contracts list them: its CloudEvents type, its topic and its data type.
+// Everything else about a type derives from its row; a new event is a row
+// here, its constant above and its data type below (docs/architecture.md).
+var registry = []row{
+	{OrderCreated, "io.sagaforge.order.created.v1", TopicOrder, data[OrderCreatedData]},
+	{OrderApproved, "io.sagaforge.order.approved.v1", TopicOrder, data[OrderApprovedData]},
+	{OrderCancelled, "io.sagaforge.order.cancelled.v1", TopicOrder, data[OrderCancelledData]},
+	{StockReserved, "io.sagaforge.inventory.stock_reserved.v1", TopicInventory, data[StockReservedData]},
+	{StockRejected, "io.sagaforge.inventory.stock_rejected.v1", TopicInventory, data[StockRejectedData]},
+	{StockReleased, "io.sagaforge.inventory.stock_released.v1", TopicInventory, data[StockReleasedData]},
+	{StockShipped, "io.sagaforge.inventory.stock_shipped.v1", TopicInventory, data[StockShippedData]},
+	{PaymentCaptured, "io.sagaforge.payment.captured.v1", TopicPayment, data[PaymentCapturedData]},
+	{PaymentDeclined, "io.sagaforge.payment.declined.v1", TopicPayment, data[PaymentDeclinedData]},
+	{PaymentRefunded, "io.sagaforge.payment.refunded.v1", TopicPayment, data[PaymentRefundedData]},
+	{EventDeadLettered, "io.sagaforge.consumers.dead_lettered.v1", TopicDeadLetter, data[DeadLetter]},
 }
+
+// row is one event type in the registry.
+type row struct {
+	typ   Type
+	wire  string // its CloudEvents type
+	topic string
+	data  func() any // a new value of its data, to decode into
+}
+
+func data[D any]() any { return new(D) }
+
+// rows finds each type's row.
+var rows = func() map[Type]row {
+	m := make(map[Type]row, len(registry))
+	for _, r := range registry {
+		m[r.typ] = r
+	}
+	return m
+}()
 
 // Types is every event type, in the order docs and contracts list them.
 var Types = func() []Type {
 	out := make([]Type, len(registry))
 	for i, r := range registry {
-		out[i] = r.Type
+		out[i] = r.typ
 	}
 	return out
 }()
 
-// Mode says which saga drove the change an event reports.
-type Mode = saga.Mode
+// TypeFor is the event type whose data is a D; false when no event's is.
+func TypeFor[D any]() (Type, bool) { return typeOfData(reflect.TypeFor[D]()) }
 
-// The two modes, as events name them.
-const (
-	Orchestration = saga.Orchestration
-	Choreography  = saga.Choreography
-)
+// typeOfData is the event type whose data is of type want.
+func typeOfData(want reflect.Type) (Type, bool) {
+	for _, r := range registry {
+		if reflect.TypeOf(r.data()).Elem() == want {
+			return r.typ, true
+		}
+	}
+	return "", false
+}
 
-// Sources, one per service.
-const (
-	SourceOrder     = "/sagaforge/order"
-	SourceInventory = "/sagaforge/inventory"
-	SourcePayment   = "/sagaforge/payment"
-)
+// Topic is the topic events of type t go to; "" for a type this package
+// does not know.
+func (t Type) Topic() string { return rows[t].topic }
+
+// NewData is a new value of the data type of events of type t, to decode
+// into; false for a type this package does not know.
+func (t Type) NewData() (any, bool) {
+	r, ok := rows[t]
+	if !ok {
+		return nil, false
+	}
+	return r.data(), true
+}
+
+// Source is the CloudEvents source of what service publishes
+// ("/sagaforge/order"); a consumer's dead letters come from
+// Source("consumers/" + its group).
+func Source(service string) string { return "/sagaforge/" + service }
 
 // Envelope is an event: a CloudEvent 1.0 in JSON (structured mode, see
 // wire.go), plus the "sagamode" extension. docs/events.md describes every
@@ -92,26 +125,25 @@ type Envelope struct {
 	Time            time.Time       `json:"time"`
 	DataContentType string          `json:"datacontenttype"`
 	DataSchema      string          `json:"dataschema,omitempty"`
-	SagaMode        Mode            `json:"sagamode"`
+	SagaMode        saga.Mode       `json:"sagamode"`
 	Data            json.RawMessage `json:"data"`
 }
 
-// SourceConsumers is the source of dead letters: a consumer group's name
-// follows it.
-const SourceConsumers = "/sagaforge/consumers/"
+// Topic is where the event goes: its type's topic.
+func (e Envelope) Topic() string { return e.Type.Topic() }
 
-// Topic is where the event goes (TopicOf its type).
-func (e Envelope) Topic() string { return TopicOf(e.Type) }
+// Service is the short name of the service that published e.
+func (e Envelope) Service() string { return strings.TrimPrefix(e.Source, Source("")) }
 
 // New builds an envelope with a fresh ID. data must be one of the *Data
 // types below, which always encode.
-func New(source string, typ Type, orderID string, mode Mode, data any, now time.Time) Envelope {
+func New(source string, typ Type, orderID string, mode saga.Mode, data any, now time.Time) Envelope {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		panic(fmt.Sprintf("encode %s data: %v", typ, err))
 	}
 	if mode == "" {
-		mode = Orchestration
+		mode = saga.Orchestration
 	}
 	return Envelope{SpecVersion: "1.0", ID: NewID(), Type: typ, Source: source, Subject: orderID,
 		Time: now.UTC(), DataContentType: "application/json", DataSchema: typ.Schema(), SagaMode: mode, Data: raw}
@@ -144,16 +176,13 @@ func NewID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// Line is one SKU and quantity in an event.
-type Line = input.Item
-
 // The data of each event type.
 type (
 	OrderCreatedData struct {
-		OrderID    string      `json:"order_id"`
-		CustomerID string      `json:"customer_id"`
-		Items      []Line      `json:"items"`
-		TotalCents money.Cents `json:"total_cents"`
+		OrderID    string       `json:"order_id"`
+		CustomerID string       `json:"customer_id"`
+		Items      []input.Item `json:"items"`
+		TotalCents money.Cents  `json:"total_cents"`
 	}
 	OrderApprovedData struct {
 		OrderID string `json:"order_id"`
@@ -164,17 +193,17 @@ type (
 		Tombstone bool   `json:"tombstone,omitempty"`
 	}
 	StockReservedData struct {
-		OrderID string `json:"order_id"`
-		Items   []Line `json:"items"`
+		OrderID string       `json:"order_id"`
+		Items   []input.Item `json:"items"`
 	}
 	StockRejectedData struct {
-		OrderID string `json:"order_id"`
-		Items   []Line `json:"items"`
-		Reason  string `json:"reason"`
+		OrderID string       `json:"order_id"`
+		Items   []input.Item `json:"items"`
+		Reason  string       `json:"reason"`
 	}
 	StockReleasedData struct {
-		OrderID string `json:"order_id"`
-		Items   []Line `json:"items"`
+		OrderID string       `json:"order_id"`
+		Items   []input.Item `json:"items"`
 		// Reason is why the stock went back, when a saga said so.
 		Reason string `json:"reason,omitempty"`
 		// Voided is true when nothing was reserved: the release left a
@@ -184,8 +213,8 @@ type (
 	// StockShippedData reports an approved order's stock sent out: what
 	// was reserved has left the warehouse.
 	StockShippedData struct {
-		OrderID string `json:"order_id"`
-		Items   []Line `json:"items"`
+		OrderID string       `json:"order_id"`
+		Items   []input.Item `json:"items"`
 	}
 	PaymentCapturedData struct {
 		OrderID     string      `json:"order_id"`
@@ -261,18 +290,14 @@ type DeadLetter struct {
 	Payload   string    `json:"payload"`
 }
 
-// DecodeDeadLetter reads a message of TopicDeadLetter.
-func DecodeDeadLetter(b []byte) (Envelope, DeadLetter, error) {
-	e, err := Decode(b)
-	if err != nil {
-		return Envelope{}, DeadLetter{}, err
-	}
+// DeadLetter reads the data of an EventDeadLettered.
+func (e Envelope) DeadLetter() (DeadLetter, error) {
 	if e.Type != EventDeadLettered {
-		return Envelope{}, DeadLetter{}, fmt.Errorf("decode dead letter: type %s, want %s", e.Type, EventDeadLettered)
+		return DeadLetter{}, fmt.Errorf("decode dead letter: type %s, want %s", e.Type, EventDeadLettered)
 	}
 	var dl DeadLetter
 	if err := json.Unmarshal(e.Data, &dl); err != nil {
-		return Envelope{}, DeadLetter{}, fmt.Errorf("decode dead letter: %w", err)
+		return DeadLetter{}, fmt.Errorf("decode dead letter: %w", err)
 	}
-	return e, dl, nil
+	return dl, nil
 }

@@ -2,12 +2,16 @@ package events
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
+
+	"github.com/sagaforge/saga/internal/platform/input"
+	"github.com/sagaforge/saga/internal/saga"
 )
 
 func TestEnvelopeRoundTripsWithCloudEventsNames(t *testing.T) {
-	e := New(SourcePayment, PaymentCaptured, "o-1", Choreography, PaymentCapturedData{OrderID: "o-1", CustomerID: "alice", AmountCents: 9980}, time.Now())
+	e := New(Source("payment"), PaymentCaptured, "o-1", saga.Choreography, PaymentCapturedData{OrderID: "o-1", CustomerID: "alice", AmountCents: 9980}, time.Now())
 	raw, attrs := onTheWire(t, e)
 	for _, k := range []string{"specversion", "id", "type", "source", "subject", "time", "datacontenttype", "sagamode", "data"} {
 		if _, ok := attrs[k]; !ok {
@@ -15,10 +19,10 @@ func TestEnvelopeRoundTripsWithCloudEventsNames(t *testing.T) {
 		}
 	}
 	back, err := Decode(raw)
-	if err != nil || back.ID != e.ID || back.Topic() != TopicPayment || back.SagaMode != Choreography {
+	if err != nil || back.ID != e.ID || back.Topic() != TopicPayment || back.SagaMode != saga.Choreography {
 		t.Fatalf("decoded %+v, %v", back, err)
 	}
-	if got := Describe(back); got != "captured 99.80 from alice" {
+	if got := back.Describe(); got != "captured 99.80 from alice" {
 		t.Fatalf("Describe = %q", got)
 	}
 }
@@ -46,26 +50,15 @@ func TestDecodeRefusesWhatIsNotAnEvent(t *testing.T) {
 	}
 }
 
-func TestDedupeForgetsOnlyTheOldest(t *testing.T) {
-	d := NewDedupe(2)
-	if !d.First("a") || !d.First("b") || d.First("a") {
-		t.Fatal("a repeat within the window must be caught")
-	}
-	d.First("c") // pushes out a
-	if d.First("b") || !d.First("a") {
-		t.Fatal("the window must keep the newest IDs")
-	}
-}
-
 // On the wire a type is its versioned CloudEvents type with a dataschema;
 // the bare names of the events published before versions still decode,
 // and a type this code does not know passes through for consumers to
 // ignore.
 func TestEnvelopesCarryVersionedTypes(t *testing.T) {
-	e := New(SourceInventory, StockReserved, "o-1", Choreography, StockReservedData{OrderID: "o-1"}, time.Now())
+	e := New(Source("inventory"), StockReserved, "o-1", saga.Choreography, StockReservedData{OrderID: "o-1"}, time.Now())
 	b, raw := onTheWire(t, e)
 	if raw["type"] != "io.sagaforge.inventory.stock_reserved.v1" ||
-		raw["dataschema"] != SchemaBase+"io.sagaforge.inventory.stock_reserved.v1.json" {
+		raw["dataschema"] != schemaBase+"io.sagaforge.inventory.stock_reserved.v1.json" {
 		t.Fatalf("on the wire: %s", b)
 	}
 	back, err := Decode(b)
@@ -90,7 +83,7 @@ func TestEnvelopesCarryVersionedTypes(t *testing.T) {
 }
 
 func TestDescribeSaysWhatEachEventReports(t *testing.T) {
-	items := []Line{{SKU: "SKU-1", Quantity: 2}}
+	items := []input.Item{{SKU: "SKU-1", Quantity: 2}}
 	for _, tc := range []struct {
 		typ  Type
 		data any
@@ -108,13 +101,27 @@ func TestDescribeSaysWhatEachEventReports(t *testing.T) {
 		{PaymentRefunded, PaymentRefundedData{CustomerID: "bob", AmountCents: 100}, "refunded 1.00 to bob"},
 		{PaymentRefunded, PaymentRefundedData{Voided: true}, "nothing was charged; tombstone left"},
 	} {
-		if got := Describe(New(SourceOrder, tc.typ, "o-1", Choreography, tc.data, time.Now())); got != tc.want {
+		if got := New(Source("order"), tc.typ, "o-1", saga.Choreography, tc.data, time.Now()).Describe(); got != tc.want {
 			t.Errorf("%s: Describe = %q, want %q", tc.typ, got, tc.want)
 		}
 	}
 	for _, typ := range Types {
-		if _, ok := Data(typ); !ok {
-			t.Errorf("%s has no data type", typ)
+		d, ok := typ.NewData()
+		if !ok || typ.Topic() == "" {
+			t.Errorf("%s has no data type or no topic", typ)
+			continue
 		}
+		// The registry keys each data type to one event type, which is how
+		// a consumer's handler finds its event (consumer.On).
+		if back, _ := typeOfData(reflect.TypeOf(d).Elem()); back != typ {
+			t.Errorf("the data of %s, %T, is the data of %s", typ, d, back)
+		}
+	}
+}
+
+// A type that is no event's data has no event type.
+func TestTypeForKnowsOnlyEventData(t *testing.T) {
+	if typ, ok := TypeFor[Envelope](); ok {
+		t.Fatalf("TypeFor[Envelope] = %s", typ)
 	}
 }

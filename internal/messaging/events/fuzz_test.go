@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/money"
+	"github.com/sagaforge/saga/internal/saga"
 )
 
 // FuzzDecode feeds arbitrary bytes to the envelope decoder every consumer
@@ -17,10 +19,10 @@ import (
 func FuzzDecode(f *testing.F) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	for _, e := range []events.Envelope{
-		events.New(events.SourceOrder, events.OrderCreated, "o-1", events.Choreography, events.OrderCreatedData{
-			OrderID: "o-1", CustomerID: "alice", TotalCents: 9980, Items: []events.Line{{SKU: "SKU-1", Quantity: 2}}}, now),
-		events.New(events.SourceInventory, events.StockRejected, "o-2", events.Orchestration, events.StockRejectedData{OrderID: "o-2", Reason: "out of stock"}, now),
-		events.New(events.SourcePayment, events.PaymentCaptured, "o-3", events.Choreography, events.PaymentCapturedData{OrderID: "o-3", CustomerID: "bob", AmountCents: money.Cents(100)}, now),
+		events.New(events.Source("order"), events.OrderCreated, "o-1", saga.Choreography, events.OrderCreatedData{
+			OrderID: "o-1", CustomerID: "alice", TotalCents: 9980, Items: []input.Item{{SKU: "SKU-1", Quantity: 2}}}, now),
+		events.New(events.Source("inventory"), events.StockRejected, "o-2", saga.Orchestration, events.StockRejectedData{OrderID: "o-2", Reason: "out of stock"}, now),
+		events.New(events.Source("payment"), events.PaymentCaptured, "o-3", saga.Choreography, events.PaymentCapturedData{OrderID: "o-3", CustomerID: "bob", AmountCents: money.Cents(100)}, now),
 	} {
 		b, err := json.Marshal(e)
 		if err != nil {
@@ -40,7 +42,7 @@ func FuzzDecode(f *testing.F) {
 		if e.ID == "" || e.Type == "" || e.Source == "" || e.Subject == "" || e.SpecVersion != "1.0" {
 			t.Fatalf("decoded an envelope without its required attributes: %+v", e)
 		}
-		_ = events.Describe(e)
+		_ = e.Describe()
 		again, err := json.Marshal(e)
 		if err != nil {
 			t.Fatalf("re-encode %+v: %v", e, err)

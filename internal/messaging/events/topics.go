@@ -1,4 +1,7 @@
-// Package events holds the domain events the services publish to Kafka.
+// Package events is the registry of the domain events the services publish
+// to Kafka: each type's CloudEvents name, topic and data type in one table
+// (events.go), the envelope, and how it reads on the wire (wire.go). Kafka
+// I/O is package kafkaio's; the choreography they drive, package chain's.
 package events
 
 // One topic per publishing service, keyed by order ID so that all events of

@@ -2,8 +2,6 @@ package events
 
 import (
 	"encoding/json"
-
-	"github.com/segmentio/kafka-go"
 )
 
 // How events look on the wire, to any CloudEvents consumer: the Kafka
@@ -17,45 +15,33 @@ import (
 // renamed or retyped, a meaning changed) is a new type, .v2, published
 // beside .v1 until every consumer reads .v2.
 
-// ContentType is the content-type header of every event message.
-const ContentType = "application/cloudevents+json; charset=UTF-8"
-
-// SchemaBase is where the JSON Schemas of the events' data are published:
+// schemaBase is where the JSON Schemas of the events' data are published:
 // contracts/events/ of the repository.
-const SchemaBase = "https://raw.githubusercontent.com/sagaforge/saga/main/contracts/events/"
-
-// wireTypes is each type's CloudEvents type.
-var wireTypes = func() map[Type]string {
-	m := map[Type]string{}
-	for _, r := range registry {
-		m[r.Type] = r.Wire
-	}
-	return m
-}()
+const schemaBase = "https://raw.githubusercontent.com/sagaforge/saga/main/contracts/events/"
 
 // byWire reads a CloudEvents type back; the bare names are the types as
 // published before they were versioned, so that a topic's older events
 // still decode.
 var byWire = func() map[string]Type {
 	m := map[string]Type{}
-	for t, w := range wireTypes {
-		m[w], m[string(t)] = t, t
+	for _, r := range registry {
+		m[r.wire], m[string(r.typ)] = r.typ, r.typ
 	}
 	return m
 }()
 
 // Wire is t's CloudEvents type; a type this code does not know is itself.
 func (t Type) Wire() string {
-	if w, ok := wireTypes[t]; ok {
-		return w
+	if r, ok := rows[t]; ok {
+		return r.wire
 	}
 	return string(t)
 }
 
 // Schema is the dataschema of t's events: the URL of its JSON Schema.
 func (t Type) Schema() string {
-	if w, ok := wireTypes[t]; ok {
-		return SchemaBase + w + ".json"
+	if r, ok := rows[t]; ok {
+		return schemaBase + r.wire + ".json"
 	}
 	return ""
 }
@@ -90,10 +76,4 @@ func (e *Envelope) UnmarshalJSON(b []byte) error {
 	*e = Envelope(w.plainEnvelope)
 	e.Type = typeOf(w.Type)
 	return nil
-}
-
-// MessageHeaders are the headers of a message that carries an encoded
-// envelope: the binding's content-type.
-func MessageHeaders() []kafka.Header {
-	return []kafka.Header{{Key: "content-type", Value: []byte(ContentType)}}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/messaging/outbox"
 	"github.com/sagaforge/saga/internal/platform/database/dbtest"
+	"github.com/sagaforge/saga/internal/saga"
 )
 
 // count counts the outbox's rows through db.
@@ -31,7 +32,7 @@ func TestBatchCommitsWhatCameBeforeTheFailure(t *testing.T) {
 	ob := openOutbox(t, dbtest.DSN(t, "svc"))
 	ctx := context.Background()
 	emitOne := func(ctx context.Context, id string) error {
-		e := events.New(events.SourceOrder, events.OrderCancelled, id, events.Choreography, events.OrderCancelledData{OrderID: id}, time.Now())
+		e := events.New(events.Source("order"), events.OrderCancelled, id, saga.Choreography, events.OrderCancelledData{OrderID: id}, time.Now())
 		return ob.Transact(outbox.Consuming(ctx, "test", "ev-"+id), func(tx *gorm.DB, emit outbox.Emit) error { emit(e); return nil })
 	}
 	boom := errors.New("boom")

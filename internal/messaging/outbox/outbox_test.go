@@ -22,9 +22,11 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/messaging/outbox"
 	"github.com/sagaforge/saga/internal/platform/database"
 	"github.com/sagaforge/saga/internal/platform/database/dbtest"
+	"github.com/sagaforge/saga/internal/saga"
 )
 
 var topics = []string{events.TopicOrder, events.TopicInventory, events.TopicPayment}
@@ -65,7 +67,7 @@ func openOutbox(t testing.TB, path string) *outbox.Outbox {
 // relayTo runs ob's relay into the broker at addr until t ends.
 func relayTo(t *testing.T, ob *outbox.Outbox, addr string) {
 	t.Helper()
-	w := events.NewWriter([]string{addr})
+	w := kafkaio.NewWriter([]string{addr})
 	t.Cleanup(func() { _ = w.Close() })
 	runRelay(t, ob, w)
 }
@@ -85,7 +87,7 @@ func commit(t *testing.T, ob *outbox.Outbox, orderID string, n int) []string {
 	t.Helper()
 	var ids []string
 	for i := range n {
-		e := events.New(events.SourceOrder, events.OrderCancelled, orderID, events.Orchestration,
+		e := events.New(events.Source("order"), events.OrderCancelled, orderID, saga.Orchestration,
 			events.OrderCancelledData{OrderID: orderID, Reason: fmt.Sprint(i)}, time.Now())
 		if err := ob.Transact(context.Background(), func(tx *gorm.DB, emit outbox.Emit) error { emit(e); return nil }); err != nil {
 			t.Fatal(err)
@@ -101,12 +103,12 @@ func readAll(t *testing.T, addr string) map[string][]string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ends, err := events.Ends(ctx, []string{addr}, topics)
+	ends, err := kafkaio.Ends(ctx, []string{addr}, topics)
 	if err != nil {
 		t.Fatal(err)
 	}
-	progress := events.NewProgress(ends)
-	r := events.NewGroupReader([]string{addr}, "test-"+events.NewID(), topics, 0)
+	progress := kafkaio.NewProgress(ends)
+	r := kafkaio.NewGroupReader([]string{addr}, "test-"+events.NewID(), topics, 0)
 	defer r.Close()
 	got := map[string][]string{}
 	for !progress.Done() {
@@ -181,7 +183,7 @@ func TestRelayPublishesEveryCommittedEventInOrder(t *testing.T) {
 func TestRolledBackChangePublishesNothing(t *testing.T) {
 	ob := openOutbox(t, dbtest.DSN(t, "svc"))
 	err := ob.Transact(context.Background(), func(tx *gorm.DB, emit outbox.Emit) error {
-		emit(events.New(events.SourceOrder, events.OrderApproved, "x", events.Orchestration, events.OrderApprovedData{OrderID: "x"}, time.Now()))
+		emit(events.New(events.Source("order"), events.OrderApproved, "x", saga.Orchestration, events.OrderApprovedData{OrderID: "x"}, time.Now()))
 		return errors.New("the change failed")
 	})
 	if err == nil {
@@ -257,7 +259,7 @@ func TestRowsLeftByACrashArePublishedByTheNextProcess(t *testing.T) {
 }
 
 func dedupe(ids []string) []string {
-	d := events.NewDedupe(1000)
+	d := kafkaio.NewDedupe(1000)
 	var out []string
 	for _, id := range ids {
 		if d.First(id) {
@@ -439,7 +441,7 @@ func TestPublishedEventContinuesTheTraceOfItsChange(t *testing.T) {
 	spans := recordSpans()
 	ob := openOutbox(t, dbtest.DSN(t, "svc"))
 	ctx, change := otel.Tracer("test").Start(context.Background(), "POST /orders")
-	e := events.New(events.SourceOrder, events.OrderCreated, "o-t", events.Choreography, events.OrderCreatedData{OrderID: "o-t"}, time.Now())
+	e := events.New(events.Source("order"), events.OrderCreated, "o-t", saga.Choreography, events.OrderCreatedData{OrderID: "o-t"}, time.Now())
 	if err := ob.Transact(ctx, func(_ *gorm.DB, emit outbox.Emit) error { emit(e); return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +453,7 @@ func TestPublishedEventContinuesTheTraceOfItsChange(t *testing.T) {
 	pub.mu.Lock()
 	msg := pub.msgs[0]
 	pub.mu.Unlock()
-	remote := trace.SpanContextFromContext(otel.GetTextMapPropagator().Extract(context.Background(), events.Headers{Msg: &msg}))
+	remote := trace.SpanContextFromContext(otel.GetTextMapPropagator().Extract(context.Background(), kafkaio.Headers{Msg: &msg}))
 	var publish sdktrace.ReadOnlySpan
 	for _, s := range spans.Ended() {
 		if s.Name() == "publish OrderCreated" && s.SpanContext().TraceID() == change.SpanContext().TraceID() {

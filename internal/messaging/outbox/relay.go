@@ -14,7 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"gorm.io/gorm"
 
-	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/platform/process"
 	"github.com/sagaforge/saga/internal/platform/telemetry"
 )
@@ -26,7 +26,7 @@ type Publisher interface {
 }
 
 // BatchSize is how many rows the relay publishes at once: one write.
-const BatchSize = events.MaxBatch
+const BatchSize = kafkaio.MaxBatch
 
 // Relay publishes an outbox's committed rows in ID order and marks them
 // published. A crash between publish and mark publishes the rows again, so
@@ -212,7 +212,7 @@ func (r *Relay) publishRows(ctx context.Context, reads, writes *gorm.DB) (int, e
 	spans := make([]trace.Span, 0, len(rows))
 	for i, row := range rows {
 		ids[i] = row.ID
-		msgs[i] = kafka.Message{Topic: row.Topic, Key: []byte(row.Key), Value: row.Payload, Headers: events.MessageHeaders()}
+		msgs[i] = kafka.Message{Topic: row.Topic, Key: []byte(row.Key), Value: row.Payload, Headers: kafkaio.MessageHeaders()}
 		if row.Traceparent != "" {
 			spans = append(spans, publishSpan(ctx, row, &msgs[i]))
 		}
@@ -258,7 +258,7 @@ func publishSpan(ctx context.Context, row Message, msg *kafka.Message) trace.Spa
 		trace.WithAttributes(attribute.String("messaging.system", "kafka"), attribute.String("messaging.operation.type", "send"),
 			attribute.String("messaging.destination.name", row.Topic), attribute.String("messaging.message.id", row.EventID),
 			attribute.String("saga.order_id", row.Key)))
-	otel.GetTextMapPropagator().Inject(ctx, events.Headers{Msg: msg})
+	otel.GetTextMapPropagator().Inject(ctx, kafkaio.Headers{Msg: msg})
 	return span
 }
 

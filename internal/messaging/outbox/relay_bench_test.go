@@ -14,7 +14,9 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/messaging/outbox"
+	"github.com/sagaforge/saga/internal/saga"
 )
 
 // BenchmarkRelayLatency measures one event from the commit of its change to
@@ -34,7 +36,7 @@ func BenchmarkRelayLatency(b *testing.B) {
 		name      string
 		newWriter func() *kafka.Writer
 	}{
-		{"tuned", func() *kafka.Writer { return events.NewWriter([]string{addr}) }},
+		{"tuned", func() *kafka.Writer { return kafkaio.NewWriter([]string{addr}) }},
 		// Only acks changed, so that both wait for the same durability.
 		{"kafka-go-defaults", func() *kafka.Writer { return &kafka.Writer{Addr: kafka.TCP(addr), RequiredAcks: kafka.RequireAll} }},
 	} {
@@ -63,7 +65,7 @@ func benchRelay(b *testing.B, w *kafka.Writer) (p50 float64) {
 	latencies := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := range b.N {
-		e := events.New(events.SourceOrder, events.OrderApproved, fmt.Sprint("o-", i%50), events.Orchestration,
+		e := events.New(events.Source("order"), events.OrderApproved, fmt.Sprint("o-", i%50), saga.Orchestration,
 			events.OrderApprovedData{OrderID: "o"}, time.Now())
 		start := time.Now()
 		if err := ob.Transact(context.Background(), func(tx *gorm.DB, emit outbox.Emit) error { emit(e); return nil }); err != nil {

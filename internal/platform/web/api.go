@@ -9,9 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/sagaforge/saga/internal/platform/fault"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
+
+	"github.com/sagaforge/saga/internal/platform/fault"
 )
 
 // Routes maps a ServeMux pattern ("POST /orders") to its handler.

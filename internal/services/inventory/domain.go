@@ -8,14 +8,16 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/platform/database"
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/input"
+	"github.com/sagaforge/saga/internal/saga"
 	api "github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/internal/services/launch"
 	"github.com/sagaforge/saga/internal/services/step"
-	"gorm.io/gorm"
 )
 
 // Stock is one SKU's stock. Available is what can still be reserved; Reserved
@@ -36,10 +38,10 @@ type Stock struct {
 
 // Reservation is the stock held for one order.
 type Reservation struct {
-	OrderID string      `gorm:"primaryKey;size:64"`
-	Status  api.Status  `gorm:"size:16;index"`
-	Mode    events.Mode `gorm:"size:16"`
-	Reason  string      `gorm:"size:512"`
+	OrderID string     `gorm:"primaryKey;size:64"`
+	Status  api.Status `gorm:"size:16;index"`
+	Mode    saga.Mode  `gorm:"size:16"`
+	Reason  string     `gorm:"size:512"`
 	// The fence: once the order is approved the hold is final, and a
 	// release is refused.
 	step.Fence
@@ -56,28 +58,28 @@ type ReservationLine struct {
 }
 
 // validateReserve checks the shape of a reserve request.
-func validateReserve(orderID string, items []api.Item) error {
+func validateReserve(orderID string, items []input.Item) error {
 	if err := input.ValidateOrderID(orderID); err != nil {
 		return err
 	}
 	return input.ValidateItems("a reservation", items)
 }
 
-func sortedItems(items []api.Item) []api.Item {
+func sortedItems(items []input.Item) []input.Item {
 	out := slices.Clone(items)
-	slices.SortFunc(out, func(a, b api.Item) int { return strings.Compare(a.SKU, b.SKU) })
+	slices.SortFunc(out, func(a, b input.Item) int { return strings.Compare(a.SKU, b.SKU) })
 	return out
 }
 
 // differs names what a repeated reserve asks for differently from the
 // first, or is empty. A tombstone has no lines and matches anything: it
 // refuses regardless.
-func (r *Reservation) differs(items []api.Item) string {
+func (r *Reservation) differs(items []input.Item) string {
 	if r.Status == api.Voided {
 		return ""
 	}
 	want := sortedItems(items)
-	if !slices.EqualFunc(r.Lines, want, func(l ReservationLine, it api.Item) bool { return l.SKU == it.SKU && l.Quantity == it.Quantity }) {
+	if !slices.EqualFunc(r.Lines, want, func(l ReservationLine, it input.Item) bool { return l.SKU == it.SKU && l.Quantity == it.Quantity }) {
 		return "other items"
 	}
 	return ""
@@ -95,7 +97,7 @@ var reservations = step.Rules[Reservation, *Reservation]{
 func (r *Reservation) State() (status, reason string) { return string(r.Status), r.Reason }
 
 // Saga is the mode of the saga that reserved (step.Record).
-func (r *Reservation) Saga() events.Mode { return r.Mode }
+func (r *Reservation) Saga() saga.Mode { return r.Mode }
 
 // SeedStock is the stock a new database starts with (see README).
 var SeedStock = []Stock{
@@ -116,9 +118,9 @@ func (s *Stock) BeforeCreate(*gorm.DB) error {
 
 // Event is the domain event that reports the reservation's latest change.
 func (r *Reservation) Event(now time.Time) events.Envelope {
-	lines := make([]events.Line, len(r.Lines))
+	lines := make([]input.Item, len(r.Lines))
 	for i, l := range r.Lines {
-		lines[i] = events.Line{SKU: l.SKU, Quantity: l.Quantity}
+		lines[i] = input.Item{SKU: l.SKU, Quantity: l.Quantity}
 	}
 	var typ events.Type
 	var data any
@@ -132,5 +134,5 @@ func (r *Reservation) Event(now time.Time) events.Envelope {
 	default:
 		typ, data = events.StockReleased, events.StockReleasedData{OrderID: r.OrderID, Items: lines, Reason: r.Reason, Voided: r.Status == api.Voided}
 	}
-	return events.New(events.SourceInventory, typ, r.OrderID, r.Mode, data, now)
+	return events.New(events.Source("inventory"), typ, r.OrderID, r.Mode, data, now)
 }

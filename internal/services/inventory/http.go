@@ -4,9 +4,10 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/keyset"
 	"github.com/sagaforge/saga/internal/platform/web"
+	"github.com/sagaforge/saga/internal/saga"
 	api "github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
 )
 
@@ -22,11 +23,11 @@ import (
 func Routes(store *Store, log *slog.Logger) web.Routes {
 	return web.Routes{
 		"POST /reservations": web.Endpoint(log, "reserve", func(r *http.Request, req api.ReserveRequest) (api.ReservationResponse, error) {
-			res, err := store.Reserve(r.Context(), req.OrderID, req.Items, events.Orchestration)
+			res, err := store.Reserve(r.Context(), req.OrderID, req.Items, saga.Orchestration)
 			return res.wire(), err
 		}),
 		"POST /reservations/{order_id}/release": web.Endpoint(log, "release", func(r *http.Request, req api.ReleaseRequest) (api.ReservationResponse, error) {
-			res, err := store.Release(r.Context(), r.PathValue("order_id"), events.Orchestration, req.Reason)
+			res, err := store.Release(r.Context(), r.PathValue("order_id"), saga.Orchestration, req.Reason)
 			return res.wire(), err
 		}),
 		"POST /reservations/{order_id}/ship": web.Keyed(log, "ship", "order_id", store.Ship, Reservation.wire),
@@ -52,9 +53,9 @@ func Routes(store *Store, log *slog.Logger) web.Routes {
 // wire renders a reservation for the API.
 func (r Reservation) wire() api.ReservationResponse {
 	out := api.ReservationResponse{OrderID: r.OrderID, Status: r.Status, Reason: r.Reason,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Items: make([]api.Item, 0, len(r.Lines))}
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Items: make([]input.Item, 0, len(r.Lines))}
 	for _, l := range r.Lines {
-		out.Items = append(out.Items, api.Item{SKU: l.SKU, Quantity: l.Quantity})
+		out.Items = append(out.Items, input.Item{SKU: l.SKU, Quantity: l.Quantity})
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/services/inventory"
 	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/internal/services/servicetest"
@@ -26,7 +27,7 @@ func stock(t *testing.T, f fixture, sku string) inventory.Stock {
 	return st
 }
 
-func reserve(id string, items ...inventoryapi.Item) inventoryapi.ReserveRequest {
+func reserve(id string, items ...input.Item) inventoryapi.ReserveRequest {
 	return inventoryapi.ReserveRequest{OrderID: id, Items: items}
 }
 
@@ -41,7 +42,7 @@ func TestConcurrentReservationsNeverOversell(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := f.Client.Reserve(ctx, reserve(fmt.Sprintf("c-%d", i), inventoryapi.Item{SKU: "SKU-2", Quantity: 3}))
+			_, err := f.Client.Reserve(ctx, reserve(fmt.Sprintf("c-%d", i), input.Item{SKU: "SKU-2", Quantity: 3}))
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -68,7 +69,7 @@ func TestConcurrentReservationsNeverOversell(t *testing.T) {
 func TestShipSendsAReservationOutOnce(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, err := f.Client.Reserve(ctx, reserve("s-1", inventoryapi.Item{SKU: "SKU-2", Quantity: 3})); err != nil {
+	if _, err := f.Client.Reserve(ctx, reserve("s-1", input.Item{SKU: "SKU-2", Quantity: 3})); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 { // a repeat answers as the first
@@ -82,7 +83,7 @@ func TestShipSendsAReservationOutOnce(t *testing.T) {
 	if _, err := f.Client.Release(ctx, "s-1", inventoryapi.ReleaseRequest{Reason: "late cancel"}); !errors.Is(err, fault.ErrIllegalTransition) {
 		t.Fatalf("release of a shipped reservation: %v; want it refused", err)
 	}
-	if _, err := f.Client.Reserve(ctx, reserve("s-2", inventoryapi.Item{SKU: "SKU-1", Quantity: 1})); err != nil {
+	if _, err := f.Client.Reserve(ctx, reserve("s-2", input.Item{SKU: "SKU-1", Quantity: 1})); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.Client.Release(ctx, "s-2", inventoryapi.ReleaseRequest{}); err != nil {
@@ -103,7 +104,7 @@ func TestShipSendsAReservationOutOnce(t *testing.T) {
 func BenchmarkReserveRelease(b *testing.B) {
 	f := newFixture(b)
 	servicetest.Bench(b, func(ctx context.Context, id string) error {
-		if _, err := f.Client.Reserve(ctx, reserve(id, inventoryapi.Item{SKU: "SKU-1", Quantity: 1})); err != nil {
+		if _, err := f.Client.Reserve(ctx, reserve(id, input.Item{SKU: "SKU-1", Quantity: 1})); err != nil {
 			return err
 		}
 		_, err := f.Client.Release(ctx, id, inventoryapi.ReleaseRequest{})

@@ -8,11 +8,11 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/messaging/outbox"
 	"github.com/sagaforge/saga/internal/platform/database"
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/input"
+	"github.com/sagaforge/saga/internal/saga"
 	api "github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/internal/services/step"
 )
@@ -37,7 +37,7 @@ func (e *errShortage) Error() string { return e.reason }
 // records a REJECTED reservation and returns fault.ErrOutOfStock. A repeat
 // returns the first outcome; a reserve after the release is refused. mode is
 // the saga driving the call, recorded on the reservation and its events.
-func (s *Store) Reserve(ctx context.Context, orderID string, items []api.Item, mode events.Mode) (Reservation, error) {
+func (s *Store) Reserve(ctx context.Context, orderID string, items []input.Item, mode saga.Mode) (Reservation, error) {
 	if err := validateReserve(orderID, items); err != nil {
 		return Reservation{}, err
 	}
@@ -65,7 +65,7 @@ func (s *Store) Reserve(ctx context.Context, orderID string, items []api.Item, m
 
 // takeStock moves each line's quantity from available to reserved, guarded so
 // that stock never goes negative even under concurrent reservations.
-func takeStock(tx *gorm.DB, items []api.Item, res *Reservation) error {
+func takeStock(tx *gorm.DB, items []input.Item, res *Reservation) error {
 	var short []string
 	for _, it := range sortedItems(items) {
 		st, err := database.Known[Stock](tx, fmt.Sprintf("sku %q", it.SKU), "sku = ?", it.SKU)
@@ -97,7 +97,7 @@ func takeStock(tx *gorm.DB, items []api.Item, res *Reservation) error {
 // reserve, and a rejected, released or voided reservation is left as it is.
 // mode labels the tombstone's event; a release of a reservation keeps the
 // reservation's mode. reason, if any, says why (it travels on StockReleased).
-func (s *Store) Release(ctx context.Context, orderID string, mode events.Mode, why string) (Reservation, error) {
+func (s *Store) Release(ctx context.Context, orderID string, mode saga.Mode, why string) (Reservation, error) {
 	why = input.CleanReason(why)
 	tombstone := Reservation{OrderID: orderID, Status: api.Voided, Mode: mode, Reason: why}
 	return s.Undo(ctx, orderID, tombstone, "its stock stays reserved", func(tx *gorm.DB, res *Reservation) error {
@@ -151,7 +151,7 @@ func (s *Store) Ship(ctx context.Context, orderID string) (Reservation, error) {
 // then ships.
 func (s *Store) approved(ctx context.Context, orderID string) error {
 	res, err := s.Get(ctx, orderID)
-	if err == nil && res.Mode == events.Choreography {
+	if err == nil && res.Mode == saga.Choreography {
 		_, err = s.Ship(ctx, orderID)
 		return err
 	}

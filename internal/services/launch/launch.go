@@ -18,7 +18,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/sagaforge/saga/internal/messaging/consumer"
-	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/messaging/outbox"
 	"github.com/sagaforge/saga/internal/platform/database"
 	"github.com/sagaforge/saga/internal/platform/process"
@@ -244,7 +244,7 @@ func run[S any](ctx context.Context, s Service[S], cfg runConfig) error {
 	}
 	log.Info("database ready", "engine", database.KindOf(dsn), "dsn", database.Redact(dsn))
 
-	writer := events.NewWriter(brokers)
+	writer := kafkaio.NewWriter(brokers)
 	defer writer.Close()
 	relay := outbox.NewRelay(ob, writer, log.With("component", "relay"))
 	relay.Published = func(msgs []outbox.Message, at time.Time) {

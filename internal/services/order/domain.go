@@ -13,6 +13,7 @@ import (
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/money"
+	"github.com/sagaforge/saga/internal/saga"
 	api "github.com/sagaforge/saga/internal/services/order/orderapi"
 )
 
@@ -23,7 +24,7 @@ type Order struct {
 	ID         string      `gorm:"primaryKey;size:64"`
 	CustomerID string      `gorm:"size:64;index"`
 	Status     api.Status  `gorm:"size:16;index"`
-	Mode       events.Mode `gorm:"size:16"`
+	Mode       saga.Mode   `gorm:"size:16"`
 	Reason     string      `gorm:"size:512"`
 	Total      money.Cents `gorm:"not null"`
 	Tombstone  bool        `gorm:"not null;default:false"`
@@ -57,14 +58,14 @@ type Customer struct {
 type NewOrder struct {
 	ID         string
 	CustomerID string
-	Items      []api.Item
-	Mode       events.Mode
+	Items      []input.Item
+	Mode       saga.Mode
 }
 
 // withDefaults is the order as created: orchestrated unless it says.
 func (n NewOrder) withDefaults() NewOrder {
 	if n.Mode == "" {
-		n.Mode = events.Orchestration
+		n.Mode = saga.Orchestration
 	}
 	return n
 }
@@ -78,23 +79,23 @@ func (n NewOrder) Validate() error {
 		return fmt.Errorf("%w: customer_id is required", fault.ErrInvalid)
 	}
 	switch n.Mode {
-	case "", events.Orchestration, events.Choreography:
+	case "", saga.Orchestration, saga.Choreography:
 	default:
-		return fmt.Errorf("%w: mode must be %q or %q, got %q", fault.ErrInvalid, events.Orchestration, events.Choreography, n.Mode)
+		return fmt.Errorf("%w: mode must be %q or %q, got %q", fault.ErrInvalid, saga.Orchestration, saga.Choreography, n.Mode)
 	}
 	return ValidateItems(n.Items)
 }
 
 // ValidateItems checks the lines of an order (see cart.Validate).
-func ValidateItems(items []api.Item) error {
+func ValidateItems(items []input.Item) error {
 	return input.ValidateItems("an order", items)
 }
 
 // SortedItems returns the items ordered by SKU, the canonical form used to
 // compare a repeated request with the first one.
-func SortedItems(items []api.Item) []api.Item {
+func SortedItems(items []input.Item) []input.Item {
 	out := slices.Clone(items)
-	slices.SortFunc(out, func(a, b api.Item) int { return strings.Compare(a.SKU, b.SKU) })
+	slices.SortFunc(out, func(a, b input.Item) int { return strings.Compare(a.SKU, b.SKU) })
 	return out
 }
 
@@ -156,9 +157,9 @@ func (o *Order) event(typ events.Type, now time.Time) events.Envelope {
 	var data any
 	switch typ {
 	case events.OrderCreated:
-		items := make([]events.Line, len(o.Lines))
+		items := make([]input.Item, len(o.Lines))
 		for i, l := range o.Lines {
-			items[i] = events.Line{SKU: l.SKU, Quantity: l.Quantity}
+			items[i] = input.Item{SKU: l.SKU, Quantity: l.Quantity}
 		}
 		data = events.OrderCreatedData{OrderID: o.ID, CustomerID: o.CustomerID, Items: items, TotalCents: o.Total}
 	case events.OrderApproved:
@@ -166,5 +167,5 @@ func (o *Order) event(typ events.Type, now time.Time) events.Envelope {
 	default:
 		data = events.OrderCancelledData{OrderID: o.ID, Reason: o.Reason, Tombstone: o.Tombstone}
 	}
-	return events.New(events.SourceOrder, typ, o.ID, events.Mode(o.Mode), data, now)
+	return events.New(events.Source("order"), typ, o.ID, saga.Mode(o.Mode), data, now)
 }

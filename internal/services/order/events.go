@@ -8,10 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sagaforge/saga/internal/messaging/chain"
 	"github.com/sagaforge/saga/internal/messaging/consumer"
 	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/process"
+	"github.com/sagaforge/saga/internal/saga"
 	api "github.com/sagaforge/saga/internal/services/order/orderapi"
 )
 
@@ -21,11 +23,11 @@ import (
 // an order whose own mode is choreography. They call the same store
 // operations as the HTTP API.
 func Subscriptions(store *Store) ([]consumer.Subscription, error) {
-	return consumer.Wire("order", map[events.Type]consumer.Handler{
-		events.StockRejected: consumer.Decoded(func(ctx context.Context, orderID string, d events.StockRejectedData) error {
+	return consumer.Wire("order",
+		consumer.On(func(ctx context.Context, orderID string, d events.StockRejectedData) error {
 			return store.cancelChoreographed(ctx, orderID, fmt.Sprintf("%v: %s", fault.ErrOutOfStock, d.Reason))
 		}),
-		events.StockReleased: consumer.Decoded(func(ctx context.Context, orderID string, d events.StockReleasedData) error {
+		consumer.On(func(ctx context.Context, orderID string, d events.StockReleasedData) error {
 			reason := d.Reason
 			if reason == "" {
 				reason = "stock released"
@@ -35,21 +37,21 @@ func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 		// The pivot. Approving a cancelled order is refused, and that
 		// order's OrderCancelled already makes the others refund and
 		// release.
-		events.PaymentCaptured: func(ctx context.Context, e events.Envelope) error {
-			if ok, err := store.choreographed(ctx, e.Subject); !ok {
+		consumer.On(func(ctx context.Context, orderID string, _ events.PaymentCapturedData) error {
+			if ok, err := store.choreographed(ctx, orderID); !ok {
 				return err
 			}
-			_, err := store.Approve(ctx, e.Subject)
+			_, err := store.Approve(ctx, orderID)
 			return err
-		},
+		}),
 		// A dead letter is a step of the saga that failed for good: the
 		// saga is cancelled, and the others compensate on OrderCancelled.
-		events.EventDeadLettered: consumer.Decoded(func(ctx context.Context, orderID string, dl events.DeadLetter) error {
+		consumer.On(func(ctx context.Context, orderID string, dl events.DeadLetter) error {
 			failed := "an event"
 			if orig, err := events.Decode([]byte(dl.Payload)); err == nil {
 				failed = string(orig.Type)
 				service, _, _ := strings.Cut(dl.Consumer, ".")
-				if r, ok := events.ReactionOf(service, orig.Type); ok && r.Class == events.Retriable {
+				if r, ok := chain.Of(service, orig.Type); ok && r.Class == chain.Retriable {
 					// After the pivot the saga only goes forward: the
 					// dead letter is the alert, and nothing is undone.
 					slog.ErrorContext(ctx, "a step after the pivot was dead-lettered; the order stays approved",
@@ -59,7 +61,7 @@ func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 			}
 			return store.cancelChoreographed(ctx, orderID, fmt.Sprintf("saga step failed: %s could not handle %s: %s", dl.Consumer, failed, dl.Reason))
 		}),
-	})
+	)
 }
 
 // choreographed tells whether the order exists and its own mode is
@@ -69,7 +71,7 @@ func (s *Store) choreographed(ctx context.Context, id string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if o.Mode != events.Choreography {
+	if o.Mode != saga.Choreography {
 		slog.WarnContext(ctx, "event ignored: the orchestrator drives this order", "order_id", id)
 		return false, nil
 	}
@@ -97,7 +99,7 @@ func (s *Store) cancelChoreographed(ctx context.Context, id, why string) error {
 func (s *Store) ExpireChoreographed(ctx context.Context, deadline time.Duration) ([]string, error) {
 	var ids []string
 	err := s.outbox.DB(ctx).Model(&Order{}).
-		Where("status = ? AND mode = ? AND created_at < ?", api.StatusPending, events.Choreography, s.outbox.DB(ctx).NowFunc().Add(-deadline)).
+		Where("status = ? AND mode = ? AND created_at < ?", api.StatusPending, saga.Choreography, s.outbox.DB(ctx).NowFunc().Add(-deadline)).
 		Order("created_at").Limit(100).Pluck("id", &ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("find expired orders: %w", err)

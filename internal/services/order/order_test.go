@@ -11,7 +11,9 @@ import (
 	"github.com/sagaforge/saga/internal/messaging/consumer"
 	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/web/webtest"
+	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/order"
 	"github.com/sagaforge/saga/internal/services/order/orderapi"
 	"github.com/sagaforge/saga/internal/services/servicetest"
@@ -21,7 +23,7 @@ var newFixture = servicetest.Starter(order.Service, orderapi.NewClient)
 
 func createReq(id string) orderapi.CreateOrderRequest {
 	return orderapi.CreateOrderRequest{OrderID: id, CustomerID: "alice",
-		Items: []orderapi.Item{{SKU: "SKU-2", Quantity: 1}, {SKU: "SKU-1", Quantity: 2}}}
+		Items: []input.Item{{SKU: "SKU-2", Quantity: 1}, {SKU: "SKU-1", Quantity: 2}}}
 }
 
 func TestCreateIsIdempotentAndPricedFromCatalog(t *testing.T) {
@@ -31,7 +33,7 @@ func TestCreateIsIdempotentAndPricedFromCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Status != orderapi.StatusPending || first.TotalCents != 2*4990+19900 || first.Mode != events.Orchestration {
+	if first.Status != orderapi.StatusPending || first.TotalCents != 2*4990+19900 || first.Mode != saga.Orchestration {
 		t.Fatalf("created %+v, want PENDING orchestration order of 298.80", first)
 	}
 	again, err := f.Client.Create(ctx, createReq("o-1"))
@@ -185,7 +187,7 @@ func TestCancelReasonIsStoredClean(t *testing.T) {
 func TestChoreographedOrderPastItsDeadlineIsCancelled(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	for id, mode := range map[string]events.Mode{"c-stuck": events.Choreography, "o-slow": events.Orchestration, "c-done": events.Choreography} {
+	for id, mode := range map[string]saga.Mode{"c-stuck": saga.Choreography, "o-slow": saga.Orchestration, "c-done": saga.Choreography} {
 		req := createReq(id)
 		req.Mode = mode
 		if _, err := f.Client.Create(ctx, req); err != nil {
@@ -220,12 +222,12 @@ func TestEventsActOnlyOnOrdersWhoseOwnModeIsChoreography(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	req := createReq("o-orch")
-	req.Mode = events.Orchestration
+	req.Mode = saga.Orchestration
 	if _, err := f.Client.Create(ctx, req); err != nil {
 		t.Fatal(err)
 	}
 	req = createReq("c-chor")
-	req.Mode = events.Choreography
+	req.Mode = saga.Choreography
 	if _, err := f.Client.Create(ctx, req); err != nil {
 		t.Fatal(err)
 	}
@@ -243,10 +245,10 @@ func TestEventsActOnlyOnOrdersWhoseOwnModeIsChoreography(t *testing.T) {
 		}
 	}
 	captured := func(id string) events.Envelope {
-		return events.New(events.SourcePayment, events.PaymentCaptured, id, events.Choreography, events.PaymentCapturedData{OrderID: id}, time.Now())
+		return events.New(events.Source("payment"), events.PaymentCaptured, id, saga.Choreography, events.PaymentCapturedData{OrderID: id}, time.Now())
 	}
 	rejected := func(id string) events.Envelope {
-		return events.New(events.SourceInventory, events.StockRejected, id, events.Choreography, events.StockRejectedData{OrderID: id, Reason: "forged"}, time.Now())
+		return events.New(events.Source("inventory"), events.StockRejected, id, saga.Choreography, events.StockRejectedData{OrderID: id, Reason: "forged"}, time.Now())
 	}
 	for _, e := range []events.Envelope{captured("o-orch"), rejected("o-orch"), captured("c-chor")} {
 		if err := handlers[e.Type](ctx, e); err != nil {

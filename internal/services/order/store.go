@@ -254,7 +254,7 @@ func (s *Store) settle(ctx context.Context, id string, typ events.Type, tombston
 // counts its own.
 func (s *Store) settled(ctx context.Context, o Order, now bool) {
 	s.changes.Notify(o.ID, o)
-	if now && o.Mode == events.Choreography {
+	if now && o.Mode == saga.Choreography {
 		purchases.Add(ctx, 1, metric.WithAttributes(attribute.String(saga.MetricMode, string(o.Mode)),
 			attribute.String(saga.MetricOutcome, string(o.Status))))
 	}

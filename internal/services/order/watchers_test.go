@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/internal/platform/database/dbtest"
+	"github.com/sagaforge/saga/internal/platform/input"
 	api "github.com/sagaforge/saga/internal/services/order/orderapi"
 	"github.com/sagaforge/saga/internal/services/servicetest"
 )
@@ -18,7 +19,7 @@ import (
 func TestWokenOrderIsWhatAReadReturns(t *testing.T) {
 	ctx := context.Background()
 	s := servicetest.Start(t, Service, api.NewClient).Store
-	if _, _, err := s.Create(ctx, NewOrder{ID: "w-1", CustomerID: "alice", Items: []api.Item{{SKU: "SKU-2", Quantity: 1}, {SKU: "SKU-1", Quantity: 2}}}); err != nil {
+	if _, _, err := s.Create(ctx, NewOrder{ID: "w-1", CustomerID: "alice", Items: []input.Item{{SKU: "SKU-2", Quantity: 1}, {SKU: "SKU-1", Quantity: 2}}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -69,7 +70,7 @@ func TestAWaiterIsWokenByAnotherReplicasChange(t *testing.T) {
 	}()
 	t.Cleanup(func() { stop(); <-done })
 	<-listening
-	if _, _, err := first.Store.Create(ctx, NewOrder{ID: "r-1", CustomerID: "alice", Items: []api.Item{{SKU: "SKU-1", Quantity: 1}}}); err != nil {
+	if _, _, err := first.Store.Create(ctx, NewOrder{ID: "r-1", CustomerID: "alice", Items: []input.Item{{SKU: "SKU-1", Quantity: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	next, release := first.Store.changes.Wait("r-1")

@@ -9,14 +9,16 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/money"
+	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/launch"
 	api "github.com/sagaforge/saga/internal/services/payment/paymentapi"
 	"github.com/sagaforge/saga/internal/services/step"
-	"gorm.io/gorm"
 )
 
 // MaxAmount bounds one charge (1,000,000.00) so overflow is never a question.
@@ -52,7 +54,7 @@ type Payment struct {
 	CustomerID string      `gorm:"size:64;index"`
 	Amount     money.Cents `gorm:"not null"`
 	Status     api.Status  `gorm:"size:16;index"`
-	Mode       events.Mode `gorm:"size:16"`
+	Mode       saga.Mode   `gorm:"size:16"`
 	Reason     string      `gorm:"size:512"`
 	// The fence: once the order is approved the capture is final, and a
 	// refund is refused.
@@ -66,7 +68,7 @@ type Charge struct {
 	OrderID    string
 	CustomerID string
 	Amount     money.Cents
-	Mode       events.Mode // the saga driving the charge, recorded on its events
+	Mode       saga.Mode // the saga driving the charge, recorded on its events
 }
 
 func (c Charge) validate() error {
@@ -104,7 +106,7 @@ var payments = step.Rules[Payment, *Payment]{
 func (p *Payment) State() (status, reason string) { return string(p.Status), p.Reason }
 
 // Saga is the mode of the saga that charged (step.Record).
-func (p *Payment) Saga() events.Mode { return p.Mode }
+func (p *Payment) Saga() saga.Mode { return p.Mode }
 
 // SeedAccounts is the balances a new database starts with (see README).
 var SeedAccounts = []Account{
@@ -135,5 +137,5 @@ func (p *Payment) Event(now time.Time) events.Envelope {
 	default:
 		typ, data = events.PaymentRefunded, events.PaymentRefundedData{OrderID: p.OrderID, CustomerID: p.CustomerID, AmountCents: p.Amount, Voided: p.Status == api.Voided}
 	}
-	return events.New(events.SourcePayment, typ, p.OrderID, p.Mode, data, now)
+	return events.New(events.Source("payment"), typ, p.OrderID, p.Mode, data, now)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/messaging/outbox"
 	"github.com/sagaforge/saga/internal/platform/watch"
+	"github.com/sagaforge/saga/internal/saga"
 )
 
 // Subscriptions are payment's part of the choreographed saga: note who pays
@@ -17,38 +18,38 @@ import (
 // capture final.
 func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 	var seen watch.Set[struct{}] // orders whose OrderCreated this process has recorded
-	return consumer.Wire("payment", map[events.Type]consumer.Handler{
-		events.OrderCreated: consumer.Decoded(func(ctx context.Context, orderID string, d events.OrderCreatedData) error {
+	return consumer.Wire("payment",
+		consumer.On(func(ctx context.Context, orderID string, d events.OrderCreatedData) error {
 			err := store.notePendingCharge(ctx, PendingCharge{OrderID: orderID, CustomerID: d.CustomerID, Amount: d.TotalCents})
 			if err == nil {
 				outbox.AfterCommit(ctx, func() { seen.Notify(orderID, struct{}{}) })
 			}
 			return err
 		}),
-		events.OrderCancelled: func(ctx context.Context, e events.Envelope) error {
-			return store.refundChoreographed(ctx, e.Subject)
-		},
-		events.OrderApproved: func(ctx context.Context, e events.Envelope) error {
-			return store.MarkApproved(ctx, e.Subject)
-		},
+		consumer.On(func(ctx context.Context, orderID string, _ events.OrderCancelledData) error {
+			return store.refundChoreographed(ctx, orderID)
+		}),
+		consumer.On(func(ctx context.Context, orderID string, _ events.OrderApprovedData) error {
+			return store.MarkApproved(ctx, orderID)
+		}),
 		// Only a choreographed order has a pending charge: that
 		// record, not the event, says who drives the saga.
-		events.StockReserved: func(ctx context.Context, e events.Envelope) error {
-			req, err := awaitPendingCharge(ctx, &seen, e.Subject, store.pendingCharge)
+		consumer.On(func(ctx context.Context, orderID string, _ events.StockReservedData) error {
+			req, err := awaitPendingCharge(ctx, &seen, orderID, store.pendingCharge)
 			if err != nil {
 				return err
 			}
-			_, err = store.Charge(ctx, Charge{OrderID: e.Subject, CustomerID: req.CustomerID, Amount: req.Amount, Mode: events.Choreography})
+			_, err = store.Charge(ctx, Charge{OrderID: orderID, CustomerID: req.CustomerID, Amount: req.Amount, Mode: saga.Choreography})
 			return err
-		},
-	})
+		}),
+	)
 }
 
 // refundChoreographed refunds a choreographed order's payment, or leaves a
 // tombstone if nothing was charged yet (step.Records.UndoChoreographed).
 func (s *Store) refundChoreographed(ctx context.Context, orderID string) error {
 	return s.UndoChoreographed(ctx, orderID, func(ctx context.Context) error {
-		_, err := s.Refund(ctx, orderID, events.Choreography)
+		_, err := s.Refund(ctx, orderID, saga.Choreography)
 		return err
 	})
 }

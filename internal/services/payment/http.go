@@ -4,9 +4,9 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/platform/keyset"
 	"github.com/sagaforge/saga/internal/platform/web"
+	"github.com/sagaforge/saga/internal/saga"
 	api "github.com/sagaforge/saga/internal/services/payment/paymentapi"
 )
 
@@ -21,11 +21,11 @@ import (
 func Routes(store *Store, log *slog.Logger) web.Routes {
 	return web.Routes{
 		"POST /payments": web.Endpoint(log, "charge", func(r *http.Request, req api.ChargeRequest) (api.PaymentResponse, error) {
-			p, err := store.Charge(r.Context(), Charge{OrderID: req.OrderID, CustomerID: req.CustomerID, Amount: req.AmountCents, Mode: events.Orchestration})
+			p, err := store.Charge(r.Context(), Charge{OrderID: req.OrderID, CustomerID: req.CustomerID, Amount: req.AmountCents, Mode: saga.Orchestration})
 			return p.wire(), err
 		}),
 		"POST /payments/{order_id}/refund": web.Endpoint(log, "refund", func(r *http.Request, _ web.NoBody) (api.PaymentResponse, error) {
-			p, err := store.Refund(r.Context(), r.PathValue("order_id"), events.Orchestration)
+			p, err := store.Refund(r.Context(), r.PathValue("order_id"), saga.Orchestration)
 			return p.wire(), err
 		}),
 		"GET /payments/{order_id}": web.Keyed(log, "get", "order_id", store.Get, Payment.wire),

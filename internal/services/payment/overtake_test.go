@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"testing"
 
+	"gorm.io/gorm"
+
 	"github.com/sagaforge/saga/internal/messaging/outbox"
 	"github.com/sagaforge/saga/internal/platform/watch"
 	api "github.com/sagaforge/saga/internal/services/payment/paymentapi"
 	"github.com/sagaforge/saga/internal/services/servicetest"
-	"gorm.io/gorm"
 )
 
 // A StockReserved that overtook its OrderCreated waits for it in-process and

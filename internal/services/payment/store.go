@@ -8,10 +8,10 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/messaging/outbox"
 	"github.com/sagaforge/saga/internal/platform/database"
 	"github.com/sagaforge/saga/internal/platform/keyset"
+	"github.com/sagaforge/saga/internal/saga"
 	api "github.com/sagaforge/saga/internal/services/payment/paymentapi"
 	"github.com/sagaforge/saga/internal/services/step"
 )
@@ -61,7 +61,7 @@ func (s *Store) Charge(ctx context.Context, c Charge) (Payment, error) {
 // charge, and a declined, refunded or voided payment is left as it is.
 // mode labels the tombstone's event; a refund of a payment keeps the
 // payment's mode.
-func (s *Store) Refund(ctx context.Context, orderID string, mode events.Mode) (Payment, error) {
+func (s *Store) Refund(ctx context.Context, orderID string, mode saga.Mode) (Payment, error) {
 	tombstone := Payment{OrderID: orderID, Status: api.Voided, Mode: mode, Reason: "refunded before any charge"}
 	return s.Undo(ctx, orderID, tombstone, "its payment stays captured", func(tx *gorm.DB, p *Payment) error {
 		upd := tx.Model(&Account{}).Where("customer_id = ?", p.CustomerID).

@@ -25,6 +25,7 @@ import (
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/keyset"
+	"github.com/sagaforge/saga/internal/saga"
 )
 
 // Fence is the column a step's record embeds.
@@ -46,7 +47,7 @@ type Record[R any] interface {
 	// Fenced is the embedded Fence's.
 	Fenced() bool
 	// Saga is the mode of the saga that made the record.
-	Saga() events.Mode
+	Saga() saga.Mode
 }
 
 // Rules are what one participant's step records mean.
@@ -199,7 +200,7 @@ func (rs Records[R, P]) UndoChoreographed(ctx context.Context, orderID string, u
 	case errors.Is(err, fault.ErrNotFound):
 	case err != nil:
 		return err
-	case P(&rec).Saga() != events.Choreography:
+	case P(&rec).Saga() != saga.Choreography:
 		slog.WarnContext(ctx, "compensation ignored: the orchestrator drives this order", "order_id", orderID, "record", rs.Noun)
 		return nil
 	}

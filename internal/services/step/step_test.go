@@ -12,9 +12,11 @@ import (
 	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/platform/database/dbtest"
 	"github.com/sagaforge/saga/internal/platform/fault"
+	platforminput "github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/keyset"
 	"github.com/sagaforge/saga/internal/platform/web"
 	"github.com/sagaforge/saga/internal/platform/web/webtest"
+	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/inventory"
 	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/internal/services/payment"
@@ -95,7 +97,7 @@ var participants = []participant{
 			f := servicetest.Start(t, inventory.Service, inventoryapi.NewClient)
 			// The refused reservation has a line in stock: it must take
 			// all or nothing.
-			items := map[input][]inventoryapi.Item{usual: {{SKU: "SKU-2", Quantity: 4}}, other: {{SKU: "SKU-2", Quantity: 9}}, refused: {{SKU: "SKU-1", Quantity: 1}, {SKU: "SKU-OUT", Quantity: 1}}}
+			items := map[input][]platforminput.Item{usual: {{SKU: "SKU-2", Quantity: 4}}, other: {{SKU: "SKU-2", Quantity: 9}}, refused: {{SKU: "SKU-1", Quantity: 1}, {SKU: "SKU-OUT", Quantity: 1}}}
 			return run{
 				step: func(ctx context.Context, id string, in input) (string, error) {
 					r, err := f.Client.Reserve(ctx, inventoryapi.ReserveRequest{OrderID: id, Items: items[in]})
@@ -343,7 +345,7 @@ func TestAChoreographedUndoLeavesTheOrchestratorsStep(t *testing.T) {
 			t.Fatal("no compensation for OrderCancelled")
 		}
 		event := func(orderID string) events.Envelope {
-			return events.New("/order", events.OrderCancelled, orderID, events.Choreography,
+			return events.New("/order", events.OrderCancelled, orderID, saga.Choreography,
 				events.OrderCancelledData{Reason: "cancelled by the customer"}, time.Now())
 		}
 

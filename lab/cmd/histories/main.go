@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/process"
 	"github.com/sagaforge/saga/internal/platform/temporalx"
 	"github.com/sagaforge/saga/internal/saga"
@@ -83,7 +84,7 @@ type scenario struct {
 	run  func(ctx context.Context, r *recorder, orderID string) error
 }
 
-func buy(customer string, items ...saga.Item) func(context.Context, *recorder, string) error {
+func buy(customer string, items ...input.Item) func(context.Context, *recorder, string) error {
 	return func(ctx context.Context, r *recorder, orderID string) error {
 		_, err := r.purchase(ctx, saga.Input{OrderID: orderID, CustomerID: customer, Items: items})
 		return err
@@ -91,25 +92,25 @@ func buy(customer string, items ...saga.Item) func(context.Context, *recorder, s
 }
 
 var scenarios = []scenario{
-	{"approved", buy("alice", saga.Item{SKU: "SKU-1", Quantity: 2})},
-	{"out-of-stock", buy("alice", saga.Item{SKU: "SKU-1", Quantity: 1}, saga.Item{SKU: "SKU-OUT", Quantity: 1})},
-	{"declined", buy("bob", saga.Item{SKU: "SKU-2", Quantity: 1})},
+	{"approved", buy("alice", input.Item{SKU: "SKU-1", Quantity: 2})},
+	{"out-of-stock", buy("alice", input.Item{SKU: "SKU-1", Quantity: 1}, input.Item{SKU: "SKU-OUT", Quantity: 1})},
+	{"declined", buy("bob", input.Item{SKU: "SKU-2", Quantity: 1})},
 	{"approve-failure", func(ctx context.Context, r *recorder, orderID string) error {
 		// The order exists and was cancelled behind the saga's back: create
 		// finds it, stock and payment go through, approval is refused.
 		orders := orderapi.NewClient(r.s.OrderURL(), nil, "")
-		if _, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: orderID, CustomerID: "alice", Items: []orderapi.Item{{SKU: "SKU-2", Quantity: 1}}}); err != nil {
+		if _, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: orderID, CustomerID: "alice", Items: []input.Item{{SKU: "SKU-2", Quantity: 1}}}); err != nil {
 			return err
 		}
 		if _, err := orders.Cancel(ctx, orderID, orderapi.CancelOrderRequest{Reason: "cancelled at the counter"}); err != nil {
 			return err
 		}
-		return buy("alice", saga.Item{SKU: "SKU-2", Quantity: 1})(ctx, r, orderID)
+		return buy("alice", input.Item{SKU: "SKU-2", Quantity: 1})(ctx, r, orderID)
 	}},
 	{"cancelled-in-flight", func(ctx context.Context, r *recorder, orderID string) error {
 		// The customer cancels while the saga waits on a dead payment service;
 		// the refund then waits for it to come back.
-		run, err := r.startWithoutPayment(ctx, saga.Input{OrderID: orderID, CustomerID: "alice", Items: []saga.Item{{SKU: "SKU-2", Quantity: 1}}})
+		run, err := r.startWithoutPayment(ctx, saga.Input{OrderID: orderID, CustomerID: "alice", Items: []input.Item{{SKU: "SKU-2", Quantity: 1}}})
 		if err != nil {
 			return err
 		}
@@ -125,7 +126,7 @@ var scenarios = []scenario{
 	}},
 	{"transient-retries", func(ctx context.Context, r *recorder, orderID string) error {
 		// Payment is down for a few seconds while the saga reaches the charge.
-		run, err := r.startWithoutPayment(ctx, saga.Input{OrderID: orderID, CustomerID: "alice", Items: []saga.Item{{SKU: "SKU-1", Quantity: 1}}})
+		run, err := r.startWithoutPayment(ctx, saga.Input{OrderID: orderID, CustomerID: "alice", Items: []input.Item{{SKU: "SKU-1", Quantity: 1}}})
 		if err != nil {
 			return err
 		}

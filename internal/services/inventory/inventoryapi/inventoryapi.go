@@ -31,14 +31,11 @@ const (
 	Shipped Status = "SHIPPED"
 )
 
-// Item is a requested SKU and quantity.
-type Item = input.Item
-
 // ReserveRequest is the body of POST /reservations; order_id is the
 // idempotency key.
 type ReserveRequest struct {
-	OrderID string `json:"order_id"`
-	Items   []Item `json:"items"`
+	OrderID string       `json:"order_id"`
+	Items   []input.Item `json:"items"`
 }
 
 // IdempotencyKey names the order the request is about.
@@ -51,12 +48,12 @@ type ReleaseRequest struct {
 
 // ReservationResponse is a reservation as every endpoint returns it.
 type ReservationResponse struct {
-	OrderID   string    `json:"order_id"`
-	Status    Status    `json:"status"`
-	Reason    string    `json:"reason,omitempty"`
-	Items     []Item    `json:"items"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	OrderID   string       `json:"order_id"`
+	Status    Status       `json:"status"`
+	Reason    string       `json:"reason,omitempty"`
+	Items     []input.Item `json:"items"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
 }
 
 // LogValue is what a log line says of a reservation.

@@ -10,11 +10,11 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/keyset"
 	"github.com/sagaforge/saga/internal/platform/money"
 	"github.com/sagaforge/saga/internal/platform/web"
+	"github.com/sagaforge/saga/internal/saga"
 )
 
 // Status is where an order is in its life.
@@ -26,17 +26,14 @@ const (
 	StatusCancelled Status = "CANCELLED"
 )
 
-// Item is a requested SKU and quantity.
-type Item = input.Item
-
 // CreateOrderRequest is the body of POST /orders. order_id is the idempotency
 // key: the caller picks it, and a repeat returns the first result. Mode says
 // which saga drives the order; orchestration when empty.
 type CreateOrderRequest struct {
-	OrderID    string      `json:"order_id"`
-	CustomerID string      `json:"customer_id"`
-	Items      []Item      `json:"items"`
-	Mode       events.Mode `json:"mode,omitempty"`
+	OrderID    string       `json:"order_id"`
+	CustomerID string       `json:"customer_id"`
+	Items      []input.Item `json:"items"`
+	Mode       saga.Mode    `json:"mode,omitempty"`
 }
 
 // IdempotencyKey names the order the request is about.
@@ -52,7 +49,7 @@ type OrderResponse struct {
 	OrderID    string         `json:"order_id"`
 	CustomerID string         `json:"customer_id,omitempty"`
 	Status     Status         `json:"status"`
-	Mode       events.Mode    `json:"mode,omitempty"`
+	Mode       saga.Mode      `json:"mode,omitempty"`
 	Reason     string         `json:"reason,omitempty"`
 	TotalCents money.Cents    `json:"total_cents"`
 	Lines      []LineResponse `json:"lines"`

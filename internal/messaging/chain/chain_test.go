@@ -1,9 +1,10 @@
-package events
+package chain
 
 import (
 	"strings"
 	"testing"
 
+	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/saga"
 )
 
@@ -11,7 +12,7 @@ import (
 // and published on its service's topic, and each service reacts to an event
 // once.
 func TestTheSagaIsWellFormed(t *testing.T) {
-	if err := CheckSaga(); err != nil {
+	if err := Check(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -22,7 +23,7 @@ func TestTheSagaIsWellFormed(t *testing.T) {
 func TestChainFollowsTheSaga(t *testing.T) {
 	has := func(event, service, op string, class Class) {
 		t.Helper()
-		r, ok := ReactionOf(service, Type(event))
+		r, ok := Of(service, events.Type(event))
 		if !ok || r.Op != op || r.Class != class {
 			t.Errorf("%s on %s: %+v (%v); want %s, %s", service, event, r, ok, op, class)
 		}
@@ -40,7 +41,7 @@ func TestChainFollowsTheSaga(t *testing.T) {
 		}
 	}
 	has("OrderApproved", "payment", "fence", Fence)
-	if _, ok := ReactionOf("order", OrderApproved); ok {
+	if _, ok := Of("order", events.OrderApproved); ok {
 		t.Error("the order service reacts to its own approval")
 	}
 }

@@ -1,8 +1,7 @@
-package events
+package kafkaio
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -10,7 +9,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/sagaforge/saga/internal/saga"
+	"github.com/sagaforge/saga/internal/messaging/events"
 )
 
 // ReadOrder returns one order's events published so far on the three
@@ -18,7 +17,7 @@ import (
 // the partitions directly (no consumer group), and of each topic only the
 // one the order's key goes to (NewWriter's balancer), so it is cheap to
 // repeat.
-func ReadOrder(ctx context.Context, brokers []string, orderID string) ([]Envelope, error) {
+func ReadOrder(ctx context.Context, brokers []string, orderID string) ([]events.Envelope, error) {
 	return ReadOrderSince(ctx, brokers, orderID, time.Time{})
 }
 
@@ -27,8 +26,8 @@ func ReadOrder(ctx context.Context, brokers []string, orderID string) ([]Envelop
 // (the publishers' clocks may differ a little from the order service's),
 // so a read costs the events since the order, not the topic's whole
 // history. A zero since reads it all.
-func ReadOrderSince(ctx context.Context, brokers []string, orderID string, since time.Time) ([]Envelope, error) {
-	topics := []string{TopicOrder, TopicInventory, TopicPayment}
+func ReadOrderSince(ctx context.Context, brokers []string, orderID string, since time.Time) ([]events.Envelope, error) {
+	topics := []string{events.TopicOrder, events.TopicInventory, events.TopicPayment}
 	if !since.IsZero() {
 		since = since.Add(-clockSlack)
 	}
@@ -39,7 +38,7 @@ func ReadOrderSince(ctx context.Context, brokers []string, orderID string, since
 	ends := keyPartitions(all, orderID)
 	var (
 		mu       sync.Mutex
-		found    []Envelope
+		found    []events.Envelope
 		firstErr error
 		wg       sync.WaitGroup
 	)
@@ -68,7 +67,7 @@ func ReadOrderSince(ctx context.Context, brokers []string, orderID string, since
 			out = append(out, e)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Envelope) int { return a.Time.Compare(b.Time) })
+	slices.SortStableFunc(out, func(a, b events.Envelope) int { return a.Time.Compare(b.Time) })
 	return out, nil
 }
 
@@ -116,7 +115,7 @@ func readMessages(ctx context.Context, brokers []string, tp TopicPartition, end 
 	}
 }
 
-func readPartition(ctx context.Context, brokers []string, tp TopicPartition, end int64, orderID string, since time.Time) ([]Envelope, error) {
+func readPartition(ctx context.Context, brokers []string, tp TopicPartition, end int64, orderID string, since time.Time) ([]events.Envelope, error) {
 	start := kafka.FirstOffset
 	if !since.IsZero() {
 		at, found, err := offsetAt(ctx, brokers, tp, since)
@@ -136,14 +135,14 @@ func readPartition(ctx context.Context, brokers []string, tp TopicPartition, end
 	if err := r.SetOffset(start); err != nil {
 		return nil, err
 	}
-	var out []Envelope
+	var out []events.Envelope
 	for {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("read %s/%d: %w", tp.Topic, tp.Partition, err)
 		}
 		if string(m.Key) == orderID {
-			if e, err := Decode(m.Value); err == nil && e.Subject == orderID {
+			if e, err := events.Decode(m.Value); err == nil && e.Subject == orderID {
 				out = append(out, e)
 			}
 		}
@@ -151,62 +150,6 @@ func readPartition(ctx context.Context, brokers []string, tp TopicPartition, end
 			return out, nil
 		}
 	}
-}
-
-// Saga is what an order's events say about its saga: the steps done and the
-// compensations run, named as the orchestrated workflow names them.
-type Saga struct {
-	saga.Progress
-	// Settled: the order is approved, or cancelled with every step that
-	// held something compensated (in choreography, refund and release
-	// follow the OrderCancelled).
-	Settled bool
-	// Finished: settled, and an approved saga's steps after the pivot done
-	// too; nothing more will happen.
-	Finished bool
-}
-
-// Summarize reads the saga's progress off an order's events, by the events
-// saga.Purchase says record each step and compensation done.
-func Summarize(evs []Envelope) Saga {
-	s := Saga{Progress: saga.Begun()}
-	seen := map[Type]bool{}
-	for _, e := range evs {
-		seen[e.Type] = true
-		for _, st := range saga.Purchase.Steps {
-			switch {
-			case Type(st.Done) == e.Type:
-				s.Done(st.Name)
-				s.Settled = s.Settled || st.Class == saga.Pivot
-			case st.Undo != nil && Type(st.Undo.Done) == e.Type && !voided(e):
-				// A tombstone (voided) undid nothing: it refuses a late step.
-				s.Undone(st.Undo.Name)
-			}
-		}
-	}
-	// Cancelled, the saga is settled once every step that held something
-	// has been undone: in choreography the undos follow the cancel.
-	first := saga.Purchase.Steps[0]
-	if seen[Type(first.Undo.Done)] {
-		s.Settled = true
-		for _, st := range saga.Purchase.Steps[1:] {
-			if st.Undo != nil && seen[Type(st.Done)] && !seen[Type(st.Undo.Done)] {
-				s.Settled = false
-			}
-		}
-		s.Finished = s.Settled
-	} else {
-		s.Finished = saga.Purchase.Next(s.Progress) == ""
-	}
-	return s
-}
-
-// voided tells whether a release or refund event reports a tombstone.
-func voided(e Envelope) bool {
-	var d struct {
-		Voided bool `json:"voided"`
-	}
-	return json.Unmarshal(e.Data, &d) == nil && d.Voided
 }
 
 // keyPartitions keeps, of each topic's partitions, the one a message keyed

@@ -1,7 +1,7 @@
-package events
-
-// The kafka-go configuration every writer and reader of the saga's topics
-// shares.
+// Package kafkaio is the saga's Kafka I/O: the kafka-go configuration
+// every writer and reader of its topics shares, the binding's headers, and
+// reads of an order's events or a whole topic, straight off the partitions.
+package kafkaio
 
 import (
 	"context"
@@ -174,6 +174,16 @@ func (d *Dedupe) First(id string) bool {
 	d.seen[id] = struct{}{}
 	d.order = append(d.order, id)
 	return true
+}
+
+// ContentType is the content-type header of every event message: the
+// CloudEvents Kafka binding's structured mode.
+const ContentType = "application/cloudevents+json; charset=UTF-8"
+
+// MessageHeaders are the headers of a message that carries an encoded
+// envelope: the binding's content-type.
+func MessageHeaders() []kafka.Header {
+	return []kafka.Header{{Key: "content-type", Value: []byte(ContentType)}}
 }
 
 // IsEnd tells whether err only means the reader was stopped.
