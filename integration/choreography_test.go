@@ -25,7 +25,7 @@ func TestChoreographedPurchasesReachEveryOutcome(t *testing.T) {
 	for _, tc := range []struct {
 		name, reason, events string
 		args                 []string
-		status               saga.SagaStatus
+		status               saga.Status
 		compensations        string
 	}{
 		{"approved", "", "OrderCreated StockReserved PaymentCaptured OrderApproved StockShipped",

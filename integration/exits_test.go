@@ -62,7 +62,7 @@ func TestApprovalAnswerLostPastTheStepDeadlineEndsApproved(t *testing.T) {
 	c := clientsOf(s)
 
 	rep := buy(t, s, "--order-id", "o-pivot", "--customer", "alice", "--item", "SKU-1:1")
-	if rep.Status != saga.SagaApproved || len(rep.Compensations) != 0 {
+	if rep.Status != saga.Approved || len(rep.Compensations) != 0 {
 		t.Fatalf("report %+v, want APPROVED with nothing compensated", rep)
 	}
 	wantConsistent(t, c, "o-pivot", orderapi.StatusApproved)
@@ -82,7 +82,7 @@ func TestApprovalAnswerLostPastTheStepDeadlineEndsApproved(t *testing.T) {
 	if err := tc.GetWorkflow(context.Background(), saga.WorkflowID("o-pivot-cancelled"), "").Get(context.Background(), &res); err != nil {
 		t.Fatalf("saga after a workflow cancel during the approval: %v", err)
 	}
-	if res.Status != saga.StatusApproved || len(res.Compensations) != 0 {
+	if res.Status != saga.Approved || len(res.Compensations) != 0 {
 		t.Fatalf("result %+v, want APPROVED: a cancel must not interrupt the pivot", res)
 	}
 	wantConsistent(t, c, "o-pivot-cancelled", orderapi.StatusApproved)

@@ -16,7 +16,7 @@ func TestSagasUnderInjectedFaultsStayConsistent(t *testing.T) {
 	s := startStack(t, "SAGA_FAULTS=*=0.3")
 	purchases := []struct {
 		args []string
-		want saga.SagaStatus
+		want saga.Status
 	}{
 		{[]string{"--customer", "alice", "--item", "SKU-1:2"}, "APPROVED"},
 		{[]string{"--customer", "alice", "--item", "SKU-2:1", "--item", "SKU-1:1"}, "APPROVED"},

@@ -53,7 +53,7 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	stacktest.WaitFor(t, 30*time.Second, "status to report the refund in progress", func() bool {
 		code, stdout, _ := runStarter(t, s, "status", "cancel-me", "--json")
 		return code == 0 && json.Unmarshal([]byte(stdout), &rep) == nil &&
-			rep.Status == saga.SagaCompensating && rep.CurrentStep == "refund"
+			rep.Status == saga.Compensating && rep.CurrentStep == "refund"
 	})
 	if rep.Reason != "cancelled by the customer: changed my mind" {
 		t.Fatalf("reason while compensating: %q", rep.Reason)
@@ -71,7 +71,7 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	code, stdout, stderr := runStarter(t, s, "list", "--status", "COMPENSATING", "-o", "json")
 	var rows []starter.ListRow
 	if code != 0 || json.Unmarshal([]byte(stdout), &rows) != nil || len(rows) != 1 || rows[0].OrderID != "cancel-me" ||
-		rows[0].CustomerID != "alice" || rows[0].TotalCents != 39800 || rows[0].SagaStatus != string(saga.SagaCompensating) ||
+		rows[0].CustomerID != "alice" || rows[0].TotalCents != 39800 || rows[0].SagaStatus != string(saga.Compensating) ||
 		rows[0].WorkflowID != saga.WorkflowID("cancel-me") {
 		t.Fatalf("list -o json: exit %d: %s%s", code, stdout, stderr)
 	}
@@ -83,7 +83,7 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	if err := tc.GetWorkflow(ctx, saga.WorkflowID("cancel-me"), "").Get(ctx, &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Status != saga.StatusCancelled || strings.Join(res.Compensations, ",") != "cancel,refund,release" {
+	if res.Status != saga.Cancelled || strings.Join(res.Compensations, ",") != "cancel,refund,release" {
 		t.Fatalf("cancelled saga: %+v", res)
 	}
 	if r, err := c.stock.Reservation(ctx, "cancel-me"); err != nil || r.Status != inventoryapi.Released {

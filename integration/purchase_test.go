@@ -162,7 +162,7 @@ func TestSagaRidesOutAKilledService(t *testing.T) {
 	if err := c.GetWorkflow(ctx, saga.WorkflowID("while-down"), "").Get(ctx, &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Status != saga.StatusApproved {
+	if res.Status != saga.Approved {
 		t.Fatalf("after the payment service came back: %+v, want APPROVED", res)
 	}
 }

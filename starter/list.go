@@ -34,9 +34,9 @@ func newListCmd(env *Env) *cobra.Command {
 	limit := f.Int("limit", 50, "at most this many")
 	return WithOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		query := fmt.Sprintf("WorkflowType = '%s'", saga.WorkflowType)
-		switch s := saga.SagaStatus(strings.ToUpper(*status)); s {
+		switch s := saga.Status(strings.ToUpper(*status)); s {
 		case "":
-		case saga.SagaRunning, saga.SagaCompensating, saga.SagaApproved, saga.SagaCancelled, saga.SagaFailed:
+		case saga.Running, saga.Compensating, saga.Approved, saga.Cancelled, saga.Failed:
 			query += fmt.Sprintf(" AND %s = '%s'", saga.SearchSagaStatus, s)
 		default:
 			return usagef("--status must be RUNNING, COMPENSATING, APPROVED, CANCELLED or FAILED, got %q", *status)

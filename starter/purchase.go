@@ -112,7 +112,7 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 		if err := printReport(env, rep, format); err != nil {
 			return err
 		}
-		if rep.Status == saga.SagaFailed {
+		if rep.Status == saga.Failed {
 			return verdictf("the saga failed: %s", rep.Reason)
 		}
 		return nil

@@ -99,13 +99,13 @@ func (p Purchase) Run(ctx workflow.Context, in saga.Input) (saga.Result, error) 
 		log:    log.With(workflow.GetLogger(ctx), "order_id", in.OrderID),
 		facts:  saga.Facts{Input: in},
 		result: saga.Result{OrderID: in.OrderID, Progress: saga.Begun()},
-		state:  saga.State{OrderID: in.OrderID, Status: saga.SagaRunning},
+		state:  saga.State{OrderID: in.OrderID, Status: saga.Running},
 	}
 	s.searchAttributes = p.skipVersionGuard || workflow.GetVersion(ctx, searchAttributesVersion, workflow.DefaultVersion, 1) >= 1
 	if err := s.handle(ctx, cancelSteps); err != nil {
 		return s.result, err
 	}
-	s.upsert(ctx, searchOrderID.ValueSet(in.OrderID), searchCustomerID.ValueSet(in.CustomerID), searchSagaStatus.ValueSet(string(saga.SagaRunning)))
+	s.upsert(ctx, searchOrderID.ValueSet(in.OrderID), searchCustomerID.ValueSet(in.CustomerID), searchSagaStatus.ValueSet(string(saga.Running)))
 
 	result, err := s.run(ctx)
 	s.done = true
@@ -132,7 +132,7 @@ func (s *execution) run(ctx workflow.Context) (saga.Result, error) {
 		}
 		if err != nil {
 			result, err := s.abort(ctx, err)
-			if result.Status != saga.StatusApproved {
+			if result.Status != saga.Approved {
 				return result, err
 			}
 			break // approved by an earlier, lost attempt: forward it goes
@@ -142,9 +142,9 @@ func (s *execution) run(ctx workflow.Context) (saga.Result, error) {
 			s.upsert(ctx, searchOrderTotal.ValueSet(int64(s.facts.TotalCents)))
 		}
 	}
-	if s.result.Status != saga.StatusApproved {
-		s.result.Status = saga.StatusApproved
-		s.setStatus(ctx, saga.SagaApproved)
+	if s.result.Status != saga.Approved {
+		s.result.Status = saga.Approved
+		s.setStatus(ctx, saga.Approved)
 		s.log.Info("purchase approved", "total_cents", int64(s.result.TotalCents))
 	}
 	s.forward(ctx)
@@ -171,9 +171,9 @@ func (s *execution) handle(ctx workflow.Context, cancelSteps workflow.CancelFunc
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req saga.CancelRequest) error {
 			switch {
-			case s.state.Status == saga.SagaApproved || s.forwardOnly || s.state.CurrentStep == saga.Purchase.Pivot().Name:
+			case s.state.Status == saga.Approved || s.forwardOnly || s.state.CurrentStep == saga.Purchase.Pivot().Name:
 				return fmt.Errorf("order %s is approved (or being approved) and can no longer be cancelled", s.state.OrderID)
-			case s.state.Status != saga.SagaRunning || s.cancelReason != "":
+			case s.state.Status != saga.Running || s.cancelReason != "":
 				return fmt.Errorf("order %s can no longer be cancelled: the saga is %s", s.state.OrderID, s.state.Status)
 			case len(req.Reason) > 200:
 				return fmt.Errorf("a cancellation reason holds at most 200 characters")
@@ -261,7 +261,7 @@ func (s *execution) upsert(ctx workflow.Context, updates ...temporal.SearchAttri
 	}
 }
 
-func (s *execution) setStatus(ctx workflow.Context, status saga.SagaStatus) {
+func (s *execution) setStatus(ctx workflow.Context, status saga.Status) {
 	s.state.Status, s.state.CurrentStep = status, ""
 	s.upsert(ctx, searchSagaStatus.ValueSet(string(status)))
 }
@@ -314,10 +314,10 @@ func (s *execution) pivot(ctx workflow.Context, st saga.Step) error {
 			return &stepError{step: st.Name, err: err} // a refusal: the order is gone
 		}
 		switch status {
-		case string(saga.StatusApproved):
+		case string(saga.Approved):
 			s.result.Done(st.Name)
 			return nil
-		case string(saga.StatusCancelled):
+		case string(saga.Cancelled):
 			return &stepError{step: st.Name, err: temporal.NewNonRetryableApplicationError(
 				"order "+s.result.OrderID+" was cancelled before it could be approved", fault.TypeOf(fault.ErrIllegalTransition), nil)}
 		}
@@ -406,7 +406,7 @@ func (s *execution) abort(ctx workflow.Context, cause error) (saga.Result, error
 		s.result.Reason = s.cancelReason
 	}
 	s.facts.Reason = s.result.Reason
-	s.setStatus(ctx, saga.SagaCompensating)
+	s.setStatus(ctx, saga.Compensating)
 	undoCtx, _ := workflow.NewDisconnectedContext(ctx)
 	var undos []*saga.Undo
 	for i := len(s.compensations) - 1; i >= 0; i-- {
@@ -440,16 +440,16 @@ func (s *execution) abort(ctx workflow.Context, cause error) (saga.Result, error
 		s.result.Undone(c.Name)
 	}
 	if len(failed) > 0 {
-		s.result.Status = saga.StatusFailed
-		s.setStatus(undoCtx, saga.SagaFailed)
+		s.result.Status = saga.Failed
+		s.setStatus(undoCtx, saga.Failed)
 		err := errors.Join(failed...)
 		return s.result, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("order %s: compensation failed after %q, the services may disagree and need manual repair: %v",
 				s.result.OrderID, s.result.Reason, err),
 			saga.ErrTypeCompensationFailed, err, s.result)
 	}
-	s.result.Status = saga.StatusCancelled
-	s.setStatus(undoCtx, saga.SagaCancelled)
+	s.result.Status = saga.Cancelled
+	s.setStatus(undoCtx, saga.Cancelled)
 	s.log.Info("purchase cancelled", "reason", s.result.Reason, "compensations", s.result.Compensations)
 	return s.result, nil
 }
@@ -466,9 +466,9 @@ func refusedAsApproved(err error) bool {
 // every step up to the pivot was done and the purchase stands.
 func (s *execution) approvedEarlier(ctx workflow.Context) (saga.Result, error) {
 	s.log.Warn("order found approved by an earlier attempt; the saga goes forward", "reason", s.result.Reason)
-	s.result.Status, s.result.Reason, s.result.Progress = saga.StatusApproved, "", saga.Purchase.Completed()
+	s.result.Status, s.result.Reason, s.result.Progress = saga.Approved, "", saga.Purchase.Completed()
 	s.facts.Reason = ""
-	s.setStatus(ctx, saga.SagaApproved)
+	s.setStatus(ctx, saga.Approved)
 	return s.result, nil
 }
 

@@ -333,7 +333,7 @@ func wantCalls(t *testing.T, s *shop, want ...string) {
 func TestApproved(t *testing.T) {
 	s := newShop()
 	res := run(t, s, alice(item("SKU-1", 2), item("SKU-2", 1)))
-	if res.Status != saga.StatusApproved || res.TotalCents != 29880 || len(res.Compensations) != 0 {
+	if res.Status != saga.Approved || res.TotalCents != 29880 || len(res.Compensations) != 0 {
 		t.Fatalf("result %+v, want APPROVED for 298.80 with no compensation", res)
 	}
 	if !slices.Equal(res.Steps, []string{"create", "reserve", "charge", "approve", "ship"}) {
@@ -348,7 +348,7 @@ func TestApproved(t *testing.T) {
 func TestOutOfStockCancelsOrderAndRunsNothingElse(t *testing.T) {
 	s := newShop()
 	res := run(t, s, alice(item("SKU-1", 1), item("SKU-OUT", 1)))
-	if res.Status != saga.StatusCancelled || !strings.Contains(res.Reason, "out of stock") {
+	if res.Status != saga.Cancelled || !strings.Contains(res.Reason, "out of stock") {
 		t.Fatalf("result %+v, want CANCELLED for out of stock", res)
 	}
 	wantCalls(t, s, saga.CreateOrder.Name, saga.ReserveStock.Name, saga.CancelOrder.Name)
@@ -364,7 +364,7 @@ func TestDeclinedReleasesStockAndCancelsOrder(t *testing.T) {
 	s := newShop()
 	in := saga.Input{OrderID: "o-bob", CustomerID: "bob", Items: []input.Item{item("SKU-2", 1)}}
 	res := run(t, s, in)
-	if res.Status != saga.StatusCancelled || !strings.Contains(res.Reason, "insufficient funds") {
+	if res.Status != saga.Cancelled || !strings.Contains(res.Reason, "insufficient funds") {
 		t.Fatalf("result %+v, want CANCELLED for insufficient funds", res)
 	}
 	wantCalls(t, s, saga.CreateOrder.Name, saga.ReserveStock.Name, saga.ChargePayment.Name,
@@ -381,7 +381,7 @@ func TestApproveFailureRefundsReleasesAndCancelsInReverseOrder(t *testing.T) {
 	s := newShop()
 	s.refuse[saga.ApproveOrder.Name] = refusal(fault.TypeOf(fault.ErrIllegalTransition), "order o-1 cannot be approved")
 	res := run(t, s, alice(item("SKU-2", 2)))
-	if res.Status != saga.StatusCancelled {
+	if res.Status != saga.Cancelled {
 		t.Fatalf("result %+v, want CANCELLED", res)
 	}
 	wantCalls(t, s, saga.CreateOrder.Name, saga.ReserveStock.Name, saga.ChargePayment.Name, saga.ApproveOrder.Name,
@@ -397,7 +397,7 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 	s.transientFailures[saga.ReserveStock.Name] = 2
 	s.transientFailures[saga.ChargePayment.Name] = 3
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != saga.StatusApproved {
+	if res.Status != saga.Approved {
 		t.Fatalf("result %+v, want APPROVED after retries", res)
 	}
 	wantCalls(t, s, saga.CreateOrder.Name,
@@ -415,7 +415,7 @@ func TestStepThatTimesOutAfterDoingItsWorkIsCompensated(t *testing.T) {
 	res := run(t, s, alice(item("SKU-2", 1)))
 	// The SDK's timeout and the activity's own expired context race: the
 	// reason says either, and both mean the charge ran out of time.
-	if res.Status != saga.StatusCancelled || !(strings.Contains(res.Reason, "timed out") || strings.Contains(res.Reason, "deadline exceeded")) {
+	if res.Status != saga.Cancelled || !(strings.Contains(res.Reason, "timed out") || strings.Contains(res.Reason, "deadline exceeded")) {
 		t.Fatalf("result %+v, want CANCELLED after a timeout", res)
 	}
 	// With local steps, not a refusal means a fenced abort: the order
@@ -436,7 +436,7 @@ func TestCompensationRetriesTransientErrors(t *testing.T) {
 	s.transientFailures[saga.ReleaseStock.Name] = 3
 	in := saga.Input{OrderID: "o-bob", CustomerID: "bob", Items: []input.Item{item("SKU-2", 1)}}
 	res := run(t, s, in)
-	if res.Status != saga.StatusCancelled || s.stock["SKU-2"] != 100 {
+	if res.Status != saga.Cancelled || s.stock["SKU-2"] != 100 {
 		t.Fatalf("result %+v, SKU-2 %d; want CANCELLED with stock back", res, s.stock["SKU-2"])
 	}
 	if n := strings.Count(strings.Join(s.calls, " "), saga.ReleaseStock.Name); n != 4 {
@@ -457,7 +457,7 @@ func TestCompensationThatCannotBeDoneFailsTheWorkflowPlainly(t *testing.T) {
 		t.Fatalf("error %q does not say which compensation failed and what to do", appErr.Error())
 	}
 	var partial saga.Result
-	if err := appErr.Details(&partial); err != nil || partial.Status != saga.StatusFailed {
+	if err := appErr.Details(&partial); err != nil || partial.Status != saga.Failed {
 		t.Fatalf("details %+v (%v), want the partial result with status FAILED", partial, err)
 	}
 	if s.orders["o-bob"] != "CANCELLED" {
@@ -468,7 +468,7 @@ func TestCompensationThatCannotBeDoneFailsTheWorkflowPlainly(t *testing.T) {
 func TestInvalidOrderIsCancelledWithoutCompensating(t *testing.T) {
 	s := newShop()
 	res := run(t, s, alice(item("SKU-404", 1)))
-	if res.Status != saga.StatusCancelled || !strings.Contains(res.Reason, "unknown sku") {
+	if res.Status != saga.Cancelled || !strings.Contains(res.Reason, "unknown sku") {
 		t.Fatalf("result %+v, want CANCELLED for the unknown sku", res)
 	}
 	wantCalls(t, s, saga.CreateOrder.Name)
@@ -478,7 +478,7 @@ func TestStepThatNeverRecoversGivesUpAndCompensates(t *testing.T) {
 	s := newShop()
 	s.transientFailures[saga.ChargePayment.Name] = 1000 // the payment service is down
 	res := run(t, s, alice(item("SKU-1", 3)))
-	if res.Status != saga.StatusCancelled || !strings.Contains(res.Reason, "charge") {
+	if res.Status != saga.Cancelled || !strings.Contains(res.Reason, "charge") {
 		t.Fatalf("result %+v, want CANCELLED naming the charge step", res)
 	}
 	if s.stock["SKU-1"] != 1000 || s.orders["o-1"] != "CANCELLED" {
@@ -493,7 +493,7 @@ func TestApprovalAnswerLostPastTheDeadlineGoesForward(t *testing.T) {
 	s := newShop()
 	s.hangAfterWork[saga.ApproveOrder.Name] = 1000 // every answer is lost
 	res := run(t, s, alice(item("SKU-2", 1)))
-	if res.Status != saga.StatusApproved || len(res.Compensations) != 0 || !slices.Equal(res.Steps[len(res.Steps)-2:], []string{"approve", "ship"}) {
+	if res.Status != saga.Approved || len(res.Compensations) != 0 || !slices.Equal(res.Steps[len(res.Steps)-2:], []string{"approve", "ship"}) {
 		t.Fatalf("result %+v, want APPROVED and shipped with nothing compensated", res)
 	}
 	if !slices.Contains(s.calls, saga.OrderStatus.Name) || slices.Contains(s.calls, saga.RefundPayment.Name) {
@@ -510,7 +510,7 @@ func TestApprovalThatNeverReachedTheServiceIsTriedAgain(t *testing.T) {
 	s := newShop()
 	s.transientFailures[saga.ApproveOrder.Name] = 5 // the policy's attempts, all before the work
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != saga.StatusApproved || len(res.Compensations) != 0 {
+	if res.Status != saga.Approved || len(res.Compensations) != 0 {
 		t.Fatalf("result %+v, want APPROVED", res)
 	}
 	i := slices.Index(s.calls, saga.OrderStatus.Name)
@@ -527,7 +527,7 @@ func TestApprovalOfAnOrderCancelledMeanwhileCompensates(t *testing.T) {
 	s.transientFailures[saga.ApproveOrder.Name] = 5
 	s.cancelOrderOn = saga.OrderStatus.Name
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != saga.StatusCancelled {
+	if res.Status != saga.Cancelled {
 		t.Fatalf("result %+v, want CANCELLED", res)
 	}
 	wantUndone(t, s, "o-1")
@@ -538,7 +538,7 @@ func TestWorkflowCancelDuringThePivotDoesNotInterruptIt(t *testing.T) {
 	s.cancelWorkflowOn = saga.ApproveOrder.Name
 	s.hangAfterWork[saga.ApproveOrder.Name] = 1
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != saga.StatusApproved || len(res.Compensations) != 0 || s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-4990 {
+	if res.Status != saga.Approved || len(res.Compensations) != 0 || s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-4990 {
 		t.Fatalf("result %+v, order %s, alice %s; want APPROVED, charged, nothing undone", res, s.orders["o-1"], s.balance["alice"])
 	}
 }
@@ -547,7 +547,7 @@ func TestWorkflowCancelBeforeThePivotCompensates(t *testing.T) {
 	s := newShop()
 	s.cancelWorkflowOn = saga.ChargePayment.Name
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != saga.StatusCancelled {
+	if res.Status != saga.Cancelled {
 		t.Fatalf("result %+v, want CANCELLED", res)
 	}
 	wantUndone(t, s, "o-1")
@@ -562,7 +562,7 @@ func TestIdempotencyConflictOnCreateCompensatesNothing(t *testing.T) {
 	s := newShop()
 	s.refuse[saga.CreateOrder.Name] = refusal(fault.TypeOf(fault.ErrIdempotencyConflict), "order o-1 exists with other items or customer")
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != saga.StatusCancelled || len(res.Compensations) != 0 {
+	if res.Status != saga.Cancelled || len(res.Compensations) != 0 {
 		t.Fatalf("result %+v, want CANCELLED with no compensation", res)
 	}
 	wantCalls(t, s, saga.CreateOrder.Name)
@@ -582,7 +582,7 @@ func TestAbortAfterALostApprovalGoesForward(t *testing.T) {
 	s.reserved["o-1"], s.stock["SKU-1"] = []input.Item{item("SKU-1", 1)}, 999
 	s.transientFailures[saga.ReserveStock.Name] = 1000
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != saga.StatusApproved || len(res.Compensations) != 0 || len(res.Steps) != 5 || len(s.shipped["o-1"]) != 1 {
+	if res.Status != saga.Approved || len(res.Compensations) != 0 || len(res.Steps) != 5 || len(s.shipped["o-1"]) != 1 {
 		t.Fatalf("result %+v, shipped %v; want APPROVED with every step, shipped, and nothing compensated", res, s.shipped)
 	}
 	if s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-4990 {
@@ -602,7 +602,7 @@ func TestCancelUndoesStepsALostTaskMayHaveDone(t *testing.T) {
 	s.cancelWorkflowOn = saga.CreateOrder.Name
 	s.hangAfterWork[saga.CreateOrder.Name] = 1
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != saga.StatusCancelled || s.stock["SKU-1"] != 1000 || len(s.reserved) != 0 || s.orders["o-1"] != "CANCELLED" {
+	if res.Status != saga.Cancelled || s.stock["SKU-1"] != 1000 || len(s.reserved) != 0 || s.orders["o-1"] != "CANCELLED" {
 		t.Fatalf("result %+v, SKU-1 %d, reserved %v, order %s; want the lost reservation released", res, s.stock["SKU-1"], s.reserved, s.orders["o-1"])
 	}
 }
@@ -613,7 +613,7 @@ func TestShipRetriesPastTheStepDeadline(t *testing.T) {
 	s := newShop()
 	s.transientFailures[saga.ShipStock.Name] = 12 // more than a step's attempts
 	res := run(t, s, alice(item("SKU-2", 1)))
-	if res.Status != saga.StatusApproved || len(res.Compensations) != 0 || res.Steps[len(res.Steps)-1] != "ship" {
+	if res.Status != saga.Approved || len(res.Compensations) != 0 || res.Steps[len(res.Steps)-1] != "ship" {
 		t.Fatalf("result %+v, want APPROVED and shipped, nothing compensated", res)
 	}
 	if n := strings.Count(strings.Join(s.calls, " "), saga.ShipStock.Name); n != 13 || len(s.shipped["o-1"]) != 1 {
@@ -627,7 +627,7 @@ func TestARefusedShipIsADefectNotAnUndo(t *testing.T) {
 	s := newShop()
 	s.refuse[saga.ShipStock.Name] = refusal(fault.TypeOf(fault.ErrIllegalTransition), "nothing to ship")
 	res := run(t, s, alice(item("SKU-1", 1)))
-	if res.Status != saga.StatusApproved || len(res.Compensations) != 0 || slices.Contains(res.Steps, "ship") {
+	if res.Status != saga.Approved || len(res.Compensations) != 0 || slices.Contains(res.Steps, "ship") {
 		t.Fatalf("result %+v, want APPROVED without the ship step and nothing compensated", res)
 	}
 	if s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-4990 || len(s.reserved["o-1"]) != 1 {

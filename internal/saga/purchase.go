@@ -42,25 +42,25 @@ const (
 	SearchOrderID    = "OrderId"    // Keyword
 	SearchCustomerID = "CustomerId" // Keyword
 	SearchOrderTotal = "OrderTotal" // Int, cents
-	SearchSagaStatus = "SagaStatus" // Keyword: a SagaStatus
+	SearchSagaStatus = "SagaStatus" // Keyword: a Status
 )
 
-// SagaStatus is where a saga is, as the SagaStatus search attribute and the
-// state query report it.
-type SagaStatus string
+// Status is where a saga is, as the SagaStatus search attribute, the
+// state query and a finished saga's Result report it.
+type Status string
 
 // Settled reports whether a saga in status s has its outcome.
-func (s SagaStatus) Settled() bool { return s != "" && s != SagaRunning && s != SagaCompensating }
+func (s Status) Settled() bool { return s != "" && s != Running && s != Compensating }
 
 const (
-	SagaRunning      SagaStatus = "RUNNING"
-	SagaCompensating SagaStatus = "COMPENSATING"
-	SagaApproved     SagaStatus = "APPROVED"
-	SagaCancelled    SagaStatus = "CANCELLED"
-	SagaFailed       SagaStatus = "FAILED"
-	// SagaTerminated is a run someone ended by hand (temporal workflow
+	Running      Status = "RUNNING"
+	Compensating Status = "COMPENSATING"
+	Approved     Status = "APPROVED"
+	Cancelled    Status = "CANCELLED"
+	Failed       Status = "FAILED"
+	// Terminated is a run someone ended by hand (temporal workflow
 	// terminate): no outcome of the saga's own.
-	SagaTerminated SagaStatus = "TERMINATED"
+	Terminated Status = "TERMINATED"
 )
 
 // The saga's metrics, the same in both modes (OpenTelemetry names; on
@@ -87,9 +87,9 @@ const UpdateCancel = "cancel"
 
 // State is what the state query returns.
 type State struct {
-	OrderID     string     `json:"order_id"`
-	Status      SagaStatus `json:"status"`
-	CurrentStep string     `json:"current_step,omitempty"`
+	OrderID     string `json:"order_id"`
+	Status      Status `json:"status"`
+	CurrentStep string `json:"current_step,omitempty"`
 	Progress
 	Reason string `json:"reason,omitempty"`
 }
@@ -134,16 +134,6 @@ type Input struct {
 	CustomerID string       `json:"customer_id"`
 	Items      []input.Item `json:"items"`
 }
-
-// Status is the outcome of a purchase.
-type Status string
-
-const (
-	StatusApproved  Status = "APPROVED"
-	StatusCancelled Status = "CANCELLED"
-	// StatusFailed means a compensation could not be done.
-	StatusFailed Status = "FAILED"
-)
 
 // Result is what a finished saga reports.
 type Result struct {

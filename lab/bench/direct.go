@@ -43,8 +43,8 @@ func Direct(c endpoints.Clients) (Purchaser, error) {
 					return "", err
 				}
 			}
-			return string(saga.StatusCancelled), nil
+			return string(saga.Cancelled), nil
 		}
-		return string(saga.StatusApproved), nil
+		return string(saga.Approved), nil
 	}, nil
 }

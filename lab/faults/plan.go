@@ -36,11 +36,7 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
-
 	"github.com/sagaforge/saga/internal/platform/fault"
-	"github.com/sagaforge/saga/internal/platform/telemetry"
 	"github.com/sagaforge/saga/internal/platform/web"
 )
 
@@ -147,15 +143,17 @@ func (p *Plan) Do(ctx context.Context, log *slog.Logger, op, orderID string, wor
 	if len(rules) == 0 {
 		return work()
 	}
+	injected := func(r rule) {
+		log.InfoContext(ctx, "fault injected", "fault_plan", r.kind, "op", op, "order_id", orderID, "for", r.d)
+		count(ctx, r.kind, op)
+	}
 	for _, r := range rules {
 		switch r.kind {
 		case Before, Down:
-			log.InfoContext(ctx, "fault injected", "fault_plan", r.kind, "op", op, "order_id", orderID)
-			injected.Add(ctx, 1, metric.WithAttributes(attribute.String("saga.fault", string(r.kind)), attribute.String("saga.step", op)))
+			injected(r)
 			return fmt.Errorf("%w: fault plan: %s %s before the work", fault.ErrUnavailable, r.kind, op)
 		case Hold:
-			log.InfoContext(ctx, "fault injected", "fault_plan", r.kind, "op", op, "order_id", orderID, "for", r.d)
-			injected.Add(ctx, 1, metric.WithAttributes(attribute.String("saga.fault", string(r.kind)), attribute.String("saga.step", op)))
+			injected(r)
 			if !sleep(ctx, r.d) {
 				return ctx.Err()
 			}
@@ -166,13 +164,11 @@ func (p *Plan) Do(ctx context.Context, log *slog.Logger, op, orderID string, wor
 		switch r.kind {
 		case After:
 			if err == nil {
-				log.InfoContext(ctx, "fault injected", "fault_plan", r.kind, "op", op, "order_id", orderID)
-				injected.Add(ctx, 1, metric.WithAttributes(attribute.String("saga.fault", string(r.kind)), attribute.String("saga.step", op)))
+				injected(r)
 				return fmt.Errorf("%w: fault plan: answer of %s lost after the work", fault.ErrUnavailable, op)
 			}
 		case HoldAfter:
-			log.InfoContext(ctx, "fault injected", "fault_plan", r.kind, "op", op, "order_id", orderID, "for", r.d)
-			injected.Add(ctx, 1, metric.WithAttributes(attribute.String("saga.fault", string(r.kind)), attribute.String("saga.step", op)))
+			injected(r)
 			if !sleep(ctx, r.d) {
 				return ctx.Err()
 			}
@@ -252,7 +248,3 @@ func bodyOrderID(r *http.Request) string {
 	_ = json.Unmarshal(b, &v)
 	return v.OrderID
 }
-
-// injected counts the faults the plan injected, by kind and step.
-var injected, _ = telemetry.Meter("lab/faults").Int64Counter("saga.faults.injected",
-	metric.WithDescription("Faults injected by the fault plan (SAGA_FAULT_PLAN), by kind and step."))

@@ -7,9 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/sagaforge/saga/internal/messaging/consumer"
 	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/platform/process"
+	"github.com/sagaforge/saga/internal/platform/telemetry"
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/launch"
 )
@@ -51,4 +55,19 @@ func Ops(def saga.Definition) []Op {
 		out = append(out, Op{Name: op.Name, Route: op.Route})
 	}
 	return out
+}
+
+// injected counts the faults injected, so that a chaos run or the matrix
+// reads how many from /metrics: by kind (a rate's before or after, a
+// plan's kind) and, for a plan, the step.
+var injected, _ = telemetry.Meter("lab/faults").Int64Counter("saga.faults.injected",
+	metric.WithDescription("Faults injected (SAGA_FAULTS, SAGA_FAULT_PLAN), by kind and, for a plan, step."))
+
+// count records one fault of kind injected into op ("" for a rate's).
+func count(ctx context.Context, kind, op string) {
+	attrs := []attribute.KeyValue{attribute.String("saga.fault", kind)}
+	if op != "" {
+		attrs = append(attrs, attribute.String("saga.step", op))
+	}
+	injected.Add(ctx, 1, metric.WithAttributes(attrs...))
 }

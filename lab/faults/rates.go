@@ -11,11 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
-
 	"github.com/sagaforge/saga/internal/platform/fault"
-	"github.com/sagaforge/saga/internal/platform/telemetry"
 	"github.com/sagaforge/saga/internal/platform/web"
 )
 
@@ -92,8 +88,8 @@ func (f *Rates) Wrap(log *slog.Logger, next http.Handler) http.Handler {
 	if f == nil || len(f.rules) == 0 {
 		return next
 	}
-	for _, when := range []string{"before", "after"} {
-		faultsInjected.Add(context.Background(), 0, metric.WithAttributes(attribute.String("saga.fault", when)))
+	for _, when := range []string{Before, After} {
+		count(context.Background(), when, "")
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rule, ok := f.rule(r)
@@ -111,19 +107,14 @@ func (f *Rates) Wrap(log *slog.Logger, next http.Handler) http.Handler {
 		f.Injected.Add(1)
 		if rand.IntN(2) == 0 {
 			log.InfoContext(r.Context(), "fault injected", "method", r.Method, "path", r.URL.Path, "when", "before")
-			faultsInjected.Add(r.Context(), 1, metric.WithAttributes(attribute.String("saga.fault", "before")))
+			count(r.Context(), Before, "")
 			web.WriteProblem(w, r, web.ProblemFrom(fmt.Errorf("%w: injected fault before the request was handled", fault.ErrUnavailable)))
 			return
 		}
 		// Do the work, then lose the answer.
 		next.ServeHTTP(web.NewHeld(), r)
 		log.InfoContext(r.Context(), "fault injected", "method", r.Method, "path", r.URL.Path, "when", "after")
-		faultsInjected.Add(r.Context(), 1, metric.WithAttributes(attribute.String("saga.fault", "after")))
+		count(r.Context(), After, "")
 		web.WriteProblem(w, r, web.ProblemFrom(fmt.Errorf("%w: injected fault after the request was handled", fault.ErrUnavailable)))
 	})
 }
-
-// faultsInjected counts the faults injected, so that a chaos run reads how
-// many it caused from /metrics.
-var faultsInjected, _ = telemetry.Meter("lab/faults").Int64Counter("saga.faults.injected",
-	metric.WithDescription("Faults injected into requests (SAGA_FAULTS), by when: before or after the handler."))

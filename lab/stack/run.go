@@ -21,7 +21,7 @@ import (
 type demoPurchase struct {
 	title  string
 	args   []string
-	expect saga.SagaStatus
+	expect saga.Status
 	api    bool // through the worker's purchase API (--api)
 }
 

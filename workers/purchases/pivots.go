@@ -102,7 +102,7 @@ func createOutput(out any) (saga.CreateOrderOutput, bool) {
 // report is the saga's result once its pivot is in: what the workflow will
 // return.
 func (w *pivotWatch) report(rep Report) Report {
-	rep.Status, rep.Reason, rep.CurrentStep = saga.SagaApproved, "", ""
+	rep.Status, rep.Reason, rep.CurrentStep = saga.Approved, "", ""
 	rep.Progress = saga.Purchase.Completed()
 	rep.TotalCents = w.total
 	return rep

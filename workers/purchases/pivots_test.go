@@ -81,7 +81,7 @@ func TestNoAnswerAtThePivotForADeclinedSaga(t *testing.T) {
 		t.Fatal("a declined saga was announced approved")
 	default:
 	}
-	if rep.Status != saga.SagaCancelled {
+	if rep.Status != saga.Cancelled {
 		t.Fatalf("declined saga ended %s", rep.Status)
 	}
 }

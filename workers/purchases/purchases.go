@@ -37,7 +37,7 @@ type Report struct {
 	WorkflowID  string          `json:"workflow_id"`
 	RunID       string          `json:"run_id,omitempty"`
 	UIURL       string          `json:"ui_url"`
-	Status      saga.SagaStatus `json:"status"`
+	Status      saga.Status `json:"status"`
 	Reason      string          `json:"reason"`
 	TotalCents  money.Cents     `json:"total_cents"`
 	saga.Progress
@@ -173,7 +173,7 @@ func (s *Service) follow(ctx context.Context, rep Report, run client.WorkflowRun
 
 func (s *Service) running(workflowID, runID, orderID string) Report {
 	return Report{OrderID: orderID, Mode: string(saga.Orchestration), WorkflowID: workflowID, RunID: runID,
-		UIURL: s.Links.WorkflowURL(workflowID, runID), Status: saga.SagaRunning, Progress: saga.Begun()}
+		UIURL: s.Links.WorkflowURL(workflowID, runID), Status: saga.Running, Progress: saga.Begun()}
 }
 
 // StartWorkflow starts the order's saga, or attaches to the one that exists
@@ -252,13 +252,13 @@ func (s *Service) startChoreographed(ctx context.Context, in saga.Input) (ordera
 	if errors.Is(err, fault.ErrCompensated) {
 		// A cancel overtook the create: the order was cancelled before it
 		// existed, and its tombstone refused the create.
-		return o, Report{OrderID: in.OrderID, Mode: string(saga.Choreography), Status: saga.SagaCancelled,
+		return o, Report{OrderID: in.OrderID, Mode: string(saga.Choreography), Status: saga.Cancelled,
 			Reason: "cancelled before it was created", Progress: saga.Progress{Steps: []string{}, Compensations: []string{saga.Purchase.Steps[0].Undo.Name}}}, nil
 	}
 	if err != nil {
 		return o, Report{}, err
 	}
-	return o, Report{OrderID: in.OrderID, Mode: string(saga.Choreography), Status: saga.SagaRunning, Progress: saga.Begun()}, nil
+	return o, Report{OrderID: in.OrderID, Mode: string(saga.Choreography), Status: saga.Running, Progress: saga.Begun()}, nil
 }
 
 // settleChoreographed waits up to wait for a choreographed order to settle
@@ -374,7 +374,7 @@ func (s *Service) Cancel(ctx context.Context, orderID, why string) (Report, erro
 		// The saga has ended (or never was): say which.
 		var res saga.Result
 		if gerr := s.Temporal.GetWorkflow(ctx, wid, "").Get(ctx, &res); gerr == nil {
-			if res.Status == saga.StatusCancelled && res.Reason == orderReason(why) {
+			if res.Status == saga.Cancelled && res.Reason == orderReason(why) {
 				// This very cancel, repeated: its answer again.
 				rep := s.running(wid, "", orderID)
 				fill(&rep, res)
@@ -448,9 +448,9 @@ func Outcome(ctx context.Context, run client.WorkflowRun, rep *Report) error {
 	case err == nil:
 	case errors.As(err, &appErr) && appErr.Type() == saga.ErrTypeCompensationFailed:
 		_ = appErr.Details(&res)
-		res.Status, res.Reason = saga.StatusFailed, appErr.Message()
+		res.Status, res.Reason = saga.Failed, appErr.Message()
 	case errors.As(err, new(*temporal.TerminatedError)):
-		res.Status, res.Reason = saga.Status(saga.SagaTerminated), "the workflow was terminated"
+		res.Status, res.Reason = saga.Status(saga.Terminated), "the workflow was terminated"
 	default:
 		return fmt.Errorf("wait for order %s: %w", rep.OrderID, err)
 	}
@@ -460,7 +460,7 @@ func Outcome(ctx context.Context, run client.WorkflowRun, rep *Report) error {
 
 // fill puts a saga's result into its report.
 func fill(rep *Report, res saga.Result) {
-	rep.Status, rep.Reason, rep.TotalCents = saga.SagaStatus(res.Status), res.Reason, res.TotalCents
+	rep.Status, rep.Reason, rep.TotalCents = saga.Status(res.Status), res.Reason, res.TotalCents
 	if res.Steps != nil {
 		rep.Steps = res.Steps
 	}
@@ -483,11 +483,11 @@ func ChoreographyStory(ctx context.Context, o orderapi.OrderResponse, brokers []
 }
 
 func choreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers []string, whole bool) (Report, error) {
-	rep := Report{OrderID: o.OrderID, Mode: string(saga.Choreography), Status: saga.SagaStatus(o.Status), Reason: o.Reason,
+	rep := Report{OrderID: o.OrderID, Mode: string(saga.Choreography), Status: saga.Status(o.Status), Reason: o.Reason,
 		TotalCents: o.TotalCents, Progress: saga.Begun()}
 	switch o.Status {
 	case orderapi.StatusPending:
-		rep.Status = saga.SagaRunning
+		rep.Status = saga.Running
 	case orderapi.StatusApproved:
 		// The chain approves an order only on its pivot's event, which
 		// follows every compensatable step, and nothing is undone after

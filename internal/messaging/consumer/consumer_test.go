@@ -131,21 +131,11 @@ func consumeOnce(t *testing.T, batches bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, dl, err := decodeDeadLetter(m.Value)
+	_, dl, err := consumer.DecodeDeadLetter(m.Value)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if dl.Consumer != "inventory.on-order" || dl.Offset != 3 || !strings.Contains(dl.Reason, "cannot decode") || dl.Payload != "this is not an event" {
 		t.Fatalf("dead letter %+v", dl)
 	}
-}
-
-// decodeDeadLetter reads a dead-letter message: its envelope and data.
-func decodeDeadLetter(b []byte) (events.Envelope, events.DeadLetter, error) {
-	e, err := events.Decode(b)
-	if err != nil {
-		return e, events.DeadLetter{}, err
-	}
-	dl, err := e.DeadLetter()
-	return e, dl, err
 }

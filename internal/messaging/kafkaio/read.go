@@ -96,21 +96,29 @@ func ReadTopic(ctx context.Context, brokers []string, topic string) ([]kafka.Mes
 }
 
 func readMessages(ctx context.Context, brokers []string, tp TopicPartition, end int64) ([]kafka.Message, error) {
+	var out []kafka.Message
+	err := scan(ctx, brokers, tp, kafka.FirstOffset, end, func(m kafka.Message) { out = append(out, m) })
+	return out, err
+}
+
+// scan hands each message of tp from offset start up to end to saw.
+func scan(ctx context.Context, brokers []string, tp TopicPartition, start, end int64, saw func(kafka.Message)) error {
+	// A short MaxWait: Close waits for the fetch in flight, which the broker
+	// holds for MaxWait once the partition has nothing new.
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: tp.Topic, Partition: tp.Partition,
 		MinBytes: 1, MaxBytes: 10 << 20, MaxWait: 50 * time.Millisecond})
 	defer r.Close()
-	if err := r.SetOffset(kafka.FirstOffset); err != nil {
-		return nil, err
+	if err := r.SetOffset(start); err != nil {
+		return err
 	}
-	var out []kafka.Message
 	for {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("read %s/%d: %w", tp.Topic, tp.Partition, err)
+			return fmt.Errorf("read %s/%d: %w", tp.Topic, tp.Partition, err)
 		}
-		out = append(out, m)
+		saw(m)
 		if m.Offset+1 >= end {
-			return out, nil
+			return nil
 		}
 	}
 }
@@ -127,29 +135,15 @@ func readPartition(ctx context.Context, brokers []string, tp TopicPartition, end
 		}
 		start = at
 	}
-	// A short MaxWait: Close waits for the fetch in flight, which the broker
-	// holds for MaxWait once the partition has nothing new.
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: tp.Topic, Partition: tp.Partition,
-		MinBytes: 1, MaxBytes: 10 << 20, MaxWait: 50 * time.Millisecond})
-	defer r.Close()
-	if err := r.SetOffset(start); err != nil {
-		return nil, err
-	}
 	var out []events.Envelope
-	for {
-		m, err := r.FetchMessage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("read %s/%d: %w", tp.Topic, tp.Partition, err)
-		}
+	err := scan(ctx, brokers, tp, start, end, func(m kafka.Message) {
 		if string(m.Key) == orderID {
 			if e, err := events.Decode(m.Value); err == nil && e.Subject == orderID {
 				out = append(out, e)
 			}
 		}
-		if m.Offset+1 >= end {
-			return out, nil
-		}
-	}
+	})
+	return out, err
 }
 
 // keyPartitions keeps, of each topic's partitions, the one a message keyed

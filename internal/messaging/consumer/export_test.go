@@ -1,0 +1,4 @@
+package consumer
+
+// DecodeDeadLetter is decodeDeadLetter, for the external tests.
+var DecodeDeadLetter = decodeDeadLetter
