@@ -50,7 +50,7 @@ func Register(r worker.ActivityRegistry, a *Activities) error {
 }
 
 // CreateOrder creates the PENDING order and returns its total.
-func (a *Activities) CreateOrder(ctx context.Context, in saga.CreateOrderInput) (saga.CreateOrderOutput, error) {
+func (a *Activities) CreateOrder(ctx context.Context, in saga.Input) (saga.CreateOrderOutput, error) {
 	o, err := a.orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: in.OrderID, CustomerID: in.CustomerID, Items: in.Items, Mode: saga.Orchestration})
 	if err != nil {
 		return saga.CreateOrderOutput{}, classify(err)

@@ -52,7 +52,7 @@ func appError(t *testing.T, err error) *temporal.ApplicationError {
 
 func TestRefusalsAreNonRetryableAndTyped(t *testing.T) {
 	env := newEnv(t)
-	if _, err := env.ExecuteActivity(saga.CreateOrder.Name, saga.CreateOrderInput{
+	if _, err := env.ExecuteActivity(saga.CreateOrder.Name, saga.Input{
 		OrderID: "o-1", CustomerID: "bob", Items: []input.Item{{SKU: "SKU-2", Quantity: 1}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestRefusalsAreNonRetryableAndTyped(t *testing.T) {
 	}{
 		{"out of stock", saga.ReserveStock.Name, saga.ReserveStockInput{OrderID: "o-2", Items: []input.Item{{SKU: "SKU-OUT", Quantity: 1}}}, fault.TypeOf(fault.ErrOutOfStock)},
 		{"declined", saga.ChargePayment.Name, saga.ChargePaymentInput{OrderID: "o-1", CustomerID: "bob", AmountCents: 19900}, fault.TypeOf(fault.ErrInsufficientFunds)},
-		{"unknown sku", saga.CreateOrder.Name, saga.CreateOrderInput{OrderID: "o-3", CustomerID: "alice", Items: []input.Item{{SKU: "NOPE", Quantity: 1}}}, fault.TypeOf(fault.ErrInvalid)},
+		{"unknown sku", saga.CreateOrder.Name, saga.Input{OrderID: "o-3", CustomerID: "alice", Items: []input.Item{{SKU: "NOPE", Quantity: 1}}}, fault.TypeOf(fault.ErrInvalid)},
 		{"approve unknown", saga.ApproveOrder.Name, saga.OrderRef{OrderID: "o-404"}, fault.TypeOf(fault.ErrNotFound)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

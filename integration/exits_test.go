@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/saga"
@@ -168,10 +166,13 @@ func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
 	dl := events.DeadLetter{Consumer: "payment.on-inventory", Topic: events.TopicInventory, Key: "c-dead",
 		Reason: "failed 40 times in 1m0s: database is locked", Attempts: 40, FailedAt: time.Now().UTC(), Payload: string(payload)}
 	e := events.New(events.Source("consumers/"+dl.Consumer), events.EventDeadLettered, "c-dead", saga.Choreography, dl, dl.FailedAt)
-	value, _ := json.Marshal(e)
+	msg, err := kafkaio.Message(e)
+	if err != nil {
+		t.Fatal(err)
+	}
 	w := kafkaio.NewWriter([]string{s.BrokerAddr()})
 	defer w.Close()
-	if err := w.WriteMessages(ctx, kafka.Message{Topic: events.TopicDeadLetter, Key: []byte("c-dead"), Value: value}); err != nil {
+	if err := w.WriteMessages(ctx, msg); err != nil {
 		t.Fatal(err)
 	}
 	cancelledWithoutPayment(t, s, c, "c-dead", "payment.on-inventory could not handle StockReserved")

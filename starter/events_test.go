@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/starter"
@@ -35,12 +36,15 @@ func TestEventsTimelineDropsRedeliveredEvents(t *testing.T) {
 	// created is delivered twice, as after a relay that crashed between
 	// publishing and marking its rows.
 	for _, e := range []events.Envelope{created, created, reserved, other} {
-		value, _ := json.Marshal(e)
-		msgs = append(msgs, kafka.Message{Topic: e.Topic(), Key: []byte(e.Subject), Value: value})
+		m, err := kafkaio.Message(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m)
 	}
 	// A message that is not an event must be skipped, not stop the reader.
 	msgs = append(msgs, kafka.Message{Topic: events.TopicPayment, Key: []byte("o-1"), Value: []byte("not json")})
-	w := &kafka.Writer{Addr: kafka.TCP(addr), RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	w := kafkaio.NewWriter([]string{addr})
 	defer w.Close()
 	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
 		t.Fatal(err)

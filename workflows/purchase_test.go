@@ -141,7 +141,7 @@ func (s *shop) do(ctx context.Context, name string, work func() error) error {
 	return s.leave(ctx, name)
 }
 
-func (s *shop) CreateOrder(ctx context.Context, in saga.CreateOrderInput) (out saga.CreateOrderOutput, err error) {
+func (s *shop) CreateOrder(ctx context.Context, in saga.Input) (out saga.CreateOrderOutput, err error) {
 	// out is read after do returns: in "return out, s.do(...)" the order in
 	// which out and the call are evaluated is unspecified.
 	err = s.do(ctx, saga.CreateOrder.Name, func() error {

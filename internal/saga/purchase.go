@@ -128,7 +128,8 @@ func (p *Progress) Undone(compensation string) {
 	p.Compensations = append(p.Compensations, compensation)
 }
 
-// Input starts a purchase saga.
+// Input starts a purchase saga; the CreateOrder activity takes it as it
+// is.
 type Input struct {
 	OrderID    string       `json:"order_id"`
 	CustomerID string       `json:"customer_id"`
@@ -142,13 +143,6 @@ type Result struct {
 	Reason     string      `json:"reason,omitempty"`
 	TotalCents money.Cents `json:"total_cents"`
 	Progress
-}
-
-// CreateOrderInput is the input of the CreateOrder activity.
-type CreateOrderInput struct {
-	OrderID    string       `json:"order_id"`
-	CustomerID string       `json:"customer_id"`
-	Items      []input.Item `json:"items"`
 }
 
 // CreateOrderOutput is what CreateOrder learns from the order service.

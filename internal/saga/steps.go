@@ -82,7 +82,7 @@ func (f Facts) Cart() string { return input.Describe(f.Items) }
 
 // The saga's activities, typed.
 var (
-	CreateOrder   = Activity[CreateOrderInput, CreateOrderOutput]{"CreateOrder"}
+	CreateOrder   = Activity[Input, CreateOrderOutput]{"CreateOrder"}
 	CancelOrder   = Activity[CancelOrderInput, Nothing]{"CancelOrder"}
 	ReserveStock  = Activity[ReserveStockInput, Nothing]{"ReserveStock"}
 	ReleaseStock  = Activity[ReleaseStockInput, Nothing]{"ReleaseStock"}
@@ -103,7 +103,7 @@ func ref(f Facts) OrderRef { return OrderRef{OrderID: f.OrderID} }
 var Purchase = Definition{Steps: []Step{
 	{
 		Name: "create", Class: Compensatable, Service: "order", Route: "POST /orders",
-		Call: Bind(CreateOrder, func(f Facts) CreateOrderInput { return CreateOrderInput(f.Input) },
+		Call: Bind(CreateOrder, func(f Facts) Input { return f.Input },
 			func(f *Facts, out CreateOrderOutput) { f.TotalCents = out.TotalCents }),
 		Summary: func(f Facts) string { return "Create order " + f.OrderID + " for " + f.CustomerID + ": " + f.Cart() },
 		Done:    "OrderCreated",

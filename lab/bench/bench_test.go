@@ -1,6 +1,13 @@
 package bench
 
-import "testing"
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/sagaforge/saga/starter"
+)
 
 func run3(mode string, c int, rate, p50 float64, approved int) Result {
 	return Result{Mode: mode, Concurrency: c, PerSecond: rate, P50Ms: p50, P95Ms: p50 * 2, P99Ms: p50 * 3,
@@ -52,5 +59,32 @@ func TestCPUBusyFromProcStat(t *testing.T) {
 	}
 	if _, err := parseCPU("cpu0 1 2 3 4 5 6 7 8\n"); err == nil {
 		t.Error("a stat without the aggregate cpu line parsed")
+	}
+}
+
+// The bench command, plugged into the starter, refuses bad flags as every
+// starter command does: one line, exit 2, before anything is called.
+func TestBenchRefusesBadFlagsBeforeAnyCall(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"zero n", []string{"--n", "0"}, "--n"},
+		{"negative n", []string{"--n", "-1"}, "--n"},
+		{"zero concurrency", []string{"--concurrency", "0"}, "concurrency"},
+		{"malformed concurrency", []string{"--concurrency", "1,x"}, "concurrency"},
+		{"unknown mode", []string{"--mode", "turbo"}, "--mode"},
+		{"zero repeat", []string{"--repeat", "0"}, "--repeat"},
+		{"stray argument", []string{"now"}, "unknown command"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := starter.Run(context.Background(), append([]string{"bench"}, tc.args...), &stdout, &stderr, Command)
+			line := stderr.String()
+			if code != starter.ExitUsage || !strings.Contains(line, tc.says) || strings.Count(line, "\n") != 1 || stdout.Len() != 0 {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit 2 and one line mentioning %q", code, stdout.String(), line, tc.says)
+			}
+		})
 	}
 }

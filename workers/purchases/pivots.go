@@ -70,7 +70,7 @@ func (p *Pivots) stepDone(activityType string, in []any, out any) {
 	defer p.mu.Unlock()
 	switch activityType {
 	case saga.CreateOrder.Name:
-		req, ok1 := in[0].(saga.CreateOrderInput)
+		req, ok1 := in[0].(saga.Input)
 		res, ok2 := createOutput(out)
 		if w := p.waiting[req.OrderID]; ok1 && ok2 && w != nil {
 			w.total = res.TotalCents
@@ -99,11 +99,13 @@ func createOutput(out any) (saga.CreateOrderOutput, bool) {
 	return saga.CreateOrderOutput{}, false
 }
 
-// report is the saga's result once its pivot is in: what the workflow will
-// return.
+// report is the saga's result as it stands once its pivot is in: approved,
+// with the steps through the pivot done and the first step after it (which
+// only goes forward) as the current one.
 func (w *pivotWatch) report(rep Report) Report {
-	rep.Status, rep.Reason, rep.CurrentStep = saga.Approved, "", ""
+	rep.Status, rep.Reason = saga.Approved, ""
 	rep.Progress = saga.Purchase.Completed()
+	rep.CurrentStep = saga.Purchase.Next(rep.Progress)
 	rep.TotalCents = w.total
 	return rep
 }

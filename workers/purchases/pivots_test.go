@@ -3,6 +3,7 @@ package purchases
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 
 	"go.temporal.io/sdk/activity"
@@ -14,10 +15,32 @@ import (
 
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/input"
-	"github.com/sagaforge/saga/internal/platform/money"
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/workflows"
 )
+
+// yesShop is the three services answering yes to every step of the saga,
+// registered from its table; declined makes the charge a refusal.
+type yesShop struct{ declined bool }
+
+func (yesShop) CreateOrder(context.Context, saga.Input) (saga.CreateOrderOutput, error) {
+	return saga.CreateOrderOutput{TotalCents: 9980}, nil
+}
+func (yesShop) ReserveStock(context.Context, saga.ReserveStockInput) error { return nil }
+func (s yesShop) ChargePayment(context.Context, saga.ChargePaymentInput) error {
+	if s.declined {
+		return temporal.NewNonRetryableApplicationError("insufficient funds", fault.TypeOf(fault.ErrInsufficientFunds), nil)
+	}
+	return nil
+}
+func (yesShop) ApproveOrder(context.Context, saga.OrderRef) error { return nil }
+func (yesShop) OrderStatus(context.Context, saga.OrderRef) (string, error) {
+	return string(saga.Approved), nil
+}
+func (yesShop) ShipStock(context.Context, saga.OrderRef) error             { return nil }
+func (yesShop) CancelOrder(context.Context, saga.CancelOrderInput) error   { return nil }
+func (yesShop) ReleaseStock(context.Context, saga.ReleaseStockInput) error { return nil }
+func (yesShop) RefundPayment(context.Context, saga.OrderRef) error         { return nil }
 
 // runSaga runs the purchase workflow with steps that succeed, except the
 // charge when declined, with pivots watching the order; it returns the
@@ -28,23 +51,11 @@ func runSaga(t *testing.T, pivots *Pivots, declined bool) (Report, *pivotWatch) 
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{pivots}})
 	env.RegisterWorkflowWithOptions(workflows.Purchase{Policy: workflows.DefaultPolicy()}.Run, workflow.RegisterOptions{Name: saga.WorkflowType})
-	ok := func(context.Context, any) error { return nil }
-	for name, fn := range map[string]any{
-		saga.CreateOrder.Name: func(context.Context, saga.CreateOrderInput) (saga.CreateOrderOutput, error) {
-			return saga.CreateOrderOutput{TotalCents: money.Cents(9980)}, nil
-		},
-		saga.ReserveStock.Name: func(context.Context, saga.ReserveStockInput) error { return nil },
-		saga.ChargePayment.Name: func(context.Context, saga.ChargePaymentInput) error {
-			if declined {
-				return temporal.NewNonRetryableApplicationError("insufficient funds", fault.TypeOf(fault.ErrInsufficientFunds), nil)
-			}
-			return nil
-		},
-		saga.ApproveOrder.Name:  ok,
-		saga.CancelOrder.Name:   ok,
-		saga.ReleaseStock.Name:  ok,
-		saga.RefundPayment.Name: ok,
-	} {
+	impls, err := saga.Implementations(yesShop{declined: declined})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, fn := range impls {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
 	w, stop := pivots.watch("ord-1")
@@ -59,16 +70,24 @@ func runSaga(t *testing.T, pivots *Pivots, declined bool) (Report, *pivotWatch) 
 	return rep, w
 }
 
-// The answer given at the pivot is the workflow's result, field by field.
+// The answer given at the pivot is the workflow's result as it stands at
+// the pivot, field by field: the steps after it, which only go forward,
+// are not done yet, and the first of them is the current step.
 func TestAnswerAtThePivotIsTheSagasResult(t *testing.T) {
-	want, w := runSaga(t, NewPivots(), false)
+	result, w := runSaga(t, NewPivots(), false)
 	select {
 	case <-w.approved:
 	default:
 		t.Fatal("the approval went by unseen")
 	}
+	pivot := slices.Index(result.Steps, saga.Purchase.Pivot().Name)
+	if pivot < 0 || pivot+1 >= len(result.Steps) {
+		t.Fatalf("the saga's steps %v: want the pivot and a step after it", result.Steps)
+	}
+	want := result
+	want.Steps, want.CurrentStep = result.Steps[:pivot+1], result.Steps[pivot+1]
 	if got := w.report(Report{}); !reflect.DeepEqual(got, want) {
-		t.Fatalf("answer at the pivot %+v, the saga's result %+v", got, want)
+		t.Fatalf("answer at the pivot %+v, the saga's result at its pivot %+v", got, want)
 	}
 }
 

@@ -31,15 +31,15 @@ import (
 
 // Report is a purchase as the API answers it and the starter prints it.
 type Report struct {
-	OrderID     string          `json:"order_id"`
-	Mode        string          `json:"mode"`
-	CurrentStep string          `json:"current_step,omitempty"`
-	WorkflowID  string          `json:"workflow_id"`
-	RunID       string          `json:"run_id,omitempty"`
-	UIURL       string          `json:"ui_url"`
+	OrderID     string      `json:"order_id"`
+	Mode        string      `json:"mode"`
+	CurrentStep string      `json:"current_step,omitempty"`
+	WorkflowID  string      `json:"workflow_id"`
+	RunID       string      `json:"run_id,omitempty"`
+	UIURL       string      `json:"ui_url"`
 	Status      saga.Status `json:"status"`
-	Reason      string          `json:"reason"`
-	TotalCents  money.Cents     `json:"total_cents"`
+	Reason      string      `json:"reason"`
+	TotalCents  money.Cents `json:"total_cents"`
 	saga.Progress
 	TraceID string `json:"trace_id,omitempty"` // when spans are exported
 }
@@ -494,6 +494,7 @@ func choreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers [
 		// the approval: its story up to the pivot needs no reading.
 		rep.Progress = saga.Purchase.Completed()
 		if !whole {
+			rep.CurrentStep = saga.Purchase.Next(rep.Progress) // after the pivot: it only goes forward
 			return rep, nil
 		}
 	}

@@ -409,12 +409,12 @@ func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscript
 		subject = "unknown"
 	}
 	e := events.New(events.Source("consumers/"+sub.Name), events.EventDeadLettered, subject, failed.SagaMode, dl, dl.FailedAt)
-	value, err := json.Marshal(e)
+	msg, err := kafkaio.Message(e)
 	if err != nil {
 		log.Error("dead letter not encoded", "err", err)
 		return
 	}
-	msg := kafka.Message{Topic: events.TopicDeadLetter, Key: m.Key, Value: value, Headers: kafkaio.MessageHeaders()}
+	msg.Key = m.Key // the failed event's, whatever it was
 	// The dead letter continues the failed event's trace: the order
 	// service's cancel and the compensations after it join it.
 	otel.GetTextMapPropagator().Inject(ctx, kafkaio.Headers{Msg: &msg})

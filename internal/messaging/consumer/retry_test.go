@@ -14,6 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/saga"
 )
@@ -32,12 +33,11 @@ func (d *recordingDLQ) WriteMessages(_ context.Context, msgs ...kafka.Message) e
 
 func message(t *testing.T) kafka.Message {
 	t.Helper()
-	e := events.New("inventory", events.StockReserved, "ord-1", saga.Choreography, map[string]any{}, time.Now())
-	value, err := json.Marshal(e)
+	m, err := kafkaio.Message(events.New("inventory", events.StockReserved, "ord-1", saga.Choreography, map[string]any{}, time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return kafka.Message{Topic: events.TopicInventory, Key: []byte("ord-1"), Value: value}
+	return m
 }
 
 // A transient failure that lasts longer than a few quick retries (the event

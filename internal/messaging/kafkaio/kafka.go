@@ -5,11 +5,14 @@ package kafkaio
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/sagaforge/saga/internal/messaging/events"
 )
 
 // NewWriter returns a kafka-go writer tuned for the outbox relay: acknowledged by
@@ -184,6 +187,16 @@ const ContentType = "application/cloudevents+json; charset=UTF-8"
 // envelope: the binding's content-type.
 func MessageHeaders() []kafka.Header {
 	return []kafka.Header{{Key: "content-type", Value: []byte(ContentType)}}
+}
+
+// Message is the message that carries e: on its type's topic, keyed by
+// its order, with the binding's headers.
+func Message(e events.Envelope) (kafka.Message, error) {
+	value, err := json.Marshal(e)
+	if err != nil {
+		return kafka.Message{}, fmt.Errorf("encode %s: %w", e.Type, err)
+	}
+	return kafka.Message{Topic: e.Topic(), Key: []byte(e.Subject), Value: value, Headers: MessageHeaders()}, nil
 }
 
 // IsEnd tells whether err only means the reader was stopped.
