@@ -14,7 +14,6 @@ import (
 	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/telemetry"
 	"github.com/sagaforge/saga/internal/saga"
-	"github.com/sagaforge/saga/internal/services/order/orderapi"
 	"github.com/sagaforge/saga/workers/purchases"
 )
 
@@ -84,9 +83,6 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 		if m != saga.Orchestration && m != saga.Choreography {
 			return usagef("--mode must be orchestration or choreography, got %q", *mode)
 		}
-		if err := sameMode(ctx, env.Services.Clients(nil).Orders, in.OrderID, m); err != nil {
-			return err
-		}
 		// The purchase's trace starts here, in both modes.
 		ctx, span := tracer.Start(ctx, "purchase", trace.WithAttributes(
 			attribute.String("saga.order_id", in.OrderID), attribute.String("saga.mode", *mode)))
@@ -147,17 +143,6 @@ func where(rep Report) string {
 		return "between steps"
 	}
 	return rep.CurrentStep
-}
-
-// sameMode refuses, as bad input, an order ID that the order service holds
-// for a purchase of the other mode: attaching to it would run a second saga
-// over another saga's order.
-func sameMode(ctx context.Context, orders orderapi.Client, id string, mode saga.Mode) error {
-	o, err := orders.Get(ctx, id)
-	if err != nil || o.Mode == mode || o.Mode == "" {
-		return nil // unknown here: the saga's own create decides
-	}
-	return usagef("order %s exists as a %s purchase; use --mode %s to follow it, or another --order-id", id, o.Mode, o.Mode)
 }
 
 func printReport(env *Env, rep Report, format string) error {

@@ -117,7 +117,7 @@ func (s *Service) Purchase(ctx context.Context, req Request, wait time.Duration)
 		case err != nil:
 			return Report{}, err
 		case known && o.Mode != "" && o.Mode != req.Mode:
-			return Report{}, fmt.Errorf("%w: order %s exists as a %s purchase", fault.ErrIdempotencyConflict, req.OrderID, o.Mode)
+			return Report{}, fmt.Errorf("%w: order %s exists as a %s purchase (follow it in that mode)", fault.ErrIdempotencyConflict, req.OrderID, o.Mode)
 		}
 	}
 	if req.Mode == saga.Choreography {
