@@ -147,7 +147,7 @@ func TestChoreographyPastItsDeadlineIsCompensated(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr := runStarter(t, s, "purchase", "--mode", "choreography", "--order-id", "c-late", "--customer", "alice", "--item", "SKU-1:3", "--wait", "--wait-timeout", "1s")
-	if code != 1 || !strings.Contains(stderr, "still PENDING") || !strings.Contains(stderr, "waiting for charge") {
+	if code != 1 || !strings.Contains(stderr, "still RUNNING") || !strings.Contains(stderr, "waiting for charge") {
 		t.Fatalf("purchase --wait past its timeout: exit %d: %s; want exit 1 saying it waits for the charge", code, stderr)
 	}
 	cancelledWithoutPayment(t, s, c, "c-late", "deadline")
