@@ -26,6 +26,7 @@ import (
 
 	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/messaging/kafkaio"
+	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/order/orderapi"
 	"github.com/sagaforge/saga/lab/chaos"
 	"github.com/sagaforge/saga/lab/scrape"
@@ -226,7 +227,7 @@ func TestClusterFinishesTheSagasOfAKilledWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range ids {
-		var status string
+		var status saga.Status
 		stacktest.WaitFor(t, 2*time.Minute, "saga "+id+" to end", func() bool {
 			var out, errOut bytes.Buffer
 			s.Starter(&out, &errOut).Run(ctx, []string{"status", id, "--json"})
