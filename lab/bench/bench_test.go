@@ -3,6 +3,9 @@ package bench
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -86,5 +89,26 @@ func TestBenchRefusesBadFlagsBeforeAnyCall(t *testing.T) {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want exit 2 and one line mentioning %q", code, stdout.String(), line, tc.says)
 			}
 		})
+	}
+}
+
+// A run's report lands where the stack's A/B runs read it: bench.json,
+// with the plot beside it.
+func TestWriteBenchWritesTheReportAndThePlot(t *testing.T) {
+	dir := t.TempDir()
+	runs := []Result{run3("direct", 1, 100, 8, 10), run3("orchestration", 1, 30, 25, 10)}
+	if err := writeBench(dir, benchReport{Setup: map[string]string{"machine": "test"}, Summary: Summarize(runs), Runs: runs}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "bench.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back benchReport
+	if err := json.Unmarshal(data, &back); err != nil || len(back.Runs) != 2 || back.Runs[1].Mode != "orchestration" {
+		t.Fatalf("bench.json: %v, %+v", err, back.Runs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "latency.svg")); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -39,7 +39,7 @@ func Command(env *starter.Env) *cobra.Command {
 	concurrencies := f.String("concurrency", "1", "purchases in flight; a comma-separated list runs each")
 	warmup := f.Int("warmup", 20, "purchases run first and not measured")
 	repeat := f.Int("repeat", 1, "runs of each mode and concurrency, interleaved; the table shows medians and ranges")
-	dir := f.String("out", "bench-results", "directory for json and latency.svg; empty writes none")
+	dir := f.String("out", "bench-results", "directory for bench.json and latency.svg; empty writes none")
 	return starter.WithOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		modes := []string{*mode}
 		switch *mode {
@@ -122,7 +122,7 @@ func Command(env *starter.Env) *cobra.Command {
 			if err := writeBench(*dir, report); err != nil {
 				return err
 			}
-			fmt.Fprintf(env.Stderr, "bench: wrote %s and %s\n", filepath.Join(*dir, "json"), filepath.Join(*dir, "latency.svg"))
+			fmt.Fprintf(env.Stderr, "bench: wrote %s and %s\n", filepath.Join(*dir, "bench.json"), filepath.Join(*dir, "latency.svg"))
 		}
 		if format != starter.FormatText {
 			return starter.WriteJSON(env.Stdout, report)
@@ -215,7 +215,7 @@ func writeBench(dir string, report benchReport) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "json"), append(data, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "bench.json"), append(data, '\n'), 0o644); err != nil {
 		return err
 	}
 	f, err := os.Create(filepath.Join(dir, "latency.svg"))
