@@ -97,6 +97,9 @@ func TestBenchRefusesBadFlagsBeforeAnyCall(t *testing.T) {
 func TestWriteBenchWritesTheReportAndThePlot(t *testing.T) {
 	dir := t.TempDir()
 	runs := []Result{run3("direct", 1, 100, 8, 10), run3("orchestration", 1, 30, 25, 10)}
+	for i := range runs {
+		runs[i].LatencyMs = []float64{runs[i].P50Ms, runs[i].P95Ms, runs[i].P99Ms}
+	}
 	if err := writeBench(dir, benchReport{Setup: map[string]string{"machine": "test"}, Summary: Summarize(runs), Runs: runs}); err != nil {
 		t.Fatal(err)
 	}
