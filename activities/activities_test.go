@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/sagaforge/saga/activities"
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/input"
+	"github.com/sagaforge/saga/internal/platform/web"
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/endpoints"
 	"github.com/sagaforge/saga/internal/services/inventory"
@@ -110,18 +112,31 @@ func TestServerErrorsAndOutagesStayRetryable(t *testing.T) {
 		http.Error(w, "database is locked", http.StatusServiceUnavailable)
 	}))
 	defer broken.Close()
+	// A service whose token was rotated under the worker: its 401 says
+	// nothing about the order, so a compensation must keep trying.
+	rotated := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		web.WriteProblem(w, r, web.ProblemFrom(fmt.Errorf("%w: a valid bearer token is required", fault.ErrUnauthorized)))
+	}))
+	defer rotated.Close()
+	forbidden := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "forbidden", http.StatusForbidden)
+	}))
+	defer forbidden.Close()
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close() // nothing listens here any more
-	env := activityEnv(activities.New(endpoints.Endpoints{Order: down.URL, Inventory: broken.URL, Payment: broken.URL}.Clients(nil)))
 	for _, tc := range []struct {
 		name     string
+		at       endpoints.Endpoints
 		activity string
 		input    any
 	}{
-		{"503", saga.ReserveStock.Name, saga.ReserveStockInput{OrderID: "o-1", Items: []input.Item{{SKU: "SKU-1", Quantity: 1}}}},
-		{"connection refused", saga.CancelOrder.Name, saga.CancelOrderInput{OrderID: "o-1", Reason: "x"}},
+		{"503", endpoints.Endpoints{Inventory: broken.URL}, saga.ReserveStock.Name, saga.ReserveStockInput{OrderID: "o-1", Items: []input.Item{{SKU: "SKU-1", Quantity: 1}}}},
+		{"connection refused", endpoints.Endpoints{Order: down.URL}, saga.CancelOrder.Name, saga.CancelOrderInput{OrderID: "o-1", Reason: "x"}},
+		{"401 from a rotated token", endpoints.Endpoints{Payment: rotated.URL}, saga.RefundPayment.Name, saga.OrderRef{OrderID: "o-1"}},
+		{"403 from a proxy", endpoints.Endpoints{Inventory: forbidden.URL}, saga.ReleaseStock.Name, saga.ReleaseStockInput{OrderID: "o-1", Reason: "x"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			env := activityEnv(activities.New(tc.at.Clients(nil)))
 			_, err := env.ExecuteActivity(tc.activity, tc.input)
 			if err == nil {
 				t.Fatal("want an error")

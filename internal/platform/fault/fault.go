@@ -29,7 +29,10 @@ var (
 	// ErrIdempotencyConflict is a repeat of a keyed request with a different
 	// body: the key belongs to another request, which is left alone.
 	ErrIdempotencyConflict = errors.New("idempotency key reused with a different request")
-	// ErrUnauthorized is a missing or wrong service token.
+	// ErrUnauthorized is a missing or wrong service token. It says nothing
+	// about the order: it is a configuration fault (a token being rotated),
+	// so the same call is retried, and a compensation keeps trying until
+	// the token is right again.
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrUnavailable is a transient failure: the service could not answer
 	// now (restarting, overloaded, an injected fault). Whether the work was
@@ -46,8 +49,9 @@ type Meaning struct {
 	// ErrType is the Temporal application error type an activity fails
 	// with; recorded histories hold these names, so they never change.
 	ErrType string
-	// Retryable: the same call may succeed later. Every refusal is final;
-	// only ErrUnavailable is worth another try.
+	// Retryable: the same call may succeed later. Every refusal about the
+	// order is final; an outage (ErrUnavailable) and a token the service
+	// does not accept (ErrUnauthorized) are worth another try.
 	Retryable bool
 	// NoEffect: the call changed nothing the saga must undo, so the step's
 	// compensation is dropped again. A refusal leaves no effect by design:
@@ -64,7 +68,7 @@ type Meaning struct {
 // Meanings is the table. Its order is the order docs/failures.md shows.
 var Meanings = []Meaning{
 	{ErrInvalid, "invalid-request", http.StatusBadRequest, "Invalid request", "InvalidOrder", false, true, false},
-	{ErrUnauthorized, "unauthorized", http.StatusUnauthorized, "Unauthorized", "Unauthorized", false, true, false},
+	{ErrUnauthorized, "unauthorized", http.StatusUnauthorized, "Unauthorized", "Unauthorized", true, true, false},
 	{ErrNotFound, "not-found", http.StatusNotFound, "Not found", "NotFound", false, true, false},
 	{ErrInsufficientFunds, "insufficient-funds", http.StatusPaymentRequired, "Payment declined", "PaymentDeclined", false, true, true},
 	{ErrOutOfStock, "out-of-stock", http.StatusConflict, "Out of stock", "OutOfStock", false, true, true},
