@@ -162,8 +162,10 @@ func (s *execution) handle(ctx workflow.Context, cancelSteps workflow.CancelFunc
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, saga.UpdateCancel,
 		func(ctx workflow.Context, req saga.CancelRequest) (saga.Result, error) {
-			s.cancelReason = req.OrderReason()
-			cancelSteps()
+			if s.cancelReason == "" { // else a repeat of the cancel under way
+				s.cancelReason = req.OrderReason()
+				cancelSteps()
+			}
 			if err := workflow.Await(ctx, func() bool { return s.done }); err != nil {
 				return saga.Result{}, err
 			}
@@ -173,6 +175,8 @@ func (s *execution) handle(ctx workflow.Context, cancelSteps workflow.CancelFunc
 			switch {
 			case s.state.Status == saga.Approved || s.forwardOnly || s.state.CurrentStep == saga.Purchase.Pivot().Name:
 				return fmt.Errorf("order %s is approved (or being approved) and can no longer be cancelled", s.state.OrderID)
+			case s.cancelReason != "" && s.cancelReason == req.OrderReason():
+				return nil // the cancel under way, asked again (its answer lost): it answers when done
 			case s.state.Status != saga.Running || s.cancelReason != "":
 				return fmt.Errorf("order %s can no longer be cancelled: the saga is %s", s.state.OrderID, s.state.Status)
 			case len(req.Reason) > 200:

@@ -49,7 +49,24 @@ type shop struct {
 	// cancelOrderOn cancels the order in the order "service" when this
 	// activity is first entered, as an operator's direct cancel would.
 	cancelOrderOn string
-	env           *testsuite.TestWorkflowEnvironment
+	// cancelOn sends the customer's cancel update with this reason when
+	// the activity is first entered; answers keeps what each one got.
+	cancelOn map[string]string
+	answers  answers
+	env      *testsuite.TestWorkflowEnvironment
+}
+
+// answers are the cancel updates' outcomes, in the order they came.
+type answers struct {
+	mu   sync.Mutex
+	got  []saga.Result
+	errs []error
+}
+
+func (a *answers) add(res saga.Result, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.got, a.errs = append(a.got, res), append(a.errs, err)
 }
 
 func newShop() *shop {
@@ -95,6 +112,17 @@ func (s *shop) enter(name string) error {
 	if name == s.cancelWorkflowOn {
 		s.cancelWorkflowOn = ""
 		s.env.CancelWorkflow()
+	}
+	if why, ok := s.cancelOn[name]; ok {
+		delete(s.cancelOn, name)
+		s.env.UpdateWorkflow(saga.UpdateCancel, name, &testsuite.TestUpdateCallback{
+			OnAccept: func() {},
+			OnReject: func(err error) { s.answers.add(saga.Result{}, err) },
+			OnComplete: func(v any, err error) {
+				res, _ := v.(saga.Result)
+				s.answers.add(res, err)
+			},
+		}, saga.CancelRequest{Reason: why})
 	}
 	if err := s.refuse[name]; err != nil {
 		return err
@@ -604,6 +632,44 @@ func TestCancelUndoesStepsALostTaskMayHaveDone(t *testing.T) {
 	res := run(t, s, alice(item("SKU-1", 1)))
 	if res.Status != saga.Cancelled || s.stock["SKU-1"] != 1000 || len(s.reserved) != 0 || s.orders["o-1"] != "CANCELLED" {
 		t.Fatalf("result %+v, SKU-1 %d, reserved %v, order %s; want the lost reservation released", res, s.stock["SKU-1"], s.reserved, s.orders["o-1"])
+	}
+}
+
+// A customer's cancel asked again while its compensations run (its first
+// answer was lost, say) is the same cancel: accepted, and answered with the
+// saga's outcome rather than refused as too late. A cancel with another
+// reason is refused.
+func TestARepeatedCancelWhileCompensatingIsTheSameCancel(t *testing.T) {
+	s := newShop()
+	s.transientFailures[saga.ChargePayment.Name] = 1000 // payment is down: the charge retries
+	s.transientFailures[saga.ReleaseStock.Name] = 2     // and the release takes a few tries
+	s.cancelOn = map[string]string{
+		saga.ChargePayment.Name: "changed my mind",
+		saga.ReleaseStock.Name:  "changed my mind",
+		saga.CancelOrder.Name:   "another reason",
+	}
+	res := run(t, s, alice(item("SKU-1", 1)))
+	if res.Status != saga.Cancelled || !strings.Contains(res.Reason, "changed my mind") {
+		t.Fatalf("result %+v, want CANCELLED by the customer", res)
+	}
+	s.answers.mu.Lock()
+	defer s.answers.mu.Unlock()
+	if len(s.answers.errs) != 3 {
+		t.Fatalf("answers %+v %v, want three", s.answers.got, s.answers.errs)
+	}
+	refused := 0
+	for i, err := range s.answers.errs {
+		switch {
+		case err != nil && strings.Contains(err.Error(), "can no longer be cancelled"):
+			refused++
+		case err != nil:
+			t.Errorf("cancel %d: %v", i, err)
+		case s.answers.got[i].Status != saga.Cancelled || s.answers.got[i].Reason != res.Reason:
+			t.Errorf("cancel %d answered %+v, want the saga's outcome %+v", i, s.answers.got[i], res)
+		}
+	}
+	if refused != 1 {
+		t.Fatalf("answers %+v %v: want the cancel with another reason, and only it, refused", s.answers.got, s.answers.errs)
 	}
 }
 

@@ -374,7 +374,7 @@ func (s *Service) Cancel(ctx context.Context, orderID, why string) (Report, erro
 		// The saga has ended (or never was): say which.
 		var res saga.Result
 		if gerr := s.Temporal.GetWorkflow(ctx, wid, "").Get(ctx, &res); gerr == nil {
-			if res.Status == saga.Cancelled && res.Reason == orderReason(why) {
+			if res.Status == saga.Cancelled && input.CleanReason(res.Reason) == orderReason(why) {
 				// This very cancel, repeated: its answer again.
 				rep := s.running(wid, "", orderID)
 				fill(&rep, res)
@@ -418,8 +418,11 @@ func cancelRefused(err error) error {
 	return fmt.Errorf("cancel refused: %w", err)
 }
 
-// orderReason is the reason a customer's cancel gives the order.
-func orderReason(why string) string { return saga.CancelRequest{Reason: why}.OrderReason() }
+// orderReason is the reason a customer's cancel gives the order, cleaned
+// as the order service stores it, so that a repeat compares equal.
+func orderReason(why string) string {
+	return input.CleanReason(saga.CancelRequest{Reason: why}.OrderReason())
+}
 
 func (s *Service) cancelChoreographed(ctx context.Context, o orderapi.OrderResponse, why string) (Report, error) {
 	if o.Status == orderapi.StatusCancelled && o.Reason == orderReason(why) {

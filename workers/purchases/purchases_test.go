@@ -1,0 +1,74 @@
+package purchases_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
+	"github.com/sagaforge/saga/internal/messaging/outbox"
+	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/input"
+	"github.com/sagaforge/saga/internal/saga"
+	"github.com/sagaforge/saga/internal/services/order"
+	"github.com/sagaforge/saga/internal/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/services/servicetest"
+	"github.com/sagaforge/saga/workers/purchases"
+)
+
+// choreographed is the purchase API in this process over a real order
+// service (its own database) whose events reach an in-process broker; no
+// inventory or payment runs, so a purchase stays at its first step.
+func choreographed(t *testing.T) *purchases.Service {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.SeedTopics(1, events.Topics...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	brokers := c.ListenAddrs()
+	f := servicetest.Start(t, order.Service, orderapi.NewClient)
+	w := kafkaio.NewWriter(brokers)
+	t.Cleanup(func() { _ = w.Close() })
+	ctx, stop := context.WithCancel(context.Background())
+	var relay sync.WaitGroup
+	relay.Go(func() { _ = outbox.NewRelay(f.Outbox, w, slog.New(slog.DiscardHandler)).Run(ctx) })
+	t.Cleanup(func() { stop(); relay.Wait() })
+	return &purchases.Service{Orders: f.Client, Brokers: brokers}
+}
+
+func buy(t *testing.T, svc *purchases.Service, orderID string) purchases.Report {
+	t.Helper()
+	rep, err := svc.Purchase(context.Background(), purchases.Request{Mode: saga.Choreography,
+		Input: saga.Input{OrderID: orderID, CustomerID: "alice", Items: []input.Item{{SKU: "SKU-1", Quantity: 1}}}}, 0)
+	if err != nil || rep.Status != saga.Running {
+		t.Fatalf("purchase %s: %+v, %v", orderID, rep, err)
+	}
+	return rep
+}
+
+// A cancel asked again, as a client does when the first answer was lost,
+// answers as the first did, even when its reason needed cleaning before
+// the order service stored it; a cancel with another reason is refused.
+func TestARepeatedCancelAnswersAsTheFirst(t *testing.T) {
+	svc := choreographed(t)
+	ctx := context.Background()
+	buy(t, svc, "c-1")
+	why := "changed my mind \n"
+	first, err := svc.Cancel(ctx, "c-1", why)
+	if err != nil || first.Status != saga.Cancelled {
+		t.Fatalf("cancel: %+v, %v", first, err)
+	}
+	again, err := svc.Cancel(ctx, "c-1", why)
+	if err != nil || again.Status != saga.Cancelled || again.Reason != first.Reason {
+		t.Fatalf("the same cancel again: %+v, %v; want the first answer %+v", again, err, first)
+	}
+	if _, err := svc.Cancel(ctx, "c-1", "another reason"); !errors.Is(err, fault.ErrIllegalTransition) {
+		t.Fatalf("another cancel of a cancelled order: %v, want %v", err, fault.ErrIllegalTransition)
+	}
+}
