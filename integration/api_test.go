@@ -89,6 +89,11 @@ func TestPurchaseAPIBuysFollowsAndCancels(t *testing.T) {
 			if again := callAPI(t, s, "POST", "/purchases", body, "Prefer", "wait=30"); again.status != http.StatusOK || again.report.Status != "APPROVED" || again.report.RunID != got.report.RunID {
 				t.Fatalf("repeat: %d %+v, want the first saga's outcome", again.status, again.report)
 			}
+			// Without a wait too: a settled purchase answers with its
+			// outcome, never 202 RUNNING.
+			if again := callAPI(t, s, "POST", "/purchases", body); again.status != http.StatusOK || again.report.Status != "APPROVED" || again.report.RunID != got.report.RunID {
+				t.Fatalf("repeat without a wait: %d %+v, want 200 and the first saga's outcome", again.status, again.report)
+			}
 			other := strings.Replace(body, `"quantity":2`, `"quantity":3`, 1)
 			if c := callAPI(t, s, "POST", "/purchases", other); c.status != http.StatusConflict || c.problem["code"] != "idempotency-conflict" {
 				t.Fatalf("same order ID, other items: %d %v", c.status, c.problem)

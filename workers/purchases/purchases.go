@@ -133,9 +133,12 @@ func (s *Service) Purchase(ctx context.Context, req Request, wait time.Duration)
 		defer stop()
 		pivot = w
 	}
-	run, err := s.StartWorkflow(ctx, req.Input)
+	run, attached, err := s.startWorkflow(ctx, req.Input)
 	if err != nil {
 		return Report{}, err
+	}
+	if attached && wait <= 0 {
+		return s.orchestrated(ctx, req.OrderID, 0) // a repeat: the saga as it stands, settled or not
 	}
 	rep := s.running(run.GetID(), run.GetRunID(), req.OrderID)
 	if wait <= 0 {
@@ -176,11 +179,11 @@ func (s *Service) running(workflowID, runID, orderID string) Report {
 		UIURL: s.Links.WorkflowURL(workflowID, runID), Status: saga.Running, Progress: saga.Begun()}
 }
 
-// StartWorkflow starts the order's saga, or attaches to the one that exists
+// startWorkflow starts the order's saga, or attaches to the one that exists
 // (running or ended): the workflow ID is derived from the order ID, so one
 // order has one saga. It attaches only when the saga was started with the
-// same input.
-func (s *Service) StartWorkflow(ctx context.Context, in saga.Input) (client.WorkflowRun, error) {
+// same input, and says whether it did.
+func (s *Service) startWorkflow(ctx context.Context, in saga.Input) (run client.WorkflowRun, attached bool, err error) {
 	opts := client.StartWorkflowOptions{
 		ID:                       saga.WorkflowID(in.OrderID),
 		TaskQueue:                saga.TaskQueue,
@@ -191,22 +194,22 @@ func (s *Service) StartWorkflow(ctx context.Context, in saga.Input) (client.Work
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		EnableEagerStart:                         s.EagerStart,
 	}
-	run, err := s.Temporal.ExecuteWorkflow(ctx, opts, saga.WorkflowType, in)
+	run, err = s.Temporal.ExecuteWorkflow(ctx, opts, saga.WorkflowType, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		first, ferr := s.input(ctx, opts.ID)
 		if ferr != nil {
-			return nil, ferr
+			return nil, false, ferr
 		}
 		if !sameInput(first, in) {
-			return nil, fmt.Errorf("%w: order %s was bought by %s with other items", fault.ErrIdempotencyConflict, in.OrderID, first.CustomerID)
+			return nil, false, fmt.Errorf("%w: order %s was bought by %s with other items", fault.ErrIdempotencyConflict, in.OrderID, first.CustomerID)
 		}
-		return s.Temporal.GetWorkflow(ctx, opts.ID, ""), nil
+		return s.Temporal.GetWorkflow(ctx, opts.ID, ""), true, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("start saga for order %s: %w", in.OrderID, err)
+		return nil, false, fmt.Errorf("start saga for order %s: %w", in.OrderID, err)
 	}
-	return run, nil
+	return run, false, nil
 }
 
 // input reads the input a saga was started with, from its first event.
@@ -257,6 +260,10 @@ func (s *Service) startChoreographed(ctx context.Context, in saga.Input) (ordera
 	}
 	if err != nil {
 		return o, Report{}, err
+	}
+	if o.Status != orderapi.StatusPending { // a repeat of a settled purchase: its outcome
+		rep, err := ChoreographyReport(ctx, o, s.Brokers)
+		return o, rep, err
 	}
 	return o, Report{OrderID: in.OrderID, Mode: string(saga.Choreography), Status: saga.Running, Progress: saga.Begun()}, nil
 }

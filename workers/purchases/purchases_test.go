@@ -72,3 +72,19 @@ func TestARepeatedCancelAnswersAsTheFirst(t *testing.T) {
 		t.Fatalf("another cancel of a cancelled order: %v, want %v", err, fault.ErrIllegalTransition)
 	}
 }
+
+// The same purchase asked again once it has settled answers with its
+// outcome, not as if it had just started.
+func TestARepeatedPurchaseOfASettledOneAnswersItsOutcome(t *testing.T) {
+	svc := choreographed(t)
+	ctx := context.Background()
+	first := buy(t, svc, "c-2")
+	if _, err := svc.Cancel(ctx, "c-2", "changed my mind"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := svc.Purchase(ctx, purchases.Request{Mode: saga.Choreography,
+		Input: saga.Input{OrderID: first.OrderID, CustomerID: "alice", Items: []input.Item{{SKU: "SKU-1", Quantity: 1}}}}, 0)
+	if err != nil || again.Status != saga.Cancelled || !again.Settled() {
+		t.Fatalf("the purchase again: %+v, %v; want its outcome, CANCELLED", again, err)
+	}
+}
