@@ -195,3 +195,35 @@ func TestPurchaseAPIRefusesBadInputAndStartsNothing(t *testing.T) {
 		t.Fatalf("a body over the limit: %d %v", got.status, got.problem)
 	}
 }
+
+// Long waits are answered, never cut off, and a cancel that cannot finish
+// yet (payment is down, so its refund waits) answers once its wait is up,
+// with the saga as it stands, and goes on. Orchestrated, payment down.
+func TestLongWaitsAndSlowCancelsAreAnswered(t *testing.T) {
+	s := startStack(t, "SAGA_STEP_DEADLINE=5m")
+	c := clientsOf(s)
+	if err := s.Kill("payment"); err != nil {
+		t.Fatal(err)
+	}
+	started := callAPI(t, s, "POST", "/purchases", `{"order_id":"api-long","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}]}`)
+	if started.status != http.StatusAccepted {
+		t.Fatalf("purchase while payment is down: %d %+v", started.status, started.report)
+	}
+	// Longer than the 30 s a server's answer used to be allowed.
+	long := callAPI(t, s, "GET", "/purchases/api-long?wait=35s", "")
+	if long.status != http.StatusOK || long.report.Status != "RUNNING" {
+		t.Fatalf("GET ?wait=35s while the charge waits for payment: %d %+v", long.status, long.report)
+	}
+	cancelled := callAPI(t, s, "POST", "/purchases/api-long/cancel", `{"reason":"changed my mind"}`, "Prefer", "wait=2")
+	if cancelled.status != http.StatusAccepted || cancelled.report.Status != "COMPENSATING" || cancelled.header.Get("Location") != "/purchases/api-long" {
+		t.Fatalf("cancel while the refund waits for payment, Prefer: wait=2: %d %+v %v", cancelled.status, cancelled.report, cancelled.problem)
+	}
+	if err := s.Restart(context.Background(), "payment"); err != nil {
+		t.Fatal(err)
+	}
+	done := callAPI(t, s, "GET", "/purchases/api-long?wait=30s", "")
+	if done.status != http.StatusOK || done.report.Status != "CANCELLED" || !strings.Contains(done.report.Reason, "changed my mind") {
+		t.Fatalf("after payment is back: %d %+v", done.status, done.report)
+	}
+	wantConsistent(t, c, "api-long", orderapi.StatusCancelled)
+}

@@ -93,7 +93,7 @@ func main() {
 	routes := purchases.Routes(api, log)
 	routes["GET /metrics"] = tel.Metrics
 	health := func(ctx context.Context) error { _, err := c.CheckHealth(ctx, nil); return err }
-	err = web.Serve(ctx, log, *addr, web.API(log, services.Token, health, routes), nil)
+	err = web.Serve(ctx, log, *addr, web.API(log, services.Token, health, routes), purchases.MaxWait, nil)
 	w.Stop()
 	if err != nil {
 		log.Error("stopped", "err", err)

@@ -14,8 +14,15 @@ import (
 type Client struct{ *web.Client }
 
 // NewClient returns a client for the purchase API at baseURL; token, when
-// set, is sent as a bearer token.
-var NewClient = web.ClientFor[Client]
+// set, is sent as a bearer token. Without an HTTP client of the caller's,
+// its own gives every call room for the longest wait the API holds.
+func NewClient(baseURL string, httpClient *http.Client, token string) Client {
+	if httpClient == nil {
+		httpClient = web.DefaultHTTPClient()
+		httpClient.Timeout = MaxWait + 30*time.Second
+	}
+	return web.ClientFor[Client](baseURL, httpClient, token)
+}
 
 func purchasePath(orderID, then string) string { return "/purchases/" + url.PathEscape(orderID) + then }
 
@@ -23,12 +30,8 @@ func purchasePath(orderID, then string) string { return "/purchases/" + url.Path
 // its outcome: the server holds the request up to MaxWait (Prefer: wait),
 // and a longer wait goes on with Get.
 func (c Client) Purchase(ctx context.Context, req Request, wait time.Duration) (Report, error) {
-	var header http.Header
-	if wait > 0 {
-		header = http.Header{"Prefer": {"wait=" + strconv.Itoa(int(min(wait, MaxWait).Seconds()))}}
-	}
 	deadline := time.Now().Add(wait)
-	rep, err := web.CallWith[Report](ctx, c.Client, http.MethodPost, "/purchases", header, req)
+	rep, err := web.CallWith[Report](ctx, c.Client, http.MethodPost, "/purchases", prefer(wait), req)
 	for err == nil && !rep.Settled() && time.Until(deadline) >= time.Second {
 		rep, err = c.Get(ctx, rep.OrderID, time.Until(deadline))
 	}
@@ -45,7 +48,16 @@ func (c Client) Get(ctx context.Context, orderID string, wait time.Duration) (Re
 	return web.Call[Report](ctx, c.Client, http.MethodGet, purchasePath(orderID, q), nil)
 }
 
-// Cancel cancels a purchase in flight.
-func (c Client) Cancel(ctx context.Context, orderID, reason string) (Report, error) {
-	return web.Call[Report](ctx, c.Client, http.MethodPost, purchasePath(orderID, "/cancel"), CancelRequest{Reason: reason})
+// Cancel cancels a purchase in flight and waits up to wait (the server
+// holds it up to MaxWait) for its compensations.
+func (c Client) Cancel(ctx context.Context, orderID, reason string, wait time.Duration) (Report, error) {
+	return web.CallWith[Report](ctx, c.Client, http.MethodPost, purchasePath(orderID, "/cancel"), prefer(wait), CancelRequest{Reason: reason})
+}
+
+// prefer is the Prefer: wait header of a wait (none for 0).
+func prefer(wait time.Duration) http.Header {
+	if wait <= 0 {
+		return nil
+	}
+	return http.Header{"Prefer": {"wait=" + strconv.Itoa(int(max(min(wait, MaxWait), time.Second).Seconds()))}}
 }

@@ -25,7 +25,7 @@ type CancelRequest struct {
 //
 //	POST /purchases {order_id?, customer_id, items, mode?}   Prefer: wait=N
 //	GET  /purchases/{order_id}[?wait=10s]
-//	POST /purchases/{order_id}/cancel {reason}
+//	POST /purchases/{order_id}/cancel {reason}              Prefer: wait=N (default MaxWait)
 //
 // A purchase that settles within the wait asked for is answered 200 with
 // its outcome; one still running 202 with Location: /purchases/{order_id}.
@@ -59,8 +59,17 @@ func Routes(s *Service, log *slog.Logger) web.Routes {
 			if err := input.ValidateOrderID(id); err != nil {
 				return answer{}, err
 			}
-			rep, err := s.Cancel(r.Context(), id, req.Reason)
-			return answer{Report: rep, read: true}, err
+			wait, err := preferredWait(r.Header.Get("Prefer"))
+			if err != nil {
+				return answer{}, err
+			}
+			if wait == 0 {
+				wait = MaxWait
+			}
+			rep, err := s.Cancel(r.Context(), id, req.Reason, wait)
+			// Undone within the wait: 200; still undoing: 202 and where to
+			// follow it.
+			return answer{Report: rep, read: rep.Settled()}, err
 		}),
 	}
 }

@@ -59,8 +59,10 @@ type API interface {
 	Purchase(ctx context.Context, req Request, wait time.Duration) (Report, error)
 	// Get reports a purchase after waiting up to wait for its outcome.
 	Get(ctx context.Context, orderID string, wait time.Duration) (Report, error)
-	// Cancel cancels a purchase in flight and reports it once undone.
-	Cancel(ctx context.Context, orderID, reason string) (Report, error)
+	// Cancel cancels a purchase in flight and waits up to wait for its
+	// compensations; one still undoing is reported as it stands
+	// (COMPENSATING), and the cancel goes on.
+	Cancel(ctx context.Context, orderID, reason string, wait time.Duration) (Report, error)
 }
 
 var (
@@ -355,11 +357,11 @@ func (s *Service) orchestrated(ctx context.Context, orderID string, wait time.Du
 }
 
 // Cancel cancels a purchase in flight and reports it once its
-// compensations are done: an orchestrated one through its cancel update, a
+// compensations are done, or as it stands after wait: an orchestrated one through its cancel update, a
 // choreographed one at the order service, whose OrderCancelled makes
 // inventory and payment compensate. After the approval began it is
 // fault.ErrIllegalTransition; an unknown order fault.ErrNotFound.
-func (s *Service) Cancel(ctx context.Context, orderID, why string) (Report, error) {
+func (s *Service) Cancel(ctx context.Context, orderID, why string, wait time.Duration) (Report, error) {
 	if len(why) > 200 {
 		return Report{}, fmt.Errorf("%w: a reason holds at most 200 characters", fault.ErrInvalid)
 	}
@@ -373,7 +375,7 @@ func (s *Service) Cancel(ctx context.Context, orderID, why string) (Report, erro
 	wid := saga.WorkflowID(orderID)
 	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: wid, UpdateName: saga.UpdateCancel,
-		Args: []any{saga.CancelRequest{Reason: why}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{saga.CancelRequest{Reason: why}}, WaitForStage: client.WorkflowUpdateStageAccepted,
 	})
 	var notFound *serviceerror.NotFound
 	switch {
@@ -394,7 +396,14 @@ func (s *Service) Cancel(ctx context.Context, orderID, why string) (Report, erro
 		return Report{}, cancelRefused(err)
 	}
 	var res saga.Result
-	if err := handle.Get(ctx, &res); err != nil {
+	waitCtx, stop := context.WithTimeout(ctx, wait)
+	defer stop()
+	if err := handle.Get(waitCtx, &res); err != nil {
+		if waitCtx.Err() != nil && ctx.Err() == nil {
+			// Accepted, still undoing (a service it must undo at is down):
+			// the saga as it stands; the cancel goes on.
+			return s.orchestrated(ctx, orderID, 0)
+		}
 		return Report{}, cancelRefused(err)
 	}
 	rep := s.running(wid, "", orderID)

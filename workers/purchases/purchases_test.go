@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
@@ -60,15 +61,15 @@ func TestARepeatedCancelAnswersAsTheFirst(t *testing.T) {
 	ctx := context.Background()
 	buy(t, svc, "c-1")
 	why := "changed my mind \n"
-	first, err := svc.Cancel(ctx, "c-1", why)
+	first, err := svc.Cancel(ctx, "c-1", why, time.Minute)
 	if err != nil || first.Status != saga.Cancelled {
 		t.Fatalf("cancel: %+v, %v", first, err)
 	}
-	again, err := svc.Cancel(ctx, "c-1", why)
+	again, err := svc.Cancel(ctx, "c-1", why, time.Minute)
 	if err != nil || again.Status != saga.Cancelled || again.Reason != first.Reason {
 		t.Fatalf("the same cancel again: %+v, %v; want the first answer %+v", again, err, first)
 	}
-	if _, err := svc.Cancel(ctx, "c-1", "another reason"); !errors.Is(err, fault.ErrIllegalTransition) {
+	if _, err := svc.Cancel(ctx, "c-1", "another reason", time.Minute); !errors.Is(err, fault.ErrIllegalTransition) {
 		t.Fatalf("another cancel of a cancelled order: %v, want %v", err, fault.ErrIllegalTransition)
 	}
 }
@@ -79,7 +80,7 @@ func TestARepeatedPurchaseOfASettledOneAnswersItsOutcome(t *testing.T) {
 	svc := choreographed(t)
 	ctx := context.Background()
 	first := buy(t, svc, "c-2")
-	if _, err := svc.Cancel(ctx, "c-2", "changed my mind"); err != nil {
+	if _, err := svc.Cancel(ctx, "c-2", "changed my mind", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	again, err := svc.Purchase(ctx, purchases.Request{Mode: saga.Choreography,

@@ -18,9 +18,12 @@ import (
 	"github.com/sagaforge/saga/internal/platform/fault"
 )
 
-// Serve listens on addr and serves h until ctx is done, then drains in-flight
-// requests for up to 10 s. ready, if not nil, is called once listening.
-func Serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler, ready func(net.Addr)) error {
+// Serve listens on addr and serves h until ctx is done, then drains
+// in-flight requests for up to 10 s. longestWait is the longest a route may hold a request before it answers
+// (a long poll, Prefer: wait): the write deadline leaves room for it, so
+// that such an answer is never cut off. ready, if not nil, is called once
+// listening.
+func Serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler, longestWait time.Duration, ready func(net.Addr)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
@@ -29,7 +32,7 @@ func Serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler, r
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      max(30*time.Second, longestWait+answerMargin),
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 	}
@@ -54,6 +57,9 @@ func Serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler, r
 	}
 	return nil
 }
+
+// answerMargin is what a route that waited may still need to answer.
+const answerMargin = 15 * time.Second
 
 // Middleware wraps a service's routes: it recovers panics as 500 problems,
 // logs each request at debug level (errors at warn), answers requests no

@@ -47,6 +47,10 @@ type Service[S any] struct {
 	Subscriptions func(store S) ([]consumer.Subscription, error)
 	// Background, when set, runs beside the API until the service stops.
 	Background func(ctx context.Context, store S, d Deps)
+	// LongestWait is the longest a route of the service holds a request
+	// before it answers (a long poll); the server's write deadline leaves
+	// room for it.
+	LongestWait time.Duration
 }
 
 // Deps is what a service is built with.
@@ -280,7 +284,7 @@ func run[S any](ctx context.Context, s Service[S], cfg runConfig) error {
 		consumers.Go(func() { parts.Background(ctx) })
 	}
 	defer consumers.Wait()
-	return web.Serve(ctx, log, addr, handler, nil)
+	return web.Serve(ctx, log, addr, handler, s.LongestWait, nil)
 }
 
 // chain is outer around inner (nil: none).

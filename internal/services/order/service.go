@@ -13,6 +13,7 @@ var Service = launch.Service[*Store]{
 	Models:   []any{&Order{}, &Line{}, &Product{}, &Customer{}},
 	Seed:     func(string) []any { return []any{&SeedCustomers, &SeedProducts} },
 	NewStore: NewStore, Routes: Routes, Subscriptions: Subscriptions,
+	LongestWait: MaxWait,
 	// The deadline sweeper cancels choreographed sagas stuck PENDING.
 	Background: func(ctx context.Context, store *Store, d launch.Deps) {
 		var listener sync.WaitGroup
