@@ -1,9 +1,12 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -225,5 +228,66 @@ func TestStarterRefusesAnOrderIDOfTheOtherMode(t *testing.T) {
 	}
 	wantConsistent(t, c, "c-mine", orderapi.StatusApproved)
 	wantConsistent(t, c, "o-mine", orderapi.StatusApproved)
+	auditPasses(t, s)
+}
+
+// syncBuffer is a bytes.Buffer that a starter writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Starters that find Temporal restarting wait for it, saying so, instead
+// of giving up: starting a saga again is safe, since its workflow ID is its
+// order's. Each purchase then ends as it should, once.
+func TestStarterWaitsForTemporalToComeBack(t *testing.T) {
+	s := startStack(t)
+	ctx := context.Background()
+	if err := s.Kill("temporal"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 3
+	var logs [n]syncBuffer
+	codes, outs := make(chan int, n), make([]bytes.Buffer, n)
+	for i := range n {
+		go func() {
+			codes <- s.Starter(&outs[i], &logs[i]).Run(ctx, []string{"purchase", "--order-id", fmt.Sprintf("o-back-%d", i),
+				"--customer", "alice", "--item", "SKU-1:1", "--wait", "--json"})
+		}()
+	}
+	stacktest.WaitFor(t, 10*time.Second, "every starter to say it waits for Temporal", func() bool {
+		for i := range logs {
+			if !strings.Contains(logs[i].String(), "waiting for Temporal") {
+				return false
+			}
+		}
+		return true
+	})
+	if err := s.Restart(ctx, "temporal"); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if code := <-codes; code != starter.ExitOK {
+			t.Errorf("a starter exited %d", code)
+		}
+	}
+	for i := range n {
+		var rep starter.Report
+		if err := json.Unmarshal(outs[i].Bytes(), &rep); err != nil || rep.Status != saga.Approved {
+			t.Errorf("purchase %d: %v %q; stderr %s", i, err, outs[i].String(), logs[i].String())
+		}
+	}
 	auditPasses(t, s)
 }

@@ -181,7 +181,7 @@ func TestStarterErrorsAreOneLineWithExitCodes(t *testing.T) {
 		{"bad order id", []string{"status", "no/slashes"}, 2, "order ID"},
 		{"unknown order", []string{"status", "never-started"}, 1, "no purchase saga"},
 		{"unknown command", []string{"refund"}, 2, "unknown command"},
-		{"temporal unreachable", []string{"status", "x", "--temporal-address", "127.0.0.1:1"}, 1, "cannot reach Temporal at 127.0.0.1:1"},
+		{"temporal unreachable", []string{"status", "x", "--temporal-address", "127.0.0.1:1", "--temporal-wait", "0s"}, 1, "cannot reach Temporal at 127.0.0.1:1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runStarter(t, s, tc.args...)

@@ -33,6 +33,10 @@ const (
 	ExitInterrupted = 130
 )
 
+// DefaultTemporalWait is how long a command waits for Temporal by default:
+// longer than a server takes to restart.
+const DefaultTemporalWait = 15 * time.Second
+
 // usageError is bad flags or input: exit code 2.
 type usageError struct{ msg string }
 
@@ -66,6 +70,9 @@ type Env struct {
 	// API, when set, is the worker's purchase API (SAGA_API_URL): every
 	// command buys, reads and cancels through it instead of in process.
 	API string
+	// TemporalWait is how long a command waits for Temporal to answer (a
+	// server restarting) before it gives up.
+	TemporalWait time.Duration
 
 	// temporalErr is why the Temporal client profile could not be read;
 	// a command that needs Temporal reports it.
@@ -82,7 +89,7 @@ func NewEnv(stdout, stderr io.Writer) Env {
 		t = temporalx.Local()
 	}
 	return Env{Stdout: stdout, Stderr: stderr, Temporal: t, temporalErr: err,
-		Services: endpoints.FromEnv(), API: process.Env("SAGA_API_URL", ""),
+		Services: endpoints.FromEnv(), API: process.Env("SAGA_API_URL", ""), TemporalWait: DefaultTemporalWait,
 	}
 }
 
@@ -150,6 +157,7 @@ broken); 130 interrupted.`,
 	env.temporalFlags.Register(where)
 	env.Services.Flags(where)
 	f.AddGoFlagSet(where)
+	f.DurationVar(&env.TemporalWait, "temporal-wait", env.TemporalWait, "how long to wait for Temporal to answer (a server restarting) before giving up; 0 tries once")
 	f.StringVar(&env.API, "api", env.API, "work through the worker's purchase API at this URL, e.g. http://127.0.0.1:8080 (env SAGA_API_URL), instead of from here")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
 	root.AddCommand(newPurchaseCmd(env), newStatusCmd(env), newCancelCmd(env), newListCmd(env),
@@ -202,8 +210,11 @@ func (e *Env) useFlags(f *pflag.FlagSet) {
 // Dial connects to Temporal, as dial does.
 func (e *Env) Dial(ctx context.Context) (client.Client, error) { return dial(ctx, e) }
 
-// dial connects to Temporal, giving up after five seconds with one line that
-// says where it tried.
+// dial connects to Temporal. A server that does not answer may be
+// restarting: it tries again, with backoff, for env.TemporalWait, saying
+// once on stderr that it waits, then gives up with one line that says
+// where it tried. Starting a saga after it is safe: the workflow ID is the
+// order's, so a start repeated attaches.
 func dial(ctx context.Context, env *Env) (client.Client, error) {
 	// The SDK logs on stderr, at warn: stdout is the command's output
 	// (--json) and must hold nothing else.
@@ -211,7 +222,20 @@ func dial(ctx context.Context, env *Env) (client.Client, error) {
 		return nil, usagef("%v", env.temporalErr)
 	}
 	sdkLog := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return temporalx.Dial(ctx, env.Temporal, sdkLog, 5*time.Second)
+	giveUp := time.Now().Add(env.TemporalWait)
+	backoff := process.Backoff{First: 200 * time.Millisecond, Max: 2 * time.Second}
+	for said := false; ; said = true {
+		c, err := temporalx.Dial(ctx, env.Temporal, sdkLog, 5*time.Second)
+		if err == nil || ctx.Err() != nil || time.Now().After(giveUp) {
+			return c, err
+		}
+		if !said {
+			fmt.Fprintf(env.Stderr, "waiting for Temporal at %s (up to %s): %s\n", env.Temporal.Address, env.TemporalWait, oneLine(err.Error()))
+		}
+		if !process.Sleep(ctx, backoff.Next()) {
+			return nil, err
+		}
+	}
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

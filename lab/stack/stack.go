@@ -514,7 +514,7 @@ func (s *Stack) Endpoints() endpoints.Endpoints {
 // and stderr: its commands run in this process reach this stack without
 // flags or environment variables.
 func (s *Stack) Starter(stdout, stderr io.Writer) starter.Env {
-	return starter.Env{Stdout: stdout, Stderr: stderr, Temporal: s.Temporal(), Services: s.Endpoints()}
+	return starter.Env{Stdout: stdout, Stderr: stderr, Temporal: s.Temporal(), Services: s.Endpoints(), TemporalWait: starter.DefaultTemporalWait}
 }
 
 // temporalReady passes once the frontend answers for the default namespace.
