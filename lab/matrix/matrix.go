@@ -525,9 +525,15 @@ func check(ctx context.Context, c endpoints.Clients, id string) (string, bool, s
 		status = "NONE"
 	}
 	r, rerr := c.Inventory.Reservation(ctx, id)
+	p, perr := c.Payments.Payment(ctx, id)
+	for _, err := range []error{rerr, perr} {
+		if err != nil && !errors.Is(err, fault.ErrNotFound) {
+			// A lookup that failed says nothing of what is held.
+			return status, false, "lookup failed: " + err.Error()
+		}
+	}
 	reserved := rerr == nil && r.Status == inventoryapi.Reserved
 	shipped := rerr == nil && r.Status == inventoryapi.Shipped
-	p, perr := c.Payments.Payment(ctx, id)
 	captured := perr == nil && p.Status == paymentapi.Captured
 	held := fmt.Sprintf("reservation %s, payment %s", orNone(string(r.Status), rerr), orNone(string(p.Status), perr))
 	switch status {
