@@ -257,8 +257,7 @@ func (s *Service) startChoreographed(ctx context.Context, in saga.Input) (ordera
 	if errors.Is(err, fault.ErrCompensated) {
 		// A cancel overtook the create: the order was cancelled before it
 		// existed, and its tombstone refused the create.
-		return o, Report{OrderID: in.OrderID, Mode: string(saga.Choreography), Status: saga.Cancelled,
-			Reason: "cancelled before it was created", Progress: saga.Progress{Steps: []string{}, Compensations: []string{saga.Purchase.Steps[0].Undo.Name}}}, nil
+		return o, cancelledBeforeCreated(in.OrderID, saga.Choreography), nil
 	}
 	if err != nil {
 		return o, Report{}, err
@@ -294,6 +293,9 @@ func (s *Service) Get(ctx context.Context, orderID string, wait time.Duration) (
 	if orderErr != nil && s.Temporal == nil {
 		return Report{}, orderErr
 	}
+	if known && o.Tombstone && s.Temporal == nil {
+		return cancelledBeforeCreated(orderID, o.Mode), nil
+	}
 	if known && o.Mode == saga.Choreography {
 		rep, err := s.settleChoreographed(ctx, o, wait)
 		if err == nil && o.Status == orderapi.StatusApproved {
@@ -305,10 +307,21 @@ func (s *Service) Get(ctx context.Context, orderID string, wait time.Duration) (
 	// order Temporal does not know may be a choreographed one the order
 	// service could not say.
 	rep, err := s.orchestrated(ctx, orderID, wait)
-	if errors.Is(err, fault.ErrNotFound) && orderErr != nil {
+	switch {
+	case errors.Is(err, fault.ErrNotFound) && orderErr != nil:
 		return Report{}, orderErr
+	case errors.Is(err, fault.ErrNotFound) && known && o.Tombstone:
+		// No saga ran: a cancel came first and left the order's tombstone.
+		return cancelledBeforeCreated(orderID, o.Mode), nil
 	}
 	return rep, err
+}
+
+// cancelledBeforeCreated is a purchase whose cancel overtook its create:
+// the order service keeps a tombstone, which refused the create.
+func cancelledBeforeCreated(orderID string, mode saga.Mode) Report {
+	return Report{OrderID: orderID, Mode: string(mode), Status: saga.Cancelled, Reason: "cancelled before it was created",
+		Progress: saga.Progress{Steps: []string{}, Compensations: []string{saga.Purchase.Steps[0].Undo.Name}}}
 }
 
 func (s *Service) orchestrated(ctx context.Context, orderID string, wait time.Duration) (Report, error) {

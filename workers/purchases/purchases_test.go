@@ -89,3 +89,22 @@ func TestARepeatedPurchaseOfASettledOneAnswersItsOutcome(t *testing.T) {
 		t.Fatalf("the purchase again: %+v, %v; want its outcome, CANCELLED", again, err)
 	}
 }
+
+// A purchase whose cancel overtook its create answers CANCELLED, to its
+// POST and to every GET after it, not 404.
+func TestAPurchaseCancelledBeforeItWasCreatedIsFound(t *testing.T) {
+	svc := choreographed(t)
+	ctx := context.Background()
+	if _, err := svc.Orders.Cancel(ctx, "c-3", orderapi.CancelOrderRequest{Reason: "cancelled by the customer"}); err != nil {
+		t.Fatal(err)
+	}
+	posted, err := svc.Purchase(ctx, purchases.Request{Mode: saga.Choreography,
+		Input: saga.Input{OrderID: "c-3", CustomerID: "alice", Items: []input.Item{{SKU: "SKU-1", Quantity: 1}}}}, 0)
+	if err != nil || posted.Status != saga.Cancelled {
+		t.Fatalf("purchase after its cancel: %+v, %v; want CANCELLED", posted, err)
+	}
+	got, err := svc.Get(ctx, "c-3", 0)
+	if err != nil || got.Status != saga.Cancelled || got.Reason != posted.Reason {
+		t.Fatalf("GET: %+v, %v; want what the POST said, %+v", got, err, posted)
+	}
+}
