@@ -83,6 +83,8 @@ func Middleware(log *slog.Logger, token string, mux *http.ServeMux) http.Handler
 				"status", rec.status, "duration", time.Since(start))
 		}()
 		if token != "" && r.Method != http.MethodGet && r.Method != http.MethodHead && !validToken(r, token) {
+			// RFC 9110 asks a 401 to say how to authenticate (RFC 6750).
+			rec.Header().Set("WWW-Authenticate", `Bearer realm="sagaforge"`)
 			WriteProblem(rec, r, ProblemFrom(fmt.Errorf("%w: a valid bearer token is required", fault.ErrUnauthorized)))
 			return
 		}
