@@ -168,7 +168,7 @@ var routes = map[string]route{
 		reflect.TypeFor[purchases.Request](), reflect.TypeFor[purchases.Report](), http.StatusOK, nil},
 	"GET /purchases/{order_id}": {"worker", "A purchase in either mode: status, current step, steps done, compensations, reason; ?wait= for its outcome",
 		nil, reflect.TypeFor[purchases.Report](), http.StatusOK, []string{"wait"}},
-	"POST /purchases/{order_id}/cancel": {"worker", "Cancel a purchase in flight; its compensations run before the answer; refused once the approval began",
+	"POST /purchases/{order_id}/cancel": {"worker", "Cancel a purchase in flight; answered 200 once its compensations are done, or 202 while they still run after the wait; refused once the approval began",
 		reflect.TypeFor[purchases.CancelRequest](), reflect.TypeFor[purchases.Report](), http.StatusOK, nil},
 }
 
@@ -206,6 +206,15 @@ func openAPI() map[string]any {
 				"headers": map[string]any{"Location": map[string]any{"schema": map[string]any{"type": "string"}, "description": "/purchases/{order_id}"}},
 				"content": map[string]any{"application/json": map[string]any{"schema": schemaOf(r.out, named)}}}
 			op["parameters"] = []any{map[string]any{"name": "Prefer", "in": "header", "description": "RFC 7240 wait=N: wait up to N seconds (at most 60) for the outcome",
+				"schema": map[string]any{"type": "string"}},
+				map[string]any{"name": "Idempotency-Key", "in": "header", "description": "draft-ietf-httpapi-idempotency-key-header: without an order_id, the same key buys under the same order ID, so a retry attaches instead of buying twice; the key with another request is refused with 422",
+					"schema": map[string]any{"type": "string", "maxLength": 255}}}
+		}
+		if pattern == "POST /purchases/{order_id}/cancel" {
+			op["responses"].(map[string]any)["202"] = map[string]any{"description": "Accepted: the compensations still run; follow it at Location",
+				"headers": map[string]any{"Location": map[string]any{"schema": map[string]any{"type": "string"}, "description": "/purchases/{order_id}"}},
+				"content": map[string]any{"application/json": map[string]any{"schema": schemaOf(r.out, named)}}}
+			op["parameters"] = []any{map[string]any{"name": "Prefer", "in": "header", "description": "RFC 7240 wait=N: wait up to N seconds (at most 60, the default) for the compensations",
 				"schema": map[string]any{"type": "string"}}}
 		}
 		var params []any

@@ -131,6 +131,21 @@ func TestPurchaseAPIBuysFollowsAndCancels(t *testing.T) {
 		t.Fatalf("starter purchase --api with another purchase's order ID: exit %d: %s", code, stderr)
 	}
 
+	// A client that names no order ID retries with the same
+	// Idempotency-Key: one purchase, not two. The key with another request
+	// is refused (422), and its purchase is left as it is.
+	anon := `{"customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}]}`
+	first := callAPI(t, s, "POST", "/purchases", anon, "Idempotency-Key", "retry-me", "Prefer", "wait=30")
+	again := callAPI(t, s, "POST", "/purchases", anon, "Idempotency-Key", "retry-me", "Prefer", "wait=30")
+	if first.status != http.StatusOK || first.report.OrderID == "" || again.report.OrderID != first.report.OrderID ||
+		again.report.RunID != first.report.RunID || again.report.Status != "APPROVED" {
+		t.Fatalf("the same Idempotency-Key twice: %d %+v, then %d %+v; want one purchase", first.status, first.report, again.status, again.report)
+	}
+	reused := callAPI(t, s, "POST", "/purchases", strings.Replace(anon, `"quantity":1`, `"quantity":2`, 1), "Idempotency-Key", "retry-me")
+	if reused.status != http.StatusUnprocessableEntity || reused.problem["code"] != "idempotency-key-reused" {
+		t.Fatalf("the key with another request: %d %v, want 422 idempotency-key-reused", reused.status, reused.problem)
+	}
+
 	// A change of mind, in flight: payment is down, so the saga waits at
 	// the charge; the cancel compensates what was done.
 	c := clientsOf(s)

@@ -1,6 +1,9 @@
 package purchases
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -23,7 +26,7 @@ type CancelRequest struct {
 
 // Routes are the purchase API:
 //
-//	POST /purchases {order_id?, customer_id, items, mode?}   Prefer: wait=N
+//	POST /purchases {order_id?, customer_id, items, mode?}   Prefer: wait=N, Idempotency-Key: K
 //	GET  /purchases/{order_id}[?wait=10s]
 //	POST /purchases/{order_id}/cancel {reason}              Prefer: wait=N (default MaxWait)
 //
@@ -36,7 +39,16 @@ func Routes(s *Service, log *slog.Logger) web.Routes {
 			if err != nil {
 				return answer{}, err
 			}
+			key := r.Header.Get("Idempotency-Key")
+			if key != "" && req.OrderID == "" {
+				if req.OrderID, err = keyedOrderID(key); err != nil {
+					return answer{}, err
+				}
+			}
 			rep, err := s.Purchase(r.Context(), req, wait)
+			if key != "" && errors.Is(err, fault.ErrIdempotencyConflict) {
+				return answer{}, keyReused(err)
+			}
 			if err != nil {
 				return answer{}, err
 			}
@@ -101,6 +113,28 @@ func (a answer) WriteHeaders(h http.Header) {
 // LogValue is what the log says of a purchase.
 func (a answer) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("status", string(a.Status)), slog.String("mode", a.Mode), slog.String("reason", a.Reason))
+}
+
+// keyedOrderID is the order ID of a purchase that names none but carries an
+// Idempotency-Key (draft-ietf-httpapi-idempotency-key-header): the same
+// key always buys under the same order ID, so a client retrying after a
+// lost answer attaches to its purchase instead of buying twice. The order
+// service and Temporal hold the purchase under it, so the key outlives any
+// process.
+func keyedOrderID(key string) (string, error) {
+	if len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < ' ' || r > '~' }) {
+		return "", fmt.Errorf("%w: Idempotency-Key must be at most 255 printable ASCII characters", fault.ErrInvalid)
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "ik-" + hex.EncodeToString(sum[:12]), nil
+}
+
+// keyReused is the draft's answer to a key sent again with another
+// request: 422, and the key's purchase is left as it is.
+func keyReused(err error) *web.Problem {
+	return &web.Problem{Type: web.ProblemType("idempotency-key-reused"), Title: "Idempotency key reused",
+		Status: http.StatusUnprocessableEntity, Code: "idempotency-key-reused",
+		Detail: "this Idempotency-Key was sent with another request: " + strings.TrimPrefix(err.Error(), fault.ErrIdempotencyConflict.Error()+": ")}
 }
 
 // IdempotencyKey names the order a purchase request is about, for the log.
