@@ -71,9 +71,12 @@ func (r *Runner) handler(sub Subscription, e events.Envelope) (Handler, chain.Cl
 	if h, ok := sub.Retriables[e.Type]; ok {
 		return h, chain.Retriable, true
 	}
-	if e.SagaMode != saga.Choreography {
+	if e.SagaMode != saga.Choreography && e.SagaMode != "" {
 		return nil, "", false // the orchestrator drives this saga
 	}
+	// No mode (the dead letter of an event that could not be decoded):
+	// the handler decides by its own record of the order, as every
+	// choreographed reaction does before it acts.
 	if h, ok := sub.Compensations[e.Type]; ok {
 		return h, chain.Compensation, true
 	}
@@ -409,6 +412,10 @@ func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscript
 		subject = "unknown"
 	}
 	e := events.New(events.Source("consumers/"+sub.Name), events.EventDeadLettered, subject, failed.SagaMode, dl, dl.FailedAt)
+	// An event that could not be decoded says nothing of its saga's mode:
+	// the dead letter carries none, and the order service decides by its
+	// own record of the order (handler).
+	e.SagaMode = failed.SagaMode
 	msg, err := kafkaio.Message(e)
 	if err != nil {
 		log.Error("dead letter not encoded", "err", err)

@@ -83,6 +83,43 @@ func TestTransientFailureOutlastingRetryForIsDeadLettered(t *testing.T) {
 	}
 }
 
+// The dead letter of an event that could not be decoded carries no mode,
+// for nothing says which saga drove its order; it still reaches the order
+// service's reaction, which decides by its own record of the order. Stamped
+// "orchestration", it was ignored, and an undo that never ran left stock or
+// money held.
+func TestADeadLetterOfAnUndecodableEventReachesTheOrderService(t *testing.T) {
+	dlq := &recordingDLQ{}
+	r := NewRunner(nil, dlq, slog.New(slog.DiscardHandler))
+	sub := Subscription{Name: "inventory.on-order", Topic: events.TopicOrder}
+	r.handle(context.Background(), r.log, sub, kafka.Message{Topic: events.TopicOrder, Key: []byte("c-1"), Value: []byte("not an event")})
+	if len(dlq.msgs) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(dlq.msgs))
+	}
+	e, dl, err := decodeDeadLetter(dlq.msgs[0].Value)
+	if err != nil || e.Subject != "c-1" || e.SagaMode != "" || dl.Payload != "not an event" {
+		t.Fatalf("dead letter %+v %+v (%v); want order c-1 and no mode", e, dl, err)
+	}
+	noop := func(context.Context, string, events.DeadLetter) error { return nil }
+	subs, err := Wire("order",
+		On(noop),
+		On(func(context.Context, string, events.StockRejectedData) error { return nil }),
+		On(func(context.Context, string, events.StockReleasedData) error { return nil }),
+		On(func(context.Context, string, events.PaymentCapturedData) error { return nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reached := false
+	for _, s := range subs {
+		if _, _, ok := r.handler(s, e); ok {
+			reached = true
+		}
+	}
+	if !reached {
+		t.Fatal("the order service has no handler for the dead letter of an undecodable event")
+	}
+}
+
 // The fault plan names a consumer's work as the orchestrator's steps are
 // named, so that one plan reaches the same step in both modes.
 func TestConsumersNameTheirStepsForTheFaultPlan(t *testing.T) {
