@@ -2,6 +2,7 @@ package order_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -260,6 +261,65 @@ func TestEventsActOnlyOnOrdersWhoseOwnModeIsChoreography(t *testing.T) {
 	}
 	if o, _ := f.Store.Get(ctx, "c-chor"); o.Status != orderapi.StatusApproved {
 		t.Fatalf("choreographed order after PaymentCaptured: %s, want APPROVED", o.Status)
+	}
+}
+
+// A dead letter is a step that failed for good: the order service cancels
+// a choreographed order it names, whatever mode the dead letter claims (an
+// undecodable event's has none), and leaves an orchestrated one to its
+// workflow; a dead letter of a step after the pivot cancels nothing.
+func TestADeadLetterCancelsOnlyAChoreographedOrderBeforeItsPivot(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for id, mode := range map[string]saga.Mode{"c-dead": saga.Choreography, "o-dead": saga.Orchestration, "c-shipping": saga.Choreography} {
+		req := createReq(id)
+		req.Mode = mode
+		if _, err := f.Client.Create(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.Client.Approve(ctx, "c-shipping"); err != nil {
+		t.Fatal(err)
+	}
+	subs, err := order.Subscriptions(f.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var onDeadLetter consumer.Handler
+	for _, sub := range subs {
+		if h, ok := sub.Compensations[events.EventDeadLettered]; ok {
+			onDeadLetter = h
+		}
+	}
+	if onDeadLetter == nil {
+		t.Fatal("the order service does not react to dead letters")
+	}
+	deadLetter := func(id, consumerName string, failed events.Envelope) events.Envelope {
+		payload, _ := json.Marshal(failed)
+		e := events.New(events.Source("consumers/"+consumerName), events.EventDeadLettered, id, "",
+			events.DeadLetter{Consumer: consumerName, Key: id, Reason: "kept failing", Payload: string(payload)}, time.Now())
+		e.SagaMode = "" // as a dead letter of an undecodable event
+		return e
+	}
+	reserved := func(id string) events.Envelope {
+		return events.New(events.Source("inventory"), events.StockReserved, id, saga.Choreography, events.StockReservedData{OrderID: id}, time.Now())
+	}
+	approved := func(id string) events.Envelope {
+		return events.New(events.Source("order"), events.OrderApproved, id, saga.Choreography, events.OrderApprovedData{OrderID: id}, time.Now())
+	}
+	for _, e := range []events.Envelope{
+		deadLetter("c-dead", "payment.on-inventory", reserved("c-dead")),
+		deadLetter("o-dead", "payment.on-inventory", reserved("o-dead")),
+		deadLetter("c-shipping", "inventory.on-order", approved("c-shipping")),
+	} {
+		if err := onDeadLetter(ctx, e); err != nil {
+			t.Fatalf("dead letter of %s: %v", e.Subject, err)
+		}
+	}
+	for id, want := range map[string]orderapi.Status{"c-dead": orderapi.StatusCancelled, "o-dead": orderapi.StatusPending, "c-shipping": orderapi.StatusApproved} {
+		if o, _ := f.Store.Get(ctx, id); o.Status != want {
+			t.Errorf("%s after its dead letter: %s, want %s", id, o.Status, want)
+		}
 	}
 }
 
