@@ -2,10 +2,9 @@
 // file (the default, one process on one machine) or PostgreSQL (several
 // replicas of a service sharing one database).
 //
-// SQLite is tuned for one writer: WAL, a busy timeout, synchronous=FULL (a
-// commit is on disk before it returns, so an effect whose consumer offset
-// was committed after it survives a power loss) and IMMEDIATE transactions
-// so two writers queue instead of failing on lock upgrade. PostgreSQL gets a pool; the stores take row locks (FOR UPDATE,
+// SQLite is tuned for one writer: WAL, a busy timeout, synchronous=NORMAL
+// and IMMEDIATE transactions so two writers queue instead of failing on lock
+// upgrade. PostgreSQL gets a pool; the stores take row locks (FOR UPDATE,
 // which the SQLite dialect leaves out) so concurrent transactions of one
 // order serialise there too.
 package database
@@ -119,7 +118,7 @@ func openSQLite(ctx context.Context, path string) (*gorm.DB, error) {
 	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "FULL")
+	q.Set("_synchronous", "NORMAL")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_txlock", "immediate")
 	q.Set("_foreign_keys", "on")

@@ -90,24 +90,3 @@ func TestSlowQueriesAreLoggedWithoutTheirValues(t *testing.T) {
 		t.Fatalf("a failed statement was logged by gorm: %s", logs.String())
 	}
 }
-
-// A service's SQLite commit is on disk when it returns (synchronous=FULL):
-// the consumer commits its offset after the effect, and with NORMAL an OS
-// crash or a power loss could lose the effect while the offset stood.
-func TestSQLiteCommitsAreDurable(t *testing.T) {
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "svc.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer Close(db)
-	var mode, sync string
-	if err := db.Raw("PRAGMA journal_mode").Scan(&mode).Error; err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Raw("PRAGMA synchronous").Scan(&sync).Error; err != nil {
-		t.Fatal(err)
-	}
-	if mode != "wal" || sync != "2" { // 2 is FULL
-		t.Fatalf("journal_mode %s, synchronous %s; want wal and 2 (FULL)", mode, sync)
-	}
-}
