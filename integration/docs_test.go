@@ -94,7 +94,7 @@ func TestDocsShowEveryFailureMeaning(t *testing.T) {
 	yesNo := map[bool]string{true: "yes", false: "no"}
 	for _, m := range fault.Meanings {
 		noEffect := yesNo[m.NoEffect]
-		if m.Retryable {
+		if m.Retryable && !m.NoEffect {
 			noEffect = "unknown"
 		}
 		row := fmt.Sprintf("| `%s` | %d | `%s` | %s | %s | %s", m.Code, m.Status, m.ErrType, yesNo[m.Retryable], noEffect, yesNo[m.Event])

@@ -16,6 +16,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/process"
@@ -226,7 +228,7 @@ func dial(ctx context.Context, env *Env) (client.Client, error) {
 	backoff := process.Backoff{First: 200 * time.Millisecond, Max: 2 * time.Second}
 	for said := false; ; said = true {
 		c, err := temporalx.Dial(ctx, env.Temporal, sdkLog, 5*time.Second)
-		if err == nil || ctx.Err() != nil || time.Now().After(giveUp) {
+		if err == nil || ctx.Err() != nil || time.Now().After(giveUp) || !mayComeBack(err) {
 			return c, err
 		}
 		if !said {
@@ -236,6 +238,24 @@ func dial(ctx context.Context, env *Env) (client.Client, error) {
 			return nil, err
 		}
 	}
+}
+
+// mayComeBack tells whether a failure to reach Temporal may heal by
+// waiting: nothing answers yet (a server restarting), not a refusal that
+// waiting cannot change (a wrong API key, a certificate not trusted).
+func mayComeBack(err error) bool {
+	msg := err.Error()
+	if strings.Contains(msg, "handshake") || strings.Contains(msg, "certificate") {
+		return false
+	}
+	switch status.Code(errors.Unwrap(err)) {
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return true
+	case codes.Unauthenticated, codes.PermissionDenied, codes.NotFound, codes.InvalidArgument:
+		return false
+	}
+	return strings.Contains(msg, "code = Unavailable") || strings.Contains(msg, "connection refused") ||
+		strings.Contains(msg, "context deadline exceeded")
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
