@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -240,24 +239,6 @@ func TestStarterRefusesAnOrderIDOfTheOtherMode(t *testing.T) {
 	auditPasses(t, s)
 }
 
-// syncBuffer is a bytes.Buffer that a starter writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Starters that find Temporal restarting wait for it, saying so, instead
 // of giving up: starting a saga again is safe, since its workflow ID is its
 // order's. Each purchase then ends as it should, once.
@@ -268,7 +249,7 @@ func TestStarterWaitsForTemporalToComeBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 3
-	var logs [n]syncBuffer
+	var logs [n]stacktest.Log // each starter's stderr, read while it runs
 	codes, outs := make(chan int, n), make([]bytes.Buffer, n)
 	for i := range n {
 		go func() {

@@ -540,6 +540,17 @@ func Wire(service string, reactions ...Reaction) ([]Subscription, error) {
 	return subs, nil
 }
 
+// Compensation is the handler subs undo a step with on events of type t,
+// if they have one.
+func Compensation(subs []Subscription, t events.Type) (Handler, bool) {
+	for _, sub := range subs {
+		if h, ok := sub.Compensations[t]; ok {
+			return h, true
+		}
+	}
+	return nil, false
+}
+
 // topicName is a topic's short name in consumer group names:
 // inventory.on-order reads order.events.
 func topicName(topic string) string {

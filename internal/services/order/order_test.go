@@ -183,21 +183,31 @@ func TestCancelReasonIsStoredClean(t *testing.T) {
 	}
 }
 
-// A choreographed saga that makes no progress is cancelled at its deadline;
-// orchestrated orders and settled ones are left alone.
-func TestChoreographedOrderPastItsDeadlineIsCancelled(t *testing.T) {
-	f := newFixture(t)
+// createOrders creates an order per ID, driven by its mode, and approves
+// those named in approved.
+func createOrders(t *testing.T, f servicetest.Fixture[*order.Store, orderapi.Client], modes map[string]saga.Mode, approved ...string) {
+	t.Helper()
 	ctx := context.Background()
-	for id, mode := range map[string]saga.Mode{"c-stuck": saga.Choreography, "o-slow": saga.Orchestration, "c-done": saga.Choreography} {
+	for id, mode := range modes {
 		req := createReq(id)
 		req.Mode = mode
 		if _, err := f.Client.Create(ctx, req); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.Store.Approve(ctx, "c-done"); err != nil {
-		t.Fatal(err)
+	for _, id := range approved {
+		if _, err := f.Client.Approve(ctx, id); err != nil {
+			t.Fatal(err)
+		}
 	}
+}
+
+// A choreographed saga that makes no progress is cancelled at its deadline;
+// orchestrated orders and settled ones are left alone.
+func TestChoreographedOrderPastItsDeadlineIsCancelled(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	createOrders(t, f, map[string]saga.Mode{"c-stuck": saga.Choreography, "o-slow": saga.Orchestration, "c-done": saga.Choreography}, "c-done")
 	if ids, err := f.Store.ExpireChoreographed(ctx, time.Hour); err != nil || len(ids) != 0 {
 		t.Fatalf("expired %v (%v) an hour early, want none", ids, err)
 	}
@@ -271,27 +281,13 @@ func TestEventsActOnlyOnOrdersWhoseOwnModeIsChoreography(t *testing.T) {
 func TestADeadLetterCancelsOnlyAChoreographedOrderBeforeItsPivot(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	for id, mode := range map[string]saga.Mode{"c-dead": saga.Choreography, "o-dead": saga.Orchestration, "c-shipping": saga.Choreography} {
-		req := createReq(id)
-		req.Mode = mode
-		if _, err := f.Client.Create(ctx, req); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := f.Client.Approve(ctx, "c-shipping"); err != nil {
-		t.Fatal(err)
-	}
+	createOrders(t, f, map[string]saga.Mode{"c-dead": saga.Choreography, "o-dead": saga.Orchestration, "c-shipping": saga.Choreography}, "c-shipping")
 	subs, err := order.Subscriptions(f.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var onDeadLetter consumer.Handler
-	for _, sub := range subs {
-		if h, ok := sub.Compensations[events.EventDeadLettered]; ok {
-			onDeadLetter = h
-		}
-	}
-	if onDeadLetter == nil {
+	onDeadLetter, ok := consumer.Compensation(subs, events.EventDeadLettered)
+	if !ok {
 		t.Fatal("the order service does not react to dead letters")
 	}
 	deadLetter := func(id, consumerName string, failed events.Envelope) events.Envelope {

@@ -335,13 +335,8 @@ func TestAChoreographedUndoLeavesTheOrchestratorsStep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var cancelled consumer.Handler
-		for _, sub := range subs {
-			if h, ok := sub.Compensations[events.OrderCancelled]; ok {
-				cancelled = h
-			}
-		}
-		if cancelled == nil {
+		cancelled, ok := consumer.Compensation(subs, events.OrderCancelled)
+		if !ok {
 			t.Fatal("no compensation for OrderCancelled")
 		}
 		event := func(orderID string) events.Envelope {
