@@ -25,7 +25,7 @@ func (e *Env) purchaseAPI(ctx context.Context, withTemporal bool) (api purchases
 	if !withTemporal {
 		return svc, func() {}, nil
 	}
-	c, err := dial(ctx, e)
+	c, err := e.Dial(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -65,9 +65,9 @@ func (e *Env) refusal(err error, hint string) error {
 	}
 	switch {
 	case errors.Is(err, fault.ErrIdempotencyConflict):
-		return usagef("%s%s", words, hint)
+		return Usagef("%s%s", words, hint)
 	case errors.Is(err, fault.ErrInvalid):
-		return usagef("%s", words)
+		return Usagef("%s", words)
 	case errors.As(err, &p):
 		return fmt.Errorf("refused: %s", words)
 	case e.API != "":

@@ -52,7 +52,7 @@ func newAuditCmd(env *Env) *cobra.Command {
 	return WithOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		switch {
 		case *settle <= 0:
-			return usagef("--settle must be a positive duration such as 2m, got %s", *settle)
+			return Usagef("--settle must be a positive duration such as 2m, got %s", *settle)
 		}
 		checks, orders, err := Audit(ctx, env.Services, *settle)
 		if err != nil {

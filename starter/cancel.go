@@ -23,10 +23,10 @@ func newCancelCmd(env *Env) *cobra.Command {
 	var wait time.Duration
 	cmd := orderCommand(env, "cancel", "cancel a purchase in flight, in either mode", func(ctx context.Context, id, format string) error {
 		if len(reason) > 200 {
-			return usagef("--reason holds at most 200 characters")
+			return Usagef("--reason holds at most 200 characters")
 		}
 		if wait <= 0 {
-			return usagef("--wait-timeout must be a positive duration such as 1m, got %s", wait)
+			return Usagef("--wait-timeout must be a positive duration such as 1m, got %s", wait)
 		}
 		// A repeat of this very cancel answers as the first did, so a lost
 		// answer is safe to ask again.

@@ -44,10 +44,9 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
-
-// Usagef is bad flags or input, for a plugged command: exit code 2.
-func Usagef(format string, args ...any) error { return usagef(format, args...) }
+// Usagef is bad flags or input, for every command, plugged ones too: exit
+// code 2.
+func Usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
 // Command is a command plugged into the starter from outside the product
 // (the lab's bench), built with the starter's configuration.
@@ -161,7 +160,7 @@ broken); 130 interrupted.`,
 	f.AddGoFlagSet(where)
 	f.DurationVar(&env.TemporalWait, "temporal-wait", env.TemporalWait, "how long to wait for Temporal to answer (a server restarting) before giving up; 0 tries once")
 	f.StringVar(&env.API, "api", env.API, "work through the worker's purchase API at this URL, e.g. http://127.0.0.1:8080 (env SAGA_API_URL), instead of from here")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return Usagef("%v", err) })
 	root.AddCommand(newPurchaseCmd(env), newStatusCmd(env), newCancelCmd(env), newListCmd(env),
 		newAuditCmd(env), newEventsCmd(env), newDeadlettersCmd(env), newTraceCmd(env))
 	return root
@@ -170,7 +169,7 @@ broken); 130 interrupted.`,
 // noArgs refuses positional arguments.
 func noArgs(_ *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
+		return Usagef("unexpected argument %q", args[0])
 	}
 	return nil
 }
@@ -186,10 +185,10 @@ func orderCommand(env *Env, verb, short string, run func(ctx context.Context, or
 // orderIDArg wants exactly one ORDER_ID, of the shape every service accepts.
 func orderIDArg(_ *cobra.Command, args []string) error {
 	if len(args) != 1 {
-		return usagef("want exactly one ORDER_ID, got %d arguments", len(args))
+		return Usagef("want exactly one ORDER_ID, got %d arguments", len(args))
 	}
 	if err := input.ValidateOrderID(args[0]); err != nil {
-		return usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
+		return Usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
 	}
 	return nil
 }
@@ -209,30 +208,27 @@ func (e *Env) useFlags(f *pflag.FlagSet) {
 	e.temporalFlags.Apply(&e.Temporal)
 }
 
-// Dial connects to Temporal, as dial does.
-func (e *Env) Dial(ctx context.Context) (client.Client, error) { return dial(ctx, e) }
-
-// dial connects to Temporal. A server that does not answer may be
-// restarting: it tries again, with backoff, for env.TemporalWait, saying
+// Dial connects to Temporal. A server that does not answer may be
+// restarting: it tries again, with backoff, for e.TemporalWait, saying
 // once on stderr that it waits, then gives up with one line that says
 // where it tried. Starting a saga after it is safe: the workflow ID is the
 // order's, so a start repeated attaches.
-func dial(ctx context.Context, env *Env) (client.Client, error) {
+func (e *Env) Dial(ctx context.Context) (client.Client, error) {
 	// The SDK logs on stderr, at warn: stdout is the command's output
 	// (--json) and must hold nothing else.
-	if env.temporalErr != nil {
-		return nil, usagef("%v", env.temporalErr)
+	if e.temporalErr != nil {
+		return nil, Usagef("%v", e.temporalErr)
 	}
-	sdkLog := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	giveUp := time.Now().Add(env.TemporalWait)
+	sdkLog := slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	giveUp := time.Now().Add(e.TemporalWait)
 	backoff := process.Backoff{First: 200 * time.Millisecond, Max: 2 * time.Second}
 	for said := false; ; said = true {
-		c, err := temporalx.Dial(ctx, env.Temporal, sdkLog, 5*time.Second)
+		c, err := temporalx.Dial(ctx, e.Temporal, sdkLog, 5*time.Second)
 		if err == nil || ctx.Err() != nil || time.Now().After(giveUp) || !mayComeBack(err) {
 			return c, err
 		}
 		if !said {
-			fmt.Fprintf(env.Stderr, "waiting for Temporal at %s (up to %s): %s\n", env.Temporal.Address, env.TemporalWait, oneLine(err.Error()))
+			fmt.Fprintf(e.Stderr, "waiting for Temporal at %s (up to %s): %s\n", e.Temporal.Address, e.TemporalWait, oneLine(err.Error()))
 		}
 		if !process.Sleep(ctx, backoff.Next()) {
 			return nil, err

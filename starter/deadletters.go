@@ -42,7 +42,7 @@ func newDeadlettersCmd(env *Env) *cobra.Command {
 			replayPart, perr = strconv.Atoi(p)
 			replayOffset, oerr = strconv.Atoi(o)
 			if !ok || perr != nil || oerr != nil || replayPart < 0 || replayOffset < 0 {
-				return usagef("--replay wants PARTITION:OFFSET as the list shows it, e.g. 0:3; got %q", *replay)
+				return Usagef("--replay wants PARTITION:OFFSET as the list shows it, e.g. 0:3; got %q", *replay)
 			}
 		}
 		brokerList := env.Services.BrokerList()
@@ -75,7 +75,7 @@ func newDeadlettersCmd(env *Env) *cobra.Command {
 		}
 		if *replay != "" {
 			if found == nil {
-				return usagef("no dead letter %s on %s", *replay, events.TopicDeadLetter)
+				return Usagef("no dead letter %s on %s", *replay, events.TopicDeadLetter)
 			}
 			w := kafkaio.NewWriter(brokerList)
 			defer w.Close()

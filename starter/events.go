@@ -27,11 +27,11 @@ func newEventsCmd(env *Env) *cobra.Command {
 	group := f.String("group", "", "consumer group; a fresh one (reading from the start) by default, a named one resumes where it stopped")
 	return WithOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		if *follow && format == FormatJSON {
-			return usagef("--follow prints a stream: use -o jsonl, one envelope per line")
+			return Usagef("--follow prints a stream: use -o jsonl, one envelope per line")
 		}
 		if *only != "" {
 			if err := input.ValidateOrderID(*only); err != nil {
-				return usagef("--order: %s", strings.TrimPrefix(err.Error(), "invalid request: "))
+				return Usagef("--order: %s", strings.TrimPrefix(err.Error(), "invalid request: "))
 			}
 		}
 		brokerList := env.Services.BrokerList()

@@ -39,12 +39,12 @@ func newListCmd(env *Env) *cobra.Command {
 		case saga.Running, saga.Compensating, saga.Approved, saga.Cancelled, saga.Failed:
 			query += fmt.Sprintf(" AND %s = '%s'", saga.SearchSagaStatus, s)
 		default:
-			return usagef("--status must be RUNNING, COMPENSATING, APPROVED, CANCELLED or FAILED, got %q", *status)
+			return Usagef("--status must be RUNNING, COMPENSATING, APPROVED, CANCELLED or FAILED, got %q", *status)
 		}
 		if *limit <= 0 || *limit > 1000 {
-			return usagef("--limit must be from 1 to 1000")
+			return Usagef("--limit must be from 1 to 1000")
 		}
-		c, err := dial(ctx, env)
+		c, err := env.Dial(ctx)
 		if err != nil {
 			return err
 		}

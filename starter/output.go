@@ -44,13 +44,13 @@ func WithOutput(cmd *cobra.Command, run func(ctx context.Context, args []string,
 func (o *output) Format() (string, error) {
 	switch {
 	case o.json && o.format != FormatText && o.format != FormatJSON:
-		return "", usagef("--json is -o json; it cannot go with -o %s", o.format)
+		return "", Usagef("--json is -o json; it cannot go with -o %s", o.format)
 	case o.json:
 		return FormatJSON, nil
 	case o.format == FormatText || o.format == FormatJSON || o.format == FormatJSONL:
 		return o.format, nil
 	}
-	return "", usagef("-o must be text, json or jsonl, got %q", o.format)
+	return "", Usagef("-o must be text, json or jsonl, got %q", o.format)
 }
 
 // machine reports whether the format is JSON of either kind.

@@ -66,22 +66,22 @@ func newPurchaseCmd(env *Env) *cobra.Command {
 	return WithOutput(cmd, func(ctx context.Context, args []string, format string) error {
 		switch {
 		case strings.TrimSpace(*customer) == "":
-			return usagef("--customer is required")
+			return Usagef("--customer is required")
 		case len(items) == 0:
-			return usagef("at least one --item SKU:QTY is required")
+			return Usagef("at least one --item SKU:QTY is required")
 		case *waitFor <= 0:
-			return usagef("--wait-timeout must be a positive duration such as 5m, got %s", *waitFor)
+			return Usagef("--wait-timeout must be a positive duration such as 5m, got %s", *waitFor)
 		}
 		if *orderID == "" {
 			*orderID = input.NewOrderID()
 		}
 		in := saga.Input{OrderID: *orderID, CustomerID: *customer, Items: items}
 		if err := in.Validate(); err != nil {
-			return usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
+			return Usagef("%s", strings.TrimPrefix(err.Error(), "invalid request: "))
 		}
 		m := saga.Mode(*mode)
 		if m != saga.Orchestration && m != saga.Choreography {
-			return usagef("--mode must be orchestration or choreography, got %q", *mode)
+			return Usagef("--mode must be orchestration or choreography, got %q", *mode)
 		}
 		// The purchase's trace starts here, in both modes.
 		ctx, span := tracer.Start(ctx, "purchase", trace.WithAttributes(

@@ -24,7 +24,7 @@ func newTraceCmd(env *Env) *cobra.Command {
 	var width int
 	cmd := orderCommand(env, "trace", "draw a purchase's trace from Jaeger as a waterfall, in either mode", func(ctx context.Context, id, format string) error {
 		if width < 10 || width > 200 {
-			return usagef("--width must be from 10 to 200, got %d", width)
+			return Usagef("--width must be from 10 to 200, got %d", width)
 		}
 		tr, err := findTrace(ctx, strings.TrimRight(jaeger, "/"), id)
 		if err != nil {

@@ -92,7 +92,7 @@ func TestBenchRefusesBadFlagsBeforeAnyCall(t *testing.T) {
 	}
 }
 
-// A run's report lands where the stack's A/B runs read it: bench.json,
+// A run's report lands where the stack's comparison runs read it: bench.json,
 // with the plot beside it.
 func TestWriteBenchWritesTheReportAndThePlot(t *testing.T) {
 	dir := t.TempDir()
