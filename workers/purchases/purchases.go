@@ -168,7 +168,7 @@ func (s *Service) follow(ctx context.Context, rep Report, run client.WorkflowRun
 		switch {
 		case err == nil:
 			return result, nil
-		case waitCtx.Err() == nil:
+		case !waitEnded(waitCtx):
 			return Report{}, err
 		}
 	}
@@ -346,7 +346,7 @@ func (s *Service) orchestrated(ctx context.Context, orderID string, wait time.Du
 		defer cancel()
 		if err := Outcome(waitCtx, run, &rep); err == nil {
 			return rep, nil
-		} else if waitCtx.Err() == nil {
+		} else if !waitEnded(waitCtx) {
 			return Report{}, err
 		}
 	}
@@ -412,7 +412,7 @@ func (s *Service) Cancel(ctx context.Context, orderID, why string, wait time.Dur
 	waitCtx, stop := context.WithTimeout(ctx, wait)
 	defer stop()
 	if err := handle.Get(waitCtx, &res); err != nil {
-		if waitCtx.Err() != nil && ctx.Err() == nil {
+		if waitEnded(waitCtx) && ctx.Err() == nil {
 			// Accepted, still undoing (a service it must undo at is down):
 			// the saga as it stands; the cancel goes on.
 			return s.orchestrated(ctx, orderID, 0)
@@ -469,6 +469,18 @@ func (s *Service) cancelChoreographed(ctx context.Context, o orderapi.OrderRespo
 		return Report{}, err
 	}
 	return ChoreographyReport(ctx, o, s.Brokers)
+}
+
+// waitEnded tells whether the wait that waitCtx bounds has run out. Temporal
+// answers a long poll cut by that deadline with an error of its own, which
+// can arrive a moment before the context itself notices its deadline: so
+// the clock decides, not only the context's error.
+func waitEnded(waitCtx context.Context) bool {
+	if waitCtx.Err() != nil {
+		return true
+	}
+	deadline, ok := waitCtx.Deadline()
+	return ok && !time.Now().Before(deadline)
 }
 
 // Outcome waits for the run and fills in its result.

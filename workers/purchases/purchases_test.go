@@ -108,3 +108,24 @@ func TestAPurchaseCancelledBeforeItWasCreatedIsFound(t *testing.T) {
 		t.Fatalf("GET: %+v, %v; want what the POST said, %+v", got, err, posted)
 	}
 }
+
+// A wait is over when its deadline has passed, even before the context
+// says so: Temporal's answer to the same deadline can come first, and it
+// is the end of the wait, not a failure.
+func TestAWaitEndsAtItsDeadlineWhateverTheContextSaysYet(t *testing.T) {
+	if !purchases.WaitEnded(notYetNoticed{time.Now().Add(-time.Millisecond)}) {
+		t.Fatal("a deadline passed, not yet noticed by the context, did not end the wait")
+	}
+	if purchases.WaitEnded(notYetNoticed{time.Now().Add(time.Hour)}) {
+		t.Fatal("an hour-long wait ended at once")
+	}
+}
+
+// notYetNoticed is a context whose deadline its timer has not reached yet:
+// Err is still nil.
+type notYetNoticed struct{ deadline time.Time }
+
+func (c notYetNoticed) Deadline() (time.Time, bool) { return c.deadline, true }
+func (notYetNoticed) Done() <-chan struct{}         { return nil }
+func (notYetNoticed) Err() error                    { return nil }
+func (notYetNoticed) Value(any) any                 { return nil }

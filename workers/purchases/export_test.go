@@ -1,0 +1,4 @@
+package purchases
+
+// WaitEnded is waitEnded, for the external tests.
+var WaitEnded = waitEnded
