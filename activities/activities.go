@@ -73,13 +73,18 @@ func (a *Activities) OrderStatus(ctx context.Context, in saga.OrderRef) (string,
 	return string(o.Status), nil
 }
 
-// CancelOrder is the compensation of CreateOrder.
+// CancelOrder is the compensation of CreateOrder. It names the purchase
+// it undoes, so an order another purchase holds is refused, not cancelled.
 func (a *Activities) CancelOrder(ctx context.Context, in saga.CancelOrderInput) error {
 	reason := in.Reason
 	if reason == "" {
 		reason = "purchase saga compensated"
 	}
-	_, err := a.orders.Cancel(ctx, in.OrderID, orderapi.CancelOrderRequest{Reason: reason})
+	req := orderapi.CancelOrderRequest{Reason: reason}
+	if in.CustomerID != "" {
+		req.Owner = &orderapi.Owner{CustomerID: in.CustomerID, Items: in.Items, Mode: saga.Orchestration}
+	}
+	_, err := a.orders.Cancel(ctx, in.OrderID, req)
 	return classify(err)
 }
 

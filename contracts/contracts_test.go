@@ -61,6 +61,8 @@ func schemaOf(t reflect.Type, named func(reflect.Type) (string, bool)) map[strin
 		return map[string]any{"type": "integer"}
 	case reflect.Slice:
 		return map[string]any{"type": "array", "items": schemaOf(t.Elem(), named)}
+	case reflect.Pointer: // an optional object: omitempty leaves it out
+		return schemaOf(t.Elem(), named)
 	case reflect.Struct:
 		if name, ok := named(t); ok {
 			return map[string]any{"$ref": "#/components/schemas/" + name}

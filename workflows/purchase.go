@@ -169,6 +169,13 @@ func (s *execution) handle(ctx workflow.Context, cancelSteps workflow.CancelFunc
 			if err := workflow.Await(ctx, func() bool { return s.done }); err != nil {
 				return saga.Result{}, err
 			}
+			if s.result.Status == saga.Approved {
+				// An earlier, lost attempt had approved the order: the
+				// cancel did not cancel, and says so.
+				return s.result, temporal.NewNonRetryableApplicationError(
+					fmt.Sprintf("order %s went through: it was approved before the cancel could take effect", s.result.OrderID),
+					fault.TypeOf(fault.ErrIllegalTransition), nil, s.result)
+			}
 			return s.result, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req saga.CancelRequest) error {
@@ -436,6 +443,12 @@ func (s *execution) abort(ctx workflow.Context, cause error) (saga.Result, error
 		if fenced && i == 0 && refusedAsApproved(err) {
 			return s.approvedEarlier(undoCtx)
 		}
+		if c == saga.Purchase.Steps[0].Undo && heldByAnother(err) {
+			// The order ID is another purchase's: this saga's create
+			// never took effect, so no later step did either, and every
+			// other undo would reach that purchase.
+			return s.leftAlone(undoCtx, err)
+		}
 		if err != nil {
 			s.log.Error("compensation failed", "compensation", c.Name, "error", err)
 			failed = append(failed, fmt.Errorf("%s: %w", c.Name, err))
@@ -465,13 +478,47 @@ func refusedAsApproved(err error) bool {
 	return errors.As(err, &appErr) && appErr.Type() == fault.TypeOf(fault.ErrIllegalTransition)
 }
 
+// heldByAnother tells whether the order refused an undo because another
+// purchase created it.
+func heldByAnother(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == fault.TypeOf(fault.ErrIdempotencyConflict)
+}
+
+// leftAlone ends a saga whose order ID another purchase holds: it did
+// nothing, so it undoes nothing, and it ends CANCELLED saying why.
+func (s *execution) leftAlone(ctx workflow.Context, err error) (saga.Result, error) {
+	s.log.Warn("the order belongs to another purchase; nothing is undone", "error", err)
+	s.result.Reason = fmt.Sprintf("%s; order %s belongs to another purchase, which is left alone", s.result.Reason, s.result.OrderID)
+	s.result.Status = saga.Cancelled
+	s.setStatus(ctx, saga.Cancelled)
+	return s.result, nil
+}
+
+// totalVersion guards the read of the total when a fenced abort finds the
+// order approved: histories recorded before it went forward at once.
+const totalVersion = "approved-total"
+
 // approvedEarlier ends the saga's way back: a fenced abort found the order
 // approved by an earlier, lost attempt of this saga's workflow task, so
-// every step up to the pivot was done and the purchase stands.
+// every step up to the pivot was done and the purchase stands. When this
+// run had not learnt the total yet, the create step, which is idempotent,
+// is asked again for it.
 func (s *execution) approvedEarlier(ctx workflow.Context) (saga.Result, error) {
 	s.log.Warn("order found approved by an earlier attempt; the saga goes forward", "reason", s.result.Reason)
 	s.result.Status, s.result.Reason, s.result.Progress = saga.Approved, "", saga.Purchase.Completed()
 	s.facts.Reason = ""
+	if s.facts.TotalCents == 0 && workflow.GetVersion(ctx, totalVersion, workflow.DefaultVersion, 1) >= 1 {
+		create := saga.Purchase.Steps[0]
+		opts := s.policy.retriableOptions("Read back order " + s.result.OrderID + "'s total (approved by an earlier attempt)")
+		if err := create.Call.Run(&s.facts, func(activity string, in, out any) error {
+			return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activity, in).Get(ctx, out)
+		}); err != nil {
+			s.log.Error("the approved order's total could not be read", "error", err)
+		}
+		s.result.TotalCents = s.facts.TotalCents
+		s.upsert(ctx, searchOrderTotal.ValueSet(int64(s.facts.TotalCents)))
+	}
 	s.setStatus(ctx, saga.Approved)
 	return s.result, nil
 }

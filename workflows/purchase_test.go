@@ -32,6 +32,7 @@ type shop struct {
 	mu       sync.Mutex
 	calls    []string
 	orders   map[string]string // order ID -> PENDING/APPROVED/CANCELLED
+	owners   map[string]string // order ID -> the customer whose purchase created it
 	reasons  map[string]string
 	stock    map[string]int
 	reserved map[string][]input.Item
@@ -71,7 +72,7 @@ func (a *answers) add(res saga.Result, err error) {
 
 func newShop() *shop {
 	return &shop{
-		orders: map[string]string{}, reasons: map[string]string{},
+		orders: map[string]string{}, owners: map[string]string{}, reasons: map[string]string{},
 		stock:             map[string]int{"SKU-1": 1000, "SKU-2": 100, "SKU-OUT": 0},
 		reserved:          map[string][]input.Item{},
 		shipped:           map[string][]input.Item{},
@@ -180,8 +181,11 @@ func (s *shop) CreateOrder(ctx context.Context, in saga.Input) (out saga.CreateO
 			}
 			out.TotalCents += price * money.Cents(it.Quantity)
 		}
+		if owner, exists := s.owners[in.OrderID]; exists && owner != in.CustomerID {
+			return refusal(fault.TypeOf(fault.ErrIdempotencyConflict), "order "+in.OrderID+" exists with other items or customer")
+		}
 		if _, exists := s.orders[in.OrderID]; !exists {
-			s.orders[in.OrderID] = "PENDING"
+			s.orders[in.OrderID], s.owners[in.OrderID] = "PENDING", in.CustomerID
 		}
 		return nil
 	})
@@ -208,6 +212,9 @@ func (s *shop) OrderStatus(ctx context.Context, in saga.OrderRef) (status string
 
 func (s *shop) CancelOrder(ctx context.Context, in saga.CancelOrderInput) error {
 	return s.do(ctx, saga.CancelOrder.Name, func() error {
+		if owner, ok := s.owners[in.OrderID]; ok && owner != in.CustomerID {
+			return refusal(fault.TypeOf(fault.ErrIdempotencyConflict), "order "+in.OrderID+" belongs to another purchase")
+		}
 		if s.orders[in.OrderID] == "APPROVED" {
 			return refusal(fault.TypeOf(fault.ErrIllegalTransition), "order is APPROVED")
 		}
@@ -615,6 +622,56 @@ func TestAbortAfterALostApprovalGoesForward(t *testing.T) {
 	}
 	if s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-4990 {
 		t.Fatalf("state: order %s, alice %s; want the sale to stand", s.orders["o-1"], s.balance["alice"])
+	}
+}
+
+// A customer's cancel that meets an order a lost task had approved does
+// not cancel: the saga goes forward, the cancel is refused saying the
+// purchase went through, and the result carries the order's total even
+// though this run's create never answered.
+func TestACancelThatMeetsALostApprovalIsRefused(t *testing.T) {
+	if !localSteps {
+		t.Skip("regular activities are recorded when scheduled; no task is lost with its steps")
+	}
+	s := newShop()
+	s.orders["o-1"], s.owners["o-1"], s.charged["o-1"], s.balance["alice"] = "APPROVED", "alice", 4990, 1_000_000-4990
+	s.reserved["o-1"], s.stock["SKU-1"] = []input.Item{item("SKU-1", 1)}, 999
+	s.hangAfterWork[saga.CreateOrder.Name] = 1
+	s.cancelOn = map[string]string{saga.CreateOrder.Name: "changed my mind"}
+	res := run(t, s, alice(item("SKU-1", 1)))
+	if res.Status != saga.Approved || res.TotalCents != 4990 || len(s.shipped["o-1"]) != 1 {
+		t.Fatalf("result %+v, shipped %v; want APPROVED at 49.90, shipped", res, s.shipped)
+	}
+	s.answers.mu.Lock()
+	defer s.answers.mu.Unlock()
+	if len(s.answers.errs) != 1 || s.answers.errs[0] == nil || !strings.Contains(s.answers.errs[0].Error(), "went through") {
+		t.Fatalf("cancel answered %+v %v; want it refused as gone through", s.answers.got, s.answers.errs)
+	}
+	var appErr *temporal.ApplicationError
+	if !errors.As(s.answers.errs[0], &appErr) || appErr.Type() != fault.TypeOf(fault.ErrIllegalTransition) {
+		t.Fatalf("cancel refused with %v; want a %s", s.answers.errs[0], fault.TypeOf(fault.ErrIllegalTransition))
+	}
+}
+
+// A saga whose order ID another purchase holds, and whose create never
+// answered, undoes nothing: the other purchase's order, stock and payment
+// stay as they were, and the saga does not report that purchase's approval
+// as its own.
+func TestAnOrderOfAnotherPurchaseIsLeftAlone(t *testing.T) {
+	for _, status := range []string{"PENDING", "APPROVED"} {
+		t.Run(status, func(t *testing.T) {
+			s := newShop()
+			s.orders["o-1"], s.owners["o-1"], s.charged["o-1"], s.balance["bob"] = status, "bob", 1000, 4000
+			s.reserved["o-1"], s.stock["SKU-OUT"] = []input.Item{item("SKU-OUT", 1)}, 0
+			s.transientFailures[saga.CreateOrder.Name] = 1000 // its answers are lost
+			res := run(t, s, alice(item("SKU-1", 1)))
+			if res.Status != saga.Cancelled || len(res.Compensations) != 0 || !strings.Contains(res.Reason, "another purchase") {
+				t.Fatalf("result %+v; want CANCELLED, nothing undone, saying why", res)
+			}
+			if s.orders["o-1"] != status || s.charged["o-1"] != 1000 || len(s.reserved["o-1"]) != 1 || len(s.shipped) != 0 {
+				t.Fatalf("bob's order %s, charged %v, reserved %v, shipped %v; want it untouched", s.orders["o-1"], s.charged, s.reserved, s.shipped)
+			}
+		})
 	}
 }
 

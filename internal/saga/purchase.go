@@ -150,10 +150,16 @@ type CreateOrderOutput struct {
 	TotalCents money.Cents `json:"total_cents"`
 }
 
-// CancelOrderInput is the input of the CancelOrder compensation.
+// CancelOrderInput is the input of the CancelOrder compensation. The
+// customer and items, when set, name the purchase the cancel undoes: the
+// order service refuses it (fault.ErrIdempotencyConflict) and changes
+// nothing when another purchase holds the order ID, so a saga only ever
+// undoes what it did.
 type CancelOrderInput struct {
-	OrderID string `json:"order_id"`
-	Reason  string `json:"reason"`
+	OrderID    string       `json:"order_id"`
+	Reason     string       `json:"reason"`
+	CustomerID string       `json:"customer_id,omitempty"`
+	Items      []input.Item `json:"items,omitempty"`
 }
 
 // ReserveStockInput is the input of the ReserveStock activity.

@@ -109,7 +109,9 @@ var Purchase = Definition{Steps: []Step{
 		Done:    "OrderCreated",
 		Undo: &Undo{
 			Name: "cancel", Route: "POST /orders/{order_id}/cancel",
-			Call:    Bind(CancelOrder, func(f Facts) CancelOrderInput { return CancelOrderInput{OrderID: f.OrderID, Reason: f.Reason} }, nil),
+			Call: Bind(CancelOrder, func(f Facts) CancelOrderInput {
+				return CancelOrderInput{OrderID: f.OrderID, Reason: f.Reason, CustomerID: f.CustomerID, Items: f.Items}
+			}, nil),
 			Summary: func(f Facts) string { return "Cancel order " + f.OrderID + ": " + f.Reason },
 			Done:    "OrderCancelled", Reacts: []string{"StockRejected", "StockReleased", "EventDeadLettered"},
 		},

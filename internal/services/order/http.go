@@ -24,7 +24,8 @@ const MaxWait = 20 * time.Second
 //	GET  /orders?customer_id=&status=&limit=   newest first
 //	GET  /orders?after=&limit=                 a page in ID order
 //	POST /orders/{order_id}/approve     PENDING -> APPROVED
-//	POST /orders/{order_id}/cancel      PENDING -> CANCELLED (tombstone if unknown)
+//	POST /orders/{order_id}/cancel      PENDING -> CANCELLED (tombstone if unknown;
+//	                                    409 if the owner named is not the order's)
 func Routes(store *Store, log *slog.Logger) web.Routes {
 	return web.Routes{
 		"POST /orders": web.Endpoint(log, "create", func(r *http.Request, req api.CreateOrderRequest) (created, error) {
@@ -50,7 +51,11 @@ func Routes(store *Store, log *slog.Logger) web.Routes {
 		}),
 		"POST /orders/{order_id}/approve": web.Keyed(log, "approve", "order_id", store.Approve, Order.wire),
 		"POST /orders/{order_id}/cancel": web.Endpoint(log, "cancel", func(r *http.Request, req api.CancelOrderRequest) (api.OrderResponse, error) {
-			o, err := store.Cancel(r.Context(), r.PathValue("order_id"), req.Reason)
+			var owner *NewOrder
+			if req.Owner != nil {
+				owner = &NewOrder{CustomerID: req.Owner.CustomerID, Items: req.Owner.Items, Mode: req.Owner.Mode}
+			}
+			o, err := store.CancelFor(r.Context(), r.PathValue("order_id"), req.Reason, owner)
 			return o.wire(), err
 		}),
 	}

@@ -92,6 +92,40 @@ func TestStateMachineRefusesIllegalTransitions(t *testing.T) {
 	f.WantEvents(t, "approved:OrderCreated", "cancelled:OrderCreated", "approved:OrderApproved", "cancelled:OrderCancelled")
 }
 
+// A compensation's cancel names its purchase: it cancels that purchase's
+// order, and refuses, changing nothing, an order another purchase holds
+// under the same ID (other customer, items or mode).
+func TestACancelNamingItsOwnerLeavesAnotherPurchaseAlone(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	mine := createReq("mine")
+	for _, id := range []string{"mine", "theirs"} {
+		if _, err := f.Client.Create(ctx, createReq(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	owner := func(customer string, mode saga.Mode) *orderapi.Owner {
+		return &orderapi.Owner{CustomerID: customer, Items: mine.Items, Mode: mode}
+	}
+	for _, o := range []*orderapi.Owner{owner("bob", ""), owner("alice", saga.Choreography), {CustomerID: "alice", Items: mine.Items[:1]}} {
+		_, err := f.Client.Cancel(ctx, "theirs", orderapi.CancelOrderRequest{Reason: "compensated", Owner: o})
+		if !errors.Is(err, fault.ErrIdempotencyConflict) {
+			t.Fatalf("cancel for %+v: %v, want an idempotency conflict", o, err)
+		}
+	}
+	if got, err := f.Client.Get(ctx, "theirs"); err != nil || got.Status != orderapi.StatusPending {
+		t.Fatalf("their order after refused cancels: %+v, %v; want it PENDING", got, err)
+	}
+	o, err := f.Client.Cancel(ctx, "mine", orderapi.CancelOrderRequest{Reason: "compensated", Owner: owner("alice", saga.Orchestration)})
+	if err != nil || o.Status != orderapi.StatusCancelled {
+		t.Fatalf("cancel naming the owner: %+v, %v; want CANCELLED", o, err)
+	}
+	if o, err := f.Client.Cancel(ctx, "unknown", orderapi.CancelOrderRequest{Reason: "compensated", Owner: owner("alice", "")}); err != nil || !o.Tombstone {
+		t.Fatalf("cancel of an unknown order naming an owner: %+v, %v; want a tombstone", o, err)
+	}
+	f.WantEvents(t, "mine:OrderCreated", "theirs:OrderCreated", "mine:OrderCancelled", "unknown:OrderCancelled")
+}
+
 func TestCancelBeforeCreateLeavesTombstoneThatRefusesLateCreate(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()

@@ -202,6 +202,14 @@ func (s *Store) Approve(ctx context.Context, id string) (Order, error) {
 // exist succeeds and leaves a tombstone, because a compensation may overtake
 // the create it undoes.
 func (s *Store) Cancel(ctx context.Context, id, why string) (Order, error) {
+	return s.CancelFor(ctx, id, why, nil)
+}
+
+// CancelFor is Cancel on behalf of owner, the purchase that created the
+// order (nil: whoever did): an order another purchase created is refused
+// with fault.ErrIdempotencyConflict and left as it is, so that a saga
+// whose create never took effect cannot undo someone else's purchase.
+func (s *Store) CancelFor(ctx context.Context, id, why string, owner *NewOrder) (Order, error) {
 	if err := input.ValidateOrderID(id); err != nil {
 		return Order{}, err
 	}
@@ -210,7 +218,12 @@ func (s *Store) Cancel(ctx context.Context, id, why string) (Order, error) {
 		return Order{}, fmt.Errorf("%w: a cancellation needs a reason", fault.ErrInvalid)
 	}
 	tombstone := &Order{ID: id, Status: api.StatusCancelled, Reason: why, Tombstone: true}
-	return s.settle(ctx, id, events.OrderCancelled, tombstone, func(o *Order) (bool, error) { return o.cancel(why) })
+	return s.settle(ctx, id, events.OrderCancelled, tombstone, func(o *Order) (bool, error) {
+		if owner != nil && !o.Tombstone && !o.sameRequest(owner.withDefaults()) {
+			return false, fmt.Errorf("%w: order %s belongs to another purchase, which is left alone", fault.ErrIdempotencyConflict, id)
+		}
+		return o.cancel(why)
+	})
 }
 
 // settle runs change on order id in one transaction. When change settles

@@ -39,9 +39,20 @@ type CreateOrderRequest struct {
 // IdempotencyKey names the order the request is about.
 func (r CreateOrderRequest) IdempotencyKey() string { return r.OrderID }
 
-// CancelOrderRequest is the body of POST /orders/{order_id}/cancel.
+// CancelOrderRequest is the body of POST /orders/{order_id}/cancel. A
+// compensation names its purchase in Owner: an order that another purchase
+// created (another customer, other items or the other mode) refuses the
+// cancel as an idempotency conflict and is left alone.
 type CancelOrderRequest struct {
 	Reason string `json:"reason"`
+	Owner  *Owner `json:"owner,omitempty"`
+}
+
+// Owner is the purchase that created an order, as its create named it.
+type Owner struct {
+	CustomerID string       `json:"customer_id"`
+	Items      []input.Item `json:"items"`
+	Mode       saga.Mode    `json:"mode,omitempty"` // orchestration when empty
 }
 
 // OrderResponse is an order as every endpoint returns it.
