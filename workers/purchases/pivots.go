@@ -34,7 +34,8 @@ type Pivots struct {
 type pivotWatch struct {
 	refs     int
 	total    money.Cents   // from the create step
-	approved chan struct{} // closed when the approval is in
+	known    bool          // total came from a create step run here
+	approved chan struct{} // closed when the approval is in, with the total known
 	closed   bool
 }
 
@@ -73,11 +74,13 @@ func (p *Pivots) stepDone(activityType string, in []any, out any) {
 		req, ok1 := in[0].(saga.Input)
 		res, ok2 := createOutput(out)
 		if w := p.waiting[req.OrderID]; ok1 && ok2 && w != nil {
-			w.total = res.TotalCents
+			w.total, w.known = res.TotalCents, true
 		}
 	case saga.ApproveOrder.Name:
 		ref, ok := in[0].(saga.OrderRef)
-		if w := p.waiting[ref.OrderID]; ok && w != nil && !w.closed {
+		// A create step run by another worker left the total unknown
+		// here: the answer then waits for the saga's result instead.
+		if w := p.waiting[ref.OrderID]; ok && w != nil && w.known && !w.closed {
 			w.closed = true
 			close(w.approved)
 		}

@@ -115,6 +115,7 @@ func TestPivotWatchesAreShared(t *testing.T) {
 		t.Fatal("two watches of one order")
 	}
 	p.stepDone(saga.ApproveOrder.Name, []any{saga.OrderRef{OrderID: "ord-2"}}, nil)
+	p.stepDone(saga.CreateOrder.Name, []any{saga.Input{OrderID: "ord-1"}}, saga.CreateOrderOutput{TotalCents: 4990})
 	stopA()
 	p.stepDone(saga.ApproveOrder.Name, []any{saga.OrderRef{OrderID: "ord-1"}}, nil)
 	p.stepDone(saga.ApproveOrder.Name, []any{saga.OrderRef{OrderID: "ord-1"}}, nil) // a retried task
@@ -126,5 +127,19 @@ func TestPivotWatchesAreShared(t *testing.T) {
 	stopB()
 	if len(p.waiting) != 0 {
 		t.Fatalf("watches left: %v", p.waiting)
+	}
+}
+
+// An approval seen here whose create step ran on another worker is not
+// answered early: its total is not known here, and the answer would say 0.
+func TestNoAnswerAtThePivotWithoutTheTotal(t *testing.T) {
+	p := NewPivots()
+	w, stop := p.watch("ord-1")
+	defer stop()
+	p.stepDone(saga.ApproveOrder.Name, []any{saga.OrderRef{OrderID: "ord-1"}}, nil)
+	select {
+	case <-w.approved:
+		t.Fatalf("answered at the pivot with total %s, never learnt", w.report(Report{}).TotalCents)
+	default:
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -129,3 +130,17 @@ func (c notYetNoticed) Deadline() (time.Time, bool) { return c.deadline, true }
 func (notYetNoticed) Done() <-chan struct{}         { return nil }
 func (notYetNoticed) Err() error                    { return nil }
 func (notYetNoticed) Value(any) any                 { return nil }
+
+// When the order service cannot say whether an order ID is already
+// another mode's purchase, nothing is started: the check is not skipped.
+func TestAPurchaseIsNotStartedWhenItsModeCannotBeChecked(t *testing.T) {
+	down := orderapi.NewClient("http://127.0.0.1:1", nil, "") // nothing listens there
+	svc := &purchases.Service{Orders: down}
+	for _, mode := range []saga.Mode{saga.Orchestration, saga.Choreography} {
+		_, err := svc.Purchase(context.Background(), purchases.Request{Mode: mode,
+			Input: saga.Input{OrderID: "unchecked", CustomerID: "alice", Items: []input.Item{{SKU: "SKU-1", Quantity: 1}}}}, 0)
+		if err == nil || !strings.Contains(err.Error(), "read order unchecked") {
+			t.Fatalf("%s purchase with the order service down: %v; want it refused before anything starts", mode, err)
+		}
+	}
+}
