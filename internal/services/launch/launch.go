@@ -61,9 +61,11 @@ type Deps struct {
 	Log    *slog.Logger
 	Token  string // SAGA_SERVICE_TOKEN: required on mutating calls when set
 	Seed   string // "demo" (the README's seed data) or "bench" (deep stock and balance)
-	// SagaDeadline is how long a choreographed saga may stay PENDING before
-	// it is cancelled and compensated (SAGA_DEADLINE).
+	// SagaDeadline is how long a choreographed saga may go without progress
+	// before it is cancelled and compensated (SAGA_DEADLINE).
 	SagaDeadline time.Duration
+	// Brokers are the Kafka brokers the service's consumers read.
+	Brokers []string
 	// Metrics, when set, is served at GET /metrics.
 	Metrics http.Handler
 }
@@ -146,7 +148,7 @@ func mainCode[S any](s Service[S], plugs []Plug) int {
 		return 2
 	}
 	sagaDeadline, err := process.DurationFlag(fs, "saga-deadline", "SAGA_DEADLINE", 2*time.Minute,
-		"how long a choreographed saga may stay PENDING before it is cancelled and compensated")
+		"how long a choreographed saga may go without progress before it is cancelled and compensated")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", s.Name, err)
 		return 2
@@ -202,7 +204,7 @@ func mainCode[S any](s Service[S], plugs []Plug) int {
 	}
 	defer tel.Flush()
 	cfg := runConfig{addr: *addr, dsn: *dsn, brokers: where.BrokerList(), middleware: mws, stepDeadline: *stepDeadline, slowQuery: *slowQuery,
-		deps: Deps{Log: log, Token: where.Token, Seed: *seed, SagaDeadline: *sagaDeadline, Metrics: tel.Metrics}}
+		deps: Deps{Log: log, Token: where.Token, Seed: *seed, SagaDeadline: *sagaDeadline, Brokers: where.BrokerList(), Metrics: tel.Metrics}}
 	if err := run(ctx, s, cfg); err != nil {
 		log.Error("stopped", "err", err)
 		return 1

@@ -31,6 +31,10 @@ type Order struct {
 	Lines      []Line      `gorm:"foreignKey:OrderID;constraint:OnDelete:CASCADE"`
 	CreatedAt  time.Time   `gorm:"index"`
 	UpdatedAt  time.Time
+	// ProgressAt is when the saga last made progress: its creation, or the
+	// latest step another service reported (choreography's deadline
+	// counts from it).
+	ProgressAt *time.Time
 }
 
 // Line is one SKU of an order, priced when the order was created.

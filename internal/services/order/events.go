@@ -11,10 +11,12 @@ import (
 	"github.com/sagaforge/saga/internal/messaging/chain"
 	"github.com/sagaforge/saga/internal/messaging/consumer"
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/outbox"
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/process"
 	"github.com/sagaforge/saga/internal/saga"
 	api "github.com/sagaforge/saga/internal/services/order/orderapi"
+	"gorm.io/gorm"
 )
 
 // Subscriptions are the order service's part of the choreographed saga:
@@ -23,7 +25,7 @@ import (
 // an order whose own mode is choreography. They call the same store
 // operations as the HTTP API.
 func Subscriptions(store *Store) ([]consumer.Subscription, error) {
-	return consumer.Wire("order",
+	subs, err := consumer.Wire("order",
 		consumer.On(func(ctx context.Context, orderID string, d events.StockRejectedData) error {
 			return store.cancelChoreographed(ctx, orderID, fmt.Sprintf("%v: %s", fault.ErrOutOfStock, d.Reason))
 		}),
@@ -62,6 +64,39 @@ func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 			return store.cancelChoreographed(ctx, orderID, fmt.Sprintf("saga step failed: %s could not handle %s: %s", dl.Consumer, failed, dl.Reason))
 		}),
 	)
+	if err != nil {
+		return nil, err
+	}
+	// A step before the pivot done by another service is progress: the
+	// saga's deadline counts from the latest. Those whose events the order
+	// service reacts to anyway (the charge, which approves) need no note.
+	for _, st := range saga.Purchase.Steps {
+		done := events.Type(st.Done)
+		if st.Class != saga.Compensatable || st.Service == "order" {
+			continue
+		}
+		for i := range subs {
+			_, handled := subs[i].Handlers[done]
+			if subs[i].Topic == done.Topic() && !handled {
+				subs[i].Fences[done] = store.noteProgress
+			}
+		}
+	}
+	return subs, nil
+}
+
+// noteProgress records e's time as its choreographed order's last progress,
+// if it is later than what the order holds and the order is still pending.
+func (s *Store) noteProgress(ctx context.Context, e events.Envelope) error {
+	err := s.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
+		return tx.Model(&Order{}).
+			Where("id = ? AND status = ? AND mode = ? AND (progress_at IS NULL OR progress_at < ?)", e.Subject, api.StatusPending, saga.Choreography, e.Time).
+			Update("progress_at", e.Time).Error
+	})
+	if err != nil {
+		return fmt.Errorf("note progress of order %s: %w", e.Subject, err)
+	}
+	return nil
 }
 
 // choreographed tells whether the order exists and its own mode is
@@ -92,14 +127,17 @@ func (s *Store) cancelChoreographed(ctx context.Context, id, why string) error {
 	return err
 }
 
-// ExpireChoreographed cancels the choreographed orders still PENDING after
-// deadline: a saga that makes no progress is cancelled, and its
-// compensations follow on OrderCancelled, as the orchestrator gives up on a
-// step after its deadline. It returns the orders it cancelled.
-func (s *Store) ExpireChoreographed(ctx context.Context, deadline time.Duration) ([]string, error) {
+// ExpireChoreographed cancels the choreographed orders still PENDING whose
+// last progress is more than deadline before upTo, the time up to which
+// the order service has read every event (so a progress it has not read
+// yet, after an outage of its own, does not count as none). A saga that
+// makes no progress is cancelled, and its compensations follow on
+// OrderCancelled, as the orchestrator gives up on a step after its
+// deadline. It returns the orders it cancelled.
+func (s *Store) ExpireChoreographed(ctx context.Context, deadline time.Duration, upTo time.Time) ([]string, error) {
 	var ids []string
 	err := s.outbox.DB(ctx).Model(&Order{}).
-		Where("status = ? AND mode = ? AND created_at < ?", api.StatusPending, saga.Choreography, s.outbox.DB(ctx).NowFunc().Add(-deadline)).
+		Where("status = ? AND mode = ? AND COALESCE(progress_at, created_at) < ?", api.StatusPending, saga.Choreography, upTo.Add(-deadline)).
 		Order("created_at").Limit(100).Pluck("id", &ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("find expired orders: %w", err)
@@ -120,10 +158,18 @@ func (s *Store) ExpireChoreographed(ctx context.Context, deadline time.Duration)
 	return cancelled, nil
 }
 
-// RunDeadline runs ExpireChoreographed every tick until ctx ends.
-func (s *Store) RunDeadline(ctx context.Context, log *slog.Logger, deadline time.Duration) {
+// RunDeadline runs ExpireChoreographed every tick until ctx ends, up to
+// the time readUpTo says the service's consumers have read every event by.
+func (s *Store) RunDeadline(ctx context.Context, log *slog.Logger, deadline time.Duration, readUpTo func(context.Context) (time.Time, bool, error)) {
 	process.Every(ctx, min(max(deadline/10, 100*time.Millisecond), 5*time.Second), func() {
-		cancelled, err := s.ExpireChoreographed(ctx, deadline)
+		upTo, ok, err := readUpTo(ctx)
+		if err != nil || !ok {
+			if err != nil && ctx.Err() == nil {
+				log.Warn("saga deadline check skipped: how far the consumers have read is unknown", "err", err)
+			}
+			return
+		}
+		cancelled, err := s.ExpireChoreographed(ctx, deadline, upTo)
 		if err != nil && ctx.Err() == nil {
 			log.Warn("saga deadline check failed", "err", err)
 		}

@@ -242,10 +242,10 @@ func TestChoreographedOrderPastItsDeadlineIsCancelled(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	createOrders(t, f, map[string]saga.Mode{"c-stuck": saga.Choreography, "o-slow": saga.Orchestration, "c-done": saga.Choreography}, "c-done")
-	if ids, err := f.Store.ExpireChoreographed(ctx, time.Hour); err != nil || len(ids) != 0 {
+	if ids, err := f.Store.ExpireChoreographed(ctx, time.Hour, time.Now()); err != nil || len(ids) != 0 {
 		t.Fatalf("expired %v (%v) an hour early, want none", ids, err)
 	}
-	ids, err := f.Store.ExpireChoreographed(ctx, -time.Second) // every order is past it
+	ids, err := f.Store.ExpireChoreographed(ctx, -time.Second, time.Now()) // every order is past it
 	if err != nil || len(ids) != 1 || ids[0] != "c-stuck" {
 		t.Fatalf("expired %v (%v), want only c-stuck", ids, err)
 	}
@@ -259,6 +259,49 @@ func TestChoreographedOrderPastItsDeadlineIsCancelled(t *testing.T) {
 	if !strings.Contains(o.Reason, "deadline") {
 		t.Fatalf("reason %q does not say the deadline passed", o.Reason)
 	}
+}
+
+// The deadline counts from the saga's last progress, not its creation: a
+// step another service reported later (StockReserved) moves it, and only
+// what the consumers have read by upTo counts.
+func TestTheDeadlineCountsFromTheLastProgress(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	createOrders(t, f, map[string]saga.Mode{"c-slow": saga.Choreography, "c-idle": saga.Choreography})
+	subs, err := order.Subscriptions(f.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	note, ok := fenceOf(subs, events.StockReserved)
+	if !ok {
+		t.Fatal("no subscription notes StockReserved as progress")
+	}
+	created := time.Now()
+	reserved := created.Add(90 * time.Second)
+	e := events.New(events.Source("inventory"), events.StockReserved, "c-slow", saga.Choreography, events.StockReservedData{OrderID: "c-slow"}, reserved)
+	if err := note(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	// Two minutes after creation, read up to then: c-idle made no progress
+	// since; c-slow reserved its stock 30 s ago.
+	ids, err := f.Store.ExpireChoreographed(ctx, 2*time.Minute, created.Add(2*time.Minute+time.Second))
+	if err != nil || len(ids) != 1 || ids[0] != "c-idle" {
+		t.Fatalf("expired %v (%v), want only c-idle", ids, err)
+	}
+	ids, err = f.Store.ExpireChoreographed(ctx, 2*time.Minute, reserved.Add(2*time.Minute+time.Second))
+	if err != nil || len(ids) != 1 || ids[0] != "c-slow" {
+		t.Fatalf("expired %v (%v) two minutes after its last progress, want c-slow", ids, err)
+	}
+}
+
+// fenceOf finds the handler subs run for every event of type t.
+func fenceOf(subs []consumer.Subscription, t events.Type) (consumer.Handler, bool) {
+	for _, sub := range subs {
+		if h, ok := sub.Fences[t]; ok {
+			return h, true
+		}
+	}
+	return nil, false
 }
 
 // The order's own mode decides: an event that claims choreography cannot

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/services/launch"
 )
 
@@ -14,11 +15,21 @@ var Service = launch.Service[*Store]{
 	Seed:     func(string) []any { return []any{&SeedCustomers, &SeedProducts} },
 	NewStore: NewStore, Routes: Routes, Subscriptions: Subscriptions,
 	LongestWait: MaxWait,
-	// The deadline sweeper cancels choreographed sagas stuck PENDING.
+	// The deadline sweeper cancels choreographed sagas that make no
+	// progress, once the consumers have read what came before.
 	Background: func(ctx context.Context, store *Store, d launch.Deps) {
 		var listener sync.WaitGroup
 		listener.Go(func() { store.ListenSettled(ctx, d.DSN, d.Log) })
-		store.RunDeadline(ctx, d.Log, d.SagaDeadline)
+		subs, err := Subscriptions(store)
+		if err != nil {
+			d.Log.Error("saga deadline not run", "err", err)
+			return
+		}
+		groups := map[string]string{}
+		for _, sub := range subs {
+			groups[sub.Name] = sub.Topic
+		}
+		store.RunDeadline(ctx, d.Log, d.SagaDeadline, kafkaio.NewWatermark(d.Brokers, groups).Mark)
 		listener.Wait()
 	},
 }

@@ -128,7 +128,8 @@ func (s *Store) Create(ctx context.Context, in NewOrder) (o Order, created bool,
 		if _, err := database.Known[Customer](tx, fmt.Sprintf("customer %q", in.CustomerID), "id = ?", in.CustomerID); err != nil {
 			return err
 		}
-		o = Order{ID: in.ID, CustomerID: in.CustomerID, Status: api.StatusPending, Mode: in.Mode}
+		now := tx.NowFunc()
+		o = Order{ID: in.ID, CustomerID: in.CustomerID, Status: api.StatusPending, Mode: in.Mode, ProgressAt: &now}
 		for _, it := range SortedItems(in.Items) {
 			p, err := database.Known[Product](tx, fmt.Sprintf("sku %q", it.SKU), "sku = ?", it.SKU)
 			if err != nil {
