@@ -13,6 +13,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -127,26 +128,29 @@ type Runner struct {
 	// is still recorded in the inbox and its effects are the same.
 	Batches  *outbox.Outbox
 	MaxBatch int
+	// Durable, when set, makes the effects handled so far survive a power
+	// loss; offsets are committed only after it returns, so an event whose
+	// effect the disk did not keep is delivered again.
+	Durable func(context.Context) error
+	// CommitEvery is how often handled events' offsets are committed.
+	CommitEvery time.Duration
 }
 
 // NewRunner returns a runner that dead-letters through dlq.
 func NewRunner(brokers []string, dlq outbox.Publisher, log *slog.Logger) *Runner {
 	return &Runner{brokers: brokers, dlq: dlq, log: log, Backoff: 20 * time.Millisecond, MaxBackoff: 2 * time.Second,
-		RetryFor: time.Minute, CompensateFor: 24 * time.Hour}
+		RetryFor: time.Minute, CompensateFor: 24 * time.Hour, CommitEvery: 100 * time.Millisecond}
 }
 
 // Run consumes sub until ctx is done.
 func (r *Runner) Run(ctx context.Context, sub Subscription) error {
-	// Offsets are committed in the background: a redelivery after a crash
-	// is caught by the inbox, so a synchronous commit per event would buy
-	// nothing but latency.
 	log := r.log.With("consumer", sub.Name, "topic", sub.Topic)
 	// The group's counters start at zero, so that their rates exist
 	// before the first retry or dead letter.
 	group := metric.WithAttributes(attribute.String("messaging.consumer.group.name", sub.Name))
 	metrics.retries.Add(ctx, 0, group)
 	metrics.deadLetters.Add(ctx, 0, group)
-	cfg := kafkaio.GroupReaderConfig(r.brokers, sub.Name, []string{sub.Topic}, 100*time.Millisecond)
+	cfg := kafkaio.GroupReaderConfig(r.brokers, sub.Name, []string{sub.Topic}, 0) // commits are the committer's
 	// The group's joins, assignments and offsets are what one needs to see
 	// when an event seems not to arrive.
 	cfg.Logger = kafka.LoggerFunc(func(msg string, args ...any) {
@@ -163,6 +167,10 @@ func (r *Runner) Run(ctx context.Context, sub Subscription) error {
 	fetchCtx, stopFetching := context.WithCancel(ctx)
 	defer stopFetching()
 	go fetch(fetchCtx, log, reader, fetched)
+	handled := make(chan []kafka.Message, 64)
+	var committing sync.WaitGroup
+	committing.Go(func() { r.commit(ctx, log, reader, handled) })
+	defer func() { close(handled); committing.Wait() }()
 	for {
 		var batch []kafka.Message
 		select {
@@ -193,18 +201,54 @@ func (r *Runner) Run(ctx context.Context, sub Subscription) error {
 				return nil // not committed: redelivered to the next consumer
 			}
 		}
-		commitBackoff := process.Backoff{First: 100 * time.Millisecond, Max: 2 * time.Second}
-		for {
-			err := reader.CommitMessages(ctx, batch...)
-			if err == nil || ctx.Err() != nil {
-				break
+		handled <- batch
+	}
+}
+
+// commit commits the offsets of the events handled, every CommitEvery and
+// once more when handled closes: each time Durable first, so that no
+// offset stands for an effect a power loss could take back. A commit that
+// fails is tried again with the next; the effects are in the inbox, so an
+// event delivered again after a commit that never came changes nothing.
+func (r *Runner) commit(ctx context.Context, log *slog.Logger, reader *kafka.Reader, handled <-chan []kafka.Message) {
+	var pending []kafka.Message
+	failed := 0
+	flush := func(ctx context.Context) {
+		if len(pending) == 0 {
+			return
+		}
+		if r.Durable != nil {
+			if err := r.Durable(ctx); err != nil {
+				log.Warn("effects not made durable; their offsets wait", "err", err)
+				return
 			}
-			// The effect is recorded in the inbox, so a redelivery after a
-			// lost commit is harmless; still, keep trying.
-			log.Warn("commit failed; retrying", "offset", batch[len(batch)-1].Offset, "err", err)
-			if !process.Sleep(ctx, commitBackoff.Next()) {
-				return nil
+		}
+		if err := reader.CommitMessages(ctx, pending...); err != nil {
+			log.Warn("commit failed; tried again with the next", "offset", pending[len(pending)-1].Offset, "err", err)
+			if failed++; failed < 5 {
+				return
 			}
+			// A commit that keeps failing (the partitions went to another
+			// member): what it holds is delivered again there.
+		}
+		pending, failed = pending[:0], 0
+	}
+	tick := time.NewTicker(max(r.CommitEvery, time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case batch, ok := <-handled:
+			if !ok {
+				// Stopping: commit what was handled, on a context of its
+				// own, so that the next member does not handle it again.
+				final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+				defer cancel()
+				flush(final)
+				return
+			}
+			pending = append(pending, batch...)
+		case <-tick.C:
+			flush(ctx)
 		}
 	}
 }

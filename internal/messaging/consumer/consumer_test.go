@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,5 +139,87 @@ func consumeOnce(t *testing.T, batches bool) {
 	}
 	if dl.Consumer != "inventory.on-order" || dl.Offset != 3 || !strings.Contains(dl.Reason, "cannot decode") || dl.Payload != "this is not an event" {
 		t.Fatalf("dead letter %+v", dl)
+	}
+}
+
+// Offsets are committed only once the effects of their events are
+// durable: while Durable fails the group's committed offset stays where it
+// was, though the effects are in the database; once it succeeds they are
+// committed without a new event to carry them.
+func TestOffsetsWaitForTheEffectsToBeDurable(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.SeedTopics(1, events.Topics...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	brokers := c.ListenAddrs()
+	ctx := context.Background()
+	svc := servicetest.Start(t, inventory.Service, inventoryapi.NewClient)
+	w := kafkaio.NewWriter(brokers)
+	defer w.Close()
+	for _, e := range []events.Envelope{orderCreated("c-1", saga.Choreography, 1), orderCreated("c-2", saga.Choreography, 1)} {
+		value, _ := json.Marshal(e)
+		if err := w.WriteMessages(ctx, kafka.Message{Topic: events.TopicOrder, Value: value}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var durable atomic.Bool
+	refused := make(chan struct{}, 100)
+	runner := consumer.NewRunner(brokers, w, slog.New(slog.DiscardHandler))
+	runner.CommitEvery = 10 * time.Millisecond
+	runner.Durable = func(context.Context) error {
+		if durable.Load() {
+			return nil
+		}
+		select {
+		case refused <- struct{}{}:
+		default:
+		}
+		return errors.New("disk not synced")
+	}
+	subs, err := inventory.Subscriptions(svc.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = runner.Run(runCtx, subs[0]) }()
+	defer func() { stop(); <-done }()
+
+	committed := func() int64 {
+		t.Helper()
+		ends, err := kafkaio.Ends(ctx, brokers, []string{events.TopicOrder})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := kafkaio.Committed(ctx, brokers, subs[0].Name, events.TopicOrder, ends)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got[kafkaio.TopicPartition{Topic: events.TopicOrder, Partition: 0}]
+	}
+	waitFor(t, "both reservations", func() bool { _, err := svc.Store.Get(ctx, "c-2"); return err == nil })
+	for len(refused) > 0 { // refusals before the effects
+		<-refused
+	}
+	for range 3 { // three flushes since: each asked Durable, which refused
+		<-refused
+	}
+	if n := committed(); n != 0 {
+		t.Fatalf("committed offset %d while the effects were not durable, want 0", n)
+	}
+	durable.Store(true)
+	waitFor(t, "the offsets committed", func() bool { return committed() == 2 })
+}
+
+// waitFor polls cond until it holds, failing t after 20 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 20 s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

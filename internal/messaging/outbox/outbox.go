@@ -42,6 +42,25 @@ type Outbox struct {
 	db    *gorm.DB
 	reads *gorm.DB // for reads outside transactions (database.OpenReads)
 	wake  chan struct{}
+	// Syncer, when set, makes commits durable before the relay publishes
+	// their events and before a consumer commits the offsets of the events
+	// whose effects they are (Durable).
+	Syncer Syncer
+}
+
+// Syncer makes every transaction committed so far survive a power loss
+// (database.Syncer).
+type Syncer interface {
+	Sync(ctx context.Context) error
+}
+
+// Durable returns once every transaction committed so far survives a power
+// loss; at once without a Syncer.
+func (o *Outbox) Durable(ctx context.Context) error {
+	if o.Syncer == nil {
+		return nil
+	}
+	return o.Syncer.Sync(ctx)
 }
 
 // New returns the outbox stored in db; call Migrate before use. Reads

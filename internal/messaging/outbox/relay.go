@@ -217,7 +217,12 @@ func (r *Relay) publishRows(ctx context.Context, reads, writes *gorm.DB) (int, e
 			spans = append(spans, publishSpan(ctx, row, &msgs[i]))
 		}
 	}
-	err := r.publisher.WriteMessages(ctx, msgs...)
+	// An event goes out only once its change would survive a power loss:
+	// the others would act on a change its own service no longer has.
+	err := r.outbox.Durable(ctx)
+	if err == nil {
+		err = r.publisher.WriteMessages(ctx, msgs...)
+	}
 	for _, span := range spans {
 		if err != nil {
 			span.RecordError(err)

@@ -242,6 +242,7 @@ func run[S any](ctx context.Context, s Service[S], cfg runConfig) error {
 		defer database.Close(reads)
 	}
 	ob := outbox.New(db, reads)
+	ob.Syncer = database.NewSyncer(db, dsn)
 	deps := cfg.deps
 	deps.DSN, deps.DB, deps.Outbox = cfg.dsn, db, ob
 	_, parts, err := s.Build(ctx, deps)
@@ -269,6 +270,7 @@ func run[S any](ctx context.Context, s Service[S], cfg runConfig) error {
 	runner := consumer.NewRunner(brokers, writer, log.With("component", "consumer"))
 	runner.RetryFor = cfg.stepDeadline
 	runner.Batches, runner.MaxBatch = ob, 32
+	runner.Durable = ob.Durable
 	handler := parts.Handler
 	for _, mw := range slices.Backward(cfg.middleware) {
 		if mw.HTTP != nil {
