@@ -133,10 +133,11 @@ matrix: build
 	$(BIN)/stack matrix $(MATRIX_FLAGS)
 
 # Re-record the workflow histories the replay tests use, from real runs on the
-# dev server. testdata/v0 (before search attributes) and v1 (before the
-# retriable steps) are kept as they are.
+# dev server. Older sets are kept as they are: v0 (before the search
+# attributes), v1 (before the retriable steps), v2 (before the forward-only
+# pivot and the fenced abort).
 histories: build
-	$(GO) run ./lab/cmd/histories --out workflows/testdata/v2
+	$(GO) run ./lab/cmd/histories --out workflows/testdata/v3
 
 # The contracts (OpenAPI, AsyncAPI, the events' JSON Schemas) against the
 # code, then through the OpenAPI and AsyncAPI parsers (Node.js; versions

@@ -1,7 +1,7 @@
 // Command histories records workflow histories from real runs on the dev
 // server, one per path of the saga, for the replay tests in workflows/.
 //
-//	go run ./lab/cmd/histories --out workflows/testdata/v2   (make histories)
+//	go run ./lab/cmd/histories --out workflows/testdata/v3   (make histories)
 package main
 
 import (
@@ -23,13 +23,14 @@ import (
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
 	"github.com/sagaforge/saga/internal/services/order/orderapi"
+	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
 	"github.com/sagaforge/saga/lab/stack"
 	"github.com/sagaforge/saga/workers/purchases"
 )
 
 func main() {
 	fs := flag.NewFlagSet("histories", flag.ContinueOnError)
-	out := fs.String("out", "workflows/testdata/v2", "directory for the histories")
+	out := fs.String("out", "workflows/testdata/v3", "directory for the histories")
 	binDir := fs.String("bin-dir", "bin", "where the stack's binaries are")
 	process.ParseFlags(fs, os.Args[1:])
 	ctx, stop := process.SignalContext()
@@ -123,6 +124,54 @@ var scenarios = []scenario{
 		}
 		var res saga.Result
 		return run.Get(ctx, &res)
+	}},
+	{"cancel-meets-approval", func(ctx context.Context, r *recorder, orderID string) error {
+		// The purchase went through at the counter, as a lost workflow
+		// task would have left it. The saga starts with the order service
+		// down, the customer cancels while its create retries, and the
+		// fenced abort finds the order approved: the saga goes forward,
+		// reads the total back, and refuses the cancel.
+		items := []input.Item{{SKU: "SKU-2", Quantity: 1}}
+		orders := orderapi.NewClient(r.s.OrderURL(), nil, "")
+		o, err := orders.Create(ctx, orderapi.CreateOrderRequest{OrderID: orderID, CustomerID: "alice", Items: items})
+		if err != nil {
+			return err
+		}
+		if _, err := inventoryapi.NewClient(r.s.InventoryURL(), nil, "").Reserve(ctx, inventoryapi.ReserveRequest{OrderID: orderID, Items: items}); err != nil {
+			return err
+		}
+		if _, err := paymentapi.NewClient(r.s.PaymentURL(), nil, "").Charge(ctx, paymentapi.ChargeRequest{OrderID: orderID, CustomerID: "alice", AmountCents: o.TotalCents}); err != nil {
+			return err
+		}
+		if _, err := orders.Approve(ctx, orderID); err != nil {
+			return err
+		}
+		if err := r.s.Kill("order"); err != nil {
+			return err
+		}
+		run, err := r.start(ctx, saga.Input{OrderID: orderID, CustomerID: "alice", Items: items})
+		if err != nil {
+			return err
+		}
+		update, err := r.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: saga.WorkflowID(orderID), UpdateName: saga.UpdateCancel,
+			Args: []any{saga.CancelRequest{Reason: "changed my mind"}}, WaitForStage: client.WorkflowUpdateStageAccepted})
+		if err != nil {
+			return err
+		}
+		if err := r.s.Restart(ctx, "order"); err != nil {
+			return err
+		}
+		var res saga.Result
+		if err := run.Get(ctx, &res); err != nil {
+			return err
+		}
+		if res.Status != saga.Approved || res.TotalCents != o.TotalCents {
+			return fmt.Errorf("saga ended %+v, want APPROVED at %s", res, o.TotalCents)
+		}
+		if err := update.Get(ctx, &res); err == nil {
+			return fmt.Errorf("the cancel was answered %+v, want it refused", res)
+		}
+		return nil
 	}},
 	{"transient-retries", func(ctx context.Context, r *recorder, orderID string) error {
 		// Payment is down for a few seconds while the saga reaches the charge.
