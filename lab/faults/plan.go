@@ -111,6 +111,16 @@ func ParsePlan(spec string, ops []Op) (*Plan, error) {
 // Empty tells whether the plan injects nothing.
 func (p *Plan) Empty() bool { return p == nil || len(p.rules) == 0 }
 
+// Targets tells whether the plan has a fault for op on orderID: the
+// consumer handles such an event alone, out of any batch, so that the
+// fault lands between its effect's commit and its offset's.
+func (p *Plan) Targets(op, orderID string) bool {
+	if p.Empty() {
+		return false
+	}
+	return slices.ContainsFunc(p.rules, func(r rule) bool { return r.op == op && r.orderID == orderID })
+}
+
 // fire returns the rules of op on orderID that apply to this try.
 func (p *Plan) fire(op, orderID string) []rule {
 	if p.Empty() || orderID == "" {

@@ -41,6 +41,7 @@ func Plug(fs *flag.FlagSet) func(log *slog.Logger) (launch.Middleware, error) {
 					return plan.Do(ctx, log, op, e.Subject, func() error { return next(ctx, e) })
 				}
 			}
+			mw.Alone = plan.Targets
 		}
 		return mw, nil
 	}

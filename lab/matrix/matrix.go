@@ -27,6 +27,7 @@ import (
 	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
 	"github.com/sagaforge/saga/lab/faults"
 	"github.com/sagaforge/saga/lab/progress"
+	"github.com/sagaforge/saga/lab/scrape"
 	"github.com/sagaforge/saga/lab/stack"
 	"github.com/sagaforge/saga/starter"
 )
@@ -318,6 +319,9 @@ type Report struct {
 	Audit       []starter.Check `json:"audit"`
 	AuditPassed bool            `json:"audit_passed"`
 	Duration    time.Duration   `json:"duration_ns"`
+	// Batched is how many events the consumers handled in a transaction
+	// shared with others (batch mode; the faulted events go alone).
+	Batched int64 `json:"batched_events"`
 }
 
 // Passed is true when every cell passed and the audit holds.
@@ -337,6 +341,11 @@ func (r Report) Passed() bool {
 func Run(ctx context.Context, s *stack.Stack, w *Watcher, cells []*Cell, parallel int, status io.Writer) (Report, error) {
 	started := time.Now()
 	rep := Report{Cells: cells}
+	batched := scrape.NewCounter(s.MetricsURLs(), "saga_consumer_batched_total")
+	followCtx, stopFollowing := context.WithCancel(ctx)
+	var following sync.WaitGroup
+	following.Go(func() { batched.Follow(followCtx, time.Second) })
+	defer func() { stopFollowing(); following.Wait() }()
 	var mu sync.Mutex
 	done := 0
 	total := 0
@@ -381,6 +390,8 @@ func Run(ctx context.Context, s *stack.Stack, w *Watcher, cells []*Cell, paralle
 	if ctx.Err() != nil {
 		return rep, ctx.Err()
 	}
+	batched.Read(ctx)
+	rep.Batched = batched.Total()
 	var err error
 	rep.Audit, rep.AuditPassed, err = audit(ctx, s)
 	rep.Duration = time.Since(started)
@@ -610,6 +621,7 @@ func (r Report) Print(w io.Writer) {
 	for _, f := range failed {
 		fmt.Fprintln(w, "FAIL", f)
 	}
+	fmt.Fprintf(w, "consumers handled %d events in batches (shared transactions); each faulted event alone\n", r.Batched)
 	if len(r.Audit) > 0 {
 		starter.PrintChecks(w, r.Audit)
 	}

@@ -120,9 +120,13 @@ type Runner struct {
 	CompensateFor time.Duration
 	// Wrap, when set, wraps each handler (named by the step or
 	// compensation it performs): the seam the lab's fault injection plugs
-	// into. Events are then handled one at a time, so that what it does
+	// into. The events it acts on are handled alone, so that what it does
 	// lands between one effect's commit and its offset's.
 	Wrap Middleware
+	// Alone tells which events Wrap acts on (op as Wrap gets it, and the
+	// order): the others are still handled in batches. Nil with Wrap set:
+	// every event is handled alone.
+	Alone func(op, orderID string) bool
 	// Batches, when set, handles the events already fetched together, up
 	// to MaxBatch, in one transaction of that outbox (outbox.Batch); each
 	// is still recorded in the inbox and its effects are the same.
@@ -150,6 +154,7 @@ func (r *Runner) Run(ctx context.Context, sub Subscription) error {
 	group := metric.WithAttributes(attribute.String("messaging.consumer.group.name", sub.Name))
 	metrics.retries.Add(ctx, 0, group)
 	metrics.deadLetters.Add(ctx, 0, group)
+	metrics.batched.Add(ctx, 0, group)
 	cfg := kafkaio.GroupReaderConfig(r.brokers, sub.Name, []string{sub.Topic}, 0) // commits are the committer's
 	// The group's joins, assignments and offsets are what one needs to see
 	// when an event seems not to arrive.
@@ -281,11 +286,12 @@ func fetch(ctx context.Context, log *slog.Logger, reader *kafka.Reader, fetched 
 }
 
 // handleBatch handles batch's events in one transaction (outbox.Batch) up
-// to the first that fails or needs more than one try, which the caller
-// then handles alone, with the rest, one at a time; it returns how many it
-// dealt with. One event, or a fault plan, is handled alone from the start.
+// to the first that fails, needs more than one try or is one Wrap acts on
+// (Alone), which the caller then handles alone, with the rest, one at a
+// time; it returns how many it dealt with. One event is handled alone
+// from the start.
 func (r *Runner) handleBatch(ctx context.Context, log *slog.Logger, sub Subscription, batch []kafka.Message) int {
-	if r.Batches == nil || r.Wrap != nil || len(batch) < 2 {
+	if r.Batches == nil || (r.Wrap != nil && r.Alone == nil) || len(batch) < 2 {
 		return 0
 	}
 	type handled struct {
@@ -305,8 +311,12 @@ func (r *Runner) handleBatch(ctx context.Context, log *slog.Logger, sub Subscrip
 		if !ok {
 			return nil
 		}
+		op := opOf(sub.Name, e)
+		if r.Wrap != nil && r.Alone(op, e.Subject) {
+			return errAlone
+		}
 		hctx, span := r.startSpan(bctx, sub, m, e)
-		h := handled{span: span, op: opOf(sub.Name, e), start: time.Now()}
+		h := handled{span: span, op: op, start: time.Now()}
 		h.err = handler(outbox.Consuming(hctx, sub.Name, e.ID), e)
 		meaning, refused := fault.Of(h.err)
 		elog := log.With("order_id", e.Subject, "event", e.Type, "event_id", e.ID)
@@ -336,6 +346,9 @@ func (r *Runner) handleBatch(ctx context.Context, log *slog.Logger, sub Subscrip
 			r.observe(ctx, sub, h.op, h.err, h.start)
 		}
 		h.span.End()
+	}
+	if done > 1 {
+		metrics.batched.Add(ctx, int64(done), metric.WithAttributes(attribute.String("messaging.consumer.group.name", sub.Name)))
 	}
 	if done > 0 {
 		log.Debug("events handled in one transaction", "events", done, "fetched", len(batch))
@@ -436,6 +449,9 @@ func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription,
 		}
 	}
 }
+
+// errAlone stops a batch at an event to be handled alone (Alone).
+var errAlone = errors.New("handled alone")
 
 // ErrPermanent marks a handler failure that retrying cannot fix.
 var ErrPermanent = errors.New("permanent failure")
@@ -611,7 +627,7 @@ var tracer = telemetry.Tracer("messaging/consumer")
 var metrics = func() (m struct {
 	steps                metric.Float64Histogram
 	retries, deadLetters metric.Int64Counter
-	defects              metric.Int64Counter
+	defects, batched     metric.Int64Counter
 	lag                  metric.Int64Gauge
 }) {
 	meter := telemetry.Meter("messaging/consumer")
@@ -619,6 +635,7 @@ var metrics = func() (m struct {
 		metric.WithDescription("How long a saga step or compensation took, by step, mode and outcome."))
 	m.retries, _ = meter.Int64Counter("saga.consumer.retries", metric.WithDescription("Handler tries that failed and were tried again, by consumer group."))
 	m.deadLetters, _ = meter.Int64Counter("saga.consumer.dead_letters", metric.WithDescription("Events given up on and dead-lettered, by consumer group."))
+	m.batched, _ = meter.Int64Counter("saga.consumer.batched", metric.WithDescription("Events handled in a transaction shared with others (Runner.Batches), by consumer group."))
 	m.defects, _ = meter.Int64Counter(saga.MetricDefects, metric.WithDescription("Refusals of steps after the pivot, which no correct run meets, by step and mode."))
 	m.lag, _ = meter.Int64Gauge("messaging.kafka.consumer.lag", metric.WithUnit("{message}"),
 		metric.WithDescription("Messages behind the partition's end after the last one handled, by group, topic and partition."))

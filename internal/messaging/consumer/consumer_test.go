@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -33,11 +34,14 @@ func orderCreated(orderID string, mode saga.Mode, qty int) events.Envelope {
 // The same, handled one at a time and in batches of what was fetched: a
 // batch stops at the undecodable message, which is dead-lettered alone.
 func TestInventoryConsumerHandlesEachEventOnceAndDeadLettersWhatItCannotRead(t *testing.T) {
-	t.Run("one at a time", func(t *testing.T) { consumeOnce(t, false) })
-	t.Run("in batches", func(t *testing.T) { consumeOnce(t, true) })
+	t.Run("one at a time", func(t *testing.T) { consumeOnce(t, false, false) })
+	t.Run("in batches", func(t *testing.T) { consumeOnce(t, true, false) })
+	// A middleware (the lab's fault plan) that acts on the last event
+	// only: that one is handled alone, the others still in batches.
+	t.Run("in batches, one event wrapped", func(t *testing.T) { consumeOnce(t, true, true) })
 }
 
-func consumeOnce(t *testing.T, batches bool) {
+func consumeOnce(t *testing.T, batches, wrapLast bool) {
 	// One partition per topic, so the last message handled means all were.
 	c, err := kfake.NewCluster(kfake.SeedTopics(1, events.Topics...))
 	if err != nil {
@@ -79,6 +83,16 @@ func consumeOnce(t *testing.T, batches bool) {
 	if batches {
 		runner.Batches, runner.MaxBatch = ob, 32
 	}
+	var wrapped []string // the orders whose events went through the middleware
+	if wrapLast {
+		runner.Wrap = func(op string, next consumer.Handler) consumer.Handler {
+			return func(ctx context.Context, e events.Envelope) error {
+				wrapped = append(wrapped, e.Subject)
+				return next(ctx, e)
+			}
+		}
+		runner.Alone = func(op, orderID string) bool { return op == "reserve" && orderID == "c-2" }
+	}
 	subs, err := inventory.Subscriptions(store)
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +118,9 @@ func consumeOnce(t *testing.T, batches bool) {
 	// redelivery) at least went in one transaction.
 	if inOne := strings.Contains(logged.String(), "events handled in one transaction"); inOne != batches {
 		t.Fatalf("batched: %v, want %v; log:\n%s", inOne, batches, logged.String())
+	}
+	if wrapLast && !slices.Contains(wrapped, "c-2") {
+		t.Fatalf("the middleware saw %v; want c-2's event, which it acts on, handled alone", wrapped)
 	}
 
 	st, err := store.Stock(ctx, "SKU-2")

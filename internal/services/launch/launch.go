@@ -122,10 +122,12 @@ func Seeds[T any](demo []T, deepen func(rows []T)) func(seed string) []any {
 type Plug func(fs *flag.FlagSet) func(log *slog.Logger) (Middleware, error)
 
 // Middleware wraps a service's HTTP API and its event handlers; either may
-// be nil.
+// be nil. Alone names the events Events acts on (consumer.Runner.Alone);
+// nil with Events set means every event.
 type Middleware struct {
 	HTTP   func(next http.Handler) http.Handler
 	Events consumer.Middleware
+	Alone  func(op, orderID string) bool
 }
 
 // Main runs the service, with plugs, and exits the process when it stops.
@@ -272,12 +274,19 @@ func run[S any](ctx context.Context, s Service[S], cfg runConfig) error {
 	runner.Batches, runner.MaxBatch = ob, 32
 	runner.Durable = ob.Durable
 	handler := parts.Handler
+	var alone []func(op, orderID string) bool
 	for _, mw := range slices.Backward(cfg.middleware) {
 		if mw.HTTP != nil {
 			handler = mw.HTTP(handler)
 		}
 		if mw.Events != nil {
 			runner.Wrap = chain(mw.Events, runner.Wrap)
+			alone = append(alone, mw.Alone)
+		}
+	}
+	if len(alone) > 0 && !slices.ContainsFunc(alone, func(f func(op, orderID string) bool) bool { return f == nil }) {
+		runner.Alone = func(op, orderID string) bool {
+			return slices.ContainsFunc(alone, func(f func(op, orderID string) bool) bool { return f(op, orderID) })
 		}
 	}
 	var consumers sync.WaitGroup
