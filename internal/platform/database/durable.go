@@ -2,11 +2,13 @@ package database
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"strings"
 	"sync"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // Syncer makes the transactions committed so far durable, for those who
@@ -14,30 +16,33 @@ import (
 // consumer before it commits its offsets, the outbox relay before it
 // publishes.
 //
-// SQLite runs synchronous=NORMAL: a commit returns before its WAL frames
-// reach the disk, and one fsync per commit would cost every request. A
-// Sync commits one small write with synchronous=FULL instead, which syncs
-// the WAL file, and with it every frame committed before. Syncs are
-// shared: a caller whose commits a sync begun after its call already
-// covers waits for that one. PostgreSQL commits durably already
-// (synchronous_commit=on), so there Sync does nothing.
+// SQLite runs synchronous=NORMAL in WAL mode: a commit has written its
+// frames to the WAL file when it returns, but not synced them, so that a
+// request does not wait for an fsync of its own. A Sync fsyncs the WAL
+// file, which makes every frame written so far durable, from outside
+// SQLite: it takes no lock, so the one writer goes on meanwhile. (SQLite
+// syncs the database file itself at each checkpoint, before it reuses the
+// WAL.) Syncs are shared: a caller whose commits a sync begun after its
+// call already covers waits for that one. PostgreSQL commits durably
+// already (synchronous_commit=on), so there Sync does nothing.
 type Syncer struct {
-	db     *gorm.DB // the writer
-	sqlite bool
-	mu     sync.Mutex
-	ready  bool
-	last   time.Time // when the last sync that succeeded began
+	wal  string // the SQLite WAL file; "" for PostgreSQL
+	mu   sync.Mutex
+	last time.Time // when the last sync that succeeded began
 }
 
-// NewSyncer returns the Syncer of db, the writer of the database dsn names.
-func NewSyncer(db *gorm.DB, dsn string) *Syncer {
-	return &Syncer{db: db, sqlite: KindOf(dsn) == SQLite}
+// NewSyncer returns the Syncer of the database dsn names.
+func NewSyncer(dsn string) *Syncer {
+	if KindOf(dsn) != SQLite {
+		return &Syncer{}
+	}
+	return &Syncer{wal: strings.TrimPrefix(dsn, "sqlite:") + "-wal"}
 }
 
 // Sync returns once every transaction committed before the call is on
 // disk.
 func (s *Syncer) Sync(ctx context.Context) error {
-	if s == nil || !s.sqlite {
+	if s == nil || s.wal == "" {
 		return nil
 	}
 	asked := time.Now()
@@ -46,23 +51,21 @@ func (s *Syncer) Sync(ctx context.Context) error {
 	if s.last.After(asked) {
 		return nil // a sync begun since the call covers it
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	began := time.Now()
-	err := s.db.WithContext(ctx).Connection(func(tx *gorm.DB) error {
-		if !s.ready {
-			if err := tx.Exec("CREATE TABLE IF NOT EXISTS durable_marks (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)").Error; err != nil {
-				return err
-			}
-			s.ready = true
-		}
-		if err := tx.Exec("PRAGMA synchronous=FULL").Error; err != nil {
-			return err
-		}
-		// Back to NORMAL even when ctx ends: the writer is shared.
-		defer tx.WithContext(context.WithoutCancel(ctx)).Exec("PRAGMA synchronous=NORMAL")
-		return tx.Exec("INSERT INTO durable_marks (id, n) VALUES (1, 1) ON CONFLICT(id) DO UPDATE SET n = n + 1").Error
-	})
+	f, err := os.Open(s.wal)
+	if errors.Is(err, fs.ErrNotExist) {
+		s.last = began
+		return nil // no WAL: nothing committed since the last checkpoint closed it
+	}
 	if err != nil {
 		return fmt.Errorf("sync the database: %w", err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync the database's WAL: %w", err)
 	}
 	s.last = began
 	return nil

@@ -244,7 +244,7 @@ func run[S any](ctx context.Context, s Service[S], cfg runConfig) error {
 		defer database.Close(reads)
 	}
 	ob := outbox.New(db, reads)
-	ob.Syncer = database.NewSyncer(db, dsn)
+	ob.Syncer = database.NewSyncer(dsn)
 	deps := cfg.deps
 	deps.DSN, deps.DB, deps.Outbox = cfg.dsn, db, ob
 	_, parts, err := s.Build(ctx, deps)
