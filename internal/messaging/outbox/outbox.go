@@ -42,9 +42,8 @@ type Outbox struct {
 	db    *gorm.DB
 	reads *gorm.DB // for reads outside transactions (database.OpenReads)
 	wake  chan struct{}
-	// Syncer, when set, makes commits durable before the relay publishes
-	// their events and before a consumer commits the offsets of the events
-	// whose effects they are (Durable).
+	// Syncer, when set, makes commits durable before a consumer commits
+	// the offsets of the events whose effects they are (Durable).
 	Syncer Syncer
 }
 

@@ -9,7 +9,6 @@ import (
 	"net"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -525,43 +524,4 @@ func TestStoppedRelayMarksWhatItPublished(t *testing.T) {
 	if err := json.Unmarshal(m.Value, &e); err != nil || e.ID != want[0] {
 		t.Fatalf("the next relay published %s (%v) first, want the new event %s", e.ID, err, want[0])
 	}
-}
-
-// syncer is a Syncer whose disk syncs only once allowed; it reports each
-// refusal on refused.
-type syncer struct {
-	ok      atomic.Bool
-	refused chan struct{}
-}
-
-func (s *syncer) Sync(context.Context) error {
-	if s.ok.Load() {
-		return nil
-	}
-	select {
-	case s.refused <- struct{}{}:
-	default:
-	}
-	return errors.New("disk not synced")
-}
-
-// An event goes out only once its change is durable: while the sync fails,
-// the relay publishes nothing; once it succeeds, the event goes.
-func TestRelayPublishesOnlyWhatIsDurable(t *testing.T) {
-	ob := openOutbox(t, dbtest.DSN(t, "svc"))
-	sync := &syncer{refused: make(chan struct{})}
-	ob.Syncer = sync
-	rec := &recorder{}
-	runRelay(t, ob, rec)
-	commit(t, ob, "a", 1)
-	<-sync.refused
-	<-sync.refused // tried again, still not durable
-	rec.mu.Lock()
-	n := len(rec.msgs)
-	rec.mu.Unlock()
-	if n != 0 {
-		t.Fatalf("%d events published before their change was durable", n)
-	}
-	sync.ok.Store(true)
-	waitPublished(t, ob, 10*time.Second)
 }

@@ -217,12 +217,7 @@ func (r *Relay) publishRows(ctx context.Context, reads, writes *gorm.DB) (int, e
 			spans = append(spans, publishSpan(ctx, row, &msgs[i]))
 		}
 	}
-	// An event goes out only once its change would survive a power loss:
-	// the others would act on a change its own service no longer has.
-	err := r.outbox.Durable(ctx)
-	if err == nil {
-		err = r.publisher.WriteMessages(ctx, msgs...)
-	}
+	err := r.publisher.WriteMessages(ctx, msgs...)
 	for _, span := range spans {
 		if err != nil {
 			span.RecordError(err)

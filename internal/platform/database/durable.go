@@ -12,14 +12,14 @@ import (
 )
 
 // Syncer makes the transactions committed so far durable, for those who
-// must not act on a change that a power loss could still take back: a
-// consumer before it commits its offsets, the outbox relay before it
-// publishes.
+// must not act as if a change were kept that a power loss could still take
+// back: a consumer before it commits the offsets of the events whose
+// effects they are.
 //
 // SQLite runs synchronous=NORMAL in WAL mode: a commit has written its
 // frames to the WAL file when it returns, but not synced them, so that a
-// request does not wait for an fsync of its own. A Sync fsyncs the WAL
-// file, which makes every frame written so far durable, from outside
+// request does not wait for an fsync of its own. A Sync fdatasyncs the
+// WAL file, which makes every frame written so far durable, from outside
 // SQLite: it takes no lock, so the one writer goes on meanwhile. (SQLite
 // syncs the database file itself at each checkpoint, before it reuses the
 // WAL.) Syncs are shared: a caller whose commits a sync begun after its
@@ -64,7 +64,7 @@ func (s *Syncer) Sync(ctx context.Context) error {
 		return fmt.Errorf("sync the database: %w", err)
 	}
 	defer f.Close()
-	if err := f.Sync(); err != nil {
+	if err := datasync(f); err != nil {
 		return fmt.Errorf("sync the database's WAL: %w", err)
 	}
 	s.last = began

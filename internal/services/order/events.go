@@ -88,6 +88,9 @@ func Subscriptions(store *Store) ([]consumer.Subscription, error) {
 // noteProgress records e's time as its choreographed order's last progress,
 // if it is later than what the order holds and the order is still pending.
 func (s *Store) noteProgress(ctx context.Context, e events.Envelope) error {
+	if e.SagaMode != saga.Choreography {
+		return nil // the orchestrator keeps its own deadlines: no write for it
+	}
 	err := s.outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
 		return tx.Model(&Order{}).
 			Where("id = ? AND status = ? AND mode = ? AND (progress_at IS NULL OR progress_at < ?)", e.Subject, api.StatusPending, saga.Choreography, e.Time).
