@@ -41,17 +41,21 @@ func TestInventoryConsumerHandlesEachEventOnceAndDeadLettersWhatItCannotRead(t *
 	t.Run("in batches, one event wrapped", func(t *testing.T) { consumeOnce(t, true, true) })
 }
 
-func consumeOnce(t *testing.T, batches, wrapLast bool) {
-	// One partition per topic, so the last message handled means all were.
+// inventoryOnBroker starts a broker with one partition per topic (so the
+// last message handled means all were) and an inventory service.
+func inventoryOnBroker(t *testing.T) ([]string, servicetest.Fixture[*inventory.Store, inventoryapi.Client]) {
+	t.Helper()
 	c, err := kfake.NewCluster(kfake.SeedTopics(1, events.Topics...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	brokers := c.ListenAddrs()
+	t.Cleanup(c.Close)
+	return c.ListenAddrs(), servicetest.Start(t, inventory.Service, inventoryapi.NewClient)
+}
 
+func consumeOnce(t *testing.T, batches, wrapLast bool) {
+	brokers, svc := inventoryOnBroker(t)
 	ctx := context.Background()
-	svc := servicetest.Start(t, inventory.Service, inventoryapi.NewClient)
 	store, ob := svc.Store, svc.Outbox
 
 	first := orderCreated("c-1", saga.Choreography, 2)
@@ -101,16 +105,7 @@ func consumeOnce(t *testing.T, batches, wrapLast bool) {
 		defer close(done)
 		_ = runner.Run(runCtx, subs[0])
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := store.Get(ctx, "c-2"); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the consumer never reached the last event")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitFor(t, "the last event handled", func() bool { _, err := store.Get(ctx, "c-2"); return err == nil })
 	stop()
 	<-done
 	// All five were on the topic before the consumer started, so it
@@ -164,14 +159,8 @@ func consumeOnce(t *testing.T, batches, wrapLast bool) {
 // was, though the effects are in the database; once it succeeds they are
 // committed without a new event to carry them.
 func TestOffsetsWaitForTheEffectsToBeDurable(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.SeedTopics(1, events.Topics...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	brokers := c.ListenAddrs()
+	brokers, svc := inventoryOnBroker(t)
 	ctx := context.Background()
-	svc := servicetest.Start(t, inventory.Service, inventoryapi.NewClient)
 	w := kafkaio.NewWriter(brokers)
 	defer w.Close()
 	for _, e := range []events.Envelope{orderCreated("c-1", saga.Choreography, 1), orderCreated("c-2", saga.Choreography, 1)} {
