@@ -164,14 +164,21 @@ func (s *Store) ExpireChoreographed(ctx context.Context, deadline time.Duration,
 // RunDeadline runs ExpireChoreographed every tick until ctx ends, up to
 // the time readUpTo says the service's consumers have read every event by.
 func (s *Store) RunDeadline(ctx context.Context, log *slog.Logger, deadline time.Duration, readUpTo func(context.Context) (time.Time, bool, error)) {
+	caughtUp := time.Now()
 	process.Every(ctx, min(max(deadline/10, 100*time.Millisecond), 5*time.Second), func() {
 		upTo, ok, err := readUpTo(ctx)
 		if err != nil || !ok {
 			if err != nil && ctx.Err() == nil {
 				log.Warn("saga deadline check skipped: how far the consumers have read is unknown", "err", err)
 			}
+			if behind := time.Since(caughtUp); err == nil && behind > deadline {
+				// A consumer stuck on an event holds every deadline back.
+				log.Warn("saga deadlines wait: the consumers have not read what came before for longer than the deadline",
+					"behind", behind.Round(time.Second), "deadline", deadline)
+			}
 			return
 		}
+		caughtUp = time.Now()
 		cancelled, err := s.ExpireChoreographed(ctx, deadline, upTo)
 		if err != nil && ctx.Err() == nil {
 			log.Warn("saga deadline check failed", "err", err)
