@@ -78,20 +78,9 @@ var (
 	searchSagaStatus = temporal.NewSearchAttributeKeyKeyword(saga.SearchSagaStatus)
 )
 
-// searchAttributesVersion guards the search attribute upserts. Histories
-// recorded before them (testdata/v0) have no such commands; version 1
-// upserts the order, customer and RUNNING at the start, the total after
-// the first step, and the status at each change. Version 2 takes the first
-// three from the start (StartSearchAttributes) and sends the total with
-// each status: two commands, and two visibility updates, fewer a saga.
+// searchAttributesVersion guards the search attribute upserts: histories
+// recorded before them (testdata/v0) have no such commands.
 const searchAttributesVersion = "search-attributes"
-
-// StartSearchAttributes are the search attributes a purchase saga is
-// started with: its order, its customer and RUNNING.
-func StartSearchAttributes(in saga.Input) temporal.SearchAttributes {
-	return temporal.NewSearchAttributes(searchOrderID.ValueSet(in.OrderID), searchCustomerID.ValueSet(in.CustomerID),
-		searchSagaStatus.ValueSet(string(saga.Running)))
-}
 
 // Run runs saga.Purchase's steps in order (docs/failures.md): the
 // compensatable ones, each registering its compensation before it is
@@ -112,18 +101,11 @@ func (p Purchase) Run(ctx workflow.Context, in saga.Input) (saga.Result, error) 
 		result: saga.Result{OrderID: in.OrderID, Progress: saga.Begun()},
 		state:  saga.State{OrderID: in.OrderID, Status: saga.Running},
 	}
-	version := workflow.Version(1)
-	if !p.skipVersionGuard {
-		version = workflow.GetVersion(ctx, searchAttributesVersion, workflow.DefaultVersion, 2)
-	}
-	s.searchAttributes, s.totalWithStatus = version >= 1, version >= 2
+	s.searchAttributes = p.skipVersionGuard || workflow.GetVersion(ctx, searchAttributesVersion, workflow.DefaultVersion, 1) >= 1
 	if err := s.handle(ctx, cancelSteps); err != nil {
 		return s.result, err
 	}
-	if !s.totalWithStatus || !workflow.GetTypedSearchAttributes(ctx).ContainsKey(searchOrderID) {
-		// Version 1, or a saga started without StartSearchAttributes.
-		s.upsert(ctx, searchOrderID.ValueSet(in.OrderID), searchCustomerID.ValueSet(in.CustomerID), searchSagaStatus.ValueSet(string(saga.Running)))
-	}
+	s.upsert(ctx, searchOrderID.ValueSet(in.OrderID), searchCustomerID.ValueSet(in.CustomerID), searchSagaStatus.ValueSet(string(saga.Running)))
 
 	result, err := s.run(ctx)
 	s.done = true
@@ -157,9 +139,7 @@ func (s *execution) run(ctx workflow.Context) (saga.Result, error) {
 		}
 		if i == 0 {
 			s.result.TotalCents = s.facts.TotalCents
-			if !s.totalWithStatus {
-				s.upsert(ctx, searchOrderTotal.ValueSet(int64(s.facts.TotalCents)))
-			}
+			s.upsert(ctx, searchOrderTotal.ValueSet(int64(s.facts.TotalCents)))
 		}
 	}
 	if s.result.Status != saga.Approved {
@@ -278,7 +258,6 @@ type execution struct {
 	facts            saga.Facts
 	compensations    []*saga.Undo
 	searchAttributes bool   // this run upserts search attributes (version >= 1)
-	totalWithStatus  bool   // and sends the total with each status (version >= 2)
 	cancelReason     string // set by the cancel update
 	forwardOnly      bool   // the pivot has started: no cancel is taken
 	done             bool
@@ -295,10 +274,6 @@ func (s *execution) upsert(ctx workflow.Context, updates ...temporal.SearchAttri
 
 func (s *execution) setStatus(ctx workflow.Context, status saga.Status) {
 	s.state.Status, s.state.CurrentStep = status, ""
-	if s.totalWithStatus && s.facts.TotalCents > 0 {
-		s.upsert(ctx, searchSagaStatus.ValueSet(string(status)), searchOrderTotal.ValueSet(int64(s.facts.TotalCents)))
-		return
-	}
 	s.upsert(ctx, searchSagaStatus.ValueSet(string(status)))
 }
 
@@ -542,9 +517,7 @@ func (s *execution) approvedEarlier(ctx workflow.Context) (saga.Result, error) {
 			s.log.Error("the approved order's total could not be read", "error", err)
 		}
 		s.result.TotalCents = s.facts.TotalCents
-		if !s.totalWithStatus {
-			s.upsert(ctx, searchOrderTotal.ValueSet(int64(s.facts.TotalCents)))
-		}
+		s.upsert(ctx, searchOrderTotal.ValueSet(int64(s.facts.TotalCents)))
 	}
 	s.setStatus(ctx, saga.Approved)
 	return s.result, nil

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -23,7 +22,6 @@ import (
 	"github.com/sagaforge/saga/internal/platform/money"
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/workflows"
-	"github.com/stretchr/testify/mock"
 )
 
 // shop is an in-memory stand-in for the three services with the same rules
@@ -57,10 +55,6 @@ type shop struct {
 	cancelOn map[string]string
 	answers  answers
 	env      *testsuite.TestWorkflowEnvironment
-	// startAttrs starts the saga with its search attributes, as the
-	// purchase API does; upserts then records each upsert's keys.
-	startAttrs bool
-	upserts    [][]string
 }
 
 // answers are the cancel updates' outcomes, in the order they came.
@@ -333,19 +327,6 @@ func execute(t *testing.T, s *shop, in saga.Input) (saga.Result, error) {
 	}
 	for name, fn := range impls {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
-	}
-	if s.startAttrs {
-		if err := env.SetTypedSearchAttributesOnStart(workflows.StartSearchAttributes(in)); err != nil {
-			t.Fatal(err)
-		}
-		env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Run(func(args mock.Arguments) {
-			var keys []string
-			for k := range args.Get(0).(temporal.SearchAttributes).GetUntypedValues() {
-				keys = append(keys, k.GetName())
-			}
-			slices.Sort(keys)
-			s.upserts = append(s.upserts, keys)
-		})
 	}
 	env.ExecuteWorkflow(saga.WorkflowType, in)
 	if !env.IsWorkflowCompleted() {
@@ -776,26 +757,4 @@ func TestARefusedShipIsADefectNotAnUndo(t *testing.T) {
 		t.Fatalf("state: order %s, alice %s, reserved %v; want the sale to stand", s.orders["o-1"], s.balance["alice"], s.reserved)
 	}
 	wantCalls(t, s, saga.CreateOrder.Name, saga.ReserveStock.Name, saga.ChargePayment.Name, saga.ApproveOrder.Name, saga.ShipStock.Name)
-}
-
-// A saga started with its search attributes (as the purchase API starts
-// it) does not upsert them again, and sends its total with its statuses:
-// one upsert for an approved saga, two for a cancelled one
-// (COMPENSATING, CANCELLED), each with the total once it is known.
-func TestSearchAttributesGivenAtTheStartAreNotUpsertedAgain(t *testing.T) {
-	s := newShop()
-	s.startAttrs = true
-	res := run(t, s, alice(item("SKU-1", 1)))
-	want := [][]string{{saga.SearchOrderTotal, saga.SearchSagaStatus}}
-	if res.Status != saga.Approved || !reflect.DeepEqual(s.upserts, want) {
-		t.Fatalf("result %s, upserts %v; want APPROVED with %v", res.Status, s.upserts, want)
-	}
-	s = newShop()
-	s.startAttrs = true
-	s.refuse[saga.ChargePayment.Name] = refusal(fault.TypeOf(fault.ErrInsufficientFunds), "declined")
-	res = run(t, s, alice(item("SKU-1", 1)))
-	want = [][]string{{saga.SearchOrderTotal, saga.SearchSagaStatus}, {saga.SearchOrderTotal, saga.SearchSagaStatus}}
-	if res.Status != saga.Cancelled || !reflect.DeepEqual(s.upserts, want) {
-		t.Fatalf("result %s, upserts %v; want CANCELLED with %v", res.Status, s.upserts, want)
-	}
 }

@@ -35,8 +35,7 @@ func histories(t *testing.T, pattern string) []string {
 // recorded before the search attributes were added, v1 before the
 // retriable steps after the pivot (see GetVersion in saga.go); both must
 // keep replaying. v2 takes the ship step; v3 also a cancel that meets an
-// order approved before it (the fenced abort, reading the total back); v4
-// starts with its search attributes (search-attributes version 2).
+// order approved before it (the fenced abort, reading the total back).
 func TestReplayRecordedHistories(t *testing.T) {
 	for _, file := range histories(t, "testdata/*/*.json") {
 		t.Run(strings.TrimPrefix(file, "testdata/"), func(t *testing.T) {

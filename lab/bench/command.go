@@ -19,7 +19,6 @@ import (
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/order/orderapi"
 	"github.com/sagaforge/saga/starter"
-	"github.com/sagaforge/saga/workflows"
 )
 
 // benchReport is the JSON a bench run writes.
@@ -146,7 +145,6 @@ func orchestrated(c client.Client) Purchaser {
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID: saga.WorkflowID(in.OrderID), TaskQueue: saga.TaskQueue,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			TypedSearchAttributes: workflows.StartSearchAttributes(in),
 		}, saga.WorkflowType, in)
 		if err != nil {
 			return "", err

@@ -27,7 +27,6 @@ import (
 	"github.com/sagaforge/saga/internal/platform/temporalx"
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/order/orderapi"
-	"github.com/sagaforge/saga/workflows"
 )
 
 // Report is a purchase as the API answers it and the starter prints it.
@@ -191,7 +190,6 @@ func (s *Service) startWorkflow(ctx context.Context, in saga.Input) (run client.
 		ID:                       saga.WorkflowID(in.OrderID),
 		TaskQueue:                saga.TaskQueue,
 		StaticSummary:            Summary(in),
-		TypedSearchAttributes:    workflows.StartSearchAttributes(in),
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		// Told, not attached silently: the input decides whether to attach.

@@ -1,7 +1,7 @@
 // Command histories records workflow histories from real runs on the dev
 // server, one per path of the saga, for the replay tests in workflows/.
 //
-//	go run ./lab/cmd/histories --out workflows/testdata/v4   (make histories)
+//	go run ./lab/cmd/histories --out workflows/testdata/v3   (make histories)
 package main
 
 import (
@@ -26,12 +26,11 @@ import (
 	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
 	"github.com/sagaforge/saga/lab/stack"
 	"github.com/sagaforge/saga/workers/purchases"
-	"github.com/sagaforge/saga/workflows"
 )
 
 func main() {
 	fs := flag.NewFlagSet("histories", flag.ContinueOnError)
-	out := fs.String("out", "workflows/testdata/v4", "directory for the histories")
+	out := fs.String("out", "workflows/testdata/v3", "directory for the histories")
 	binDir := fs.String("bin-dir", "bin", "where the stack's binaries are")
 	process.ParseFlags(fs, os.Args[1:])
 	ctx, stop := process.SignalContext()
@@ -212,7 +211,7 @@ func (r *recorder) startWithoutPayment(ctx context.Context, in saga.Input) (clie
 
 func (r *recorder) start(ctx context.Context, in saga.Input) (client.WorkflowRun, error) {
 	return r.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: saga.WorkflowID(in.OrderID), TaskQueue: saga.TaskQueue,
-		StaticSummary: purchases.Summary(in), TypedSearchAttributes: workflows.StartSearchAttributes(in)}, saga.WorkflowType, in)
+		StaticSummary: purchases.Summary(in)}, saga.WorkflowType, in)
 }
 
 func (r *recorder) purchase(ctx context.Context, in saga.Input) (saga.Result, error) {
