@@ -275,7 +275,6 @@ func TemporalArgs(host string, port, uiPort int, dbFile string) []string {
 		// server spent its time on.
 		`history.transferProcessorUpdateAckInterval="1s"`,
 		`history.visibilityProcessorUpdateAckInterval="1s"`,
-		`history.timerProcessorUpdateAckInterval="1s"`,
 		"matching.numTaskqueueReadPartitions=1",
 		"matching.numTaskqueueWritePartitions=1",
 		"system.enableActivityEagerExecution=true",
