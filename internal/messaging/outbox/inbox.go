@@ -35,13 +35,6 @@ func Consuming(ctx context.Context, consumer, eventID string) context.Context {
 	return context.WithValue(ctx, inboxKey{}, inboxEntry{consumer, eventID})
 }
 
-// Idempotent marks ctx as handling an event whose change is idempotent
-// and emits nothing: Transact then records no inbox row for it, since a
-// redelivery would do the same nothing again, and spares the insert.
-func Idempotent(ctx context.Context) context.Context {
-	return context.WithValue(ctx, inboxKey{}, nil)
-}
-
 // claim records the event in the inbox at the start of the transaction.
 func claim(ctx context.Context, tx *gorm.DB) error {
 	entry, ok := ctx.Value(inboxKey{}).(inboxEntry)

@@ -226,11 +226,9 @@ func (rs Records[R, P]) Page(ctx context.Context, page keyset.Page, where ...any
 	return database.List[R](q, rs.Noun+"s")
 }
 
-// MarkApproved sets the fence on orderID's record when the record holds:
-// a record that holds nothing or is fenced already (an orchestrated
-// saga's ship often comes first), or no record, changes nothing. A read
-// decides that before any write; the mark itself is idempotent, so it
-// leaves no inbox row.
+// MarkApproved sets the fence on orderID's record, in a transaction of the
+// outbox (which records a consumed event in the inbox), when the record
+// holds: a record that holds nothing, or no record, changes nothing.
 func (rs Records[R, P]) MarkApproved(ctx context.Context, orderID string) error {
 	if err := input.ValidateOrderID(orderID); err != nil {
 		return err
@@ -238,23 +236,16 @@ func (rs Records[R, P]) MarkApproved(ctx context.Context, orderID string) error 
 	// The record is read and written by its primary key alone: with the
 	// status in the WHERE, PostgreSQL's planner may pick the status index
 	// instead, and read every held record of the table on each mark.
-	needed := func(tx *gorm.DB) (bool, error) {
+	return rs.Outbox.Transact(ctx, func(tx *gorm.DB, _ outbox.Emit) error {
 		var rec R
-		err := tx.Select("status", "approved").Where("order_id = ?", orderID).Take(&rec).Error
+		err := database.ForUpdate(tx).Select("status", "approved").Where("order_id = ?", orderID).Take(&rec).Error
 		switch {
 		case errors.Is(err, gorm.ErrRecordNotFound):
-			return false, nil
+			return nil
 		case err != nil:
-			return false, fmt.Errorf("read the fence of %s: %w", orderID, err)
-		}
-		return !P(&rec).Fenced() && rs.holds(&rec), nil
-	}
-	if ok, err := needed(rs.Outbox.DB(ctx)); !ok || err != nil {
-		return err
-	}
-	return rs.Outbox.Transact(outbox.Idempotent(ctx), func(tx *gorm.DB, _ outbox.Emit) error {
-		if ok, err := needed(database.ForUpdate(tx)); !ok || err != nil {
-			return err
+			return fmt.Errorf("read the fence of %s: %w", orderID, err)
+		case P(&rec).Fenced() || !rs.holds(&rec):
+			return nil
 		}
 		return tx.Model(new(R)).Where("order_id = ?", orderID).
 			Updates(map[string]any{"approved": true, "updated_at": tx.NowFunc()}).Error
