@@ -66,6 +66,9 @@ type Deps struct {
 	SagaDeadline time.Duration
 	// Brokers are the Kafka brokers the service's consumers read.
 	Brokers []string
+	// Groups are the service's consumer groups, each with the topic it
+	// reads (its Subscriptions, as Build made them), for Background.
+	Groups map[string]string
 	// Metrics, when set, is served at GET /metrics.
 	Metrics http.Handler
 }
@@ -98,6 +101,10 @@ func (s Service[S]) Build(ctx context.Context, d Deps) (S, Parts, error) {
 	}
 	parts := Parts{Handler: web.API(d.Log, d.Token, d.Outbox.Ping, routes), Subscriptions: subs}
 	if s.Background != nil {
+		d.Groups = map[string]string{}
+		for _, sub := range subs {
+			d.Groups[sub.Name] = sub.Topic
+		}
 		parts.Background = func(ctx context.Context) { s.Background(ctx, store, d) }
 	}
 	return store, parts, nil
@@ -205,7 +212,7 @@ func mainCode[S any](s Service[S], plugs []Plug) int {
 		return 2
 	}
 	defer tel.Flush()
-	cfg := runConfig{addr: *addr, dsn: *dsn, brokers: where.BrokerList(), middleware: mws, stepDeadline: *stepDeadline, slowQuery: *slowQuery,
+	cfg := runConfig{addr: *addr, dsn: *dsn, middleware: mws, stepDeadline: *stepDeadline, slowQuery: *slowQuery,
 		deps: Deps{Log: log, Token: where.Token, Seed: *seed, SagaDeadline: *sagaDeadline, Brokers: where.BrokerList(), Metrics: tel.Metrics}}
 	if err := run(ctx, s, cfg); err != nil {
 		log.Error("stopped", "err", err)
@@ -218,7 +225,6 @@ func mainCode[S any](s Service[S], plugs []Plug) int {
 // runConfig is what a service runs with, read once from flags and env.
 type runConfig struct {
 	addr, dsn    string
-	brokers      []string
 	middleware   []Middleware // the plugs', the first outermost
 	stepDeadline time.Duration
 	slowQuery    time.Duration
@@ -226,7 +232,7 @@ type runConfig struct {
 }
 
 func run[S any](ctx context.Context, s Service[S], cfg runConfig) error {
-	log, addr, dsn, brokers := cfg.deps.Log, cfg.addr, cfg.dsn, cfg.brokers
+	log, addr, dsn, brokers := cfg.deps.Log, cfg.addr, cfg.dsn, cfg.deps.Brokers
 	db, err := database.Open(ctx, dsn)
 	if err != nil {
 		return err

@@ -20,16 +20,7 @@ var Service = launch.Service[*Store]{
 	Background: func(ctx context.Context, store *Store, d launch.Deps) {
 		var listener sync.WaitGroup
 		listener.Go(func() { store.ListenSettled(ctx, d.DSN, d.Log) })
-		subs, err := Subscriptions(store)
-		if err != nil {
-			d.Log.Error("saga deadline not run", "err", err)
-			return
-		}
-		groups := map[string]string{}
-		for _, sub := range subs {
-			groups[sub.Name] = sub.Topic
-		}
-		store.RunDeadline(ctx, d.Log, d.SagaDeadline, kafkaio.NewWatermark(d.Brokers, groups).Mark)
+		store.RunDeadline(ctx, d.Log, d.SagaDeadline, kafkaio.NewWatermark(d.Brokers, d.Groups).Mark)
 		listener.Wait()
 	},
 }
