@@ -33,6 +33,7 @@ func main() {
 	services.Flags(fs)
 	addr := fs.String("addr", process.Env("WORKER_ADDR", "127.0.0.1:8080"), "listen address of the purchase API, GET /metrics and /healthz (env WORKER_ADDR)")
 	eager := fs.Bool("eager-start", process.Env("SAGA_EAGER_START", "true") == "true", "the purchase API starts sagas eagerly: the first workflow task comes back in the start's answer to this worker (env SAGA_EAGER_START)")
+	benchDirect := fs.Bool("bench-direct", process.Env("SAGA_BENCH_DIRECT", "false") == "true", "the purchase API also takes mode direct, the benchmarks' baseline: the steps called in sequence with no durability, so never on a worker that serves customers (env SAGA_BENCH_DIRECT)")
 	policy := workflows.DefaultPolicy()
 	stepDeadline, err := process.DurationFlag(fs, "step-deadline", "SAGA_STEP_DEADLINE", policy.StepDeadline,
 		"how long a forward step is retried before the saga gives up and compensates")
@@ -90,6 +91,13 @@ func main() {
 	// The orchestrator also answers clients: the purchase API, beside the
 	// process's metrics and health.
 	api := &purchases.Service{Temporal: c, Orders: clients.Orders, Brokers: services.BrokerList(), Links: cfg, EagerStart: *eager, Pivots: pivots}
+	if *benchDirect {
+		if api.Direct, err = purchases.NewDirect(activities.New(clients)); err != nil {
+			log.Error("start failed", "err", err)
+			os.Exit(1)
+		}
+		log.Warn("the purchase API takes mode direct, with no durability: a benchmark's baseline, not for customers")
+	}
 	routes := purchases.Routes(api, log)
 	routes["GET /metrics"] = tel.Metrics
 	health := func(ctx context.Context) error { _, err := c.CheckHealth(ctx, nil); return err }

@@ -23,6 +23,10 @@ type Mode string
 const (
 	Orchestration Mode = "orchestration"
 	Choreography  Mode = "choreography"
+	// Direct is a benchmark's baseline, not a saga: the steps called in
+	// sequence from one process with no durability. Only a worker started
+	// with --bench-direct takes it (purchases.Direct).
+	Direct Mode = "direct"
 )
 
 // WorkflowID is the ID of an order's saga. Deriving it from the order ID is

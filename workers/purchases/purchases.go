@@ -84,6 +84,9 @@ type Service struct {
 	// Pivots, when this process also runs the sagas' steps, answers a
 	// waiting purchase as soon as its pivot is in (nil: when its result is).
 	Pivots *Pivots
+	// Direct, when set, takes purchases in mode direct, the benchmark's
+	// baseline (nil: that mode is refused).
+	Direct *Direct
 }
 
 // Request is a purchase to start.
@@ -107,11 +110,20 @@ func (s *Service) Purchase(ctx context.Context, req Request, wait time.Duration)
 	if fresh {
 		req.OrderID = input.NewOrderID()
 	}
-	if req.Mode != saga.Orchestration && req.Mode != saga.Choreography {
+	switch req.Mode {
+	case saga.Orchestration, saga.Choreography:
+	case saga.Direct:
+		if s.Direct == nil {
+			return Report{}, errNoDirect
+		}
+	default:
 		return Report{}, fmt.Errorf("%w: mode must be orchestration or choreography, got %q", fault.ErrInvalid, req.Mode)
 	}
 	if err := req.Input.Validate(); err != nil {
 		return Report{}, err
+	}
+	if req.Mode == saga.Direct {
+		return s.direct(ctx, req.Input, fresh)
 	}
 	if !fresh {
 		o, known, err := s.orderOf(ctx, req.OrderID)
@@ -147,6 +159,25 @@ func (s *Service) Purchase(ctx context.Context, req Request, wait time.Duration)
 		return rep, nil
 	}
 	return s.follow(ctx, rep, run, pivot, wait)
+}
+
+// direct runs a purchase in the direct mode; a repeat of one that has
+// settled answers its outcome from the order, as the first answer said it.
+func (s *Service) direct(ctx context.Context, in saga.Input, fresh bool) (Report, error) {
+	if !fresh {
+		o, known, err := s.orderOf(ctx, in.OrderID)
+		if err != nil {
+			return Report{}, err
+		}
+		if known && o.Status != orderapi.StatusPending {
+			if o.CustomerID != in.CustomerID {
+				return Report{}, fmt.Errorf("%w: order %s was bought by %s", fault.ErrIdempotencyConflict, in.OrderID, o.CustomerID)
+			}
+			return Report{OrderID: o.OrderID, Mode: string(saga.Direct), Status: saga.Status(o.Status), Reason: o.Reason,
+				TotalCents: o.TotalCents, Progress: saga.Begun()}, nil
+		}
+	}
+	return s.Direct.Run(ctx, in)
 }
 
 // follow waits up to wait for the saga just started or attached to: for
