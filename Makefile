@@ -5,7 +5,7 @@ BIN     := bin
 GOFLAGS ?=
 
 PHONY_CLUSTER := cluster cluster-tools cluster-test cluster-bench
-.PHONY: $(PHONY_CLUSTER) all build jaeger demo up traces test test-short vet fuzz chaos matrix bench bench-ab bench-api bench-traces histories contracts clean
+.PHONY: $(PHONY_CLUSTER) all build jaeger demo up traces test test-short vet fuzz chaos matrix bench bench-starter bench-ab bench-traces histories contracts clean
 
 all: build
 
@@ -72,16 +72,26 @@ up: build
 traces: build jaeger
 	$(BIN)/stack up --traces
 
-# A fresh stack with the bench seed; all three modes at concurrency 1 (latency),
-# 8, and 64 (sustained throughput, with the system saturated), each three
-# times, interleaved, 2000 purchases a run. Writes bench-results/bench.json and latency.svg.
+# A fresh stack with the bench seed, every mode through the worker's POST
+# /purchases, the door users take: direct (the worker's --bench-direct
+# baseline: the same service calls, no durability), orchestration and
+# choreography, at 1 (latency), 8 and 64 in flight (sustained, the system
+# saturated), BENCH_REPEAT alternating rounds of BENCH_N purchases with
+# vegeta, then a round with ab as a second opinion. A run counts until its
+# last saga has settled. Writes bench-results/bench.json and latency.svg.
 BENCH_N ?= 2000
 BENCH_C ?= 1,8,64
 BENCH_REPEAT ?= 3
-bench: build
-	$(BIN)/stack bench -- --mode all --n $(BENCH_N) --concurrency $(BENCH_C) --repeat $(BENCH_REPEAT) --warmup 50 --out bench-results
+bench: build $(BIN)/vegeta
+	@command -v ab >/dev/null || { echo "make bench: ab is missing (Debian: apt-get install apache2-utils)"; exit 2; }
+	$(BIN)/stack bench --door --vegeta $(BIN)/vegeta --door-n $(BENCH_N) --door-concurrency $(BENCH_C) --door-rounds $(BENCH_REPEAT)
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./internal/services/order ./internal/services/inventory ./internal/services/payment
 	$(GO) test -run '^$$' -bench RelayLatency -benchtime 30x ./internal/messaging/outbox
+
+# starter bench, which measures from outside the worker (no eager start, no
+# answer at the pivot: it waits for each workflow's close), on a fresh stack.
+bench-starter: build
+	$(BIN)/stack bench -- --mode all --n $(BENCH_N) --concurrency $(BENCH_C) --repeat $(BENCH_REPEAT) --warmup 50 --out bench-results
 
 # Old against new, before a change that touches a request path lands: BASE
 # (a commit) is built in .bench-base/ and both builds run the same bench in
@@ -97,16 +107,6 @@ bench-ab: build
 	cd .bench-base && $(GO) build -o bin/ ./cmd/... $$(test -d lab/cmd && echo ./lab/cmd/...)
 	cp $(BIN)/temporal .bench-base/bin/
 	$(BIN)/stack bench --builds-ab $(BENCH_AB_ROUNDS) --base-bin .bench-base/bin -- --mode all --n $(BENCH_AB_N) --concurrency $(BENCH_AB_C) --warmup 50
-
-# The purchase API under vegeta (pinned in tools/vegeta), a load tester
-# nobody here wrote: each mode at a fixed concurrency and a fixed rate,
-# beside the starter's direct baseline in the same run. Its reports go to
-# bench-results/vegeta/.
-LOAD_C ?= 1,8,64
-LOAD_RATE ?= 20
-LOAD_FOR ?= 15s
-bench-api: build $(BIN)/vegeta
-	$(BIN)/stack bench --vegeta $(BIN)/vegeta --load-concurrency $(LOAD_C) --load-rate $(LOAD_RATE) --load-duration $(LOAD_FOR)
 
 $(BIN)/vegeta: tools/vegeta/go.mod tools/vegeta/go.sum
 	$(GO) build -modfile=tools/vegeta/go.mod -o $(BIN)/vegeta github.com/tsenart/vegeta/v12

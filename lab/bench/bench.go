@@ -45,6 +45,11 @@ type Result struct {
 	Errors      int            `json:"errors"`
 	FirstError  string         `json:"first_error,omitempty"`
 	LatencyMs   []float64      `json:"-"` // sorted, for the plot
+	// Through the front door (Door), where an answer may come before its
+	// saga settles: the answers' own rate, and how long after the last
+	// answer the last saga settled. PerSecond counts until then.
+	AnsweredPerSecond float64 `json:"answered_per_second,omitempty"`
+	SettleMs          float64 `json:"settle_ms,omitempty"`
 }
 
 // Mix is the purchase with sequence number i: 90% approved (alice buys a

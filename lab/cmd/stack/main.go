@@ -35,7 +35,7 @@ import (
 	"github.com/sagaforge/saga/lab/stack"
 )
 
-const usage = "usage: stack up [--topology cluster] [--traces] [--seed bench] | stack demo [--exit] | stack bench [-- starter bench flags] | stack bench --vegeta bin/vegeta | stack bench --topology-ab N [-- ARGS] | stack bench --builds-ab N --base-bin DIR [-- ARGS] | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC] | stack matrix [--modes M,M --ops OP,OP --faults F,F --parallel N]  [--bin-dir bin] [--data-dir .data]"
+const usage = "usage: stack up [--topology cluster] [--traces] [--seed bench] [--bench-direct] | stack demo [--exit] | stack bench [-- starter bench flags] | stack bench --door [--door-n N --door-concurrency C,C --door-rounds R] | stack bench --topology-ab N [-- ARGS] | stack bench --builds-ab N --base-bin DIR [-- ARGS] | stack chaos [--n N --concurrency C --kill-every D --down D --faults SPEC] | stack matrix [--modes M,M --ops OP,OP --faults F,F --parallel N]  [--bin-dir bin] [--data-dir .data]"
 
 func main() {
 	if len(os.Args) < 2 {
@@ -58,16 +58,19 @@ func main() {
 	fs.StringVar(&cfg.BinDir, "bin-dir", cfg.BinDir, "where the binaries are")
 	fs.StringVar(&cfg.DataDir, "data-dir", process.Env("SAGA_DATA_DIR", cfg.DataDir), "where the databases are kept")
 	exit := fs.Bool("exit", false, "demo: stop after the demo; exit 0 only if both outcomes were as expected")
-	vegeta := fs.String("vegeta", "", "bench: drive the worker's purchase API with this vegeta binary (make bench-api builds bin/vegeta) instead of starter bench")
-	loadC := fs.String("load-concurrency", "1,8,64", "bench with --vegeta: vegeta workers, and direct's purchases in flight; a comma-separated list runs each")
-	loadRate := fs.Int("load-rate", 20, "bench with --vegeta: the fixed rate, purchases per second")
-	loadFor := fs.Duration("load-duration", 20*time.Second, "bench with --vegeta: how long each attack lasts")
+	door := fs.Bool("door", false, "bench: drive every mode through the worker's POST /purchases with vegeta, then ab (make bench); without it, starter bench runs")
+	vegeta := fs.String("vegeta", "bin/vegeta", "bench with --door: the vegeta binary (make bin/vegeta)")
+	ab := fs.String("ab", "ab", "bench with --door: the ab binary (Debian apache2-utils)")
+	doorN := fs.Int("door-n", 2000, "bench with --door: purchases a run")
+	doorC := fs.String("door-concurrency", "1,8,64", "bench with --door: purchases in flight; a comma-separated list runs each")
+	doorRounds := fs.Int("door-rounds", 3, "bench with --door: vegeta's rounds, modes alternating (ab runs one)")
 	topologyAB := fs.Int("topology-ab", 0, "bench: this many rounds of the benchmark on the embedded stack and on the cluster topology (make cluster-tools), alternating; prints them side by side")
 	buildsAB := fs.Int("builds-ab", 0, "bench: this many rounds of the benchmark on another build (--base-bin) and on this one, alternating, each on fresh stacks; prints new/old (make bench-ab BASE=commit)")
 	baseBin := fs.String("base-bin", "", "bench with --builds-ab: the other build's bin directory")
 	tracesAB := fs.Int("traces-ab", 0, "bench: this many rounds of the benchmark without and with tracing (Jaeger: make jaeger), alternating; prints what tracing costs")
 	fs.StringVar(&cfg.Seed, "seed", "demo", `up, demo: the services' seed data, "demo" (the README's) or "bench" (deep stock and balance)`)
 	fs.StringVar(&cfg.Topology, "topology", stack.Embedded, "embedded (the Temporal dev server, one process per service on SQLite) or cluster (a Temporal server on PostgreSQL, two replicas of each service behind HAProxy, two workers: make cluster-tools)")
+	benchDirect := fs.Bool("bench-direct", false, "up: the worker's purchase API also takes mode direct, the benchmarks' baseline with no durability (worker --bench-direct); bench always passes it on")
 	fs.BoolVar(&cfg.Traces, "traces", false, "start Jaeger (bin/jaeger: make jaeger) and trace every purchase into it; starter trace ORDER_ID draws one")
 	chaosCfg := chaos.Config{Progress: os.Stderr}
 	fs.IntVar(&chaosCfg.Purchases, "n", 300, "chaos: purchases to run, half in each mode")
@@ -95,6 +98,9 @@ func main() {
 		os.Exit(2)
 	}
 	cfg.Output = os.Stdout
+	if *benchDirect || verb == "bench" {
+		cfg.Env = append(cfg.Env, "SAGA_BENCH_DIRECT=true")
+	}
 	opts := stack.Options{Demo: verb == "demo", ExitAfter: *exit}
 	switch verb {
 	case "bench":
@@ -104,14 +110,14 @@ func main() {
 		cfg.Seed, cfg.Output = "bench", logFile
 		cfg.Env = append(cfg.Env, "SAGA_LOG_LEVEL=warn")
 		opts.Bench, opts.ExitAfter = append([]string{}, fs.Args()...), true
-		if *vegeta != "" {
-			cs, err := positiveInts(*loadC)
-			if err != nil || *loadRate <= 0 || *loadFor <= 0 {
-				fmt.Fprintln(os.Stderr, "stack bench: --load-concurrency takes positive whole numbers, comma-separated; --load-rate and --load-duration must be positive")
+		if *door {
+			cs, err := positiveInts(*doorC)
+			if err != nil || *doorN <= 0 || *doorRounds <= 0 {
+				fmt.Fprintln(os.Stderr, "stack bench: --door-concurrency takes positive whole numbers, comma-separated; --door-n and --door-rounds must be positive")
 				os.Exit(2)
 			}
-			lt := loadTest{vegeta: *vegeta, cs: cs, rate: *loadRate, duration: *loadFor, n: 1000, outDir: filepath.Join("bench-results", "vegeta")}
-			opts.Bench, opts.Then = nil, lt.run
+			db := doorBench{vegeta: *vegeta, ab: *ab, n: *doorN, cs: cs, rounds: *doorRounds, warmup: 50, outDir: "bench-results"}
+			opts.Bench, opts.Then = nil, db.run
 		}
 		if *buildsAB > 0 && *baseBin == "" {
 			fmt.Fprintln(os.Stderr, "stack bench: --builds-ab needs --base-bin, the other build's bin directory")
