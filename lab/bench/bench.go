@@ -50,6 +50,9 @@ type Result struct {
 	// answer the last saga settled. PerSecond counts until then.
 	AnsweredPerSecond float64 `json:"answered_per_second,omitempty"`
 	SettleMs          float64 `json:"settle_ms,omitempty"`
+	// CPUMsPerSaga is the CPU each of the stack's processes used per saga
+	// during the run, and their sum ("total"), when it was measured.
+	CPUMsPerSaga map[string]float64 `json:"cpu_ms_per_saga,omitempty"`
 }
 
 // Mix is the purchase with sequence number i: 90% approved (alice buys a
@@ -170,7 +173,8 @@ type Summary struct {
 	P50MsMax     float64        `json:"p50_ms_max"`
 	P95Ms        float64        `json:"p95_ms_median"`
 	P99Ms        float64        `json:"p99_ms_median"`
-	Outcomes     map[string]int `json:"outcomes"` // over all runs
+	CPUMsPerSaga float64        `json:"cpu_ms_per_saga_median,omitempty"` // the stack's, all processes
+	Outcomes     map[string]int `json:"outcomes"`                         // over all runs
 	Errors       int            `json:"errors"`
 	// Typical is the run with the median throughput (the lower middle one
 	// for an even count), for the plot.
@@ -211,6 +215,7 @@ func Summarize(runs []Result) []Summary {
 		s.P50Ms, s.P50MsMin, s.P50MsMax = median(p50), p50[0], p50[len(p50)-1]
 		s.P95Ms = median(field(func(r Result) float64 { return r.P95Ms }))
 		s.P99Ms = median(field(func(r Result) float64 { return r.P99Ms }))
+		s.CPUMsPerSaga = median(field(func(r Result) float64 { return r.CPUMsPerSaga["total"] }))
 		for _, r := range g {
 			for o, n := range r.Outcomes {
 				s.Outcomes[o] += n

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -193,7 +194,17 @@ func PrintSummary(w io.Writer, n int, sums []Summary) {
 		}
 		return fmt.Sprintf("%.1f (%.1f-%.1f)", median, lo, hi)
 	}
-	fmt.Fprintf(w, "%-13s %4s %9s %-22s %-20s %8s %8s  %-26s %s\n", "mode", "c", "runs x n", "sagas/s", "p50 ms", "p95 ms", "p99 ms", "outcomes", "vs direct (p50, sagas/s)")
+	cpu := slices.ContainsFunc(sums, func(s Summary) bool { return s.CPUMsPerSaga > 0 })
+	cpuCol := func(v any) string {
+		if !cpu {
+			return ""
+		}
+		if f, ok := v.(float64); ok {
+			return fmt.Sprintf(" %11.1f", f)
+		}
+		return fmt.Sprintf(" %11s", v)
+	}
+	fmt.Fprintf(w, "%-13s %4s %9s %-22s %-20s %8s %8s%s  %-26s %s\n", "mode", "c", "runs x n", "sagas/s", "p50 ms", "p95 ms", "p99 ms", cpuCol("CPU ms/saga"), "outcomes", "vs direct (p50, sagas/s)")
 	for _, s := range sums {
 		vs := ""
 		if d, ok := direct[s.Concurrency]; ok && s.Mode != "direct" && d.P50Ms > 0 && s.PerSecond > 0 {
@@ -206,13 +217,40 @@ func PrintSummary(w io.Writer, n int, sums []Summary) {
 		if s.Errors > 0 {
 			outcomes += fmt.Sprintf(", %d errors", s.Errors)
 		}
-		fmt.Fprintf(w, "%-13s %4d %9s %-22s %-20s %8.1f %8.1f  %-26s %s\n",
+		fmt.Fprintf(w, "%-13s %4d %9s %-22s %-20s %8.1f %8.1f%s  %-26s %s\n",
 			s.Mode, s.Concurrency, fmt.Sprintf("%dx%d", s.Runs, n), ranged(s.PerSecond, s.PerSecondMin, s.PerSecondMax),
-			ranged(s.P50Ms, s.P50MsMin, s.P50MsMax), s.P95Ms, s.P99Ms, outcomes, vs)
+			ranged(s.P50Ms, s.P50MsMin, s.P50MsMax), s.P95Ms, s.P99Ms, cpuCol(s.CPUMsPerSaga), outcomes, vs)
 	}
 	if len(sums) > 0 && sums[0].Runs > 1 {
 		fmt.Fprintln(w, "medians over the runs, (slowest-fastest) in brackets; p95 and p99 are medians too")
 	}
+}
+
+// PrintCPU prints each summary's typical run's CPU per saga, by process.
+func PrintCPU(w io.Writer, sums []Summary) {
+	var names []string
+	for _, s := range sums {
+		for name := range s.Typical.CPUMsPerSaga {
+			if name != "total" && !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	slices.Sort(names)
+	names = append(names, "total")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "CPU ms per saga\tc\t%s\t\n", strings.Join(names, "\t"))
+	for _, s := range sums {
+		fmt.Fprintf(tw, "%s\t%d\t", s.Mode, s.Concurrency)
+		for _, name := range names {
+			fmt.Fprintf(tw, "%.2f\t", s.Typical.CPUMsPerSaga[name])
+		}
+		fmt.Fprintln(tw)
+	}
+	_ = tw.Flush()
 }
 
 // WriteReport writes runs, their summary and setup (which Setup

@@ -40,6 +40,9 @@ type Door struct {
 	// or ctx ends.
 	Settled func(ctx context.Context, mode saga.Mode) error
 	Status  io.Writer // progress, once a second
+	// CPU, when set, is the CPU each of the stack's processes has used so
+	// far (TreeCPU): a run then reports its CPU per saga, by process.
+	CPU func() map[string]time.Duration
 }
 
 // Wait is how long a request asks to wait for its outcome (Prefer: wait).
@@ -147,6 +150,7 @@ func (d Door) Vegeta(ctx context.Context, mode saga.Mode, n, c int) (Result, err
 	var attackErr, encodeErr strings.Builder
 	attack.Stderr, encode.Stderr = &attackErr, &encodeErr
 	label := fmt.Sprintf("vegeta %s c=%d", mode, c)
+	cpu := d.cpu()
 	start := time.Now()
 	if err := encode.Start(); err != nil {
 		return Result{}, fmt.Errorf("vegeta encode: %w", err)
@@ -191,7 +195,33 @@ func (d Door) Vegeta(ctx context.Context, mode saga.Mode, n, c int) (Result, err
 			first = sent
 		}
 	}
-	return d.settle(ctx, mode, c, first, answers)
+	r, err := d.settle(ctx, mode, c, first, answers)
+	r.CPUMsPerSaga = d.cpuPerSaga(cpu, n)
+	return r, err
+}
+
+func (d Door) cpu() map[string]time.Duration {
+	if d.CPU == nil {
+		return nil
+	}
+	return d.CPU()
+}
+
+// cpuPerSaga is the CPU each process used since before, per saga of n,
+// with the sum as "total".
+func (d Door) cpuPerSaga(before map[string]time.Duration, n int) map[string]float64 {
+	if before == nil {
+		return nil
+	}
+	out := map[string]float64{}
+	var total time.Duration
+	for name, t := range d.CPU() {
+		used := t - before[name]
+		total += used
+		out[name] = float64(used.Microseconds()) / 1000 / float64(n)
+	}
+	out["total"] = float64(total.Microseconds()) / 1000 / float64(n)
+	return out
 }
 
 // writeTargets writes the targets file in one go.
@@ -217,6 +247,7 @@ func (d Door) AB(ctx context.Context, mode saga.Mode, n, c int) (Result, error) 
 		args = append(args, "-H", "Authorization: Bearer "+d.Token)
 	}
 	cmd := exec.CommandContext(ctx, d.ABBin, append(args, d.URL+"/purchases")...)
+	cpu := d.cpu()
 	start := time.Now()
 	var done atomic.Int64
 	stop := d.progress(ctx, fmt.Sprintf("ab %s c=%d", mode, c), n, start, &done)
@@ -236,6 +267,7 @@ func (d Door) AB(ctx context.Context, mode saga.Mode, n, c int) (Result, error) 
 	r := Result{Mode: string(mode), N: n, Concurrency: c, Seconds: elapsed.Seconds(), PerSecond: float64(n-rep.failed) / elapsed.Seconds(),
 		AnsweredPerSecond: rep.perSecond, P50Ms: rep.p50, P95Ms: rep.p95, P99Ms: rep.p99, MaxMs: rep.max,
 		SettleMs: elapsed.Seconds()*1000 - rep.seconds*1000, Errors: rep.failed, Outcomes: map[string]int{}}
+	r.CPUMsPerSaga = d.cpuPerSaga(cpu, n)
 	if rep.failed > 0 {
 		r.FirstError = fmt.Sprintf("%d answers were not 200", rep.failed)
 	}

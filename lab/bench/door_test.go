@@ -120,3 +120,16 @@ func TestABReportIsRead(t *testing.T) {
 		t.Fatal("a report without figures must be an error")
 	}
 }
+
+// A process's CPU time is read from its stat line, whatever its name
+// holds, in ticks of 10 ms: utime, stime and its reaped children's.
+func TestProcStatIsRead(t *testing.T) {
+	line := "4242 (temporal (dev) x) S 4000 4242 4000 0 -1 4194560 100 0 0 0 250 50 7 3 20 0 12 0 100 0 0"
+	st, ok := parseStat(line)
+	if !ok || st.ppid != 4000 || st.cpu != 3100*time.Millisecond {
+		t.Fatalf("got %+v, %v", st, ok)
+	}
+	if _, ok := parseStat("4242 (cut"); ok {
+		t.Fatal("a cut line must not parse")
+	}
+}

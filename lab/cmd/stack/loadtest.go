@@ -56,7 +56,13 @@ func (b doorBench) bench(ctx context.Context, s *stack.Stack) error {
 	defer c.Close()
 	orders := s.Endpoints().Clients(web.DefaultHTTPClient()).Orders
 	door := bench.Door{URL: s.WorkerURL(), Token: s.Endpoints().Token, VegetaBin: b.vegeta, ABBin: b.ab, WorkDir: work,
-		Settled: settled(c, orders), Status: os.Stderr}
+		Settled: settled(c, orders), Status: os.Stderr, CPU: func() map[string]time.Duration {
+			pids := map[string]int{}
+			for _, name := range s.Names() {
+				pids[name] = s.PID(name)
+			}
+			return bench.TreeCPU(pids)
+		}}
 	setup := bench.Setup()
 	setup["door"] = fmt.Sprintf("POST /purchases on the worker, Prefer: wait=%d; vegeta (the bench's mix) then ab (alice's keyboard)", int(bench.Wait/time.Second))
 	fmt.Fprintf(os.Stderr, "bench | %s\n", setup["machine"])
@@ -107,6 +113,8 @@ func (b doorBench) bench(ctx context.Context, s *stack.Stack) error {
 	}
 	fmt.Printf("Through POST /purchases with vegeta, %d rounds of %d purchases (the bench's mix); sagas/s counts until the last saga settled:\n", b.rounds, b.n)
 	bench.PrintSummary(os.Stdout, b.n, bench.Summarize(runs))
+	fmt.Println()
+	bench.PrintCPU(os.Stdout, bench.Summarize(runs))
 	fmt.Printf("\nSecond opinion, ab, one round of %d (alice's keyboard each time):\n", b.n)
 	bench.PrintSummary(os.Stdout, b.n, bench.Summarize(abRuns))
 	if err := bench.WriteReport(b.outDir, setup, runs); err != nil {
