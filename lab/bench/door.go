@@ -45,6 +45,10 @@ type Door struct {
 	CPU func() map[string]time.Duration
 }
 
+// idleBelow is how busy the machine is, at most, once a run's work is
+// done: an idle stack polls at a few percent of two cores.
+const idleBelow = 0.1
+
 // Wait is how long a request asks to wait for its outcome (Prefer: wait).
 const Wait = 30 * time.Second
 
@@ -196,7 +200,7 @@ func (d Door) Vegeta(ctx context.Context, mode saga.Mode, n, c int) (Result, err
 		}
 	}
 	r, err := d.settle(ctx, mode, c, first, answers)
-	r.CPUMsPerSaga = d.cpuPerSaga(cpu, n)
+	r.CPUMsPerSaga = d.cpuPerSaga(ctx, cpu, n)
 	return r, err
 }
 
@@ -208,11 +212,14 @@ func (d Door) cpu() map[string]time.Duration {
 }
 
 // cpuPerSaga is the CPU each process used since before, per saga of n,
-// with the sum as "total".
-func (d Door) cpuPerSaga(before map[string]time.Duration, n int) map[string]float64 {
+// with the sum as "total". It is read once the machine has quieted down:
+// the work a run leaves behind (events its consumers have yet to read,
+// Temporal's visibility queue) is the run's, not the next one's.
+func (d Door) cpuPerSaga(ctx context.Context, before map[string]time.Duration, n int) map[string]float64 {
 	if before == nil {
 		return nil
 	}
+	_, _ = AwaitQuiet(ctx, idleBelow, 15*time.Second)
 	out := map[string]float64{}
 	var total time.Duration
 	for name, t := range d.CPU() {
@@ -267,7 +274,7 @@ func (d Door) AB(ctx context.Context, mode saga.Mode, n, c int) (Result, error) 
 	r := Result{Mode: string(mode), N: n, Concurrency: c, Seconds: elapsed.Seconds(), PerSecond: float64(n-rep.failed) / elapsed.Seconds(),
 		AnsweredPerSecond: rep.perSecond, P50Ms: rep.p50, P95Ms: rep.p95, P99Ms: rep.p99, MaxMs: rep.max,
 		SettleMs: elapsed.Seconds()*1000 - rep.seconds*1000, Errors: rep.failed, Outcomes: map[string]int{}}
-	r.CPUMsPerSaga = d.cpuPerSaga(cpu, n)
+	r.CPUMsPerSaga = d.cpuPerSaga(ctx, cpu, n)
 	if rep.failed > 0 {
 		r.FirstError = fmt.Sprintf("%d answers were not 200", rep.failed)
 	}

@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,8 @@ func main() {
 	doorN := fs.Int("door-n", 2000, "bench with --door: purchases a run")
 	doorC := fs.String("door-concurrency", "1,8,64", "bench with --door: purchases in flight; a comma-separated list runs each")
 	doorRounds := fs.Int("door-rounds", 3, "bench with --door: vegeta's rounds, modes alternating (ab runs one)")
+	doorModesFlag := fs.String("door-modes", "direct,orchestration,choreography", "bench with --door: the modes to run, in this order")
+	noAB := fs.Bool("no-ab", false, "bench with --door: vegeta's rounds only, no round with ab")
 	topologyAB := fs.Int("topology-ab", 0, "bench: this many rounds of the benchmark on the embedded stack and on the cluster topology (make cluster-tools), alternating; prints them side by side")
 	buildsAB := fs.Int("builds-ab", 0, "bench: this many rounds of the benchmark on another build (--base-bin) and on this one, alternating, each on fresh stacks; prints new/old (make bench-ab BASE=commit)")
 	baseBin := fs.String("base-bin", "", "bench with --builds-ab: the other build's bin directory")
@@ -116,7 +119,16 @@ func main() {
 				fmt.Fprintln(os.Stderr, "stack bench: --door-concurrency takes positive whole numbers, comma-separated; --door-n and --door-rounds must be positive")
 				os.Exit(2)
 			}
-			db := doorBench{vegeta: *vegeta, ab: *ab, n: *doorN, cs: cs, rounds: *doorRounds, warmup: 50, outDir: "bench-results"}
+			var modes []saga.Mode
+			for _, m := range list(*doorModesFlag) {
+				if m := saga.Mode(m); slices.Contains(doorModes, m) {
+					modes = append(modes, m)
+					continue
+				}
+				fmt.Fprintf(os.Stderr, "stack bench: --door-modes takes direct, orchestration and choreography, got %q\n", m)
+				os.Exit(2)
+			}
+			db := doorBench{vegeta: *vegeta, abBin: *ab, n: *doorN, cs: cs, rounds: *doorRounds, warmup: 50, modes: modes, ab: !*noAB, outDir: "bench-results"}
 			opts.Bench, opts.Then = nil, db.run
 		}
 		if *buildsAB > 0 && *baseBin == "" {
