@@ -135,9 +135,10 @@ matrix: build
 # Re-record the workflow histories the replay tests use, from real runs on the
 # dev server. Older sets are kept as they are: v0 (before the search
 # attributes), v1 (before the retriable steps), v2 (before the forward-only
-# pivot and the fenced abort).
+# pivot and the fenced abort), v3 (before the compensations' local first
+# try).
 histories: build
-	$(GO) run ./lab/cmd/histories --out workflows/testdata/v3
+	$(GO) run ./lab/cmd/histories --out workflows/testdata/v4
 
 # The contracts (OpenAPI, AsyncAPI, the events' JSON Schemas) against the
 # code, then through the OpenAPI and AsyncAPI parsers (Node.js; versions

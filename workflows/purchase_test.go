@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -55,6 +56,9 @@ type shop struct {
 	cancelOn map[string]string
 	answers  answers
 	env      *testsuite.TestWorkflowEnvironment
+	// regular are the activities started as regular activities, in order
+	// (the local ones run inside the workflow task).
+	regular []string
 }
 
 // answers are the cancel updates' outcomes, in the order they came.
@@ -328,6 +332,11 @@ func execute(t *testing.T, s *shop, in saga.Input) (saga.Result, error) {
 	for name, fn := range impls {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.regular = append(s.regular, info.ActivityType.Name)
+	})
 	env.ExecuteWorkflow(saga.WorkflowType, in)
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
@@ -477,6 +486,29 @@ func TestCompensationRetriesTransientErrors(t *testing.T) {
 	if n := strings.Count(strings.Join(s.calls, " "), saga.ReleaseStock.Name); n != 4 {
 		t.Fatalf("release stock called %d times, want 3 failures and 1 success", n)
 	}
+}
+
+// A compensation's first try runs inside the workflow task, as the steps
+// do: a declined purchase is undone with no activity scheduled. One whose
+// first try fails transiently goes on as a regular activity, retried, and
+// only it does.
+func TestCompensationsTryLocallyFirst(t *testing.T) {
+	if !localSteps {
+		t.Skip("with regular steps, every compensation is a regular activity")
+	}
+	declined := saga.Input{OrderID: "o-bob", CustomerID: "bob", Items: []input.Item{item("SKU-2", 1)}}
+	s := newShop()
+	if res := run(t, s, declined); res.Status != saga.Cancelled || len(s.regular) != 0 {
+		t.Fatalf("result %+v, regular activities %v; want CANCELLED with none", res, s.regular)
+	}
+	wantUndone(t, s, "o-bob")
+
+	s = newShop()
+	s.transientFailures[saga.ReleaseStock.Name] = 2
+	if res := run(t, s, declined); res.Status != saga.Cancelled || !slices.Equal(s.regular, []string{saga.ReleaseStock.Name, saga.ReleaseStock.Name}) {
+		t.Fatalf("result %+v, regular activities %v; want CANCELLED, release retried as an activity", res, s.regular)
+	}
+	wantUndone(t, s, "o-bob")
 }
 
 func TestCompensationThatCannotBeDoneFailsTheWorkflowPlainly(t *testing.T) {

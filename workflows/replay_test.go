@@ -70,7 +70,7 @@ func TestRecordedHistoriesTakeEveryVersionedPath(t *testing.T) {
 			taken[id] = true
 		}
 	}
-	for _, id := range []string{searchAttributesVersion, pivotVersion, retriableVersion, fenceVersion, totalVersion} {
+	for _, id := range []string{searchAttributesVersion, pivotVersion, retriableVersion, fenceVersion, totalVersion, localUndoVersion} {
 		if !taken[id] {
 			t.Errorf("no recorded history takes the path of version marker %q: record one (make histories)", id)
 		}
