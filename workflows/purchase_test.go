@@ -232,6 +232,9 @@ func (s *shop) ReserveStock(ctx context.Context, in saga.ReserveStockInput) erro
 		if _, done := s.reserved[in.OrderID]; done {
 			return nil
 		}
+		if _, shipped := s.shipped[in.OrderID]; shipped { // gone forward: done
+			return nil
+		}
 		for _, it := range in.Items {
 			if s.stock[it.SKU] < it.Quantity {
 				return refusal(fault.TypeOf(fault.ErrOutOfStock), fmt.Sprintf("out of stock: %s (requested %d, available %d)", it.SKU, it.Quantity, s.stock[it.SKU]))
@@ -654,6 +657,25 @@ func TestAbortAfterALostApprovalGoesForward(t *testing.T) {
 	}
 	if s.orders["o-1"] != "APPROVED" || s.balance["alice"] != 1_000_000-4990 {
 		t.Fatalf("state: order %s, alice %s; want the sale to stand", s.orders["o-1"], s.balance["alice"])
+	}
+}
+
+// A workflow task lost after it ran every step, the ship included, is
+// retried from the start: every step is answered as done, and the saga
+// ends APPROVED with nothing undone and nothing taken twice.
+func TestATaskLostAfterTheShipGoesThroughAgain(t *testing.T) {
+	if !localSteps {
+		t.Skip("regular activities are recorded when scheduled; no task is lost with its steps")
+	}
+	s := newShop()
+	s.orders["o-1"], s.owners["o-1"], s.charged["o-1"], s.balance["alice"] = "APPROVED", "alice", 4990, 1_000_000-4990
+	s.shipped["o-1"], s.stock["SKU-1"] = []input.Item{item("SKU-1", 1)}, 999
+	res := run(t, s, alice(item("SKU-1", 1)))
+	if res.Status != saga.Approved || len(res.Compensations) != 0 || len(res.Steps) != 5 {
+		t.Fatalf("result %+v; want APPROVED with every step and nothing undone", res)
+	}
+	if s.stock["SKU-1"] != 999 || s.balance["alice"] != 1_000_000-4990 || len(s.shipped["o-1"]) != 1 {
+		t.Fatalf("stock %d, alice %s, shipped %v; want the first attempt's effects only", s.stock["SKU-1"], s.balance["alice"], s.shipped)
 	}
 }
 

@@ -91,6 +91,7 @@ func (r *Reservation) differs(items []input.Item) string {
 var reservations = step.Rules[Reservation, *Reservation]{
 	Noun: "reservation", Owned: database.Lines,
 	Held: string(api.Reserved), Refused: string(api.Rejected), Refusal: fault.ErrOutOfStock,
+	Moved: []string{string(api.Shipped)},
 }
 
 // State is the reservation's status and reason (step.Record).

@@ -64,8 +64,8 @@ func TestConcurrentReservationsNeverOversell(t *testing.T) {
 
 // The step after the pivot: a reservation ships once, its stock moving from
 // reserved to shipped with its event; a shipped reservation is final (no
-// release), and there is nothing to ship for a released, rejected or unknown
-// one.
+// release, and a repeated reserve is answered as done), and there is
+// nothing to ship for a released, rejected or unknown one.
 func TestShipSendsAReservationOutOnce(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -82,6 +82,14 @@ func TestShipSendsAReservationOutOnce(t *testing.T) {
 	}
 	if _, err := f.Client.Release(ctx, "s-1", inventoryapi.ReleaseRequest{Reason: "late cancel"}); !errors.Is(err, fault.ErrIllegalTransition) {
 		t.Fatalf("release of a shipped reservation: %v; want it refused", err)
+	}
+	// The retry of a workflow task that was lost after it shipped asks for
+	// the reservation again: it is answered as done, and nothing is taken.
+	if r, err := f.Client.Reserve(ctx, reserve("s-1", input.Item{SKU: "SKU-2", Quantity: 3})); err != nil || r.Status != inventoryapi.Shipped {
+		t.Fatalf("reserve repeated after the ship: %+v, %v; want it answered as done, SHIPPED", r, err)
+	}
+	if st := stock(t, f, "SKU-2"); st.Available != 97 || st.Shipped != 3 {
+		t.Fatalf("stock %+v after the repeat; want it unchanged", st)
 	}
 	if _, err := f.Client.Reserve(ctx, reserve("s-2", input.Item{SKU: "SKU-1", Quantity: 1})); err != nil {
 		t.Fatal(err)

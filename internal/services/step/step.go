@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -64,6 +65,10 @@ type Rules[R any, P Record[R]] struct {
 	// business failure it answers with (out of stock, declined).
 	Refused string
 	Refusal error
+	// Moved are the statuses a record reaches only by going forward, past
+	// the pivot (stock shipped): a repeat of the step is answered as done.
+	// A workflow task lost after it ran every step meets them on its retry.
+	Moved []string
 }
 
 // In keeps records under these rules in ob's database.
@@ -98,13 +103,14 @@ func (rs Rules[R, P]) holds(rec P) bool {
 	return status == rs.Held
 }
 
-// outcome is the step's answer as rec gives it: nil while it holds, the
+// outcome is the step's answer as rec gives it: nil while it holds (or
+// has moved forward), the
 // refusal it recorded, or fault.ErrCompensated once undone.
 func (rs Rules[R, P]) outcome(orderID string, rec P) error {
-	switch status, reason := rec.State(); status {
-	case rs.Held:
+	switch status, reason := rec.State(); {
+	case status == rs.Held, slices.Contains(rs.Moved, status):
 		return nil
-	case rs.Refused:
+	case status == rs.Refused:
 		return fmt.Errorf("%w: %s", rs.Refusal, reason)
 	default:
 		return fmt.Errorf("%w: %s for order %s is %s", fault.ErrCompensated, rs.Noun, orderID, status)
