@@ -103,9 +103,9 @@ func (rs Rules[R, P]) holds(rec P) bool {
 	return status == rs.Held
 }
 
-// outcome is the step's answer as rec gives it: nil while it holds (or
-// has moved forward), the
-// refusal it recorded, or fault.ErrCompensated once undone.
+// outcome is the step's answer as rec gives it: nil while it holds or once
+// it has moved forward, the refusal it recorded, or fault.ErrCompensated
+// once undone.
 func (rs Rules[R, P]) outcome(orderID string, rec P) error {
 	switch status, reason := rec.State(); {
 	case status == rs.Held, slices.Contains(rs.Moved, status):
