@@ -573,10 +573,12 @@ func choreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers [
 			return rep, nil
 		}
 	}
-	// The final event trails the order's commit by its relay's latency.
+	// The final event trails the order's commit by its relay's latency, and
+	// an undo after the cancel by a hop or two: read again soon, then less
+	// often.
 	deadline, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	for {
+	for pause := 2 * time.Millisecond; ; pause = min(2*pause, 20*time.Millisecond) {
 		evs, err := kafkaio.ReadOrderSince(deadline, brokers, o.OrderID, o.CreatedAt)
 		if err != nil {
 			return Report{}, fmt.Errorf("cannot read events from Kafka at %v: %w", brokers, err)
@@ -592,7 +594,7 @@ func choreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers [
 		select {
 		case <-deadline.Done():
 			return rep, nil // the order service's word stands; the steps may be short
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(pause):
 		}
 	}
 }

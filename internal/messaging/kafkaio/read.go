@@ -2,7 +2,9 @@ package kafkaio
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -101,26 +103,64 @@ func readMessages(ctx context.Context, brokers []string, tp TopicPartition, end 
 	return out, err
 }
 
-// scan hands each message of tp from offset start up to end to saw.
+// scan reads tp's messages from start up to end (which exists: it was the
+// partition's end when asked) straight from its leader. Every offset it
+// asks for is there, so no fetch waits on the broker; a kafka.Reader would
+// leave one in flight past the end, which its Close waits out.
 func scan(ctx context.Context, brokers []string, tp TopicPartition, start, end int64, saw func(kafka.Message)) error {
-	// A short MaxWait: Close waits for the fetch in flight, which the broker
-	// holds for MaxWait once the partition has nothing new.
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: tp.Topic, Partition: tp.Partition,
-		MinBytes: 1, MaxBytes: 10 << 20, MaxWait: 50 * time.Millisecond})
-	defer r.Close()
-	if err := r.SetOffset(start); err != nil {
+	conn, err := dialLeader(ctx, brokers, tp)
+	if err != nil {
 		return err
 	}
-	for {
-		m, err := r.FetchMessage(ctx)
-		if err != nil {
-			return fmt.Errorf("read %s/%d: %w", tp.Topic, tp.Partition, err)
-		}
-		saw(m)
-		if m.Offset+1 >= end {
-			return nil
+	defer conn.Close()
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(30 * time.Second)
+	}
+	if err := conn.SetDeadline(deadline); err != nil {
+		return err
+	}
+	if start < 0 { // kafka.FirstOffset: the partition's first kept message
+		if start, err = conn.ReadFirstOffset(); err != nil {
+			return fmt.Errorf("first offset of %s/%d: %w", tp.Topic, tp.Partition, err)
 		}
 	}
+	for off := start; off < end; {
+		if _, err := conn.Seek(off, kafka.SeekAbsolute); err != nil {
+			return fmt.Errorf("read %s/%d at %d: %w", tp.Topic, tp.Partition, off, err)
+		}
+		batch := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: 10 << 20, MaxWait: 50 * time.Millisecond})
+		read := 0
+		for off < end {
+			m, err := batch.ReadMessage()
+			if err != nil {
+				break // the batch's end, or its error, which Close returns
+			}
+			read, off = read+1, m.Offset+1
+			saw(m)
+		}
+		if err := batch.Close(); err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read %s/%d at %d: %w", tp.Topic, tp.Partition, off, err)
+		}
+		if read == 0 {
+			return fmt.Errorf("read %s/%d: nothing at offset %d, below its end %d", tp.Topic, tp.Partition, off, end)
+		}
+	}
+	return nil
+}
+
+// dialLeader connects to tp's leader through the first of brokers that
+// answers.
+func dialLeader(ctx context.Context, brokers []string, tp TopicPartition) (*kafka.Conn, error) {
+	var errs []error
+	for _, b := range brokers {
+		conn, err := kafka.DialLeader(ctx, "tcp", b, tp.Topic, tp.Partition)
+		if err == nil {
+			return conn, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("reach the leader of %s/%d through %v: %w", tp.Topic, tp.Partition, brokers, errors.Join(errs...))
 }
 
 func readPartition(ctx context.Context, brokers []string, tp TopicPartition, end int64, orderID string, since time.Time) ([]events.Envelope, error) {
