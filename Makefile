@@ -104,8 +104,8 @@ BENCH_AB_C ?= 1,8
 bench-ab: build
 	rm -rf .bench-base && mkdir -p .bench-base/bin
 	git archive $(BASE) | tar -x -C .bench-base
-	cd .bench-base && $(GO) build -o bin/ ./cmd/... $$(test -d lab/cmd && echo ./lab/cmd/...)
-	cp $(BIN)/temporal .bench-base/bin/
+	cp -p $(BIN)/temporal .bench-base/bin/ && touch .bench-base/bin/temporal
+	$(MAKE) -C .bench-base build BIN=bin GO=$(GO)
 	$(BIN)/stack bench --builds-ab $(BENCH_AB_ROUNDS) --base-bin .bench-base/bin -- --mode all --n $(BENCH_AB_N) --concurrency $(BENCH_AB_C) --warmup 50
 
 $(BIN)/vegeta: tools/vegeta/go.mod tools/vegeta/go.sum

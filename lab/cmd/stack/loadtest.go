@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
@@ -132,7 +133,11 @@ func (b doorBench) bench(ctx context.Context, s *stack.Stack) error {
 			return err
 		}
 	}
-	fmt.Printf("\nwrote %s, %s and %s\n", filepath.Join(b.outDir, "bench.json"), filepath.Join(b.outDir, "latency.svg"), filepath.Join(b.outDir, "ab", "bench.json"))
+	wrote := []string{filepath.Join(b.outDir, "bench.json"), filepath.Join(b.outDir, "latency.svg")}
+	if len(abRuns) > 0 {
+		wrote = append(wrote, filepath.Join(b.outDir, "ab", "bench.json"))
+	}
+	fmt.Printf("\nwrote %s\n", strings.Join(wrote, ", "))
 	return nil
 }
 
