@@ -17,8 +17,8 @@ import (
 )
 
 // abBench is a side-by-side benchmark: the same benchmark on two stacks
-// that differ in one thing, in alternating rounds on fresh stacks so that a
-// slow spell of the machine hits both alike.
+// that differ in one thing, in alternating rounds on fresh stacks (A B, B A,
+// ...) so that a slow spell of the machine, or the order, hits both alike.
 type abBench struct {
 	name    string          // names the output: OUT_DIR/NAME.json
 	labels  [2]string       // of the two sides, in table headings
@@ -70,7 +70,15 @@ func (ab abBench) run(ctx context.Context, benchArgs []string, rounds int, outDi
 	}
 	results := [2]map[key][]bench.Result{{}, {}}
 	for round := 1; round <= rounds; round++ {
-		for side, cfg := range ab.configs {
+		// A, B, then B, A: a side that runs second in a round runs on a
+		// machine its predecessor has warmed (or left busy), so neither
+		// side always goes first.
+		order := []int{0, 1}
+		if round%2 == 0 {
+			order = []int{1, 0}
+		}
+		for _, side := range order {
+			cfg := ab.configs[side]
 			run := cfg
 			name := fmt.Sprintf("%s-%s-%d", ab.name, ab.labels[side], round)
 			run.DataDir = filepath.Join(cfg.DataDir, name)
