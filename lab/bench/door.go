@@ -45,9 +45,9 @@ type Door struct {
 	CPU func() map[string]time.Duration
 }
 
-// idleBelow is how busy the machine is, at most, once a run's work is
+// IdleBelow is how busy the machine is, at most, once a run's work is
 // done: an idle stack polls at a few percent of two cores.
-const idleBelow = 0.1
+const IdleBelow = 0.1
 
 // Wait is how long a request asks to wait for its outcome (Prefer: wait).
 const Wait = 30 * time.Second
@@ -219,7 +219,7 @@ func (d Door) cpuPerSaga(ctx context.Context, before map[string]time.Duration, n
 	if before == nil {
 		return nil
 	}
-	_, _ = AwaitQuiet(ctx, idleBelow, 15*time.Second)
+	_, _ = AwaitQuiet(ctx, IdleBelow, 15*time.Second)
 	out := map[string]float64{}
 	var total time.Duration
 	for name, t := range d.CPU() {

@@ -78,7 +78,7 @@ func (b doorBench) bench(ctx context.Context, s *stack.Stack) error {
 		}
 	}
 	run := func(name string, buy func(context.Context, saga.Mode, int, int) (bench.Result, error), m saga.Mode, c int) (bench.Result, error) {
-		if waited, err := bench.AwaitQuiet(ctx, 0.1, 20*time.Second); err != nil {
+		if waited, err := bench.AwaitQuiet(ctx, bench.IdleBelow, 20*time.Second); err != nil {
 			return bench.Result{}, err
 		} else if waited >= time.Second {
 			fmt.Fprintf(os.Stderr, "bench | waited %s for the machine to quiet down\n", waited.Round(100*time.Millisecond))
