@@ -68,10 +68,9 @@ func (s *Store) Reserve(ctx context.Context, orderID string, items []input.Item,
 func takeStock(tx *gorm.DB, items []input.Item, res *Reservation) error {
 	var short []string
 	for _, it := range sortedItems(items) {
-		st, err := database.Known[Stock](tx, fmt.Sprintf("sku %q", it.SKU), "sku = ?", it.SKU)
-		if err != nil {
-			return err
-		}
+		// The stock is read only when the update did not happen, to tell
+		// an unknown SKU from a shortage: a line that is taken is one
+		// statement.
 		upd := tx.Model(&Stock{}).Where("sku = ? AND available >= ?", it.SKU, it.Quantity).
 			Updates(map[string]any{
 				"available":  gorm.Expr("available - ?", it.Quantity),
@@ -82,6 +81,10 @@ func takeStock(tx *gorm.DB, items []input.Item, res *Reservation) error {
 			return fmt.Errorf("reserve %s: %w", it.SKU, upd.Error)
 		}
 		if upd.RowsAffected == 0 {
+			st, err := database.Known[Stock](tx, fmt.Sprintf("sku %q", it.SKU), "sku = ?", it.SKU)
+			if err != nil {
+				return err
+			}
 			short = append(short, fmt.Sprintf("%s (requested %d, available %d)", it.SKU, it.Quantity, st.Available))
 		}
 		res.Lines = append(res.Lines, ReservationLine{OrderID: res.OrderID, SKU: it.SKU, Quantity: it.Quantity})
@@ -150,12 +153,17 @@ func (s *Store) Ship(ctx context.Context, orderID string) (Reservation, error) {
 // order, its hold is now final (the fence); a choreographed order's stock
 // then ships.
 func (s *Store) approved(ctx context.Context, orderID string) error {
-	res, err := s.Get(ctx, orderID)
-	if err == nil && res.Mode == saga.Choreography {
+	res, err := s.Peek(ctx, orderID)
+	switch {
+	case errors.Is(err, fault.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case res.Mode == saga.Choreography:
 		_, err = s.Ship(ctx, orderID)
 		return err
 	}
-	return s.MarkApproved(ctx, orderID)
+	return s.MarkPeeked(ctx, orderID, &res)
 }
 
 // moveStock moves each line's quantity of its SKU from one stock column to

@@ -36,19 +36,21 @@ func (s *Store) Charge(ctx context.Context, c Charge) (Payment, error) {
 	}
 	differs := func(p *Payment) string { return p.differs(c) }
 	return s.Do(ctx, c.OrderID, differs, func(tx *gorm.DB) (Payment, error) {
-		acct, err := database.Known[Account](tx, fmt.Sprintf("customer %q", c.CustomerID), "customer_id = ?", c.CustomerID)
-		if err != nil {
-			return Payment{}, err
-		}
 		p := Payment{OrderID: c.OrderID, CustomerID: c.CustomerID, Amount: c.Amount, Status: api.Captured, Mode: c.Mode}
 		// The guard in the WHERE clause keeps balances non-negative even when
-		// two charges of one customer race.
+		// two charges of one customer race. The account is read only when
+		// the debit did not happen, to tell an unknown customer from a
+		// short balance: a charge that goes through is one statement.
 		upd := tx.Model(&Account{}).Where("customer_id = ? AND balance >= ?", c.CustomerID, c.Amount).
 			Updates(map[string]any{"balance": gorm.Expr("balance - ?", c.Amount), "updated_at": tx.NowFunc()})
 		if upd.Error != nil {
 			return Payment{}, fmt.Errorf("debit %s: %w", c.CustomerID, upd.Error)
 		}
 		if upd.RowsAffected == 0 {
+			acct, err := database.Known[Account](tx, fmt.Sprintf("customer %q", c.CustomerID), "customer_id = ?", c.CustomerID)
+			if err != nil {
+				return Payment{}, err
+			}
 			p.Status = api.Declined
 			p.Reason = fmt.Sprintf("balance %s of %s does not cover %s", acct.Balance, c.CustomerID, c.Amount)
 		}

@@ -232,12 +232,39 @@ func (rs Records[R, P]) Page(ctx context.Context, page keyset.Page, where ...any
 	return database.List[R](q, rs.Noun+"s")
 }
 
-// MarkApproved sets the fence on orderID's record, in a transaction of the
-// outbox (which records a consumed event in the inbox), when the record
-// holds: a record that holds nothing, or no record, changes nothing.
-func (rs Records[R, P]) MarkApproved(ctx context.Context, orderID string) error {
+// Peek reads what orderID's record says of the saga (its status, fence and
+// mode), without what it owns: the fence's read, one statement by primary
+// key. It returns fault.ErrNotFound when there is none.
+func (rs Records[R, P]) Peek(ctx context.Context, orderID string) (R, error) {
 	if err := input.ValidateOrderID(orderID); err != nil {
+		var zero R
+		return zero, err
+	}
+	return database.Take[R](rs.Outbox.DB(ctx).Select("order_id", "status", "reason", "approved", "mode"),
+		rs.Noun+" for order "+orderID, "order_id = ?", orderID)
+}
+
+// MarkApproved sets the fence on orderID's record when the record holds:
+// a record that holds nothing, or no record, changes nothing.
+func (rs Records[R, P]) MarkApproved(ctx context.Context, orderID string) error {
+	rec, err := rs.Peek(ctx, orderID)
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
 		return err
+	}
+	return rs.MarkPeeked(ctx, orderID, &rec)
+}
+
+// MarkPeeked is MarkApproved after a Peek that read peeked. A record the
+// peek found fenced, or holding nothing, is final either way, so nothing is
+// written, not even the consumed event's inbox row: the fence is idempotent
+// by itself. Otherwise the fence is set in a transaction of the outbox
+// (which records a consumed event in the inbox), after a locked read.
+func (rs Records[R, P]) MarkPeeked(ctx context.Context, orderID string, peeked P) error {
+	if peeked.Fenced() || !rs.holds(peeked) {
+		return nil
 	}
 	// The record is read and written by its primary key alone: with the
 	// status in the WHERE, PostgreSQL's planner may pick the status index

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sagaforge/saga/internal/messaging/consumer"
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/outbox"
 	"github.com/sagaforge/saga/internal/platform/database/dbtest"
 	"github.com/sagaforge/saga/internal/platform/fault"
 	platforminput "github.com/sagaforge/saga/internal/platform/input"
@@ -69,6 +70,8 @@ type run struct {
 	url     string
 	// subscriptions are the service's event handlers.
 	subscriptions func() ([]consumer.Subscription, error)
+	// inbox counts the consumed events the service recorded.
+	inbox func(t *testing.T) int64
 }
 
 // badRequest is a request the service refuses as bad input.
@@ -113,6 +116,7 @@ var participants = []participant{
 				}, func(inventory.Reservation) int64 { return 1 }),
 				usual: 4, approve: f.Store.MarkApproved, wantEvents: f.WantEvents, url: f.URL,
 				subscriptions: func() ([]consumer.Subscription, error) { return inventory.Subscriptions(f.Store) },
+				inbox:         inboxRows(f.Store.Outbox),
 			}
 		},
 	},
@@ -154,6 +158,7 @@ var participants = []participant{
 				}, func(payment.Payment) int64 { return 1 }),
 				usual: 19900, approve: f.Store.MarkApproved, wantEvents: f.WantEvents, url: f.URL,
 				subscriptions: func() ([]consumer.Subscription, error) { return payment.Subscriptions(f.Store) },
+				inbox:         inboxRows(f.Store.Outbox),
 			}
 		},
 	},
@@ -171,6 +176,17 @@ func sum[T any](list func(context.Context) ([]T, error), held func(T) int64) fun
 			total += held(r)
 		}
 		return total
+	}
+}
+
+// inboxRows counts the consumed events ob's service recorded.
+func inboxRows(ob *outbox.Outbox) func(*testing.T) int64 {
+	return func(t *testing.T) int64 {
+		var n int64
+		if err := ob.DB(context.Background()).Model(&outbox.ProcessedEvent{}).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
 	}
 }
 
@@ -321,6 +337,41 @@ func TestTheFenceRefusesTheUndoOfAnApprovedOrder(t *testing.T) {
 		}
 		if status, err := r.undo(ctx, "o-no"); err != nil || status != p.refusedAs {
 			t.Fatalf("undo of an approved refusal: %s, %v; want %s left as it is", status, err, p.refusedAs)
+		}
+	})
+}
+
+// The approval that fences a held record is recorded with its event, so a
+// redelivery changes nothing; an approval that finds the record fenced
+// already, or holding nothing, writes nothing at all: the fence is final
+// by itself, and a consumer pays a read for it, not a transaction.
+func TestAnApprovalWritesOnlyWhenItFences(t *testing.T) {
+	each(t, func(t *testing.T, p participant, r run) {
+		ctx := context.Background()
+		if _, err := r.step(ctx, "o-ok", usual); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.step(ctx, "o-no", refused); err == nil {
+			t.Fatal("the refused step was granted")
+		}
+		approve := func(orderID, eventID string) {
+			t.Helper()
+			if err := r.approve(outbox.Consuming(ctx, p.name, eventID), orderID); err != nil {
+				t.Fatalf("approval of %s (event %s): %v", orderID, eventID, err)
+			}
+		}
+		approve("o-ok", "e-1")
+		if got := r.inbox(t); got != 1 {
+			t.Fatalf("after the approval that fenced, %d consumed events recorded, want 1", got)
+		}
+		approve("o-ok", "e-2") // another delivery of an approval: fenced already
+		approve("o-no", "e-3") // a refusal holds nothing to fence
+		approve("o-unknown", "e-4")
+		if got := r.inbox(t); got != 1 {
+			t.Fatalf("after approvals with nothing to fence, %d consumed events recorded, want still 1", got)
+		}
+		if _, err := r.undo(ctx, "o-ok"); !errors.Is(err, fault.ErrIllegalTransition) {
+			t.Fatalf("undo of the approved order: %v, want the fence's refusal", err)
 		}
 	})
 }
