@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -356,10 +357,10 @@ func TestReplicasRelaysShareOneOutbox(t *testing.T) {
 	}
 }
 
-// A relay that finds another replica's relay publishing tries again soon,
-// not at its next poll: the other may have read the outbox before this
-// replica's commit, and would leave its events for a whole poll.
-func TestARelayThatFindsTheLockTakenTriesAgainSoon(t *testing.T) {
+// A relay that finds another replica's relay publishing waits for the
+// lock and publishes once it is free, not at its next poll: the other may
+// have read the outbox before this replica's commit.
+func TestARelayThatFindsTheLockTakenPublishesOnceItIsFree(t *testing.T) {
 	if dbtest.Engine() != "postgres" {
 		t.Skip("the relay lock exists only on PostgreSQL (SAGA_TEST_POSTGRES)")
 	}
@@ -370,29 +371,75 @@ func TestARelayThatFindsTheLockTakenTriesAgainSoon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = database.Close(other) })
 	holder := other.Begin()
 	if err := holder.Exec("SELECT pg_advisory_xact_lock(?)", outbox.RelayLockKey).Error; err != nil {
 		t.Fatal(err)
 	}
 	commit(t, ob, "o-1", 1)
-	missed := make(chan struct{}, 1)
 	relay := outbox.NewRelay(ob, &recorder{}, slog.New(slog.DiscardHandler))
-	relay.Poll = time.Hour // only the retry after a lock miss can publish in time
-	relay.LockMissed = func() {
-		select {
-		case missed <- struct{}{}:
-		default:
-		}
-	}
+	relay.Poll = time.Hour // only the wait for the lock can publish in time
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = relay.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	<-missed
+	awaitLockRequest(t, other)
 	if err := holder.Commit().Error; err != nil {
 		t.Fatal(err)
 	}
 	waitPublished(t, ob, 30*time.Second)
+}
+
+// A relay waiting for the lock stops when its context ends: a shutdown
+// does not wait for another replica's batch.
+func TestARelayWaitingForTheLockStopsWithItsContext(t *testing.T) {
+	if dbtest.Engine() != "postgres" {
+		t.Skip("the relay lock exists only on PostgreSQL (SAGA_TEST_POSTGRES)")
+	}
+	dsn := dbtest.DSN(t, "lockstop")
+	ob := openOutbox(t, dsn)
+	other, err := database.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = database.Close(other) })
+	holder := other.Begin()
+	t.Cleanup(func() { holder.Rollback() })
+	if err := holder.Exec("SELECT pg_advisory_xact_lock(?)", outbox.RelayLockKey).Error; err != nil {
+		t.Fatal(err)
+	}
+	commit(t, ob, "o-1", 1)
+	relay := outbox.NewRelay(ob, &recorder{}, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = relay.Run(ctx) }()
+	awaitLockRequest(t, other)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the relay still waits for the lock after its context ended")
+	}
+}
+
+// awaitLockRequest returns once PostgreSQL shows a relay waiting for the
+// advisory lock that db's transaction holds.
+func awaitLockRequest(t *testing.T, db *gorm.DB) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var waiting int64
+		if err := db.Raw("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").Scan(&waiting).Error; err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the relay never asked for the lock")
+		}
+		runtime.Gosched()
+	}
 }
 
 // Replicas that start together on one PostgreSQL database migrate it one

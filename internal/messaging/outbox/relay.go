@@ -40,13 +40,6 @@ type Relay struct {
 	Poll time.Duration
 	// Published, if set, is called after each acknowledged batch.
 	Published func(msgs []Message, at time.Time)
-	// LockRetry is how soon a relay that found another replica's relay
-	// publishing (PostgreSQL) tries again: that relay may have read the
-	// outbox before this replica's last commit, so waiting for Poll would
-	// hold this replica's events back that long.
-	LockRetry time.Duration
-	// LockMissed, if set, is called each time the other relay held the lock.
-	LockMissed func()
 	// MarkEvery is how long published SQLite rows may stay unmarked (see
 	// Run); 0 marks each batch as it is acknowledged.
 	MarkEvery time.Duration
@@ -74,7 +67,7 @@ func NewRelay(o *Outbox, p Publisher, log *slog.Logger) *Relay {
 			}
 			return err
 		}))
-	return &Relay{outbox: o, publisher: p, log: log, Poll: time.Second, MarkEvery: 50 * time.Millisecond, LockRetry: 5 * time.Millisecond, lag: lag}
+	return &Relay{outbox: o, publisher: p, log: log, Poll: time.Second, MarkEvery: 50 * time.Millisecond, lag: lag}
 }
 
 // Run publishes until ctx is done. While the broker is down it retries with
@@ -96,7 +89,7 @@ func (r *Relay) Run(ctx context.Context) error {
 				r.log.Warn("mark published failed; retrying", "err", err)
 			}
 		}
-		n, locked, err := r.publishBatch(ctx)
+		n, err := r.publishBatch(ctx)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -128,12 +121,6 @@ func (r *Relay) Run(ctx context.Context) error {
 		if r.after > r.marked {
 			wait = min(wait, r.MarkEvery)
 		}
-		if locked {
-			if r.LockMissed != nil {
-				r.LockMissed()
-			}
-			wait = min(wait, r.LockRetry)
-		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -163,31 +150,28 @@ func (r *Relay) mark(ctx context.Context) error {
 //
 // On PostgreSQL several replicas of a service share one outbox; a
 // transaction-scoped advisory lock lets one relay at a time publish, so an
-// order's events still leave in commit order. The others find the lock
-// taken (locked) and try again after LockRetry.
-func (r *Relay) publishBatch(ctx context.Context) (n int, locked bool, err error) {
+// order's events still leave in commit order. A relay that finds another
+// publishing waits for the lock, then reads what is left, its own
+// replica's latest commits included: one blocked statement, where a try
+// and a retry every few milliseconds cost three round trips each.
+func (r *Relay) publishBatch(ctx context.Context) (n int, err error) {
 	if r.outbox.db.Dialector.Name() != "postgres" {
-		n, err = r.publishRows(ctx, r.outbox.reads, nil)
-		return n, false, err
+		return r.publishRows(ctx, r.outbox.reads, nil)
 	}
 	// Once the batch is out, its mark must commit even if ctx ends: a
 	// shutdown would otherwise roll it back and publish the rows again.
+	// The wait for the lock does end with ctx.
 	txCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	err = r.outbox.db.WithContext(txCtx).Transaction(func(tx *gorm.DB) error {
-		var mine bool
-		if err := tx.Raw("SELECT pg_try_advisory_xact_lock(?)", relayLockKey).Scan(&mine).Error; err != nil {
+		if err := tx.WithContext(ctx).Exec("SELECT pg_advisory_xact_lock(?)", relayLockKey).Error; err != nil {
 			return fmt.Errorf("take the relay lock: %w", err)
-		}
-		if !mine {
-			locked = true
-			return nil
 		}
 		var err error
 		n, err = r.publishRows(ctx, tx, tx)
 		return err
 	})
-	return n, locked, err
+	return n, err
 }
 
 // relayLockKey names the outbox relay's advisory lock; each service has its
