@@ -136,9 +136,9 @@ matrix: build
 # dev server. Older sets are kept as they are: v0 (before the search
 # attributes), v1 (before the retriable steps), v2 (before the forward-only
 # pivot and the fenced abort), v3 (before the compensations' local first
-# try).
+# try), v4 (before one marker stood for every change).
 histories: build
-	$(GO) run ./lab/cmd/histories --out workflows/testdata/v4
+	$(GO) run ./lab/cmd/histories --out workflows/testdata/v5
 
 # The contracts (OpenAPI, AsyncAPI, the events' JSON Schemas) against the
 # code, then through the OpenAPI and AsyncAPI parsers (Node.js; versions

@@ -83,6 +83,14 @@ var (
 // recorded before them (testdata/v0) have no such commands.
 const searchAttributesVersion = "search-attributes"
 
+// currentVersion marks a run that started on this code: every change the
+// other versions guard is in it, and their markers are not recorded. A
+// saga writes one marker and one TemporalChangeVersion upsert, where each
+// guarded change wrote its own; histories recorded before it (testdata/v0
+// to v4) replay through the guards one by one. It also carries the total
+// on the status upserts instead of an upsert of its own.
+const currentVersion = "purchase-current"
+
 // Run runs saga.Purchase's steps in order (docs/failures.md): the
 // compensatable ones, each registering its compensation before it is
 // called, so a step that timed out after the service did its work is still
@@ -102,7 +110,8 @@ func (p Purchase) Run(ctx workflow.Context, in saga.Input) (saga.Result, error) 
 		result: saga.Result{OrderID: in.OrderID, Progress: saga.Begun()},
 		state:  saga.State{OrderID: in.OrderID, Status: saga.Running},
 	}
-	s.searchAttributes = p.skipVersionGuard || workflow.GetVersion(ctx, searchAttributesVersion, workflow.DefaultVersion, 1) >= 1
+	s.current = workflow.GetVersion(ctx, currentVersion, workflow.DefaultVersion, 1) >= 1
+	s.searchAttributes = p.skipVersionGuard || s.has(ctx, searchAttributesVersion)
 	if err := s.handle(ctx, cancelSteps); err != nil {
 		return s.result, err
 	}
@@ -140,7 +149,9 @@ func (s *execution) run(ctx workflow.Context) (saga.Result, error) {
 		}
 		if i == 0 {
 			s.result.TotalCents = s.facts.TotalCents
-			s.upsert(ctx, searchOrderTotal.ValueSet(int64(s.facts.TotalCents)))
+			if !s.current {
+				s.upsert(ctx, searchOrderTotal.ValueSet(int64(s.facts.TotalCents)))
+			}
 		}
 	}
 	if s.result.Status != saga.Approved {
@@ -266,6 +277,7 @@ type execution struct {
 	facts            saga.Facts
 	compensations    []*saga.Undo
 	searchAttributes bool   // this run upserts search attributes (version >= 1)
+	current          bool   // this run started on this code (currentVersion)
 	cancelReason     string // set by the cancel update
 	forwardOnly      bool   // the pivot has started: no cancel is taken
 	done             bool
@@ -282,7 +294,17 @@ func (s *execution) upsert(ctx workflow.Context, updates ...temporal.SearchAttri
 
 func (s *execution) setStatus(ctx workflow.Context, status saga.Status) {
 	s.state.Status, s.state.CurrentStep = status, ""
-	s.upsert(ctx, searchSagaStatus.ValueSet(string(status)))
+	updates := []temporal.SearchAttributeUpdate{searchSagaStatus.ValueSet(string(status))}
+	if s.current && s.facts.TotalCents != 0 {
+		updates = append(updates, searchOrderTotal.ValueSet(int64(s.facts.TotalCents)))
+	}
+	s.upsert(ctx, updates...)
+}
+
+// has tells whether this run has the change a version guards: a current
+// run has them all, an older one as its history says.
+func (s *execution) has(ctx workflow.Context, change string) bool {
+	return s.current || workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1) >= 1
 }
 
 // compensatable registers the step's compensation, then runs the step. A
@@ -311,7 +333,7 @@ const pivotVersion = "pivot-forward-only"
 // right), PENDING that it is tried again. Compensating an approval whose
 // outcome is unknown would refund a customer who keeps the goods.
 func (s *execution) pivot(ctx workflow.Context, st saga.Step) error {
-	if workflow.GetVersion(ctx, pivotVersion, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !s.has(ctx, pivotVersion) {
 		return s.execute(s.ctx, st)
 	}
 	if err := s.ctx.Err(); err != nil {
@@ -352,7 +374,7 @@ const retriableVersion = "retriable-steps"
 // deadline. No cancel stops it. A refusal is a defect, never a reason to
 // undo: it is logged as an error and counted, and the saga stays approved.
 func (s *execution) forward(ctx workflow.Context) {
-	if workflow.GetVersion(ctx, retriableVersion, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !s.has(ctx, retriableVersion) {
 		return
 	}
 	forward, _ := workflow.NewDisconnectedContext(ctx)
@@ -431,7 +453,7 @@ func (s *execution) abort(ctx workflow.Context, cause error) (saga.Result, error
 	for i := len(s.compensations) - 1; i >= 0; i-- {
 		undos = append(undos, s.compensations[i])
 	}
-	fenced := s.policy.LocalSteps && !definite(cause) && workflow.GetVersion(ctx, fenceVersion, workflow.DefaultVersion, 1) >= 1
+	fenced := s.policy.LocalSteps && !definite(cause) && s.has(ctx, fenceVersion)
 	if fenced {
 		undos = []*saga.Undo{saga.Purchase.Steps[0].Undo} // the fence
 		for _, st := range slices.Backward(saga.Purchase.Steps[1:]) {
@@ -440,7 +462,7 @@ func (s *execution) abort(ctx workflow.Context, cause error) (saga.Result, error
 			}
 		}
 	}
-	localFirst := s.policy.LocalSteps && workflow.GetVersion(ctx, localUndoVersion, workflow.DefaultVersion, 1) >= 1
+	localFirst := s.policy.LocalSteps && s.has(ctx, localUndoVersion)
 	var failed []error
 	for i, c := range undos {
 		s.state.CurrentStep = c.Name
@@ -540,7 +562,7 @@ func (s *execution) approvedEarlier(ctx workflow.Context) (saga.Result, error) {
 	s.log.Warn("order found approved by an earlier attempt; the saga goes forward", "reason", s.result.Reason)
 	s.result.Status, s.result.Reason, s.result.Progress = saga.Approved, "", saga.Purchase.Completed()
 	s.facts.Reason = ""
-	if s.facts.TotalCents == 0 && workflow.GetVersion(ctx, totalVersion, workflow.DefaultVersion, 1) >= 1 {
+	if s.facts.TotalCents == 0 && s.has(ctx, totalVersion) {
 		create := saga.Purchase.Steps[0]
 		opts := s.policy.retriableOptions("Read back order " + s.result.OrderID + "'s total (approved by an earlier attempt)")
 		if err := create.Call.Run(&s.facts, func(activity string, in, out any) error {
@@ -549,7 +571,9 @@ func (s *execution) approvedEarlier(ctx workflow.Context) (saga.Result, error) {
 			s.log.Error("the approved order's total could not be read", "error", err)
 		}
 		s.result.TotalCents = s.facts.TotalCents
-		s.upsert(ctx, searchOrderTotal.ValueSet(int64(s.facts.TotalCents)))
+		if !s.current {
+			s.upsert(ctx, searchOrderTotal.ValueSet(int64(s.facts.TotalCents)))
+		}
 	}
 	s.setStatus(ctx, saga.Approved)
 	return s.result, nil

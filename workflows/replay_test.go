@@ -35,7 +35,8 @@ func histories(t *testing.T, pattern string) []string {
 // recorded before the search attributes were added, v1 before the
 // retriable steps after the pivot (see GetVersion in saga.go); both must
 // keep replaying. v2 takes the ship step; v3 also a cancel that meets an
-// order approved before it (the fenced abort, reading the total back).
+// order approved before it (the fenced abort, reading the total back); v4
+// the compensations' local first try; v5 one marker for them all.
 func TestReplayRecordedHistories(t *testing.T) {
 	for _, file := range histories(t, "testdata/*/*.json") {
 		t.Run(strings.TrimPrefix(file, "testdata/"), func(t *testing.T) {
@@ -70,7 +71,7 @@ func TestRecordedHistoriesTakeEveryVersionedPath(t *testing.T) {
 			taken[id] = true
 		}
 	}
-	for _, id := range []string{searchAttributesVersion, pivotVersion, retriableVersion, fenceVersion, totalVersion, localUndoVersion} {
+	for _, id := range []string{currentVersion, searchAttributesVersion, pivotVersion, retriableVersion, fenceVersion, totalVersion, localUndoVersion} {
 		if !taken[id] {
 			t.Errorf("no recorded history takes the path of version marker %q: record one (make histories)", id)
 		}
