@@ -2,14 +2,50 @@ package integration
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"os"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sagaforge/saga/internal/platform/telemetry"
 	"github.com/sagaforge/saga/lab/scrape"
 )
+
+// quantile is what Prometheus's histogram_quantile reads from the
+// histogram name's buckets grown between two scrapes (summed over every
+// other label): the bucket that holds the q-th observation, interpolated
+// linearly within it.
+func quantile(q float64, before, after scrape.Page, name string) float64 {
+	bounds := append(slices.Clone(telemetry.SecondsBuckets), math.Inf(1))
+	grown := func(le float64) float64 {
+		label := fmt.Sprintf(`le="%s"`, strconv.FormatFloat(le, 'g', -1, 64))
+		if math.IsInf(le, 1) {
+			label = `le="+Inf"`
+		}
+		return after.Sum(name+"_bucket", label) - before.Sum(name+"_bucket", label)
+	}
+	total := grown(math.Inf(1))
+	if total == 0 {
+		return 0
+	}
+	rank, lower, below := q*total, 0.0, 0.0
+	for _, le := range bounds {
+		n := grown(le)
+		if n >= rank {
+			if math.IsInf(le, 1) {
+				return lower
+			}
+			return lower + (le-lower)*(rank-below)/(n-below)
+		}
+		lower, below = le, n
+	}
+	return lower
+}
 
 func scrapeOf(t *testing.T, url string) scrape.Page {
 	t.Helper()
@@ -76,6 +112,15 @@ func TestMetricsMoveWithThePurchases(t *testing.T) {
 	} {
 		if !after[c[0]].Has(c[1]) {
 			t.Errorf("%s /metrics has no %s", c[0], c[1])
+		}
+	}
+	// The dashboard's step p95 (histogram_quantile over the buckets) reads
+	// milliseconds: with OpenTelemetry's default bounds, meant for
+	// milliseconds, a step of 1 ms read as 4.75 s.
+	for _, name := range []string{"worker", "inventory", "payment"} {
+		p95 := quantile(0.95, before[name], after[name], "saga_step_duration_seconds")
+		if p95 <= 0 || p95 > 0.5 {
+			t.Errorf("%s: the steps' p95 reads %.3f s from the buckets, want milliseconds", name, p95)
 		}
 	}
 	// The dashboard compose provisions asks only for series and labels

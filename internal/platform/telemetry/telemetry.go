@@ -59,7 +59,7 @@ func Setup(ctx context.Context, service string) (*Telemetry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics exporter: %w", err)
 	}
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter), sdkmetric.WithResource(res))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter), sdkmetric.WithResource(res), sdkmetric.WithView(secondsView))
 	otel.SetMeterProvider(mp)
 	t := &Telemetry{Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), shutdown: []func(context.Context) error{mp.Shutdown}}
 	if !Enabled() {
@@ -74,6 +74,19 @@ func Setup(ctx context.Context, service string) (*Telemetry, error) {
 	t.shutdown = append(t.shutdown, tp.Shutdown)
 	return t, nil
 }
+
+// SecondsBuckets are the bucket bounds of every histogram in seconds (a
+// step, the outbox's publish lag, the Temporal SDK's timers): from 100 µs,
+// a local step, to a minute, a step's deadline. OpenTelemetry's default
+// bounds (0, 5, 10, 25 … 10000) are meant for milliseconds: they put a
+// 1 ms step in the 5 s bucket, and a dashboard's p95 at seconds.
+var SecondsBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
+
+// secondsView gives every histogram whose unit is seconds SecondsBuckets.
+var secondsView = sdkmetric.NewView(
+	sdkmetric.Instrument{Kind: sdkmetric.InstrumentKindHistogram, Unit: "s"},
+	sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: SecondsBuckets}},
+)
 
 // Flush exports the spans not exported yet and stops; it gives up after
 // five seconds.
