@@ -135,13 +135,13 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	}
 	both := []string{"cancel-me", approved.OrderID}
 	for query, want := range map[string][]string{
-		"OrderId = '" + approved.OrderID + "'":          {approved.OrderID}, // partial
-		"SagaStatus = 'CANCELLED'":                      {"cancel-me"},      // partial
-		"OrderTotal >= 39800":                           {"cancel-me"},      // partial
-		"TaskQueue = '" + saga.TaskQueue + "'":          both,               // dropped
-		"HistoryLength > 0":                             both,               // dropped
-		"TemporalChangeVersion = 'search-attributes-1'": both,               // full text, untouched
-		"ExecutionStatus = 'Completed'":                 both,               // kept
+		"OrderId = '" + approved.OrderID + "'":         {approved.OrderID}, // partial
+		"SagaStatus = 'CANCELLED'":                     {"cancel-me"},      // partial
+		"OrderTotal >= 39800":                          {"cancel-me"},      // partial
+		"TaskQueue = '" + saga.TaskQueue + "'":         both,               // dropped
+		"HistoryLength > 0":                            both,               // dropped
+		"TemporalChangeVersion = 'purchase-current-1'": both,               // full text, untouched
+		"ExecutionStatus = 'Completed'":                both,               // kept
 	} {
 		resp, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query})
 		if err != nil {
