@@ -361,29 +361,13 @@ func TestReplicasRelaysShareOneOutbox(t *testing.T) {
 // lock and publishes once it is free, not at its next poll: the other may
 // have read the outbox before this replica's commit.
 func TestARelayThatFindsTheLockTakenPublishesOnceItIsFree(t *testing.T) {
-	if dbtest.Engine() != "postgres" {
-		t.Skip("the relay lock exists only on PostgreSQL (SAGA_TEST_POSTGRES)")
-	}
-	dsn := dbtest.DSN(t, "lock")
-	ob := openOutbox(t, dsn)
-	// The other replica's relay, mid-publish: it holds the lock.
-	other, err := database.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = database.Close(other) })
-	holder := other.Begin()
-	if err := holder.Exec("SELECT pg_advisory_xact_lock(?)", outbox.RelayLockKey).Error; err != nil {
-		t.Fatal(err)
-	}
-	commit(t, ob, "o-1", 1)
-	relay := outbox.NewRelay(ob, &recorder{}, slog.New(slog.DiscardHandler))
+	ob, relay, holder := relayBehindTheLock(t, "lock")
 	relay.Poll = time.Hour // only the wait for the lock can publish in time
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = relay.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	awaitLockRequest(t, other)
+	awaitLockRequest(t, holder)
 	if err := holder.Commit().Error; err != nil {
 		t.Fatal(err)
 	}
@@ -393,33 +377,41 @@ func TestARelayThatFindsTheLockTakenPublishesOnceItIsFree(t *testing.T) {
 // A relay waiting for the lock stops when its context ends: a shutdown
 // does not wait for another replica's batch.
 func TestARelayWaitingForTheLockStopsWithItsContext(t *testing.T) {
-	if dbtest.Engine() != "postgres" {
-		t.Skip("the relay lock exists only on PostgreSQL (SAGA_TEST_POSTGRES)")
-	}
-	dsn := dbtest.DSN(t, "lockstop")
-	ob := openOutbox(t, dsn)
-	other, err := database.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = database.Close(other) })
-	holder := other.Begin()
+	_, relay, holder := relayBehindTheLock(t, "lockstop")
 	t.Cleanup(func() { holder.Rollback() })
-	if err := holder.Exec("SELECT pg_advisory_xact_lock(?)", outbox.RelayLockKey).Error; err != nil {
-		t.Fatal(err)
-	}
-	commit(t, ob, "o-1", 1)
-	relay := outbox.NewRelay(ob, &recorder{}, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = relay.Run(ctx) }()
-	awaitLockRequest(t, other)
+	awaitLockRequest(t, holder)
 	cancel()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the relay still waits for the lock after its context ended")
 	}
+}
+
+// relayBehindTheLock is an outbox in a fresh PostgreSQL database named
+// for name, with one event committed and a relay not started yet, while
+// holder, the other replica's relay mid-publish, holds the relay lock.
+func relayBehindTheLock(t *testing.T, name string) (ob *outbox.Outbox, relay *outbox.Relay, holder *gorm.DB) {
+	t.Helper()
+	if dbtest.Engine() != "postgres" {
+		t.Skip("the relay lock exists only on PostgreSQL (SAGA_TEST_POSTGRES)")
+	}
+	dsn := dbtest.DSN(t, name)
+	ob = openOutbox(t, dsn)
+	other, err := database.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = database.Close(other) })
+	holder = other.Begin()
+	if err := holder.Exec("SELECT pg_advisory_xact_lock(?)", outbox.RelayLockKey).Error; err != nil {
+		t.Fatal(err)
+	}
+	commit(t, ob, "o-1", 1)
+	return ob, outbox.NewRelay(ob, &recorder{}, slog.New(slog.DiscardHandler)), holder
 }
 
 // awaitLockRequest returns once PostgreSQL shows a relay waiting for the
