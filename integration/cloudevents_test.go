@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -226,5 +228,86 @@ func TestEventCommittedBeforeACrashIsPublishedAfterRestart(t *testing.T) {
 	evs := waitForEvents(t, s, "crash-1", "OrderCreated")
 	if evs[0].Subject != "crash-1" {
 		t.Fatalf("event %+v", evs[0])
+	}
+}
+
+// A producer in another language keys by order ID and leaves partitioning
+// to its client's default, murmur2; it publishes in the binding's binary
+// mode. kcat (librdkafka) is that producer here: its binary-mode
+// PaymentDeclined for a choreographed purchase lands on the partition of
+// the order's own events, inventory handles it by releasing the stock,
+// and the purchase ends CANCELLED and consistent.
+func TestKcatsBinaryModeEventOnTheMurmur2PartitionIsHandled(t *testing.T) {
+	kcat, err := exec.LookPath("kcat")
+	if err != nil {
+		t.Skip("needs kcat (Debian package kcat; .ci/run installs it)")
+	}
+	const orderID = "binary-mode-1"
+	s := startStack(t)
+	c := clientsOf(s)
+	ctx := context.Background()
+	ends, err := kafkaio.Ends(ctx, []string{s.BrokerAddr()}, []string{events.TopicPayment})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []int
+	for tp := range ends {
+		parts = append(parts, tp.Partition)
+	}
+	slices.Sort(parts)
+	key := kafka.Message{Key: []byte(orderID)}
+	murmur2 := kafka.Murmur2Balancer{}.Balance(key, parts...)
+	if fnv := (&kafka.Hash{}).Balance(key, parts...); fnv == murmur2 {
+		t.Fatalf("pick an order ID that FNV-1a and murmur2 put on different partitions of %d (both give %d)", len(parts), fnv)
+	}
+	waitingForPayment(t, s, orderID, "SKU-2:1")
+
+	data, _ := json.Marshal(events.PaymentDeclinedData{OrderID: orderID, CustomerID: "alice", AmountCents: 19900, Reason: "card declined (kcat, binary mode)"})
+	produce := exec.Command(kcat, "-P", "-b", s.BrokerAddr(), "-t", events.TopicPayment, "-k", orderID, "-X", "topic.partitioner=murmur2",
+		"-H", "ce_specversion=1.0", "-H", "ce_id=kcat-"+orderID, "-H", "ce_type="+events.PaymentDeclined.Wire(),
+		"-H", "ce_source=/kcat", "-H", "ce_subject="+orderID, "-H", "ce_time="+time.Now().UTC().Format(time.RFC3339Nano),
+		"-H", "ce_sagamode=choreography", "-H", "content-type=application/json")
+	produce.Stdin = bytes.NewReader(append(data, '\n'))
+	if out, err := produce.CombinedOutput(); err != nil {
+		t.Fatalf("kcat -P: %v\n%s", err, out)
+	}
+	if o, err := c.orders.AwaitSettled(ctx, orderID, 20*time.Second); err != nil || o.Status != orderapi.StatusCancelled {
+		t.Fatalf("after kcat's PaymentDeclined: %+v, %v; want CANCELLED", o, err)
+	}
+	if r, err := c.stock.Reservation(ctx, orderID); err != nil || !strings.Contains(r.Reason, "card declined (kcat, binary mode)") {
+		t.Fatalf("reservation %+v, %v: want it released for kcat's reason", r, err)
+	}
+	if err := s.Restart(ctx, "payment"); err != nil {
+		t.Fatal(err)
+	}
+	// Payment comes back to the StockReserved and the OrderCancelled it
+	// missed; whatever it does with them, the purchase stays cancelled.
+	waitForEvents(t, s, orderID, "OrderCreated StockReserved PaymentDeclined StockReleased OrderCancelled")
+	wantConsistent(t, c, orderID, orderapi.StatusCancelled)
+	auditPasses(t, s)
+
+	// kcat sees every message keyed by the order, its own and the
+	// services', on one partition number across the three topics (six
+	// partitions alike): librdkafka's murmur2 and ours agree.
+	seen := map[string]bool{}
+	for _, topic := range []string{events.TopicOrder, events.TopicInventory, events.TopicPayment} {
+		out, err := exec.Command(kcat, "-C", "-b", s.BrokerAddr(), "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%k %p\n").CombinedOutput()
+		if err != nil {
+			t.Fatalf("kcat -C %s: %v\n%s", topic, err, out)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if key, partition, ok := strings.Cut(line, " "); ok && key == orderID {
+				seen[topic+" partition "+partition] = true
+			}
+		}
+	}
+	want := fmt.Sprint(murmur2)
+	if len(seen) != 3 {
+		t.Fatalf("kcat saw %s's messages at %v, want one partition on each of the three topics", orderID, seen)
+	}
+	for where := range seen {
+		if !strings.HasSuffix(where, " partition "+want) {
+			t.Fatalf("kcat saw %s's messages at %v, want partition %s (murmur2) everywhere", orderID, seen, want)
+		}
 	}
 }

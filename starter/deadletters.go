@@ -55,7 +55,7 @@ func newDeadlettersCmd(env *Env) *cobra.Command {
 		rows := make([]DeadLetterRow, 0, len(msgs))
 		var found *events.DeadLetter
 		for _, m := range msgs {
-			e, err := events.Decode(m.Value)
+			e, err := kafkaio.Decode(m)
 			if err != nil {
 				continue // not ours to explain
 			}

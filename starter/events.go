@@ -69,7 +69,7 @@ func newEventsCmd(env *Env) *cobra.Command {
 				return fmt.Errorf("read events: %w", err)
 			}
 			caughtUp := progress.Saw(m)
-			e, err := events.Decode(m.Value)
+			e, err := kafkaio.Decode(m)
 			switch {
 			case err != nil:
 				fmt.Fprintf(env.Stderr, "starter events: skipping %s/%d@%d: %v\n", m.Topic, m.Partition, m.Offset, err)

@@ -303,7 +303,7 @@ func (r *Runner) handleBatch(ctx context.Context, log *slog.Logger, sub Subscrip
 	results := make([]handled, len(batch))
 	done, failed, err := r.Batches.Batch(ctx, len(batch), func(bctx context.Context, i int) error {
 		m := batch[i]
-		e, err := events.Decode(m.Value)
+		e, err := kafkaio.Decode(m)
 		if err != nil {
 			return err // dead-lettered alone
 		}
@@ -388,7 +388,7 @@ func (r *Runner) observe(ctx context.Context, sub Subscription, op string, err e
 // handle deals with one message; when it returns, the message may be
 // committed.
 func (r *Runner) handle(ctx context.Context, log *slog.Logger, sub Subscription, m kafka.Message) {
-	e, err := events.Decode(m.Value)
+	e, err := kafkaio.Decode(m)
 	if err != nil {
 		r.deadLetter(ctx, log, sub, m, events.Envelope{Subject: string(m.Key)}, fmt.Sprintf("cannot decode: %v", err), 1)
 		return
@@ -467,6 +467,13 @@ func (r *Runner) deadLetter(ctx context.Context, log *slog.Logger, sub Subscript
 	}
 	dl := events.DeadLetter{Consumer: sub.Name, Topic: m.Topic, Partition: m.Partition, Offset: m.Offset,
 		Key: string(m.Key), Reason: reason, Attempts: attempts, FailedAt: time.Now().UTC(), Payload: string(m.Value)}
+	if kafkaio.IsBinary(m) && failed.ID != "" {
+		// The payload is replayed as structured mode, where the value
+		// alone is the whole event.
+		if whole, err := json.Marshal(failed); err == nil {
+			dl.Payload = string(whole)
+		}
+	}
 	subject := failed.Subject
 	if subject == "" {
 		subject = "unknown"

@@ -83,6 +83,34 @@ func TestTransientFailureOutlastingRetryForIsDeadLettered(t *testing.T) {
 	}
 }
 
+// A binary-mode event that fails for good is dead-lettered whole: its
+// attributes travel in headers, so the dead letter keeps it in structured
+// mode, and a replay (a value alone) still carries its type and order.
+func TestABinaryModeEventIsDeadLetteredWhole(t *testing.T) {
+	dlq := &recordingDLQ{}
+	r := NewRunner(nil, dlq, slog.New(slog.DiscardHandler))
+	r.Backoff, r.MaxBackoff, r.RetryFor = time.Millisecond, 2*time.Millisecond, 10*time.Millisecond
+	sub := Subscription{Name: "payment.on-inventory", Handlers: map[events.Type]Handler{
+		events.StockReserved: func(context.Context, events.Envelope) error { return errors.New("database down") },
+	}}
+	m := kafka.Message{Topic: events.TopicInventory, Key: []byte("ord-b"), Value: []byte(`{"order_id":"ord-b"}`), Headers: []kafka.Header{
+		{Key: "ce_specversion", Value: []byte("1.0")}, {Key: "ce_id", Value: []byte("b-1")}, {Key: "ce_type", Value: []byte(events.StockReserved.Wire())},
+		{Key: "ce_source", Value: []byte("/elsewhere")}, {Key: "ce_subject", Value: []byte("ord-b")}, {Key: "ce_sagamode", Value: []byte("choreography")},
+		{Key: "content-type", Value: []byte("application/json")}}}
+	r.handle(context.Background(), r.log, sub, m)
+	if len(dlq.msgs) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(dlq.msgs))
+	}
+	_, dl, err := decodeDeadLetter(dlq.msgs[0].Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := events.Decode([]byte(dl.Payload))
+	if err != nil || orig.ID != "b-1" || orig.Type != events.StockReserved || orig.Subject != "ord-b" || string(orig.Data) != `{"order_id":"ord-b"}` {
+		t.Fatalf("dead letter payload %q decodes to %+v (%v); want the whole event", dl.Payload, orig, err)
+	}
+}
+
 // The dead letter of an event that could not be decoded carries no mode,
 // for nothing says which saga drove its order; it still reaches the order
 // service's reaction, which decides by its own record of the order. Stamped

@@ -37,8 +37,10 @@ func NewWriter(brokers []string) *kafka.Writer {
 }
 
 // balancer sends every message keyed with one order ID to one partition of
-// its topic; ReadOrder finds them there.
-var balancer = &kafka.Hash{}
+// its topic; ReadOrder finds them there. It is murmur2, Kafka's default
+// partitioner (Java's, and librdkafka's "murmur2"), so a producer in
+// another language that keys by order ID writes to the same partition.
+var balancer = kafka.Murmur2Balancer{Consistent: true}
 
 // MaxBatch is the most messages one write of NewWriter's carries.
 const MaxBatch = 100

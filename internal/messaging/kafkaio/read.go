@@ -178,7 +178,7 @@ func readPartition(ctx context.Context, brokers []string, tp TopicPartition, end
 	var out []events.Envelope
 	err := scan(ctx, brokers, tp, start, end, func(m kafka.Message) {
 		if string(m.Key) == orderID {
-			if e, err := events.Decode(m.Value); err == nil && e.Subject == orderID {
+			if e, err := Decode(m); err == nil && e.Subject == orderID {
 				out = append(out, e)
 			}
 		}
