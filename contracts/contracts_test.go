@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sagaforge/saga/internal/messaging/consumer"
 	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/platform/money"
@@ -27,6 +28,7 @@ import (
 	"github.com/sagaforge/saga/internal/services/order/orderapi"
 	"github.com/sagaforge/saga/internal/services/payment"
 	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
+	"github.com/sagaforge/saga/lab/broker"
 	"github.com/sagaforge/saga/workers/purchases"
 )
 
@@ -280,9 +282,19 @@ func operationName(method, path string) string {
 	return name
 }
 
-// asyncAPI is the AsyncAPI 3 document of the topics and their events.
-func asyncAPI() map[string]any {
+// asyncAPI is the AsyncAPI 3 document of the topics and their events:
+// each topic's partitions as deploy/kafka/topics creates them, what each
+// service publishes, and what each of its consumer groups receives.
+func asyncAPI() (map[string]any, error) {
 	channels, operations, messages := map[string]any{}, map[string]any{}, map[string]any{}
+	topics, err := broker.ReadTopics("../deploy/kafka/topics")
+	if err != nil {
+		return nil, err
+	}
+	partitions := map[string]int{}
+	for _, t := range topics {
+		partitions[t.Name] = t.Partitions
+	}
 	publisher := map[string]string{events.TopicOrder: "order", events.TopicInventory: "inventory", events.TopicPayment: "payment", events.TopicDeadLetter: "a consumer that gives up on an event"}
 	for _, topic := range events.Topics {
 		name := strings.ReplaceAll(topic, ".", "_")
@@ -295,7 +307,7 @@ func asyncAPI() map[string]any {
 		}
 		channels[name] = map[string]any{"address": topic, "messages": refs,
 			"description": "Published by " + publisher[topic] + ", keyed by order ID: one order's events keep their order.",
-			"bindings":    map[string]any{"kafka": map[string]any{"partitions": 3, "bindingVersion": "0.5.0"}}}
+			"bindings":    map[string]any{"kafka": map[string]any{"partitions": partitions[topic], "bindingVersion": "0.5.0"}}}
 		var opMessages []any
 		for t := range refs {
 			opMessages = append(opMessages, map[string]any{"$ref": "#/channels/" + name + "/messages/" + t})
@@ -305,10 +317,43 @@ func asyncAPI() map[string]any {
 		})
 		operations["publish_"+name] = map[string]any{"action": "send", "channel": map[string]any{"$ref": "#/channels/" + name}, "messages": opMessages}
 	}
+	// The services' consumer groups, as they wire them; a nil store is
+	// never called here.
+	var subs []consumer.Subscription
+	for _, wire := range []func() ([]consumer.Subscription, error){
+		func() ([]consumer.Subscription, error) { return order.Subscriptions(nil) },
+		func() ([]consumer.Subscription, error) { return inventory.Subscriptions(nil) },
+		func() ([]consumer.Subscription, error) { return payment.Subscriptions(nil) },
+	} {
+		got, err := wire()
+		if err != nil {
+			return nil, err
+		}
+		subs = append(subs, got...)
+	}
+	for _, sub := range subs {
+		name := strings.ReplaceAll(strings.ReplaceAll(sub.Name, ".", "_"), "-", "_")
+		channel := strings.ReplaceAll(sub.Topic, ".", "_")
+		var opMessages []any
+		for _, handlers := range []map[events.Type]consumer.Handler{sub.Handlers, sub.Compensations, sub.Fences, sub.Retriables} {
+			for t := range handlers {
+				opMessages = append(opMessages, map[string]any{"$ref": "#/channels/" + channel + "/messages/" + string(t)})
+			}
+		}
+		slices.SortFunc(opMessages, func(a, b any) int {
+			return strings.Compare(a.(map[string]any)["$ref"].(string), b.(map[string]any)["$ref"].(string))
+		})
+		opMessages = slices.CompactFunc(opMessages, func(a, b any) bool {
+			return a.(map[string]any)["$ref"] == b.(map[string]any)["$ref"]
+		})
+		operations["receive_"+name] = map[string]any{"action": "receive", "channel": map[string]any{"$ref": "#/channels/" + channel},
+			"messages": opMessages, "summary": "Consumer group " + sub.Name + ": the events it acts on; it skips the topic's others.",
+			"bindings": map[string]any{"kafka": map[string]any{"groupId": map[string]any{"type": "string", "const": sub.Name}, "bindingVersion": "0.5.0"}}}
+	}
 	for _, t := range events.Types {
 		messages[string(t)] = map[string]any{
 			"name": t.Wire(), "title": string(t), "contentType": "application/cloudevents+json",
-			"summary": "A CloudEvent in structured mode; its data follows the JSON Schema in dataschema.",
+			"summary": "A CloudEvent in structured mode; its data follows the JSON Schema in dataschema. The consumers also accept the binding's binary mode (ce_ headers, the data alone as the value).",
 			"headers": map[string]any{"type": "object", "properties": map[string]any{
 				"content-type": map[string]any{"type": "string", "const": kafkaio.ContentType},
 				"traceparent":  map[string]any{"type": "string", "description": "W3C trace context of the change that published it"}}},
@@ -326,12 +371,12 @@ func asyncAPI() map[string]any {
 	return map[string]any{
 		"asyncapi": "3.0.0",
 		"info": map[string]any{"title": "sagaforge domain events", "version": "1",
-			"description": "Every state change of the order, inventory and payment services, published through a transactional outbox: at least once, deduplicated by id. docs/events.md says when each is published and how types change (compatibility)."},
+			"description": "Every state change of the order, inventory and payment services, published through a transactional outbox: at least once, deduplicated by id, keyed by order ID and partitioned by murmur2 (Kafka's default partitioner). docs/events.md says when each is published and how types change (compatibility)."},
 		"servers":    map[string]any{"local": map[string]any{"host": "127.0.0.1:9092", "protocol": "kafka", "description": "make up's embedded broker, or compose's Kafka"}},
 		"channels":   channels,
 		"operations": operations,
 		"components": map[string]any{"messages": messages},
-	}
+	}, nil
 }
 
 // golden compares want, encoded, with the file at path; -update writes it.
@@ -437,7 +482,11 @@ func TestEventSchemasAreTheCodes(t *testing.T) {
 }
 
 func TestAsyncAPIIsTheCodes(t *testing.T) {
-	golden(t, "asyncapi.yaml", toYAML(t, asyncAPI(), generated))
+	doc, err := asyncAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "asyncapi.yaml", toYAML(t, doc, generated))
 }
 
 // The OpenAPI document describes exactly the routes the services serve,
