@@ -27,16 +27,19 @@ $(BIN)/jaeger: tools/jaeger/go.mod tools/jaeger/go.sum
 # The cluster topology (stack up --topology cluster): a Temporal server on
 # PostgreSQL, its SQL tool and schema, and the Web UI, at compose's versions,
 # pinned in tools/temporal-cluster; HAProxy and PostgreSQL from Debian. The
-# first server build takes about seven minutes.
-TEMPORAL_SERVER_DIR = $(shell $(GO) list -modfile=tools/temporal-cluster/go.mod -m -f '{{.Dir}}' go.temporal.io/server)
-TEMPORAL_UI_DIR = $(shell $(GO) list -modfile=tools/temporal-cluster/go.mod -m -f '{{.Dir}}' github.com/temporalio/ui-server/v2)
+# first server build takes about seven minutes. Server 1.32 needs Go 1.26.10
+# or newer: these builds alone take Go 1.27.3 from the module proxy (about
+# 76 MB, once), and the rest of the project keeps the machine's Go.
+CLUSTER_GO = GOTOOLCHAIN=go1.27.3 $(GO)
+TEMPORAL_SERVER_DIR = $(shell $(CLUSTER_GO) list -modfile=tools/temporal-cluster/go.mod -m -f '{{.Dir}}' go.temporal.io/server)
+TEMPORAL_UI_DIR = $(shell $(CLUSTER_GO) list -modfile=tools/temporal-cluster/go.mod -m -f '{{.Dir}}' github.com/temporalio/ui-server/v2)
 cluster-tools: $(BIN)/temporal-server $(BIN)/temporal-sql-tool $(BIN)/temporal-ui $(BIN)/temporal-files/stamp
 $(BIN)/temporal-server: tools/temporal-cluster/go.mod tools/temporal-cluster/go.sum
-	$(GO) build -modfile=tools/temporal-cluster/go.mod -o $@ go.temporal.io/server/cmd/server
+	$(CLUSTER_GO) build -modfile=tools/temporal-cluster/go.mod -o $@ go.temporal.io/server/cmd/server
 $(BIN)/temporal-sql-tool: tools/temporal-cluster/go.mod tools/temporal-cluster/go.sum
-	$(GO) build -modfile=tools/temporal-cluster/go.mod -o $@ go.temporal.io/server/cmd/tools/sql
+	$(CLUSTER_GO) build -modfile=tools/temporal-cluster/go.mod -o $@ go.temporal.io/server/cmd/tools/sql
 $(BIN)/temporal-ui: tools/temporal-cluster/go.mod tools/temporal-cluster/go.sum
-	$(GO) build -modfile=tools/temporal-cluster/go.mod -o $@ github.com/temporalio/ui-server/v2/cmd/server
+	$(CLUSTER_GO) build -modfile=tools/temporal-cluster/go.mod -o $@ github.com/temporalio/ui-server/v2/cmd/server
 # The server's schema and the UI server's configuration, as the images hold
 # them; without the schema's Go files, which go build ./... would see.
 $(BIN)/temporal-files/stamp: tools/temporal-cluster/go.mod
