@@ -10,8 +10,10 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
+# What --version prints: docker build --build-arg VERSION=$(git describe --always).
+ARG VERSION=devel
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=1 go build -trimpath -ldflags="-s -w" -o /out/ \
+    CGO_ENABLED=1 go build -trimpath -ldflags="-s -w -X github.com/sagaforge/saga/internal/platform/process.version=${VERSION}" -o /out/ \
       ./cmd/order ./cmd/inventory ./cmd/payment ./cmd/healthcheck ./cmd/worker ./cmd/starter
 
 # --- run: glibc for the cgo binaries, no shell tools needed ---

@@ -9,8 +9,13 @@ PHONY_CLUSTER := cluster cluster-tools cluster-test cluster-bench
 
 all: build
 
+# --version of every binary names the commit it was built from (the go
+# command's own stamp is off where GOFLAGS has -buildvcs=false).
+VERSION ?= $(shell git describe --always --dirty --tags 2>/dev/null || echo devel)
+LDFLAGS := -X github.com/sagaforge/saga/internal/platform/process.version=$(VERSION)
+
 build: $(BIN)/temporal
-	$(GO) build -o $(BIN)/ ./cmd/... ./lab/cmd/...
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/... ./lab/cmd/...
 
 # The first build of the Temporal CLI takes a few minutes; later ones are cached.
 $(BIN)/temporal: tools/go.mod tools/go.sum

@@ -120,8 +120,9 @@ func TestDocsShowTheChain(t *testing.T) {
 	}
 }
 
-// Every binary answers --help with its usage on stdout and exit 0, and a
-// flag it does not know with the error on stderr and exit 2.
+// Every binary answers --help with its usage on stdout and exit 0,
+// --version with its name and the build's version, and a flag it does not
+// know with the error on stderr and exit 2.
 func TestEveryBinaryHasHelp(t *testing.T) {
 	product, err := os.ReadDir("../cmd")
 	if err != nil {
@@ -148,6 +149,10 @@ func TestEveryBinaryHasHelp(t *testing.T) {
 			code, stdout, stderr := run("--help")
 			if code != 0 || !strings.Contains(strings.ToLower(stdout), "usage") || stderr != "" {
 				t.Errorf("--help: exit %d, stdout %q, stderr %q; want the usage on stdout and exit 0", code, stdout, stderr)
+			}
+			code, stdout, stderr = run("--version")
+			if code != 0 || !strings.HasPrefix(stdout, name+" "+buildVersion+", go") || stderr != "" {
+				t.Errorf("--version: exit %d, stdout %q, stderr %q; want %q and the Go version", code, stdout, stderr, name+" "+buildVersion)
 			}
 			code, stdout, stderr = run("--no-such-flag")
 			if code != 2 || stdout != "" || !strings.Contains(stderr, "no-such-flag") {

@@ -38,10 +38,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// buildVersion is the version the tests' binaries are built as, which
+// --version prints.
+const buildVersion = "v0.0.0-integration"
+
 // build compiles the stack's binaries; the Go build cache makes repeats cheap.
 func build(dir string) error {
 	for _, args := range [][]string{
-		{"build", "-o", dir + "/", "./cmd/...", "./lab/cmd/..."},
+		{"build", "-ldflags", "-X github.com/sagaforge/saga/internal/platform/process.version=" + buildVersion, "-o", dir + "/", "./cmd/...", "./lab/cmd/..."},
 		{"build", "-modfile=tools/go.mod", "-o", filepath.Join(dir, "temporal"), "github.com/temporalio/cli/cmd/temporal"},
 	} {
 		cmd := exec.Command("go", args...)

@@ -46,7 +46,8 @@ type snapshot struct {
 // newAuditCmd is the audit command: it checks the invariants a saga exists to keep, across all three
 // services, and exits 1 if any does not hold.
 func newAuditCmd(env *Env) *cobra.Command {
-	cmd := &cobra.Command{Use: "audit", Short: "check the invariants across the three services", Args: noArgs}
+	cmd := &cobra.Command{Use: "audit", Short: "check the invariants across the three services", Args: noArgs,
+		Example: "  starter audit\n  starter audit -o json"}
 	f := cmd.Flags()
 	settle := f.Duration("settle", 2*time.Minute, "an order PENDING for longer than this is stuck")
 	return WithOutput(cmd, func(ctx context.Context, args []string, format string) error {

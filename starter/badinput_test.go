@@ -113,3 +113,23 @@ func TestInterruptedIsExit130(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q; want 130 and one line", code, stderr.String())
 	}
 }
+
+// What the README advertises is listed where a user looks: completion in
+// the help, and a working completion script; every command shows an
+// example.
+func TestHelpListsCompletionAndExamples(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := starter.Run(context.Background(), []string{"--help"}, &stdout, &stderr); code != starter.ExitOK || !strings.Contains(stdout.String(), "  completion ") {
+		t.Fatalf("starter --help: exit %d, no completion command listed:\n%s", code, stdout.String())
+	}
+	stdout.Reset()
+	if code := starter.Run(context.Background(), []string{"completion", "bash"}, &stdout, &stderr); code != starter.ExitOK || !strings.Contains(stdout.String(), "complete -o default -F __start_starter starter") {
+		t.Fatalf("starter completion bash: exit %d, stderr %q; no bash completion script", code, stderr.String())
+	}
+	for _, cmd := range []string{"purchase", "status", "cancel", "list", "audit", "events", "deadletters", "trace"} {
+		stdout.Reset()
+		if code := starter.Run(context.Background(), []string{cmd, "--help"}, &stdout, &stderr); code != starter.ExitOK || !strings.Contains(stdout.String(), "Examples:\n  starter "+cmd) {
+			t.Errorf("starter %s --help: exit %d, no example of it:\n%s", cmd, code, stdout.String())
+		}
+	}
+}

@@ -149,10 +149,16 @@ them. Every failure is one line on stderr. Exit codes: 0 ok; 1 something it
 needs cannot be reached (or an internal error); 2 bad flags or input; 3 the
 saga or the audit says no (FAILED, no longer cancellable, an invariant
 broken); 130 interrupted.`,
+		Example: `  starter purchase --customer alice --item SKU-1:2 --wait
+  starter purchase --mode choreography --customer bob --item SKU-2:1 --wait
+  starter list --status CANCELLED
+  starter audit
+  source <(starter completion bash)`,
+		Version:       process.Version(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.CompletionOptions.HiddenDefaultCmd = true
+	root.SetVersionTemplate("starter {{.Version}}\n")
 	f := root.PersistentFlags()
 	where := flag.NewFlagSet("", flag.ContinueOnError)
 	env.temporalFlags.Register(where)
@@ -178,7 +184,8 @@ func noArgs(_ *cobra.Command, args []string) error {
 // one argument is an ORDER_ID, checked and completed from the order
 // service, and handed to run.
 func orderCommand(env *Env, verb, short string, run func(ctx context.Context, orderID, format string) error) *cobra.Command {
-	cmd := &cobra.Command{Use: verb + " ORDER_ID", Short: short, Args: orderIDArg, ValidArgsFunction: completeOrderIDs(env)}
+	cmd := &cobra.Command{Use: verb + " ORDER_ID", Short: short, Args: orderIDArg, ValidArgsFunction: completeOrderIDs(env),
+		Example: "  starter " + verb + " ord-1a2b3c\n  starter " + verb + " ord-1a2b3c -o json"}
 	return WithOutput(cmd, func(ctx context.Context, args []string, format string) error { return run(ctx, args[0], format) })
 }
 

@@ -31,7 +31,8 @@ type DeadLetterRow struct {
 // topic it came from, for its consumer to try again; every other consumer
 // has it in its inbox and ignores the repeat.
 func newDeadlettersCmd(env *Env) *cobra.Command {
-	cmd := &cobra.Command{Use: "deadletters", Short: "list the events consumers could not handle; send one back", Args: noArgs}
+	cmd := &cobra.Command{Use: "deadletters", Short: "list the events consumers could not handle; send one back", Args: noArgs,
+		Example: "  starter deadletters\n  starter deadletters --replay 2:17   # partition:offset, as the list shows it"}
 	f := cmd.Flags()
 	replay := f.String("replay", "", "PARTITION:OFFSET of a dead letter whose event to send back to its topic")
 	return WithOutput(cmd, func(ctx context.Context, args []string, format string) error {

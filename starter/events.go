@@ -19,7 +19,8 @@ import (
 // group. Without --follow it reads everything published so far and prints a
 // timeline per order; with --follow it prints each event as it arrives.
 func newEventsCmd(env *Env) *cobra.Command {
-	cmd := &cobra.Command{Use: "events", Short: "show the domain events on Kafka, as a timeline per order", Args: noArgs}
+	cmd := &cobra.Command{Use: "events", Short: "show the domain events on Kafka, as a timeline per order", Args: noArgs,
+		Example: "  starter events --order ord-1a2b3c\n  starter events --follow -o jsonl"}
 	f := cmd.Flags()
 	follow := f.Bool("follow", false, "keep printing events as they arrive (Ctrl-C stops)")
 	only := f.String("order", "", "show one order's events")

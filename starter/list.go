@@ -28,7 +28,8 @@ type ListRow struct {
 // newListCmd is the list command: it lists purchase sagas through Temporal's visibility API, newest
 // first, filtered by the SagaStatus search attribute.
 func newListCmd(env *Env) *cobra.Command {
-	cmd := &cobra.Command{Use: "list", Short: "list orchestrated purchase sagas, newest first", Args: noArgs}
+	cmd := &cobra.Command{Use: "list", Short: "list orchestrated purchase sagas, newest first", Args: noArgs,
+		Example: "  starter list\n  starter list --status CANCELLED --limit 5 -o json"}
 	f := cmd.Flags()
 	status := f.String("status", "", "RUNNING, COMPENSATING, APPROVED, CANCELLED or FAILED")
 	limit := f.Int("limit", 50, "at most this many")

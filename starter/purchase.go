@@ -51,7 +51,8 @@ var tracer = telemetry.Tracer("starter")
 
 // newPurchaseCmd is the purchase command.
 func newPurchaseCmd(env *Env) *cobra.Command {
-	cmd := &cobra.Command{Use: "purchase --customer ID --item SKU:QTY [--item SKU:QTY ...]", Short: "start a purchase saga, in either mode", Args: noArgs}
+	cmd := &cobra.Command{Use: "purchase --customer ID --item SKU:QTY [--item SKU:QTY ...]", Short: "start a purchase saga, in either mode", Args: noArgs,
+		Example: "  starter purchase --customer alice --item SKU-1:2 --item SKU-2:1 --wait\n  starter purchase --mode choreography --customer bob --item SKU-2:1 --wait   # declined: compensated\n  starter purchase --api http://127.0.0.1:8080 --customer alice --item SKU-1:1"}
 	f := cmd.Flags()
 	customer := f.String("customer", "", "customer ID (alice, bob)")
 	orderID := f.String("order-id", "", "order ID; a new one by default. Reusing one attaches to its saga")

@@ -10,13 +10,18 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/sagaforge/saga/internal/platform/process"
 )
 
 func main() {
-	const usage = "usage: healthcheck URL: exit 0 when it answers 2xx within two seconds, else 1"
+	const usage = "usage: healthcheck URL: exit 0 when it answers 2xx within two seconds, else 1 (--version prints the version)"
 	switch {
 	case len(os.Args) == 2 && (os.Args[1] == "-h" || os.Args[1] == "-help" || os.Args[1] == "--help"):
 		fmt.Println(usage)
+		os.Exit(0)
+	case len(os.Args) == 2 && (os.Args[1] == "-version" || os.Args[1] == "--version"):
+		fmt.Println("healthcheck", process.Version())
 		os.Exit(0)
 	case len(os.Args) == 2 && strings.HasPrefix(os.Args[1], "-"):
 		fmt.Fprintf(os.Stderr, "healthcheck: unknown flag %s\n%s\n", os.Args[1], usage)

@@ -23,12 +23,19 @@ import (
 )
 
 // ParseFlags parses args into fs as every binary here does: -h or --help
-// prints the usage on stdout and exits 0; a bad flag prints the error and
-// the usage on stderr and exits 2.
+// prints the usage on stdout and exits 0; --version prints Version and
+// exits 0; a bad flag prints the error and the usage on stderr and exits 2.
 func ParseFlags(fs *flag.FlagSet, args []string) {
 	fs.SetOutput(io.Discard)
+	var version *bool
+	if fs.Lookup("version") == nil {
+		version = fs.Bool("version", false, "print the version (module, commit, Go) and exit")
+	}
 	err := fs.Parse(args)
 	switch {
+	case err == nil && version != nil && *version:
+		fmt.Println(fs.Name(), Version())
+		os.Exit(0)
 	case errors.Is(err, flag.ErrHelp):
 		fs.SetOutput(os.Stdout)
 		fs.Usage()
