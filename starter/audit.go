@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -104,7 +105,9 @@ func Passed(checks []Check) bool {
 // PrintChecks writes the audit's checks as a table, with up to five
 // offenders each.
 func PrintChecks(w io.Writer, checks []Check) {
-	fmt.Fprintf(w, "%-60s %-6s %s\n", "INVARIANT", "RESULT", "OFFENDERS")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	defer tw.Flush()
+	fmt.Fprintln(tw, "INVARIANT\tRESULT\tOFFENDERS")
 	for _, c := range checks {
 		result := "pass"
 		if !c.Pass {
@@ -114,7 +117,7 @@ func PrintChecks(w io.Writer, checks []Check) {
 		if len(c.Offenders) > 5 {
 			offenders += fmt.Sprintf(" (+%d more)", len(c.Offenders)-5)
 		}
-		fmt.Fprintf(w, "%-60s %-6s %s\n", c.Name, result, offenders)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, result, offenders)
 	}
 }
 

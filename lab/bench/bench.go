@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/internal/platform/input"
-	"github.com/sagaforge/saga/internal/platform/process"
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/lab/progress"
 )
@@ -92,16 +91,8 @@ func run(ctx context.Context, n, concurrency int, buy Purchaser, status io.Write
 	samples := make([]sample, n)
 	var next, done atomic.Int64
 	start := time.Now()
-	progressCtx, stopProgress := context.WithCancel(ctx)
-	defer stopProgress()
-	var progressDone sync.WaitGroup
-	if status != nil {
-		progressDone.Go(func() {
-			process.Every(progressCtx, time.Second, func() {
-				fmt.Fprintf(status, "  %s: %s\n", label, progress.Line(int(done.Load()), n, time.Since(start)))
-			})
-		})
-	}
+	bar := progress.Start(ctx, status, "  "+label, "purchases", n, func() int { return int(done.Load()) }, nil)
+	defer bar.Stop()
 	var wg sync.WaitGroup
 	for range concurrency {
 		wg.Go(func() {
@@ -119,8 +110,7 @@ func run(ctx context.Context, n, concurrency int, buy Purchaser, status io.Write
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	stopProgress()
-	progressDone.Wait()
+	bar.Stop()
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}

@@ -13,11 +13,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/sagaforge/saga/internal/platform/process"
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/lab/progress"
 )
@@ -369,22 +367,9 @@ func (d Door) settle(ctx context.Context, mode saga.Mode, c int, start time.Time
 	return r, nil
 }
 
-// progress prints label's progress to d.Status once a second until the
-// returned stop is called.
-func (d Door) progress(ctx context.Context, label string, n int, start time.Time, done *atomic.Int64) (stop func()) {
-	if d.Status == nil {
-		return func() {}
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		process.Every(ctx, time.Second, func() {
-			if done.Load() > 0 {
-				fmt.Fprintf(d.Status, "  %s: %s\n", label, progress.Line(int(done.Load()), n, time.Since(start)))
-			} else {
-				fmt.Fprintf(d.Status, "  %s: %s\n", label, time.Since(start).Round(time.Second))
-			}
-		})
-	})
-	return func() { cancel(); wg.Wait() }
+// progress shows label's progress on d.Status until the returned stop is
+// called (progress.Bar).
+func (d Door) progress(ctx context.Context, label string, n int, _ time.Time, done *atomic.Int64) (stop func()) {
+	bar := progress.Start(ctx, d.Status, "  "+label, "purchases", n, func() int { return int(done.Load()) }, nil)
+	return bar.Stop
 }

@@ -44,7 +44,7 @@ type Config struct {
 	MaxKills    int           // stop killing after this many; 0 for no limit
 	Modes       []string      // saga modes to run, alternating; both by default
 	Settle      time.Duration // how long to wait for quiet after the last purchase
-	Progress    io.Writer     // a line every two seconds; nil for none
+	Progress    io.Writer     // a redrawn bar on a terminal, else a line every few seconds; nil for none
 }
 
 // scenario is a purchase whose outcome is known in advance on the demo seed.
@@ -156,20 +156,13 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config) (Report, error) {
 			})
 		})
 	}
-	progressCtx, progressDone := context.WithCancel(ctx)
-	defer progressDone()
-	var reporter sync.WaitGroup
-	if cfg.Progress != nil {
-		reporter.Go(func() {
-			process.Every(progressCtx, 2*time.Second, func() {
-				killsMu.Lock()
-				kills := total(rep.Kills)
-				killsMu.Unlock()
-				fmt.Fprintf(cfg.Progress, "chaos | %s  %s  kills %d  faults %d\n",
-					time.Since(started).Round(time.Second), progress.Line(int(finished.Load()), cfg.Purchases, time.Since(started)), kills, faults.Total())
-			})
-		})
-	}
+	bar := progress.Start(ctx, cfg.Progress, "chaos", "purchases", cfg.Purchases, func() int { return int(finished.Load()) }, func() string {
+		killsMu.Lock()
+		kills := total(rep.Kills)
+		killsMu.Unlock()
+		return fmt.Sprintf("kills %d  faults %d", kills, faults.Total())
+	})
+	defer bar.Stop()
 
 	work := make(chan purchaseRun)
 	var starters sync.WaitGroup
@@ -193,8 +186,6 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config) (Report, error) {
 	stopChaos()
 	killer.Wait()
 	if startErr != nil || killErr != nil {
-		progressDone()
-		reporter.Wait()
 		return rep, errors.Join(startErr, killErr)
 	}
 
@@ -202,8 +193,7 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config) (Report, error) {
 	settleStart := time.Now()
 	final, err := settle(ctx, s, runs, cfg.Settle)
 	rep.SettleElapsed = time.Since(settleStart)
-	progressDone()
-	reporter.Wait()
+	bar.Stop()
 	if err != nil {
 		return rep, err
 	}
@@ -406,9 +396,9 @@ func (r Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "stuck         %d %s\n", len(r.Stuck), strings.Join(r.Stuck[:min(5, len(r.Stuck))], ", "))
 	fmt.Fprintln(w)
 	starter.PrintChecks(w, r.Audit)
-	verdict := "PASS: every purchase ended as it must and the three databases agree"
-	if !r.Passed() {
-		verdict = "FAIL"
+	verdict := progress.Verdict(w, r.Passed())
+	if r.Passed() {
+		verdict += ": every purchase ended as it must and the three databases agree"
 	}
 	fmt.Fprintf(w, "\n%s\n", verdict)
 }

@@ -354,17 +354,31 @@ func Run(ctx context.Context, s *stack.Stack, w *Watcher, cells []*Cell, paralle
 			total++
 		}
 	}
+	// On a terminal one bar is redrawn, and only a failing cell gets a
+	// line; otherwise (CI) every cell gets one.
+	var bar *progress.Bar
+	if progress.IsTerminal(status) {
+		bar = progress.Start(ctx, status, "matrix", "cells", total, func() int {
+			mu.Lock()
+			defer mu.Unlock()
+			return done
+		}, nil)
+		defer bar.Stop()
+	}
 	note := func(c *Cell) {
 		mu.Lock()
-		defer mu.Unlock()
 		done++
-		if status != nil {
-			verdict := "ok"
-			if !c.Pass() {
-				verdict = "FAIL " + c.Detail
-			}
-			fmt.Fprintf(status, "matrix | %-28s  %-13s %-8s %-19s %-10s %s\n", progress.Line(done, total, time.Since(started)),
-				c.Mode, c.Op, c.Fault, c.Status, verdict)
+		line := fmt.Sprintf("matrix | %-28s  %-13s %-8s %-19s %-10s %s", progress.Line(done, total, time.Since(started)),
+			c.Mode, c.Op, c.Fault, c.Status, "ok")
+		if !c.Pass() {
+			line = strings.TrimSuffix(line, "ok") + progress.Verdict(status, false) + " " + c.Detail
+		}
+		mu.Unlock()
+		switch {
+		case bar != nil && !c.Pass():
+			bar.Println(line)
+		case bar == nil && status != nil:
+			fmt.Fprintln(status, line)
 		}
 	}
 	sem := make(chan struct{}, max(1, parallel))
@@ -389,6 +403,9 @@ func Run(ctx context.Context, s *stack.Stack, w *Watcher, cells []*Cell, paralle
 	}
 	if ctx.Err() != nil {
 		return rep, ctx.Err()
+	}
+	if bar != nil {
+		bar.Stop()
 	}
 	batched.Read(ctx)
 	rep.Batched = batched.Total()
@@ -619,15 +636,15 @@ func (r Report) Print(w io.Writer) {
 		}
 	}
 	for _, f := range failed {
-		fmt.Fprintln(w, "FAIL", f)
+		fmt.Fprintln(w, progress.Verdict(w, false), f)
 	}
 	fmt.Fprintf(w, "consumers handled %d events in batches (shared transactions); each faulted event alone\n", r.Batched)
 	if len(r.Audit) > 0 {
 		starter.PrintChecks(w, r.Audit)
 	}
-	verdict := "PASS: every cell ended APPROVED and shipped with the payment held, or CANCELLED with nothing held, and the audit holds"
-	if !r.Passed() {
-		verdict = "FAIL"
+	verdict := progress.Verdict(w, r.Passed())
+	if r.Passed() {
+		verdict += ": every cell ended APPROVED and shipped with the payment held, or CANCELLED with nothing held, and the audit holds"
 	}
 	fmt.Fprintf(w, "\n%s (%s)\n", verdict, r.Duration.Round(time.Second))
 }
