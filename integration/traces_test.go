@@ -21,6 +21,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/lab/stack"
 	"github.com/sagaforge/saga/lab/stack/stacktest"
 )
@@ -80,7 +81,20 @@ func (r *receiver) export(w http.ResponseWriter, req *http.Request) {
 		}
 		for _, ss := range rs.GetScopeSpans() {
 			for _, s := range ss.GetSpans() {
-				r.spans = append(r.spans, span{service: service, name: s.GetName(), kind: s.GetKind(),
+				// A messaging span is "{operation} {destination}", as
+				// OpenTelemetry's conventions name it; the event's type,
+				// an attribute, makes it one of a kind here.
+				name, attrs := s.GetName(), map[string]string{}
+				for _, kv := range s.GetAttributes() {
+					attrs[kv.GetKey()] = kv.GetValue().GetStringValue()
+				}
+				if typ, ok := attrs["cloudevents.event_type"]; ok {
+					if want := attrs["messaging.operation.name"] + " " + attrs["messaging.destination.name"]; name != want {
+						name = "misnamed " + name + " (want " + want + ")"
+					}
+					name += " " + string(events.ParseType(typ))
+				}
+				r.spans = append(r.spans, span{service: service, name: name, kind: s.GetKind(),
 					traceID: hex.EncodeToString(s.GetTraceId()), id: hex.EncodeToString(s.GetSpanId()), parent: hex.EncodeToString(s.GetParentSpanId())})
 			}
 		}
@@ -126,20 +140,20 @@ func TestEachPurchaseIsOneTraceAcrossTheServices(t *testing.T) {
 		{"orchestration", "alice", "SKU-1:1", []string{
 			"starter: purchase", "worker: RunWorkflow:PurchaseWorkflow", "worker: RunActivity:ChargePayment",
 			"order: POST /orders", "inventory: POST /reservations", "payment: POST /payments", "order: POST /orders/{order_id}/approve",
-			"inventory: process OrderApproved", "payment: process OrderApproved", "inventory: POST /reservations/{order_id}/ship"}},
+			"inventory: process order.events OrderApproved", "payment: process order.events OrderApproved", "inventory: POST /reservations/{order_id}/ship"}},
 		{"orchestration", "bob", "SKU-2:1", []string{
 			"starter: purchase", "payment: POST /payments",
 			"inventory: POST /reservations/{order_id}/release", "order: POST /orders/{order_id}/cancel"}},
 		{"choreography", "alice", "SKU-1:1", []string{
-			"starter: purchase", "order: POST /orders", "order: publish OrderCreated",
-			"inventory: process OrderCreated", "inventory: publish StockReserved",
-			"payment: process StockReserved", "payment: publish PaymentCaptured",
-			"order: process PaymentCaptured", "order: publish OrderApproved",
-			"inventory: process OrderApproved", "inventory: publish StockShipped"}},
+			"starter: purchase", "order: POST /orders", "order: send order.events OrderCreated",
+			"inventory: process order.events OrderCreated", "inventory: send inventory.events StockReserved",
+			"payment: process inventory.events StockReserved", "payment: send payment.events PaymentCaptured",
+			"order: process payment.events PaymentCaptured", "order: send order.events OrderApproved",
+			"inventory: process order.events OrderApproved", "inventory: send inventory.events StockShipped"}},
 		{"choreography", "bob", "SKU-2:1", []string{
-			"starter: purchase", "payment: process StockReserved", "payment: publish PaymentDeclined",
-			"inventory: process PaymentDeclined", "inventory: publish StockReleased",
-			"order: process StockReleased", "order: publish OrderCancelled"}},
+			"starter: purchase", "payment: process inventory.events StockReserved", "payment: send payment.events PaymentDeclined",
+			"inventory: process payment.events PaymentDeclined", "inventory: send inventory.events StockReleased",
+			"order: process inventory.events StockReleased", "order: send order.events OrderCancelled"}},
 	} {
 		t.Run(tc.mode+"/"+tc.customer, func(t *testing.T) {
 			rep := buy(t, s, "--customer", tc.customer, "--item", tc.item, "--mode", tc.mode)
@@ -230,8 +244,8 @@ func TestStackShowsAPurchasesTraceFromJaeger(t *testing.T) {
 		_, out, _ = runStarter(t, s, "trace", rep.OrderID)
 		return strings.Contains(out, "trace "+rep.TraceID) &&
 			regexp.MustCompile(`(?m)\| starter +purchase$`).MatchString(out) &&
-			regexp.MustCompile(`(?m)\| inventory +  +process PaymentDeclined$`).MatchString(out) &&
-			regexp.MustCompile(`(?m)\| order +  +process StockReleased$`).MatchString(out)
+			regexp.MustCompile(`(?m)\| inventory +  +process payment.events PaymentDeclined$`).MatchString(out) &&
+			regexp.MustCompile(`(?m)\| order +  +process inventory.events StockReleased$`).MatchString(out)
 	})
 	t.Logf("starter trace %s:\n%s", rep.OrderID, out)
 }

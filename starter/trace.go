@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/platform/process"
 )
 
@@ -59,6 +60,10 @@ type jaegerTrace struct {
 		StartTime int64  `json:"startTime"` // µs since the epoch
 		Duration  int64  `json:"duration"`  // µs
 		ProcessID string `json:"processID"`
+		Tags      []struct {
+			Key   string `json:"key"`
+			Value any    `json:"value"`
+		} `json:"tags"`
 	} `json:"spans"`
 	Processes map[string]struct {
 		ServiceName string `json:"serviceName"`
@@ -171,8 +176,16 @@ func waterfall(tr jaegerTrace) []TraceSpan {
 	var walk func(i, depth int)
 	walk = func(i, depth int) {
 		s := tr.Spans[i]
+		// A messaging span is named for its topic ("process order.events");
+		// its event's type, an attribute, says which step it is.
+		name := s.OperationName
+		for _, tag := range s.Tags {
+			if typ, ok := tag.Value.(string); ok && tag.Key == "cloudevents.event_type" {
+				name += " " + string(events.ParseType(typ))
+			}
+		}
 		out = append(out, TraceSpan{SpanID: s.SpanID, ParentID: parents[i], Depth: depth, Service: tr.Processes[s.ProcessID].ServiceName,
-			Name: s.OperationName, StartUS: s.StartTime - start, Duration: s.Duration})
+			Name: name, StartUS: s.StartTime - start, Duration: s.Duration})
 		kids := children[i]
 		slices.SortFunc(kids, byStart)
 		for _, k := range kids {

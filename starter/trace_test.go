@@ -16,7 +16,7 @@ import (
 // it whole, and draws its spans nested under their parents in start order.
 func TestTraceDrawsTheOrdersSpansAsAWaterfall(t *testing.T) {
 	const whole = `{"data":[{"traceID":"t1","spans":[
-		{"spanID":"c","operationName":"process OrderCreated","references":[{"refType":"CHILD_OF","spanID":"b"}],"startTime":1000300,"duration":200,"processID":"p3"},
+		{"spanID":"c","operationName":"process order.events","references":[{"refType":"CHILD_OF","spanID":"b"}],"startTime":1000300,"duration":200,"processID":"p3","tags":[{"key":"cloudevents.event_type","type":"string","value":"io.sagaforge.order.created.v1"}]},
 		{"spanID":"a","operationName":"purchase","references":[],"startTime":1000000,"duration":1000,"processID":"p1"},
 		{"spanID":"b","operationName":"POST /orders","references":[{"refType":"CHILD_OF","spanID":"a"}],"startTime":1000100,"duration":100,"processID":"p2"}],
 		"processes":{"p1":{"serviceName":"starter"},"p2":{"serviceName":"order"},"p3":{"serviceName":"inventory"}}}]}`
@@ -36,7 +36,7 @@ func TestTraceDrawsTheOrdersSpansAsAWaterfall(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	want := []string{"trace t1  order ord-1  3 spans  1ms", "|██████████| starter   purchase", "| █        | order       POST /orders", "|   ██     | inventory     process OrderCreated"}
+	want := []string{"trace t1  order ord-1  3 spans  1ms", "|██████████| starter   purchase", "| █        | order       POST /orders", "|   ██     | inventory     process order.events OrderCreated"}
 	if len(lines) != len(want) {
 		t.Fatalf("got\n%s", stdout.String())
 	}
@@ -57,7 +57,7 @@ func TestTraceDrawsTheOrdersSpansAsAWaterfall(t *testing.T) {
 	for i, want := range []starter.TraceSpan{
 		{SpanID: "a", Depth: 0, Service: "starter", Name: "purchase", StartUS: 0, Duration: 1000},
 		{SpanID: "b", ParentID: "a", Depth: 1, Service: "order", Name: "POST /orders", StartUS: 100, Duration: 100},
-		{SpanID: "c", ParentID: "b", Depth: 2, Service: "inventory", Name: "process OrderCreated", StartUS: 300, Duration: 200},
+		{SpanID: "c", ParentID: "b", Depth: 2, Service: "inventory", Name: "process order.events OrderCreated", StartUS: 300, Duration: 200},
 	} {
 		if rep.Spans[i] != want {
 			t.Errorf("span %d: %+v, want %+v", i, rep.Spans[i], want)

@@ -364,9 +364,14 @@ func (r *Runner) handleBatch(ctx context.Context, log *slog.Logger, sub Subscrip
 // the services; it records how far behind the partition's end the consumer
 // is.
 func (r *Runner) startSpan(ctx context.Context, sub Subscription, m kafka.Message, e events.Envelope) (context.Context, trace.Span) {
-	ctx, span := tracer.Start(otel.GetTextMapPropagator().Extract(ctx, kafkaio.Headers{Msg: &m}), "process "+string(e.Type),
+	// Named and described as OpenTelemetry's messaging conventions say:
+	// "{operation} {destination}", the event's type as a CloudEvents
+	// attribute.
+	ctx, span := tracer.Start(otel.GetTextMapPropagator().Extract(ctx, kafkaio.Headers{Msg: &m}), "process "+m.Topic,
 		trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(attribute.String("messaging.system", "kafka"), attribute.String("messaging.operation.type", "process"),
+			attribute.String("messaging.operation.name", "process"), attribute.String("cloudevents.event_type", e.Type.Wire()),
+			attribute.String("cloudevents.event_id", e.ID),
 			attribute.String("messaging.destination.name", m.Topic), attribute.String("messaging.consumer.group.name", sub.Name),
 			attribute.Int("messaging.destination.partition.id", m.Partition), attribute.Int64("messaging.kafka.offset", m.Offset),
 			attribute.String("messaging.message.id", e.ID), attribute.String("saga.order_id", e.Subject)))

@@ -46,6 +46,10 @@ func (t Type) Schema() string {
 	return ""
 }
 
+// ParseType reads a CloudEvents type ("io.sagaforge.order.created.v1") as
+// the code names it (OrderCreated); one it does not know stays as it came.
+func ParseType(wire string) Type { return typeOf(wire) }
+
 // typeOf reads a CloudEvents type; one it does not know stays as it came.
 func typeOf(wire string) Type {
 	if t, ok := byWire[wire]; ok {

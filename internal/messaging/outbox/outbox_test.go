@@ -16,6 +16,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -495,7 +496,9 @@ func TestPublishedEventContinuesTheTraceOfItsChange(t *testing.T) {
 	remote := trace.SpanContextFromContext(otel.GetTextMapPropagator().Extract(context.Background(), kafkaio.Headers{Msg: &msg}))
 	var publish sdktrace.ReadOnlySpan
 	for _, s := range spans.Ended() {
-		if s.Name() == "publish OrderCreated" && s.SpanContext().TraceID() == change.SpanContext().TraceID() {
+		if s.Name() == "send "+events.TopicOrder && s.SpanContext().TraceID() == change.SpanContext().TraceID() &&
+			slices.Contains(s.Attributes(), attribute.String("cloudevents.event_type", events.OrderCreated.Wire())) &&
+			slices.Contains(s.Attributes(), attribute.String("messaging.operation.name", "send")) {
 			publish = s
 		}
 	}

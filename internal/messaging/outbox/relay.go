@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"gorm.io/gorm"
 
+	"github.com/sagaforge/saga/internal/messaging/events"
 	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/platform/process"
 	"github.com/sagaforge/saga/internal/platform/telemetry"
@@ -233,13 +234,16 @@ func (r *Relay) publishRows(ctx context.Context, reads, writes *gorm.DB) (int, e
 	return len(rows), nil
 }
 
-// publishSpan starts the producer span of row's event as a child of the
-// change that wrote it, and writes its trace context into msg's headers so
+// publishSpan starts the producer span of row's event ("send {topic}", as
+// OpenTelemetry's messaging conventions name it) as a child of the change
+// that wrote it, and writes its trace context into msg's headers so
 // that the consumers continue it.
 func publishSpan(ctx context.Context, row Message, msg *kafka.Message) trace.Span {
-	ctx, span := tracer.Start(telemetry.WithTraceparent(ctx, row.Traceparent), "publish "+row.Type,
+	ctx, span := tracer.Start(telemetry.WithTraceparent(ctx, row.Traceparent), "send "+row.Topic,
 		trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(attribute.String("messaging.system", "kafka"), attribute.String("messaging.operation.type", "send"),
+			attribute.String("messaging.operation.name", "send"), attribute.String("cloudevents.event_type", events.Type(row.Type).Wire()),
+			attribute.String("cloudevents.event_id", row.EventID),
 			attribute.String("messaging.destination.name", row.Topic), attribute.String("messaging.message.id", row.EventID),
 			attribute.String("saga.order_id", row.Key)))
 	otel.GetTextMapPropagator().Inject(ctx, kafkaio.Headers{Msg: msg})
