@@ -13,6 +13,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/sagaforge/saga/lab/stack"
 )
@@ -342,6 +343,30 @@ func TestComposeObservesEveryProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var prom struct {
+		ScrapeConfigs []struct {
+			DNS []struct {
+				Names []string `yaml:"names"`
+				Type  string   `yaml:"type"`
+				Port  int      `yaml:"port"`
+			} `yaml:"dns_sd_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal(scrapeConfig, &prom); err != nil {
+		t.Fatal(err)
+	}
+	// scrapes tells whether Prometheus finds a service's replicas by DNS
+	// (Docker answers a service's name with all of them) on port.
+	scrapes := func(service, port string) bool {
+		for _, sc := range prom.ScrapeConfigs {
+			for _, d := range sc.DNS {
+				if slices.Equal(d.Names, []string{service}) && d.Type == "A" && strconv.Itoa(d.Port) == port {
+					return true
+				}
+			}
+		}
+		return false
+	}
 	listens := map[string]string{"order": "ORDER_ADDR", "inventory": "INVENTORY_ADDR", "payment": "PAYMENT_ADDR", "worker": "WORKER_ADDR"}
 	dockerfile, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
 	if err != nil {
@@ -363,9 +388,12 @@ func TestComposeObservesEveryProcess(t *testing.T) {
 			addr = m[1]
 		}
 		_, port, _ := strings.Cut(addr, ":")
-		if !strings.HasPrefix(addr, "0.0.0.0:") || !strings.Contains(string(scrapeConfig), `"`+name+":"+port+`"`) {
-			t.Errorf("%s listens on %s; prometheus.yml must scrape %s:%s", name, addr, name, port)
+		if !strings.HasPrefix(addr, "0.0.0.0:") || !scrapes(name, port) {
+			t.Errorf("%s listens on %s; prometheus.yml must find every replica of %s by DNS and scrape port %s", name, addr, name, port)
 		}
+	}
+	if !scrapes("temporal", "8000") {
+		t.Error("prometheus.yml does not scrape the Temporal server's own metrics (temporal:8000)")
 	}
 	for _, f := range []string{"provisioning/datasources/datasources.yml", "provisioning/dashboards/dashboards.yml", "dashboards/saga.json"} {
 		if _, err := os.Stat(filepath.Join(root, "deploy", "grafana", f)); err != nil {
@@ -386,4 +414,42 @@ func oneShot(p *types.Project, name string) bool {
 		}
 	}
 	return false
+}
+
+// What the README does against compose works: the purchase API is
+// published where the starter's --api looks, Kafka's topics can be seen
+// in a UI, and Grafana gets Temporal's own dashboards beside the saga's.
+func TestComposePublishesThePurchaseAPIAndTheUIs(t *testing.T) {
+	p := load(t)
+	published := func(name string, target uint32) string {
+		for _, pc := range service(t, p, name).Ports {
+			if pc.Target == target {
+				return pc.Published
+			}
+		}
+		return ""
+	}
+	if got := published("worker", 8080); got != "8080" {
+		t.Errorf("the worker's purchase API is published on %q, want 8080 (starter purchase --api http://127.0.0.1:8080)", got)
+	}
+	ui := service(t, p, "kafka-ui")
+	if env(ui, "KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS") != "kafka:29092" || published("kafka-ui", 8080) == "" {
+		t.Errorf("kafka-ui reads %q and is published on %q", env(ui, "KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS"), published("kafka-ui", 8080))
+	}
+	provisioning, err := os.ReadFile(filepath.Join(root, "deploy", "grafana", "provisioning", "dashboards", "dashboards.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, ok := "", false
+	for _, v := range service(t, p, "grafana").Volumes {
+		if v.Source == "temporal-dashboards" {
+			target, ok = v.Target, true
+		}
+	}
+	if !ok || !strings.Contains(string(provisioning), "path: "+target) {
+		t.Errorf("grafana does not load Temporal's dashboards (volume at %q)", target)
+	}
+	if service(t, p, "grafana").DependsOn["temporal-dashboards"].Condition != types.ServiceConditionCompletedSuccessfully {
+		t.Error("grafana may start before Temporal's dashboards are downloaded")
+	}
 }

@@ -52,6 +52,7 @@ type clusterPorts struct {
 	TemporalHTTP      int
 	History, Matching int
 	TemporalWorker    int
+	TemporalMetrics   int
 	Membership        [4]int // frontend, history, matching, worker
 }
 
@@ -67,7 +68,7 @@ func (c *Config) UseClusterDefaults() {
 func (c *Config) clusterPortList() []namedPort {
 	p := &c.cluster
 	ports := []namedPort{{"PostgreSQL", &p.Postgres}, {"Temporal HTTP", &p.TemporalHTTP}, {"Temporal history", &p.History},
-		{"Temporal matching", &p.Matching}, {"Temporal worker", &p.TemporalWorker}}
+		{"Temporal matching", &p.Matching}, {"Temporal worker", &p.TemporalWorker}, {"Temporal metrics", &p.TemporalMetrics}}
 	for i := range p.Membership {
 		ports = append(ports, namedPort{"Temporal membership", &p.Membership[i]})
 	}
@@ -127,7 +128,7 @@ func (c Config) ClusterEnv(process string) map[string]string {
 		for k, v := range map[string]int{"FRONTEND_GRPC_PORT": c.TemporalPort, "FRONTEND_HTTP_PORT": p.TemporalHTTP,
 			"HISTORY_GRPC_PORT": p.History, "MATCHING_GRPC_PORT": p.Matching, "WORKER_GRPC_PORT": p.TemporalWorker,
 			"FRONTEND_MEMBERSHIP_PORT": p.Membership[0], "HISTORY_MEMBERSHIP_PORT": p.Membership[1],
-			"MATCHING_MEMBERSHIP_PORT": p.Membership[2], "WORKER_MEMBERSHIP_PORT": p.Membership[3]} {
+			"MATCHING_MEMBERSHIP_PORT": p.Membership[2], "WORKER_MEMBERSHIP_PORT": p.Membership[3], "METRICS_PORT": p.TemporalMetrics} {
 			db[k] = strconv.Itoa(v)
 		}
 		return db
@@ -149,7 +150,7 @@ var ComposeMapping = struct {
 	Paths:     []string{"TEMPORAL_CONFIG", "DYNAMIC_CONFIG_FILE_PATH"},
 	ClusterOnly: []string{"TEMPORAL_SQL_TOOL", "TEMPORAL_SCHEMA_DIR", "TEMPORAL_SERVER", "BIND_ON_IP",
 		"FRONTEND_GRPC_PORT", "FRONTEND_HTTP_PORT", "HISTORY_GRPC_PORT", "MATCHING_GRPC_PORT", "WORKER_GRPC_PORT",
-		"FRONTEND_MEMBERSHIP_PORT", "HISTORY_MEMBERSHIP_PORT", "MATCHING_MEMBERSHIP_PORT", "WORKER_MEMBERSHIP_PORT"},
+		"FRONTEND_MEMBERSHIP_PORT", "HISTORY_MEMBERSHIP_PORT", "MATCHING_MEMBERSHIP_PORT", "WORKER_MEMBERSHIP_PORT", "METRICS_PORT"},
 }
 
 // ClusterScripts are the deploy/ scripts the cluster topology runs, by
