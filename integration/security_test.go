@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -85,4 +87,35 @@ func historyText(t *testing.T, c client.Client, workflowID string) string {
 		b.WriteString(e.String())
 	}
 	return b.String()
+}
+
+// A token comes from a secret's file, and while it is rotated the services
+// accept two: the one the clients send (the first) and the one they sent
+// before. Any other is refused.
+func TestServiceTokensRotateFromASecretFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte("new-token-2026,old-token-2025\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, logs := startStackWithLogs(t, "SAGA_SERVICE_TOKEN_FILE="+file)
+	if rep := buy(t, s, "--customer", "alice", "--item", "SKU-1:1"); rep.Status != "APPROVED" {
+		t.Fatalf("with the file's token: %s (%s), want APPROVED", rep.Status, rep.Reason)
+	}
+	for _, tc := range []struct {
+		orderID, auth string
+		want          int
+	}{
+		{"rotate-old", "Bearer old-token-2025", http.StatusCreated},
+		{"rotate-new", "Bearer new-token-2026", http.StatusCreated},
+		{"rotate-both", "Bearer new-token-2026,old-token-2025", http.StatusUnauthorized},
+		{"rotate-other", "Bearer older-token-2024", http.StatusUnauthorized},
+	} {
+		body := `{"order_id":"` + tc.orderID + `","customer_id":"alice","items":[{"sku":"SKU-1","quantity":1}]}`
+		if status, p := webtest.SendWith(t, "POST", s.OrderURL()+"/orders", "application/json", body, tc.auth); status != tc.want {
+			t.Errorf("%s: %d %+v, want %d", tc.orderID, status, p, tc.want)
+		}
+	}
+	if strings.Contains(logs.String(), "old-token-2025") || strings.Contains(logs.String(), "new-token-2026") {
+		t.Error("a service token appears in the stack's logs")
+	}
 }

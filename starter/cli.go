@@ -80,6 +80,9 @@ type Env struct {
 	temporalErr error
 	// temporalFlags are the Temporal flags given (useFlags).
 	temporalFlags temporalx.Flags
+	// servicesErr is why the services' settings could not be read (a
+	// token file that is not there); every command reports it.
+	servicesErr error
 }
 
 // NewEnv reads the starter's configuration from the environment, and
@@ -89,8 +92,9 @@ func NewEnv(stdout, stderr io.Writer) Env {
 	if err != nil {
 		t = temporalx.Local()
 	}
-	return Env{Stdout: stdout, Stderr: stderr, Temporal: t, temporalErr: err,
-		Services: endpoints.FromEnv(), API: process.Env("SAGA_API_URL", ""), TemporalWait: DefaultTemporalWait,
+	services, servicesErr := endpoints.FromEnv()
+	return Env{Stdout: stdout, Stderr: stderr, Temporal: t, temporalErr: err, servicesErr: servicesErr,
+		Services: services, API: process.Env("SAGA_API_URL", ""), TemporalWait: DefaultTemporalWait,
 	}
 }
 
@@ -113,9 +117,13 @@ func (e Env) Run(ctx context.Context, args []string, plugged ...Command) int {
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	ran := false // whether a command's own work began: before it, every error is bad input
-	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if env.servicesErr != nil {
+			return Usagef("%v", env.servicesErr)
+		}
 		ran = true
 		env.useFlags(cmd.Flags())
+		return nil
 	}
 	cmd, err := root.ExecuteContextC(ctx)
 	var ue *usageError

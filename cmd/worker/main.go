@@ -29,7 +29,11 @@ func main() {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	var temporal temporalx.Flags
 	temporal.Register(fs)
-	services := endpoints.FromEnv()
+	services, err := endpoints.FromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(2)
+	}
 	services.Flags(fs)
 	addr := fs.String("addr", process.Env("WORKER_ADDR", "127.0.0.1:8080"), "listen address of the purchase API, GET /metrics and /healthz (env WORKER_ADDR)")
 	eager := fs.Bool("eager-start", process.Env("SAGA_EAGER_START", "true") == "true", "the purchase API starts sagas eagerly: the first workflow task comes back in the start's answer to this worker (env SAGA_EAGER_START)")

@@ -99,6 +99,14 @@ func Load(file, profile string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("temporal client profile: %w", err)
 	}
+	// The API key may come from a secret's file (TEMPORAL_API_KEY_FILE).
+	key, err := process.Secret("TEMPORAL_API_KEY", "")
+	if err != nil {
+		return Config{}, fmt.Errorf("temporal client profile: %w", err)
+	}
+	if os.Getenv("TEMPORAL_API_KEY_FILE") != "" {
+		p.APIKey = key
+	}
 	cfg := Local()
 	cfg.Profile = p
 	if p.Address != "" {
@@ -119,7 +127,7 @@ func Load(file, profile string) (Config, error) {
 // Temporal profile and TLS variables: the stack's dev server is local and
 // plain, whatever the shell it was started from points at.
 func PlainEnv() []string {
-	return []string{"TEMPORAL_CONFIG_FILE=" + os.DevNull, "TEMPORAL_PROFILE=", "TEMPORAL_TLS=false", "TEMPORAL_API_KEY="}
+	return []string{"TEMPORAL_CONFIG_FILE=" + os.DevNull, "TEMPORAL_PROFILE=", "TEMPORAL_TLS=false", "TEMPORAL_API_KEY=", "TEMPORAL_API_KEY_FILE="}
 }
 
 // Secure reports whether the connection uses TLS (an API key implies it).

@@ -25,12 +25,13 @@ type Client struct {
 }
 
 // NewClient returns a client for the service at baseURL (e.g.
-// http://127.0.0.1:8081). token, when not empty, is sent as a bearer token.
+// http://127.0.0.1:8081). token, when not empty, is sent as a bearer token
+// (the first, when the setting holds two: Tokens).
 func NewClient(baseURL string, httpClient *http.Client, token string) *Client {
 	if httpClient == nil {
 		httpClient = DefaultHTTPClient()
 	}
-	return &Client{baseURL: strings.TrimRight(baseURL, "/"), http: httpClient, token: token}
+	return &Client{baseURL: strings.TrimRight(baseURL, "/"), http: httpClient, token: sent(token)}
 }
 
 // ClientFor returns an API client C, a struct that embeds *Client, for the

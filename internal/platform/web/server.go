@@ -6,13 +6,11 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/sagaforge/saga/internal/platform/fault"
@@ -64,9 +62,10 @@ const answerMargin = 15 * time.Second
 // Middleware wraps a service's routes: it recovers panics as 500 problems,
 // logs each request at debug level (errors at warn), answers requests no
 // route takes with problems too, and, when token is not empty, demands it as
-// a bearer token on every non-GET request.
+// a bearer token on every non-GET request (either of two, Tokens).
 func Middleware(log *slog.Logger, token string, mux *http.ServeMux) http.Handler {
 	next := routed(mux)
+	accepted, _ := Tokens(token) // checked at start (Guarded)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
@@ -82,7 +81,7 @@ func Middleware(log *slog.Logger, token string, mux *http.ServeMux) http.Handler
 			log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,
 				"status", rec.status, "duration", time.Since(start))
 		}()
-		if token != "" && r.Method != http.MethodGet && r.Method != http.MethodHead && !validToken(r, token) {
+		if len(accepted) > 0 && r.Method != http.MethodGet && r.Method != http.MethodHead && !validToken(r, accepted) {
 			// RFC 9110 asks a 401 to say how to authenticate (RFC 6750).
 			rec.Header().Set("WWW-Authenticate", `Bearer realm="sagaforge"`)
 			WriteProblem(rec, r, ProblemFrom(fmt.Errorf("%w: a valid bearer token is required", fault.ErrUnauthorized)))
@@ -141,11 +140,6 @@ func (c *Held) CopyTo(w http.ResponseWriter) {
 	_, _ = w.Write(c.body.Bytes())
 }
 
-func validToken(r *http.Request, token string) bool {
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
-}
-
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
@@ -190,6 +184,9 @@ const EnvExposedOn = "SAGA_EXPOSED_ON"
 // Guarded refuses a listener other machines can reach when no token guards
 // it: anyone who reached it could move stock and money.
 func Guarded(addr, token, exposedOn string) error {
+	if _, err := Tokens(token); err != nil {
+		return err
+	}
 	if token != "" || Loopback(addr) || (exposedOn != "" && Loopback(net.JoinHostPort(exposedOn, "0"))) {
 		return nil
 	}

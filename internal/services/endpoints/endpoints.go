@@ -7,7 +7,6 @@ package endpoints
 import (
 	"flag"
 	"net/http"
-	"os"
 	"strings"
 
 	"github.com/sagaforge/saga/internal/platform/process"
@@ -20,7 +19,7 @@ import (
 // Endpoints are the services' base URLs and token, and Kafka's brokers.
 type Endpoints struct {
 	Order, Inventory, Payment string // base URLs, e.g. http://127.0.0.1:8081
-	Token                     string // sent as a bearer token; empty sends none
+	Token                     string // sent as a bearer token (the first of two: web.Tokens); empty sends none
 	Brokers                   string // Kafka bootstrap brokers, comma-separated
 }
 
@@ -33,15 +32,23 @@ const (
 	EnvBrokers   = "KAFKA_BROKERS"
 )
 
-// FromEnv reads Endpoints from the environment, with the local defaults.
-func FromEnv() Endpoints {
+// FromEnv reads Endpoints from the environment, with the local defaults;
+// the token may come from the file SAGA_SERVICE_TOKEN_FILE names.
+func FromEnv() (Endpoints, error) {
+	token, err := process.Secret(EnvToken, "")
+	if err == nil {
+		_, err = web.Tokens(token)
+	}
+	if err != nil {
+		return Endpoints{}, err
+	}
 	return Endpoints{
 		Order:     process.Env(EnvOrder, "http://127.0.0.1:8081"),
 		Inventory: process.Env(EnvInventory, "http://127.0.0.1:8082"),
 		Payment:   process.Env(EnvPayment, "http://127.0.0.1:8083"),
-		Token:     os.Getenv(EnvToken),
+		Token:     token,
 		Brokers:   process.Env(EnvBrokers, "127.0.0.1:9092"),
-	}
+	}, nil
 }
 
 // Flags lets --order-url, --inventory-url, --payment-url and --brokers

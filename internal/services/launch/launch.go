@@ -146,8 +146,17 @@ func mainCode[S any](s Service[S], plugs []Plug) int {
 	prefix := strings.ToUpper(s.Name)
 	fs := flag.NewFlagSet(s.Name, flag.ContinueOnError)
 	addr := fs.String("addr", process.Env(prefix+"_ADDR", s.DefaultAddr), "listen address (env "+prefix+"_ADDR)")
-	dsn := fs.String("db", process.Env(prefix+"_DB", ".data/"+s.Name+".db"), "database: a SQLite file, or a postgres:// URL (env "+prefix+"_DB)")
-	where := endpoints.FromEnv()
+	dsnSetting, err := process.Secret(prefix+"_DB", ".data/"+s.Name+".db")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", s.Name, err)
+		return 2
+	}
+	dsn := fs.String("db", dsnSetting, "database: a SQLite file, or a postgres:// URL, which may hold a password (env "+prefix+"_DB, or a file named by "+prefix+"_DB_FILE)")
+	where, err := endpoints.FromEnv()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", s.Name, err)
+		return 2
+	}
 	where.BrokersFlag(fs)
 	seed := fs.String("seed", process.Env("SAGA_SEED", "demo"), "seed data for a new database: demo or bench (env SAGA_SEED)")
 	stepDeadline, err := process.DurationFlag(fs, "step-deadline", "SAGA_STEP_DEADLINE", time.Minute,
