@@ -71,7 +71,7 @@ func TestCloudEventsSDKReadsThePublishedEvents(t *testing.T) {
 	defer cancel()
 	var got []string
 	for _, topic := range []string{events.TopicOrder, events.TopicInventory, events.TopicPayment} {
-		msgs, err := kafkaio.ReadTopic(ctx, []string{s.BrokerAddr()}, topic)
+		msgs, err := kafkaio.ReadTopic(ctx, kafkaio.Plain(s.BrokerAddr()), topic)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,7 +246,7 @@ func TestKcatsBinaryModeEventOnTheMurmur2PartitionIsHandled(t *testing.T) {
 	s := startStack(t)
 	c := clientsOf(s)
 	ctx := context.Background()
-	ends, err := kafkaio.Ends(ctx, []string{s.BrokerAddr()}, []string{events.TopicPayment})
+	ends, err := kafkaio.Ends(ctx, kafkaio.Plain(s.BrokerAddr()), []string{events.TopicPayment})
 	if err != nil {
 		t.Fatal(err)
 	}

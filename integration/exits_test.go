@@ -181,7 +181,7 @@ func TestDeadLetteredStepCancelsTheChoreographedSaga(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := kafkaio.NewWriter([]string{s.BrokerAddr()})
+	w := kafkaio.NewWriter(kafkaio.Plain(s.BrokerAddr()))
 	defer w.Close()
 	if err := w.WriteMessages(ctx, msg); err != nil {
 		t.Fatal(err)

@@ -21,7 +21,11 @@ func (e *Env) purchaseAPI(ctx context.Context, withTemporal bool) (api purchases
 	if e.API != "" {
 		return purchases.NewClient(e.API, nil, e.Services.Token), func() {}, nil
 	}
-	svc := &purchases.Service{Orders: e.Services.Clients(nil).Orders, Brokers: e.Services.BrokerList(), Links: e.Temporal}
+	kafka, err := e.Services.Kafka()
+	if err != nil {
+		return nil, nil, Usagef("%v", err)
+	}
+	svc := &purchases.Service{Orders: e.Services.Clients(nil).Orders, Brokers: kafka, Links: e.Temporal}
 	if !withTemporal {
 		return svc, func() {}, nil
 	}

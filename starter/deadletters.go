@@ -46,7 +46,10 @@ func newDeadlettersCmd(env *Env) *cobra.Command {
 				return Usagef("--replay wants PARTITION:OFFSET as the list shows it, e.g. 0:3; got %q", *replay)
 			}
 		}
-		brokerList := env.Services.BrokerList()
+		brokerList, err := env.Services.Kafka()
+		if err != nil {
+			return Usagef("%v", err)
+		}
 		readCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		msgs, err := kafkaio.ReadTopic(readCtx, brokerList, events.TopicDeadLetter)

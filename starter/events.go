@@ -35,7 +35,10 @@ func newEventsCmd(env *Env) *cobra.Command {
 				return Usagef("--order: %s", strings.TrimPrefix(err.Error(), "invalid request: "))
 			}
 		}
-		brokerList := env.Services.BrokerList()
+		brokerList, err := env.Services.Kafka()
+		if err != nil {
+			return Usagef("%v", err)
+		}
 		topics := []string{events.TopicOrder, events.TopicInventory, events.TopicPayment}
 
 		probe, cancel := context.WithTimeout(ctx, 5*time.Second)

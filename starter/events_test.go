@@ -44,7 +44,7 @@ func TestEventsTimelineDropsRedeliveredEvents(t *testing.T) {
 	}
 	// A message that is not an event must be skipped, not stop the reader.
 	msgs = append(msgs, kafka.Message{Topic: events.TopicPayment, Key: []byte("o-1"), Value: []byte("not json")})
-	w := kafkaio.NewWriter([]string{addr})
+	w := kafkaio.NewWriter(kafkaio.Plain(addr))
 	defer w.Close()
 	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
 		t.Fatal(err)

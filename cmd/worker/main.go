@@ -94,7 +94,12 @@ func main() {
 	log.Info("polling", "task_queue", saga.TaskQueue, "temporal", cfg.Address, "namespace", cfg.Namespace, "tls", cfg.Secure())
 	// The orchestrator also answers clients: the purchase API, beside the
 	// process's metrics and health.
-	api := &purchases.Service{Temporal: c, Orders: clients.Orders, Brokers: services.BrokerList(), Links: cfg, EagerStart: *eager, Pivots: pivots}
+	kafka, err := services.Kafka()
+	if err != nil {
+		log.Error("start failed", "err", err)
+		os.Exit(2)
+	}
+	api := &purchases.Service{Temporal: c, Orders: clients.Orders, Brokers: kafka, Links: cfg, EagerStart: *eager, Pivots: pivots}
 	if *benchDirect {
 		if api.Direct, err = purchases.NewDirect(activities.New(clients)); err != nil {
 			log.Error("start failed", "err", err)

@@ -346,7 +346,7 @@ func checkEventOrder(t *testing.T, s *stack.Stack) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, topic := range []string{events.TopicOrder, events.TopicInventory, events.TopicPayment} {
-		msgs, err := kafkaio.ReadTopic(ctx, []string{s.BrokerAddr()}, topic)
+		msgs, err := kafkaio.ReadTopic(ctx, kafkaio.Plain(s.BrokerAddr()), topic)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -31,7 +31,7 @@ func TestHelperGroupMember(t *testing.T) {
 	if addr == "" {
 		t.Skip("helper process only")
 	}
-	r := kafka.NewReader(kafkaio.GroupReaderConfig([]string{addr}, group, []string{topic}, 0))
+	r := kafka.NewReader(kafkaio.GroupReaderConfig(kafkaio.Plain(addr), group, []string{topic}, 0))
 	for {
 		if _, err := r.FetchMessage(context.Background()); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -56,7 +56,7 @@ func TestMemberKilledDuringJoinIsExpired(t *testing.T) {
 	writer := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: &kafka.RoundRobin{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
 	t.Cleanup(func() { _ = writer.Close() })
-	survivor := kafka.NewReader(kafkaio.GroupReaderConfig([]string{addr}, group, []string{topic}, 0))
+	survivor := kafka.NewReader(kafkaio.GroupReaderConfig(kafkaio.Plain(addr), group, []string{topic}, 0))
 	t.Cleanup(func() { _ = survivor.Close() })
 
 	// The survivor alone, consuming: the group is stable with one member.

@@ -25,6 +25,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"go.temporal.io/sdk/client"
 
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/platform/temporalx"
 )
 
@@ -180,7 +181,7 @@ func (s *Stack) defineCluster() ([]*child, error) {
 	bin := func(name string) string { return filepath.Join(c.BinDir, name) }
 	data := func(name string) string { return filepath.Join(c.DataDir, name) }
 	addr := func(port int) string { return net.JoinHostPort(c.Host, strconv.Itoa(port)) }
-	env := withDefault(c.Env, "GOMAXPROCS", strconv.Itoa(ProcsEach()))
+	env := withDefault(append(kafkaio.PlainEnv(), c.Env...), "GOMAXPROCS", strconv.Itoa(ProcsEach()))
 	script := func(name string) *child {
 		return &child{name: name, path: "/bin/sh", args: []string{filepath.Join(c.DeployDir, ClusterScripts[name])},
 			env: append(slices.Clone(env), envList(c.ClusterEnv(name))...)}

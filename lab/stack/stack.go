@@ -28,6 +28,7 @@ import (
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/platform/temporalx"
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/endpoints"
@@ -180,7 +181,7 @@ func (s *Stack) define() []*child {
 	bin := func(name string) string { return filepath.Join(c.BinDir, name) }
 	data := func(name string) string { return filepath.Join(c.DataDir, name) }
 	addr := func(port int) string { return net.JoinHostPort(c.Host, strconv.Itoa(port)) }
-	env := withDefault(c.Env, "GOMAXPROCS", strconv.Itoa(ProcsEach()))
+	env := withDefault(append(kafkaio.PlainEnv(), c.Env...), "GOMAXPROCS", strconv.Itoa(ProcsEach()))
 	svc := func(name string, port int) *child {
 		return &child{name: name, path: bin(name), env: env,
 			args:  []string{"--addr", addr(port), "--db", cmp.Or(c.Databases[name], data(name+".db")), "--brokers", addr(c.BrokerPort), "--seed", cmp.Or(c.Seed, "demo")},
@@ -491,7 +492,7 @@ func (s *Stack) Temporal() temporalx.Config {
 // addresses, plus the Config's Env (which may hold SAGA_SERVICE_TOKEN).
 func (s *Stack) Env() []string {
 	t := s.Temporal()
-	env := append(temporalx.PlainEnv(), "TEMPORAL_ADDRESS="+t.Address, "TEMPORAL_NAMESPACE="+t.Namespace, "TEMPORAL_UI_URL="+t.UIURL)
+	env := append(append(temporalx.PlainEnv(), kafkaio.PlainEnv()...), "TEMPORAL_ADDRESS="+t.Address, "TEMPORAL_NAMESPACE="+t.Namespace, "TEMPORAL_UI_URL="+t.UIURL)
 	if s.cfg.Traces {
 		env = append(env, "JAEGER_URL="+s.TracesURL())
 	}

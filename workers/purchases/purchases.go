@@ -75,7 +75,7 @@ var (
 type Service struct {
 	Temporal client.Client
 	Orders   orderapi.Client
-	Brokers  []string
+	Brokers  kafkaio.Brokers
 	Links    temporalx.Config // where the Web UI is, for each run's link
 	// EagerStart asks Temporal to hand the first workflow task back in the
 	// start's answer (eager workflow start), to the worker this process
@@ -547,17 +547,17 @@ func fill(rep *Report, res saga.Result) {
 // ChoreographyReport tells a choreographed order's story from its events,
 // the only record the saga has; an approved order's as it stands at the
 // pivot, without reading them (ChoreographyStory reads on).
-func ChoreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers []string) (Report, error) {
+func ChoreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers kafkaio.Brokers) (Report, error) {
 	return choreographyReport(ctx, o, brokers, false)
 }
 
 // ChoreographyStory is ChoreographyReport with an approved order's steps
 // after the pivot too, read off its events.
-func ChoreographyStory(ctx context.Context, o orderapi.OrderResponse, brokers []string) (Report, error) {
+func ChoreographyStory(ctx context.Context, o orderapi.OrderResponse, brokers kafkaio.Brokers) (Report, error) {
 	return choreographyReport(ctx, o, brokers, true)
 }
 
-func choreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers []string, whole bool) (Report, error) {
+func choreographyReport(ctx context.Context, o orderapi.OrderResponse, brokers kafkaio.Brokers, whole bool) (Report, error) {
 	rep := Report{OrderID: o.OrderID, Mode: string(saga.Choreography), Status: saga.Status(o.Status), Reason: o.Reason,
 		TotalCents: o.TotalCents, Progress: saga.Begun()}
 	switch o.Status {

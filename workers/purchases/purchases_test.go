@@ -33,7 +33,7 @@ func choreographed(t *testing.T) *purchases.Service {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	brokers := c.ListenAddrs()
+	brokers := kafkaio.Plain(c.ListenAddrs()...)
 	f := servicetest.Start(t, order.Service, orderapi.NewClient)
 	w := kafkaio.NewWriter(brokers)
 	t.Cleanup(func() { _ = w.Close() })

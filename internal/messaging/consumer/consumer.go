@@ -101,7 +101,7 @@ func (r *Runner) retryFor(c chain.Class) time.Duration {
 
 // Runner runs subscriptions against a broker.
 type Runner struct {
-	brokers    []string
+	brokers    kafkaio.Brokers
 	dlq        outbox.Publisher
 	log        *slog.Logger
 	Backoff    time.Duration // first wait between tries; doubles up to MaxBackoff, with jitter (process.Backoff)
@@ -141,7 +141,7 @@ type Runner struct {
 }
 
 // NewRunner returns a runner that dead-letters through dlq.
-func NewRunner(brokers []string, dlq outbox.Publisher, log *slog.Logger) *Runner {
+func NewRunner(brokers kafkaio.Brokers, dlq outbox.Publisher, log *slog.Logger) *Runner {
 	return &Runner{brokers: brokers, dlq: dlq, log: log, Backoff: 20 * time.Millisecond, MaxBackoff: 2 * time.Second,
 		RetryFor: time.Minute, CompensateFor: 24 * time.Hour, CommitEvery: 100 * time.Millisecond}
 }

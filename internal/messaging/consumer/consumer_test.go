@@ -45,14 +45,14 @@ func TestInventoryConsumerHandlesEachEventOnceAndDeadLettersWhatItCannotRead(t *
 
 // inventoryOnBroker starts a broker with one partition per topic (so the
 // last message handled means all were) and an inventory service.
-func inventoryOnBroker(t *testing.T) ([]string, servicetest.Fixture[*inventory.Store, inventoryapi.Client]) {
+func inventoryOnBroker(t *testing.T) (kafkaio.Brokers, servicetest.Fixture[*inventory.Store, inventoryapi.Client]) {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.SeedTopics(1, events.Topics...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	return c.ListenAddrs(), servicetest.Start(t, inventory.Service, inventoryapi.NewClient)
+	return kafkaio.Plain(c.ListenAddrs()...), servicetest.Start(t, inventory.Service, inventoryapi.NewClient)
 }
 
 func consumeOnce(t *testing.T, batches, wrapLast bool) {
@@ -126,7 +126,7 @@ func consumeOnce(t *testing.T, batches, wrapLast bool) {
 	}
 
 	// The undecodable message went to the dead-letter topic with its reason.
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: events.TopicDeadLetter, MaxWait: 50 * time.Millisecond})
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers.Addrs, Topic: events.TopicDeadLetter, MaxWait: 50 * time.Millisecond})
 	defer r.Close()
 	readCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -46,7 +46,7 @@ func message(t *testing.T) kafka.Message {
 // payment's OrderCreated consumer was still rejoining its group.
 func TestTransientFailureIsRetriedUntilItClears(t *testing.T) {
 	dlq := &recordingDLQ{}
-	r := NewRunner(nil, dlq, slog.New(slog.DiscardHandler))
+	r := NewRunner(kafkaio.Brokers{}, dlq, slog.New(slog.DiscardHandler))
 	r.Backoff, r.MaxBackoff = time.Millisecond, 2*time.Millisecond
 	calls := 0
 	sub := Subscription{Name: "payment.on-inventory", Handlers: map[events.Type]Handler{
@@ -68,7 +68,7 @@ func TestTransientFailureIsRetriedUntilItClears(t *testing.T) {
 // partition moves on.
 func TestTransientFailureOutlastingRetryForIsDeadLettered(t *testing.T) {
 	dlq := &recordingDLQ{}
-	r := NewRunner(nil, dlq, slog.New(slog.DiscardHandler))
+	r := NewRunner(kafkaio.Brokers{}, dlq, slog.New(slog.DiscardHandler))
 	r.Backoff, r.MaxBackoff, r.RetryFor = time.Millisecond, 2*time.Millisecond, 20*time.Millisecond
 	sub := Subscription{Name: "payment.on-inventory", Handlers: map[events.Type]Handler{
 		events.StockReserved: func(context.Context, events.Envelope) error { return errors.New("database down") },
@@ -88,7 +88,7 @@ func TestTransientFailureOutlastingRetryForIsDeadLettered(t *testing.T) {
 // mode, and a replay (a value alone) still carries its type and order.
 func TestABinaryModeEventIsDeadLetteredWhole(t *testing.T) {
 	dlq := &recordingDLQ{}
-	r := NewRunner(nil, dlq, slog.New(slog.DiscardHandler))
+	r := NewRunner(kafkaio.Brokers{}, dlq, slog.New(slog.DiscardHandler))
 	r.Backoff, r.MaxBackoff, r.RetryFor = time.Millisecond, 2*time.Millisecond, 10*time.Millisecond
 	sub := Subscription{Name: "payment.on-inventory", Handlers: map[events.Type]Handler{
 		events.StockReserved: func(context.Context, events.Envelope) error { return errors.New("database down") },
@@ -118,7 +118,7 @@ func TestABinaryModeEventIsDeadLetteredWhole(t *testing.T) {
 // money held.
 func TestADeadLetterOfAnUndecodableEventReachesTheOrderService(t *testing.T) {
 	dlq := &recordingDLQ{}
-	r := NewRunner(nil, dlq, slog.New(slog.DiscardHandler))
+	r := NewRunner(kafkaio.Brokers{}, dlq, slog.New(slog.DiscardHandler))
 	sub := Subscription{Name: "inventory.on-order", Topic: events.TopicOrder}
 	r.handle(context.Background(), r.log, sub, kafka.Message{Topic: events.TopicOrder, Key: []byte("c-1"), Value: []byte("not an event")})
 	if len(dlq.msgs) != 1 {
@@ -234,7 +234,7 @@ func TestDecodedHandsOverTheDataOrFailsForGood(t *testing.T) {
 // failures are retried past RetryFor and CompensateFor alike.
 func TestRetriableStepRetriesPastEveryWindow(t *testing.T) {
 	dlq := &recordingDLQ{}
-	r := NewRunner(nil, dlq, slog.New(slog.DiscardHandler))
+	r := NewRunner(kafkaio.Brokers{}, dlq, slog.New(slog.DiscardHandler))
 	r.Backoff, r.MaxBackoff, r.RetryFor, r.CompensateFor = time.Millisecond, 2*time.Millisecond, 5*time.Millisecond, 5*time.Millisecond
 	start, calls := time.Now(), 0
 	sub := Subscription{Name: "inventory.on-inventory", Retriables: map[events.Type]Handler{
@@ -256,7 +256,7 @@ func TestRetriableStepRetriesPastEveryWindow(t *testing.T) {
 // the reason, even a refusal whose own event would carry a forward step on.
 func TestRetriableStepRefusedIsADefectDeadLettered(t *testing.T) {
 	dlq := &recordingDLQ{}
-	r := NewRunner(nil, dlq, slog.New(slog.DiscardHandler))
+	r := NewRunner(kafkaio.Brokers{}, dlq, slog.New(slog.DiscardHandler))
 	calls := 0
 	sub := Subscription{Name: "inventory.on-inventory", Retriables: map[events.Type]Handler{
 		events.StockReserved: func(context.Context, events.Envelope) error {

@@ -21,9 +21,9 @@ import (
 // batches, and one call's messages for a partition all join one batch before
 // its timer can flush it; a longer window only adds its length to every
 // event's latency (docs/bench/tuning.md). Messages carry their own topic.
-func NewWriter(brokers []string) *kafka.Writer {
-	return &kafka.Writer{
-		Addr:            kafka.TCP(brokers...),
+func NewWriter(brokers Brokers) *kafka.Writer {
+	w := &kafka.Writer{
+		Addr:            kafka.TCP(brokers.Addrs...),
 		Balancer:        balancer,
 		RequiredAcks:    kafka.RequireAll,
 		BatchTimeout:    10 * time.Microsecond,
@@ -34,6 +34,10 @@ func NewWriter(brokers []string) *kafka.Writer {
 		ReadTimeout:     5 * time.Second,
 		WriteTimeout:    5 * time.Second,
 	}
+	if brokers.transport != nil {
+		w.Transport = brokers.transport
+	}
+	return w
 }
 
 // balancer sends every message keyed with one order ID to one partition of
@@ -49,15 +53,16 @@ const MaxBatch = 100
 // starting from the oldest event when the group has no committed offset.
 // With commitInterval 0, CommitMessages commits synchronously; otherwise it
 // queues the offset and commits in the background at that interval.
-func NewGroupReader(brokers []string, groupID string, topics []string, commitInterval time.Duration) *kafka.Reader {
+func NewGroupReader(brokers Brokers, groupID string, topics []string, commitInterval time.Duration) *kafka.Reader {
 	return kafka.NewReader(GroupReaderConfig(brokers, groupID, topics, commitInterval))
 }
 
 // GroupReaderConfig is NewGroupReader's configuration, for callers that add
 // to it (a logger).
-func GroupReaderConfig(brokers []string, groupID string, topics []string, commitInterval time.Duration) kafka.ReaderConfig {
+func GroupReaderConfig(brokers Brokers, groupID string, topics []string, commitInterval time.Duration) kafka.ReaderConfig {
 	return kafka.ReaderConfig{
-		Brokers:     brokers,
+		Brokers:     brokers.Addrs,
+		Dialer:      brokers.dialer(),
 		GroupID:     groupID,
 		GroupTopics: topics,
 		StartOffset: kafka.FirstOffset,
@@ -88,8 +93,8 @@ func GroupReaderConfig(brokers []string, groupID string, topics []string, commit
 
 // Ends returns each partition's end offset ("high watermark") of topics: a
 // reader that has reached all of them has seen everything published so far.
-func Ends(ctx context.Context, brokers []string, topics []string) (map[TopicPartition]int64, error) {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 5 * time.Second}
+func Ends(ctx context.Context, brokers Brokers, topics []string) (map[TopicPartition]int64, error) {
+	client := brokers.client()
 	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
 	if err != nil {
 		return nil, fmt.Errorf("read topic metadata from %v: %w", brokers, err)

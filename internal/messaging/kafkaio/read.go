@@ -19,7 +19,7 @@ import (
 // the partitions directly (no consumer group), and of each topic only the
 // one the order's key goes to (NewWriter's balancer), so it is cheap to
 // repeat.
-func ReadOrder(ctx context.Context, brokers []string, orderID string) ([]events.Envelope, error) {
+func ReadOrder(ctx context.Context, brokers Brokers, orderID string) ([]events.Envelope, error) {
 	return ReadOrderSince(ctx, brokers, orderID, time.Time{})
 }
 
@@ -28,7 +28,7 @@ func ReadOrder(ctx context.Context, brokers []string, orderID string) ([]events.
 // (the publishers' clocks may differ a little from the order service's),
 // so a read costs the events since the order, not the topic's whole
 // history. A zero since reads it all.
-func ReadOrderSince(ctx context.Context, brokers []string, orderID string, since time.Time) ([]events.Envelope, error) {
+func ReadOrderSince(ctx context.Context, brokers Brokers, orderID string, since time.Time) ([]events.Envelope, error) {
 	topics := []string{events.TopicOrder, events.TopicInventory, events.TopicPayment}
 	if !since.IsZero() {
 		since = since.Add(-clockSlack)
@@ -75,7 +75,7 @@ func ReadOrderSince(ctx context.Context, brokers []string, orderID string, since
 
 // ReadTopic returns every message of topic published so far, partition by
 // partition, each in offset order.
-func ReadTopic(ctx context.Context, brokers []string, topic string) ([]kafka.Message, error) {
+func ReadTopic(ctx context.Context, brokers Brokers, topic string) ([]kafka.Message, error) {
 	ends, err := Ends(ctx, brokers, []string{topic})
 	if err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func ReadTopic(ctx context.Context, brokers []string, topic string) ([]kafka.Mes
 	}
 }
 
-func readMessages(ctx context.Context, brokers []string, tp TopicPartition, end int64) ([]kafka.Message, error) {
+func readMessages(ctx context.Context, brokers Brokers, tp TopicPartition, end int64) ([]kafka.Message, error) {
 	var out []kafka.Message
 	err := scan(ctx, brokers, tp, kafka.FirstOffset, end, func(m kafka.Message) { out = append(out, m) })
 	return out, err
@@ -107,7 +107,7 @@ func readMessages(ctx context.Context, brokers []string, tp TopicPartition, end 
 // partition's end when asked) straight from its leader. Every offset it
 // asks for is there, so no fetch waits on the broker; a kafka.Reader would
 // leave one in flight past the end, which its Close waits out.
-func scan(ctx context.Context, brokers []string, tp TopicPartition, start, end int64, saw func(kafka.Message)) error {
+func scan(ctx context.Context, brokers Brokers, tp TopicPartition, start, end int64, saw func(kafka.Message)) error {
 	conn, err := dialLeader(ctx, brokers, tp)
 	if err != nil {
 		return err
@@ -151,19 +151,23 @@ func scan(ctx context.Context, brokers []string, tp TopicPartition, start, end i
 
 // dialLeader connects to tp's leader through the first of brokers that
 // answers.
-func dialLeader(ctx context.Context, brokers []string, tp TopicPartition) (*kafka.Conn, error) {
+func dialLeader(ctx context.Context, brokers Brokers, tp TopicPartition) (*kafka.Conn, error) {
 	var errs []error
-	for _, b := range brokers {
-		conn, err := kafka.DialLeader(ctx, "tcp", b, tp.Topic, tp.Partition)
+	dialer := brokers.dialer()
+	for _, b := range brokers.Addrs {
+		conn, err := dialer.DialLeader(ctx, "tcp", b, tp.Topic, tp.Partition)
 		if err == nil {
 			return conn, nil
 		}
 		errs = append(errs, err)
 	}
+	if len(errs) == 0 {
+		errs = append(errs, errNoBrokers)
+	}
 	return nil, fmt.Errorf("reach the leader of %s/%d through %v: %w", tp.Topic, tp.Partition, brokers, errors.Join(errs...))
 }
 
-func readPartition(ctx context.Context, brokers []string, tp TopicPartition, end int64, orderID string, since time.Time) ([]events.Envelope, error) {
+func readPartition(ctx context.Context, brokers Brokers, tp TopicPartition, end int64, orderID string, since time.Time) ([]events.Envelope, error) {
 	start := kafka.FirstOffset
 	if !since.IsZero() {
 		at, found, err := offsetAt(ctx, brokers, tp, since)
@@ -208,8 +212,8 @@ const clockSlack = 5 * time.Second
 
 // offsetAt is the offset of the first message of tp written at t or
 // later; found is false when there is none.
-func offsetAt(ctx context.Context, brokers []string, tp TopicPartition, t time.Time) (offset int64, found bool, err error) {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 5 * time.Second}
+func offsetAt(ctx context.Context, brokers Brokers, tp TopicPartition, t time.Time) (offset int64, found bool, err error) {
+	client := brokers.client()
 	resp, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{tp.Topic: {kafka.TimeOffsetOf(tp.Partition, t)}}})
 	if err != nil {
 		return 0, false, fmt.Errorf("find %s/%d at %s: %w", tp.Topic, tp.Partition, t.Format(time.RFC3339), err)

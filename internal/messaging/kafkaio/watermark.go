@@ -16,7 +16,7 @@ import (
 // for a consumer coming back from an outage to read its backlog, instead of
 // judging by what it has not read yet.
 type Watermark struct {
-	brokers []string
+	brokers Brokers
 	groups  map[string]string // group -> topic
 	marks   []mark
 }
@@ -30,7 +30,7 @@ type mark struct {
 }
 
 // NewWatermark watches groups, each reading the topic it maps to.
-func NewWatermark(brokers []string, groups map[string]string) *Watermark {
+func NewWatermark(brokers Brokers, groups map[string]string) *Watermark {
 	return &Watermark{brokers: brokers, groups: groups}
 }
 
@@ -87,8 +87,8 @@ func (w *Watermark) reached(m mark, committed map[string]map[TopicPartition]int6
 
 // Committed returns the offsets group has committed on topic's partitions
 // among ends (the next offset it will read; 0 where it has committed none).
-func Committed(ctx context.Context, brokers []string, group, topic string, ends map[TopicPartition]int64) (map[TopicPartition]int64, error) {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 5 * time.Second}
+func Committed(ctx context.Context, brokers Brokers, group, topic string, ends map[TopicPartition]int64) (map[TopicPartition]int64, error) {
+	client := brokers.client()
 	var parts []int
 	for tp := range ends {
 		if tp.Topic == topic {

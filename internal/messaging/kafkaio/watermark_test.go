@@ -18,7 +18,7 @@ func TestWatermarkWaitsForTheGroupToReadWhatCameBefore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	brokers := c.ListenAddrs()
+	brokers := Plain(c.ListenAddrs()...)
 	ctx := context.Background()
 	w := NewWriter(brokers)
 	defer w.Close()

@@ -69,7 +69,7 @@ func openOutbox(t testing.TB, path string) *outbox.Outbox {
 // relayTo runs ob's relay into the broker at addr until t ends.
 func relayTo(t *testing.T, ob *outbox.Outbox, addr string) {
 	t.Helper()
-	w := kafkaio.NewWriter([]string{addr})
+	w := kafkaio.NewWriter(kafkaio.Plain(addr))
 	t.Cleanup(func() { _ = w.Close() })
 	runRelay(t, ob, w)
 }
@@ -105,12 +105,12 @@ func readAll(t *testing.T, addr string) map[string][]string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ends, err := kafkaio.Ends(ctx, []string{addr}, topics)
+	ends, err := kafkaio.Ends(ctx, kafkaio.Plain(addr), topics)
 	if err != nil {
 		t.Fatal(err)
 	}
 	progress := kafkaio.NewProgress(ends)
-	r := kafkaio.NewGroupReader([]string{addr}, "test-"+events.NewID(), topics, 0)
+	r := kafkaio.NewGroupReader(kafkaio.Plain(addr), "test-"+events.NewID(), topics, 0)
 	defer r.Close()
 	got := map[string][]string{}
 	for !progress.Done() {

@@ -36,7 +36,7 @@ func BenchmarkRelayLatency(b *testing.B) {
 		name      string
 		newWriter func() *kafka.Writer
 	}{
-		{"tuned", func() *kafka.Writer { return kafkaio.NewWriter([]string{addr}) }},
+		{"tuned", func() *kafka.Writer { return kafkaio.NewWriter(kafkaio.Plain(addr)) }},
 		// Only acks changed, so that both wait for the same durability.
 		{"kafka-go-defaults", func() *kafka.Writer { return &kafka.Writer{Addr: kafka.TCP(addr), RequiredAcks: kafka.RequireAll} }},
 	} {

@@ -7,8 +7,8 @@ package endpoints
 import (
 	"flag"
 	"net/http"
-	"strings"
 
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/platform/process"
 	"github.com/sagaforge/saga/internal/platform/web"
 	"github.com/sagaforge/saga/internal/services/inventory/inventoryapi"
@@ -66,8 +66,9 @@ func (e *Endpoints) BrokersFlag(fs *flag.FlagSet) {
 	fs.StringVar(&e.Brokers, "brokers", e.Brokers, "Kafka bootstrap brokers, comma-separated (env "+EnvBrokers+")")
 }
 
-// BrokerList is Brokers, split.
-func (e Endpoints) BrokerList() []string { return strings.Split(e.Brokers, ",") }
+// Kafka is Brokers, with the TLS and SASL the KAFKA_* variables ask for
+// (kafkaio.BrokersFromEnv).
+func (e Endpoints) Kafka() (kafkaio.Brokers, error) { return kafkaio.BrokersFromEnv(e.Brokers) }
 
 // Environ is e as the environment a child process reads it from.
 func (e Endpoints) Environ() []string {

@@ -65,7 +65,7 @@ type Deps struct {
 	// before it is cancelled and compensated (SAGA_DEADLINE).
 	SagaDeadline time.Duration
 	// Brokers are the Kafka brokers the service's consumers read.
-	Brokers []string
+	Brokers kafkaio.Brokers
 	// Groups are the service's consumer groups, each with the topic it
 	// reads (its Subscriptions, as Build made them), for Background.
 	Groups map[string]string
@@ -221,8 +221,13 @@ func mainCode[S any](s Service[S], plugs []Plug) int {
 		return 2
 	}
 	defer tel.Flush()
+	kafka, err := where.Kafka()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", s.Name, err)
+		return 2
+	}
 	cfg := runConfig{addr: *addr, dsn: *dsn, middleware: mws, stepDeadline: *stepDeadline, slowQuery: *slowQuery,
-		deps: Deps{Log: log, Token: where.Token, Seed: *seed, SagaDeadline: *sagaDeadline, Brokers: where.BrokerList(), Metrics: tel.Metrics}}
+		deps: Deps{Log: log, Token: where.Token, Seed: *seed, SagaDeadline: *sagaDeadline, Brokers: kafka, Metrics: tel.Metrics}}
 	if err := run(ctx, s, cfg); err != nil {
 		log.Error("stopped", "err", err)
 		return 1
