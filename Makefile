@@ -169,7 +169,7 @@ $(BIN)/staticcheck: tools/staticcheck/go.mod tools/staticcheck/go.sum
 # integration tests build the binaries and start the real stack on free ports.
 # With SAGA_TEST_POSTGRES set (e.g. to the URL .ci/postgres prints), the
 # packages that hold a database run a second time on PostgreSQL.
-DB_PKGS := ./internal/services/order ./internal/services/inventory ./internal/services/payment ./internal/services/step ./internal/messaging/outbox ./internal/messaging/consumer ./activities
+DB_PKGS := ./internal/services/launch ./internal/services/order ./internal/services/inventory ./internal/services/payment ./internal/services/step ./internal/messaging/outbox ./internal/messaging/consumer ./activities
 test: vet
 	env -u SAGA_TEST_POSTGRES $(GO) test -race -count=1 -timeout 30m ./...
 	@if [ -n "$$SAGA_TEST_POSTGRES" ]; then \

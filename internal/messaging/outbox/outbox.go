@@ -6,9 +6,12 @@ package outbox
 
 import (
 	"context"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"time"
 
 	"gorm.io/gorm"
@@ -85,11 +88,37 @@ func (o *Outbox) DB(ctx context.Context) *gorm.DB {
 // Ping checks the database answers.
 func (o *Outbox) Ping(ctx context.Context) error { return database.Ping(ctx, o.db) }
 
-// Migrate creates the tables of the service's models and, beside them, the
-// outbox and its inbox of consumed events.
-func (o *Outbox) Migrate(ctx context.Context, models ...any) error {
-	err := database.Exclusive(ctx, o.db, "sagaforge migrate", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(append(models, &Message{}, &ProcessedEvent{})...)
+// Migrations are the outbox's and the inbox's schema, in every service's
+// database beside the service's own.
+var Migrations = database.Migrations{Name: "outbox", FS: migrationFiles, Table: "outbox_schema_migrations"}
+
+//go:embed migrations
+var embedded embed.FS
+
+var migrationFiles = func() fs.FS {
+	sub, err := fs.Sub(embedded, "migrations")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}()
+
+// Migrate brings the database to the newest version of the outbox's
+// schema and of the service's (versioned SQL migrations), under an
+// advisory lock that replicas starting together take in turn. A database
+// from before the schema was versioned (its outbox there, no version
+// table) is first brought to the first version by gorm from models, the
+// way it was made.
+func (o *Outbox) Migrate(ctx context.Context, log *slog.Logger, service database.Migrations, models ...any) error {
+	err := database.Exclusive(ctx, o.db, "sagaforge migrate", func(*gorm.DB) error {
+		m := o.db.WithContext(ctx).Migrator()
+		if !m.HasTable(service.Table) && m.HasTable(&Message{}) {
+			log.InfoContext(ctx, "schema from before versioned migrations: bringing it to the first version")
+			if err := o.db.WithContext(ctx).AutoMigrate(append(models, &Message{}, &ProcessedEvent{})...); err != nil {
+				return err
+			}
+		}
+		return database.Migrate(ctx, o.db, log, Migrations, service)
 	})
 	if err != nil {
 		return fmt.Errorf("migrate schema: %w", err)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -59,11 +60,24 @@ func openOutbox(t testing.TB, path string) *outbox.Outbox {
 		t.Cleanup(func() { _ = database.Close(reads) })
 	}
 	ob := outbox.New(db, reads)
-	if err := ob.Migrate(context.Background()); err != nil {
+	if err := ob.Migrate(context.Background(), slog.New(slog.DiscardHandler), notesSchema); err != nil {
 		t.Fatal(err)
 	}
 	return ob
 }
+
+// notesSchema is a service's schema for these tests: one table, one
+// version.
+var notesSchema = database.Migrations{Name: "notes", Table: "schema_migrations", FS: fstest.MapFS{
+	"sqlite/00001_notes.sql":   {Data: []byte(notesSQL)},
+	"postgres/00001_notes.sql": {Data: []byte(notesSQL)},
+}}
+
+const notesSQL = `-- +goose Up
+CREATE TABLE notes (id varchar(64) PRIMARY KEY, note text);
+-- +goose Down
+DROP TABLE notes;
+`
 
 // runRelay runs a relay until the test ends.
 // relayTo runs ob's relay into the broker at addr until t ends.
@@ -443,10 +457,6 @@ func TestReplicasStartingTogetherMigrateOneAtATime(t *testing.T) {
 		t.Skip("replicas share a database only on PostgreSQL (SAGA_TEST_POSTGRES)")
 	}
 	dsn := dbtest.DSN(t, "migrate")
-	type order struct {
-		ID   string `gorm:"primaryKey"`
-		Note string
-	}
 	const replicas = 6
 	dbs := make([]*outbox.Outbox, replicas)
 	for i := range dbs {
@@ -462,7 +472,7 @@ func TestReplicasStartingTogetherMigrateOneAtATime(t *testing.T) {
 	for _, ob := range dbs {
 		go func() {
 			<-start
-			errs <- ob.Migrate(context.Background(), &order{})
+			errs <- ob.Migrate(context.Background(), slog.New(slog.DiscardHandler), notesSchema)
 		}()
 	}
 	close(start)

@@ -1,11 +1,31 @@
 package inventory
 
-import "github.com/sagaforge/saga/internal/services/launch"
+import (
+	"embed"
+	"io/fs"
+
+	"github.com/sagaforge/saga/internal/platform/database"
+	"github.com/sagaforge/saga/internal/services/launch"
+)
 
 // Service is the inventory service as launch runs it (cmd/inventory).
 var Service = launch.Service[*Store]{
-	Name: "inventory", DefaultAddr: "127.0.0.1:8082",
+	Name: "inventory", Migrations: database.Migrations{Name: "inventory", FS: migrations, Table: "schema_migrations"}, DefaultAddr: "127.0.0.1:8082",
 	Models:   []any{&Stock{}, &Reservation{}, &ReservationLine{}},
 	Seed:     seed,
 	NewStore: NewStore, Routes: Routes, Subscriptions: Subscriptions,
 }
+
+// migrations are the service's schema, one folder per engine
+// (database.Migrations).
+//
+//go:embed migrations
+var embedded embed.FS
+
+var migrations = func() fs.FS {
+	sub, err := fs.Sub(embedded, "migrations")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}()

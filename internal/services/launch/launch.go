@@ -34,8 +34,12 @@ type Service[S any] struct {
 	// variables (ORDER_ADDR, ORDER_DB).
 	Name        string
 	DefaultAddr string
-	// Models are the service's tables, created beside the outbox's.
-	Models []any
+	// Migrations are the service's schema, versioned SQL beside the
+	// outbox's; Models are its tables as gorm maps them, which the
+	// migrations must match (launch's tests check) and which bring a
+	// database from before the migrations to their first version.
+	Migrations database.Migrations
+	Models     []any
 	// Seed is what a new database starts with, each a pointer to a slice
 	// of rows: seed "demo" is the README's data, "bench" deep stock and
 	// balances for long benchmark runs.
@@ -85,7 +89,7 @@ type Parts struct {
 // with the parts to run.
 func (s Service[S]) Build(ctx context.Context, d Deps) (S, Parts, error) {
 	store := s.NewStore(d.Outbox)
-	if err := d.Outbox.Migrate(ctx, s.Models...); err != nil {
+	if err := d.Outbox.Migrate(ctx, d.Log, s.Migrations, s.Models...); err != nil {
 		return store, Parts{}, fmt.Errorf("start %s: %w", s.Name, err)
 	}
 	if err := database.Seed(ctx, d.DB, s.Seed(d.Seed)...); err != nil {

@@ -2,15 +2,18 @@ package order
 
 import (
 	"context"
+	"embed"
+	"io/fs"
 	"sync"
 
 	"github.com/sagaforge/saga/internal/messaging/kafkaio"
+	"github.com/sagaforge/saga/internal/platform/database"
 	"github.com/sagaforge/saga/internal/services/launch"
 )
 
 // Service is the order service as launch runs it (cmd/order).
 var Service = launch.Service[*Store]{
-	Name: "order", DefaultAddr: "127.0.0.1:8081",
+	Name: "order", Migrations: database.Migrations{Name: "order", FS: migrations, Table: "schema_migrations"}, DefaultAddr: "127.0.0.1:8081",
 	Models:   []any{&Order{}, &Line{}, &Product{}, &Customer{}},
 	Seed:     func(string) []any { return []any{&SeedCustomers, &SeedProducts} },
 	NewStore: NewStore, Routes: Routes, Subscriptions: Subscriptions,
@@ -24,3 +27,17 @@ var Service = launch.Service[*Store]{
 		listener.Wait()
 	},
 }
+
+// migrations are the service's schema, one folder per engine
+// (database.Migrations).
+//
+//go:embed migrations
+var embedded embed.FS
+
+var migrations = func() fs.FS {
+	sub, err := fs.Sub(embedded, "migrations")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}()

@@ -1,11 +1,31 @@
 package payment
 
-import "github.com/sagaforge/saga/internal/services/launch"
+import (
+	"embed"
+	"io/fs"
+
+	"github.com/sagaforge/saga/internal/platform/database"
+	"github.com/sagaforge/saga/internal/services/launch"
+)
 
 // Service is the payment service as launch runs it (cmd/payment).
 var Service = launch.Service[*Store]{
-	Name: "payment", DefaultAddr: "127.0.0.1:8083",
+	Name: "payment", Migrations: database.Migrations{Name: "payment", FS: migrations, Table: "schema_migrations"}, DefaultAddr: "127.0.0.1:8083",
 	Models:   []any{&Account{}, &Payment{}, &PendingCharge{}},
 	Seed:     seed,
 	NewStore: NewStore, Routes: Routes, Subscriptions: Subscriptions,
 }
+
+// migrations are the service's schema, one folder per engine
+// (database.Migrations).
+//
+//go:embed migrations
+var embedded embed.FS
+
+var migrations = func() fs.FS {
+	sub, err := fs.Sub(embedded, "migrations")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}()

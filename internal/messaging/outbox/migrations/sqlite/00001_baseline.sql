@@ -1,0 +1,28 @@
+-- The outbox of events to publish and the inbox of events consumed, in
+-- every service's database, as gorm's AutoMigrate made them before the
+-- schema was versioned. IF NOT EXISTS leaves a database made then as it is.
+
+-- +goose Up
+CREATE TABLE IF NOT EXISTS `outbox_messages` (
+  `id` integer PRIMARY KEY AUTOINCREMENT,
+  `event_id` text,
+  `topic` text,
+  `key` text,
+  `type` text,
+  `payload` blob,
+  `traceparent` text,
+  `created_at` datetime,
+  `published_at` datetime
+);
+CREATE INDEX IF NOT EXISTS `idx_outbox_messages_published_at` ON `outbox_messages`(`published_at`);
+CREATE UNIQUE INDEX IF NOT EXISTS `idx_outbox_messages_event_id` ON `outbox_messages`(`event_id`);
+CREATE TABLE IF NOT EXISTS `processed_events` (
+  `consumer` text,
+  `event_id` text,
+  `processed_at` datetime,
+  PRIMARY KEY (`consumer`,`event_id`)
+);
+
+-- +goose Down
+DROP TABLE IF EXISTS `processed_events`;
+DROP TABLE IF EXISTS `outbox_messages`;
