@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/sagaforge/saga/internal/platform/telemetry"
 )
 
@@ -156,24 +156,30 @@ func CPUProfile(path string) (stop func(), err error) {
 // First up to Max, each drawn between half and all of its step (equal
 // jitter), so that processes that failed together, say every consumer of a
 // broker that just came back, do not retry in lockstep. The zero value
-// waits nothing; First == Max is a steady wait with jitter.
+// waits nothing; First == Max is a steady wait with jitter. It is
+// cenkalti/backoff's exponential schedule, centred so that its jitter of a
+// third either side spans [step/2, step].
 type Backoff struct {
 	First, Max time.Duration
-	step       time.Duration
+	exp        *backoff.ExponentialBackOff
 }
 
 // Next is how long to wait before the next try.
 func (b *Backoff) Next() time.Duration {
-	if b.step == 0 {
-		b.step = b.First
+	if b.First <= 0 {
+		return 0
 	}
-	d := b.step
-	b.step = min(b.step*2, b.Max)
-	if d <= 1 {
-		return d
+	if b.exp == nil {
+		b.exp = &backoff.ExponentialBackOff{InitialInterval: b.First * 3 / 4, MaxInterval: max(b.First, b.Max) * 3 / 4,
+			Multiplier: 2, RandomizationFactor: 1.0 / 3}
+		b.exp.Reset()
 	}
-	return d/2 + rand.N(d/2+1)
+	return b.exp.NextBackOff()
 }
 
 // Reset starts the schedule again from First, after a success.
-func (b *Backoff) Reset() { b.step = 0 }
+func (b *Backoff) Reset() {
+	if b.exp != nil {
+		b.exp.Reset()
+	}
+}
