@@ -129,12 +129,16 @@ func TestMetricsMoveWithThePurchases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var all strings.Builder
-	for _, page := range after {
-		all.WriteString(string(page))
+	served := func(name string) bool { // as a series, or as a label of one
+		for _, page := range after {
+			if page.Has(name) || page.HasLabel(name) {
+				return true
+			}
+		}
+		return false
 	}
 	for _, name := range regexp.MustCompile(`\b(?:saga|outbox|messaging|http|db|temporal)_[a-z0-9_]+`).FindAllString(string(dashboard), -1) {
-		if !regexp.MustCompile(`(^|[\n{,])` + name + `[{ =]`).MatchString(all.String()) {
+		if !served(name) {
 			t.Errorf("the dashboard asks for %s, which no /metrics page has", name)
 		}
 	}

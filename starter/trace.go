@@ -8,17 +8,20 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sagaforge/saga/internal/messaging/events"
+	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/platform/process"
 )
 
-// newTraceCmd is the trace command: it finds a purchase's trace in Jaeger
-// (its query API) and draws the spans as a waterfall, nested by parent,
+// newTraceCmd is the trace command: it finds a purchase's trace ID in the
+// traceparent of its first event on Kafka, reads the trace from Jaeger's
+// API v3 (OTLP JSON), and draws the spans as a waterfall, nested by parent,
 // with each process's name, so that a choreographed saga can be seen whole.
 func newTraceCmd(env *Env) *cobra.Command {
 	var jaeger string
@@ -27,7 +30,11 @@ func newTraceCmd(env *Env) *cobra.Command {
 		if width < 10 || width > 200 {
 			return Usagef("--width must be from 10 to 200, got %d", width)
 		}
-		tr, err := findTrace(ctx, strings.TrimRight(jaeger, "/"), id)
+		traceID, err := traceOf(ctx, env, id)
+		if err != nil {
+			return err
+		}
+		tr, err := readTrace(ctx, strings.TrimRight(jaeger, "/"), id, traceID)
 		if err != nil {
 			return err
 		}
@@ -47,56 +54,105 @@ func newTraceCmd(env *Env) *cobra.Command {
 	return cmd
 }
 
-// jaegerTrace is a trace as Jaeger's query API returns it.
-type jaegerTrace struct {
-	TraceID string `json:"traceID"`
-	Spans   []struct {
-		SpanID        string `json:"spanID"`
-		OperationName string `json:"operationName"`
-		References    []struct {
-			RefType string `json:"refType"`
-			SpanID  string `json:"spanID"`
-		} `json:"references"`
-		StartTime int64  `json:"startTime"` // µs since the epoch
-		Duration  int64  `json:"duration"`  // µs
-		ProcessID string `json:"processID"`
-		Tags      []struct {
-			Key   string `json:"key"`
-			Value any    `json:"value"`
-		} `json:"tags"`
-	} `json:"spans"`
-	Processes map[string]struct {
-		ServiceName string `json:"serviceName"`
-	} `json:"processes"`
+// traceOf is the trace ID of the purchase orderID: its order service
+// record says when it began, and its first event on Kafka carries the
+// trace in its traceparent header.
+func traceOf(ctx context.Context, env *Env, orderID string) (string, error) {
+	o, err := env.Services.Clients(nil).Orders.Get(ctx, orderID)
+	if err != nil {
+		return "", err
+	}
+	brokers, err := env.Services.Kafka()
+	if err != nil {
+		return "", Usagef("%v", err)
+	}
+	readCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	id, err := kafkaio.TraceOf(readCtx, brokers, orderID, o.CreatedAt)
+	if err != nil {
+		return "", fmt.Errorf("cannot read order %s's events from Kafka at %s: %w", orderID, brokers, err)
+	}
+	if id == "" {
+		return "", fmt.Errorf("no event of order %s carries a trace (were the processes started with tracing on?)", orderID)
+	}
+	return id, nil
 }
 
-// findTrace asks Jaeger for the trace that holds the order's spans: the
-// starter's purchase span, else the order service's publish spans, which
-// carry the order ID in both modes.
-func findTrace(ctx context.Context, base, orderID string) (jaegerTrace, error) {
-	tags, _ := json.Marshal(map[string]string{"saga.order_id": orderID})
-	for _, service := range []string{"starter", "order"} {
-		q := url.Values{"service": {service}, "tags": {string(tags)}, "lookback": {"7d"}, "limit": {"1"}}
-		var found struct {
-			Data []jaegerTrace `json:"data"`
+// jaegerTrace is a trace as the waterfall reads it.
+type jaegerTrace struct {
+	TraceID string
+	Spans   []jaegerSpan
+}
+
+type jaegerSpan struct {
+	SpanID, ParentID, Service, Name string
+	EventType                       string // cloudevents.event_type, on messaging spans
+	StartTime, Duration             int64  // µs
+}
+
+// otlpTrace is a trace as Jaeger's API v3 returns it: OTLP in JSON.
+type otlpTrace struct {
+	Result struct {
+		ResourceSpans []struct {
+			Resource struct {
+				Attributes []otlpAttribute `json:"attributes"`
+			} `json:"resource"`
+			ScopeSpans []struct {
+				Spans []struct {
+					TraceID      string          `json:"traceId"`
+					SpanID       string          `json:"spanId"`
+					ParentSpanID string          `json:"parentSpanId"`
+					Name         string          `json:"name"`
+					Start        json.Number     `json:"startTimeUnixNano"`
+					End          json.Number     `json:"endTimeUnixNano"`
+					Attributes   []otlpAttribute `json:"attributes"`
+				} `json:"spans"`
+			} `json:"scopeSpans"`
+		} `json:"resourceSpans"`
+	} `json:"result"`
+}
+
+type otlpAttribute struct {
+	Key   string `json:"key"`
+	Value struct {
+		StringValue string `json:"stringValue"`
+	} `json:"value"`
+}
+
+func otlpValue(attrs []otlpAttribute, key string) string {
+	for _, a := range attrs {
+		if a.Key == key {
+			return a.Value.StringValue
 		}
-		if err := getJSON(ctx, base+"/api/traces?"+q.Encode(), &found); err != nil {
-			return jaegerTrace{}, err
-		}
-		if len(found.Data) > 0 {
-			// A search may return part of a trace; read it whole.
-			var whole struct {
-				Data []jaegerTrace `json:"data"`
-			}
-			if err := getJSON(ctx, base+"/api/traces/"+url.PathEscape(found.Data[0].TraceID), &whole); err != nil {
-				return jaegerTrace{}, err
-			}
-			if len(whole.Data) > 0 {
-				return whole.Data[0], nil
+	}
+	return ""
+}
+
+// readTrace reads the trace traceID whole from Jaeger's API v3.
+func readTrace(ctx context.Context, base, orderID, traceID string) (jaegerTrace, error) {
+	var raw otlpTrace
+	if err := getJSON(ctx, base+"/api/v3/traces/"+url.PathEscape(traceID), &raw); err != nil {
+		return jaegerTrace{}, err
+	}
+	tr := jaegerTrace{TraceID: traceID}
+	for _, rs := range raw.Result.ResourceSpans {
+		service := otlpValue(rs.Resource.Attributes, "service.name")
+		for _, ss := range rs.ScopeSpans {
+			for _, s := range ss.Spans {
+				start, err1 := strconv.ParseInt(s.Start.String(), 10, 64)
+				end, err2 := strconv.ParseInt(s.End.String(), 10, 64)
+				if err1 != nil || err2 != nil {
+					return jaegerTrace{}, fmt.Errorf("jaeger: span %s of trace %s has no times", s.SpanID, traceID)
+				}
+				tr.Spans = append(tr.Spans, jaegerSpan{SpanID: s.SpanID, ParentID: s.ParentSpanID, Service: service, Name: s.Name,
+					EventType: otlpValue(s.Attributes, "cloudevents.event_type"), StartTime: start / 1000, Duration: (end - start) / 1000})
 			}
 		}
 	}
-	return jaegerTrace{}, fmt.Errorf("jaeger at %s has no trace of order %s (were the processes started with OTEL_EXPORTER_OTLP_ENDPOINT?)", base, orderID)
+	if len(tr.Spans) == 0 {
+		return jaegerTrace{}, fmt.Errorf("jaeger at %s has no trace %s of order %s (yet: spans are exported in batches)", base, traceID, orderID)
+	}
+	return tr, nil
 }
 
 func getJSON(ctx context.Context, u string, out any) error {
@@ -159,10 +215,8 @@ func waterfall(tr jaegerTrace) []TraceSpan {
 	var roots []int
 	for i, s := range tr.Spans {
 		parent := -1
-		for _, r := range s.References {
-			if j, ok := index[r.SpanID]; ok && r.RefType == "CHILD_OF" {
-				parent = j
-			}
+		if j, ok := index[s.ParentID]; ok && s.ParentID != "" {
+			parent = j
 		}
 		if parent < 0 {
 			roots = append(roots, i)
@@ -178,13 +232,11 @@ func waterfall(tr jaegerTrace) []TraceSpan {
 		s := tr.Spans[i]
 		// A messaging span is named for its topic ("process order.events");
 		// its event's type, an attribute, says which step it is.
-		name := s.OperationName
-		for _, tag := range s.Tags {
-			if typ, ok := tag.Value.(string); ok && tag.Key == "cloudevents.event_type" {
-				name += " " + string(events.ParseType(typ))
-			}
+		name := s.Name
+		if s.EventType != "" {
+			name += " " + string(events.ParseType(s.EventType))
 		}
-		out = append(out, TraceSpan{SpanID: s.SpanID, ParentID: parents[i], Depth: depth, Service: tr.Processes[s.ProcessID].ServiceName,
+		out = append(out, TraceSpan{SpanID: s.SpanID, ParentID: parents[i], Depth: depth, Service: s.Service,
 			Name: name, StartUS: s.StartTime - start, Duration: s.Duration})
 		kids := children[i]
 		slices.SortFunc(kids, byStart)

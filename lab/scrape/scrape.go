@@ -13,56 +13,151 @@ import (
 	"sync"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/sagaforge/saga/internal/platform/process"
 )
 
-// Page is one /metrics page.
-type Page string
+// Page is one /metrics page, parsed by Prometheus's own text parser:
+// its metric families by name.
+type Page map[string]*dto.MetricFamily
 
 // Get reads the /metrics page at url.
 func Get(ctx context.Context, url string) (Page, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return "", fmt.Errorf("read %s: %w", url, err)
-	}
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("GET %s: %s", url, resp.Status)
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
-	return Page(body), nil
+	return Parse(io.LimitReader(resp.Body, 16<<20))
+}
+
+// Parse reads a page in the Prometheus text format.
+func Parse(r io.Reader) (Page, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(r)
+	if err != nil {
+		return nil, fmt.Errorf("parse metrics: %w", err)
+	}
+	return Page(families), nil
 }
 
 // Sum adds up the samples of the series called name whose labels include
 // every one of labels (written as on the page: saga_mode="choreography").
+// A histogram's series are its family's name with _bucket (le is a
+// label), _sum and _count.
 func (p Page) Sum(name string, labels ...string) float64 {
+	want := map[string]string{}
+	for _, l := range labels {
+		k, v, _ := strings.Cut(l, "=")
+		want[k] = strings.Trim(v, `"`)
+	}
+	family, part := p[name], ""
+	if family == nil {
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			if base, ok := strings.CutSuffix(name, suffix); ok && p[base] != nil && p[base].GetType() == dto.MetricType_HISTOGRAM {
+				family, part = p[base], suffix
+			}
+		}
+	}
+	if family == nil {
+		return 0
+	}
 	total := 0.0
-	for _, line := range strings.Split(string(p), "\n") {
-		series, value, ok := strings.Cut(line, " ")
-		if !ok || strings.HasPrefix(line, "#") || (series != name && !strings.HasPrefix(series, name+"{")) {
+	for _, m := range family.GetMetric() {
+		has := map[string]string{}
+		for _, l := range m.GetLabel() {
+			has[l.GetName()] = l.GetValue()
+		}
+		le, bucketed := want["le"]
+		matches := true
+		for k, v := range want {
+			if k != "le" || part != "_bucket" {
+				matches = matches && has[k] == v
+			}
+		}
+		if !matches {
 			continue
 		}
-		all := true
-		for _, l := range labels {
-			all = all && strings.Contains(series, l)
-		}
-		if v, err := strconv.ParseFloat(strings.Fields(value)[0], 64); all && err == nil {
-			total += v
+		switch {
+		case part == "_bucket" && bucketed:
+			total += bucketCount(m.GetHistogram(), le)
+		case part == "_sum":
+			total += m.GetHistogram().GetSampleSum()
+		case part == "_count", part == "_bucket":
+			total += float64(m.GetHistogram().GetSampleCount())
+		default:
+			total += value(m)
 		}
 	}
 	return total
 }
 
+// bucketCount is the cumulative count of h's bucket whose upper bound is
+// le, as the page writes it ("0.005", "+Inf").
+func bucketCount(h *dto.Histogram, le string) float64 {
+	if le == "+Inf" {
+		return float64(h.GetSampleCount())
+	}
+	bound, err := strconv.ParseFloat(le, 64)
+	if err != nil {
+		return 0
+	}
+	for _, b := range h.GetBucket() {
+		if b.GetUpperBound() == bound {
+			return float64(b.GetCumulativeCount())
+		}
+	}
+	return 0
+}
+
+// value is a sample's value, whatever its type.
+func value(m *dto.Metric) float64 {
+	switch {
+	case m.Counter != nil:
+		return m.GetCounter().GetValue()
+	case m.Gauge != nil:
+		return m.GetGauge().GetValue()
+	case m.Untyped != nil:
+		return m.GetUntyped().GetValue()
+	}
+	return 0
+}
+
+// HasLabel reports whether a series of the page has a label called name.
+func (p Page) HasLabel(name string) bool {
+	for _, f := range p {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == name {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // Has reports whether the page holds a series called name.
 func (p Page) Has(name string) bool {
-	return strings.Contains("\n"+string(p), "\n"+name+"{") || strings.Contains("\n"+string(p), "\n"+name+" ")
+	if _, ok := p[name]; ok {
+		return true
+	}
+	for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+		if base, ok := strings.CutSuffix(name, suffix); ok && p[base] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Counter follows one counter (name and labels) summed over several

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -38,5 +39,48 @@ func TestCounterSurvivesARestart(t *testing.T) {
 	c.Read(ctx)
 	if got := c.Total(); got != 14 {
 		t.Fatalf("total %d after one went down, want 14", got)
+	}
+}
+
+// A page is read as Prometheus reads it: labels match whole values, and a
+// histogram's _bucket, _sum and _count series are its family's.
+func TestPageSumsAsPrometheusReadsIt(t *testing.T) {
+	page, err := scrape.Parse(strings.NewReader(`# TYPE saga_steps_total counter
+saga_steps_total{saga_mode="orchestration",saga_step="reserve"} 3
+saga_steps_total{saga_mode="orchestration_v2",saga_step="reserve"} 100
+saga_steps_total{saga_mode="choreography",saga_step="reserve"} 4
+# TYPE saga_step_duration_seconds histogram
+saga_step_duration_seconds_bucket{saga_step="reserve",le="0.001"} 2
+saga_step_duration_seconds_bucket{saga_step="reserve",le="0.01"} 5
+saga_step_duration_seconds_bucket{saga_step="reserve",le="+Inf"} 6
+saga_step_duration_seconds_sum{saga_step="reserve"} 0.5
+saga_step_duration_seconds_count{saga_step="reserve"} 6
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"saga_steps_total", []string{`saga_mode="orchestration"`}, 3},
+		{"saga_steps_total", []string{`saga_step="reserve"`}, 107},
+		{"saga_steps_total", nil, 107},
+		{"saga_step_duration_seconds_bucket", []string{`le="0.01"`}, 5},
+		{"saga_step_duration_seconds_bucket", []string{`le="+Inf"`, `saga_step="reserve"`}, 6},
+		{"saga_step_duration_seconds_sum", nil, 0.5},
+		{"saga_step_duration_seconds_count", nil, 6},
+		{"saga_steps", nil, 0},
+	} {
+		if got := page.Sum(tc.name, tc.labels...); got != tc.want {
+			t.Errorf("Sum(%s, %v) = %g, want %g", tc.name, tc.labels, got, tc.want)
+		}
+	}
+	if !page.Has("saga_step_duration_seconds_bucket") || page.Has("saga_steps") || !page.HasLabel("saga_mode") {
+		t.Error("Has and HasLabel do not see what the page holds")
+	}
+	if _, err := scrape.Parse(strings.NewReader("saga_steps_total{ 3\n")); err == nil {
+		t.Error("a page that is not the text format was read")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -227,4 +228,45 @@ func offsetAt(ctx context.Context, brokers Brokers, tp TopicPartition, t time.Ti
 		}
 	}
 	return 0, false, nil
+}
+
+// TraceOf is the W3C trace ID of the purchase orderID, created at since:
+// the trace its first event on the order topic carries in its traceparent
+// header, which every later hop of the saga continues. Empty when no event
+// of the order carries one.
+func TraceOf(ctx context.Context, brokers Brokers, orderID string, since time.Time) (string, error) {
+	if !since.IsZero() {
+		since = since.Add(-clockSlack)
+	}
+	all, err := Ends(ctx, brokers, []string{events.TopicOrder})
+	if err != nil {
+		return "", err
+	}
+	for tp, end := range keyPartitions(all, orderID) {
+		start := kafka.FirstOffset
+		if !since.IsZero() {
+			at, found, err := offsetAt(ctx, brokers, tp, since)
+			if err != nil {
+				return "", err
+			}
+			if !found || at >= end {
+				continue
+			}
+			start = at
+		}
+		trace := ""
+		err := scan(ctx, brokers, tp, start, end, func(m kafka.Message) {
+			if string(m.Key) != orderID || trace != "" {
+				return
+			}
+			// traceparent: version-traceid-spanid-flags
+			if parts := strings.Split(Headers{Msg: &m}.Get("traceparent"), "-"); len(parts) == 4 && len(parts[1]) == 32 {
+				trace = parts[1]
+			}
+		})
+		if err != nil || trace != "" {
+			return trace, err
+		}
+	}
+	return "", nil
 }
