@@ -151,9 +151,9 @@ func TestSagaRidesOutAKilledService(t *testing.T) {
 		r, err := stock.Reservation(ctx, "while-down")
 		return err == nil && r.Status == inventoryapi.Reserved
 	})
-	desc, err := c.DescribeWorkflowExecution(ctx, saga.WorkflowID("while-down"), "")
-	if err != nil || desc.GetWorkflowExecutionInfo().GetStatus().String() != "Running" {
-		t.Fatalf("saga while payment is down: %v, %v; want it running", desc.GetWorkflowExecutionInfo().GetStatus(), err)
+	desc, err := c.DescribeWorkflow(ctx, saga.WorkflowID("while-down"), "")
+	if err != nil || desc.RawResponse.GetWorkflowExecutionInfo().GetStatus().String() != "Running" {
+		t.Fatalf("saga while payment is down: %v, %v; want it running", desc, err)
 	}
 	if err := s.Restart(ctx, "payment"); err != nil {
 		t.Fatal(err)

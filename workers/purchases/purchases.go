@@ -357,7 +357,7 @@ func cancelledBeforeCreated(orderID string, mode saga.Mode) Report {
 
 func (s *Service) orchestrated(ctx context.Context, orderID string, wait time.Duration) (Report, error) {
 	wid := saga.WorkflowID(orderID)
-	desc, err := s.Temporal.DescribeWorkflowExecution(ctx, wid, "")
+	described, err := s.Temporal.DescribeWorkflow(ctx, wid, "")
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
 		return Report{}, fmt.Errorf("%w: no purchase saga for order %s", fault.ErrNotFound, orderID)
@@ -365,6 +365,7 @@ func (s *Service) orchestrated(ctx context.Context, orderID string, wait time.Du
 	if err != nil {
 		return Report{}, fmt.Errorf("describe %s: %w", wid, err)
 	}
+	desc := described.RawResponse
 	runID := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
 	rep := s.running(wid, runID, orderID)
 	run := s.Temporal.GetWorkflow(ctx, wid, runID)
