@@ -18,8 +18,17 @@ build: $(BIN)/temporal
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/... ./lab/cmd/...
 
 # The first build of the Temporal CLI takes a few minutes; later ones are cached.
+# A temporal CLI of the pinned version already on PATH is used as it is.
+TEMPORAL_CLI_VERSION := $(shell sed -n 's/^[[:space:]]*github.com\/temporalio\/cli v\([0-9.]*\).*/\1/p' tools/go.mod)
 $(BIN)/temporal: tools/go.mod tools/go.sum
-	$(GO) build -modfile=tools/go.mod -o $(BIN)/temporal github.com/temporalio/cli/cmd/temporal
+	@mkdir -p $(BIN)
+	@if found=$$(command -v temporal) && [ "$$found" != "$(abspath $(BIN))/temporal" ] && \
+		"$$found" --version 2>/dev/null | grep -q "^temporal version $(TEMPORAL_CLI_VERSION) "; then \
+		echo "using $$found (temporal $(TEMPORAL_CLI_VERSION)) from PATH"; ln -sf "$$found" $@; \
+	else \
+		echo "$(GO) build -modfile=tools/go.mod -o $@ github.com/temporalio/cli/cmd/temporal"; \
+		$(GO) build -modfile=tools/go.mod -o $@ github.com/temporalio/cli/cmd/temporal; \
+	fi
 
 # Jaeger v2 as the stack's optional trace store (make traces, stack up
 # --traces), from its own module in tools/jaeger: the first build takes about
