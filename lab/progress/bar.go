@@ -50,9 +50,15 @@ func Start(ctx context.Context, w io.Writer, label, unit string, total int, done
 	every := PlainEvery
 	if IsTerminal(w) {
 		every = redraw
+		// The bar takes the terminal's width; a terminal that says none
+		// (a pseudo-terminal without a size) gets a bar of 20.
+		width := progressbar.OptionFullWidth()
+		if cols, _, err := term.GetSize(int(w.(*os.File).Fd())); err != nil || cols < 60 {
+			width = progressbar.OptionSetWidth(20)
+		}
 		b.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(label),
 			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString(unit),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionSetElapsedTime(true), progressbar.OptionFullWidth(),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionSetElapsedTime(true), width,
 			progressbar.OptionThrottle(0), progressbar.OptionSetRenderBlankState(true), progressbar.OptionEnableColorCodes(Colour(w)),
 			progressbar.OptionSetTheme(progressbar.ThemeASCII))
 	}

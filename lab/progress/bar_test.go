@@ -38,8 +38,9 @@ func TestOnATerminalTheBarIsOneRedrawnLine(t *testing.T) {
 	_, _ = io.Copy(&out, ptmx) // ends with EIO once the tty side is closed
 	// The terminal turns \n into \r\n; a redraw is a \r of its own.
 	got := strings.ReplaceAll(out.String(), "\r\n", "\n")
-	if !strings.Contains(got, "\r") || strings.Count(got, "\n") != 1 || !strings.Contains(got, "3/3") || !strings.Contains(got, "kills 2") {
-		t.Fatalf("terminal output %q: want one line redrawn with \\r, ending 3/3 with its detail", got)
+	if !strings.Contains(got, "\r") || strings.Count(got, "\n") != 1 || !strings.Contains(got, "3/3") || !strings.Contains(got, "kills 2") ||
+		!strings.Contains(got, "[====================]") {
+		t.Fatalf("terminal output %q: want one line redrawn with \\r, ending 3/3 with its detail and a full bar", got)
 	}
 }
 
