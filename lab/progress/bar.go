@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sagaforge/saga/internal/platform/process"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -63,18 +64,7 @@ func Start(ctx context.Context, w io.Writer, label, unit string, total int, done
 			progressbar.OptionSetTheme(progressbar.ThemeASCII))
 	}
 	ctx, b.stop = context.WithCancel(ctx)
-	b.wg.Go(func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				b.show()
-			}
-		}
-	})
+	b.wg.Go(func() { process.Every(ctx, every, b.show) })
 	return b
 }
 

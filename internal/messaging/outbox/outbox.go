@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"time"
 
@@ -90,18 +89,10 @@ func (o *Outbox) Ping(ctx context.Context) error { return database.Ping(ctx, o.d
 
 // Migrations are the outbox's and the inbox's schema, in every service's
 // database beside the service's own.
-var Migrations = database.Migrations{Name: "outbox", FS: migrationFiles, Table: "outbox_schema_migrations"}
+var Migrations = database.Migrations{Name: "outbox", FS: migrations, Table: "outbox_schema_migrations"}
 
 //go:embed migrations
-var embedded embed.FS
-
-var migrationFiles = func() fs.FS {
-	sub, err := fs.Sub(embedded, "migrations")
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}()
+var migrations embed.FS
 
 // Migrate brings the database to the newest version of the outbox's
 // schema and of the service's (versioned SQL migrations), under an

@@ -69,8 +69,8 @@ func openOutbox(t testing.TB, path string) *outbox.Outbox {
 // notesSchema is a service's schema for these tests: one table, one
 // version.
 var notesSchema = database.Migrations{Name: "notes", Table: "schema_migrations", FS: fstest.MapFS{
-	"sqlite/00001_notes.sql":   {Data: []byte(notesSQL)},
-	"postgres/00001_notes.sql": {Data: []byte(notesSQL)},
+	"migrations/sqlite/00001_notes.sql":   {Data: []byte(notesSQL)},
+	"migrations/postgres/00001_notes.sql": {Data: []byte(notesSQL)},
 }}
 
 const notesSQL = `-- +goose Up

@@ -11,20 +11,21 @@ import (
 )
 
 // Migrations are one schema's versioned SQL migrations, read by goose: a
-// folder per engine (sqlite/, postgres/) of files named VERSION_what.sql,
-// each with its Up and Down, and the table that records which ran. A
-// schema change is a new file, reviewed like code and reversible.
+// folder per engine (migrations/sqlite, migrations/postgres) of files named
+// VERSION_what.sql, each with its Up and Down, and the table that records
+// which ran. A schema change is a new file, reviewed like code and
+// reversible. FS is the package's embedded migrations folder as it is.
 type Migrations struct {
 	Name  string // for logs: "order", "outbox"
-	FS    fs.FS  // holds sqlite/ and postgres/
+	FS    fs.FS  // holds migrations/sqlite and migrations/postgres
 	Table string // the version table, one per schema in a database
 }
 
 // provider is m's goose provider on db, for db's engine.
 func (m Migrations) provider(db *gorm.DB) (*goose.Provider, error) {
-	dialect, dir := goose.DialectSQLite3, "sqlite"
+	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
 	if db.Dialector.Name() == "postgres" {
-		dialect, dir = goose.DialectPostgres, "postgres"
+		dialect, dir = goose.DialectPostgres, "migrations/postgres"
 	}
 	sub, err := fs.Sub(m.FS, dir)
 	if err != nil {

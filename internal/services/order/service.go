@@ -3,7 +3,6 @@ package order
 import (
 	"context"
 	"embed"
-	"io/fs"
 	"sync"
 
 	"github.com/sagaforge/saga/internal/messaging/kafkaio"
@@ -32,12 +31,4 @@ var Service = launch.Service[*Store]{
 // (database.Migrations).
 //
 //go:embed migrations
-var embedded embed.FS
-
-var migrations = func() fs.FS {
-	sub, err := fs.Sub(embedded, "migrations")
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}()
+var migrations embed.FS

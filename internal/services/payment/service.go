@@ -2,7 +2,6 @@ package payment
 
 import (
 	"embed"
-	"io/fs"
 
 	"github.com/sagaforge/saga/internal/platform/database"
 	"github.com/sagaforge/saga/internal/services/launch"
@@ -20,12 +19,4 @@ var Service = launch.Service[*Store]{
 // (database.Migrations).
 //
 //go:embed migrations
-var embedded embed.FS
-
-var migrations = func() fs.FS {
-	sub, err := fs.Sub(embedded, "migrations")
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}()
+var migrations embed.FS
