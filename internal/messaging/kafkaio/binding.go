@@ -31,7 +31,7 @@ func Decode(m kafka.Message) (events.Envelope, error) {
 // IsBinary tells whether m is a binary-mode event, which carries its
 // attributes outside its value.
 func IsBinary(m kafka.Message) bool {
-	return header(m, binaryPrefix+"specversion") != "" && !strings.HasPrefix(header(m, "content-type"), "application/cloudevents")
+	return Headers{Msg: &m}.Get(binaryPrefix+"specversion") != "" && !strings.HasPrefix(Headers{Msg: &m}.Get("content-type"), "application/cloudevents")
 }
 
 func decodeBinary(m kafka.Message) (events.Envelope, error) {
@@ -41,7 +41,7 @@ func decodeBinary(m kafka.Message) (events.Envelope, error) {
 			attrs[name] = string(h.Value)
 		}
 	}
-	if ct := header(m, "content-type"); ct != "" && !strings.Contains(ct, "json") {
+	if ct := (Headers{Msg: &m}).Get("content-type"); ct != "" && !strings.Contains(ct, "json") {
 		return events.Envelope{}, fmt.Errorf("decode binary-mode event: datacontenttype %q, want JSON", ct)
 	}
 	if !json.Valid(m.Value) {
@@ -64,15 +64,4 @@ func decodeBinary(m kafka.Message) (events.Envelope, error) {
 		return events.Envelope{}, fmt.Errorf("binary mode: %w", err)
 	}
 	return e, nil
-}
-
-// header returns the value of m's header key (case-insensitive), empty
-// without one.
-func header(m kafka.Message, key string) string {
-	for _, h := range m.Headers {
-		if strings.EqualFold(h.Key, key) {
-			return string(h.Value)
-		}
-	}
-	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -215,20 +216,21 @@ func IsEnd(err error) bool {
 // OpenTelemetry propagators read and write it (the traceparent header).
 type Headers struct{ Msg *kafka.Message }
 
-// Get returns the value of the header key, empty without one.
+// Get returns the value of the header key, whatever its case, empty
+// without one.
 func (h Headers) Get(key string) string {
 	for _, kv := range h.Msg.Headers {
-		if kv.Key == key {
+		if strings.EqualFold(kv.Key, key) {
 			return string(kv.Value)
 		}
 	}
 	return ""
 }
 
-// Set sets the header key, replacing any value it had.
+// Set sets the header key, replacing any value it had under any case.
 func (h Headers) Set(key, value string) {
 	for i, kv := range h.Msg.Headers {
-		if kv.Key == key {
+		if strings.EqualFold(kv.Key, key) {
 			h.Msg.Headers[i].Value = []byte(value)
 			return
 		}

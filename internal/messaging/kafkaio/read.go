@@ -168,20 +168,27 @@ func dialLeader(ctx context.Context, brokers Brokers, tp TopicPartition) (*kafka
 	return nil, fmt.Errorf("reach the leader of %s/%d through %v: %w", tp.Topic, tp.Partition, brokers, errors.Join(errs...))
 }
 
+// startAt is where a read of tp for what was written at since or later
+// begins (the oldest offset for a zero since); found is false when nothing
+// was written since, before end.
+func startAt(ctx context.Context, brokers Brokers, tp TopicPartition, end int64, since time.Time) (start int64, found bool, err error) {
+	if since.IsZero() {
+		return kafka.FirstOffset, true, nil
+	}
+	at, found, err := offsetAt(ctx, brokers, tp, since)
+	if err != nil || !found || at >= end {
+		return 0, false, err
+	}
+	return at, true, nil
+}
+
 func readPartition(ctx context.Context, brokers Brokers, tp TopicPartition, end int64, orderID string, since time.Time) ([]events.Envelope, error) {
-	start := kafka.FirstOffset
-	if !since.IsZero() {
-		at, found, err := offsetAt(ctx, brokers, tp, since)
-		if err != nil {
-			return nil, err
-		}
-		if !found || at >= end {
-			return nil, nil // nothing written since
-		}
-		start = at
+	start, found, err := startAt(ctx, brokers, tp, end, since)
+	if err != nil || !found {
+		return nil, err // or nothing written since
 	}
 	var out []events.Envelope
-	err := scan(ctx, brokers, tp, start, end, func(m kafka.Message) {
+	err = scan(ctx, brokers, tp, start, end, func(m kafka.Message) {
 		if string(m.Key) == orderID {
 			if e, err := Decode(m); err == nil && e.Subject == orderID {
 				out = append(out, e)
@@ -243,19 +250,12 @@ func TraceOf(ctx context.Context, brokers Brokers, orderID string, since time.Ti
 		return "", err
 	}
 	for tp, end := range keyPartitions(all, orderID) {
-		start := kafka.FirstOffset
-		if !since.IsZero() {
-			at, found, err := offsetAt(ctx, brokers, tp, since)
-			if err != nil {
-				return "", err
-			}
-			if !found || at >= end {
-				continue
-			}
-			start = at
+		start, found, err := startAt(ctx, brokers, tp, end, since)
+		if err != nil || !found {
+			return "", err
 		}
 		trace := ""
-		err := scan(ctx, brokers, tp, start, end, func(m kafka.Message) {
+		err = scan(ctx, brokers, tp, start, end, func(m kafka.Message) {
 			if string(m.Key) != orderID || trace != "" {
 				return
 			}
