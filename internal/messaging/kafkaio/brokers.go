@@ -23,11 +23,8 @@ import (
 // and client of this package connects through it.
 type Brokers struct {
 	Addrs []string
-	// Security is the protocol, as Kafka's clients name it: PLAINTEXT,
-	// SSL, SASL_PLAINTEXT or SASL_SSL.
-	Security string
-	tls      *tls.Config
-	sasl     sasl.Mechanism
+	tls   *tls.Config
+	sasl  sasl.Mechanism
 	// transport carries TLS and SASL for the writers and the clients;
 	// nil uses kafka-go's default (plain) transport and its pool.
 	transport *kafka.Transport
@@ -35,7 +32,7 @@ type Brokers struct {
 
 // Plain is addrs reached in PLAINTEXT, as the embedded broker and compose's
 // Kafka serve it.
-func Plain(addrs ...string) Brokers { return Brokers{Addrs: addrs, Security: "PLAINTEXT"} }
+func Plain(addrs ...string) Brokers { return Brokers{Addrs: addrs} }
 
 // The variables BrokersFromEnv reads, as Kafka's own clients name their
 // settings.
@@ -57,7 +54,7 @@ func BrokersFromEnv(addrs string) (Brokers, error) {
 		return Brokers{}, err
 	}
 	return Connect(strings.Split(addrs, ","), Security{
-		Protocol: process.Env(EnvSecurityProtocol, "PLAINTEXT"), Mechanism: process.Env(EnvSASLMechanism, "PLAIN"),
+		Protocol: os.Getenv(EnvSecurityProtocol), Mechanism: os.Getenv(EnvSASLMechanism),
 		Username: os.Getenv(EnvSASLUsername), Password: password,
 		CAFile: os.Getenv(EnvTLSCAFile), CertFile: os.Getenv(EnvTLSCertFile), KeyFile: os.Getenv(EnvTLSKeyFile),
 	})
@@ -75,11 +72,11 @@ type Security struct {
 
 // Connect is the brokers at addrs, spoken to as sec says.
 func Connect(addrs []string, sec Security) (Brokers, error) {
-	b := Brokers{Addrs: addrs, Security: strings.ToUpper(sec.Protocol)}
+	b := Brokers{Addrs: addrs}
+	protocol := strings.ToUpper(sec.Protocol)
 	var useTLS, useSASL bool
-	switch b.Security {
+	switch protocol {
 	case "", "PLAINTEXT":
-		b.Security = "PLAINTEXT"
 	case "SSL":
 		useTLS = true
 	case "SASL_PLAINTEXT":
@@ -115,7 +112,7 @@ func Connect(addrs []string, sec Security) (Brokers, error) {
 	}
 	if useSASL {
 		if sec.Username == "" || sec.Password == "" {
-			return Brokers{}, fmt.Errorf("%s %s needs %s and %s", EnvSecurityProtocol, b.Security, EnvSASLUsername, EnvSASLPassword)
+			return Brokers{}, fmt.Errorf("%s %s needs %s and %s", EnvSecurityProtocol, protocol, EnvSASLUsername, EnvSASLPassword)
 		}
 		var err error
 		switch strings.ToUpper(sec.Mechanism) {
