@@ -3,13 +3,12 @@ package inventory
 import (
 	"embed"
 
-	"github.com/sagaforge/saga/internal/platform/database"
 	"github.com/sagaforge/saga/internal/services/launch"
 )
 
 // Service is the inventory service as launch runs it (cmd/inventory).
 var Service = launch.Service[*Store]{
-	Name: "inventory", Migrations: database.Migrations{Name: "inventory", FS: migrations, Table: "schema_migrations"}, DefaultAddr: "127.0.0.1:8082",
+	Name: "inventory", Migrations: migrations, DefaultAddr: "127.0.0.1:8082",
 	Models:   []any{&Stock{}, &Reservation{}, &ReservationLine{}},
 	Seed:     seed,
 	NewStore: NewStore, Routes: Routes, Subscriptions: Subscriptions,

@@ -7,6 +7,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -34,11 +35,12 @@ type Service[S any] struct {
 	// variables (ORDER_ADDR, ORDER_DB).
 	Name        string
 	DefaultAddr string
-	// Migrations are the service's schema, versioned SQL beside the
-	// outbox's; Models are its tables as gorm maps them, which the
-	// migrations must match (launch's tests check) and which bring a
-	// database from before the migrations to their first version.
-	Migrations database.Migrations
+	// Migrations are the service's schema: its embedded migrations folder
+	// (database.Migrations), versioned SQL beside the outbox's. Models are
+	// its tables as gorm maps them, which the migrations must match
+	// (launch's tests check) and which bring a database from before the
+	// migrations to their first version.
+	Migrations fs.FS
 	Models     []any
 	// Seed is what a new database starts with, each a pointer to a slice
 	// of rows: seed "demo" is the README's data, "bench" deep stock and
@@ -85,11 +87,17 @@ type Parts struct {
 	Background func(ctx context.Context)
 }
 
+// Schema is the service's migrations, recorded in its database's
+// schema_migrations.
+func (s Service[S]) Schema() database.Migrations {
+	return database.Migrations{Name: s.Name, FS: s.Migrations, Table: "schema_migrations"}
+}
+
 // Build migrates and seeds the service's database and returns its store
 // with the parts to run.
 func (s Service[S]) Build(ctx context.Context, d Deps) (S, Parts, error) {
 	store := s.NewStore(d.Outbox)
-	if err := d.Outbox.Migrate(ctx, d.Log, s.Migrations, s.Models...); err != nil {
+	if err := d.Outbox.Migrate(ctx, d.Log, s.Schema(), s.Models...); err != nil {
 		return store, Parts{}, fmt.Errorf("start %s: %w", s.Name, err)
 	}
 	if err := database.Seed(ctx, d.DB, s.Seed(d.Seed)...); err != nil {

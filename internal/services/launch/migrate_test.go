@@ -28,9 +28,9 @@ type schema struct {
 }
 
 var schemas = []schema{
-	{"order", order.Service.Migrations, order.Service.Models},
-	{"inventory", inventory.Service.Migrations, inventory.Service.Models},
-	{"payment", payment.Service.Migrations, payment.Service.Models},
+	{"order", order.Service.Schema(), order.Service.Models},
+	{"inventory", inventory.Service.Schema(), inventory.Service.Models},
+	{"payment", payment.Service.Schema(), payment.Service.Models},
 }
 
 // every model of s's database: the service's and the outbox's.

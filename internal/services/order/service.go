@@ -6,13 +6,12 @@ import (
 	"sync"
 
 	"github.com/sagaforge/saga/internal/messaging/kafkaio"
-	"github.com/sagaforge/saga/internal/platform/database"
 	"github.com/sagaforge/saga/internal/services/launch"
 )
 
 // Service is the order service as launch runs it (cmd/order).
 var Service = launch.Service[*Store]{
-	Name: "order", Migrations: database.Migrations{Name: "order", FS: migrations, Table: "schema_migrations"}, DefaultAddr: "127.0.0.1:8081",
+	Name: "order", Migrations: migrations, DefaultAddr: "127.0.0.1:8081",
 	Models:   []any{&Order{}, &Line{}, &Product{}, &Customer{}},
 	Seed:     func(string) []any { return []any{&SeedCustomers, &SeedProducts} },
 	NewStore: NewStore, Routes: Routes, Subscriptions: Subscriptions,
