@@ -153,7 +153,6 @@ func (d Door) Vegeta(ctx context.Context, mode saga.Mode, n, c int) (Result, err
 	attack.Stderr, encode.Stderr = &attackErr, &encodeErr
 	label := fmt.Sprintf("vegeta %s c=%d", mode, c)
 	cpu := d.cpu()
-	start := time.Now()
 	if err := encode.Start(); err != nil {
 		return Result{}, fmt.Errorf("vegeta encode: %w", err)
 	}
@@ -163,7 +162,7 @@ func (d Door) Vegeta(ctx context.Context, mode saga.Mode, n, c int) (Result, err
 		return Result{}, fmt.Errorf("vegeta attack: %w", err)
 	}
 	var done atomic.Int64
-	stop := d.progress(ctx, label, n, start, &done)
+	stop := progress.Start(ctx, d.Status, "  "+label, "purchases", n, func() int { return int(done.Load()) }, nil).Stop
 	answers := make([]answer, 0, n)
 	sc := bufio.NewScanner(out)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -255,7 +254,7 @@ func (d Door) AB(ctx context.Context, mode saga.Mode, n, c int) (Result, error) 
 	cpu := d.cpu()
 	start := time.Now()
 	var done atomic.Int64
-	stop := d.progress(ctx, fmt.Sprintf("ab %s c=%d", mode, c), n, start, &done)
+	stop := progress.Start(ctx, d.Status, fmt.Sprintf("  ab %s c=%d", mode, c), "purchases", n, func() int { return int(done.Load()) }, nil).Stop
 	text, err := cmd.CombinedOutput()
 	stop()
 	if err != nil {
@@ -365,11 +364,4 @@ func (d Door) settle(ctx context.Context, mode saga.Mode, c int, start time.Time
 	r.AnsweredPerSecond = float64(len(r.LatencyMs)) / last.Sub(start).Seconds()
 	r.SettleMs = float64(settled.Sub(last).Microseconds()) / 1000
 	return r, nil
-}
-
-// progress shows label's progress on d.Status until the returned stop is
-// called (progress.Bar).
-func (d Door) progress(ctx context.Context, label string, n int, _ time.Time, done *atomic.Int64) (stop func()) {
-	bar := progress.Start(ctx, d.Status, "  "+label, "purchases", n, func() int { return int(done.Load()) }, nil)
-	return bar.Stop
 }

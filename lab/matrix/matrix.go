@@ -368,11 +368,12 @@ func Run(ctx context.Context, s *stack.Stack, w *Watcher, cells []*Cell, paralle
 	note := func(c *Cell) {
 		mu.Lock()
 		done++
-		line := fmt.Sprintf("matrix | %-28s  %-13s %-8s %-19s %-10s %s", progress.Line(done, total, time.Since(started)),
-			c.Mode, c.Op, c.Fault, c.Status, "ok")
+		verdict := "ok"
 		if !c.Pass() {
-			line = strings.TrimSuffix(line, "ok") + progress.Verdict(status, false) + " " + c.Detail
+			verdict = progress.Verdict(status, false) + " " + c.Detail
 		}
+		line := fmt.Sprintf("matrix | %-28s  %-13s %-8s %-19s %-10s %s", progress.Line(done, total, time.Since(started)),
+			c.Mode, c.Op, c.Fault, c.Status, verdict)
 		mu.Unlock()
 		switch {
 		case bar != nil && !c.Pass():
