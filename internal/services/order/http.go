@@ -2,15 +2,19 @@ package order
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sagaforge/saga/internal/platform/fault"
+	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/keyset"
 	"github.com/sagaforge/saga/internal/platform/web"
+	"github.com/sagaforge/saga/internal/saga"
 	api "github.com/sagaforge/saga/internal/services/order/orderapi"
 )
 
@@ -21,7 +25,7 @@ const MaxWait = 20 * time.Second
 //
 //	POST /orders                        create (201 new, 200 repeat)
 //	GET  /orders/{order_id}[?wait=10s]  read; with wait, once no longer PENDING
-//	GET  /orders?customer_id=&status=&limit=   newest first
+//	GET  /orders?customer_id=&status=&mode=&limit=&before=   newest first
 //	GET  /orders?after=&limit=                 a page in ID order
 //	POST /orders/{order_id}/approve     PENDING -> APPROVED
 //	POST /orders/{order_id}/cancel      PENDING -> CANCELLED (tombstone if unknown;
@@ -44,6 +48,9 @@ func Routes(store *Store, log *slog.Logger) web.Routes {
 			all, err := store.List(r.Context(), f)
 			if f.Page == nil {
 				out.Orders = web.Render(all, Order.wire)
+				if n := len(all); f.Limit > 0 && n == f.Limit {
+					out.Next = cursorOf(all[n-1])
+				}
 				return out, err
 			}
 			out.Orders, out.Next = keyset.Of(*f.Page, all, func(o Order) string { return o.ID }, Order.wire)
@@ -90,14 +97,19 @@ func get(r *http.Request, store *Store) (Order, error) {
 }
 
 // filterFrom reads a list's query: a page in ID order with ?after=, else
-// the newest first.
+// the newest first, from ?before= (a page's next) when given.
 func filterFrom(r *http.Request) (ListFilter, error) {
 	q := r.URL.Query()
-	f := ListFilter{CustomerID: q.Get("customer_id"), Status: api.Status(q.Get("status"))}
+	f := ListFilter{CustomerID: q.Get("customer_id"), Status: api.Status(q.Get("status")), Mode: saga.Mode(q.Get("mode"))}
 	switch f.Status {
 	case "", api.StatusPending, api.StatusApproved, api.StatusCancelled:
 	default:
 		return f, fmt.Errorf("%w: unknown status %q", fault.ErrInvalid, f.Status)
+	}
+	switch f.Mode {
+	case "", saga.Orchestration, saga.Choreography:
+	default:
+		return f, fmt.Errorf("%w: mode must be %s or %s, got %q", fault.ErrInvalid, saga.Orchestration, saga.Choreography, f.Mode)
 	}
 	if q.Has("after") {
 		page, err := keyset.From(q)
@@ -111,7 +123,43 @@ func filterFrom(r *http.Request) (ListFilter, error) {
 		}
 		f.Limit = n
 	}
+	if q.Has("before") { // empty: the first page
+		if s := q.Get("before"); s != "" {
+			pos, err := parseCursor(s)
+			if err != nil {
+				return f, err
+			}
+			f.Before = &pos
+		}
+		if f.Limit == 0 {
+			f.Limit = keyset.DefaultLimit
+		}
+	}
+	if q.Has("before") && f.Limit > keyset.MaxLimit {
+		return f, fmt.Errorf("%w: limit must be an integer from 1 to %d, got %d", fault.ErrInvalid, keyset.MaxLimit, f.Limit)
+	}
 	return f, nil
+}
+
+// cursorOf is where the newest-first list goes on after o: its creation
+// time and ID, opaque to clients.
+func cursorOf(o Order) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(o.CreatedAt.UTC().Format(time.RFC3339Nano) + " " + o.ID))
+}
+
+// parseCursor reads a cursor cursorOf made.
+func parseCursor(s string) (Position, error) {
+	bad := fmt.Errorf("%w: before must be the next of an earlier page, got %q", fault.ErrInvalid, s)
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return Position{}, bad
+	}
+	at, id, ok := strings.Cut(string(raw), " ")
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if !ok || err != nil || input.ValidateOrderID(id) != nil {
+		return Position{}, bad
+	}
+	return Position{CreatedAt: t, ID: id}, nil
 }
 
 // wire renders an order for the API.

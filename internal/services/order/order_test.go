@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -185,6 +187,10 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 		{"cancel malformed", "POST", "/orders/b2/cancel", "application/json", `{"reason":}`},
 		{"approve with a body", "POST", "/orders/b2/approve", "application/json", `{"force":true}`},
 		{"list bad status", "GET", "/orders?status=LOST", "", ""},
+		{"list bad mode", "GET", "/orders?mode=sideways", "", ""},
+		{"list forged cursor", "GET", "/orders?before=bm90LWEtY3Vyc29y", "", ""},
+		{"list cursor not base64", "GET", "/orders?before=%25%25", "", ""},
+		{"list huge page", "GET", "/orders?before=&limit=1000000", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, p := webtest.Send(t, tc.method, f.URL+tc.path, tc.contentType, tc.body)
@@ -453,4 +459,48 @@ func FuzzOrderRequests(f *testing.F) {
 			}
 		},
 	})
+}
+
+// The newest-first list pages by creation time and ID: each page starts
+// where the last ended, with no order twice or missed; mode and status
+// narrow it.
+func TestNewestFirstPages(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var want []string
+	for i := range 7 {
+		req := createReq(fmt.Sprintf("p-%d", i))
+		if i%2 == 1 {
+			req.Mode = saga.Choreography
+		}
+		if _, err := f.Client.Create(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		want = append([]string{req.OrderID}, want...)
+	}
+	var got []string
+	q := orderapi.ListQuery{Limit: 3}
+	for pages := 0; ; pages++ {
+		page, err := f.Client.Newest(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.Orders {
+			got = append(got, o.OrderID)
+		}
+		if page.Next == "" {
+			if pages != 2 {
+				t.Errorf("%d pages of at most 3 for 7 orders, want 3", pages+1)
+			}
+			break
+		}
+		q.Before = page.Next
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("pages held %v, want %v", got, want)
+	}
+	chor, err := f.Client.Newest(ctx, orderapi.ListQuery{Mode: saga.Choreography, Status: orderapi.StatusPending})
+	if err != nil || len(chor.Orders) != 3 || chor.Orders[0].OrderID != "p-5" || chor.Orders[2].OrderID != "p-1" {
+		t.Fatalf("choreographed orders: %+v, %v; want p-5, p-3, p-1", chor.Orders, err)
+	}
 }

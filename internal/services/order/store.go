@@ -164,26 +164,45 @@ func (s *Store) Get(ctx context.Context, id string) (Order, error) {
 type ListFilter struct {
 	CustomerID string
 	Status     api.Status
+	Mode       saga.Mode
 	Limit      int
+	// Before, when set, lists the orders created before it, newest first:
+	// the next page of a newest-first list.
+	Before *Position
 	// Page, when set, lists in order ID order after Page.After, up to
 	// Page.Limit (Limit is then ignored).
 	Page *keyset.Page
 }
 
+// Position is an order's place in the newest-first list: when it was
+// created, then its ID, so that orders created in the same microsecond
+// still page in one order.
+type Position struct {
+	CreatedAt time.Time
+	ID        string
+}
+
 // List returns orders, newest first, or a page of them in ID order.
 func (s *Store) List(ctx context.Context, f ListFilter) ([]Order, error) {
 	q := database.Lines(s.outbox.DB(ctx))
-	if f.Page != nil {
+	switch {
+	case f.Page != nil:
 		q = database.Page(q, "id", *f.Page)
 		f.Limit = f.Page.Limit
-	} else {
-		q = q.Order("created_at DESC, id")
+	case f.Before != nil:
+		at := f.Before.CreatedAt.UTC()
+		q = q.Where("created_at < ? OR (created_at = ? AND id < ?)", at, at, f.Before.ID).Order("created_at DESC, id DESC")
+	default:
+		q = q.Order("created_at DESC, id DESC")
 	}
 	if f.CustomerID != "" {
 		q = q.Where("customer_id = ?", f.CustomerID)
 	}
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
+	}
+	if f.Mode != "" {
+		q = q.Where("mode = ?", f.Mode)
 	}
 	if f.Limit <= 0 || f.Limit > 10_000 {
 		f.Limit = 10_000

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/sagaforge/saga/internal/platform/input"
@@ -85,7 +86,34 @@ func (r OrderResponse) LogValue() slog.Value {
 // ListOrdersResponse is the body of GET /orders.
 type ListOrdersResponse struct {
 	Orders []OrderResponse `json:"orders"`
-	Next   string          `json:"next,omitempty"` // with ?after=, ask after this for the next page
+	// Next, when a page came back full, is where the next one starts:
+	// ?after= it in ID order, ?before= it newest first.
+	Next string `json:"next,omitempty"`
+}
+
+// ListQuery asks for a page of orders, newest first; every field may be
+// empty.
+type ListQuery struct {
+	CustomerID string
+	Status     Status
+	Mode       saga.Mode
+	Limit      int
+	Before     string // the Next of the page before
+}
+
+// path is the query as GET /orders asks it.
+func (q ListQuery) path() string {
+	v := url.Values{}
+	for k, s := range map[string]string{"customer_id": q.CustomerID, "status": string(q.Status), "mode": string(q.Mode)} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	v.Set("before", q.Before) // present even when empty: a page with its next
+	return "/orders?" + v.Encode()
 }
 
 // Client calls the order service.
@@ -120,6 +148,11 @@ func (c Client) List(ctx context.Context, status Status) (ListOrdersResponse, er
 		path += "?status=" + url.QueryEscape(string(status))
 	}
 	return web.Call[ListOrdersResponse](ctx, c.Client, http.MethodGet, path, nil)
+}
+
+// Newest reads a page of orders, newest first, with where the next starts.
+func (c Client) Newest(ctx context.Context, q ListQuery) (ListOrdersResponse, error) {
+	return web.Call[ListOrdersResponse](ctx, c.Client, http.MethodGet, q.path(), nil)
 }
 
 // Page reads a page of orders in ID order.
