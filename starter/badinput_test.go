@@ -63,6 +63,8 @@ func TestBadInputIsOneLineExitTwoBeforeAnyCall(t *testing.T) {
 		{"list: negative limit", []string{"list", "--limit", "-5"}, "--limit"},
 		{"list: oversized limit", []string{"list", "--limit", "1000000"}, "--limit"},
 		{"list: stray argument", []string{"list", "APPROVED"}, "unexpected argument"},
+		{"list: unknown mode", []string{"list", "--mode", "saga"}, "--mode"},
+		{"list: forged cursor", []string{"list", "--cursor", "x.y"}, "--cursor"},
 		{"audit: negative settle", []string{"audit", "--settle", "-1s"}, "--settle"},
 		{"audit: malformed settle", []string{"audit", "--settle", "soon"}, "settle"},
 		{"events: malformed order id", []string{"events", "--order", "a/b"}, "order ID"},

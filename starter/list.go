@@ -4,77 +4,66 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/converter"
 
-	"github.com/sagaforge/saga/internal/platform/money"
+	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/saga"
+	"github.com/sagaforge/saga/workers/purchases"
 )
 
-// ListRow is one saga of list -o json.
-type ListRow struct {
-	OrderID    string    `json:"order_id"`
-	CustomerID string    `json:"customer_id"`
-	TotalCents int64     `json:"total_cents"`
-	SagaStatus string    `json:"saga_status"`
-	WorkflowID string    `json:"workflow_id"`
-	RunID      string    `json:"run_id"`
-	StartedAt  time.Time `json:"started_at"`
-}
-
-// newListCmd is the list command: it lists purchase sagas through Temporal's visibility API, newest
-// first, filtered by the SagaStatus search attribute.
+// newListCmd is the list command: purchases in both modes, newest first,
+// as the saga console lists them (the purchase API's List: the order
+// service, with each orchestrated saga's status from Temporal's
+// visibility store).
 func newListCmd(env *Env) *cobra.Command {
-	cmd := &cobra.Command{Use: "list", Short: "list orchestrated purchase sagas, newest first", Args: noArgs,
-		Example: "  starter list\n  starter list --status CANCELLED --limit 5 -o json"}
+	cmd := &cobra.Command{Use: "list", Short: "list purchases in both modes, newest first", Args: noArgs,
+		Example: "  starter list\n  starter list --mode choreography --status CANCELLED --limit 5 -o json\n  starter list --cursor <the next a page printed>"}
 	f := cmd.Flags()
-	status := f.String("status", "", "RUNNING, COMPENSATING, APPROVED, CANCELLED or FAILED")
-	limit := f.Int("limit", 50, "at most this many")
+	status := f.String("status", "", "RUNNING, COMPENSATING, APPROVED, CANCELLED, FAILED or TERMINATED")
+	mode := f.String("mode", "", "orchestration or choreography (default both)")
+	customer := f.String("customer", "", "only this customer's purchases")
+	limit := f.Int("limit", 50, fmt.Sprintf("at most this many (1 to %d)", purchases.MaxPageSize))
+	cursor := f.String("cursor", "", "go on from where a page ended (the next it printed)")
 	return WithOutput(cmd, func(ctx context.Context, args []string, format string) error {
-		query := fmt.Sprintf("WorkflowType = '%s'", saga.WorkflowType)
-		switch s := saga.Status(strings.ToUpper(*status)); s {
-		case "":
-		case saga.Running, saga.Compensating, saga.Approved, saga.Cancelled, saga.Failed:
-			query += fmt.Sprintf(" AND %s = '%s'", saga.SearchSagaStatus, s)
-		default:
-			return Usagef("--status must be RUNNING, COMPENSATING, APPROVED, CANCELLED or FAILED, got %q", *status)
+		q := purchases.ListQuery{Status: saga.Status(strings.ToUpper(*status)), Mode: saga.Mode(strings.ToLower(*mode)),
+			CustomerID: *customer, Limit: *limit, Cursor: *cursor}
+		if *limit <= 0 || *limit > purchases.MaxPageSize {
+			return Usagef("--limit must be from 1 to %d", purchases.MaxPageSize)
 		}
-		if *limit <= 0 || *limit > 1000 {
-			return Usagef("--limit must be from 1 to 1000")
+		for flag, one := range map[string]purchases.ListQuery{"--status": {Status: q.Status}, "--mode": {Mode: q.Mode},
+			"--customer": {CustomerID: q.CustomerID}, "--cursor": {Cursor: q.Cursor}} {
+			if err := one.Validate(); err != nil {
+				return Usagef("%s: %v", flag, strings.TrimPrefix(err.Error(), fault.ErrInvalid.Error()+": "))
+			}
 		}
-		c, err := env.Dial(ctx)
+		api, done, err := env.purchaseAPI(ctx, true)
 		if err != nil {
 			return err
 		}
-		defer c.Close()
-		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, PageSize: int32(*limit)})
+		defer done()
+		page, err := retry(ctx, func() (purchases.Page, error) { return api.List(ctx, q) })
 		if err != nil {
-			return fmt.Errorf("list: %w", err)
+			return env.refusal(err, "")
 		}
-		dc := converter.GetDefaultDataConverter()
-		rows := make([]ListRow, 0, len(resp.GetExecutions()))
-		for _, e := range resp.GetExecutions() {
-			fields := e.GetSearchAttributes().GetIndexedFields()
-			row := ListRow{WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(), StartedAt: e.GetStartTime().AsTime()}
-			_ = dc.FromPayload(fields[saga.SearchOrderID], &row.OrderID)
-			_ = dc.FromPayload(fields[saga.SearchCustomerID], &row.CustomerID)
-			_ = dc.FromPayload(fields[saga.SearchSagaStatus], &row.SagaStatus)
-			_ = dc.FromPayload(fields[saga.SearchOrderTotal], &row.TotalCents)
-			if row.OrderID == "" {
-				row.OrderID = strings.TrimPrefix(row.WorkflowID, "purchase-")
-			}
-			rows = append(rows, row)
+		if page.Partial != "" {
+			fmt.Fprintln(env.Stderr, "partial:", oneLine(page.Partial))
 		}
 		if machine(format) {
-			return writeList(env.Stdout, format, rows)
+			return writeList(env.Stdout, format, page.Purchases)
 		}
-		w := env.Stdout
-		fmt.Fprintf(w, "%-26s %-8s %10s  %-12s %s\n", "ORDER", "CUSTOMER", "TOTAL", "SAGA", "STARTED")
-		for _, r := range rows {
-			fmt.Fprintf(w, "%-26s %-8s %10s  %-12s %s\n", r.OrderID, r.CustomerID, money.Cents(r.TotalCents), r.SagaStatus, r.StartedAt.Local().Format(time.DateTime))
+		w := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(w, "ORDER\tMODE\tCUSTOMER\tTOTAL\tSTATUS\tSTARTED")
+		for _, r := range page.Purchases {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.OrderID, r.Mode, r.CustomerID, r.TotalCents, r.Status, r.CreatedAt.Local().Format(time.DateTime))
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		if page.Next != "" {
+			fmt.Fprintf(env.Stdout, "more: starter list --cursor %s\n", page.Next)
 		}
 		return nil
 	})

@@ -61,3 +61,8 @@ func prefer(wait time.Duration) http.Header {
 	}
 	return http.Header{"Prefer": {"wait=" + strconv.Itoa(int(max(min(wait, MaxWait), time.Second).Seconds()))}}
 }
+
+// List reads a page of purchases in both modes, newest first.
+func (c Client) List(ctx context.Context, q ListQuery) (Page, error) {
+	return web.Call[Page](ctx, c.Client, http.MethodGet, "/purchases?"+q.values().Encode(), nil)
+}

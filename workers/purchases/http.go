@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/web"
+	"github.com/sagaforge/saga/internal/saga"
 )
 
 // MaxWait is the longest a request may wait for an outcome.
@@ -29,6 +31,7 @@ type CancelRequest struct {
 //	POST /purchases {order_id?, customer_id, items, mode?}   Prefer: wait=N, Idempotency-Key: K
 //	GET  /purchases/{order_id}[?wait=10s]
 //	POST /purchases/{order_id}/cancel {reason}              Prefer: wait=N (default MaxWait)
+//	GET  /purchases?status=&mode=&customer_id=&limit=&cursor=  both modes, newest first
 //
 // A purchase that settles within the wait asked for is answered 200 with
 // its outcome; one still running 202 with Location: /purchases/{order_id}.
@@ -53,6 +56,13 @@ func Routes(s *Service, log *slog.Logger) web.Routes {
 				return answer{}, err
 			}
 			return answer{Report: rep, waited: wait}, nil
+		}),
+		"GET /purchases": web.Endpoint(log, "list", func(r *http.Request, _ web.NoBody) (Page, error) {
+			q, err := ListQueryFrom(r.URL.Query())
+			if err != nil {
+				return Page{}, err
+			}
+			return s.List(r.Context(), q)
 		}),
 		"GET /purchases/{order_id}": web.Endpoint(log, "status", func(r *http.Request, _ web.NoBody) (answer, error) {
 			id := r.PathValue("order_id")
@@ -84,6 +94,29 @@ func Routes(s *Service, log *slog.Logger) web.Routes {
 			return answer{Report: rep, read: rep.Settled()}, err
 		}),
 	}
+}
+
+// ListQueryFrom reads GET /purchases' query (and the console's): a
+// parameter it does not know is refused, not ignored, so that a misspelt
+// filter does not list everything.
+func ListQueryFrom(v url.Values) (ListQuery, error) {
+	for k := range v {
+		switch k {
+		case "status", "mode", "customer_id", "limit", "cursor":
+		default:
+			return ListQuery{}, fmt.Errorf("%w: unknown parameter %q: filter by status, mode or customer_id; page with limit and cursor", fault.ErrInvalid, k)
+		}
+	}
+	q := ListQuery{Status: saga.Status(strings.ToUpper(v.Get("status"))), Mode: saga.Mode(strings.ToLower(v.Get("mode"))),
+		CustomerID: v.Get("customer_id"), Cursor: v.Get("cursor")}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 || n > MaxPageSize {
+			return ListQuery{}, fmt.Errorf("%w: limit must be from 1 to %d, got %q", fault.ErrInvalid, MaxPageSize, s)
+		}
+		q.Limit = n
+	}
+	return q, q.Validate()
 }
 
 // answer is a purchase as the API answers it: 200 when it has its outcome

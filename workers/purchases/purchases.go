@@ -63,6 +63,8 @@ type API interface {
 	// compensations; one still undoing is reported as it stands
 	// (COMPENSATING), and the cancel goes on.
 	Cancel(ctx context.Context, orderID, reason string, wait time.Duration) (Report, error)
+	// List reads a page of purchases in both modes, newest first.
+	List(ctx context.Context, q ListQuery) (Page, error)
 }
 
 var (

@@ -30,9 +30,34 @@ func ReadOrder(ctx context.Context, brokers Brokers, orderID string) ([]events.E
 // so a read costs the events since the order, not the topic's whole
 // history. A zero since reads it all.
 func ReadOrderSince(ctx context.Context, brokers Brokers, orderID string, since time.Time) ([]events.Envelope, error) {
+	recs, err := ReadOrderRecords(ctx, brokers, orderID, since, time.Time{})
+	out := make([]events.Envelope, len(recs))
+	for i, r := range recs {
+		out[i] = r.Envelope
+	}
+	return out, err
+}
+
+// Record is an event as read off its topic, with when its relay produced
+// it (the record's timestamp) and where it is.
+type Record struct {
+	events.Envelope
+	Published time.Time
+	Partition int
+	Offset    int64
+}
+
+// ReadOrderRecords is ReadOrderSince as records, and bounded after too:
+// with a non-zero until, each partition is read only up to what was
+// written clockSlack after it, so an old order costs its own events, not
+// everything written since.
+func ReadOrderRecords(ctx context.Context, brokers Brokers, orderID string, since, until time.Time) ([]Record, error) {
 	topics := []string{events.TopicOrder, events.TopicInventory, events.TopicPayment}
 	if !since.IsZero() {
 		since = since.Add(-clockSlack)
+	}
+	if !until.IsZero() {
+		until = until.Add(clockSlack)
 	}
 	all, err := Ends(ctx, brokers, topics)
 	if err != nil {
@@ -41,7 +66,7 @@ func ReadOrderSince(ctx context.Context, brokers Brokers, orderID string, since 
 	ends := keyPartitions(all, orderID)
 	var (
 		mu       sync.Mutex
-		found    []events.Envelope
+		found    []Record
 		firstErr error
 		wg       sync.WaitGroup
 	)
@@ -50,13 +75,13 @@ func ReadOrderSince(ctx context.Context, brokers Brokers, orderID string, since 
 			continue
 		}
 		wg.Go(func() {
-			evs, err := readPartition(ctx, brokers, tp, end, orderID, since)
+			recs, err := readPartition(ctx, brokers, tp, end, orderID, since, until)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && firstErr == nil {
 				firstErr = err
 			}
-			found = append(found, evs...)
+			found = append(found, recs...)
 		})
 	}
 	wg.Wait()
@@ -65,12 +90,12 @@ func ReadOrderSince(ctx context.Context, brokers Brokers, orderID string, since 
 	}
 	seen := NewDedupe(len(found) + 1)
 	out := found[:0]
-	for _, e := range found {
-		if seen.First(e.ID) {
-			out = append(out, e)
+	for _, r := range found {
+		if seen.First(r.ID) {
+			out = append(out, r)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b events.Envelope) int { return a.Time.Compare(b.Time) })
+	slices.SortStableFunc(out, func(a, b Record) int { return a.Time.Compare(b.Time) })
 	return out, nil
 }
 
@@ -182,16 +207,25 @@ func startAt(ctx context.Context, brokers Brokers, tp TopicPartition, end int64,
 	return at, true, nil
 }
 
-func readPartition(ctx context.Context, brokers Brokers, tp TopicPartition, end int64, orderID string, since time.Time) ([]events.Envelope, error) {
+func readPartition(ctx context.Context, brokers Brokers, tp TopicPartition, end int64, orderID string, since, until time.Time) ([]Record, error) {
 	start, found, err := startAt(ctx, brokers, tp, end, since)
 	if err != nil || !found {
 		return nil, err // or nothing written since
 	}
-	var out []events.Envelope
+	if !until.IsZero() {
+		after, found, err := offsetAt(ctx, brokers, tp, until)
+		if err != nil {
+			return nil, err
+		}
+		if found && after < end {
+			end = after
+		}
+	}
+	var out []Record
 	err = scan(ctx, brokers, tp, start, end, func(m kafka.Message) {
 		if string(m.Key) == orderID {
 			if e, err := Decode(m); err == nil && e.Subject == orderID {
-				out = append(out, e)
+				out = append(out, Record{Envelope: e, Published: m.Time, Partition: m.Partition, Offset: m.Offset})
 			}
 		}
 	})

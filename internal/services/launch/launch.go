@@ -18,6 +18,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/sagaforge/saga/internal/messaging/consumed"
 	"github.com/sagaforge/saga/internal/messaging/consumer"
 	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/messaging/outbox"
@@ -108,6 +109,7 @@ func (s Service[S]) Build(ctx context.Context, d Deps) (S, Parts, error) {
 		return store, Parts{}, fmt.Errorf("start %s: %w", s.Name, err)
 	}
 	routes := s.Routes(store, d.Log)
+	routes["GET /consumed"] = consumedRoute(d, subs)
 	if d.Metrics != nil {
 		routes["GET /metrics"] = d.Metrics
 	}
@@ -120,6 +122,25 @@ func (s Service[S]) Build(ctx context.Context, d Deps) (S, Parts, error) {
 		parts.Background = func(ctx context.Context) { s.Background(ctx, store, d) }
 	}
 	return store, parts, nil
+}
+
+// consumedRoute serves GET /consumed?event_id=: when the service's
+// consumers handled those events (package consumed).
+func consumedRoute(d Deps, subs []consumer.Subscription) http.Handler {
+	names := make([]string, 0, len(subs))
+	for _, sub := range subs {
+		names = append(names, sub.Name)
+	}
+	return web.Endpoint(d.Log, "consumed", func(r *http.Request, _ web.NoBody) (consumed.Response, error) {
+		ids, err := consumed.IDs(r.URL.Query())
+		if err != nil {
+			return consumed.Response{}, err
+		}
+		rows, err := d.Outbox.Consumed(r.Context(), names, ids)
+		return consumed.Response{Consumed: web.Render(rows, func(p outbox.ProcessedEvent) consumed.Record {
+			return consumed.Record{Consumer: p.Consumer, EventID: p.EventID, At: p.ProcessedAt}
+		})}, err
+	})
 }
 
 // Seeds is a Seed of one table: demo's rows, and for seed "bench" the same
