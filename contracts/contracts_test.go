@@ -53,6 +53,8 @@ func schemaOf(t reflect.Type, named func(reflect.Type) (string, bool)) map[strin
 		return map[string]any{"type": "string", "format": "date-time"}
 	case reflect.TypeFor[money.Cents]():
 		return map[string]any{"type": "integer", "description": "an amount of money in cents"}
+	case reflect.TypeFor[events.Envelope]():
+		return map[string]any{"type": "object", "description": "a CloudEvent 1.0 in structured mode, as asyncapi.yaml describes each type"}
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -172,6 +174,12 @@ var routes = map[string]route{
 		reflect.TypeFor[purchases.Request](), reflect.TypeFor[purchases.Report](), http.StatusOK, nil},
 	"GET /purchases/{order_id}": {"worker", "A purchase in either mode: status, current step, steps done, compensations, reason; ?wait= for its outcome",
 		nil, reflect.TypeFor[purchases.Report](), http.StatusOK, []string{"wait"}},
+	"GET /purchases": {"worker", "Purchases in both modes, newest first: the order service's orders with each orchestrated saga's status from Temporal's visibility; ?cursor= the next of the page before",
+		nil, reflect.TypeFor[purchases.Page](), http.StatusOK, []string{"status", "mode", "customer_id", "limit", "cursor"}},
+	"GET /purchases/{order_id}/timeline": {"worker", "A purchase's steps and compensations on one time axis, who did each and when; a choreographed one's events with their hops (commit, publish, consume)",
+		nil, reflect.TypeFor[purchases.Timeline](), http.StatusOK, nil},
+	"GET /purchases/{order_id}/events": {"worker", "A purchase's events as they are on Kafka, with when each was published and where it is",
+		nil, reflect.TypeFor[[]purchases.Event](), http.StatusOK, nil},
 	"POST /purchases/{order_id}/cancel": {"worker", "Cancel a purchase in flight; answered 200 once its compensations are done, or 202 while they still run after the wait; refused once the approval began",
 		reflect.TypeFor[purchases.CancelRequest](), reflect.TypeFor[purchases.Report](), http.StatusOK, nil},
 }

@@ -37,6 +37,7 @@ func main() {
 	services.Flags(fs)
 	addr := fs.String("addr", process.Env("WORKER_ADDR", "127.0.0.1:8080"), "listen address of the purchase API, GET /metrics and /healthz (env WORKER_ADDR)")
 	eager := fs.Bool("eager-start", process.Env("SAGA_EAGER_START", "true") == "true", "the purchase API starts sagas eagerly: the first workflow task comes back in the start's answer to this worker (env SAGA_EAGER_START)")
+	traceUI := fs.String("jaeger-url", process.Env("JAEGER_URL", ""), "Jaeger's UI, for the console's links to a purchase's trace (env JAEGER_URL; none when empty)")
 	benchDirect := fs.Bool("bench-direct", process.Env("SAGA_BENCH_DIRECT", "false") == "true", "the purchase API also takes mode direct, the benchmarks' baseline: the steps called in sequence with no durability, so never on a worker that serves customers (env SAGA_BENCH_DIRECT)")
 	policy := workflows.DefaultPolicy()
 	stepDeadline, err := process.DurationFlag(fs, "step-deadline", "SAGA_STEP_DEADLINE", policy.StepDeadline,
@@ -99,7 +100,8 @@ func main() {
 		log.Error("start failed", "err", err)
 		os.Exit(2)
 	}
-	api := &purchases.Service{Temporal: c, Orders: clients.Orders, Brokers: kafka, Links: cfg, EagerStart: *eager, Pivots: pivots}
+	api := &purchases.Service{Temporal: c, Orders: clients.Orders, Brokers: kafka, Links: cfg, EagerStart: *eager, Pivots: pivots,
+		Inboxes: services.Inboxes(web.DefaultHTTPClient()), TraceUI: *traceUI}
 	if *benchDirect {
 		if api.Direct, err = purchases.NewDirect(activities.New(clients)); err != nil {
 			log.Error("start failed", "err", err)

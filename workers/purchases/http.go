@@ -32,6 +32,8 @@ type CancelRequest struct {
 //	GET  /purchases/{order_id}[?wait=10s]
 //	POST /purchases/{order_id}/cancel {reason}              Prefer: wait=N (default MaxWait)
 //	GET  /purchases?status=&mode=&customer_id=&limit=&cursor=  both modes, newest first
+//	GET  /purchases/{order_id}/timeline                      steps and compensations on one time axis
+//	GET  /purchases/{order_id}/events                        its events as they are on Kafka
 //
 // A purchase that settles within the wait asked for is answered 200 with
 // its outcome; one still running 202 with Location: /purchases/{order_id}.
@@ -76,6 +78,8 @@ func Routes(s *Service, log *slog.Logger) web.Routes {
 			rep, err := s.Get(r.Context(), id, wait)
 			return answer{Report: rep, read: true}, err
 		}),
+		"GET /purchases/{order_id}/timeline": web.Keyed(log, "timeline", "order_id", s.Timeline, func(t Timeline) Timeline { return t }),
+		"GET /purchases/{order_id}/events":   web.Keyed(log, "events", "order_id", s.Events, func(evs []Event) []Event { return evs }),
 		"POST /purchases/{order_id}/cancel": web.Endpoint(log, "cancel", func(r *http.Request, req CancelRequest) (answer, error) {
 			id := r.PathValue("order_id")
 			if err := input.ValidateOrderID(id); err != nil {

@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/sagaforge/saga/internal/messaging/chain"
+	"github.com/sagaforge/saga/internal/messaging/consumed"
 	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/platform/fault"
 	"github.com/sagaforge/saga/internal/platform/input"
@@ -89,6 +90,12 @@ type Service struct {
 	// Direct, when set, takes purchases in mode direct, the benchmark's
 	// baseline (nil: that mode is refused).
 	Direct *Direct
+	// Inboxes are the services' records of the events they consumed, for
+	// a choreographed purchase's timeline.
+	Inboxes []consumed.Client
+	// TraceUI, when set, is where a purchase's trace is shown (Jaeger's
+	// UI: TraceUI/trace/{id}).
+	TraceUI string
 }
 
 // Request is a purchase to start.

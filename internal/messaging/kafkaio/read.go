@@ -42,9 +42,12 @@ func ReadOrderSince(ctx context.Context, brokers Brokers, orderID string, since 
 // it (the record's timestamp) and where it is.
 type Record struct {
 	events.Envelope
-	Published time.Time
-	Partition int
-	Offset    int64
+	Published time.Time `json:"published"`
+	Partition int       `json:"partition"`
+	Offset    int64     `json:"offset"`
+	// TraceID is the trace its traceparent header names, when tracing is
+	// on.
+	TraceID string `json:"trace_id,omitempty"`
 }
 
 // ReadOrderRecords is ReadOrderSince as records, and bounded after too:
@@ -225,7 +228,7 @@ func readPartition(ctx context.Context, brokers Brokers, tp TopicPartition, end 
 	err = scan(ctx, brokers, tp, start, end, func(m kafka.Message) {
 		if string(m.Key) == orderID {
 			if e, err := Decode(m); err == nil && e.Subject == orderID {
-				out = append(out, Record{Envelope: e, Published: m.Time, Partition: m.Partition, Offset: m.Offset})
+				out = append(out, Record{Envelope: e, Published: m.Time, Partition: m.Partition, Offset: m.Offset, TraceID: traceID(m)})
 			}
 		}
 	})
@@ -293,14 +296,20 @@ func TraceOf(ctx context.Context, brokers Brokers, orderID string, since time.Ti
 			if string(m.Key) != orderID || trace != "" {
 				return
 			}
-			// traceparent: version-traceid-spanid-flags
-			if parts := strings.Split(Headers{Msg: &m}.Get("traceparent"), "-"); len(parts) == 4 && len(parts[1]) == 32 {
-				trace = parts[1]
-			}
+			trace = traceID(m)
 		})
 		if err != nil || trace != "" {
 			return trace, err
 		}
 	}
 	return "", nil
+}
+
+// traceID is the trace a message's traceparent names (version-traceid-
+// spanid-flags), or "".
+func traceID(m kafka.Message) string {
+	if parts := strings.Split(Headers{Msg: &m}.Get("traceparent"), "-"); len(parts) == 4 && len(parts[1]) == 32 {
+		return parts[1]
+	}
+	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"net/http"
 
+	"github.com/sagaforge/saga/internal/messaging/consumed"
 	"github.com/sagaforge/saga/internal/messaging/kafkaio"
 	"github.com/sagaforge/saga/internal/platform/process"
 	"github.com/sagaforge/saga/internal/platform/web"
@@ -85,6 +86,13 @@ type Clients struct {
 	Orders    orderapi.Client
 	Inventory inventoryapi.Client
 	Payments  paymentapi.Client
+}
+
+// Inboxes are clients of the three services' records of the events they
+// consumed (GET /consumed).
+func (e Endpoints) Inboxes(httpClient *http.Client) []consumed.Client {
+	return []consumed.Client{consumed.NewClient(e.Order, httpClient, e.Token), consumed.NewClient(e.Inventory, httpClient, e.Token),
+		consumed.NewClient(e.Payment, httpClient, e.Token)}
 }
 
 // Clients returns clients for e.
