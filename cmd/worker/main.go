@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/internal/services/endpoints"
 	"github.com/sagaforge/saga/workers"
+	"github.com/sagaforge/saga/workers/console"
 	"github.com/sagaforge/saga/workers/purchases"
 	"github.com/sagaforge/saga/workflows"
 )
@@ -110,6 +112,12 @@ func main() {
 		log.Warn("the purchase API takes mode direct, with no durability: a benchmark's baseline, not for customers")
 	}
 	routes := purchases.Routes(api, log)
+	pages, err := console.New(api, log, cfg.UIURL)
+	if err != nil {
+		log.Error("start failed", "err", err)
+		os.Exit(1)
+	}
+	maps.Copy(routes, pages.Routes())
 	routes["GET /metrics"] = tel.Metrics
 	health := func(ctx context.Context) error { _, err := c.CheckHealth(ctx, nil); return err }
 	err = web.Serve(ctx, log, *addr, web.API(log, services.Token, health, routes), purchases.MaxWait, nil)
