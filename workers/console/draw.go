@@ -166,8 +166,8 @@ var funcs = template.FuncMap{
 		}
 		return t.Local().Format("15:04:05.000")
 	},
-	"date": func(t time.Time) string { return t.Local().Format(time.DateTime) },
-	"list": func(vs ...*timelineView) []*timelineView { return vs },
-	"lower": func(s any) string { return strings.ToLower(fmt.Sprint(s)) },
+	"date":         func(t time.Time) string { return t.Local().Format(time.DateTime) },
+	"list":         func(vs ...*timelineView) []*timelineView { return vs },
+	"lower":        func(s any) string { return strings.ToLower(fmt.Sprint(s)) },
 	"orchestrated": func(m saga.Mode) bool { return m == saga.Orchestration },
 }
