@@ -20,6 +20,7 @@ import (
 	"github.com/sagaforge/saga/internal/services/payment/paymentapi"
 	"github.com/sagaforge/saga/lab/stack/stacktest"
 	"github.com/sagaforge/saga/starter"
+	"github.com/sagaforge/saga/workers/purchases"
 )
 
 func TestCancelInFlightQueryAndList(t *testing.T) {
@@ -72,10 +73,10 @@ func TestCancelInFlightQueryAndList(t *testing.T) {
 	})
 	// The same list as data, for scripts.
 	code, stdout, stderr := runStarter(t, s, "list", "--status", "COMPENSATING", "-o", "json")
-	var rows []starter.ListRow
+	var rows []purchases.Row
 	if code != 0 || json.Unmarshal([]byte(stdout), &rows) != nil || len(rows) != 1 || rows[0].OrderID != "cancel-me" ||
-		rows[0].CustomerID != "alice" || rows[0].TotalCents != 39800 || rows[0].SagaStatus != string(saga.Compensating) ||
-		rows[0].WorkflowID != saga.WorkflowID("cancel-me") {
+		rows[0].CustomerID != "alice" || rows[0].TotalCents != 39800 || rows[0].Status != saga.Compensating ||
+		rows[0].WorkflowID != saga.WorkflowID("cancel-me") || rows[0].Mode != saga.Orchestration {
 		t.Fatalf("list -o json: exit %d: %s%s", code, stdout, stderr)
 	}
 

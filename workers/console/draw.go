@@ -58,7 +58,7 @@ type consumeView struct {
 func drawTimeline(t purchases.Timeline, scale time.Duration, now time.Time) timelineView {
 	took := t.End.Sub(t.Start)
 	scale = max(scale, took, time.Millisecond)
-	v := timelineView{T: t, Scale: scale, Took: took, Cancel: !t.Settled && t.Status != saga.Compensating}
+	v := timelineView{T: t, Scale: scale, Took: took, Cancel: t.Status == saga.Running}
 	pct := func(d time.Duration) float64 { return min(max(float64(d)/float64(scale)*100, 0), 100) }
 	var undone []string
 	for _, sp := range t.Spans {
@@ -92,9 +92,11 @@ func drawTimeline(t purchases.Timeline, scale time.Duration, now time.Time) time
 		v.Ticks = append(v.Ticks, tick{Left: float64(i) * 25, Label: ms(d)})
 	}
 	for _, h := range t.Hops {
-		hv := hopView{Hop: h, At: h.Committed.Sub(t.Start), Publish: h.Published.Sub(h.Committed)}
+		// A record's timestamp has milliseconds only: a delay it makes
+		// look negative was under one.
+		hv := hopView{Hop: h, At: h.Committed.Sub(t.Start), Publish: max(h.Published.Sub(h.Committed), 0)}
 		for _, c := range h.Consumed {
-			hv.Consumes = append(hv.Consumes, consumeView{Consumer: c.Consumer, Delay: c.At.Sub(h.Published)})
+			hv.Consumes = append(hv.Consumes, consumeView{Consumer: c.Consumer, Delay: max(c.At.Sub(h.Published), 0)})
 		}
 		v.Hops = append(v.Hops, hv)
 	}

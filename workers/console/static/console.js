@@ -60,6 +60,7 @@ function wireCancel() {
       const rep = await callAPI("POST", "/purchases/" + encodeURIComponent(id) + "/cancel",
         { reason: form.elements.reason.value }, form.elements.token.value);
       say("Cancel accepted: " + id + " is " + rep.status + ".");
+      form.hidden = true;
       const live = document.getElementById("live");
       if (live && live.dataset.settled === "true") location.reload();
     } catch (e) {
