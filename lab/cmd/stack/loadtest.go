@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -92,6 +93,13 @@ func (b doorBench) bench(ctx context.Context, s *stack.Stack) error {
 		}
 		return r, nil
 	}
+	// Someone watching the saga console meanwhile: its list must answer
+	// within bench.ConsoleBound however hard the stack works.
+	probe := &bench.ConsoleProbe{URL: s.WorkerURL(), Every: 250 * time.Millisecond}
+	probeCtx, stopProbe := context.WithCancel(ctx)
+	defer stopProbe()
+	probed := make(chan struct{})
+	go func() { defer close(probed); probe.Run(probeCtx) }()
 	var runs, abRuns []bench.Result
 	for round := 1; round <= b.rounds; round++ {
 		for _, c := range b.cs {
@@ -118,6 +126,8 @@ func (b doorBench) bench(ctx context.Context, s *stack.Stack) error {
 			abRuns = append(abRuns, r)
 		}
 	}
+	stopProbe()
+	<-probed
 	fmt.Printf("Through POST /purchases with vegeta, %d rounds of %d purchases (the bench's mix); sagas/s counts until the last saga settled:\n", b.rounds, b.n)
 	bench.PrintSummary(os.Stdout, b.n, bench.Summarize(runs))
 	fmt.Println()
@@ -133,7 +143,14 @@ func (b doorBench) bench(ctx context.Context, s *stack.Stack) error {
 			return err
 		}
 	}
-	wrote := []string{filepath.Join(b.outDir, "bench.json"), filepath.Join(b.outDir, "latency.svg")}
+	reads := probe.Reads()
+	fmt.Printf("\nThe saga console's list while the benchmark ran (a read every %s, through every run above):\n", probe.Every)
+	bench.PrintConsole(os.Stdout, reads)
+	consoleJSON, _ := json.MarshalIndent(map[string]any{"bound_ms": bench.ConsoleBound.Milliseconds(), "reads": reads}, "", "  ")
+	if err := os.WriteFile(filepath.Join(b.outDir, "console.json"), consoleJSON, 0o644); err != nil {
+		return err
+	}
+	wrote := []string{filepath.Join(b.outDir, "bench.json"), filepath.Join(b.outDir, "latency.svg"), filepath.Join(b.outDir, "console.json")}
 	if len(abRuns) > 0 {
 		wrote = append(wrote, filepath.Join(b.outDir, "ab", "bench.json"))
 	}
