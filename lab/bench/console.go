@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,6 +25,7 @@ type ConsoleProbe struct {
 	mu      sync.Mutex
 	samples map[string][]time.Duration
 	errs    map[string]int
+	partial map[string]int
 }
 
 // ConsoleReads are what the probe asks for, in this order.
@@ -36,7 +38,7 @@ const ConsoleBound = 200 * time.Millisecond
 // Run reads until ctx ends.
 func (p *ConsoleProbe) Run(ctx context.Context) {
 	p.mu.Lock()
-	p.samples, p.errs = map[string][]time.Duration{}, map[string]int{}
+	p.samples, p.errs, p.partial = map[string][]time.Duration{}, map[string]int{}, map[string]int{}
 	p.mu.Unlock()
 	client := &http.Client{Timeout: 10 * time.Second}
 	next := ""
@@ -78,6 +80,9 @@ func (p *ConsoleProbe) Run(ctx context.Context) {
 			p.errs[read]++
 		} else {
 			p.samples[read] = append(p.samples[read], took)
+			if partial(body) {
+				p.partial[read]++
+			}
 		}
 		p.mu.Unlock()
 		if read == "/purchases?limit=25" && err == nil {
@@ -91,11 +96,24 @@ func (p *ConsoleProbe) Run(ctx context.Context) {
 	}
 }
 
+// partial tells whether a page says a source did not answer in time: the
+// JSON's "partial", the HTML's notice.
+func partial(body []byte) bool {
+	var page struct {
+		Partial string `json:"partial"`
+	}
+	if json.Unmarshal(body, &page) == nil {
+		return page.Partial != ""
+	}
+	return bytes.Contains(body, []byte(`class="warning"`))
+}
+
 // ConsoleRead is one read's latencies under load.
 type ConsoleRead struct {
 	Read              string  `json:"read"`
 	N                 int     `json:"n"`
 	Errors            int     `json:"errors"`
+	Partial           int     `json:"partial"` // answered without a source, in time
 	P50MS             float64 `json:"p50_ms"`
 	P99MS             float64 `json:"p99_ms"`
 	MaxMS             float64 `json:"max_ms"`
@@ -117,7 +135,7 @@ func (p *ConsoleProbe) Reads() []ConsoleRead {
 			}
 		}
 		slices.Sort(ms)
-		r := ConsoleRead{Read: read, N: len(ms), Errors: p.errs[read]}
+		r := ConsoleRead{Read: read, N: len(ms), Errors: p.errs[read], Partial: p.partial[read]}
 		if len(ms) > 0 {
 			r.P50MS, r.P99MS, r.MaxMS = Percentile(ms, 50), Percentile(ms, 99), ms[len(ms)-1]
 			r.UnderBoundPercent = 100 * float64(under) / float64(len(ms))
@@ -130,9 +148,9 @@ func (p *ConsoleProbe) Reads() []ConsoleRead {
 // PrintConsole writes the probe's table.
 func PrintConsole(w io.Writer, reads []ConsoleRead) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "read\tn\terrors\tp50 ms\tp99 ms\tmax ms\tunder 200 ms\t")
+	fmt.Fprintln(tw, "read\tn\terrors\tpartial\tp50 ms\tp99 ms\tmax ms\tunder 200 ms\t")
 	for _, r := range reads {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f%%\t\n", r.Read, r.N, r.Errors, r.P50MS, r.P99MS, r.MaxMS, r.UnderBoundPercent)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f%%\t\n", r.Read, r.N, r.Errors, r.Partial, r.P50MS, r.P99MS, r.MaxMS, r.UnderBoundPercent)
 	}
 	_ = tw.Flush()
 }

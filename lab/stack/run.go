@@ -29,6 +29,7 @@ var demoPurchases = []demoPurchase{
 	{"alice buys 2 keyboards", []string{"--customer", "alice", "--item", "SKU-1:2"}, "APPROVED", false},
 	{"bob's card is declined for a monitor", []string{"--customer", "bob", "--item", "SKU-2:1"}, "CANCELLED", false},
 	{"alice buys a keyboard over HTTP, with no coordinator", []string{"--customer", "alice", "--item", "SKU-1:1", "--mode", "choreography"}, "APPROVED", true},
+	{"bob's card is declined again, with no coordinator", []string{"--customer", "bob", "--item", "SKU-2:1", "--mode", "choreography"}, "CANCELLED", false},
 }
 
 // Options say what Run does with the stack once it is up.
@@ -59,6 +60,7 @@ func Run(ctx context.Context, cfg Config, opts Options, out io.Writer) int {
 	t := s.Temporal()
 	say("ready in %s", time.Since(started).Round(100*time.Millisecond))
 	say("Temporal Web UI  %s", t.UIURL)
+	say("saga console  %s/  (both modes; the purchase API beside it at %s/purchases)", s.WorkerURL(), s.WorkerURL())
 	say("order %s  inventory %s  payment %s  kafka %s", s.OrderURL(), s.InventoryURL(), s.PaymentURL(), s.BrokerAddr())
 	say("metrics (Prometheus text)  %s", strings.Join(s.MetricsURLs(), "  "))
 	switch {
@@ -118,6 +120,7 @@ func Run(ctx context.Context, cfg Config, opts Options, out io.Writer) int {
 func runDemo(ctx context.Context, s *Stack, out io.Writer) bool {
 	ok := true
 	var summary strings.Builder
+	undone := map[saga.Mode]string{} // a compensated purchase of each mode
 	for i, d := range demoPurchases {
 		args := append([]string{"purchase"}, d.args...)
 		if d.api {
@@ -142,13 +145,19 @@ func runDemo(ctx context.Context, s *Stack, out io.Writer) bool {
 		}
 		if len(rep.Compensations) > 0 {
 			fmt.Fprintf(&summary, "\n     undone: %s", strings.Join(rep.Compensations, " -> "))
+			undone[saga.Mode(rep.Mode)] = rep.OrderID
 		}
+		fmt.Fprintf(&summary, "\n     timeline: %s/console/purchases/%s", s.WorkerURL(), rep.OrderID)
 		if rep.UIURL != "" {
-			fmt.Fprintf(&summary, "\n     %s\n", rep.UIURL)
+			fmt.Fprintf(&summary, "\n     Web UI:   %s\n", rep.UIURL)
 		} else {
 			fmt.Fprintf(&summary, "\n     no coordinator: bin/starter events --order %s\n", rep.OrderID)
 		}
 	}
 	fmt.Fprintf(out, "\n== demo ==\n%s\n", summary.String())
+	fmt.Fprintf(out, "saga console: %s/\n", s.WorkerURL())
+	if a, b := undone[saga.Orchestration], undone[saga.Choreography]; a != "" && b != "" {
+		fmt.Fprintf(out, "the two compensated purchases side by side: %s/console/compare?a=%s&b=%s\n", s.WorkerURL(), a, b)
+	}
 	return ok
 }

@@ -22,6 +22,13 @@ import (
 	"github.com/sagaforge/saga/internal/services/order/orderapi"
 )
 
+// VisibilityBudget is how long a page of the list waits for Temporal's
+// visibility store to say how its orchestrated sagas stand. A Temporal
+// server under load can take far longer; the page is then answered with
+// the statuses their orders give, and says so (Page.Partial), so that the
+// list answers promptly however busy Temporal is.
+const VisibilityBudget = 120 * time.Millisecond
+
 // Page sizes of the purchase list: the default, and the most one page
 // holds.
 const (
@@ -182,9 +189,23 @@ func (s *Service) List(ctx context.Context, q ListQuery) (Page, error) {
 	if s.Temporal == nil || len(orchestrated) == 0 {
 		return page, nil
 	}
-	sagas, err := s.visibility(ctx, "WorkflowId IN ("+quoted(orchestrated)+")", len(orchestrated), nil)
+	vctx, cancel := context.WithTimeout(ctx, VisibilityBudget)
+	defer cancel()
+	sagas, err := s.visibility(vctx, "WorkflowId IN ("+quoted(orchestrated)+")", len(orchestrated), nil)
 	if err != nil {
-		page.Partial = "Temporal did not answer, so orchestrated purchases show their order's status: " + err.Error()
+		if ctx.Err() != nil {
+			return Page{}, ctx.Err()
+		}
+		page.Partial = "Temporal's visibility store did not answer within " + VisibilityBudget.String() +
+			", so orchestrated purchases show their order's status (reload for the saga's)"
+		if vctx.Err() == nil {
+			page.Partial = "Temporal's visibility store did not answer, so orchestrated purchases show their order's status: " + err.Error()
+		}
+		for i := range page.Purchases {
+			if row := &page.Purchases[i]; row.Mode == saga.Orchestration {
+				row.WorkflowID, row.UIURL = saga.WorkflowID(row.OrderID), s.Links.WorkflowURL(saga.WorkflowID(row.OrderID), "")
+			}
+		}
 		return page, nil
 	}
 	byID := map[string]*workflowpb.WorkflowExecutionInfo{}
