@@ -12,6 +12,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -33,6 +35,7 @@ import (
 	"github.com/sagaforge/saga/lab/stack"
 	"github.com/sagaforge/saga/lab/stack/stacktest"
 	"github.com/sagaforge/saga/starter"
+	"github.com/sagaforge/saga/workers/purchases"
 )
 
 var binDir = os.Getenv("SAGA_CLUSTER_BIN")
@@ -146,6 +149,32 @@ func TestClusterRunsPurchasesThroughTheLoadBalancer(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &approved); err != nil || approved.Status != "APPROVED" {
 		t.Fatalf("purchase: %v %+v", err, approved)
 	}
+	// The saga console's list, through a worker: both modes, the
+	// orchestrated purchases with their sagas' records from SQL visibility
+	// on PostgreSQL; and its page.
+	page, err := purchases.NewClient(s.WorkerURL(), nil, s.Endpoints().Token).List(ctx, purchases.ListQuery{Limit: 40})
+	if err != nil || page.Partial != "" {
+		t.Fatalf("the purchase list: %+v, %v", page, err)
+	}
+	seen := map[saga.Mode]int{}
+	for _, r := range page.Purchases {
+		if r.Mode == saga.Choreography || r.RunID != "" {
+			seen[r.Mode]++
+		}
+	}
+	if seen[saga.Orchestration] == 0 || seen[saga.Choreography] == 0 {
+		t.Errorf("the purchase list holds %v, want both modes, the orchestrated ones with their runs", seen)
+	}
+	resp, err := http.Get(s.WorkerURL() + "/console/purchases/" + approved.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(html, []byte(`class="bar"`)) {
+		t.Errorf("the console's page of %s: %d %.300s", approved.OrderID, resp.StatusCode, html)
+	}
+
 	c := stacktest.Dial(t, s)
 	for query, atLeast := range map[string]int64{
 		fmt.Sprintf("OrderId = '%s' AND SagaStatus = 'APPROVED'", approved.OrderID):   1,
