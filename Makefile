@@ -5,7 +5,7 @@ BIN     := bin
 GOFLAGS ?=
 
 PHONY_CLUSTER := cluster cluster-tools cluster-test cluster-bench
-.PHONY: $(PHONY_CLUSTER) all build jaeger demo up traces test test-short vet fuzz chaos matrix bench bench-starter bench-ab bench-traces histories contracts clean
+.PHONY: $(PHONY_CLUSTER) all build jaeger demo up traces test test-short vet fuzz chaos matrix bench bench-starter bench-ab bench-traces histories contracts a11y clean
 
 all: build
 
@@ -179,7 +179,7 @@ $(BIN)/staticcheck: tools/staticcheck/go.mod tools/staticcheck/go.sum
 # With SAGA_TEST_POSTGRES set (e.g. to the URL .ci/postgres prints), the
 # packages that hold a database run a second time on PostgreSQL.
 DB_PKGS := ./internal/services/launch ./internal/services/order ./internal/services/inventory ./internal/services/payment ./internal/services/step ./internal/messaging/outbox ./internal/messaging/consumer ./activities
-test: vet
+test: vet a11y
 	env -u SAGA_TEST_POSTGRES $(GO) test -race -count=1 -timeout 30m ./...
 	@if [ -n "$$SAGA_TEST_POSTGRES" ]; then \
 		echo "== the database packages again, on PostgreSQL"; \
@@ -188,6 +188,11 @@ test: vet
 	else \
 		echo "== PostgreSQL not tested: SAGA_TEST_POSTGRES=\$$(.ci/postgres) make test runs the database packages on it too"; \
 	fi
+
+# axe-core, locked in tools/a11y, for the console test's accessibility
+# checks in headless Chromium.
+a11y:
+	cd tools/a11y && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 
 # The quick loop: unit, workflow (Temporal's test suite), replay, service,
 # consumer, outbox and contract tests, with the race detector; no whole

@@ -78,6 +78,29 @@ func TestConsoleShowsBothModes(t *testing.T) {
 			return json.Unmarshal(raw, v)
 		})
 	}
+	// Each page is checked with axe-core (WCAG 2 A and AA: labels, names,
+	// contrast, structure), which make test installs in tools/a11y.
+	axe, err := os.ReadFile(filepath.Join("..", "tools", "a11y", "node_modules", "axe-core", "axe.min.js"))
+	if err != nil {
+		t.Fatalf("axe-core is missing (make a11y installs it with npm): %v", err)
+	}
+	accessible := func(page string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			if _, err := chromedp.Evaluate[json.RawMessage](string(axe)+";0")(ctx, tg); err != nil {
+				return err
+			}
+			found, err := chromedp.Evaluate[[]string](`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+				.then(r => r.violations.map(v => v.id + ": " + v.help + " (" + v.nodes.length + "x, e.g. " + v.nodes[0].html.slice(0, 120) + ")"))`,
+				chromedp.EvalAwaitPromise)(ctx, tg)
+			if err != nil {
+				return err
+			}
+			for _, v := range found {
+				t.Errorf("%s is not accessible: %s", page, v)
+			}
+			return nil
+		})
+	}
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			png, err := chromedp.FullScreenshot(100)(ctx, tg) // quality 100: a PNG
@@ -92,7 +115,7 @@ func TestConsoleShowsBothModes(t *testing.T) {
 	var rows []string
 	do("the list", chromedp.Navigate(s.WorkerURL()+"/"), chromedp.WaitVisible(chromedp.CSS("table.purchases")),
 		into(&rows, `[...document.querySelectorAll("table.purchases tbody tr")].map(r => r.innerText.replace(/\s+/g, " "))`),
-		shot("console-list.png"))
+		accessible("the list"), shot("console-list.png"))
 	for _, want := range []string{"console-orch orchestration bob 199.00 CANCELLED", "console-chor choreography bob 199.00 CANCELLED",
 		"console-chor-ok choreography alice 49.90 APPROVED"} {
 		if !slices.ContainsFunc(rows, func(r string) bool { return strings.HasPrefix(r, want) }) {
@@ -111,7 +134,7 @@ func TestConsoleShowsBothModes(t *testing.T) {
 	var spans []string
 	do("the timeline", chromedp.Navigate(s.WorkerURL()+"/console/purchases/console-chor"), chromedp.WaitVisible(chromedp.CSS("table.spans")),
 		into(&spans, `[...document.querySelectorAll("table.spans tbody tr")].map(r => r.classList[1].slice(5) + " " + r.cells[0].firstChild.textContent.trim() + " " + r.cells[1].innerText + " " + r.classList[2].slice(8))`),
-		shot("console-timeline.png"))
+		accessible("the timeline"), shot("console-timeline.png"))
 	want := []string{"step create order done", "step reserve inventory done", "step charge payment refused",
 		"compensation release inventory done", "compensation cancel order done"}
 	if !slices.Equal(spans, want) {
@@ -128,7 +151,7 @@ func TestConsoleShowsBothModes(t *testing.T) {
 	do("side by side", chromedp.Navigate(s.WorkerURL()+"/console/compare?a=console-orch&b=console-chor"), chromedp.WaitVisible(chromedp.CSS(".side-by-side")),
 		into(&drawn, `document.querySelectorAll(".side-by-side .timeline table.spans rect.bar").length`),
 		into(&glance, `document.querySelectorAll("table.glance tbody tr").length`),
-		shot("console-compare.png"))
+		accessible("the comparison"), shot("console-compare.png"))
 	if drawn < 10 || glance != 2 {
 		t.Errorf("side by side: %d bars and %d rows at a glance, want 10 bars (5 each) and 2 rows", drawn, glance)
 	}
@@ -146,6 +169,7 @@ func TestConsoleShowsBothModes(t *testing.T) {
 	var said string
 	var formHidden bool
 	do("cancel from the page", chromedp.Navigate(s.WorkerURL()+"/console/purchases/console-cancel"), chromedp.WaitVisible(chromedp.CSS("#cancel button")),
+		accessible("a running purchase"),
 		chromedp.SetValue(chromedp.CSS("#cancel input[name=reason]"), "changed my mind on the page"), chromedp.Click(chromedp.CSS("#cancel button")),
 		chromedp.WaitVisible(chromedp.CSS(".summary .status-cancelled")), into(&said, `document.getElementById("said").textContent`),
 		into(&formHidden, `document.getElementById("cancel").hidden`), shot("console-cancelled.png"))
