@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -202,20 +201,9 @@ func TestWebUIShowsTheSaga(t *testing.T) {
 		}
 	}
 
-	dir := os.Getenv("SAGA_TEST_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join("..", "test-artifacts")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	shot, err := filepath.Abs(filepath.Join(dir, "webui-saga.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	shot := artefact(t, "webui-saga.png")
 	headless("--screenshot=" + shot)
 	if info, err := os.Stat(shot); err != nil || info.Size() < 10_000 {
 		t.Fatalf("screenshot %s: %v", shot, err)
 	}
-	t.Logf("screenshot: %s", shot)
 }
