@@ -37,7 +37,7 @@ func main() {
 		os.Exit(2)
 	}
 	services.Flags(fs)
-	addr := fs.String("addr", process.Env("WORKER_ADDR", "127.0.0.1:8080"), "listen address of the purchase API, GET /metrics and /healthz (env WORKER_ADDR)")
+	addr := fs.String("addr", process.Env("WORKER_ADDR", "127.0.0.1:8080"), "listen address of the purchase API, the saga console (GET /), GET /metrics and /healthz (env WORKER_ADDR)")
 	eager := fs.Bool("eager-start", process.Env("SAGA_EAGER_START", "true") == "true", "the purchase API starts sagas eagerly: the first workflow task comes back in the start's answer to this worker (env SAGA_EAGER_START)")
 	traceUI := fs.String("jaeger-url", process.Env("JAEGER_URL", ""), "Jaeger's UI, for the console's links to a purchase's trace (env JAEGER_URL; none when empty)")
 	benchDirect := fs.Bool("bench-direct", process.Env("SAGA_BENCH_DIRECT", "false") == "true", "the purchase API also takes mode direct, the benchmarks' baseline: the steps called in sequence with no durability, so never on a worker that serves customers (env SAGA_BENCH_DIRECT)")

@@ -9,6 +9,7 @@ import (
 	"net"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -319,6 +320,32 @@ func TestInboxRefusesAnEventTwice(t *testing.T) {
 	}
 	if runs != 2 {
 		t.Fatalf("the effect ran %d times, want once per consumer", runs)
+	}
+}
+
+// The inbox tells which of the named consumers took which events, and
+// when, for the console's hops; a consumer not named is left out.
+func TestInboxSaysWhoConsumedWhat(t *testing.T) {
+	ob := openOutbox(t, dbtest.DSN(t, "svc"))
+	effect := func(tx *gorm.DB, emit outbox.Emit) error { return nil }
+	for _, take := range [][2]string{{"inventory.on-order", "e-1"}, {"inventory.on-payment", "e-2"}, {"payment.on-order", "e-1"}, {"inventory.on-order", "e-3"}} {
+		if err := ob.Transact(outbox.Consuming(context.Background(), take[0], take[1]), effect); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := ob.Consumed(context.Background(), []string{"inventory.on-order", "inventory.on-payment"}, []string{"e-1", "e-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		if r.ProcessedAt.IsZero() {
+			t.Errorf("%s took %s at no time", r.Consumer, r.EventID)
+		}
+		got = append(got, r.Consumer+" "+r.EventID)
+	}
+	if strings.Join(got, ", ") != "inventory.on-order e-1, inventory.on-payment e-2" {
+		t.Errorf("consumed: %v", got)
 	}
 }
 
