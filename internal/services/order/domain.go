@@ -22,15 +22,17 @@ import (
 // late create.
 type Order struct {
 	ID         string      `gorm:"primaryKey;size:64"`
-	CustomerID string      `gorm:"size:64;index"`
-	Status     api.Status  `gorm:"size:16;index"`
-	Mode       saga.Mode   `gorm:"size:16"`
+	CustomerID string      `gorm:"size:64;index:idx_orders_customer_created_at,priority:1"`
+	Status     api.Status  `gorm:"size:16;index:idx_orders_status_created_at,priority:1"`
+	Mode       saga.Mode   `gorm:"size:16;index:idx_orders_mode_created_at,priority:1"`
 	Reason     string      `gorm:"size:512"`
 	Total      money.Cents `gorm:"not null"`
 	Tombstone  bool        `gorm:"not null;default:false"`
 	Lines      []Line      `gorm:"foreignKey:OrderID;constraint:OnDelete:CASCADE"`
-	CreatedAt  time.Time   `gorm:"index"`
-	UpdatedAt  time.Time
+	// Each filter of the newest-first list has an index that leads with it
+	// and goes on by creation time.
+	CreatedAt time.Time `gorm:"index;index:idx_orders_customer_created_at,priority:2;index:idx_orders_status_created_at,priority:2;index:idx_orders_mode_created_at,priority:2"`
+	UpdatedAt time.Time
 	// ProgressAt is when the saga last made progress: its creation, or the
 	// latest step another service reported (choreography's deadline
 	// counts from it).

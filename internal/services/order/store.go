@@ -191,7 +191,10 @@ func (s *Store) List(ctx context.Context, f ListFilter) ([]Order, error) {
 		f.Limit = f.Page.Limit
 	case f.Before != nil:
 		at := f.Before.CreatedAt.UTC()
-		q = q.Where("created_at < ? OR (created_at = ? AND id < ?)", at, at, f.Before.ID).Order("created_at DESC, id DESC")
+		// The range first: written as "created_at < ? OR (created_at = ?
+		// AND id < ?)", SQLite unions two index searches and sorts every
+		// older order (tens of milliseconds at a hundred thousand).
+		q = q.Where("created_at <= ? AND (created_at < ? OR id < ?)", at, at, f.Before.ID).Order("created_at DESC, id DESC")
 	default:
 		q = q.Order("created_at DESC, id DESC")
 	}
