@@ -22,12 +22,13 @@ import (
 	"github.com/sagaforge/saga/internal/services/order/orderapi"
 )
 
-// VisibilityBudget is how long a page of the list waits for Temporal's
-// visibility store to say how its orchestrated sagas stand. A Temporal
-// server under load can take far longer; the page is then answered with
-// the statuses their orders give, and says so (Page.Partial), so that the
-// list answers promptly however busy Temporal is.
-const VisibilityBudget = 120 * time.Millisecond
+// ListBudget is how long after it began a page of the list waits for
+// Temporal's visibility store to say how its orchestrated sagas stand. A
+// Temporal server under load can take far longer; the page is then
+// answered with the statuses their orders give, and says so
+// (Page.Partial), so that the list answers promptly however busy Temporal
+// is.
+const ListBudget = 150 * time.Millisecond
 
 // Page sizes of the purchase list: the default, and the most one page
 // holds.
@@ -144,6 +145,7 @@ func onlyTemporalKnows(s saga.Status) bool {
 // does a first page when the order service does not answer, which the
 // page then says.
 func (s *Service) List(ctx context.Context, q ListQuery) (Page, error) {
+	began := time.Now()
 	if err := q.Validate(); err != nil {
 		return Page{}, err
 	}
@@ -189,15 +191,15 @@ func (s *Service) List(ctx context.Context, q ListQuery) (Page, error) {
 	if s.Temporal == nil || len(orchestrated) == 0 {
 		return page, nil
 	}
-	vctx, cancel := context.WithTimeout(ctx, VisibilityBudget)
+	vctx, cancel := context.WithDeadline(ctx, began.Add(ListBudget))
 	defer cancel()
 	sagas, err := s.visibility(vctx, "WorkflowId IN ("+quoted(orchestrated)+")", len(orchestrated), nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Page{}, ctx.Err()
 		}
-		page.Partial = "Temporal's visibility store did not answer within " + VisibilityBudget.String() +
-			", so orchestrated purchases show their order's status (reload for the saga's)"
+		page.Partial = "Temporal's visibility store did not answer within " + ListBudget.String() +
+			" of the request, so orchestrated purchases show their order's status (reload for the saga's)"
 		if vctx.Err() == nil {
 			page.Partial = "Temporal's visibility store did not answer, so orchestrated purchases show their order's status: " + err.Error()
 		}
