@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/sagaforge/saga/internal/platform/fault"
-	"github.com/sagaforge/saga/internal/platform/input"
 	"github.com/sagaforge/saga/internal/platform/web"
 	"github.com/sagaforge/saga/internal/saga"
 	"github.com/sagaforge/saga/workers/purchases"
@@ -198,11 +197,7 @@ func (c *Console) compare(w http.ResponseWriter, r *http.Request) {
 	}
 	var ts [2]purchases.Timeline
 	for i, id := range []string{v.AID, v.BID} {
-		if err := input.ValidateOrderID(id); err != nil {
-			c.fail(w, r, id, err)
-			return
-		}
-		t, err := c.src.Timeline(r.Context(), id)
+		t, err := c.src.Timeline(r.Context(), id) // which checks the ID
 		if err != nil {
 			c.fail(w, r, id, err)
 			return

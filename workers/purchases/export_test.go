@@ -2,3 +2,5 @@ package purchases
 
 // WaitEnded is waitEnded, for the external tests.
 var WaitEnded = waitEnded
+
+var SpanOf = spanOf

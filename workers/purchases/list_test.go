@@ -107,3 +107,20 @@ func TestListAnswersWithoutASlowVisibilityStore(t *testing.T) {
 		t.Errorf("the orchestrated purchase without its saga's record: %+v", r)
 	}
 }
+
+// A history's activity is drawn as the step or compensation the saga's
+// table says it performs, with its class and service.
+func TestSpansAreNamedByTheSagasTable(t *testing.T) {
+	for activity, want := range map[string]purchases.Span{
+		saga.CreateOrder.Name:   {Name: "create", Kind: purchases.KindStep, Class: saga.Compensatable, Service: "order"},
+		saga.ChargePayment.Name: {Name: "charge", Kind: purchases.KindStep, Class: saga.Compensatable, Service: "payment"},
+		saga.ShipStock.Name:     {Name: "ship", Kind: purchases.KindStep, Class: saga.Retriable, Service: "inventory"},
+		saga.ReleaseStock.Name:  {Name: "release", Kind: purchases.KindCompensation, Service: "inventory"},
+		saga.OrderStatus.Name:   {Name: "approve (asked)", Kind: purchases.KindStep, Class: saga.Pivot, Service: "order"},
+		"Unknown":               {Name: "Unknown", Kind: purchases.KindStep},
+	} {
+		if got := purchases.SpanOf(activity); got != want {
+			t.Errorf("%s: %+v, want %+v", activity, got, want)
+		}
+	}
+}

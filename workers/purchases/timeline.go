@@ -276,19 +276,21 @@ func outcomeOf(failure string, nonRetryable, failed bool) (string, string) {
 }
 
 // spanOf is the span of one of the saga's activities, named as the saga
-// names its step or compensation.
+// names its step or compensation (saga.Definition.StepOf).
 func spanOf(activity string) Span {
-	for _, st := range saga.Purchase.Steps {
-		switch {
-		case st.Call.ActivityName() == activity:
-			return Span{Name: st.Name, Kind: KindStep, Class: st.Class, Service: st.Service}
-		case st.Ask != nil && st.Ask.ActivityName() == activity:
-			return Span{Name: st.Name + " (asked)", Kind: KindStep, Class: st.Class, Service: st.Service}
-		case st.Undo != nil && st.Undo.Call.ActivityName() == activity:
-			return Span{Name: st.Undo.Name, Kind: KindCompensation, Service: st.Service}
-		}
+	name := saga.Purchase.StepOf(activity)
+	if name == "status" { // the pivot's question
+		p := saga.Purchase.Pivot()
+		return Span{Name: p.Name + " (asked)", Kind: KindStep, Class: p.Class, Service: p.Service}
 	}
-	return Span{Name: activity, Kind: KindStep}
+	st, ok := saga.Purchase.Step(name)
+	switch {
+	case !ok:
+		return Span{Name: activity, Kind: KindStep}
+	case st.Name == name:
+		return Span{Name: name, Kind: KindStep, Class: st.Class, Service: st.Service}
+	}
+	return Span{Name: name, Kind: KindCompensation, Service: st.Service}
 }
 
 // untilSlack is how long after its order last changed a choreographed
